@@ -1,0 +1,160 @@
+# dmtcp_mpi - one GNU Makefile for the whole tree.
+#
+#   make              install missing Debian packages (root) and build into build/
+#   make check        unit tests (ASan/UBSan) + MPI tests under both MPIs
+#   make bench        benchmarks, ratios against native runs in the same run
+#   make demo         run, checkpoint and restart an MPI job (see README.md)
+#   make gen          regenerate the checked-in generated files
+#   make gen-check    fail if the generated files are stale
+#   make install PREFIX=/usr/local
+#
+# Local overrides go in config.mak (not tracked).  V=1 shows commands.
+
+-include config.mak
+
+B        ?= build
+PREFIX   ?= /usr/local
+PYTHON   ?= python3
+CC       ?= gcc
+MPICC_mpich   ?= mpicc.mpich
+MPICC_openmpi ?= mpicc.openmpi
+MPIS     ?= mpich openmpi
+
+WARN     = -Wall -Wextra -Werror
+CSTD     = -std=gnu11 -D_GNU_SOURCE
+OPT      ?= -O2 -g
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -fPIC -MMD -MP -I.
+SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(V),1)
+Q =
+msg = @true
+else
+Q = @
+msg = @printf '  %-6s %s\n'
+endif
+
+.PHONY: all deps gen gen-check check unit-check mpi-check bench demo install clean
+all: deps build-all
+
+deps:
+	$(Q)sh scripts/deps.sh
+
+# ---------------------------------------------------------------- sources
+UTIL_SRC  = $(wildcard util/*.c)
+CHAN_SRC  = $(wildcard chan/*.c)
+SHIM_SRC  = $(wildcard shim/*.c)
+PROXY_SRC = $(wildcard proxy/*.c)
+LAUNCH_SRC = $(wildcard launcher/*.c)
+COMMON_SRC = $(UTIL_SRC) $(CHAN_SRC)
+
+obj = $(patsubst %.c,$(B)/obj/$(1)/%.o,$(2))
+
+LIBDIR   = $(B)/lib
+BINDIR   = $(B)/bin
+EXECDIR  = $(B)/libexec/dmtcp_mpi
+INCDIR   = $(B)/include
+SHIM_SO  = $(LIBDIR)/libmpi_abi.so.1
+
+PROXIES  = $(foreach m,$(MPIS),$(EXECDIR)/proxy-$(m))
+SCRIPTS  = $(BINDIR)/dmtcp_mpicc $(BINDIR)/dmtcp_mpicxx
+
+build-all: $(SHIM_SO) $(INCDIR)/mpi.h $(PROXIES) $(BINDIR)/dmtcp_mpi $(SCRIPTS)
+
+# Generic object rule for host-compiled code (shim, launcher, util, chan).
+$(B)/obj/host/%.o: %.c
+	$(msg) CC $<
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# ---------------------------------------------------------------- shim
+$(SHIM_SO): $(call obj,host,$(SHIM_SRC) $(COMMON_SRC))
+	$(msg) LD $@
+	@mkdir -p $(LIBDIR)
+	$(Q)$(CC) -shared -Wl,-soname,libmpi_abi.so.1 -Wl,--no-undefined -o $@ $^ -lpthread
+	$(Q)ln -sf libmpi_abi.so.1 $(LIBDIR)/libmpi_abi.so
+	$(Q)ln -sf libmpi_abi.so.1 $(LIBDIR)/libmpi.so
+
+$(INCDIR)/mpi.h: shim/mpi.h
+	@mkdir -p $(INCDIR)
+	$(Q)cp $< $@
+
+# ---------------------------------------------------------------- proxy
+# One source tree, compiled once per installed MPI with that MPI's mpicc.
+define proxy_rules
+$(B)/obj/proxy-$(1)/%.o: %.c
+	$$(msg) CC-$(1) $$<
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(MPICC_$(1)) $$(CFLAGS_ALL) -DPX_BACKEND_$(1) -c $$< -o $$@
+
+$(EXECDIR)/proxy-$(1): $(call obj,proxy-$(1),$(PROXY_SRC) $(COMMON_SRC))
+	$$(msg) LD $$@
+	@mkdir -p $(EXECDIR)
+	$$(Q)$$(MPICC_$(1)) -o $$@ $$^ -lpthread
+endef
+$(foreach m,$(MPIS),$(eval $(call proxy_rules,$(m))))
+
+# ---------------------------------------------------------------- launcher
+$(BINDIR)/dmtcp_mpi: $(call obj,host,$(LAUNCH_SRC) $(COMMON_SRC))
+	$(msg) LD $@
+	@mkdir -p $(BINDIR)
+	$(Q)$(CC) -o $@ $^ -lhwloc
+
+$(BINDIR)/%: scripts/%.in
+	@mkdir -p $(BINDIR)
+	$(Q)cp $< $@ && chmod 755 $@
+
+# ---------------------------------------------------------------- generated
+gen:
+	$(Q)$(PYTHON) scripts/gen_mpi.py
+
+gen-check:
+	$(Q)$(PYTHON) scripts/gen_mpi.py --check
+
+# ---------------------------------------------------------------- tests
+# Unit tests: each tests/unit/test_NAME.c is linked with the host objects
+# (built again with sanitizers); tests/unit/px_test_NAME.c with a proxy.
+UNIT_SRC   = $(filter-out tests/unit/px_%,$(wildcard tests/unit/test_*.c))
+UNIT_BIN   = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+UNIT_LIBSRC = $(SHIM_SRC) $(COMMON_SRC)
+
+$(B)/obj/san/%.o: %.c
+	$(msg) CC-SAN $<
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) $(SAN) -c $< -o $@
+
+$(B)/tests/test_%: $(B)/obj/san/tests/unit/test_%.o $(call obj,san,$(UNIT_LIBSRC))
+	$(msg) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka -lpthread
+
+unit-check: $(UNIT_BIN)
+	$(Q)sh scripts/run-unit-tests.sh $(UNIT_BIN)
+
+mpi-check: build-all
+	$(Q)sh mpi-tests/run.sh
+
+check: all gen-check unit-check mpi-check
+
+bench: all
+	$(Q)sh bench/run.sh
+
+demo: all
+	$(Q)sh scripts/demo.sh
+
+# ---------------------------------------------------------------- install
+install: build-all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/libexec/dmtcp_mpi \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BINDIR)/* $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(SHIM_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libmpi_abi.so.1 $(DESTDIR)$(PREFIX)/lib/libmpi_abi.so
+	install -m 644 shim/mpi.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(PROXIES) $(DESTDIR)$(PREFIX)/libexec/dmtcp_mpi/
+	install -m 644 doc/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

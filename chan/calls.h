@@ -1,0 +1,38 @@
+/*
+ * calls.h - the call ids that cross the channel, app -> proxy.
+ *
+ * One X-macro list so the shim's enum and the proxy's dispatch table are
+ * the same list.  Each entry documents its arguments where it is served:
+ * proxy/<family>.c, and where it is issued: shim/<family>.c.
+ * Calls answered entirely in the app (Comm_rank, group algebra, Wtime,
+ * Get_count ...) have no id.
+ */
+#ifndef CHAN_CALLS_H
+#define CHAN_CALLS_H
+
+#define CHAN_CALLS(X)                                                        \
+	/* environment: proxy/env.c */                                           \
+	X(INIT) X(FINALIZE) X(ABORT) X(GET_LIBRARY_VERSION)                     \
+	/* communicators: proxy/comm.c */                                        \
+	X(COMM_DUP) X(COMM_SPLIT) X(COMM_SPLIT_TYPE) X(COMM_CREATE)             \
+	X(COMM_CREATE_GROUP) X(COMM_FREE)                                       \
+	/* point to point: proxy/p2p.c */                                        \
+	X(SEND) X(RECV) X(ISEND) X(IRECV) X(SENDRECV) X(PROBE) X(IPROBE)        \
+	/* requests: proxy/req.c */                                              \
+	X(WAIT) X(TEST) X(WAITALL) X(TESTALL) X(WAITANY) X(TESTANY)             \
+	X(WAITSOME) X(TESTSOME) X(REQUEST_FREE) X(REQUEST_GET_STATUS) X(CANCEL) \
+	/* collectives: proxy/coll.c */                                          \
+	X(BARRIER) X(BCAST) X(REDUCE) X(ALLREDUCE) X(GATHER) X(GATHERV)         \
+	X(SCATTER) X(SCATTERV) X(ALLGATHER) X(ALLGATHERV) X(ALLTOALL)           \
+	X(ALLTOALLV) X(REDUCE_SCATTER) X(REDUCE_SCATTER_BLOCK) X(SCAN) X(EXSCAN) \
+	/* benchmarking: proxy/env.c */                                          \
+	X(NOP)
+
+enum chan_call_id {
+#define CHAN_CALL_ENUM(name) CALL_##name,
+	CHAN_CALLS(CHAN_CALL_ENUM)
+#undef CHAN_CALL_ENUM
+	CALL_COUNT
+};
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * ckpt.h - the checkpoint engine's entry points (application side).
+ *
+ * The engine is a shared library (build/lib/libdmtcp_ckpt.so) that the
+ * launcher preloads into the application.  Its constructor calls
+ * ck_init(); the coordinator client (ckpt/client.c) calls ck_checkpoint()
+ * from its own thread when the coordinator asks for a checkpoint.
+ *
+ * Hooks let other parts of the process (the MPI shim) take part without
+ * the engine knowing about MPI: e.g. the shim registers its channel
+ * mapping as "skip" and re-attaches a new channel after restart.
+ */
+#ifndef CKPT_H
+#define CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ck_opts {
+	const char *dir;     /* checkpoint directory; image goes there */
+	const char *name;    /* image base name, e.g. "rank0"; NULL: "ckpt" */
+	int zstd_level;      /* 0: no compression; default 1 */
+	int threads;         /* compression threads; 0: number of CPUs */
+	int fork_ckpt;       /* write from a forked copy-on-write child */
+};
+
+/* Outcome of ck_checkpoint, as seen by its caller. */
+enum ck_result {
+	CK_FAILED = -1,      /* nothing written; previous image intact */
+	CK_WRITTEN = 0,      /* image complete; process continues */
+	CK_RESTARTED = 1     /* we are the restarted process, returning here */
+};
+
+/* Constructor work: record vdso/vvar/stack, reserve the restorer's hole,
+ * install the thread-stop signal handler.  Idempotent. */
+int ck_init(void);
+
+/* Stop every other thread, write the image under a temporary name,
+ * fsync, rename to its final path (written to path_out), resume.
+ * Returns an enum ck_result; on CK_FAILED one error line was printed. */
+int ck_checkpoint(const struct ck_opts *o, char *path_out, size_t path_len);
+
+/* Hooks, run in the checkpoint thread with other threads stopped. */
+struct ck_hooks {
+	void (*pre_ckpt)(void *arg);     /* before memory is written */
+	void (*resume)(void *arg);       /* after writing, same process */
+	void (*restart)(void *arg);      /* in the restarted process */
+	void *arg;
+};
+int ck_register_hooks(const struct ck_hooks *h);
+
+/* Exclude [addr, addr+len) from images (e.g. the MPI channel). */
+int ck_skip_region(void *addr, size_t len);
+
+#endif
