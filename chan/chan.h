@@ -34,6 +34,10 @@
 #define CHAN_INLINE_SIZE (256u << 10)  /* arrays, strings, status arrays */
 #define CHAN_ARENA_DEFAULT (1024ull << 20) /* sparse; DMTCP_MPI_ARENA_MB */
 
+/* Buffer arguments are arena offsets; these two are not offsets. */
+#define CHAN_OFF_NONE (-1)     /* no buffer (count 0, or not significant) */
+#define CHAN_OFF_IN_PLACE (-2) /* MPI_IN_PLACE */
+
 /* Environment variable naming the inherited channel fd. */
 #define CHAN_ENV_FD "DMTCP_MPI_CHAN_FD"
 
@@ -80,7 +84,7 @@ struct chan_hdr {
 	uint32_t same_cpu;    /* app and proxy share a CPU: yield, don't spin */
 	uint32_t rank;        /* for messages; set by the launcher if known */
 	_Alignas(64) _Atomic uint32_t seq[2];      /* futex words, enum chan_dir */
-	_Alignas(64) _Atomic uint32_t sleeping[2]; /* a waiter is in futex_wait */
+	_Alignas(64) _Atomic uint32_t sleeping[2]; /* waiters in futex_wait */
 	_Alignas(64) _Atomic uint32_t state;       /* enum chan_state */
 	_Alignas(64) struct chan_call call;
 };
@@ -91,19 +95,23 @@ struct chan {
 	unsigned char *arena; /* base + hdr->arena_off */
 	size_t size;
 	int fd;
+	uint64_t spin_ns;     /* chan_wait phases, from the environment */
+	uint64_t yield_ns;    /* at attach; tests may lower them */
 };
 
 /* Launcher: create a channel memfd with an arena of arena_size bytes.
  * Returns the fd (not close-on-exec) or -1 with an error printed. */
 int chan_create(uint64_t arena_size);
 
-/* Both ends: map the channel behind fd; validates magic and version.
- * Returns 0, or -1 with one error line printed. */
+/* Both ends: map the channel behind fd; validates magic, version and
+ * sizes against the file.  The fd stays the caller's: detach does not
+ * close it.  Returns 0, or -1 with one error line printed. */
 int chan_attach(struct chan *ch, int fd);
 
 /* Attach to the fd named by $DMTCP_MPI_CHAN_FD. */
 int chan_attach_env(struct chan *ch);
 
+/* Unmap; ch->hdr becomes NULL.  Does not close ch->fd. */
 void chan_detach(struct chan *ch);
 
 /* Publish one step in direction dir and wake a sleeping waiter. */

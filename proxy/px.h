@@ -1,0 +1,88 @@
+/*
+ * px.h - internals of the proxy, the one process of a rank that links the
+ * real MPI (built once per MPI: proxy-mpich, proxy-openmpi).
+ *
+ * The proxy serves calls from its application over the channel:
+ *   proxy/loop.c   waits for a call, dispatches it, posts the reply
+ *   proxy/<family>.c  one handler per call id (see chan/calls.h)
+ *   proxy/xlate.c  standard-ABI <-> real handles, constants, statuses,
+ *                  error classes
+ *   proxy/table.c  virtual handle -> real object tables
+ *   proxy/progress.c  px_wait*: complete a real request without ever
+ *                  blocking inside MPI, watching the channel meanwhile
+ *
+ * It never blocks inside MPI: a blocking call is started as its
+ * nonblocking twin and completed in px_wait, which is also where a
+ * checkpoint request will be noticed while a rank is "blocked".
+ */
+#ifndef PX_H
+#define PX_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "chan/abi_gen.h"
+#include "chan/calls.h"
+#include "chan/chan.h"
+
+struct px_state {
+	struct chan ch;
+	int initialized;         /* real MPI_Init done */
+	int finalized;
+	int world_rank;
+	int world_size;
+	MPI_Group world_group;   /* to turn world-rank lists into groups */
+};
+extern struct px_state px;
+
+typedef void px_handler(struct chan_call *c);
+
+/* Handlers, one per call id; defined in the family files. */
+#define PX_DECLARE(name) px_handler px_call_##name;
+CHAN_CALLS(PX_DECLARE)
+#undef PX_DECLARE
+
+/* ---- loop.c ---- */
+int px_serve(void);
+/* The application is gone: abort the job (or exit if MPI never started). */
+_Noreturn void px_app_gone(void);
+
+/* ---- progress.c ---- */
+/* Complete *r (MPI_Test loop); returns the real error code. */
+int px_wait(MPI_Request *r, MPI_Status *st);
+int px_waitall(int n, MPI_Request *r, MPI_Status *st);
+
+/* ---- table.c: virtual (ABI) handle -> real object ---- */
+MPI_Comm px_comm(int64_t abi);          /* MPI_COMM_NULL if unknown */
+void px_comm_set(int64_t abi, MPI_Comm real);
+MPI_Comm px_comm_take(int64_t abi);     /* forget and return it */
+MPI_Request *px_req_slot(int64_t abi);  /* slot for a request id, grows */
+MPI_Datatype px_type(int64_t abi);      /* MPI_DATATYPE_NULL if unknown */
+MPI_Op px_op(int64_t abi);              /* MPI_OP_NULL if unknown */
+
+/* ---- xlate.c ---- */
+void px_xlate_init(void);
+int px_err(int real_code);              /* real code -> ABI error class */
+int px_rank_in(int64_t abi_rank);       /* ANY_SOURCE, PROC_NULL, ROOT */
+int px_rank_out(int real_rank);
+int px_tag_in(int64_t abi_tag);
+int px_tag_out(int real_tag);
+int px_thread_level_in(int64_t abi);
+int px_thread_level_out(int real);
+int px_undefined_in(int64_t abi);       /* color/key: MPI_UNDEFINED */
+void px_status_out(const MPI_Status *st, struct chan_status *out);
+void px_status_proc_null(struct chan_status *out);
+
+/* Arena pointer named by a call argument. */
+static inline void *px_ptr(int64_t off)
+{
+	return chan_arena_ptr(&px.ch, (uint64_t)off);
+}
+
+/* Store a real error code into the reply as an ABI class. */
+static inline void px_reply(struct chan_call *c, int real_code)
+{
+	c->err = real_code == MPI_SUCCESS ? 0 : px_err(real_code);
+}
+
+#endif
