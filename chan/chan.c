@@ -128,7 +128,8 @@ static const char *check_header(const struct chan_hdr *hdr, uint64_t file_size)
 	if (hdr->arena_off < sizeof(struct chan_hdr) ||
 	    hdr->arena_off % page_size() != 0)
 		return "bad arena offset";
-	if (hdr->arena_size > file_size - hdr->arena_off)
+	if (hdr->arena_off > file_size ||
+	    hdr->arena_size > file_size - hdr->arena_off)
 		return "arena extends past the end of the file";
 	return NULL;
 }
