@@ -23,18 +23,24 @@ struct arena {
 	uint64_t used;              /* bytes in live blocks (aligned sizes) */
 	struct arena_block *free;   /* free list, address ordered */
 	struct arena_block *pool;   /* recycled list nodes */
+	uint64_t live;              /* blocks handed out, not yet freed */
+	uint64_t nodes;             /* list nodes owned: free list + pool */
 };
 
-/* Manage [0, size).  Returns 0 or -1 (out of memory). */
+/* Manage [0, size) (size rounded down to ARENA_ALIGN; a->size is the
+ * result).  Returns 0 or -1 (out of memory, error printed). */
 int arena_init(struct arena *a, uint64_t size);
 void arena_fini(struct arena *a);
 
 /* Offset of a new block of n bytes (n == 0 gives a valid, distinct
- * block), or ARENA_NONE when no free range is large enough. */
+ * block), or ARENA_NONE when no free range is large enough (or, with an
+ * error printed, when bookkeeping memory ran out). */
 uint64_t arena_alloc(struct arena *a, uint64_t n);
 
-/* Return a block; off must come from arena_alloc on a and not be freed
- * twice.  Neighbouring free ranges are merged. */
+/* Return a block; off must come from arena_alloc on a with the same n,
+ * and not be freed twice.  Neighbouring free ranges are merged.  Never
+ * allocates, so it cannot fail: arena_alloc reserves the node a free may
+ * need. */
 void arena_free(struct arena *a, uint64_t off, uint64_t n);
 
 /* Largest block arena_alloc could return now. */
