@@ -16,6 +16,7 @@
  */
 #include "chan/chan.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -143,7 +144,8 @@ static uint64_t env_ns(const char *name, uint64_t def)
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || *s == '-' || v > CHAN_TUNABLE_MAX) {
+	if (errno != 0 || !isdigit((unsigned char)*s) || *end != '\0' ||
+	    v > CHAN_TUNABLE_MAX) {
 		dm_warn("ignoring %s=%s (want 0..%llu ns), using %llu", name, s,
 			CHAN_TUNABLE_MAX, (unsigned long long)def);
 		return def;
@@ -200,7 +202,8 @@ int chan_attach_env(struct chan *ch)
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX) {
+	if (errno != 0 || !isdigit((unsigned char)*s) || *end != '\0' ||
+	    v > INT_MAX) {
 		dm_err("cannot attach channel (%s=%s): not a file descriptor",
 		       CHAN_ENV_FD, s);
 		return -1;

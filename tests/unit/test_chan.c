@@ -1,0 +1,472 @@
+/*
+ * test_chan.c - unit tests of the channel (chan/chan.c, chan/wait.c).
+ *
+ * Layout and validation are checked in one process; the wait protocol
+ * across fork(), the child attaching the inherited fd anew as the proxy
+ * does.  Each waiting phase is forced in turn by lowering ch.spin_ns and
+ * ch.yield_ns (0/0 goes straight to the futex), and wake-up latencies are
+ * compared with the 100 ms sleep bound of wait.c, so a lost FUTEX_WAKE
+ * shows up as a failure rather than as a slow pass.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "chan/chan.h"
+
+#define ARENA_REQ ((1u << 20) + 1) /* deliberately not a page multiple */
+#define ROUNDS 2000
+#define WAKE_FAST_NS 50000000ull   /* a real wake: well under the 100 ms bound */
+#define CHILD_ALARM_S 30           /* a hung child fails the test, not the run */
+
+struct fixture {
+	int fd;
+	struct chan ch;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	f->fd = chan_create(ARENA_REQ);
+	if (f->fd < 0 || chan_attach(&f->ch, f->fd) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	chan_detach(&f->ch);
+	close(f->fd);
+	free(f);
+	return 0;
+}
+
+/* Run fn(fd) in a child with its own mapping; returns the pid. */
+static pid_t spawn(int fd, int (*fn)(struct chan *, void *), void *arg)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct chan ch;
+
+		alarm(CHILD_ALARM_S);
+		if (chan_attach(&ch, fd) < 0)
+			_exit(90);
+		int rc = fn(&ch, arg);
+		chan_detach(&ch);
+		_exit(rc);
+	}
+	return pid;
+}
+
+static void expect_child_ok(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* Wait (bounded) until a waiter on dir is inside its futex sleep. */
+static void await_sleeper(struct chan *ch, enum chan_dir dir)
+{
+	for (int i = 0; i < 5000 && atomic_load(&ch->hdr->sleeping[dir]) == 0; i++)
+		usleep(1000);
+	assert_int_not_equal(atomic_load(&ch->hdr->sleeping[dir]), 0);
+	usleep(20000); /* from the counter into FUTEX_WAIT */
+}
+
+static void test_layout(void **state)
+{
+	struct fixture *f = *state;
+	struct chan_hdr *h = f->ch.hdr;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct stat st;
+
+	assert_int_equal(fstat(f->fd, &st), 0);
+	assert_int_equal(h->magic, CHAN_MAGIC);
+	assert_int_equal(h->version, CHAN_VERSION);
+	assert_int_equal(h->map_size, (uint64_t)st.st_size);
+	assert_int_equal(f->ch.size, (size_t)st.st_size);
+	assert_int_equal(h->arena_off % page, 0);
+	assert_true(h->arena_off >= sizeof(struct chan_hdr));
+	assert_int_equal(h->arena_size % page, 0);
+	assert_true(h->arena_size >= ARENA_REQ);
+	assert_true(h->arena_size < ARENA_REQ + page);
+	assert_int_equal(h->arena_off + h->arena_size, h->map_size);
+	assert_ptr_equal(f->ch.base, (unsigned char *)h);
+	assert_ptr_equal(f->ch.arena, f->ch.base + h->arena_off);
+	assert_ptr_equal(chan_arena_ptr(&f->ch, 10), f->ch.arena + 10);
+	assert_true((unsigned char *)(&h->call + 1) <= f->ch.arena);
+	assert_int_equal(offsetof(struct chan_hdr, seq) % 64, 0);
+	assert_int_equal(offsetof(struct chan_hdr, call) % 64, 0);
+	assert_int_equal(atomic_load(&h->state), CHAN_UP);
+	assert_int_equal(chan_seq(&f->ch, CHAN_REQ), 0);
+	assert_int_equal(chan_seq(&f->ch, CHAN_RSP), 0);
+	/* The whole arena is mapped: its last byte is writable. */
+	f->ch.arena[h->arena_size - 1] = 0x5a;
+	assert_int_equal(f->ch.arena[h->arena_size - 1], 0x5a);
+}
+
+/* Children inherit the fd; nobody else can open it or resize it. */
+static void test_fd_properties(void **state)
+{
+	struct fixture *f = *state;
+	struct stat st;
+
+	assert_int_equal(fcntl(f->fd, F_GETFD) & FD_CLOEXEC, 0);
+	assert_int_equal(fstat(f->fd, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0);
+	assert_int_equal(ftruncate(f->fd, 4096), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(f->fd, st.st_size * 2), -1);
+	assert_int_equal(errno, EPERM);
+}
+
+static void test_two_mappings_share(void **state)
+{
+	struct fixture *f = *state;
+	struct chan other;
+
+	assert_int_equal(chan_attach(&other, f->fd), 0);
+	assert_ptr_not_equal(other.hdr, f->ch.hdr);
+	f->ch.hdr->call.arg[3] = 0x1234567890;
+	f->ch.arena[100] = 77;
+	chan_post(&f->ch, CHAN_REQ);
+	assert_int_equal(chan_seq(&other, CHAN_REQ), 1);
+	assert_int_equal(chan_wait(&other, CHAN_REQ, 0), 0);
+	assert_int_equal(other.hdr->call.arg[3], 0x1234567890);
+	assert_int_equal(other.arena[100], 77);
+	chan_detach(&other);
+	assert_null(other.hdr);
+}
+
+static void test_seq_numbers(void **state)
+{
+	struct fixture *f = *state;
+
+	for (uint32_t i = 0; i < 10; i++) {
+		assert_int_equal(chan_seq(&f->ch, CHAN_REQ), i);
+		chan_post(&f->ch, CHAN_REQ);
+	}
+	assert_int_equal(chan_seq(&f->ch, CHAN_RSP), 0); /* directions apart */
+	/* A step already taken is seen at once, whatever the phase. */
+	f->ch.spin_ns = 0;
+	f->ch.yield_ns = 0;
+	assert_int_equal(chan_wait(&f->ch, CHAN_REQ, 3), 0);
+	/* The words wrap; waiting only compares for inequality. */
+	atomic_store(&f->ch.hdr->seq[CHAN_RSP], UINT32_MAX);
+	chan_post(&f->ch, CHAN_RSP);
+	assert_int_equal(chan_seq(&f->ch, CHAN_RSP), 0);
+	assert_int_equal(chan_wait(&f->ch, CHAN_RSP, UINT32_MAX), 0);
+}
+
+/* The child serves ROUNDS requests the way the proxy does. */
+struct serve_args {
+	uint64_t spin_ns, yield_ns;
+};
+
+static int serve(struct chan *ch, void *arg)
+{
+	struct serve_args *sa = arg;
+
+	ch->spin_ns = sa->spin_ns;
+	ch->yield_ns = sa->yield_ns;
+	for (uint32_t i = 0; i < ROUNDS; i++) {
+		if (chan_wait(ch, CHAN_REQ, i) < 0)
+			return 1;
+		if (chan_seq(ch, CHAN_REQ) != i + 1)
+			return 2;
+		struct chan_call *c = &ch->hdr->call;
+		c->arg[1] = c->arg[0] * 3 + 1;
+		ch->arena[i % 4096] = (unsigned char)i;
+		c->err = (int32_t)i;
+		chan_post(ch, CHAN_RSP);
+	}
+	return 0;
+}
+
+static void round_trips(struct fixture *f, uint32_t same_cpu, uint64_t spin_ns,
+			uint64_t yield_ns)
+{
+	struct serve_args sa = { spin_ns, yield_ns };
+	struct chan *ch = &f->ch;
+
+	ch->hdr->same_cpu = same_cpu;
+	ch->spin_ns = spin_ns;
+	ch->yield_ns = yield_ns;
+	pid_t pid = spawn(f->fd, serve, &sa);
+	for (uint32_t i = 0; i < ROUNDS; i++) {
+		uint32_t seen = chan_seq(ch, CHAN_RSP);
+		ch->hdr->call.arg[0] = (int64_t)i * 7;
+		chan_post(ch, CHAN_REQ);
+		assert_int_equal(chan_wait(ch, CHAN_RSP, seen), 0);
+		assert_int_equal(ch->hdr->call.arg[1], (int64_t)i * 21 + 1);
+		assert_int_equal(ch->hdr->call.err, (int32_t)i);
+		assert_int_equal(ch->arena[i % 4096], (unsigned char)i);
+	}
+	expect_child_ok(pid);
+	assert_int_equal(chan_seq(ch, CHAN_REQ), ROUNDS);
+	assert_int_equal(chan_seq(ch, CHAN_RSP), ROUNDS);
+}
+
+static void test_fork_spin(void **state)
+{
+	round_trips(*state, 0, 5000, 50000);
+}
+
+static void test_fork_yield_only(void **state)
+{
+	round_trips(*state, 1, 5000, 50000);
+}
+
+static void test_fork_futex_only(void **state)
+{
+	round_trips(*state, 0, 0, 0);
+}
+
+/* Sleeps, then records at arena offset 0 when its wait returned. */
+struct sleeper_args {
+	enum chan_dir dir;
+	int expect; /* chan_wait's result */
+};
+
+static int sleeper(struct chan *ch, void *arg)
+{
+	struct sleeper_args *sa = arg;
+
+	ch->spin_ns = 0;
+	ch->yield_ns = 0;
+	int rc = chan_wait(ch, sa->dir, 0);
+	*(uint64_t *)chan_arena_ptr(ch, 0) = now_ns();
+	return rc == sa->expect ? 0 : 1;
+}
+
+static uint64_t sleeper_latency(struct fixture *f, enum chan_dir dir, int expect,
+				void (*act)(struct chan *, enum chan_dir))
+{
+	struct sleeper_args sa = { dir, expect };
+	pid_t pid = spawn(f->fd, sleeper, &sa);
+
+	await_sleeper(&f->ch, dir);
+	uint64_t t0 = now_ns();
+	act(&f->ch, dir);
+	expect_child_ok(pid);
+	assert_int_equal(atomic_load(&f->ch.hdr->sleeping[dir]), 0);
+	return *(uint64_t *)chan_arena_ptr(&f->ch, 0) - t0;
+}
+
+static void act_post(struct chan *ch, enum chan_dir dir)
+{
+	chan_post(ch, dir);
+}
+
+static void act_state(struct chan *ch, enum chan_dir dir)
+{
+	(void)dir;
+	chan_set_state(ch, CHAN_PROXY_GONE);
+}
+
+/* A state change nobody announces with a wake (the race wait.c
+ * describes): only the sleep bound lets the waiter notice it. */
+static void act_state_silent(struct chan *ch, enum chan_dir dir)
+{
+	(void)dir;
+	atomic_store(&ch->hdr->state, CHAN_APP_GONE);
+}
+
+static void test_post_wakes_sleeper(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(sleeper_latency(f, CHAN_RSP, 0, act_post) < WAKE_FAST_NS);
+	assert_true(sleeper_latency(f, CHAN_REQ, 0, act_post) < WAKE_FAST_NS);
+}
+
+static void test_state_wakes_sleeper(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(sleeper_latency(f, CHAN_REQ, -1, act_state) < WAKE_FAST_NS);
+}
+
+static void test_missed_state_wake_bounded(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t lat = sleeper_latency(f, CHAN_RSP, -1, act_state_silent);
+
+	assert_true(lat < 1000000000ull);
+}
+
+static void test_state_and_posted_step(void **state)
+{
+	struct fixture *f = *state;
+	struct chan *ch = &f->ch;
+
+	ch->spin_ns = 1000;
+	ch->yield_ns = 1000;
+	chan_set_state(ch, CHAN_APP_GONE);
+	assert_int_equal(chan_wait(ch, CHAN_REQ, 0), -1);
+	/* A reply posted before its sender died is still delivered. */
+	chan_post(ch, CHAN_RSP);
+	assert_int_equal(chan_wait(ch, CHAN_RSP, 0), 0);
+	assert_int_equal(chan_wait(ch, CHAN_RSP, 1), -1);
+}
+
+static void test_attach_rejects(void **state)
+{
+	struct fixture *f = *state;
+	struct chan ch;
+	struct chan_hdr *h = f->ch.hdr;
+
+	assert_int_equal(chan_attach(&ch, -1), -1);
+	assert_null(ch.hdr);
+	int closed = dup(f->fd);
+	close(closed);
+	assert_int_equal(chan_attach(&ch, closed), -1);
+
+	int small = memfd_create("small", 0);
+	assert_true(small >= 0);
+	assert_int_equal(ftruncate(small, 100), 0);
+	assert_int_equal(chan_attach(&ch, small), -1);
+	/* Right size, but zeroes: no magic. */
+	assert_int_equal(ftruncate(small, (off_t)f->ch.size), 0);
+	assert_int_equal(chan_attach(&ch, small), -1);
+	close(small);
+
+	int pipefd[2];
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(chan_attach(&ch, pipefd[0]), -1);
+	close(pipefd[0]);
+	close(pipefd[1]);
+
+	/* Corrupt one header field at a time through the live mapping. */
+	h->magic ^= 1;
+	assert_int_equal(chan_attach(&ch, f->fd), -1);
+	h->magic ^= 1;
+	h->version++;
+	assert_int_equal(chan_attach(&ch, f->fd), -1);
+	h->version--;
+	h->map_size += 4096;
+	assert_int_equal(chan_attach(&ch, f->fd), -1);
+	h->map_size -= 4096;
+	h->arena_off += 8;
+	assert_int_equal(chan_attach(&ch, f->fd), -1);
+	h->arena_off -= 8;
+	h->arena_size += 4096;
+	assert_int_equal(chan_attach(&ch, f->fd), -1);
+	h->arena_size -= 4096;
+	assert_int_equal(chan_attach(&ch, f->fd), 0);
+	chan_detach(&ch);
+}
+
+static void test_attach_env(void **state)
+{
+	struct fixture *f = *state;
+	struct chan ch;
+	char buf[32];
+
+	unsetenv(CHAN_ENV_FD);
+	assert_int_equal(chan_attach_env(&ch), -1);
+	const char *bad[] = { "", "abc", "-1", "5x", "99999999999", " 3" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv(CHAN_ENV_FD, bad[i], 1);
+		assert_int_equal(chan_attach_env(&ch), -1);
+	}
+	snprintf(buf, sizeof(buf), "%d", f->fd);
+	setenv(CHAN_ENV_FD, buf, 1);
+	assert_int_equal(chan_attach_env(&ch), 0);
+	assert_int_equal(ch.fd, f->fd);
+	assert_int_equal(ch.hdr->magic, CHAN_MAGIC);
+	chan_detach(&ch);
+	unsetenv(CHAN_ENV_FD);
+}
+
+static void test_tunables_from_env(void **state)
+{
+	struct fixture *f = *state;
+	struct chan ch;
+
+	unsetenv("DMTCP_MPI_SPIN_NS");
+	unsetenv("DMTCP_MPI_YIELD_NS");
+	assert_int_equal(chan_attach(&ch, f->fd), 0);
+	uint64_t spin_def = ch.spin_ns, yield_def = ch.yield_ns;
+	chan_detach(&ch);
+
+	setenv("DMTCP_MPI_SPIN_NS", "1234", 1);
+	setenv("DMTCP_MPI_YIELD_NS", "0", 1);
+	assert_int_equal(chan_attach(&ch, f->fd), 0);
+	assert_int_equal(ch.spin_ns, 1234);
+	assert_int_equal(ch.yield_ns, 0);
+	chan_detach(&ch);
+
+	setenv("DMTCP_MPI_SPIN_NS", " 7", 1);
+	setenv("DMTCP_MPI_YIELD_NS", "99999999999999", 1);
+	assert_int_equal(chan_attach(&ch, f->fd), 0);
+	assert_int_equal(ch.spin_ns, spin_def);
+	assert_int_equal(ch.yield_ns, yield_def);
+	chan_detach(&ch);
+	unsetenv("DMTCP_MPI_SPIN_NS");
+	unsetenv("DMTCP_MPI_YIELD_NS");
+}
+
+static void test_create_too_large(void **state)
+{
+	(void)state;
+	assert_int_equal(chan_create(UINT64_MAX - 100), -1);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_layout),
+		T(test_fd_properties),
+		T(test_two_mappings_share),
+		T(test_seq_numbers),
+		T(test_fork_spin),
+		T(test_fork_yield_only),
+		T(test_fork_futex_only),
+		T(test_post_wakes_sleeper),
+		T(test_state_wakes_sleeper),
+		T(test_missed_state_wake_bounded),
+		T(test_state_and_posted_step),
+		T(test_attach_rejects),
+		T(test_attach_env),
+		T(test_tunables_from_env),
+		cmocka_unit_test(test_create_too_large),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
