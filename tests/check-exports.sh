@@ -1,0 +1,65 @@
+#!/bin/sh
+# check-exports.sh - does the shim library export the whole MPI surface?
+#
+# Usage: tests/check-exports.sh [path/to/libmpi_abi.so.1]
+#        (default: build/lib/libmpi_abi.so.1 under the source tree)
+#
+# Every function listed in shim/mpi_api.txt must be a defined dynamic
+# symbol twice: as MPI_X for applications and as PMPI_X for profiling
+# tools.  A function that is marked impl but never written, or a stub that
+# lost its weak alias, shows up here as a missing name.  Exits 0 when all
+# are present, 1 when any is missing (each is printed), 2 on a usage or
+# tool error.
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+lib=${1:-$root/build/lib/libmpi_abi.so.1}
+table=$root/shim/mpi_api.txt
+
+fail() {
+	echo "dmtcp_mpi: error: $1" >&2
+	exit 2
+}
+
+[ -r "$lib" ] || fail "cannot read library ($lib): no such file"
+[ -r "$table" ] || fail "cannot read function table ($table): no such file"
+
+tmp=$(mktemp -d) || fail "cannot create a temporary directory (mktemp): failed"
+trap 'rm -rf "$tmp"' EXIT
+
+# The function name is the MPI_ identifier right before the '(' of the
+# prototype on each impl/stub line; every name is wanted with and without P.
+awk '$1 == "impl" || $1 == "stub" {
+	if (match($0, /[ *]MPI_[A-Za-z0-9_]+[ ]*\(/)) {
+		name = substr($0, RSTART + 1, RLENGTH - 2)
+		sub(/[ ]+$/, "", name)
+		print name
+		print "P" name
+	}
+}' "$table" | sort -u >"$tmp/want"
+
+nfunc=$(grep -c '^MPI_' "$tmp/want")
+[ "$nfunc" -gt 0 ] || fail "no functions found ($table): table empty or unreadable"
+
+nm -D --defined-only "$lib" >"$tmp/nm" 2>"$tmp/nm.err" ||
+	fail "nm failed ($lib): $(head -n 1 "$tmp/nm.err")"
+awk 'NF >= 3 { sub(/@.*/, "", $3); print $3 }' "$tmp/nm" | sort -u >"$tmp/have"
+
+comm -23 "$tmp/want" "$tmp/have" >"$tmp/missing"
+nmiss=$(wc -l <"$tmp/missing")
+
+# Names that look like MPI entry points but are not in the table are
+# usually typos in a hand-written function; report them without failing.
+grep -E '^P?MPI_' "$tmp/have" | comm -13 "$tmp/want" - >"$tmp/extra"
+while read -r sym; do
+	echo "check-exports: warning: $sym exported but not in shim/mpi_api.txt"
+done <"$tmp/extra"
+
+if [ "$nmiss" -ne 0 ]; then
+	while read -r sym; do
+		echo "check-exports: missing: $sym"
+	done <"$tmp/missing"
+	echo "check-exports: FAIL: $nmiss of $((nfunc * 2)) symbols missing from $lib"
+	exit 1
+fi
+echo "check-exports: PASS: all $nfunc functions exported as MPI_ and PMPI_ by $lib"
+exit 0
