@@ -197,16 +197,21 @@ def read_constants(template_text):
 # ---------------------------------------------------------------- outputs
 
 def gen_header(template_text, funcs):
-    lines = ["#ifdef __cplusplus", 'extern "C" {', "#endif"]
+    """The template with the prototypes at the marker, which the template
+    places inside its extern "C" block."""
+    lines = []
     for family, group in by_family(funcs):
-        lines.append("")
+        if lines:
+            lines.append("")
         lines.append("/* %s */" % family)
         for f in group:
             lines.append(f.prototype("MPI_") + ";")
             lines.append(f.prototype("PMPI_") + ";")
-    lines += ["", "#ifdef __cplusplus", "}", "#endif"]
     if template_text.count(MARKER) != 1:
         fail("template needs exactly one marker", TEMPLATE, MARKER)
+    if 'extern "C" {' not in template_text.partition(MARKER)[0]:
+        fail("prototypes would lack C linkage", TEMPLATE,
+             'open extern "C" { before %s' % MARKER)
     head = "/* %s */\n/* (types and constants: shim/mpi.h.in) */\n" % STAMP
     return head + template_text.replace(MARKER, "\n".join(lines))
 

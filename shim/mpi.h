@@ -28,6 +28,11 @@
 
 #include <stdint.h>
 
+/* C linkage for the functions and for the callback types alike. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ------------------------------------------------------------ versions */
 
 #define MPI_VERSION                     5
@@ -611,10 +616,6 @@ typedef void (MPI_T_event_dropped_cb_function)(
 	int source_index, MPI_T_cb_safety cb_safety, void *user_data);
 
 /* ---------------------------------------------------------- functions */
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 /* environment */
 int MPI_Abort(MPI_Comm comm, int errorcode);
