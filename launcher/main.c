@@ -1,0 +1,162 @@
+/*
+ * main.c - dmtcp_mpi, the per-rank launcher: the top-level flow.
+ *
+ *   mpirun -n N dmtcp_mpi [options] ./app args...
+ *
+ * For each rank: parse options, find the program, learn which MPI started
+ * us, pick the proxy built for it, decide CPU placement, create the channel,
+ * start the proxy (which joins the real MPI job) and the app (which talks
+ * to the proxy over the channel), then reap both (reap.c).  With --no-mpi
+ * only the app is started, with the checkpoint engine preloaded.
+ *
+ * Every failure before the children run ends the launcher with one error
+ * line and a distinct exit code (util/exitcode.h).
+ */
+#include "launcher/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/exitcode.h"
+#include "util/log.h"
+
+/* A closed stdin/stdout/stderr would let the channel memfd land on fd 0-2,
+ * where the children's redirections would clobber it. */
+static void ensure_stdio(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			dm_die(DM_EXIT_INTERNAL, "cannot open /dev/null (fd %d): %s",
+			       fd, strerror(errno));
+	}
+}
+
+static enum ln_mpi choose_mpi(const struct ln_opts *o, const struct ln_where *w)
+{
+	if (o->mpi != LN_MPI_NONE)
+		return o->mpi;
+	if (w->mpi != LN_MPI_NONE)
+		return w->mpi;
+	return ln_singleton_mpi();
+}
+
+/* The proxy binary for mpi, or exit with the reason it cannot be used. */
+static const char *find_proxy(enum ln_mpi mpi)
+{
+	const char *path = ln_proxy_path(mpi);
+
+	if (access(path, X_OK) == 0)
+		return path;
+	if (getenv("DMTCP_MPI_PROXY") != NULL)
+		dm_die(DM_EXIT_NOPROG, "cannot run proxy (%s, from DMTCP_MPI_PROXY):"
+		       " %s", path, strerror(errno));
+	dm_die(DM_EXIT_NOMPI, "no proxy for %s (%s): rebuild with both MPIs "
+	       "installed", ln_mpi_name(mpi), path);
+}
+
+/* Create the channel and fill in what the launcher knows; returns its fd. */
+static int make_channel(struct chan *ch, const struct ln_opts *o,
+			const struct ln_where *w, const struct ln_bind *b)
+{
+	char val[16];
+	int fd = chan_create(o->arena_size);
+
+	if (fd < 0 || chan_attach(ch, fd) < 0)
+		exit(DM_EXIT_CHANNEL);
+	ch->hdr->rank = (uint32_t)w->rank;
+	ch->hdr->same_cpu = (uint32_t)b->same_cpu;
+	snprintf(val, sizeof(val), "%d", fd);
+	if (setenv(CHAN_ENV_FD, val, 1) < 0)
+		dm_die(DM_EXIT_INTERNAL, "cannot set %s (%s): %s", CHAN_ENV_FD,
+		       val, strerror(errno));
+	return fd;
+}
+
+/* The app could not be started: end the proxy we already started. */
+static int abandon_proxy(struct chan *ch, pid_t proxy)
+{
+	chan_set_state(ch, CHAN_APP_GONE);
+	kill(proxy, SIGKILL);
+	waitpid(proxy, NULL, 0);
+	return DM_EXIT_INTERNAL;
+}
+
+static int run_rank(const struct ln_opts *o, const struct ln_where *w,
+		    const char *prog, int sigfd, const sigset_t *mask)
+{
+	enum ln_mpi mpi = choose_mpi(o, w);
+	const char *proxy = find_proxy(mpi);
+	struct ln_bind b;
+	struct chan ch;
+
+	if (o->verbose)
+		dm_info("rank %d (local %d of %d): %s from %s; proxy %s",
+			w->rank, w->local_rank, w->local_size, ln_mpi_name(mpi),
+			w->marker != NULL ? w->marker : "no mpirun (singleton)",
+			proxy);
+	ln_bind_plan(&b, w, o->no_bind, o->verbose);
+	int fd = make_channel(&ch, o, w, &b);
+
+	struct ln_run r = {
+		.app = { .what = "application" },
+		.proxy = { .what = "proxy" },
+		.ch = &ch,
+		.rank = w->rank,
+		.kill_timeout = o->kill_timeout,
+		.verbose = o->verbose,
+		.sigfd = sigfd,
+	};
+	r.proxy.pid = ln_spawn_proxy(proxy, b.proxy_pu, mask);
+	if (r.proxy.pid < 0)
+		return DM_EXIT_INTERNAL;
+	r.app.pid = ln_spawn_app(prog, o->argv, fd, b.app_pu, mask);
+	if (r.app.pid < 0)
+		return abandon_proxy(&ch, r.proxy.pid);
+	return ln_reap(&r);
+}
+
+static int run_plain(const struct ln_opts *o, const struct ln_where *w,
+		     const char *prog, int sigfd, const sigset_t *mask)
+{
+	struct ln_run r = {
+		.app = { .what = "application" },
+		.proxy = { .what = "proxy" },
+		.rank = w->rank,
+		.kill_timeout = o->kill_timeout,
+		.verbose = o->verbose,
+		.sigfd = sigfd,
+	};
+
+	r.app.pid = ln_spawn_app(prog, o->argv, -1, -1, mask);
+	if (r.app.pid < 0)
+		return DM_EXIT_INTERNAL;
+	return ln_reap(&r);
+}
+
+int main(int argc, char **argv)
+{
+	struct ln_opts o;
+	struct ln_where w;
+	sigset_t mask;
+
+	ensure_stdio();
+	ln_parse_opts(&o, argc, argv);
+	ln_detect(&w);
+	char *prog = ln_find_program(o.argv[0]);
+	if (prog == NULL)
+		return DM_EXIT_NOPROG;
+	int sigfd = ln_signals_take(&mask);
+	if (sigfd < 0)
+		return DM_EXIT_INTERNAL;
+	if (o.no_mpi)
+		return run_plain(&o, &w, prog, sigfd, &mask);
+	return run_rank(&o, &w, prog, sigfd, &mask);
+}
