@@ -51,6 +51,11 @@ _Noreturn void px_app_gone(void);
 /* Complete *r (MPI_Test loop); returns the real error code. */
 int px_wait(MPI_Request *r, MPI_Status *st);
 int px_waitall(int n, MPI_Request *r, MPI_Status *st);
+int px_waitany(int n, MPI_Request *r, int *index, MPI_Status *st);
+/* Returns once at least one completed (*outcount != 0). */
+int px_waitsome(int n, MPI_Request *r, int *outcount, int *idx, MPI_Status *st);
+/* MPI_Probe as an Iprobe loop. */
+int px_probe(int source, int tag, MPI_Comm comm, MPI_Status *st);
 
 /* ---- table.c: virtual (ABI) handle -> real object ---- */
 MPI_Comm px_comm(int64_t abi);          /* MPI_COMM_NULL if unknown */

@@ -85,6 +85,9 @@ struct shim_stage {
 /* Reserve len bytes; MPI_ERR_NO_MEM (with one message) if it can't. */
 int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn);
 void shim_stage_free(struct shim_stage *s);
+/* Copy what a receive delivered into buf (never more than cap bytes). */
+void shim_stage_unload(void *buf, size_t cap, const struct shim_stage *s,
+		       const struct chan_status *st);
 static inline void *shim_stage_ptr(const struct shim_stage *s)
 {
 	return chan_arena_ptr(&shim.ch, s->off);
@@ -118,9 +121,14 @@ struct shim_comm *shim_comm_get(MPI_Comm h);
 struct shim_comm *shim_comm_check(MPI_Comm h, const char *fn, int *err);
 /* Create the WORLD and SELF records at MPI_Init. */
 int shim_comm_init_world(int rank, int size);
-/* Make a record from a proxy reply: members' world ranks and my rank. */
-struct shim_comm *shim_comm_new(const int *world, int size, int rank,
-				MPI_Comm parent, int made_by);
+/* Making a communicator is two steps, because the proxy stores the real
+ * communicator under the handle the shim picked: reserve a record and its
+ * handle, send c->handle with the call, then fill the record from the
+ * reply (members' world ranks and my rank).  Release on failure or when
+ * the result is MPI_COMM_NULL. */
+struct shim_comm *shim_comm_reserve(void);
+int shim_comm_set(struct shim_comm *c, const int *world, int size, int rank,
+		  MPI_Comm parent, int made_by);
 void shim_comm_release(struct shim_comm *c);
 
 /* ---- groups (shim/group.c): world-rank lists, no proxy object ---- */
@@ -160,29 +168,30 @@ int shim_check_tag(int tag, int allow_any);
 enum shim_req_kind {
 	SHIM_REQ_SEND = 1,       /* payload staged in, nothing to copy out */
 	SHIM_REQ_RECV = 2,       /* copy out of the stage at completion */
-	SHIM_REQ_COLL = 3,       /* nonblocking collective (later) */
-	SHIM_REQ_DONE = 4        /* completed at creation (PROC_NULL) */
+	SHIM_REQ_COLL = 3        /* nonblocking collective (later) */
 };
 struct shim_req {
 	MPI_Request handle;
 	int kind;
-	int cancelled;
 	MPI_Comm comm;
 	void *ubuf;              /* user buffer to fill (RECV) */
 	size_t ubytes;           /* its capacity in bytes */
 	struct shim_stage stage;
-	struct chan_status done; /* status when kind == SHIM_REQ_DONE */
-	int detached;            /* freed by MPI_Request_free while active */
+	struct shim_req *next_zombie; /* freed by MPI_Request_free while active */
 };
 /* New active request record; MPI_REQUEST_NULL on ENOMEM. */
 struct shim_req *shim_req_new(int kind, MPI_Comm comm);
 struct shim_req *shim_req_get(MPI_Request h);
-/* The request completed with status st: copy data out, free the stage
- * and the record.  Returns the status error field. */
+/* The request completed with status st (NULL: it never started): copy
+ * data out, free the stage, the handle and the record. */
 void shim_req_complete(struct shim_req *r, const struct chan_status *st);
+/* Complete requests the application freed while active (MPI_Request_free)
+ * whose proxy side is done; with wait, wait for all of them. */
+void shim_req_reap(int wait);
 
 /* Status helpers (shim/status.c) */
 void shim_status_out(MPI_Status *out, const struct chan_status *in);
+void shim_status_out_multi(MPI_Status *out, const struct chan_status *in);
 void shim_status_empty(MPI_Status *out);
 
 #endif

@@ -1,0 +1,194 @@
+/*
+ * comm.c - making and freeing real communicators (served for
+ * shim/commops.c).
+ *
+ * The shim picks the handle of every new communicator before the call
+ * (arg[1]); we store the real communicator under it (proxy/table.c) and
+ * answer with its members as world ranks, which the shim records so it
+ * can answer rank/size/compare/group queries itself and rebuild the
+ * communicator after a restart.  Every new real communicator gets
+ * MPI_ERRORS_RETURN: errors come back as codes and the shim raises them
+ * on the application's handler.
+ *
+ * Split and create have no nonblocking form in MPI, so they block here;
+ * all ranks of the parent are inside the same call, so this is short.
+ * Dup uses MPI_Comm_idup and the progress loop.
+ *
+ * Calls that make a communicator share one layout:
+ *   arg[0] parent comm, arg[1] handle for the new comm, arg[2..4] below;
+ *   reply: arg[5] size of the new comm (0: MPI_COMM_NULL here), arg[6] my
+ *   rank in it, inl int32[size] the world rank of each member.
+ *   COMM_DUP           -
+ *   COMM_SPLIT         arg[2] color (ABI, may be MPI_UNDEFINED), arg[3] key
+ *   COMM_SPLIT_TYPE    arg[2] split type (ABI: COMM_TYPE_SHARED or
+ *                      UNDEFINED), arg[3] key
+ *   COMM_CREATE        arg[2] n, inl int32[n] the group as world ranks
+ *   COMM_CREATE_GROUP  arg[2] n, inl int32[n] the group, arg[3] tag
+ * COMM_FREE: arg[0] comm.
+ */
+#include "px.h"
+
+#include <stdlib.h>
+
+#define ARG_SIZE 5
+#define ARG_RANK 6
+
+/* World rank of each member of real, in its rank order, into the reply. */
+static int reply_members(struct chan_call *c, MPI_Comm real)
+{
+	int size, rank, rc;
+	MPI_Group g;
+
+	MPI_Comm_size(real, &size);
+	MPI_Comm_rank(real, &rank);
+	if ((size_t)size * sizeof(int32_t) > CHAN_INLINE_SIZE)
+		return MPI_ERR_INTERN; /* the shim refuses worlds this large */
+	int *idx = malloc((size_t)size * sizeof(int));
+	if (!idx)
+		return MPI_ERR_NO_MEM;
+	for (int i = 0; i < size; i++)
+		idx[i] = i;
+	rc = MPI_Comm_group(real, &g);
+	if (rc == MPI_SUCCESS) {
+		rc = MPI_Group_translate_ranks(g, size, idx, px.world_group, (int *)c->inl);
+		MPI_Group_free(&g);
+	}
+	free(idx);
+	c->arg[ARG_SIZE] = size;
+	c->arg[ARG_RANK] = rank;
+	c->inl_len = (uint32_t)((size_t)size * sizeof(int32_t));
+	return rc;
+}
+
+/* The creation call for c returned rc and real: keep real under the new
+ * handle and reply with its members (nothing for MPI_COMM_NULL). */
+static void comm_made(struct chan_call *c, int rc, MPI_Comm real)
+{
+	c->arg[ARG_SIZE] = 0;
+	c->inl_len = 0;
+	if (rc == MPI_SUCCESS && real != MPI_COMM_NULL) {
+		rc = MPI_Comm_set_errhandler(real, MPI_ERRORS_RETURN);
+		if (rc == MPI_SUCCESS)
+			rc = reply_members(c, real);
+		if (rc == MPI_SUCCESS)
+			px_comm_set(c->arg[1], real);
+		else
+			MPI_Comm_free(&real);
+	}
+	if (rc != MPI_SUCCESS)
+		c->arg[ARG_SIZE] = 0;
+	px_reply(c, rc);
+}
+
+/* The real parent named by arg[0]; replies MPI_ERR_COMM when unknown. */
+static MPI_Comm parent_of(struct chan_call *c)
+{
+	MPI_Comm p = px_comm(c->arg[0]);
+
+	if (p == MPI_COMM_NULL) {
+		c->arg[ARG_SIZE] = 0;
+		px_reply(c, MPI_ERR_COMM);
+	}
+	return p;
+}
+
+void px_call_COMM_DUP(struct chan_call *c)
+{
+	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
+	MPI_Request r;
+
+	if (parent == MPI_COMM_NULL)
+		return;
+	int rc = MPI_Comm_idup(parent, &real, &r);
+	if (rc == MPI_SUCCESS)
+		rc = px_wait(&r, MPI_STATUS_IGNORE);
+	comm_made(c, rc, real);
+}
+
+void px_call_COMM_SPLIT(struct chan_call *c)
+{
+	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
+
+	if (parent == MPI_COMM_NULL)
+		return;
+	int rc = MPI_Comm_split(parent, px_undefined_in(c->arg[2]), (int)c->arg[3], &real);
+	comm_made(c, rc, real);
+}
+
+void px_call_COMM_SPLIT_TYPE(struct chan_call *c)
+{
+	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
+	int type;
+
+	if (parent == MPI_COMM_NULL)
+		return;
+	if (c->arg[2] == ABI_COMM_TYPE_SHARED)
+		type = MPI_COMM_TYPE_SHARED;
+	else if (c->arg[2] == ABI_UNDEFINED)
+		type = MPI_UNDEFINED;
+	else {
+		comm_made(c, MPI_ERR_ARG, real);
+		return;
+	}
+	int rc = MPI_Comm_split_type(parent, type, (int)c->arg[3], MPI_INFO_NULL, &real);
+	comm_made(c, rc, real);
+}
+
+/* The group named by arg[2] and inl, made from the world group. */
+static int group_of(struct chan_call *c, MPI_Group *g)
+{
+	int n = (int)c->arg[2];
+
+	if (n == 0) {
+		*g = MPI_GROUP_EMPTY;
+		return MPI_SUCCESS;
+	}
+	return MPI_Group_incl(px.world_group, n, (const int *)c->inl, g);
+}
+
+static void group_release(MPI_Group *g)
+{
+	if (*g != MPI_GROUP_EMPTY)
+		MPI_Group_free(g);
+}
+
+void px_call_COMM_CREATE(struct chan_call *c)
+{
+	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
+	MPI_Group g;
+
+	if (parent == MPI_COMM_NULL)
+		return;
+	int rc = group_of(c, &g);
+	if (rc == MPI_SUCCESS) {
+		rc = MPI_Comm_create(parent, g, &real);
+		group_release(&g);
+	}
+	comm_made(c, rc, real);
+}
+
+void px_call_COMM_CREATE_GROUP(struct chan_call *c)
+{
+	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
+	MPI_Group g;
+
+	if (parent == MPI_COMM_NULL)
+		return;
+	int rc = group_of(c, &g);
+	if (rc == MPI_SUCCESS) {
+		rc = MPI_Comm_create_group(parent, g, px_tag_in(c->arg[3]), &real);
+		group_release(&g);
+	}
+	comm_made(c, rc, real);
+}
+
+void px_call_COMM_FREE(struct chan_call *c)
+{
+	MPI_Comm real = px_comm_take(c->arg[0]);
+
+	if (real == MPI_COMM_NULL || real == MPI_COMM_WORLD || real == MPI_COMM_SELF) {
+		px_reply(c, MPI_ERR_COMM);
+		return;
+	}
+	px_reply(c, MPI_Comm_free(&real));
+}

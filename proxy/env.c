@@ -1,0 +1,71 @@
+/*
+ * env.c - starting and ending the real MPI (served for shim/env.c).
+ *
+ *   INIT      arg[0] requested thread level (ABI) -> arg[1] world rank,
+ *             arg[2] world size, inl = real library version string
+ *   FINALIZE  -
+ *   ABORT     arg[0] comm, arg[1] error code; does not return
+ *   GET_LIBRARY_VERSION -> inl = real library version string
+ *   NOP       -  (an empty round trip, for the benchmark)
+ */
+#include "px.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static void library_version(struct chan_call *c)
+{
+	int len = 0;
+
+	MPI_Get_library_version((char *)c->inl, &len);
+	c->inl_len = (uint32_t)len;
+}
+
+void px_call_INIT(struct chan_call *c)
+{
+	int provided;
+	/* The proxy is single-threaded and the shim serialises the
+	 * application's threads, so the real MPI needs no more than this. */
+	int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
+
+	if (rc == MPI_SUCCESS) {
+		px.initialized = 1;
+		/* Errors come back as codes; the shim raises them. */
+		MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+		MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+		MPI_Comm_rank(MPI_COMM_WORLD, &px.world_rank);
+		MPI_Comm_size(MPI_COMM_WORLD, &px.world_size);
+		MPI_Comm_group(MPI_COMM_WORLD, &px.world_group);
+		px.ch.hdr->rank = (uint32_t)px.world_rank;
+		c->arg[1] = px.world_rank;
+		c->arg[2] = px.world_size;
+		library_version(c);
+	}
+	px_reply(c, rc);
+}
+
+void px_call_FINALIZE(struct chan_call *c)
+{
+	MPI_Group_free(&px.world_group);
+	px_reply(c, MPI_Finalize());
+	px.finalized = 1;
+}
+
+void px_call_ABORT(struct chan_call *c)
+{
+	MPI_Comm comm = px_comm(c->arg[0]);
+
+	MPI_Abort(comm == MPI_COMM_NULL ? MPI_COMM_WORLD : comm, (int)c->arg[1]);
+	_exit((int)c->arg[1] & 0xff ? (int)c->arg[1] & 0xff : 1);
+}
+
+void px_call_GET_LIBRARY_VERSION(struct chan_call *c)
+{
+	library_version(c);
+	c->err = 0;
+}
+
+void px_call_NOP(struct chan_call *c)
+{
+	c->err = 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * main.c - the proxy process: attach the channel the launcher made and
+ * serve the application's calls until it finalizes or goes away.
+ *
+ * The real MPI is initialised by the application's MPI_Init (CALL_INIT),
+ * not here, so a program that never uses MPI runs without one.
+ */
+#include "px.h"
+
+#include <stdlib.h>
+
+#include "util/exitcode.h"
+#include "util/log.h"
+
+struct px_state px;
+
+int main(void)
+{
+	if (chan_attach_env(&px.ch) < 0)
+		return DM_EXIT_CHANNEL;
+	px_xlate_init();
+	return px_serve();
+}

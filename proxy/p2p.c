@@ -1,0 +1,133 @@
+/*
+ * p2p.c - point-to-point calls, proxy side (argument layouts are in
+ * shim/p2p.c).  Blocking calls start the nonblocking twin and complete
+ * it in px_wait, so the proxy never blocks inside MPI.
+ */
+#include "px.h"
+
+#include <string.h>
+
+enum { MODE_STANDARD = 0, MODE_SYNC = 1, MODE_READY = 2 };
+
+struct msg {
+	void *buf;
+	int count;
+	MPI_Datatype type;
+	int peer;
+	int tag;
+	MPI_Comm comm;
+};
+
+/* Decode args [base..base+5]: off, count, type, peer, tag, comm. */
+static void msg_in(const struct chan_call *c, int base, int64_t comm_arg, struct msg *m)
+{
+	m->buf = c->arg[base] < 0 ? NULL : px_ptr(c->arg[base]);
+	m->count = (int)c->arg[base + 1];
+	m->type = px_type(c->arg[base + 2]);
+	m->peer = px_rank_in(c->arg[base + 3]);
+	m->tag = px_tag_in(c->arg[base + 4]);
+	m->comm = px_comm(comm_arg);
+}
+
+static int start_send(const struct msg *m, int mode, MPI_Request *r)
+{
+	switch (mode) {
+	case MODE_SYNC:
+		return MPI_Issend(m->buf, m->count, m->type, m->peer, m->tag, m->comm, r);
+	case MODE_READY:
+		return MPI_Irsend(m->buf, m->count, m->type, m->peer, m->tag, m->comm, r);
+	default:
+		return MPI_Isend(m->buf, m->count, m->type, m->peer, m->tag, m->comm, r);
+	}
+}
+
+void px_call_SEND(struct chan_call *c)
+{
+	struct msg m;
+	MPI_Request r;
+	MPI_Status st;
+
+	msg_in(c, 0, c->arg[5], &m);
+	int rc = start_send(&m, (int)c->arg[6], &r);
+	if (rc == MPI_SUCCESS)
+		rc = px_wait(&r, &st);
+	px_reply(c, rc);
+}
+
+void px_call_ISEND(struct chan_call *c)
+{
+	struct msg m;
+
+	msg_in(c, 0, c->arg[5], &m);
+	px_reply(c, start_send(&m, (int)c->arg[6], px_req_slot(c->arg[7])));
+}
+
+void px_call_RECV(struct chan_call *c)
+{
+	struct msg m;
+	MPI_Request r;
+	MPI_Status st = { 0 };
+
+	msg_in(c, 0, c->arg[5], &m);
+	int rc = MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm, &r);
+	if (rc == MPI_SUCCESS)
+		rc = px_wait(&r, &st);
+	px_status_out(&st, &c->status);
+	px_reply(c, rc);
+}
+
+void px_call_IRECV(struct chan_call *c)
+{
+	struct msg m;
+
+	msg_in(c, 0, c->arg[5], &m);
+	px_reply(c, MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm,
+			      px_req_slot(c->arg[6])));
+}
+
+void px_call_SENDRECV(struct chan_call *c)
+{
+	struct msg s, rv;
+	MPI_Request r[2];
+	MPI_Status st[2];
+
+	memset(st, 0, sizeof(st));
+	msg_in(c, 0, c->arg[10], &s);
+	msg_in(c, 5, c->arg[10], &rv);
+	int rc = MPI_Irecv(rv.buf, rv.count, rv.type, rv.peer, rv.tag, rv.comm, &r[1]);
+	if (rc == MPI_SUCCESS) {
+		rc = MPI_Isend(s.buf, s.count, s.type, s.peer, s.tag, s.comm, &r[0]);
+		if (rc != MPI_SUCCESS) {
+			MPI_Cancel(&r[1]);
+			MPI_Request_free(&r[1]);
+		} else {
+			rc = px_waitall(2, r, st);
+			if (rc == MPI_ERR_IN_STATUS)
+				rc = st[1].MPI_ERROR ? st[1].MPI_ERROR : st[0].MPI_ERROR;
+		}
+	}
+	px_status_out(&st[1], &c->status);
+	px_reply(c, rc);
+}
+
+void px_call_PROBE(struct chan_call *c)
+{
+	MPI_Status st = { 0 };
+	int rc = px_probe(px_rank_in(c->arg[0]), px_tag_in(c->arg[1]), px_comm(c->arg[2]), &st);
+
+	px_status_out(&st, &c->status);
+	px_reply(c, rc);
+}
+
+void px_call_IPROBE(struct chan_call *c)
+{
+	MPI_Status st = { 0 };
+	int flag = 0;
+	int rc = MPI_Iprobe(px_rank_in(c->arg[0]), px_tag_in(c->arg[1]), px_comm(c->arg[2]),
+			    &flag, &st);
+
+	c->arg[3] = flag;
+	if (flag)
+		px_status_out(&st, &c->status);
+	px_reply(c, rc);
+}

@@ -1,0 +1,199 @@
+/*
+ * req.c - completing requests, proxy side (layouts in shim/req.c).
+ *
+ * The real requests live in the table slot of their handle; completion
+ * calls gather them into a scratch array, complete them with the test
+ * loops of progress.c, and write them back (MPI sets completed ones to
+ * MPI_REQUEST_NULL, which frees the slot for reuse).
+ */
+#include "px.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/exitcode.h"
+#include "util/log.h"
+
+/* Scratch arrays for multi-request calls, grown as needed. */
+static MPI_Request *reals;
+static MPI_Status *stats;
+static int *idxs;
+static int scratch_len;
+
+static void scratch(int n)
+{
+	if (n <= scratch_len)
+		return;
+	reals = realloc(reals, (size_t)n * sizeof(*reals));
+	stats = realloc(stats, (size_t)n * sizeof(*stats));
+	idxs = realloc(idxs, (size_t)n * sizeof(*idxs));
+	if (!reals || !stats || !idxs)
+		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for %d requests", n);
+	scratch_len = n;
+}
+
+/* The handle/status region of a multi-request call. */
+struct region {
+	int64_t *h;
+	struct chan_status *st;
+	int32_t *idx;
+};
+
+static void region_in(struct chan_call *c, int n, struct region *g)
+{
+	unsigned char *p = c->arg[1] == CHAN_OFF_NONE ? c->inl : px_ptr(c->arg[1]);
+
+	g->h = (int64_t *)p;
+	g->st = (struct chan_status *)(p + (size_t)n * sizeof(int64_t));
+	g->idx = (int32_t *)(p + (size_t)n * (sizeof(int64_t) + sizeof(struct chan_status)));
+}
+
+static void gather(int n, const struct region *g)
+{
+	scratch(n);
+	memset(stats, 0, (size_t)n * sizeof(*stats));
+	for (int k = 0; k < n; k++)
+		reals[k] = *px_req_slot(g->h[k]);
+}
+
+static void scatter(int n, const struct region *g)
+{
+	for (int k = 0; k < n; k++)
+		*px_req_slot(g->h[k]) = reals[k];
+}
+
+void px_call_WAIT(struct chan_call *c)
+{
+	MPI_Status st = { 0 };
+	int rc = px_wait(px_req_slot(c->arg[0]), &st);
+
+	px_status_out(&st, &c->status);
+	px_reply(c, rc);
+}
+
+static void test(struct chan_call *c, int keep)
+{
+	MPI_Status st = { 0 };
+	int flag = 0;
+	MPI_Request *r = px_req_slot(c->arg[0]);
+	int rc = keep ? MPI_Request_get_status(*r, &flag, &st) : MPI_Test(r, &flag, &st);
+
+	c->arg[1] = flag;
+	if (flag)
+		px_status_out(&st, &c->status);
+	px_reply(c, rc);
+}
+
+void px_call_TEST(struct chan_call *c)
+{
+	test(c, 0);
+}
+
+void px_call_REQUEST_GET_STATUS(struct chan_call *c)
+{
+	test(c, 1);
+}
+
+void px_call_CANCEL(struct chan_call *c)
+{
+	px_reply(c, MPI_Cancel(px_req_slot(c->arg[0])));
+}
+
+/* Error of a multi-request call: per-request errors go in the statuses. */
+static void all_out(struct chan_call *c, int n, const struct region *g, int rc)
+{
+	for (int k = 0; k < n; k++)
+		px_status_out(&stats[k], &g->st[k]);
+	if (rc == MPI_ERR_IN_STATUS)
+		c->err = ABI_ERR_IN_STATUS;
+	else
+		px_reply(c, rc);
+}
+
+void px_call_WAITALL(struct chan_call *c)
+{
+	struct region g;
+	int n = (int)c->arg[0];
+
+	region_in(c, n, &g);
+	gather(n, &g);
+	int rc = px_waitall(n, reals, stats);
+	scatter(n, &g);
+	all_out(c, n, &g, rc);
+}
+
+void px_call_TESTALL(struct chan_call *c)
+{
+	struct region g;
+	int n = (int)c->arg[0], flag = 0;
+
+	region_in(c, n, &g);
+	gather(n, &g);
+	int rc = MPI_Testall(n, reals, &flag, stats);
+	scatter(n, &g);
+	c->arg[2] = flag;
+	if (flag || rc != MPI_SUCCESS)
+		all_out(c, n, &g, rc);
+	else
+		c->err = 0;
+}
+
+static void any(struct chan_call *c, int wait)
+{
+	struct region g;
+	int n = (int)c->arg[0], idx = MPI_UNDEFINED, flag = 1;
+
+	region_in(c, n, &g);
+	gather(n, &g);
+	int rc = wait ? px_waitany(n, reals, &idx, &stats[0])
+		      : MPI_Testany(n, reals, &idx, &flag, &stats[0]);
+	scatter(n, &g);
+	c->arg[2] = idx == MPI_UNDEFINED ? -1 : idx;
+	c->arg[3] = flag;
+	if (idx != MPI_UNDEFINED)
+		px_status_out(&stats[0], &c->status);
+	px_reply(c, rc);
+}
+
+void px_call_WAITANY(struct chan_call *c)
+{
+	any(c, 1);
+}
+
+void px_call_TESTANY(struct chan_call *c)
+{
+	any(c, 0);
+}
+
+static void some(struct chan_call *c, int wait)
+{
+	struct region g;
+	int n = (int)c->arg[0], out = 0;
+
+	region_in(c, n, &g);
+	gather(n, &g);
+	int rc = wait ? px_waitsome(n, reals, &out, idxs, stats)
+		      : MPI_Testsome(n, reals, &out, idxs, stats);
+	scatter(n, &g);
+	if (out == MPI_UNDEFINED)
+		out = 0;
+	c->arg[2] = out;
+	for (int j = 0; j < out; j++) {
+		g.idx[j] = idxs[j];
+		px_status_out(&stats[j], &g.st[j]);
+	}
+	if (rc == MPI_ERR_IN_STATUS)
+		c->err = ABI_ERR_IN_STATUS;
+	else
+		px_reply(c, rc);
+}
+
+void px_call_WAITSOME(struct chan_call *c)
+{
+	some(c, 1);
+}
+
+void px_call_TESTSOME(struct chan_call *c)
+{
+	some(c, 0);
+}

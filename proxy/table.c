@@ -1,0 +1,84 @@
+/*
+ * table.c - the proxy's side of virtual handles.
+ *
+ * The shim hands out handles kind << 24 | index (shim/handle.c); the proxy
+ * stores the real object for index i of a kind at slot i of that kind's
+ * array.  Predefined handles (below 0x1000) are translated by fixed
+ * tables in proxy/xlate.c.  Slots grow on demand, never shrink: indices
+ * are reused by the shim, so an array is as long as the most objects of
+ * its kind ever alive at once.
+ */
+#include "px.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/exitcode.h"
+#include "util/log.h"
+
+/* Kinds as in shim/shim.h (enum shim_kind). */
+enum { K_COMM = 1, K_REQ = 3, K_TYPE = 4, K_OP = 5 };
+
+#define H_KIND(h) ((int)(((uint64_t)(h) >> 24) & 0x7f))
+#define H_INDEX(h) ((uint32_t)((uint64_t)(h) & 0xffffff))
+
+struct slots {
+	void *v;          /* array of the real handle type */
+	uint32_t len;
+	size_t elem;
+	const void *null; /* the real NULL handle to fill new slots with */
+};
+
+static MPI_Comm comm_null = MPI_COMM_NULL;
+static MPI_Request req_null = MPI_REQUEST_NULL;
+static struct slots comms = { NULL, 0, sizeof(MPI_Comm), &comm_null };
+static struct slots reqs = { NULL, 0, sizeof(MPI_Request), &req_null };
+
+/* Pointer to slot idx, growing the array; dies on ENOMEM (the proxy
+ * cannot serve the application without its tables). */
+static void *slot(struct slots *s, uint32_t idx)
+{
+	if (idx >= s->len) {
+		uint32_t len = s->len ? s->len : 64;
+		while (len <= idx)
+			len *= 2;
+		char *v = realloc(s->v, len * s->elem);
+		if (!v)
+			dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for handle tables");
+		for (uint32_t i = s->len; i < len; i++)
+			memcpy(v + i * s->elem, s->null, s->elem);
+		s->v = v;
+		s->len = len;
+	}
+	return (char *)s->v + (size_t)idx * s->elem;
+}
+
+MPI_Comm px_comm(int64_t abi)
+{
+	if (abi == ABI_COMM_WORLD)
+		return MPI_COMM_WORLD;
+	if (abi == ABI_COMM_SELF)
+		return MPI_COMM_SELF;
+	if (H_KIND(abi) != K_COMM || H_INDEX(abi) >= comms.len)
+		return MPI_COMM_NULL;
+	return ((MPI_Comm *)comms.v)[H_INDEX(abi)];
+}
+
+void px_comm_set(int64_t abi, MPI_Comm real)
+{
+	*(MPI_Comm *)slot(&comms, H_INDEX(abi)) = real;
+}
+
+MPI_Comm px_comm_take(int64_t abi)
+{
+	MPI_Comm c = px_comm(abi);
+
+	if (H_KIND(abi) == K_COMM && H_INDEX(abi) < comms.len)
+		((MPI_Comm *)comms.v)[H_INDEX(abi)] = MPI_COMM_NULL;
+	return c;
+}
+
+MPI_Request *px_req_slot(int64_t abi)
+{
+	return slot(&reqs, H_INDEX(abi));
+}

@@ -1,0 +1,65 @@
+/*
+ * call.c - one call over the channel, from the application's side.
+ *
+ * Previous hop: a wrapper in shim/<family>.c.  Next hop: chan_post /
+ * chan_wait (chan/wait.c), then proxy/loop.c on the other side.
+ *
+ * The channel has a single call slot, so a mutex serialises the threads
+ * of the application; the slot stays locked from shim_call_begin until
+ * shim_call_end so a wrapper can read the reply in place.
+ */
+#include "shim.h"
+
+#include <unistd.h>
+
+#include "util/exitcode.h"
+#include "util/log.h"
+
+struct chan_call *shim_call_begin(enum chan_call_id id)
+{
+	pthread_mutex_lock(&shim.lock);
+	struct chan_call *c = &shim.ch.hdr->call;
+
+	c->id = (uint32_t)id;
+	c->err = 0;
+	c->inl_len = 0;
+	return c;
+}
+
+int shim_call_run(struct chan_call *c)
+{
+	uint32_t seen = chan_seq(&shim.ch, CHAN_RSP);
+
+	chan_post(&shim.ch, CHAN_REQ);
+	if (chan_wait(&shim.ch, CHAN_RSP, seen) < 0) {
+		/* The launcher marked the proxy dead and will end us too;
+		 * don't return garbage to the application meanwhile. */
+		dm_err("rank %d: proxy is gone; ending the rank",
+		       shim.world_rank);
+		_exit(DM_EXIT_PROXY_DIED);
+	}
+	return c->err;
+}
+
+void shim_call_end(void)
+{
+	pthread_mutex_unlock(&shim.lock);
+}
+
+int shim_call_simple(struct chan_call *c)
+{
+	int err = shim_call_run(c);
+
+	shim_call_end();
+	return err;
+}
+
+int shim_require_init(const char *fn)
+{
+	if (shim.initialized && !shim.finalized)
+		return MPI_SUCCESS;
+	dm_err("%s called %s MPI_Init", fn,
+	       shim.finalized ? "after MPI_Finalize, not" : "before");
+	/* The standard makes this erroneous; no handler can be trusted yet. */
+	_exit(DM_EXIT_MPI_FATAL);
+}

@@ -1,0 +1,114 @@
+/*
+ * comm.c - communicator records.
+ *
+ * A record says who is in a communicator (as world ranks, which mean the
+ * same thing under any MPI) and how it was made; together with the
+ * records of its ancestors that is enough to make it again in a new
+ * proxy after a restart.  The proxy keeps the real communicator under
+ * the same handle.  Communicator functions are in shim/commops.c.
+ */
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+static struct shim_comm world_rec, self_rec;
+
+struct shim_comm *shim_comm_get(MPI_Comm h)
+{
+	if (h == MPI_COMM_WORLD)
+		return world_rec.world ? &world_rec : NULL;
+	if (h == MPI_COMM_SELF)
+		return self_rec.world ? &self_rec : NULL;
+	struct shim_comm *c = shim_handle_get(SHIM_K_COMM, (uintptr_t)h);
+
+	return c && c->world ? c : NULL; /* reserved records are not live yet */
+}
+
+struct shim_comm *shim_comm_check(MPI_Comm h, const char *fn, int *err)
+{
+	struct shim_comm *c = shim_comm_get(h);
+
+	if (c) {
+		*err = MPI_SUCCESS;
+		return c;
+	}
+	*err = shim_errorf(MPI_COMM_SELF, MPI_ERR_COMM, fn,
+			   h == MPI_COMM_NULL ? "MPI_COMM_NULL" : "invalid communicator %#lx",
+			   (unsigned long)(uintptr_t)h);
+	return NULL;
+}
+
+static int comm_fill(struct shim_comm *c, MPI_Comm h, const int *world,
+		     int size, int rank)
+{
+	c->world = malloc((size_t)size * sizeof(int));
+	if (!c->world)
+		return MPI_ERR_NO_MEM;
+	memcpy(c->world, world, (size_t)size * sizeof(int));
+	c->handle = h;
+	c->size = size;
+	c->rank = rank;
+	c->errh = MPI_ERRORS_ARE_FATAL;
+	c->parent = MPI_COMM_NULL;
+	return MPI_SUCCESS;
+}
+
+int shim_comm_init_world(int rank, int size)
+{
+	int *all = malloc((size_t)size * sizeof(int));
+
+	if (!all)
+		return MPI_ERR_NO_MEM;
+	for (int i = 0; i < size; i++)
+		all[i] = i;
+	int err = comm_fill(&world_rec, MPI_COMM_WORLD, all, size, rank);
+	free(all);
+	if (err)
+		return err;
+	strcpy(world_rec.name, "MPI_COMM_WORLD");
+	err = comm_fill(&self_rec, MPI_COMM_SELF, &rank, 1, 0);
+	strcpy(self_rec.name, "MPI_COMM_SELF");
+	return err;
+}
+
+struct shim_comm *shim_comm_reserve(void)
+{
+	struct shim_comm *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	uintptr_t h = shim_handle_new(SHIM_K_COMM, c);
+	if (!h) {
+		free(c);
+		return NULL;
+	}
+	c->handle = (MPI_Comm)h;
+	return c;
+}
+
+int shim_comm_set(struct shim_comm *c, const int *world, int size, int rank,
+		  MPI_Comm parent, int made_by)
+{
+	int err = comm_fill(c, c->handle, world, size, rank);
+
+	if (err)
+		return err;
+	struct shim_comm *p = shim_comm_get(parent);
+	if (p)
+		c->errh = p->errh;
+	c->parent = parent;
+	c->made_by = made_by;
+	return MPI_SUCCESS;
+}
+
+void shim_comm_release(struct shim_comm *c)
+{
+	if (c == &world_rec || c == &self_rec)
+		return;
+	shim_handle_free(SHIM_K_COMM, (uintptr_t)c->handle);
+	free(c->world);
+	free(c);
+}

@@ -1,0 +1,306 @@
+/*
+ * p2p.c - point-to-point calls, application side.
+ *
+ * A send stages the user's bytes in an arena block and names the block;
+ * a receive names an empty block and copies out of it once the message
+ * is there.  Blocking calls are one round trip: the proxy completes the
+ * real request before it replies (proxy/p2p.c).  Nonblocking calls leave
+ * the block with the request record until the request completes
+ * (shim/req.c).
+ *
+ * Call layouts (arg[] indices), served by proxy/p2p.c:
+ *   SEND, ISEND  0 off, 1 count, 2 type, 3 dest, 4 tag, 5 comm, 6 mode,
+ *                7 request (ISEND)
+ *   RECV, IRECV  0 off, 1 count, 2 type, 3 source, 4 tag, 5 comm,
+ *                6 request (IRECV); RECV replies with status
+ *   SENDRECV     0..4 as SEND, 5 roff, 6 rcount, 7 rtype, 8 source,
+ *                9 rtag, 10 comm; replies with status
+ *   PROBE        0 source, 1 tag, 2 comm; replies with status
+ *   IPROBE       as PROBE; replies arg[3] flag and status
+ */
+#include "shim.h"
+
+#include <string.h>
+
+/* Send modes, arg[6] of SEND/ISEND. */
+enum { MODE_STANDARD = 0, MODE_SYNC = 1, MODE_READY = 2 };
+
+struct msg {
+	struct shim_comm *comm;
+	size_t bytes;            /* count * extent */
+};
+
+/* Validate a buffer description and a peer; raise the error through
+ * comm's handler.  Returns the error class or MPI_SUCCESS. */
+static int check_msg(const char *fn, const void *buf, int count, MPI_Datatype type,
+		     int peer, int tag, MPI_Comm comm, int recv, struct msg *m)
+{
+	int err;
+	size_t size, extent;
+
+	m->comm = shim_comm_check(comm, fn, &err);
+	if (!m->comm)
+		return err;
+	if ((err = shim_check_count(count)))
+		return shim_errorf(comm, err, fn, "count %d", count);
+	if ((err = shim_type_info(type, &size, &extent)))
+		return shim_errorf(comm, err, fn, "invalid datatype %#lx",
+				   (unsigned long)(uintptr_t)type);
+	if ((err = shim_check_buf(buf, count)))
+		return shim_errorf(comm, err, fn, "NULL buffer with count %d", count);
+	if ((err = shim_check_rank(m->comm, peer, recv)))
+		return shim_errorf(comm, err, fn, "rank %d is not in [0, %d)", peer,
+				   m->comm->size);
+	if ((err = shim_check_tag(tag, recv)))
+		return shim_errorf(comm, err, fn, "tag %d", tag);
+	m->bytes = (size_t)count * extent;
+	return MPI_SUCCESS;
+}
+
+static void fill_msg(struct chan_call *c, uint64_t off, int count, MPI_Datatype type,
+		     int peer, int tag, MPI_Comm comm)
+{
+	c->arg[0] = (int64_t)off;
+	c->arg[1] = count;
+	c->arg[2] = (int64_t)(intptr_t)type;
+	c->arg[3] = peer;
+	c->arg[4] = tag;
+	c->arg[5] = (int64_t)(intptr_t)comm;
+}
+
+static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
+		     int dest, int tag, MPI_Comm comm, int mode)
+{
+	struct msg m;
+	struct shim_stage s;
+	int err = check_msg(fn, buf, count, type, dest, tag, comm, 0, &m);
+
+	if (err)
+		return err;
+	if ((err = shim_stage_alloc(&s, m.bytes, fn)))
+		return shim_error(comm, err, fn, NULL);
+	memcpy(shim_stage_ptr(&s), buf, m.bytes);
+	struct chan_call *c = shim_call_begin(CALL_SEND);
+	fill_msg(c, s.off, count, type, dest, tag, comm);
+	c->arg[6] = mode;
+	err = shim_call_simple(c);
+	shim_stage_free(&s);
+	return shim_error(comm, err, fn, NULL);
+}
+
+int PMPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
+	      MPI_Comm comm)
+{
+	return send_mode("MPI_Send", buf, count, datatype, dest, tag, comm, MODE_STANDARD);
+}
+SHIM_WEAK(Send)
+
+int PMPI_Ssend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
+	       MPI_Comm comm)
+{
+	return send_mode("MPI_Ssend", buf, count, datatype, dest, tag, comm, MODE_SYNC);
+}
+SHIM_WEAK(Ssend)
+
+int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
+	       MPI_Comm comm)
+{
+	return send_mode("MPI_Rsend", buf, count, datatype, dest, tag, comm, MODE_READY);
+}
+SHIM_WEAK(Rsend)
+
+int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
+	      MPI_Comm comm, MPI_Status *status)
+{
+	struct msg m;
+	struct shim_stage s;
+	int err = check_msg("MPI_Recv", buf, count, datatype, source, tag, comm, 1, &m);
+
+	if (err)
+		return err;
+	if ((err = shim_stage_alloc(&s, m.bytes, "MPI_Recv")))
+		return shim_error(comm, err, "MPI_Recv", NULL);
+	struct chan_call *c = shim_call_begin(CALL_RECV);
+	fill_msg(c, s.off, count, datatype, source, tag, comm);
+	err = shim_call_run(c);
+	shim_stage_unload(buf, m.bytes, &s, &c->status);
+	shim_status_out(status, &c->status);
+	shim_call_end();
+	shim_stage_free(&s);
+	return shim_error(comm, err, "MPI_Recv", NULL);
+}
+SHIM_WEAK(Recv)
+
+static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
+		      int dest, int tag, MPI_Comm comm, int mode, MPI_Request *request)
+{
+	struct msg m;
+	int err = check_msg(fn, buf, count, type, dest, tag, comm, 0, &m);
+
+	if (err)
+		return err;
+	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
+	if (!r)
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+	if ((err = shim_stage_alloc(&r->stage, m.bytes, fn))) {
+		shim_req_complete(r, NULL);
+		return shim_error(comm, err, fn, NULL);
+	}
+	memcpy(shim_stage_ptr(&r->stage), buf, m.bytes);
+	struct chan_call *c = shim_call_begin(CALL_ISEND);
+	fill_msg(c, r->stage.off, count, type, dest, tag, comm);
+	c->arg[6] = mode;
+	c->arg[7] = (int64_t)(intptr_t)r->handle;
+	err = shim_call_simple(c);
+	if (err) {
+		shim_req_complete(r, NULL);
+		return shim_error(comm, err, fn, NULL);
+	}
+	*request = r->handle;
+	return MPI_SUCCESS;
+}
+
+int PMPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
+	       MPI_Comm comm, MPI_Request *request)
+{
+	return isend_mode("MPI_Isend", buf, count, datatype, dest, tag, comm,
+			  MODE_STANDARD, request);
+}
+SHIM_WEAK(Isend)
+
+int PMPI_Issend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
+		MPI_Comm comm, MPI_Request *request)
+{
+	return isend_mode("MPI_Issend", buf, count, datatype, dest, tag, comm,
+			  MODE_SYNC, request);
+}
+SHIM_WEAK(Issend)
+
+int PMPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
+		MPI_Comm comm, MPI_Request *request)
+{
+	return isend_mode("MPI_Irsend", buf, count, datatype, dest, tag, comm,
+			  MODE_READY, request);
+}
+SHIM_WEAK(Irsend)
+
+int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
+	       MPI_Comm comm, MPI_Request *request)
+{
+	struct msg m;
+	int err = check_msg("MPI_Irecv", buf, count, datatype, source, tag, comm, 1, &m);
+
+	if (err)
+		return err;
+	struct shim_req *r = shim_req_new(SHIM_REQ_RECV, comm);
+	if (!r)
+		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Irecv", "no memory for a request");
+	if ((err = shim_stage_alloc(&r->stage, m.bytes, "MPI_Irecv"))) {
+		shim_req_complete(r, NULL);
+		return shim_error(comm, err, "MPI_Irecv", NULL);
+	}
+	r->ubuf = buf;
+	r->ubytes = m.bytes;
+	struct chan_call *c = shim_call_begin(CALL_IRECV);
+	fill_msg(c, r->stage.off, count, datatype, source, tag, comm);
+	c->arg[6] = (int64_t)(intptr_t)r->handle;
+	err = shim_call_simple(c);
+	if (err) {
+		shim_req_complete(r, NULL);
+		return shim_error(comm, err, "MPI_Irecv", NULL);
+	}
+	*request = r->handle;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Irecv)
+
+static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype stype,
+		    int dest, int stag, void *rbuf, int rcount, MPI_Datatype rtype,
+		    int source, int rtag, MPI_Comm comm, MPI_Status *status)
+{
+	struct msg sm, rm;
+	struct shim_stage ss, rs;
+	int err = check_msg(fn, sbuf, scount, stype, dest, stag, comm, 0, &sm);
+
+	if (err || (err = check_msg(fn, rbuf, rcount, rtype, source, rtag, comm, 1, &rm)))
+		return err;
+	if ((err = shim_stage_alloc(&ss, sm.bytes, fn)))
+		return shim_error(comm, err, fn, NULL);
+	if ((err = shim_stage_alloc(&rs, rm.bytes, fn))) {
+		shim_stage_free(&ss);
+		return shim_error(comm, err, fn, NULL);
+	}
+	memcpy(shim_stage_ptr(&ss), sbuf, sm.bytes);
+	struct chan_call *c = shim_call_begin(CALL_SENDRECV);
+	fill_msg(c, ss.off, scount, stype, dest, stag, comm);
+	c->arg[5] = (int64_t)rs.off;
+	c->arg[6] = rcount;
+	c->arg[7] = (int64_t)(intptr_t)rtype;
+	c->arg[8] = source;
+	c->arg[9] = rtag;
+	c->arg[10] = (int64_t)(intptr_t)comm;
+	err = shim_call_run(c);
+	shim_stage_unload(rbuf, rm.bytes, &rs, &c->status);
+	shim_status_out(status, &c->status);
+	shim_call_end();
+	shim_stage_free(&rs);
+	shim_stage_free(&ss);
+	return shim_error(comm, err, fn, NULL);
+}
+
+int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest,
+		  int sendtag, void *recvbuf, int recvcount, MPI_Datatype recvtype,
+		  int source, int recvtag, MPI_Comm comm, MPI_Status *status)
+{
+	return sendrecv("MPI_Sendrecv", sendbuf, sendcount, sendtype, dest, sendtag,
+			recvbuf, recvcount, recvtype, source, recvtag, comm, status);
+}
+SHIM_WEAK(Sendrecv)
+
+/* Both directions are staged separately, so replacing in place is the
+ * same call with one user buffer. */
+int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest,
+			  int sendtag, int source, int recvtag, MPI_Comm comm,
+			  MPI_Status *status)
+{
+	return sendrecv("MPI_Sendrecv_replace", buf, count, datatype, dest, sendtag,
+			buf, count, datatype, source, recvtag, comm, status);
+}
+SHIM_WEAK(Sendrecv_replace)
+
+static int probe(const char *fn, enum chan_call_id id, int source, int tag,
+		 MPI_Comm comm, int *flag, MPI_Status *status)
+{
+	int err;
+	struct shim_comm *co = shim_comm_check(comm, fn, &err);
+
+	if (!co)
+		return err;
+	if ((err = shim_check_rank(co, source, 1)))
+		return shim_errorf(comm, err, fn, "rank %d is not in [0, %d)", source, co->size);
+	if ((err = shim_check_tag(tag, 1)))
+		return shim_errorf(comm, err, fn, "tag %d", tag);
+	struct chan_call *c = shim_call_begin(id);
+	c->arg[0] = source;
+	c->arg[1] = tag;
+	c->arg[2] = (int64_t)(intptr_t)comm;
+	err = shim_call_run(c);
+	if (flag)
+		*flag = (int)c->arg[3];
+	if (!flag || *flag)
+		shim_status_out(status, &c->status);
+	shim_call_end();
+	return shim_error(comm, err, fn, NULL);
+}
+
+int PMPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
+{
+	return probe("MPI_Probe", CALL_PROBE, source, tag, comm, NULL, status);
+}
+SHIM_WEAK(Probe)
+
+int PMPI_Iprobe(int source, int tag, MPI_Comm comm, int *flag, MPI_Status *status)
+{
+	return probe("MPI_Iprobe", CALL_IPROBE, source, tag, comm, flag, status);
+}
+SHIM_WEAK(Iprobe)

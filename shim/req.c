@@ -1,0 +1,423 @@
+/*
+ * req.c - requests and their completion, application side.
+ *
+ * A request record owns the arena block of its message until the request
+ * completes; a receive is copied into the user's buffer at completion.
+ * The proxy keeps the real request under the same handle index.
+ *
+ * Completion calls pass the active requests' handles as an array, in the
+ * inline area or, when large, in an arena block (arg[1]); the proxy
+ * writes one status per request after the handles:
+ *
+ *   region: int64 handle[n] | struct chan_status st[n] | int32 idx[n]
+ *
+ *   WAIT, TEST        0 request; TEST replies arg[1] flag; status
+ *   REQUEST_GET_STATUS as TEST, but the request stays active
+ *   CANCEL            0 request
+ *   WAITALL, TESTALL  0 n, 1 region offset or CHAN_OFF_NONE (inline);
+ *                     TESTALL replies arg[2] flag; st[] filled when done
+ *   WAITANY, TESTANY  0 n, 1 region; replies arg[2] index (-1: none),
+ *                     TESTANY arg[3] flag; status
+ *   WAITSOME, TESTSOME 0 n, 1 region; replies arg[2] outcount, idx[],
+ *                     st[] (in idx order)
+ */
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct shim_req *zombies;
+
+struct shim_req *shim_req_new(int kind, MPI_Comm comm)
+{
+	struct shim_req *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	uintptr_t h = shim_handle_new(SHIM_K_REQ, r);
+	if (!h) {
+		free(r);
+		return NULL;
+	}
+	r->handle = (MPI_Request)h;
+	r->kind = kind;
+	r->comm = comm;
+	r->stage.off = ARENA_NONE;
+	return r;
+}
+
+struct shim_req *shim_req_get(MPI_Request h)
+{
+	return shim_handle_get(SHIM_K_REQ, (uintptr_t)h);
+}
+
+void shim_req_complete(struct shim_req *r, const struct chan_status *st)
+{
+	if (st && r->kind == SHIM_REQ_RECV && r->ubuf)
+		shim_stage_unload(r->ubuf, r->ubytes, &r->stage, st);
+	shim_stage_free(&r->stage);
+	shim_handle_free(SHIM_K_REQ, (uintptr_t)r->handle);
+	free(r);
+}
+
+/* ---- the handle/status region of multi-request calls ---- */
+
+struct region {
+	struct shim_stage stage;   /* arena block when it does not fit inline */
+	int64_t *h;
+	struct chan_status *st;
+	int32_t *idx;
+};
+
+static size_t region_bytes(int n)
+{
+	return (size_t)n * (sizeof(int64_t) + sizeof(struct chan_status) + sizeof(int32_t));
+}
+
+static int region_open(struct region *g, int n, const char *fn)
+{
+	unsigned char *p;
+
+	g->stage.off = ARENA_NONE;
+	if (region_bytes(n) <= CHAN_INLINE_SIZE) {
+		p = shim.ch.hdr->call.inl;
+	} else {
+		int err = shim_stage_alloc(&g->stage, region_bytes(n), fn);
+		if (err)
+			return err;
+		p = shim_stage_ptr(&g->stage);
+	}
+	g->h = (int64_t *)p;
+	g->st = (struct chan_status *)(p + (size_t)n * sizeof(int64_t));
+	g->idx = (int32_t *)(p + (size_t)n * (sizeof(int64_t) + sizeof(struct chan_status)));
+	return MPI_SUCCESS;
+}
+
+static int64_t region_arg(const struct region *g)
+{
+	return g->stage.off == ARENA_NONE ? CHAN_OFF_NONE : (int64_t)g->stage.off;
+}
+
+/* The active requests of a user array: their positions and records. */
+struct active {
+	int n;
+	int *pos;
+	struct shim_req **req;
+};
+
+static int active_collect(struct active *a, int count, const MPI_Request *reqs,
+			  const char *fn)
+{
+	a->n = 0;
+	a->pos = malloc((size_t)(count ? count : 1) * sizeof(int));
+	a->req = malloc((size_t)(count ? count : 1) * sizeof(*a->req));
+	if (!a->pos || !a->req) {
+		free(a->pos);
+		free(a->req);
+		return shim_error(MPI_COMM_SELF, MPI_ERR_NO_MEM, fn, NULL);
+	}
+	for (int i = 0; i < count; i++) {
+		if (reqs[i] == MPI_REQUEST_NULL)
+			continue;
+		struct shim_req *r = shim_req_get(reqs[i]);
+		if (!r) {
+			free(a->pos);
+			free(a->req);
+			return shim_errorf(MPI_COMM_SELF, MPI_ERR_REQUEST, fn,
+					   "request %d is not a live request", i);
+		}
+		a->pos[a->n] = i;
+		a->req[a->n++] = r;
+	}
+	return MPI_SUCCESS;
+}
+
+static void active_free(struct active *a)
+{
+	free(a->pos);
+	free(a->req);
+}
+
+/* Finish request k of a: copy out, free, clear the user's handle. */
+static void finish(struct active *a, int k, MPI_Request *reqs, const struct chan_status *st)
+{
+	shim_req_complete(a->req[k], st);
+	reqs[a->pos[k]] = MPI_REQUEST_NULL;
+}
+
+/* The error of a multi-completion call goes to the first failing
+ * request's communicator, as MPI_ERR_IN_STATUS. */
+static int raise_in_status(const char *fn, MPI_Comm comm)
+{
+	return shim_error(comm, MPI_ERR_IN_STATUS, fn, "see the statuses");
+}
+
+/* ---- single request ---- */
+
+static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
+		  int *flag, MPI_Status *status)
+{
+	if (*request == MPI_REQUEST_NULL) {
+		if (flag)
+			*flag = 1;
+		shim_status_empty(status);
+		return MPI_SUCCESS;
+	}
+	struct shim_req *r = shim_req_get(*request);
+	if (!r)
+		return shim_error(MPI_COMM_SELF, MPI_ERR_REQUEST, fn, "not a live request");
+	MPI_Comm comm = r->comm;
+	struct chan_call *c = shim_call_begin(id);
+	c->arg[0] = (int64_t)(intptr_t)*request;
+	int err = shim_call_run(c);
+	int done = id == CALL_WAIT ? 1 : (int)c->arg[1];
+	struct chan_status st = c->status;
+	shim_call_end();
+	if (flag)
+		*flag = done;
+	if (done) {
+		shim_status_out(status, &st);
+		if (id != CALL_REQUEST_GET_STATUS) {
+			shim_req_complete(r, &st);
+			*request = MPI_REQUEST_NULL;
+		}
+	}
+	return shim_error(comm, err, fn, NULL);
+}
+
+int PMPI_Wait(MPI_Request *request, MPI_Status *status)
+{
+	return single("MPI_Wait", CALL_WAIT, request, NULL, status);
+}
+SHIM_WEAK(Wait)
+
+int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status)
+{
+	return single("MPI_Test", CALL_TEST, request, flag, status);
+}
+SHIM_WEAK(Test)
+
+int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
+{
+	return single("MPI_Request_get_status", CALL_REQUEST_GET_STATUS, &request, flag,
+		      status);
+}
+SHIM_WEAK(Request_get_status)
+
+int PMPI_Cancel(MPI_Request *request)
+{
+	struct shim_req *r = shim_req_get(*request);
+
+	if (!r)
+		return shim_error(MPI_COMM_SELF, MPI_ERR_REQUEST, "MPI_Cancel",
+				  "not a live request");
+	struct chan_call *c = shim_call_begin(CALL_CANCEL);
+	c->arg[0] = (int64_t)(intptr_t)*request;
+	return shim_error(r->comm, shim_call_simple(c), "MPI_Cancel", NULL);
+}
+SHIM_WEAK(Cancel)
+
+/* The proxy keeps working on a freed active request; we keep its arena
+ * block until the proxy reports it done (shim_req_reap). */
+int PMPI_Request_free(MPI_Request *request)
+{
+	struct shim_req *r = shim_req_get(*request);
+
+	if (!r)
+		return shim_error(MPI_COMM_SELF, MPI_ERR_REQUEST, "MPI_Request_free",
+				  "not a live request");
+	r->ubuf = NULL; /* the application gave up on the data */
+	r->next_zombie = zombies;
+	zombies = r;
+	*request = MPI_REQUEST_NULL;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Request_free)
+
+void shim_req_reap(int wait)
+{
+	struct shim_req **pp = &zombies;
+
+	while (*pp) {
+		struct shim_req *r = *pp;
+		struct chan_call *c = shim_call_begin(wait ? CALL_WAIT : CALL_TEST);
+		c->arg[0] = (int64_t)(intptr_t)r->handle;
+		shim_call_run(c);
+		int done = wait || c->arg[1];
+		shim_call_end();
+		if (done) {
+			*pp = r->next_zombie;
+			shim_req_complete(r, NULL);
+		} else {
+			pp = &r->next_zombie;
+		}
+	}
+}
+
+/* ---- many requests ---- */
+
+int PMPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
+{
+	return PMPI_Testall(count, reqs, NULL, statuses);
+}
+SHIM_WEAK(Waitall)
+
+/* Waitall is Testall that waits: one implementation, flag == NULL. */
+int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
+{
+	const char *fn = flag ? "MPI_Testall" : "MPI_Waitall";
+	struct active a;
+	struct region g;
+	int err = active_collect(&a, count, reqs, fn);
+
+	if (err)
+		return err;
+	if ((err = region_open(&g, a.n, fn))) {
+		active_free(&a);
+		return shim_error(MPI_COMM_SELF, err, fn, NULL);
+	}
+	struct chan_call *c = shim_call_begin(flag ? CALL_TESTALL : CALL_WAITALL);
+	for (int k = 0; k < a.n; k++)
+		g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
+	c->arg[0] = a.n;
+	c->arg[1] = region_arg(&g);
+	err = shim_call_run(c);
+	int done = flag ? (int)c->arg[2] : 1;
+	MPI_Comm bad = MPI_COMM_NULL;
+	if (done) {
+		if (statuses != MPI_STATUSES_IGNORE)
+			for (int i = 0; i < count; i++)
+				if (reqs[i] == MPI_REQUEST_NULL)
+					shim_status_empty(&statuses[i]);
+		for (int k = 0; k < a.n; k++) {
+			if (statuses != MPI_STATUSES_IGNORE)
+				shim_status_out_multi(&statuses[a.pos[k]], &g.st[k]);
+			if (g.st[k].error && bad == MPI_COMM_NULL)
+				bad = a.req[k]->comm;
+			finish(&a, k, reqs, &g.st[k]);
+		}
+	}
+	shim_call_end();
+	shim_stage_free(&g.stage);
+	active_free(&a);
+	if (flag)
+		*flag = done;
+	if (bad != MPI_COMM_NULL)
+		return raise_in_status(fn, bad);
+	return shim_error(MPI_COMM_WORLD, err, fn, NULL);
+}
+SHIM_WEAK(Testall)
+
+static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *flag,
+	       MPI_Status *status)
+{
+	struct active a;
+	struct region g;
+	int err = active_collect(&a, count, reqs, fn);
+
+	if (err)
+		return err;
+	*index = MPI_UNDEFINED;
+	if (a.n == 0) {
+		active_free(&a);
+		if (flag)
+			*flag = 1;
+		shim_status_empty(status);
+		return MPI_SUCCESS;
+	}
+	if ((err = region_open(&g, a.n, fn))) {
+		active_free(&a);
+		return shim_error(MPI_COMM_SELF, err, fn, NULL);
+	}
+	struct chan_call *c = shim_call_begin(flag ? CALL_TESTANY : CALL_WAITANY);
+	for (int k = 0; k < a.n; k++)
+		g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
+	c->arg[0] = a.n;
+	c->arg[1] = region_arg(&g);
+	err = shim_call_run(c);
+	int k = (int)c->arg[2];
+	struct chan_status st = c->status;
+	if (flag)
+		*flag = (int)c->arg[3];
+	shim_call_end();
+	shim_stage_free(&g.stage);
+	MPI_Comm comm = MPI_COMM_WORLD;
+	if (k >= 0 && k < a.n) {
+		*index = a.pos[k];
+		comm = a.req[k]->comm;
+		shim_status_out(status, &st);
+		finish(&a, k, reqs, &st);
+	}
+	active_free(&a);
+	return shim_error(comm, err, fn, NULL);
+}
+
+int PMPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
+{
+	return any("MPI_Waitany", count, reqs, index, NULL, status);
+}
+SHIM_WEAK(Waitany)
+
+int PMPI_Testany(int count, MPI_Request reqs[], int *index, int *flag, MPI_Status *status)
+{
+	return any("MPI_Testany", count, reqs, index, flag, status);
+}
+SHIM_WEAK(Testany)
+
+static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request reqs[],
+		int *outcount, int indices[], MPI_Status statuses[])
+{
+	struct active a;
+	struct region g;
+	int err = active_collect(&a, incount, reqs, fn);
+
+	if (err)
+		return err;
+	if (a.n == 0) {
+		active_free(&a);
+		*outcount = MPI_UNDEFINED;
+		return MPI_SUCCESS;
+	}
+	if ((err = region_open(&g, a.n, fn))) {
+		active_free(&a);
+		return shim_error(MPI_COMM_SELF, err, fn, NULL);
+	}
+	struct chan_call *c = shim_call_begin(id);
+	for (int k = 0; k < a.n; k++)
+		g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
+	c->arg[0] = a.n;
+	c->arg[1] = region_arg(&g);
+	err = shim_call_run(c);
+	int out = (int)c->arg[2];
+	MPI_Comm bad = MPI_COMM_NULL;
+	for (int j = 0; j < out; j++) {
+		int k = g.idx[j];
+		indices[j] = a.pos[k];
+		if (statuses != MPI_STATUSES_IGNORE)
+			shim_status_out_multi(&statuses[j], &g.st[j]);
+		if (g.st[j].error && bad == MPI_COMM_NULL)
+			bad = a.req[k]->comm;
+		finish(&a, k, reqs, &g.st[j]);
+	}
+	shim_call_end();
+	shim_stage_free(&g.stage);
+	active_free(&a);
+	*outcount = out;
+	if (bad != MPI_COMM_NULL)
+		return raise_in_status(fn, bad);
+	return shim_error(MPI_COMM_WORLD, err, fn, NULL);
+}
+
+int PMPI_Waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+		  MPI_Status statuses[])
+{
+	return some("MPI_Waitsome", CALL_WAITSOME, incount, reqs, outcount, indices, statuses);
+}
+SHIM_WEAK(Waitsome)
+
+int PMPI_Testsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+		  MPI_Status statuses[])
+{
+	return some("MPI_Testsome", CALL_TESTSOME, incount, reqs, outcount, indices, statuses);
+}
+SHIM_WEAK(Testsome)
