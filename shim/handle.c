@@ -56,7 +56,7 @@ uintptr_t shim_handle_new(enum shim_kind kind, void *obj)
 	} else {
 		if (t->len == 0)
 			t->len = 1; /* index 0 is never a handle */
-		if (t->len == t->cap && table_grow(t) < 0)
+		if (t->len >= t->cap && table_grow(t) < 0)
 			return 0;
 		idx = t->len++;
 	}
