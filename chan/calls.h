@@ -20,7 +20,7 @@
 	X(SEND) X(RECV) X(ISEND) X(IRECV) X(SENDRECV) X(PROBE) X(IPROBE)        \
 	/* requests: proxy/req.c */                                              \
 	X(WAIT) X(TEST) X(WAITALL) X(TESTALL) X(WAITANY) X(TESTANY)             \
-	X(WAITSOME) X(TESTSOME) X(REQUEST_FREE) X(REQUEST_GET_STATUS) X(CANCEL) \
+	X(WAITSOME) X(TESTSOME) X(REQUEST_GET_STATUS) X(CANCEL)              \
 	/* collectives: proxy/coll.c */                                          \
 	X(BARRIER) X(BCAST) X(REDUCE) X(ALLREDUCE) X(GATHER) X(GATHERV)         \
 	X(SCATTER) X(SCATTERV) X(ALLGATHER) X(ALLGATHERV) X(ALLTOALL)           \

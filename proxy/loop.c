@@ -32,7 +32,9 @@ static void dispatch(struct chan_call *c)
 
 int px_serve(void)
 {
-	uint32_t seen = chan_seq(&px.ch, CHAN_REQ);
+	/* A fresh channel starts at 0; the application may have posted its
+	 * first call before we got here, so don't read the current value. */
+	uint32_t seen = 0;
 
 	for (;;) {
 		if (chan_wait(&px.ch, CHAN_REQ, seen) < 0)
