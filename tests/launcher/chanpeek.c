@@ -9,10 +9,12 @@
  *   chanpeek finalize                    record an answered MPI_Finalize
  *                                        call, as the shim and proxy would
  *   chanpeek wait-state S SECONDS        exit 0 once state == S, 1 on timeout
+ *   chanpeek fds                         list the fds this process inherited
  *
  * It maps the header only, with no code from chan/ so a bug there cannot
  * hide a launcher bug.
  */
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,28 @@ static struct chan_hdr *map_header(void)
 	return p;
 }
 
+/* Print the open fds other than the one used to read the list. */
+static int list_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	const char *sep = "";
+
+	if (d == NULL) {
+		perror("chanpeek: /proc/self/fd");
+		return 2;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+			continue;
+		printf("%s%s", sep, e->d_name);
+		sep = " ";
+	}
+	printf("\n");
+	closedir(d);
+	return 0;
+}
+
 static int wait_state(struct chan_hdr *h, unsigned want, double seconds)
 {
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
@@ -60,8 +84,11 @@ int main(int argc, char **argv)
 				"wait-state S SECONDS\n");
 		return 2;
 	}
-	struct chan_hdr *h = map_header();
 	const char *what = argv[1];
+
+	if (strcmp(what, "fds") == 0)
+		return list_fds();
+	struct chan_hdr *h = map_header();
 
 	if (strcmp(what, "magic") == 0)
 		printf("%u\n", h->magic);

@@ -1,0 +1,92 @@
+#!/bin/sh
+# mpirun.sh - the launcher under the real mpirun of each MPI, with a fake
+# proxy: it detects the MPI and the rank, the proxy keeps what mpirun gave
+# the rank (PMI_FD) with stdin from /dev/null, the app keeps only stdio and
+# the channel, and placement follows mpirun's binding.
+. "$(dirname "$0")/lib.sh"
+
+export DMTCP_MPI_PROXY=$T/proxy DMTCP_MPI_VERBOSE=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+# Both record: the rank from mpirun's variables, the rank in the channel
+# header, open fds, stdin, CPU list and same_cpu.
+record='r=${PMI_RANK:-$OMPI_COMM_WORLD_RANK}
+{ echo "rank $r $($PEEK rank)"
+  echo "fds $($PEEK fds)"
+  echo "stdin $(readlink /proc/$$/fd/0)"
+  echo "pmifd ${PMI_FD:+$( [ -e /proc/$$/fd/$PMI_FD ] && echo open || echo closed)}"
+  echo "cpus $(sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/$$/status) $($PEEK same_cpu)"
+} >$OUT/$WHO.$r'
+fake proxy "WHO=proxy; $record; exit 0"
+fake app "WHO=app; $record; exec \$PEEK finalize"
+
+field() { sed -n "s/^$2 //p" "$T/$1"; }
+
+for mpi in mpich openmpi; do
+	if ! command -v "mpirun.$mpi" >/dev/null; then
+		echo "SKIP: mpirun: mpirun.$mpi not installed"
+		continue
+	fi
+	rm -f "$T"/app.* "$T"/proxy.*
+	timeout -k 5 60 "mpirun.$mpi" -n 2 "$DM" "$T/app" \
+		>"$T/$mpi.out" 2>"$T/$mpi.err"
+	rc=$?
+	check "$mpi: mpirun -n 2 dmtcp_mpi exits 0" [ $rc -eq 0 ]
+	marker=PMI_RANK
+	[ $mpi = openmpi ] && marker=OMPI_COMM_WORLD_RANK
+	for r in 0 1; do
+		check "$mpi rank $r: detected $mpi from $marker" grep -q \
+			"^dmtcp_mpi: rank $r (local $r of 2): $mpi from $marker; proxy $T/proxy" \
+			"$T/$mpi.err"
+		check "$mpi rank $r: channel header carries the rank" \
+			[ "$(field app.$r rank)" = "$r $r" ]
+		check "$mpi rank $r: proxy stdin is /dev/null" \
+			[ "$(field proxy.$r stdin)" = /dev/null ]
+		# mpirun forwards its stdin to rank 0 only.
+		[ $r = 0 ] && check "$mpi rank 0: app keeps stdin" \
+			[ "$(field app.0 stdin)" != /dev/null ]
+		chanfd=$(field app.$r fds | awk '{ print $NF }')
+		check "$mpi rank $r: app has only stdio and the channel" \
+			[ "$(field app.$r fds)" = "0 1 2 $chanfd" ]
+		if [ $mpi = mpich ]; then
+			check "$mpi rank $r: proxy keeps PMI_FD" \
+				[ "$(field proxy.$r pmifd)" = open ]
+			check "$mpi rank $r: app does not" \
+				[ "$(field app.$r pmifd)" = closed ]
+		fi
+		# Whatever mpirun did with the binding, same_cpu must be 1
+		# exactly when the two share a single CPU.
+		set -- $(field app.$r cpus) $(field proxy.$r cpus)
+		shared=0
+		[ "$1" = "$3" ] && [ "${1#*[-,]}" = "$1" ] && shared=1
+		check "$mpi rank $r: same_cpu ($2) matches placement ($1 / $3)" \
+			[ "$2" = "$shared" -a "$4" = "$shared" ]
+	done
+done
+check "nothing left behind" no_leftovers
+
+# One rank's app is killed: its launcher ends the rank with 128+9 and mpirun
+# reports it; nothing hangs and nothing stays.  Fake proxies cannot call
+# MPI_Abort (Hydra ends a job on that or on a death by signal, not on an
+# exit status), so rank 0 ends by itself after a few seconds.
+fake proxy '$PEEK wait-state 1 100; exit 3'
+fake app 'r=${PMI_RANK:-$OMPI_COMM_WORLD_RANK}
+[ "$r" = 1 ] && kill -KILL $$
+exec $SLEEP 4'
+unset DMTCP_MPI_VERBOSE
+for mpi in mpich openmpi; do
+	command -v "mpirun.$mpi" >/dev/null || continue
+	t0=$(date +%s)
+	timeout -k 5 60 "mpirun.$mpi" -n 2 "$DM" "$T/app" \
+		>"$T/$mpi.out" 2>"$T/$mpi.err"
+	rc=$?
+	elapsed=$(( $(date +%s) - t0 ))
+	check "$mpi: a killed rank fails the job with 137 (exit $rc)" [ $rc -eq 137 ]
+	check "$mpi: the job ends within 15 s (took $elapsed)" [ $elapsed -le 15 ]
+	check "$mpi: the launcher names the signal" grep -q \
+		"dmtcp_mpi: error: rank 1: application killed by signal 9 (SIGKILL)" \
+		"$T/$mpi.err"
+	check "$mpi: nothing left behind after the failure" no_leftovers
+done
+
+exit $NFAIL
