@@ -32,11 +32,31 @@
 #define ROUNDS 2000
 #define WAKE_FAST_NS 50000000ull   /* a real wake: well under the 100 ms bound */
 #define CHILD_ALARM_S 30           /* a hung child fails the test, not the run */
+#define BUDGET_NS 10000000000ull   /* round trips lost in futex timeouts fail */
 
 struct fixture {
 	int fd;
 	struct chan ch;
+	pid_t child; /* killed by teardown if a test failed before reaping it */
 };
+
+/* As the launcher does: a peer killed by a signal marks the channel, so
+ * a parent waiting for a crashed child fails instead of hanging.  A clean
+ * exit is left to expect_child_ok (WNOWAIT keeps the status for it). */
+static struct chan *watched;
+static pid_t watched_pid;
+
+static void on_sigchld(int sig)
+{
+	siginfo_t si = { 0 };
+
+	(void)sig;
+	if (watched == NULL ||
+	    waitid(P_PID, (id_t)watched_pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return;
+	if (si.si_pid == watched_pid && si.si_code != CLD_EXITED)
+		chan_set_state(watched, CHAN_PROXY_GONE);
+}
 
 static uint64_t now_ns(void)
 {
@@ -55,6 +75,8 @@ static int setup(void **state)
 	f->fd = chan_create(ARENA_REQ);
 	if (f->fd < 0 || chan_attach(&f->ch, f->fd) < 0)
 		return -1;
+	struct sigaction sa = { .sa_handler = on_sigchld };
+	sigaction(SIGCHLD, &sa, NULL);
 	*state = f;
 	return 0;
 }
@@ -63,14 +85,19 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	watched = NULL;
+	if (f->child > 0) {
+		kill(f->child, SIGKILL);
+		waitpid(f->child, NULL, 0);
+	}
 	chan_detach(&f->ch);
 	close(f->fd);
 	free(f);
 	return 0;
 }
 
-/* Run fn(fd) in a child with its own mapping; returns the pid. */
-static pid_t spawn(int fd, int (*fn)(struct chan *, void *), void *arg)
+/* Run fn in a child that maps the inherited fd anew. */
+static void spawn(struct fixture *f, int (*fn)(struct chan *, void *), void *arg)
 {
 	pid_t pid = fork();
 
@@ -79,20 +106,24 @@ static pid_t spawn(int fd, int (*fn)(struct chan *, void *), void *arg)
 		struct chan ch;
 
 		alarm(CHILD_ALARM_S);
-		if (chan_attach(&ch, fd) < 0)
+		if (chan_attach(&ch, f->fd) < 0)
 			_exit(90);
 		int rc = fn(&ch, arg);
 		chan_detach(&ch);
 		_exit(rc);
 	}
-	return pid;
+	f->child = pid;
+	watched_pid = pid;
+	watched = &f->ch;
 }
 
-static void expect_child_ok(pid_t pid)
+static void expect_child_ok(struct fixture *f)
 {
 	int st;
 
-	assert_int_equal(waitpid(pid, &st, 0), pid);
+	watched = NULL;
+	assert_int_equal(waitpid(f->child, &st, 0), f->child);
+	f->child = 0;
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
@@ -225,7 +256,8 @@ static void round_trips(struct fixture *f, uint32_t same_cpu, uint64_t spin_ns,
 	ch->hdr->same_cpu = same_cpu;
 	ch->spin_ns = spin_ns;
 	ch->yield_ns = yield_ns;
-	pid_t pid = spawn(f->fd, serve, &sa);
+	spawn(f, serve, &sa);
+	uint64_t t0 = now_ns();
 	for (uint32_t i = 0; i < ROUNDS; i++) {
 		uint32_t seen = chan_seq(ch, CHAN_RSP);
 		ch->hdr->call.arg[0] = (int64_t)i * 7;
@@ -234,8 +266,9 @@ static void round_trips(struct fixture *f, uint32_t same_cpu, uint64_t spin_ns,
 		assert_int_equal(ch->hdr->call.arg[1], (int64_t)i * 21 + 1);
 		assert_int_equal(ch->hdr->call.err, (int32_t)i);
 		assert_int_equal(ch->arena[i % 4096], (unsigned char)i);
+		assert_true(now_ns() - t0 < BUDGET_NS);
 	}
-	expect_child_ok(pid);
+	expect_child_ok(f);
 	assert_int_equal(chan_seq(ch, CHAN_REQ), ROUNDS);
 	assert_int_equal(chan_seq(ch, CHAN_RSP), ROUNDS);
 }
@@ -276,12 +309,11 @@ static uint64_t sleeper_latency(struct fixture *f, enum chan_dir dir, int expect
 				void (*act)(struct chan *, enum chan_dir))
 {
 	struct sleeper_args sa = { dir, expect };
-	pid_t pid = spawn(f->fd, sleeper, &sa);
-
+	spawn(f, sleeper, &sa);
 	await_sleeper(&f->ch, dir);
 	uint64_t t0 = now_ns();
 	act(&f->ch, dir);
-	expect_child_ok(pid);
+	expect_child_ok(f);
 	assert_int_equal(atomic_load(&f->ch.hdr->sleeping[dir]), 0);
 	return *(uint64_t *)chan_arena_ptr(&f->ch, 0) - t0;
 }
@@ -326,6 +358,29 @@ static void test_missed_state_wake_bounded(void **state)
 	uint64_t lat = sleeper_latency(f, CHAN_RSP, -1, act_state_silent);
 
 	assert_true(lat < 1000000000ull);
+}
+
+static int die(struct chan *ch, void *arg)
+{
+	(void)ch;
+	(void)arg;
+	usleep(20000);
+	raise(SIGKILL);
+	return 1;
+}
+
+/* The SIGCHLD path the launcher uses: a peer that dies mid-call turns a
+ * wait that would never end into -1. */
+static void test_child_death_ends_wait(void **state)
+{
+	struct fixture *f = *state;
+
+	spawn(f, die, NULL);
+	assert_int_equal(chan_wait(&f->ch, CHAN_RSP, 0), -1);
+	int st;
+	assert_int_equal(waitpid(f->child, &st, 0), f->child);
+	f->child = 0;
+	assert_true(WIFSIGNALED(st));
 }
 
 static void test_state_and_posted_step(void **state)
@@ -455,12 +510,13 @@ int main(void)
 		T(test_fd_properties),
 		T(test_two_mappings_share),
 		T(test_seq_numbers),
-		T(test_fork_spin),
-		T(test_fork_yield_only),
-		T(test_fork_futex_only),
 		T(test_post_wakes_sleeper),
 		T(test_state_wakes_sleeper),
 		T(test_missed_state_wake_bounded),
+		T(test_fork_spin),
+		T(test_fork_yield_only),
+		T(test_fork_futex_only),
+		T(test_child_death_ends_wait),
 		T(test_state_and_posted_step),
 		T(test_attach_rejects),
 		T(test_attach_env),
