@@ -1,0 +1,441 @@
+/*
+ * commops.c - the communicator functions of the MPI API.
+ *
+ * Queries (rank, size, compare, names, error handlers) are answered from
+ * the records of shim/comm.c without a round trip: Comm_rank and
+ * Comm_size are called in inner loops.  Constructors go to the proxy
+ * (proxy/comm.c), which makes the real communicator and answers with
+ * its members as world ranks; the record keeps that list and how the
+ * communicator was made, which is what a restart needs to make it again.
+ *
+ * Making a communicator (dup, split, split_type, create, create_group):
+ *   1. reserve a record and its handle (shim_comm_reserve), so the proxy
+ *      can store the real communicator under the id we will hand out;
+ *   2. call: arg[0] parent, arg[1] new handle, arg[2..4] per call;
+ *      reply arg[5] new size (0: this process gets MPI_COMM_NULL),
+ *      arg[6] my rank in it, inl its members' world ranks (int32[size]);
+ *   3. fill the record (shim_comm_set; it inherits the parent's error
+ *      handler), or release it for MPI_COMM_NULL and on errors.
+ * The full layouts are documented at the handlers in proxy/comm.c.
+ *
+ * Only the predefined error handlers exist so far (user handlers need
+ * MPI_Comm_create_errhandler, not yet offered).
+ */
+#include "shim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define H(x) ((int64_t)(intptr_t)(x))
+
+/* World-rank lists travel inline: a world larger than this is refused. */
+#define COMM_MAX_MEMBERS ((int)(CHAN_INLINE_SIZE / sizeof(int32_t)))
+
+/* --------------------------------------------------------- queries */
+
+int PMPI_Comm_rank(MPI_Comm comm, int *rank)
+{
+	struct shim_comm *c = shim_comm_get(comm);
+	int err;
+
+	if (!c) {
+		shim_comm_check(comm, "MPI_Comm_rank", &err);
+		return err;
+	}
+	if (!rank)
+		return shim_error(comm, MPI_ERR_ARG, "MPI_Comm_rank", "rank is NULL");
+	*rank = c->rank;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_rank)
+
+int PMPI_Comm_size(MPI_Comm comm, int *size)
+{
+	struct shim_comm *c = shim_comm_get(comm);
+	int err;
+
+	if (!c) {
+		shim_comm_check(comm, "MPI_Comm_size", &err);
+		return err;
+	}
+	if (!size)
+		return shim_error(comm, MPI_ERR_ARG, "MPI_Comm_size", "size is NULL");
+	*size = c->size;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_size)
+
+/* in[w] = 1 for each member w of c; covers every world rank.  The
+ * caller frees it; NULL when out of memory. */
+static char *member_map(const struct shim_comm *c)
+{
+	char *in = calloc((size_t)shim.world_size + 1, 1);
+
+	if (in)
+		for (int i = 0; i < c->size; i++)
+			in[c->world[i]] = 1;
+	return in;
+}
+
+/* Does c have member w (a world rank)? */
+static int has_member(const char *in, int w)
+{
+	return w >= 0 && w < shim.world_size && in[w];
+}
+
+/* Same members in any order?  1, 0, or -1 when out of memory.  Member
+ * lists hold distinct ranks, so equal sizes and a in b is enough. */
+static int same_members(const struct shim_comm *a, const struct shim_comm *b)
+{
+	char *in_b = member_map(b);
+	int same = 1;
+
+	if (!in_b)
+		return -1;
+	for (int i = 0; i < a->size && same; i++)
+		same = has_member(in_b, a->world[i]);
+	free(in_b);
+	return same;
+}
+
+int PMPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result)
+{
+	static const char fn[] = "MPI_Comm_compare";
+	int err;
+	struct shim_comm *a = shim_comm_check(comm1, fn, &err);
+	struct shim_comm *b = a ? shim_comm_check(comm2, fn, &err) : NULL;
+
+	if (!b)
+		return err;
+	if (!result)
+		return shim_error(comm1, MPI_ERR_ARG, fn, "result is NULL");
+	if (a == b) {
+		*result = MPI_IDENT;
+		return MPI_SUCCESS;
+	}
+	if (a->size != b->size) {
+		*result = MPI_UNEQUAL;
+		return MPI_SUCCESS;
+	}
+	if (memcmp(a->world, b->world, (size_t)a->size * sizeof(int)) == 0) {
+		*result = MPI_CONGRUENT;
+		return MPI_SUCCESS;
+	}
+	int same = same_members(a, b);
+	if (same < 0)
+		return shim_error(comm1, MPI_ERR_NO_MEM, fn, NULL);
+	*result = same ? MPI_SIMILAR : MPI_UNEQUAL;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_compare)
+
+int PMPI_Comm_set_name(MPI_Comm comm, const char *comm_name)
+{
+	int err;
+	struct shim_comm *c = shim_comm_check(comm, "MPI_Comm_set_name", &err);
+
+	if (!c)
+		return err;
+	if (!comm_name)
+		return shim_error(comm, MPI_ERR_ARG, "MPI_Comm_set_name", "comm_name is NULL");
+	/* Longer names are cut, as both MPIs do. */
+	snprintf(c->name, sizeof(c->name), "%s", comm_name);
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_set_name)
+
+int PMPI_Comm_get_name(MPI_Comm comm, char *comm_name, int *resultlen)
+{
+	int err;
+	struct shim_comm *c = shim_comm_check(comm, "MPI_Comm_get_name", &err);
+
+	if (!c)
+		return err;
+	if (!comm_name || !resultlen)
+		return shim_error(comm, MPI_ERR_ARG, "MPI_Comm_get_name",
+				  "comm_name or resultlen is NULL");
+	size_t n = strlen(c->name);
+	memcpy(comm_name, c->name, n + 1);
+	*resultlen = (int)n;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_get_name)
+
+/* --------------------------------------------------- error handlers */
+
+static int errh_predefined(MPI_Errhandler e)
+{
+	return e == MPI_ERRORS_ARE_FATAL || e == MPI_ERRORS_RETURN || e == MPI_ERRORS_ABORT;
+}
+
+int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
+{
+	int err;
+	struct shim_comm *c = shim_comm_check(comm, "MPI_Comm_set_errhandler", &err);
+
+	if (!c)
+		return err;
+	/* MPI_ERR_ARG rather than MPI-4.1's MPI_ERR_ERRHANDLER: it is what
+	 * both MPIs we run on answer. */
+	if (!errh_predefined(errhandler))
+		return shim_errorf(comm, MPI_ERR_ARG, "MPI_Comm_set_errhandler",
+				   "invalid error handler %#lx",
+				   (unsigned long)(uintptr_t)errhandler);
+	c->errh = errhandler;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_set_errhandler)
+
+int PMPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
+{
+	int err;
+	struct shim_comm *c = shim_comm_check(comm, "MPI_Comm_get_errhandler", &err);
+
+	if (!c)
+		return err;
+	if (!errhandler)
+		return shim_error(comm, MPI_ERR_ARG, "MPI_Comm_get_errhandler",
+				  "errhandler is NULL");
+	*errhandler = c->errh;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_get_errhandler)
+
+/* Freeing a predefined handler is allowed and only nulls the handle
+ * (MPI-4.0 made this explicit). */
+int PMPI_Errhandler_free(MPI_Errhandler *errhandler)
+{
+	if (!errhandler || !errh_predefined(*errhandler))
+		return shim_errorf(MPI_COMM_SELF, MPI_ERR_ARG, "MPI_Errhandler_free",
+				   "invalid error handler %#lx",
+				   errhandler ? (unsigned long)(uintptr_t)*errhandler : 0ul);
+	*errhandler = MPI_ERRHANDLER_NULL;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Errhandler_free)
+
+/* ------------------------------------------------------ constructors */
+
+/* The parent of a new communicator, checked; NULL with *err set. */
+static struct shim_comm *comm_parent(MPI_Comm comm, const char *fn, int *err)
+{
+	shim_require_init(fn);
+	return shim_comm_check(comm, fn, err);
+}
+
+/* Reserve the record of a communicator to be made from parent (step 1);
+ * arguments are checked before, so an error leaves nothing behind. */
+static struct shim_comm *comm_reserve(MPI_Comm parent, MPI_Comm *newcomm,
+				      const char *fn, int *err)
+{
+	if (!newcomm) {
+		*err = shim_error(parent, MPI_ERR_ARG, fn, "newcomm is NULL");
+		return NULL;
+	}
+	if (shim.world_size > COMM_MAX_MEMBERS) {
+		*err = shim_errorf(parent, MPI_ERR_UNSUPPORTED_OPERATION, fn,
+				   "more than %d ranks", COMM_MAX_MEMBERS);
+		return NULL;
+	}
+	struct shim_comm *nc = shim_comm_reserve();
+	if (!nc)
+		*err = shim_error(parent, MPI_ERR_NO_MEM, fn, NULL);
+	return nc;
+}
+
+/* Run the prepared call c (steps 2 and 3 of the header comment): *newcomm
+ * becomes nc's handle, or MPI_COMM_NULL when this process is not in the
+ * new communicator.  Ends the call. */
+static int comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
+		       int made_by, MPI_Comm *newcomm, const char *fn)
+{
+	c->arg[0] = H(parent);
+	c->arg[1] = H(nc->handle);
+	int err = shim_call_run(c);
+	int size = err ? 0 : (int)c->arg[5];
+
+	if (size > 0)
+		err = shim_comm_set(nc, (const int *)c->inl, size, (int)c->arg[6],
+				    parent, made_by);
+	shim_call_end();
+	if (err || size == 0) {
+		shim_comm_release(nc);
+		if (err)
+			return shim_error(parent, err, fn, NULL);
+		*newcomm = MPI_COMM_NULL;
+		return MPI_SUCCESS;
+	}
+	*newcomm = nc->handle;
+	return MPI_SUCCESS;
+}
+
+int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
+{
+	static const char fn[] = "MPI_Comm_dup";
+	int err;
+	struct shim_comm *nc = comm_parent(comm, fn, &err) ?
+		comm_reserve(comm, newcomm, fn, &err) : NULL;
+
+	if (!nc)
+		return err;
+	struct chan_call *c = shim_call_begin(CALL_COMM_DUP);
+	return comm_finish(c, comm, nc, CALL_COMM_DUP, newcomm, fn);
+}
+SHIM_WEAK(Comm_dup)
+
+int PMPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm)
+{
+	static const char fn[] = "MPI_Comm_split";
+	int err;
+
+	if (!comm_parent(comm, fn, &err))
+		return err;
+	if (color < 0 && color != MPI_UNDEFINED)
+		return shim_errorf(comm, MPI_ERR_ARG, fn, "color = %d", color);
+	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
+	if (!nc)
+		return err;
+	struct chan_call *c = shim_call_begin(CALL_COMM_SPLIT);
+	c->arg[2] = color;
+	c->arg[3] = key;
+	return comm_finish(c, comm, nc, CALL_COMM_SPLIT, newcomm, fn);
+}
+SHIM_WEAK(Comm_split)
+
+/* The info hints are ignored, which the standard allows. */
+int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info,
+			 MPI_Comm *newcomm)
+{
+	static const char fn[] = "MPI_Comm_split_type";
+	int err;
+
+	(void)info;
+	if (!comm_parent(comm, fn, &err))
+		return err;
+	if (split_type != MPI_COMM_TYPE_SHARED && split_type != MPI_UNDEFINED)
+		return shim_errorf(comm, MPI_ERR_ARG, fn,
+				   "split_type = %d (only MPI_COMM_TYPE_SHARED is offered)",
+				   split_type);
+	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
+	if (!nc)
+		return err;
+	struct chan_call *c = shim_call_begin(CALL_COMM_SPLIT_TYPE);
+	c->arg[2] = split_type;
+	c->arg[3] = key;
+	return comm_finish(c, comm, nc, CALL_COMM_SPLIT_TYPE, newcomm, fn);
+}
+SHIM_WEAK(Comm_split_type)
+
+/* The group of a Comm_create/Comm_create_group must be a valid group
+ * whose members all belong to p. */
+static struct shim_group *group_in_comm(MPI_Comm comm, const struct shim_comm *p,
+					MPI_Group group, const char *fn, int *err)
+{
+	struct shim_group *g = shim_group_get(group);
+
+	if (!g) {
+		*err = shim_errorf(comm, MPI_ERR_GROUP, fn, "%s",
+				   group == MPI_GROUP_NULL ? "MPI_GROUP_NULL" : "invalid group");
+		return NULL;
+	}
+	char *in = member_map(p);
+	if (!in) {
+		*err = shim_error(comm, MPI_ERR_NO_MEM, fn, NULL);
+		return NULL;
+	}
+	int stray = -1;
+	for (int i = 0; i < g->size && stray < 0; i++)
+		if (!has_member(in, g->world[i]))
+			stray = g->world[i];
+	free(in);
+	if (stray >= 0) {
+		*err = shim_errorf(comm, MPI_ERR_GROUP, fn,
+				   "world rank %d is in the group but not in the communicator",
+				   stray);
+		return NULL;
+	}
+	return g;
+}
+
+/* Put the group's world ranks in the call: arg[2] count, inl the list. */
+static void group_to_call(struct chan_call *c, const struct shim_group *g)
+{
+	c->arg[2] = g->size;
+	if (g->size)
+		memcpy(c->inl, g->world, (size_t)g->size * sizeof(int32_t));
+	c->inl_len = (uint32_t)((size_t)g->size * sizeof(int32_t));
+}
+
+int PMPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
+{
+	static const char fn[] = "MPI_Comm_create";
+	int err;
+	struct shim_comm *p = comm_parent(comm, fn, &err);
+	struct shim_group *g = p ? group_in_comm(comm, p, group, fn, &err) : NULL;
+
+	if (!g)
+		return err;
+	/* Collective over comm: non-members take part and get MPI_COMM_NULL. */
+	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
+	if (!nc)
+		return err;
+	struct chan_call *c = shim_call_begin(CALL_COMM_CREATE);
+	group_to_call(c, g);
+	return comm_finish(c, comm, nc, CALL_COMM_CREATE, newcomm, fn);
+}
+SHIM_WEAK(Comm_create)
+
+int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *newcomm)
+{
+	static const char fn[] = "MPI_Comm_create_group";
+	int err;
+	struct shim_comm *p = comm_parent(comm, fn, &err);
+	struct shim_group *g = p ? group_in_comm(comm, p, group, fn, &err) : NULL;
+
+	if (!g)
+		return err;
+	if (shim_check_tag(tag, 0))
+		return shim_errorf(comm, MPI_ERR_TAG, fn, "tag = %d", tag);
+	if (!newcomm)
+		return shim_error(comm, MPI_ERR_ARG, fn, "newcomm is NULL");
+	/* Collective over the group only: outsiders get MPI_COMM_NULL
+	 * without involving anyone. */
+	if (g->rank == MPI_UNDEFINED) {
+		*newcomm = MPI_COMM_NULL;
+		return MPI_SUCCESS;
+	}
+	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
+	if (!nc)
+		return err;
+	struct chan_call *c = shim_call_begin(CALL_COMM_CREATE_GROUP);
+	group_to_call(c, g);
+	c->arg[3] = tag;
+	return comm_finish(c, comm, nc, CALL_COMM_CREATE_GROUP, newcomm, fn);
+}
+SHIM_WEAK(Comm_create_group)
+
+/* CALL_COMM_FREE: arg[0] the communicator. */
+int PMPI_Comm_free(MPI_Comm *comm)
+{
+	static const char fn[] = "MPI_Comm_free";
+	int err;
+
+	if (!comm)
+		return shim_error(MPI_COMM_SELF, MPI_ERR_ARG, fn, "comm is NULL");
+	struct shim_comm *rec = comm_parent(*comm, fn, &err);
+	if (!rec)
+		return err;
+	if (*comm == MPI_COMM_WORLD || *comm == MPI_COMM_SELF)
+		return shim_errorf(*comm, MPI_ERR_COMM, fn, "cannot free %s",
+				   *comm == MPI_COMM_WORLD ? "MPI_COMM_WORLD" : "MPI_COMM_SELF");
+	struct chan_call *c = shim_call_begin(CALL_COMM_FREE);
+	c->arg[0] = H(*comm);
+	err = shim_call_simple(c);
+	if (err)
+		return shim_error(*comm, err, fn, NULL);
+	shim_comm_release(rec);
+	*comm = MPI_COMM_NULL;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_free)
