@@ -139,6 +139,17 @@ check: all gen-check unit-check mpi-check
 bench: all
 	$(Q)sh bench/run.sh
 
+# Channel round trip alone, no MPI (bench/chan_pingpong.c).
+BENCH_CHAN = $(B)/bench/chan_pingpong
+$(BENCH_CHAN): $(call obj,host,bench/chan_pingpong.c $(COMMON_SRC))
+	$(msg) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^
+
+.PHONY: bench-chan
+bench-chan: $(BENCH_CHAN)
+	$(Q)timeout 300 $(BENCH_CHAN)
+
 demo: all
 	$(Q)sh scripts/demo.sh
 
