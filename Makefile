@@ -34,7 +34,7 @@ Q = @
 msg = @printf '  %-6s %s\n'
 endif
 
-.PHONY: all deps gen gen-check check unit-check mpi-check bench demo install clean
+.PHONY: all deps gen gen-check check unit-check mpi-check coord-check bench demo install clean
 all: deps build-all
 
 deps:
@@ -58,8 +58,10 @@ SHIM_SO  = $(LIBDIR)/libmpi_abi.so.1
 
 PROXIES  = $(foreach m,$(MPIS),$(EXECDIR)/proxy-$(m))
 SCRIPTS  = $(BINDIR)/dmtcp_mpicc $(BINDIR)/dmtcp_mpicxx
+COORD_BINS = $(BINDIR)/dmtcp_mpi_coordinator $(BINDIR)/dmtcp_mpi_command
 
-build-all: $(SHIM_SO) $(INCDIR)/mpi.h $(PROXIES) $(BINDIR)/dmtcp_mpi $(SCRIPTS)
+build-all: $(SHIM_SO) $(INCDIR)/mpi.h $(PROXIES) $(BINDIR)/dmtcp_mpi $(SCRIPTS) \
+	$(COORD_BINS)
 
 # Generic object rule for host-compiled code (shim, launcher, util, chan).
 $(B)/obj/host/%.o: %.c
@@ -104,6 +106,38 @@ $(BINDIR)/%: scripts/%.in
 	@mkdir -p $(BINDIR)
 	$(Q)cp $< $@ && chmod 755 $@
 
+# ---------------------------------------------------------------- coordinator
+# The daemon and dmtcp_mpi_command.  CK_CLIENT_SRC is the engine's
+# coordinator client: the engine library (libdmtcp_ckpt.so) links it.
+COORD_SRC = $(filter-out coordinator/command.c,$(wildcard coordinator/*.c))
+CK_CLIENT_SRC = ckpt/client.c coordinator/wire.c
+
+$(BINDIR)/dmtcp_mpi_coordinator: $(call obj,host,$(COORD_SRC) util/log.c)
+	$(msg) LD $@
+	@mkdir -p $(BINDIR)
+	$(Q)$(CC) -o $@ $^
+
+$(BINDIR)/dmtcp_mpi_command: $(call obj,host,coordinator/command.c coordinator/wire.c util/log.c)
+	$(msg) LD $@
+	@mkdir -p $(BINDIR)
+	$(Q)$(CC) -o $@ $^
+
+# tests/coord: a fake engine (the real client thread over a stub
+# ck_checkpoint) preloaded by linking into a small app.
+COORD_T = $(B)/tests/coord
+$(COORD_T)/lib/libfake_ckpt.so: $(call obj,host,tests/coord/fake_engine.c $(CK_CLIENT_SRC) util/log.c)
+	$(msg) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -shared -Wl,--no-undefined -o $@ $^ -lpthread -ldl
+
+$(COORD_T)/bin/fake_app: $(call obj,host,tests/coord/fake_app.c) $(COORD_T)/lib/libfake_ckpt.so
+	$(msg) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $< -Wl,--no-as-needed -L$(COORD_T)/lib -lfake_ckpt -Wl,-rpath,'$$ORIGIN/../lib'
+
+coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app
+	$(Q)sh tests/coord/run.sh $(B)
+
 # ---------------------------------------------------------------- generated
 gen:
 	$(Q)$(PYTHON) scripts/gen_mpi.py
@@ -134,7 +168,7 @@ unit-check: $(UNIT_BIN)
 mpi-check: build-all
 	$(Q)sh mpi-tests/run.sh
 
-check: all gen-check unit-check mpi-check
+check: all gen-check unit-check mpi-check coord-check
 
 bench: all
 	$(Q)sh bench/run.sh

@@ -1,0 +1,483 @@
+/*
+ * client.c - the engine's coordinator client thread (see client.h).
+ *
+ * Life of the thread:
+ *   connect -> (no answer on a local address: start a coordinator, retry
+ *   with backoff for about 5 s) -> HELLO with the secret -> REGISTER ->
+ *   serve: PHASE(WRITE) -> ck_checkpoint() -> PHASE_DONE(image path,
+ *   size, CRC-32C) | PHASE(RESUME) | KILL.
+ * When ck_checkpoint() returns CK_RESTARTED we are a restored process:
+ * the socket we had belongs to a coordinator of the past, so the thread
+ * connects and registers all over again.  If the coordinator cannot be
+ * reached or goes away, one line is printed and the thread ends; the
+ * application itself always goes on.
+ *
+ * The thread blocks every signal, so the application's signals (and our
+ * own SIGTERM on KILL) go to the application's threads.
+ */
+#include "ckpt/client.h"
+#include "ckpt/ckpt.h"
+#include "coordinator/proto.h"
+#include "util/log.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONNECT_PATIENCE_S 5.0   /* total retry time, spawn included */
+#define SPAWN_ERR_MAX      (COORD_PATH_MAX + 1024)
+
+extern char **environ;
+
+/* The socket to the coordinator; -1 when none.  Written by the client
+ * thread, read by the fork handler in a child. */
+static volatile int client_fd = -1;
+static int restarts;             /* restarts of this process so far */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---------------------------------------------------------- checksum */
+
+/* CRC-32C (Castagnoli), the checksum the manifest records per image,
+ * computed eight bytes at a time ("slicing by 8"). */
+static uint32_t crc_table[8][256];
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		crc_table[0][i] = c;
+	}
+	for (int t = 1; t < 8; t++)
+		for (int i = 0; i < 256; i++)
+			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
+				crc_table[0][crc_table[t - 1][i] & 0xff];
+}
+
+static uint32_t crc32c(uint32_t crc, const unsigned char *p, size_t n)
+{
+	crc = ~crc;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);        /* little-endian hosts only */
+		w ^= crc;
+		crc = crc_table[7][w & 0xff] ^ crc_table[6][(w >> 8) & 0xff] ^
+		      crc_table[5][(w >> 16) & 0xff] ^
+		      crc_table[4][(w >> 24) & 0xff] ^
+		      crc_table[3][(w >> 32) & 0xff] ^
+		      crc_table[2][(w >> 40) & 0xff] ^
+		      crc_table[1][(w >> 48) & 0xff] ^ crc_table[0][w >> 56];
+	}
+	while (n--)
+		crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
+	return ~crc;
+}
+
+/* Size and CRC-32C of the file at path; 0, or -1 with the reason. */
+static int checksum_file(const char *path, uint64_t *size, uint32_t *crc,
+			 char *why, size_t len)
+{
+	const size_t bufsz = 1 << 20;
+	/* mmap, not malloc: the buffer must not linger in the heap that the
+	 * next image will contain. */
+	unsigned char *buf = mmap(NULL, bufsz, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0;
+
+	*size = 0;
+	*crc = 0;
+	if (buf != MAP_FAILED && fd >= 0) {
+		while ((n = read(fd, buf, bufsz)) > 0) {
+			*crc = crc32c(*crc, buf, (size_t)n);
+			*size += (uint64_t)n;
+		}
+	}
+	int failed = buf == MAP_FAILED || fd < 0 || n < 0;
+	if (failed)
+		snprintf(why, len, "cannot read back %.160s: %s", path,
+			 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (buf != MAP_FAILED)
+		munmap(buf, bufsz);
+	return failed ? -1 : 0;
+}
+
+/* ---------------------------------------------------------- identity */
+
+static int env_int(const char *name, int def, int min)
+{
+	const char *s = getenv(name);
+	char *end;
+
+	if (!s || !*s)
+		return def;
+	long v = strtol(s, &end, 10);
+	if (*end != '\0' || v < min || v > 1 << 30)
+		return -1;
+	return (int)v;
+}
+
+/* Who we are; 0, or -1 (one line printed) for a bad rank setting. */
+static int identify(struct coord_register *r)
+{
+	const char *mpi = getenv("DMTCP_MPI_MPI");
+
+	memset(r, 0, sizeof(*r));
+	r->pid = (int32_t)getpid();
+	r->rank = env_int("DMTCP_MPI_RANK", 0, 0);
+	r->nranks = env_int("DMTCP_MPI_NRANKS", 1, 1);
+	r->restarts = restarts;
+	if (r->rank < 0 || r->nranks < 1 || r->rank >= r->nranks) {
+		dm_err("bad rank for the coordinator (DMTCP_MPI_RANK=%s, "
+		       "DMTCP_MPI_NRANKS=%s): this process cannot be "
+		       "checkpointed", getenv("DMTCP_MPI_RANK"),
+		       getenv("DMTCP_MPI_NRANKS"));
+		return -1;
+	}
+	if (gethostname(r->host, sizeof(r->host) - 1) < 0)
+		snprintf(r->host, sizeof(r->host), "?");
+	snprintf(r->program, sizeof(r->program), "%s",
+		 program_invocation_short_name);
+	snprintf(r->mpi, sizeof(r->mpi), "%s", mpi && *mpi ? mpi : "none");
+	return 0;
+}
+
+/* ---------------------------------------------------------- auto-start */
+
+/* Starting a coordinator for a remote address would start it in the
+ * wrong place. */
+static int host_is_local(const char *host)
+{
+	char me[256];
+
+	if (strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 ||
+	    strcmp(host, "::1") == 0)
+		return 1;
+	return gethostname(me, sizeof(me)) == 0 && strcmp(host, me) == 0;
+}
+
+/* <dir of the library we are in>/../bin/dmtcp_mpi_coordinator */
+static int coordinator_path(char *out, size_t len)
+{
+	Dl_info info;
+
+	if (!dladdr((void *)ck_client_start, &info) || !info.dli_fname)
+		return -1;
+	const char *slash = strrchr(info.dli_fname, '/');
+	int dirlen = slash ? (int)(slash - info.dli_fname) : 1;
+	const char *dir = slash ? info.dli_fname : ".";
+	int n = snprintf(out, len, "%.*s/../bin/dmtcp_mpi_coordinator",
+			 dirlen, dir);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Our environment minus LD_PRELOAD: the coordinator must not load the
+ * engine and become a client of itself. */
+static char **coordinator_env(void)
+{
+	size_t n = 0, j = 0;
+
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 1, sizeof(*env));
+	for (size_t i = 0; env && i < n; i++) {
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+			env[j++] = environ[i];
+	}
+	return env;
+}
+
+/* Read the coordinator's error output until it closes (it does once
+ * listening, or on exit), for at most the time left. */
+static void collect(int fd, char *out, size_t len, double deadline)
+{
+	size_t got = strlen(out);
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int ms = (int)((deadline - now_s()) * 1000);
+		if (ms <= 0 || poll(&p, 1, ms) <= 0)
+			return;
+		char tmp[256];
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n <= 0)
+			return;
+		size_t keep = (size_t)n < len - 1 - got ? (size_t)n
+							 : len - 1 - got;
+		memcpy(out + got, tmp, keep);
+		got += keep;
+		out[got] = '\0';
+	}
+}
+
+/* Start `dmtcp_mpi_coordinator --daemon --exit-on-last` for host:port and
+ * wait until it listens or gives up.  Its error output is kept in err and
+ * shown only if we fail to connect in the end: losing the race to bind
+ * against another rank's coordinator is normal. */
+static void spawn_coordinator(const char *host, int port, char *err,
+			      size_t errlen, double deadline)
+{
+	char path[COORD_PATH_MAX], portstr[16];
+	const char *dir = getenv("DMTCP_MPI_CKPTDIR");
+	posix_spawn_file_actions_t fa;
+	int p[2];
+	pid_t pid;
+
+	err[0] = '\0';
+	if (coordinator_path(path, sizeof(path)) < 0) {
+		snprintf(err, errlen, "dmtcp_mpi: error: cannot find "
+			 "dmtcp_mpi_coordinator next to the engine library\n");
+		return;
+	}
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	char *argv[] = { path, "--daemon", "--exit-on-last", "--host",
+			 (char *)host, "--port", portstr, "--ckptdir",
+			 (char *)(dir && *dir ? dir : "ckpt"), NULL };
+	char **env = coordinator_env();
+	if (!env || pipe2(p, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "dmtcp_mpi: error: cannot start %s: %s\n",
+			 path, strerror(env ? errno : ENOMEM));
+		free(env);
+		return;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	int rc = posix_spawn(&pid, path, &fa, NULL, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	free(env);
+	close(p[1]);
+	if (rc != 0)
+		snprintf(err, errlen, "dmtcp_mpi: error: cannot start %s: %s\n",
+			 path, strerror(rc));
+	else
+		collect(p[0], err, errlen, deadline);
+	close(p[0]);
+	/* The daemon's first process exits once the real one listens.  The
+	 * application may reap it first (SIGCHLD ignored, wait(-1)): fine. */
+	if (rc == 0)
+		waitpid(pid, NULL, 0);
+}
+
+/* ---------------------------------------------------------- connect */
+
+/* Connect, authenticate and register.  The socket, or -1 after one error
+ * line (the thread then ends and the process runs uncheckpointable). */
+static int connect_and_register(void)
+{
+	const char *host = getenv("DMTCP_MPI_COORD_HOST");
+	int port = env_int("DMTCP_MPI_COORD_PORT", COORD_DEFAULT_PORT, 1);
+	char spawn_err[SPAWN_ERR_MAX] = "", err[COORD_PATH_MAX + 128];
+	uint8_t secret[COORD_SECRET_LEN];
+	struct coord_register reg;
+	double deadline = now_s() + CONNECT_PATIENCE_S;
+	long delay = 10;
+	int fd, spawned = 0;
+
+	if (!host || !*host)
+		host = COORD_DEFAULT_HOST;
+	if (port < 1 || port > 65535) {
+		dm_err("bad coordinator port (DMTCP_MPI_COORD_PORT=%s): this "
+		       "process cannot be checkpointed",
+		       getenv("DMTCP_MPI_COORD_PORT"));
+		return -1;
+	}
+	if (identify(&reg) < 0)
+		return -1;
+	while ((fd = coord_connect(host, port, 1000)) < 0) {
+		int e = errno;
+		if (e == ECONNREFUSED && !spawned && host_is_local(host)) {
+			spawned = 1;
+			spawn_coordinator(host, port, spawn_err,
+					  sizeof(spawn_err), deadline);
+			continue;
+		}
+		if (now_s() >= deadline) {
+			if (spawn_err[0] && write(2, spawn_err,
+						  strlen(spawn_err)) < 0)
+				e = errno;
+			dm_err("cannot reach the coordinator (%s:%d): %s; this "
+			       "process cannot be checkpointed", host, port,
+			       strerror(e));
+			return -1;
+		}
+		sleep_ms(delay);
+		delay = delay * 2 > 500 ? 500 : delay * 2;
+	}
+	if (coord_secret_load(secret, host, port, err, sizeof(err)) < 0 ||
+	    coord_hello(fd, secret, COORD_ROLE_CLIENT, err, sizeof(err)) < 0) {
+		dm_err("the coordinator did not accept us (%s:%d): %s; this "
+		       "process cannot be checkpointed", host, port, err);
+		close(fd);
+		return -1;
+	}
+	if (coord_send(fd, COORD_MSG_REGISTER, &reg, sizeof(reg)) < 0) {
+		dm_err("cannot register with the coordinator (%s:%d): %s; this "
+		       "process cannot be checkpointed", host, port,
+		       strerror(errno));
+		close(fd);
+		return -1;
+	}
+	client_fd = fd;
+	return fd;
+}
+
+/* ---------------------------------------------------------- serve */
+
+enum serve_end { SERVE_GO_ON, SERVE_LOST, SERVE_RESTARTED };
+
+/* PHASE(WRITE): write our image and say how it went.  SERVE_RESTARTED if
+ * we return from ck_checkpoint() as the restored process. */
+static enum serve_end write_image(int fd, const struct coord_phase_msg *ph)
+{
+	struct coord_phase_done d;
+	char name[32];
+	struct ck_opts o = { .dir = ph->dir, .name = name, .zstd_level = 1 };
+
+	memset(&d, 0, sizeof(d));
+	d.phase = COORD_PHASE_WRITE;
+	d.gen = ph->gen;
+	snprintf(name, sizeof(name), "rank%d",
+		 env_int("DMTCP_MPI_RANK", 0, 0));
+	int r = ck_checkpoint(&o, d.path, sizeof(d.path));
+	if (r == CK_RESTARTED) {
+		/* The old socket is gone.  Close the number only if it is
+		 * still a socket: after a restore it may be anything. */
+		struct stat st;
+		if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+			close(fd);
+		client_fd = -1;
+		restarts++;
+		return SERVE_RESTARTED;
+	}
+	if (r == CK_WRITTEN)
+		d.ok = checksum_file(d.path, &d.size, &d.crc, d.reason,
+				     sizeof(d.reason)) == 0;
+	else
+		snprintf(d.reason, sizeof(d.reason), "the engine could not "
+			 "write the image (see the rank's error output)");
+	if (coord_send(fd, COORD_MSG_PHASE_DONE, &d, sizeof(d)) < 0)
+		return SERVE_LOST;
+	return SERVE_GO_ON;
+}
+
+/* KILL: end the process as a user would, then for sure. */
+static void kill_self(void)
+{
+	kill(getpid(), SIGTERM);
+	sleep_ms(COORD_KILL_GRACE_S * 1000L);
+	kill(getpid(), SIGKILL);
+}
+
+static enum serve_end serve(int fd)
+{
+	struct coord_hdr h;
+	struct coord_phase_msg ph;
+
+	for (;;) {
+		long n = coord_recv(fd, &h, &ph, sizeof(ph));
+		if (n < 0)
+			break;
+		if (h.type == COORD_MSG_KILL) {
+			kill_self();
+		} else if (h.type == COORD_MSG_PHASE && n == sizeof(ph) &&
+			   ph.phase == COORD_PHASE_WRITE) {
+			ph.dir[sizeof(ph.dir) - 1] = '\0';
+			enum serve_end r = write_image(fd, &ph);
+			if (r == SERVE_RESTARTED)
+				return r;
+			if (r == SERVE_LOST)
+				break;
+		} else if (h.type == COORD_MSG_PHASE && n == sizeof(ph) &&
+			   ph.phase == COORD_PHASE_RESUME) {
+			/* Nothing is parked yet: ck_checkpoint() resumed our
+			 * threads.  The MPI drain phases will release here. */
+		} else {
+			errno = EPROTO;
+			break;
+		}
+	}
+	close(fd);
+	client_fd = -1;
+	return SERVE_LOST;
+}
+
+static void *client_main(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	crc_init();
+	for (;;) {
+		int fd = connect_and_register();
+		if (fd < 0)
+			return NULL;
+		if (serve(fd) == SERVE_LOST)
+			break;
+	}
+	dm_warn("lost the coordinator: this process (pid %d) can no longer "
+		"be checkpointed", (int)getpid());
+	return NULL;
+}
+
+/* A forked child has no client thread; its copy of the socket would only
+ * hide our death from the coordinator. */
+static void atfork_child(void)
+{
+	if (client_fd >= 0)
+		close(client_fd);
+	client_fd = -1;
+}
+
+int ck_client_start(void)
+{
+	static int started;
+	pthread_attr_t attr;
+	pthread_t tid;
+
+	if (__atomic_exchange_n(&started, 1, __ATOMIC_SEQ_CST))
+		return 0;
+	pthread_atfork(NULL, NULL, atfork_child);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&tid, &attr, client_main, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		dm_err("cannot start the coordinator client thread (pid %d): "
+		       "%s", (int)getpid(), strerror(rc));
+		return -1;
+	}
+	return 0;
+}

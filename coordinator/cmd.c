@@ -1,0 +1,204 @@
+/*
+ * cmd.c - what the coordinator does for dmtcp_mpi_command: checkpoint,
+ * status, kill, interval.  Each command connection gets exactly one
+ * CMD_REPLY and is then closed; checkpoint and kill reply only when they
+ * are over (the command blocks meanwhile), and both are bounded by
+ * --timeout, so a command never waits forever.
+ *
+ * The status text is key=value lines, one "client ..." line per client,
+ * so that scripts can read it as easily as people.
+ */
+#include "coordinator/coord.h"
+#include "util/exitcode.h"
+#include "util/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void coord_cmd_reply(struct coord_conn *k, int code, const char *text)
+{
+	size_t n = strlen(text) + 1;
+	struct coord_cmd_reply r = { .code = code };
+	char *body = malloc(sizeof(r) + n);
+
+	k->wait = COORD_WAIT_NONE;
+	k->closing = 1;
+	if (!body) {
+		dm_err("cannot answer a command (%s): out of memory", k->peer);
+		k->broken = 1;
+		return;
+	}
+	memcpy(body, &r, sizeof(r));
+	memcpy(body + sizeof(r), text, n);
+	coord_conn_send(k, COORD_MSG_CMD_REPLY, body, sizeof(r) + n);
+	free(body);
+}
+
+/* Append to a growing status text; on out-of-memory the text just stops. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void add(struct text *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		char *s = realloc(t->s, t->cap * 2 + (size_t)n);
+		if (!s)
+			return;
+		t->s = s;
+		t->cap = t->cap * 2 + (size_t)n;
+	}
+}
+
+static const char *client_state(const struct coord *c,
+				const struct coord_conn *k)
+{
+	const struct coord_ckpt *ck = &c->ck;
+
+	if (ck->phase != COORD_PHASE_WRITE || k->part_gen != ck->gen)
+		return "running";
+	return ck->parts[k->reg.rank].answered ? "written" : "writing";
+}
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct coord_conn *x = *(struct coord_conn *const *)a;
+	const struct coord_conn *y = *(struct coord_conn *const *)b;
+
+	if (x->reg.rank != y->reg.rank)
+		return x->reg.rank < y->reg.rank ? -1 : 1;
+	return (x->reg.pid > y->reg.pid) - (x->reg.pid < y->reg.pid);
+}
+
+static void status(struct coord *c, struct coord_conn *k)
+{
+	struct text t = { .s = malloc(4096), .cap = 4096 };
+	struct coord_conn **cl = calloc((size_t)c->nconns + 1, sizeof(*cl));
+	int n = 0;
+
+	if (!t.s || !cl) {
+		free(t.s);
+		free(cl);
+		coord_cmd_reply(k, DM_EXIT_INTERNAL, "coordinator out of memory");
+		return;
+	}
+	t.s[0] = '\0';
+	add(&t, "coordinator=%s:%d\npid=%d\nckptdir=%s\ninterval=%d\n"
+	    "timeout=%d\n", c->host, c->port, (int)getpid(), c->ckptdir,
+	    c->interval, c->timeout);
+	if (c->log_path[0])
+		add(&t, "log=%s\n", c->log_path);
+	if (c->ck.phase == COORD_PHASE_IDLE)
+		add(&t, "state=idle\n");
+	else
+		add(&t, "state=checkpoint %u (%d/%d ranks answered)\n",
+		    c->ck.gen, c->ck.nanswered, c->ck.nparts);
+	for (int i = 0; i < c->nconns; i++) {
+		if (!c->conns[i]->dead && c->conns[i]->registered)
+			cl[n++] = c->conns[i];
+	}
+	qsort(cl, (size_t)n, sizeof(*cl), by_rank);
+	add(&t, "clients=%d\n", n);
+	for (int i = 0; i < n; i++)
+		add(&t, "client rank=%d nranks=%d pid=%d host=%s program=%s "
+		    "state=%s restarts=%d\n", cl[i]->reg.rank, cl[i]->reg.nranks,
+		    cl[i]->reg.pid, cl[i]->reg.host, cl[i]->reg.program,
+		    client_state(c, cl[i]), cl[i]->reg.restarts);
+	if (c->last_path[0]) {
+		char when[64];
+		struct tm tm;
+		localtime_r(&c->last_time, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		add(&t, "last_checkpoint=%s\nlast_checkpoint_time=%s\n",
+		    c->last_path, when);
+	} else {
+		add(&t, "last_checkpoint=none\n");
+	}
+	coord_cmd_reply(k, DM_EXIT_OK, t.s);
+	free(cl);
+	free(t.s);
+}
+
+static void kill_clients(struct coord *c, struct coord_conn *k)
+{
+	k->wait = COORD_WAIT_KILL;
+	if (c->kill_deadline > 0)
+		return;         /* already under way: wait for the same end */
+	dm_info("killing %d client%s", c->nclients, c->nclients == 1 ? "" : "s");
+	c->kill_deadline = coord_now() + c->timeout + COORD_KILL_GRACE_S;
+	for (int i = 0; i < c->nconns; i++) {
+		struct coord_conn *p = c->conns[i];
+		if (!p->dead && p->registered)
+			coord_conn_send(p, COORD_MSG_KILL, NULL, 0);
+	}
+}
+
+void coord_cmd_kill_tick(struct coord *c, double now)
+{
+	char text[128];
+
+	if (c->kill_deadline <= 0 ||
+	    (c->nclients > 0 && now < c->kill_deadline))
+		return;
+	int code = c->nclients == 0 ? DM_EXIT_OK : DM_EXIT_COORD;
+	if (code == DM_EXIT_OK)
+		snprintf(text, sizeof(text), "every client has exited");
+	else
+		snprintf(text, sizeof(text), "%d client%s still connected after "
+			 "%d s", c->nclients, c->nclients == 1 ? " is" : "s are",
+			 c->timeout + COORD_KILL_GRACE_S);
+	c->kill_deadline = 0;
+	for (int i = 0; i < c->nconns; i++) {
+		struct coord_conn *k = c->conns[i];
+		if (!k->dead && k->wait == COORD_WAIT_KILL)
+			coord_cmd_reply(k, code, text);
+	}
+}
+
+void coord_cmd(struct coord *c, struct coord_conn *k,
+	       const struct coord_cmd *cmd)
+{
+	char text[64];
+
+	switch (cmd->op) {
+	case COORD_CMD_CHECKPOINT:
+		coord_ckpt_request(c, k);
+		return;
+	case COORD_CMD_STATUS:
+		status(c, k);
+		return;
+	case COORD_CMD_KILL:
+		kill_clients(c, k);
+		coord_cmd_kill_tick(c, coord_now());
+		return;
+	case COORD_CMD_INTERVAL:
+		if (cmd->arg < 0) {
+			coord_cmd_reply(k, DM_EXIT_USAGE, "interval must be >= 0");
+			return;
+		}
+		c->interval = cmd->arg;
+		c->next_ckpt = cmd->arg ? coord_now() + cmd->arg : 0;
+		dm_info("checkpoint interval set to %d s", cmd->arg);
+		snprintf(text, sizeof(text), "interval=%d", cmd->arg);
+		coord_cmd_reply(k, DM_EXIT_OK, text);
+		return;
+	}
+	coord_cmd_reply(k, DM_EXIT_USAGE, "unknown command");
+}

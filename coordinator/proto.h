@@ -1,0 +1,186 @@
+/*
+ * proto.h - the coordinator's wire protocol, shared by the coordinator
+ * (coordinator/), the engine's client thread (ckpt/client.c) and
+ * dmtcp_mpi_command (coordinator/command.c).
+ *
+ * Transport: one TCP connection per peer.  Every message is a struct
+ * coord_hdr followed by hdr.len bytes of body; bodies are the fixed
+ * structs below (host byte order: coordinator and ranks run on machines
+ * of one architecture; a peer of another byte order fails the magic
+ * check).  Strings in bodies are NUL-terminated inside their arrays.
+ *
+ * Conversation:
+ *   peer -> HELLO(secret, role)        first message, within --timeout
+ *   coord -> WELCOME                   or REFUSED(reason) and close
+ *   engine client:  -> REGISTER, then serves PHASE / KILL until the end
+ *   command:        -> CMD, <- CMD_REPLY, close
+ *
+ * The helpers at the end (coordinator/wire.c) are the blocking I/O both
+ * simple peers use; the coordinator itself does non-blocking I/O.
+ */
+#ifndef COORD_PROTO_H
+#define COORD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COORD_MAGIC        0x50434d44u   /* "DMCP" in memory order */
+#define COORD_VERSION      1
+#define COORD_DEFAULT_HOST "127.0.0.1"
+#define COORD_DEFAULT_PORT 7779
+#define COORD_SECRET_LEN   16            /* bytes; 32 hex digits in files */
+#define COORD_PATH_MAX     4096
+#define COORD_KILL_GRACE_S 3             /* SIGTERM ... SIGKILL */
+#define COORD_MAX_BODY     (4u << 20)    /* largest body (status text) */
+
+struct coord_hdr {
+	uint32_t magic;      /* COORD_MAGIC */
+	uint16_t version;    /* COORD_VERSION */
+	uint16_t type;       /* enum coord_msg */
+	uint32_t len;        /* body bytes that follow */
+};
+
+enum coord_msg {
+	COORD_MSG_HELLO = 1, /* peer -> coord: struct coord_hello */
+	COORD_MSG_WELCOME,   /* coord -> peer: struct coord_welcome */
+	COORD_MSG_REFUSED,   /* coord -> peer: struct coord_refused, then close */
+	COORD_MSG_REGISTER,  /* client -> coord: struct coord_register */
+	COORD_MSG_PHASE,     /* coord -> client: struct coord_phase_msg */
+	COORD_MSG_PHASE_DONE,/* client -> coord: struct coord_phase_done */
+	COORD_MSG_KILL,      /* coord -> client: no body; end the process */
+	COORD_MSG_CMD,       /* command -> coord: struct coord_cmd */
+	COORD_MSG_CMD_REPLY  /* coord -> command: struct coord_cmd_reply + text */
+};
+
+enum coord_role {
+	COORD_ROLE_CLIENT = 1, /* the engine's client thread in a rank */
+	COORD_ROLE_COMMAND     /* dmtcp_mpi_command */
+};
+
+/*
+ * Phases of one checkpoint, in order.  Every phase the clients take part
+ * in is a barrier: the coordinator sends PHASE(phase, gen) to every
+ * participant and waits for a PHASE_DONE from each; a failure, a client
+ * that leaves, or --timeout seconds without every answer fails the
+ * checkpoint, which then goes straight to RESUME.  The MPI drain phases
+ * (intent, then drain rounds of send/receive counts) go between IDLE and
+ * WRITE, as further barriers of this kind.
+ */
+enum coord_phase {
+	/* No checkpoint.  Entered at start and after RESUME has been sent.
+	 * Holds: no temporary checkpoint directory of ours exists; clients
+	 * run freely. */
+	COORD_PHASE_IDLE = 0,
+	/* Started by the coordinator (a command or the interval timer) once
+	 * every rank 0..nranks-1 is registered exactly once and
+	 * <ckptdir>/ckpt_<gen>_<time>.tmp/ exists.  Each client calls
+	 * ck_checkpoint() into that directory and answers with the image's
+	 * path, size and checksum, or a reason.  Ends when every participant
+	 * answered.  Holds on success: every image is complete and fsynced. */
+	COORD_PHASE_WRITE,
+	/* The coordinator alone: manifest and restart.sh are written and
+	 * fsynced, the directory renamed to its final name, `latest` moved.
+	 * Holds on success: `latest` names a complete checkpoint.  On failure
+	 * the temporary directory is removed and `latest` is untouched. */
+	COORD_PHASE_COMMIT,
+	/* Started by the coordinator after COMMIT or after any failure: each
+	 * participant is sent PHASE(RESUME, ok) and no answer is expected;
+	 * waiting commands get their reply.  Holds: every participant has
+	 * been told the outcome (a parked rank may go on). */
+	COORD_PHASE_RESUME
+};
+
+struct coord_hello {
+	uint8_t secret[COORD_SECRET_LEN];
+	uint32_t role;               /* enum coord_role */
+};
+
+struct coord_welcome {
+	int32_t coord_pid;
+};
+
+struct coord_refused {
+	char reason[128];
+};
+
+struct coord_register {
+	int32_t pid;
+	int32_t rank;                /* DMTCP_MPI_RANK, else 0 */
+	int32_t nranks;              /* DMTCP_MPI_NRANKS, else 1 */
+	int32_t restarts;            /* times this process was restarted */
+	char host[256];
+	char program[256];
+	char mpi[32];                /* DMTCP_MPI_MPI, else "none" */
+};
+
+struct coord_phase_msg {
+	uint32_t phase;              /* enum coord_phase */
+	uint32_t gen;                /* checkpoint number */
+	int32_t ok;                  /* RESUME: 1 if the checkpoint is complete */
+	char dir[COORD_PATH_MAX];    /* WRITE: directory to write the image in */
+};
+
+struct coord_phase_done {
+	uint32_t phase;              /* the phase this answers */
+	uint32_t gen;                /* ... of this checkpoint */
+	int32_t ok;                  /* 1 done, 0 failed (see reason) */
+	uint32_t crc;                /* WRITE: CRC-32C of the whole image file */
+	uint64_t size;               /* WRITE: image size in bytes */
+	char path[COORD_PATH_MAX];   /* WRITE: the image's path */
+	char reason[256];
+};
+
+enum coord_cmd_op {
+	COORD_CMD_CHECKPOINT = 1,    /* reply when the checkpoint ends */
+	COORD_CMD_STATUS,
+	COORD_CMD_KILL,              /* reply when every client has left */
+	COORD_CMD_INTERVAL           /* arg: seconds, 0 = off */
+};
+
+struct coord_cmd {
+	uint32_t op;                 /* enum coord_cmd_op */
+	int32_t arg;
+};
+
+struct coord_cmd_reply {
+	int32_t code;                /* enum dm_exit: 0, or why it failed */
+	/* followed by text: a result, or an error message without prefix */
+};
+
+/* ---- blocking helpers for the client and the command (wire.c) ---- */
+
+/* Resolve $DMTCP_MPI_TMPDIR (default /tmp/dmtcp_mpi-<uid>), create it
+ * mode 0700 if missing and refuse one that others can write or that is
+ * not ours.  0, or -1 with the reason in err. */
+int coord_tmpdir(char *out, size_t len, char *err, size_t errlen);
+
+/* <tmpdir>/coord-<host>-<port>.secret into out.  0 or -1 (err). */
+int coord_secret_path(char *out, size_t len, const char *host, int port,
+		      char *err, size_t errlen);
+
+/* The secret for host:port: from $DMTCP_MPI_SECRET (32 hex digits) if
+ * set, else from the secret file.  0 or -1 (err). */
+int coord_secret_load(uint8_t out[COORD_SECRET_LEN], const char *host,
+		      int port, char *err, size_t errlen);
+
+/* Parse 32 hex digits (trailing newline allowed).  0 or -1. */
+int coord_secret_parse(uint8_t out[COORD_SECRET_LEN], const char *hex);
+
+/* TCP connect to host:port, giving up after timeout_ms.  A connected fd
+ * (close-on-exec), or -1 with errno set (ECONNREFUSED: nobody there). */
+int coord_connect(const char *host, int port, int timeout_ms);
+
+/* Send one message.  0, or -1 with errno set. */
+int coord_send(int fd, enum coord_msg type, const void *body, uint32_t len);
+
+/* Receive one message: header into *h, body (at most max bytes; a
+ * longer one is an error) into body.  The body length, or -1 with errno
+ * set (0 errno on a clean EOF, EPROTO on a malformed message). */
+long coord_recv(int fd, struct coord_hdr *h, void *body, uint32_t max);
+
+/* HELLO with the secret and role; wait for WELCOME.  0, or -1 with the
+ * reason in err (refused, closed, I/O error). */
+int coord_hello(int fd, const uint8_t secret[COORD_SECRET_LEN],
+		enum coord_role role, char *err, size_t errlen);
+
+#endif
