@@ -52,10 +52,11 @@ static enum ln_mpi choose_mpi(const struct ln_opts *o, const struct ln_where *w)
 static const char *find_proxy(enum ln_mpi mpi)
 {
 	const char *path = ln_proxy_path(mpi);
+	const char *env = getenv("DMTCP_MPI_PROXY");
 
 	if (access(path, X_OK) == 0)
 		return path;
-	if (getenv("DMTCP_MPI_PROXY") != NULL)
+	if (env != NULL && *env != '\0')
 		dm_die(DM_EXIT_NOPROG, "cannot run proxy (%s, from DMTCP_MPI_PROXY):"
 		       " %s", path, strerror(errno));
 	dm_die(DM_EXIT_NOMPI, "no proxy for %s (%s): rebuild with both MPIs "

@@ -50,8 +50,13 @@ static void bind_to_pu(int pu, const char *what)
 /* First steps of either child. */
 static void child_setup(pid_t launcher, int pu, const char *what)
 {
-	/* Checked after the prctl: the launcher may have died before it. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != launcher)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+		dm_err("cannot tie the %s to the launcher (prctl "
+		       "PR_SET_PDEATHSIG): %s", what, strerror(errno));
+		_exit(DM_EXIT_INTERNAL);
+	}
+	/* The launcher may have died before the prctl took effect. */
+	if (getppid() != launcher)
 		_exit(DM_EXIT_INTERNAL);
 	if (pu >= 0)
 		bind_to_pu(pu, what);

@@ -61,7 +61,7 @@ start_dm() {
 	TPID=$!
 }
 finish_dm() {
-	wait $TPID
+	wait $TPID 2>/dev/null
 	RC=$?
 	ELAPSED=$(( $(date +%s) - t0 ))
 }
