@@ -106,6 +106,11 @@ $(BINDIR)/%: scripts/%.in
 	@mkdir -p $(BINDIR)
 	$(Q)cp $< $@ && chmod 755 $@
 
+# Launcher and wrapper tests (fake proxies; e2e.sh uses the real ones).
+.PHONY: launcher-check
+launcher-check: build-all
+	$(Q)B=$(B) sh tests/launcher/run.sh
+
 # ---------------------------------------------------------------- coordinator
 # The daemon and dmtcp_mpi_command.  CK_CLIENT_SRC is the engine's
 # coordinator client: the engine library (libdmtcp_ckpt.so) links it.
@@ -168,7 +173,7 @@ unit-check: $(UNIT_BIN)
 mpi-check: build-all
 	$(Q)sh mpi-tests/run.sh
 
-check: all gen-check unit-check mpi-check coord-check
+check: all gen-check unit-check mpi-check coord-check launcher-check
 
 bench: all
 	$(Q)sh bench/run.sh
