@@ -306,12 +306,28 @@ void coord_conn_drop(struct coord *c, struct coord_conn *k)
 	}
 }
 
+/* Is k a peer that owes us its first message (HELLO, or a command's CMD)?
+ * Such a peer has --timeout seconds from accept; then it is dropped, so
+ * idle connections cannot pile up or keep --exit-on-last waiting. */
+int coord_conn_owes(const struct coord_conn *k)
+{
+	return !k->dead && (k->role == 0 ||
+			    (k->role == COORD_ROLE_COMMAND && !k->closing &&
+			     k->wait == COORD_WAIT_NONE));
+}
+
 void coord_conn_check_hello(struct coord *c, double now)
 {
 	for (int i = 0; i < c->nconns; i++) {
 		struct coord_conn *k = c->conns[i];
-		if (!k->dead && k->role == 0 && now >= k->hello_deadline)
+		if (!coord_conn_owes(k) || now < k->hello_deadline)
+			continue;
+		if (k->role == 0) {
 			refuse(c, k, "no hello in time");
+		} else {
+			dm_warn("dropped %s: no command in time", k->peer);
+			coord_conn_drop(c, k);
+		}
 	}
 }
 

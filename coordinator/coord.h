@@ -38,7 +38,7 @@ struct coord_conn {
 	int fd;
 	int role;                    /* enum coord_role; 0 before HELLO */
 	char peer[80];               /* "addr:port", for log lines */
-	double hello_deadline;       /* monotonic; no HELLO by then: closed */
+	double hello_deadline;       /* monotonic; see coord_conn_owes() */
 	struct coord_buf in;         /* bytes read, not yet a whole message */
 	struct coord_buf out;        /* bytes queued for the peer */
 	int closing;                 /* close once out is flushed */
@@ -114,6 +114,7 @@ void coord_conn_send(struct coord_conn *k, enum coord_msg type,
 		     const void *body, size_t len);
 void coord_conn_drop(struct coord *c, struct coord_conn *k);
 void coord_conn_reap(struct coord *c);
+int coord_conn_owes(const struct coord_conn *k);
 void coord_conn_check_hello(struct coord *c, double now);
 const char *coord_client_name(const struct coord_conn *k, char *buf,
 			      size_t len);

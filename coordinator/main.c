@@ -318,7 +318,8 @@ static int poll_timeout(struct coord *c, double now)
 	if (c->exit_on_last && !c->had_client && c->start + c->timeout < t)
 		t = c->start + c->timeout;
 	for (int i = 0; i < c->nconns; i++) {
-		if (c->conns[i]->role == 0 && c->conns[i]->hello_deadline < t)
+		if (coord_conn_owes(c->conns[i]) &&
+		    c->conns[i]->hello_deadline < t)
 			t = c->conns[i]->hello_deadline;
 	}
 	return t <= now ? 0 : (int)((t - now) * 1000) + 1;

@@ -258,6 +258,9 @@ test_timeout() {
 	check "silent client: timed out after --timeout 2" '[ $dt -ge 1 ] && [ $dt -le 5 ] && grep -q "did not answer phase write within 2 s" "$T/to.err"'
 	check "silent client: no latest" '[ ! -e "$T/to/latest" ]'
 	check "silent client: coordinator still serves" 'has_clients 1'
+	log=$DMTCP_MPI_TMPDIR/coord-127.0.0.1-$PORT.log
+	python3 -c "import socket; s = socket.create_connection(('127.0.0.1', $PORT)); s.settimeout(8); s.recv(200)" 2>/dev/null
+	check "silent peer: dropped after --timeout" 'grep -q "refused connection from .*no hello in time" "$log"'
 	stop "$APID"; stop_coord
 }
 
