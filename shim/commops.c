@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define H(x) ((int64_t)(intptr_t)(x))
+#define ABI(h) ((int64_t)(intptr_t)(h))
 
 /* World-rank lists travel inline: a world larger than this is refused. */
 #define COMM_MAX_MEMBERS ((int)(CHAN_INLINE_SIZE / sizeof(int32_t)))
@@ -250,8 +250,8 @@ static struct shim_comm *comm_reserve(MPI_Comm parent, MPI_Comm *newcomm,
 static int comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
 		       int made_by, MPI_Comm *newcomm, const char *fn)
 {
-	c->arg[0] = H(parent);
-	c->arg[1] = H(nc->handle);
+	c->arg[0] = ABI(parent);
+	c->arg[1] = ABI(nc->handle);
 	int err = shim_call_run(c);
 	int size = err ? 0 : (int)c->arg[5];
 
@@ -430,7 +430,7 @@ int PMPI_Comm_free(MPI_Comm *comm)
 		return shim_errorf(*comm, MPI_ERR_COMM, fn, "cannot free %s",
 				   *comm == MPI_COMM_WORLD ? "MPI_COMM_WORLD" : "MPI_COMM_SELF");
 	struct chan_call *c = shim_call_begin(CALL_COMM_FREE);
-	c->arg[0] = H(*comm);
+	c->arg[0] = ABI(*comm);
 	err = shim_call_simple(c);
 	if (err)
 		return shim_error(*comm, err, fn, NULL);
