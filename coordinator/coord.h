@@ -90,6 +90,7 @@ struct coord {
 	int listen_fd;
 	uint8_t secret[COORD_SECRET_LEN];
 	char secret_path[PATH_MAX];
+	char lock_path[PATH_MAX];    /* held for our life (secret.c) */
 	char log_path[PATH_MAX];     /* --daemon log, "" otherwise */
 	struct coord_conn **conns;
 	int nconns;

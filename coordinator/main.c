@@ -44,7 +44,8 @@ static void usage(FILE *f)
 "  --port-file F   write the port to F once listening\n"
 "  --ckptdir DIR   where checkpoints go (default $DMTCP_MPI_CKPTDIR, "
 "else ./ckpt)\n"
-"  --interval N    checkpoint every N seconds (default 0: only on request)\n"
+"  --interval N    checkpoint every N seconds (default $DMTCP_MPI_INTERVAL,\n"
+"                  else 0: only on request)\n"
 "  --timeout S     seconds a phase may take (default 60)\n"
 "  --daemon        detach; log to $DMTCP_MPI_TMPDIR/coord-<host>-<port>.log\n"
 "  --exit-on-last  exit when the last client has left\n");
@@ -82,6 +83,7 @@ static void parse_options(int argc, char **argv, struct coord *c,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dir = getenv("DMTCP_MPI_CKPTDIR");
+	const char *iv = getenv("DMTCP_MPI_INTERVAL");
 	int opt, bad = 0;
 
 	snprintf(c->host, sizeof(c->host), "%s", COORD_DEFAULT_HOST);
@@ -89,6 +91,10 @@ static void parse_options(int argc, char **argv, struct coord *c,
 	c->timeout = 60;
 	if (!dir || !*dir)
 		dir = "ckpt";
+	/* The launcher's --interval reaches a coordinator that a client
+	 * starts through the environment. */
+	if (iv && *iv && parse_int(iv, 0, 1 << 30, &c->interval) < 0)
+		dm_die(DM_EXIT_USAGE, "bad DMTCP_MPI_INTERVAL (%s)", iv);
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'H': snprintf(c->host, sizeof(c->host), "%s", optarg); break;

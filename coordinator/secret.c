@@ -10,6 +10,13 @@
  *
  * The file is written before listen(): a peer that could connect can
  * always find it.  It is removed when the coordinator exits.
+ *
+ * Between bind() and listen() a second coordinator could bind the same
+ * port too (SO_REUSEADDR allows it while nobody listens), overwrite our
+ * secret, fail to listen and remove the file.  Clients racing to start a
+ * coordinator do exactly that, so whoever writes the secret first holds
+ * an exclusive lock on <tmpdir>/coord-<host>-<port>.lock; a second one
+ * gives up before touching anything.
  */
 #include "coordinator/coord.h"
 
@@ -18,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int make_secret(uint8_t out[COORD_SECRET_LEN], char *err,
@@ -39,6 +48,36 @@ static int make_secret(uint8_t out[COORD_SECRET_LEN], char *err,
 	return 0;
 }
 
+/* Take the port's lock, kept until exit.  The path is checked again once
+ * locked: a previous holder unlinks it on its way out, and a lock on an
+ * unlinked file would exclude nobody. */
+static int lock_port(struct coord *c, char *err, size_t errlen)
+{
+	struct stat a, b;
+
+	snprintf(c->lock_path, sizeof(c->lock_path), "%.*s.lock",
+		 (int)(strlen(c->secret_path) - strlen(".secret")),
+		 c->secret_path);
+	for (;;) {
+		int fd = open(c->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot create %s: %s",
+				 c->lock_path, strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			snprintf(err, errlen, "another coordinator holds %s",
+				 c->lock_path);
+			close(fd);
+			return -1;
+		}
+		if (fstat(fd, &a) == 0 && stat(c->lock_path, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return 0;        /* fd stays open: the lock is ours */
+		close(fd);
+	}
+}
+
 int coord_secret_setup(struct coord *c, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX + 32], hex[2 * COORD_SECRET_LEN + 2];
@@ -47,6 +86,10 @@ int coord_secret_setup(struct coord *c, char *err, size_t errlen)
 	    coord_secret_path(c->secret_path, sizeof(c->secret_path), c->host,
 			      c->port, err, errlen) < 0)
 		return -1;
+	if (lock_port(c, err, errlen) < 0) {
+		c->secret_path[0] = c->lock_path[0] = '\0';
+		return -1;
+	}
 	for (int i = 0; i < COORD_SECRET_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", c->secret[i]);
 	hex[2 * COORD_SECRET_LEN] = '\n';
@@ -74,4 +117,7 @@ void coord_secret_remove(struct coord *c)
 {
 	if (c->secret_path[0])
 		unlink(c->secret_path);
+	/* Still locked while unlinking: see lock_port(). */
+	if (c->lock_path[0])
+		unlink(c->lock_path);
 }

@@ -22,7 +22,7 @@ NFAIL=0
 export DMTCP_MPI_TMPDIR=$T/tmp
 unset DMTCP_MPI_SECRET DMTCP_MPI_COORD_HOST DMTCP_MPI_COORD_PORT \
 	DMTCP_MPI_RANK DMTCP_MPI_NRANKS DMTCP_MPI_MPI DMTCP_MPI_CKPTDIR \
-	DMTCP_MPI_FAKE_CKPT DMTCP_MPI_MPIRUN
+	DMTCP_MPI_FAKE_CKPT DMTCP_MPI_MPIRUN DMTCP_MPI_INTERVAL
 
 cleanup() {
 	[ -f "$T/pids" ] && for p in $(cat "$T/pids"); do
@@ -281,6 +281,12 @@ test_interval() {
 	cmd --interval 1 >/dev/null
 	check "command --interval 1: they start again" 'wait_until 4 more_dirs "$T/iv" $n'
 	stop "$APID"; stop_coord
+	export DMTCP_MPI_INTERVAL=1
+	start_coord iv2
+	unset DMTCP_MPI_INTERVAL
+	app iv2
+	check "DMTCP_MPI_INTERVAL=1: the default interval" 'wait_until 6 more_dirs "$T/iv2" 1'
+	stop "$APID"; stop_coord
 }
 
 test_kill() {
@@ -317,6 +323,16 @@ test_autostart() {
 	start_coord free
 	stop_coord
 	wait_until 5 sh -c "! '$CMD' --coord-port $PORT --status 2>/dev/null"
+	# Coordinators racing for one port: exactly one serves, and the
+	# secret file is its own (losers must not touch it).
+	for i in 1 2 3 4 5; do
+		"$COORD" --daemon --port "$PORT" --ckptdir "$T/race" 2>>"$T/race.err" &
+	done
+	wait
+	check "racing coordinators: the losers say why" '[ "$(grep -c "another coordinator\|Address already in use" "$T/race.err")" = 4 ]'
+	check "racing coordinators: the winner answers with its secret" 'cmd --status >/dev/null'
+	CPID=$(cmd --status | sed -n 's/^pid=//p'); remember "$CPID"
+	stop_coord
 	for r in 0 1 2; do
 		app auto$r DMTCP_MPI_RANK=$r DMTCP_MPI_NRANKS=3 DMTCP_MPI_CKPTDIR="$T/auto"
 		eval "A$r=\$APID"
