@@ -35,7 +35,7 @@ struct shim_comm *shim_comm_check(MPI_Comm h, const char *fn, int *err)
 		*err = MPI_SUCCESS;
 		return c;
 	}
-	*err = shim_errorf(MPI_COMM_SELF, MPI_ERR_COMM, fn,
+	*err = shim_errorf(SHIM_NOCOMM, MPI_ERR_COMM, fn,
 			   h == MPI_COMM_NULL ? "MPI_COMM_NULL" : "invalid communicator %#lx",
 			   (unsigned long)(uintptr_t)h);
 	return NULL;

@@ -207,7 +207,7 @@ SHIM_WEAK(Comm_get_errhandler)
 int PMPI_Errhandler_free(MPI_Errhandler *errhandler)
 {
 	if (!errhandler || !errh_predefined(*errhandler))
-		return shim_errorf(MPI_COMM_SELF, MPI_ERR_ARG, "MPI_Errhandler_free",
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Errhandler_free",
 				   "invalid error handler %#lx",
 				   errhandler ? (unsigned long)(uintptr_t)*errhandler : 0ul);
 	*errhandler = MPI_ERRHANDLER_NULL;
@@ -422,7 +422,7 @@ int PMPI_Comm_free(MPI_Comm *comm)
 	int err;
 
 	if (!comm)
-		return shim_error(MPI_COMM_SELF, MPI_ERR_ARG, fn, "comm is NULL");
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "comm is NULL");
 	struct shim_comm *rec = comm_parent(*comm, fn, &err);
 	if (!rec)
 		return err;

@@ -124,7 +124,7 @@ static MPI_Errhandler handler_of(MPI_Comm comm)
 	struct shim_comm *c = shim_comm_get(comm);
 
 	if (!c)
-		c = shim_comm_get(MPI_COMM_SELF);
+		c = shim_comm_get(SHIM_NOCOMM);
 	return c ? c->errh : MPI_ERRORS_ARE_FATAL;
 }
 
@@ -166,7 +166,7 @@ int shim_unsupported(const char *fn)
 int PMPI_Error_class(int errorcode, int *errorclass)
 {
 	if (!err_find(errorcode))
-		return shim_errorf(MPI_COMM_SELF, MPI_ERR_ARG, "MPI_Error_class",
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Error_class",
 				   "%d is not an error code", errorcode);
 	*errorclass = errorcode;
 	return MPI_SUCCESS;
@@ -178,7 +178,7 @@ int PMPI_Error_string(int errorcode, char *string, int *resultlen)
 	const struct err_desc *d = err_find(errorcode);
 
 	if (!d)
-		return shim_errorf(MPI_COMM_SELF, MPI_ERR_ARG, "MPI_Error_string",
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Error_string",
 				   "%d is not an error code", errorcode);
 	int n = snprintf(string, MPI_MAX_ERROR_STRING, "%s: %s", d->name, d->text);
 	*resultlen = n < MPI_MAX_ERROR_STRING ? n : MPI_MAX_ERROR_STRING - 1;

@@ -16,8 +16,8 @@
  * result.  Records are never shared: every constructor makes a new one,
  * so MPI_Group_free just drops it.
  *
- * Errors: a group belongs to no communicator, so, as MPI-4.0 and later
- * require, argument errors are raised on MPI_COMM_SELF's error handler.
+ * Errors: a group belongs to no communicator, so argument errors are
+ * raised on SHIM_NOCOMM's error handler (see shim.h for why WORLD).
  * Ranks out of range or repeated in incl/excl are MPI_ERR_RANK; a bad
  * (first, last, stride) triplet in range_incl/range_excl is MPI_ERR_ARG.
  */
@@ -66,7 +66,7 @@ static struct shim_group *group_check(MPI_Group h, const char *fn, int *err)
 
 	*err = MPI_SUCCESS;
 	if (!g)
-		*err = shim_errorf(MPI_COMM_SELF, MPI_ERR_GROUP, fn,
+		*err = shim_errorf(SHIM_NOCOMM, MPI_ERR_GROUP, fn,
 				   h == MPI_GROUP_NULL ? "MPI_GROUP_NULL" : "invalid group %#lx",
 				   (unsigned long)(uintptr_t)h);
 	return g;
@@ -74,12 +74,12 @@ static struct shim_group *group_check(MPI_Group h, const char *fn, int *err)
 
 static int arg_error(const char *fn, const char *what)
 {
-	return shim_error(MPI_COMM_SELF, MPI_ERR_ARG, fn, what);
+	return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, what);
 }
 
 static int no_mem(const char *fn)
 {
-	return shim_error(MPI_COMM_SELF, MPI_ERR_NO_MEM, fn, NULL);
+	return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
 }
 
 /* Make the group of world[0..size-1] and store its handle in *out. */
@@ -163,12 +163,12 @@ int PMPI_Group_translate_ranks(MPI_Group group1, int n, const int ranks1[],
 	if (!b)
 		return err;
 	if (n < 0)
-		return shim_errorf(MPI_COMM_SELF, MPI_ERR_ARG, fn, "n = %d", n);
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "n = %d", n);
 	if (n > 0 && (!ranks1 || !ranks2))
 		return arg_error(fn, "rank array is NULL");
 	for (int i = 0; i < n; i++)
 		if (ranks1[i] != MPI_PROC_NULL && (ranks1[i] < 0 || ranks1[i] >= a->size))
-			return shim_errorf(MPI_COMM_SELF, MPI_ERR_RANK, fn,
+			return shim_errorf(SHIM_NOCOMM, MPI_ERR_RANK, fn,
 					   "ranks1[%d] = %d, group1 has %d members",
 					   i, ranks1[i], a->size);
 	int *pos = position_map(b, world_span(a, b));
@@ -270,10 +270,10 @@ static int ranks_check(const int *ranks, int n, int size, char *mark, const char
 	for (int i = 0; i < n; i++) {
 		int r = ranks[i];
 		if (r < 0 || r >= size)
-			return shim_errorf(MPI_COMM_SELF, MPI_ERR_RANK, fn,
+			return shim_errorf(SHIM_NOCOMM, MPI_ERR_RANK, fn,
 					   "ranks[%d] = %d, the group has %d members", i, r, size);
 		if (mark[r])
-			return shim_errorf(MPI_COMM_SELF, MPI_ERR_RANK, fn,
+			return shim_errorf(SHIM_NOCOMM, MPI_ERR_RANK, fn,
 					   "rank %d is named twice", r);
 		mark[r] = 1;
 	}
@@ -292,13 +292,13 @@ static int ranges_expand(int n, int ranges[][3], int size, char *mark,
 		 * (C's division would round it to a one-rank range). */
 		if (first < 0 || first >= size || last < 0 || last >= size || stride == 0 ||
 		    (first < last && stride < 0) || (first > last && stride > 0))
-			return shim_errorf(MPI_COMM_SELF, MPI_ERR_ARG, fn,
+			return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
 					   "range %d is (%d, %d, %d) in a group of %d",
 					   i, first, last, stride, size);
 		for (int k = 0; k <= (last - first) / stride; k++) {
 			int r = first + k * stride;
 			if (mark[r])
-				return shim_errorf(MPI_COMM_SELF, MPI_ERR_ARG, fn,
+				return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
 						   "range %d names rank %d again", i, r);
 			mark[r] = 1;
 			out[(*count)++] = r;
@@ -340,7 +340,7 @@ static int subset_args(MPI_Group group, int n, const void *ranks, MPI_Group *new
 	if (!*g)
 		return err;
 	if (n < 0)
-		return shim_errorf(MPI_COMM_SELF, MPI_ERR_ARG, fn, "n = %d", n);
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "n = %d", n);
 	if (n > 0 && !ranks)
 		return arg_error(fn, "rank array is NULL");
 	if (!newgroup)

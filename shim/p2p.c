@@ -123,6 +123,8 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	struct chan_call *c = shim_call_begin(CALL_RECV);
 	fill_msg(c, s.off, count, datatype, source, tag, comm);
 	err = shim_call_run(c);
+	if (source == MPI_PROC_NULL)
+		shim_status_proc_null(&c->status);
 	shim_stage_unload(buf, m.bytes, &s, &c->status);
 	shim_status_out(status, &c->status);
 	shim_call_end();
@@ -201,6 +203,7 @@ int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	}
 	r->ubuf = buf;
 	r->ubytes = m.bytes;
+	r->from_proc_null = source == MPI_PROC_NULL;
 	struct chan_call *c = shim_call_begin(CALL_IRECV);
 	fill_msg(c, r->stage.off, count, datatype, source, tag, comm);
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
@@ -240,6 +243,8 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 	c->arg[9] = rtag;
 	c->arg[10] = (int64_t)(intptr_t)comm;
 	err = shim_call_run(c);
+	if (source == MPI_PROC_NULL)
+		shim_status_proc_null(&c->status);
 	shim_stage_unload(rbuf, rm.bytes, &rs, &c->status);
 	shim_status_out(status, &c->status);
 	shim_call_end();

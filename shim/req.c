@@ -53,7 +53,8 @@ struct shim_req *shim_req_get(MPI_Request h)
 
 void shim_req_complete(struct shim_req *r, const struct chan_status *st)
 {
-	if (st && r->kind == SHIM_REQ_RECV && r->ubuf)
+	/* A cancelled receive delivered nothing, whatever its count says. */
+	if (st && r->kind == SHIM_REQ_RECV && r->ubuf && !st->internal[2])
 		shim_stage_unload(r->ubuf, r->ubytes, &r->stage, st);
 	shim_stage_free(&r->stage);
 	shim_handle_free(SHIM_K_REQ, (uintptr_t)r->handle);
@@ -114,7 +115,7 @@ static int active_collect(struct active *a, int count, const MPI_Request *reqs,
 	if (!a->pos || !a->req) {
 		free(a->pos);
 		free(a->req);
-		return shim_error(MPI_COMM_SELF, MPI_ERR_NO_MEM, fn, NULL);
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
 	}
 	for (int i = 0; i < count; i++) {
 		if (reqs[i] == MPI_REQUEST_NULL)
@@ -123,7 +124,7 @@ static int active_collect(struct active *a, int count, const MPI_Request *reqs,
 		if (!r) {
 			free(a->pos);
 			free(a->req);
-			return shim_errorf(MPI_COMM_SELF, MPI_ERR_REQUEST, fn,
+			return shim_errorf(SHIM_NOCOMM, MPI_ERR_REQUEST, fn,
 					   "request %d is not a live request", i);
 		}
 		a->pos[a->n] = i;
@@ -136,6 +137,13 @@ static void active_free(struct active *a)
 {
 	free(a->pos);
 	free(a->req);
+}
+
+/* Correct what the proxy reported for a receive from MPI_PROC_NULL. */
+static void fix_status(const struct shim_req *r, struct chan_status *st)
+{
+	if (r->from_proc_null)
+		shim_status_proc_null(st);
 }
 
 /* Finish request k of a: copy out, free, clear the user's handle. */
@@ -165,7 +173,7 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 	}
 	struct shim_req *r = shim_req_get(*request);
 	if (!r)
-		return shim_error(MPI_COMM_SELF, MPI_ERR_REQUEST, fn, "not a live request");
+		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, fn, "not a live request");
 	MPI_Comm comm = r->comm;
 	struct chan_call *c = shim_call_begin(id);
 	c->arg[0] = (int64_t)(intptr_t)*request;
@@ -173,6 +181,7 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 	int done = id == CALL_WAIT ? 1 : (int)c->arg[1];
 	struct chan_status st = c->status;
 	shim_call_end();
+	fix_status(r, &st);
 	if (flag)
 		*flag = done;
 	if (done) {
@@ -209,7 +218,7 @@ int PMPI_Cancel(MPI_Request *request)
 	struct shim_req *r = shim_req_get(*request);
 
 	if (!r)
-		return shim_error(MPI_COMM_SELF, MPI_ERR_REQUEST, "MPI_Cancel",
+		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, "MPI_Cancel",
 				  "not a live request");
 	struct chan_call *c = shim_call_begin(CALL_CANCEL);
 	c->arg[0] = (int64_t)(intptr_t)*request;
@@ -224,7 +233,7 @@ int PMPI_Request_free(MPI_Request *request)
 	struct shim_req *r = shim_req_get(*request);
 
 	if (!r)
-		return shim_error(MPI_COMM_SELF, MPI_ERR_REQUEST, "MPI_Request_free",
+		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, "MPI_Request_free",
 				  "not a live request");
 	r->ubuf = NULL; /* the application gave up on the data */
 	r->next_zombie = zombies;
@@ -274,7 +283,7 @@ int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[]
 		return err;
 	if ((err = region_open(&g, a.n, fn))) {
 		active_free(&a);
-		return shim_error(MPI_COMM_SELF, err, fn, NULL);
+		return shim_error(SHIM_NOCOMM, err, fn, NULL);
 	}
 	struct chan_call *c = shim_call_begin(flag ? CALL_TESTALL : CALL_WAITALL);
 	for (int k = 0; k < a.n; k++)
@@ -290,6 +299,7 @@ int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[]
 				if (reqs[i] == MPI_REQUEST_NULL)
 					shim_status_empty(&statuses[i]);
 		for (int k = 0; k < a.n; k++) {
+			fix_status(a.req[k], &g.st[k]);
 			if (statuses != MPI_STATUSES_IGNORE)
 				shim_status_out_multi(&statuses[a.pos[k]], &g.st[k]);
 			if (g.st[k].error && bad == MPI_COMM_NULL)
@@ -327,7 +337,7 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 	}
 	if ((err = region_open(&g, a.n, fn))) {
 		active_free(&a);
-		return shim_error(MPI_COMM_SELF, err, fn, NULL);
+		return shim_error(SHIM_NOCOMM, err, fn, NULL);
 	}
 	struct chan_call *c = shim_call_begin(flag ? CALL_TESTANY : CALL_WAITANY);
 	for (int k = 0; k < a.n; k++)
@@ -343,6 +353,7 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 	shim_stage_free(&g.stage);
 	MPI_Comm comm = MPI_COMM_WORLD;
 	if (k >= 0 && k < a.n) {
+		fix_status(a.req[k], &st);
 		*index = a.pos[k];
 		comm = a.req[k]->comm;
 		shim_status_out(status, &st);
@@ -380,7 +391,7 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 	}
 	if ((err = region_open(&g, a.n, fn))) {
 		active_free(&a);
-		return shim_error(MPI_COMM_SELF, err, fn, NULL);
+		return shim_error(SHIM_NOCOMM, err, fn, NULL);
 	}
 	struct chan_call *c = shim_call_begin(id);
 	for (int k = 0; k < a.n; k++)
@@ -392,6 +403,7 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 	MPI_Comm bad = MPI_COMM_NULL;
 	for (int j = 0; j < out; j++) {
 		int k = g.idx[j];
+		fix_status(a.req[k], &g.st[j]);
 		indices[j] = a.pos[k];
 		if (statuses != MPI_STATUSES_IGNORE)
 			shim_status_out_multi(&statuses[j], &g.st[j]);

@@ -146,8 +146,14 @@ MPI_Group shim_group_from_list(const int *world, int size);
 int shim_type_info(MPI_Datatype t, size_t *size, size_t *extent);
 
 /* ---- errors (shim/errh.c) ---- */
-/* Route a non-zero ABI error code through comm's error handler (SELF's
- * when comm is MPI_COMM_NULL or invalid).  Returns code when the handler
+/* Whose handler takes errors tied to no communicator (an invalid
+ * communicator argument, groups, datatypes, requests).  MPI-4 says
+ * MPI_COMM_SELF; MPICH 4.0 and Open MPI 4.1 use MPI_COMM_WORLD, and
+ * applications tested on them expect that, so we do too. */
+#define SHIM_NOCOMM MPI_COMM_WORLD
+
+/* Route a non-zero ABI error code through comm's error handler
+ * (SHIM_NOCOMM's when comm is MPI_COMM_NULL or invalid).  Returns code when the handler
  * returns; does not return when it is fatal. */
 int shim_error(MPI_Comm comm, int code, const char *fn, const char *detail);
 /* shim_error with a printf-style detail. */
@@ -177,6 +183,7 @@ struct shim_req {
 	void *ubuf;              /* user buffer to fill (RECV) */
 	size_t ubytes;           /* its capacity in bytes */
 	struct shim_stage stage;
+	int from_proc_null;      /* receive from MPI_PROC_NULL */
 	struct shim_req *next_zombie; /* freed by MPI_Request_free while active */
 };
 /* New active request record; MPI_REQUEST_NULL on ENOMEM. */
@@ -193,5 +200,8 @@ void shim_req_reap(int wait);
 void shim_status_out(MPI_Status *out, const struct chan_status *in);
 void shim_status_out_multi(MPI_Status *out, const struct chan_status *in);
 void shim_status_empty(MPI_Status *out);
+/* The status of a receive from MPI_PROC_NULL, which the real MPIs do not
+ * all report through a test loop. */
+void shim_status_proc_null(struct chan_status *st);
 
 #endif

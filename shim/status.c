@@ -54,13 +54,20 @@ void shim_status_empty(MPI_Status *out)
 	memset(out->MPI_internal, 0, sizeof(out->MPI_internal));
 }
 
+void shim_status_proc_null(struct chan_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->source = MPI_PROC_NULL;
+	st->tag = MPI_ANY_TAG;
+}
+
 static int count_of(const MPI_Status *st, MPI_Datatype t, const char *fn,
 		    MPI_Count *count)
 {
 	size_t size, extent;
 
 	if (shim_type_info(t, &size, &extent))
-		return shim_error(MPI_COMM_SELF, MPI_ERR_TYPE, fn, "invalid datatype");
+		return shim_error(SHIM_NOCOMM, MPI_ERR_TYPE, fn, "invalid datatype");
 	int64_t bytes = status_bytes(st);
 	if (size == 0)
 		*count = bytes == 0 ? 0 : MPI_UNDEFINED;
@@ -112,7 +119,7 @@ int PMPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatype, int coun
 	size_t size, extent;
 
 	if (shim_type_info(datatype, &size, &extent))
-		return shim_error(MPI_COMM_SELF, MPI_ERR_TYPE, "MPI_Status_set_elements",
+		return shim_error(SHIM_NOCOMM, MPI_ERR_TYPE, "MPI_Status_set_elements",
 				  "invalid datatype");
 	status_set_bytes(status, (int64_t)count * (int64_t)size);
 	return MPI_SUCCESS;

@@ -123,7 +123,7 @@ static const struct type_info *type_check(MPI_Datatype t, const char *fn)
 	const struct type_info *ti = predefined_info(t);
 
 	if (!ti)
-		shim_errorf(MPI_COMM_SELF, MPI_ERR_TYPE, fn, "invalid datatype %#lx",
+		shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn, "invalid datatype %#lx",
 			    (unsigned long)(uintptr_t)t);
 	return ti;
 }

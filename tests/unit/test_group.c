@@ -12,7 +12,7 @@
  * MPI_Group_translate_ranks against the world group), and, between random
  * pairs, Group_compare and translate_ranks.  Invalid arguments are part
  * of the script: the model predicts the error class and that no group is
- * made.  Errors go to MPI_COMM_SELF's handler, set to MPI_ERRORS_RETURN.
+ * made.  Errors go to SHIM_NOCOMM's handler, set to MPI_ERRORS_RETURN.
  * Every group is freed, so ASan also checks for leaks.
  */
 #include <setjmp.h>
@@ -142,7 +142,7 @@ static int setup(void **state)
 		shim.world_size = W;
 		if (shim_comm_init_world(ME, W) != MPI_SUCCESS)
 			return -1;
-		if (MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN) != MPI_SUCCESS)
+		if (MPI_Comm_set_errhandler(SHIM_NOCOMM, MPI_ERRORS_RETURN) != MPI_SUCCESS)
 			return -1;
 		done = 1;
 	}
