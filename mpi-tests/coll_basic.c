@@ -127,17 +127,23 @@ static int run_gatherv(const struct mt_type *t, MPI_Comm comm)
 
 	for (int r = 0; r < np; r++)
 		counts[r] = vcount(r), displs[r] = vdispl(r);
-	for (int root = 0; root < np; root++, salt++) {
-		poison(t, rbuf, np * (np + 2) + 1);
-		put(t, sbuf, 0, me, vcount(me));
-		MPI_Gatherv(sbuf, vcount(me), t->dt, rbuf, counts, displs, t->dt, root, comm);
-		if (me != root)
-			continue;
-		for (int r = 0; r < np; r++) {
-			errs += bad(t, rbuf, displs[r], r, counts[r]);
-			errs += touched(t, rbuf, displs[r] + counts[r], 1);
+	for (int inplace = 0; inplace < 2; inplace++)
+		for (int root = 0; root < np; root++, salt++) {
+			poison(t, rbuf, np * (np + 2) + 1);
+			put(t, sbuf, 0, me, vcount(me));
+			if (me == root && inplace) {
+				put(t, rbuf, displs[me], me, counts[me]);
+				MPI_Gatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, rbuf, counts, displs,
+					    t->dt, root, comm);
+			} else {
+				MPI_Gatherv(sbuf, vcount(me), t->dt, rbuf, counts, displs, t->dt, root,
+					    comm);
+			}
+			for (int r = 0; me == root && r < np; r++) {
+				errs += bad(t, rbuf, displs[r], r, counts[r]);
+				errs += touched(t, rbuf, displs[r] + counts[r], 1);
+			}
 		}
-	}
 	return errs;
 }
 
@@ -167,14 +173,21 @@ static int run_scatterv(const struct mt_type *t, MPI_Comm comm)
 
 	for (int r = 0; r < np; r++)
 		counts[r] = vcount(r), displs[r] = vdispl(r);
-	for (int root = 0; root < np; root++, salt++) {
-		poison(t, rbuf, C + 1);
-		for (int r = 0; me == root && r < np; r++)
-			put(t, sbuf, displs[r], r, counts[r]);
-		MPI_Scatterv(sbuf, counts, displs, t->dt, rbuf, vcount(me), t->dt, root, comm);
-		errs += bad(t, rbuf, 0, me, vcount(me));
-		errs += touched(t, rbuf, vcount(me), 1);
-	}
+	for (int inplace = 0; inplace < 2; inplace++)
+		for (int root = 0; root < np; root++, salt++) {
+			poison(t, rbuf, C + 1);
+			for (int r = 0; me == root && r < np; r++)
+				put(t, sbuf, displs[r], r, counts[r]);
+			if (me == root && inplace) {
+				MPI_Scatterv(sbuf, counts, displs, t->dt, MPI_IN_PLACE, 0,
+					     MPI_DATATYPE_NULL, root, comm);
+				errs += bad(t, sbuf, displs[me], me, counts[me]);
+				continue;
+			}
+			MPI_Scatterv(sbuf, counts, displs, t->dt, rbuf, vcount(me), t->dt, root, comm);
+			errs += bad(t, rbuf, 0, me, vcount(me));
+			errs += touched(t, rbuf, vcount(me), 1);
+		}
 	return errs;
 }
 
@@ -249,15 +262,20 @@ static int run_alltoallv(const struct mt_type *t, MPI_Comm comm)
 		cnt[p] = (me + p) % 3 + 1;
 		dsp[p] = (np - 1 - p) * 4 + 1;
 	}
-	poison(t, rbuf, np * 4 + 1);
-	for (int d = 0; d < np; d++)
-		put(t, sbuf, dsp[d], me * np + d, cnt[d]);
-	MPI_Alltoallv(sbuf, cnt, dsp, t->dt, rbuf, cnt, dsp, t->dt, comm);
-	for (int s = 0; s < np; s++) {
-		errs += bad(t, rbuf, dsp[s], s * np + me, cnt[s]);
-		errs += touched(t, rbuf, dsp[s] - 1, 1);
+	for (int inplace = 0; inplace < 2; inplace++, salt++) {
+		poison(t, rbuf, np * 4 + 1);
+		for (int d = 0; d < np; d++)
+			put(t, inplace ? rbuf : sbuf, dsp[d], me * np + d, cnt[d]);
+		if (inplace)
+			MPI_Alltoallv(MPI_IN_PLACE, NULL, NULL, MPI_DATATYPE_NULL, rbuf, cnt, dsp,
+				      t->dt, comm);
+		else
+			MPI_Alltoallv(sbuf, cnt, dsp, t->dt, rbuf, cnt, dsp, t->dt, comm);
+		for (int s = 0; s < np; s++) {
+			errs += bad(t, rbuf, dsp[s], s * np + me, cnt[s]);
+			errs += touched(t, rbuf, dsp[s] - 1, 1);
+		}
 	}
-	salt++;
 	return errs;
 }
 
