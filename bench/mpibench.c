@@ -1,0 +1,271 @@
+/*
+ * mpibench.c - the MPI micro-benchmarks of `make bench`.
+ *
+ * One source, compiled twice: natively (mpicc.mpich / mpicc.openmpi) and
+ * with dmtcp_mpicc, so the same loops time the real MPI alone and the
+ * real MPI behind our shim and proxy.  bench/run.sh runs both builds in
+ * turn and compares the medians.
+ *
+ *   mpibench null                  1 rank: MPI_Iprobe that finds nothing
+ *   mpibench p2p                   2 ranks: ping-pong latency, bandwidth,
+ *                                  windowed bandwidth, 8 B Allreduce
+ *   mpibench compute STEPS WORK    2 ranks: STEPS x (WORK flops-ish loop
+ *                                  + 8 B Allreduce); prints the wall time
+ *   mpibench calibrate             1 rank: WORK for a ~10 ms step here
+ *
+ * Output: one "key value" line per measurement on rank 0, times in
+ * microseconds, bandwidths in MB/s (10^6 bytes per second).  Each value
+ * is the median over a few batches of the run, so one preempted batch
+ * (the machine may be busy) does not move it.
+ */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCHES 7
+#define WINDOW 16                  /* Isends in flight, windowed bandwidth */
+#define WINDOW_BYTES (64u << 20)   /* ... at most this much in flight */
+#define STEP_TARGET_NS 10000000.0  /* calibrate: one compute step */
+
+static int rank;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void result(const char *key, size_t size, double value)
+{
+	if (rank == 0)
+		printf("%s_%zu %.4f\n", key, size, value);
+}
+
+/* ---- null call ---- */
+
+static void bench_null(void)
+{
+	const int calls = 100000;
+	double t[BATCHES];
+	int flag;
+	MPI_Status st;
+
+	for (int b = -1; b < BATCHES; b++) { /* batch -1 warms up */
+		double t0 = now_us();
+		for (int i = 0; i < calls; i++)
+			MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+		if (b >= 0)
+			t[b] = (now_us() - t0) / calls;
+		if (flag)
+			fprintf(stderr, "mpibench: Iprobe found a message\n");
+	}
+	result("null", 0, median(t, BATCHES));
+}
+
+/* ---- ping-pong ---- */
+
+/* Iterations for a message size: ~20 MB moved per batch, 50..2000. */
+static int pingpong_iters(size_t size)
+{
+	size_t n = (20u << 20) / (size ? size : 1);
+
+	return n < 50 ? 50 : n > 2000 ? 2000 : (int)n;
+}
+
+/* One-way time in us: half the round trip, median over batches. */
+static double pingpong(char *buf, size_t size)
+{
+	int iters = pingpong_iters(size);
+	double t[BATCHES];
+
+	for (int b = -1; b < BATCHES; b++) {
+		MPI_Barrier(MPI_COMM_WORLD);
+		double t0 = now_us();
+		for (int i = 0; i < iters; i++) {
+			if (rank == 0) {
+				MPI_Send(buf, (int)size, MPI_BYTE, 1, 1, MPI_COMM_WORLD);
+				MPI_Recv(buf, (int)size, MPI_BYTE, 1, 1, MPI_COMM_WORLD,
+					 MPI_STATUS_IGNORE);
+			} else {
+				MPI_Recv(buf, (int)size, MPI_BYTE, 0, 1, MPI_COMM_WORLD,
+					 MPI_STATUS_IGNORE);
+				MPI_Send(buf, (int)size, MPI_BYTE, 0, 1, MPI_COMM_WORLD);
+			}
+		}
+		if (b >= 0)
+			t[b] = (now_us() - t0) / iters / 2;
+	}
+	return median(t, BATCHES);
+}
+
+/* Rank 0 streams a window of Isends, rank 1 a window of Irecvs and a
+ * zero-byte acknowledgement; MB/s, median over batches. */
+static double windowed(char *buf, size_t size)
+{
+	int win = size * WINDOW > WINDOW_BYTES ? (int)(WINDOW_BYTES / size) : WINDOW;
+	int reps = pingpong_iters(size) / win + 2;
+	MPI_Request req[WINDOW];
+	MPI_Status sts[WINDOW]; /* not MPI_STATUSES_IGNORE: gcc 12 warns on MPICH's */
+	double t[BATCHES];
+
+	if (win < 1)
+		win = 1;
+	for (int b = -1; b < BATCHES; b++) {
+		MPI_Barrier(MPI_COMM_WORLD);
+		double t0 = now_us();
+		for (int r = 0; r < reps; r++) {
+			for (int w = 0; w < win; w++) {
+				char *p = buf + (size_t)w * size;
+				if (rank == 0)
+					MPI_Isend(p, (int)size, MPI_BYTE, 1, 2, MPI_COMM_WORLD, &req[w]);
+				else
+					MPI_Irecv(p, (int)size, MPI_BYTE, 0, 2, MPI_COMM_WORLD, &req[w]);
+			}
+			MPI_Waitall(win, req, sts);
+			if (rank == 0)
+				MPI_Recv(NULL, 0, MPI_BYTE, 1, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+			else
+				MPI_Send(NULL, 0, MPI_BYTE, 0, 3, MPI_COMM_WORLD);
+		}
+		if (b >= 0)
+			t[b] = (double)size * win * reps / (now_us() - t0);
+	}
+	return median(t, BATCHES);
+}
+
+static double allreduce8(void)
+{
+	const int iters = 20000;
+	double t[BATCHES], in = rank + 1, out = 0;
+
+	for (int b = -1; b < BATCHES; b++) {
+		MPI_Barrier(MPI_COMM_WORLD);
+		double t0 = now_us();
+		for (int i = 0; i < iters; i++)
+			MPI_Allreduce(&in, &out, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+		if (b >= 0)
+			t[b] = (now_us() - t0) / iters;
+	}
+	if (out != 3.0)
+		fprintf(stderr, "mpibench: Allreduce gave %g, want 3\n", out);
+	return median(t, BATCHES);
+}
+
+static void bench_p2p(void)
+{
+	static const size_t sizes[] = { 8, 1024, 64 << 10, 1 << 20, 16 << 20 };
+	size_t nsizes = sizeof(sizes) / sizeof(sizes[0]);
+	char *buf = malloc(WINDOW_BYTES > (size_t)WINDOW * sizes[3] ?
+			   WINDOW_BYTES : (size_t)WINDOW * sizes[3]);
+
+	if (buf == NULL) {
+		fprintf(stderr, "mpibench: out of memory\n");
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	memset(buf, rank, WINDOW_BYTES);
+	for (size_t i = 0; i < nsizes; i++) {
+		double us = pingpong(buf, sizes[i]);
+		result("lat", sizes[i], us);
+		result("bw", sizes[i], (double)sizes[i] / us);
+	}
+	for (size_t i = 0; i < nsizes; i++)
+		result("bwwin", sizes[i], windowed(buf, sizes[i]));
+	result("allreduce", 8, allreduce8());
+	free(buf);
+}
+
+/* ---- compute kernel ---- */
+
+/* About `work` dependent multiply-adds on a few lanes; returns a value
+ * the caller folds into the Allreduce so nothing is optimised away. */
+static double kernel(long work, double seed)
+{
+	double x[8];
+
+	for (int l = 0; l < 8; l++)
+		x[l] = seed + l;
+	for (long i = 0; i < work; i += 8)
+		for (int l = 0; l < 8; l++)
+			x[l] = x[l] * 0.9999999 + 1e-7;
+	return x[0] + x[7];
+}
+
+static void bench_compute(int steps, long work)
+{
+	double acc = rank, sum = 0;
+
+	MPI_Barrier(MPI_COMM_WORLD);
+	double t0 = now_us();
+	for (int s = 0; s < steps; s++) {
+		acc = kernel(work, acc * 1e-3);
+		MPI_Allreduce(&acc, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+		acc = sum;
+	}
+	result("compute", 0, (now_us() - t0) / 1e6);
+	if (sum != sum)
+		fprintf(stderr, "mpibench: compute diverged\n");
+}
+
+/* WORK giving a step of ~10 ms on this machine, median of 7 tries. */
+static void calibrate(void)
+{
+	const long probe = 1 << 22;
+	double t[BATCHES];
+
+	for (int b = 0; b < BATCHES; b++) {
+		double t0 = now_us();
+		volatile double sink = kernel(probe, b);
+		(void)sink;
+		t[b] = now_us() - t0;
+	}
+	printf("%ld\n", (long)(probe * (STEP_TARGET_NS / 1e3) / median(t, BATCHES)));
+}
+
+static int usage(void)
+{
+	if (rank == 0)
+		fprintf(stderr, "usage: mpibench null | p2p | compute STEPS WORK | calibrate\n");
+	MPI_Finalize();
+	return 64;
+}
+
+int main(int argc, char **argv)
+{
+	int size;
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		return usage();
+	if (strcmp(argv[1], "null") == 0 && size == 1)
+		bench_null();
+	else if (strcmp(argv[1], "calibrate") == 0 && size == 1)
+		calibrate();
+	else if (strcmp(argv[1], "p2p") == 0 && size == 2)
+		bench_p2p();
+	else if (strcmp(argv[1], "compute") == 0 && size == 2 && argc == 4)
+		bench_compute(atoi(argv[2]), atol(argv[3]));
+	else
+		return usage();
+	MPI_Finalize();
+	return 0;
+}

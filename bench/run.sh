@@ -1,0 +1,83 @@
+#!/bin/bash
+# run.sh - `make bench`: dmtcp_mpi against the real MPI, in one run.
+#
+#   B=build bash bench/run.sh        (the Makefile builds the programs first)
+#
+# Runs bench/mpibench.c built natively (mpibench-<mpi>) and through
+# dmtcp_mpi (mpibench-ours) under each installed MPI, INTERLEAVED: for each
+# of $DMTCP_MPI_BENCH_REPS repetitions (default 5) and each benchmark, the
+# native run, then ours, so a change in machine load hits both alike.  The
+# chain floor (bench/chain_floor.c) runs once per repetition too.  Each
+# value is the median over the repetitions of each run's own median;
+# ratios are ours/native of those medians.
+#
+# The table goes to stdout and to $B/bench/results.txt; every raw sample
+# to $B/bench/raw.txt ("mpi impl rep key value").  Targets are checked
+# here only (never in tests): the "target" column says met or missed.
+#
+# Open MPI runs with --bind-to none, MPICH's default, in both builds: the
+# dmtcp_mpi launcher places the app and its proxy itself.
+set -u
+
+B=${B:-build}
+REPS=${DMTCP_MPI_BENCH_REPS:-5}
+TIMEOUT=${DMTCP_MPI_BENCH_TIMEOUT:-120}
+DIR=$B/bench
+RAW=$DIR/raw.txt
+RES=$DIR/results.txt
+MPIS=${MPIS:-mpich openmpi}
+COMPUTE_STEPS=200 # x ~10 ms: ~2 s of compute per run
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+
+for f in chain_floor mpibench-ours; do
+	[ -x "$DIR/$f" ] || { echo "dmtcp_mpi: error: $DIR/$f is missing: run make bench" >&2; exit 1; }
+done
+LAUNCHER=$(cd "$B/bin" && pwd)/dmtcp_mpi
+: >"$RAW"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# run MPI IMPL REP NRANKS ARGS...: one benchmark run, its lines into RAW.
+run() {
+	local mpi=$1 impl=$2 rep=$3 n=$4 out rc
+	shift 4
+	local prog=$DIR/mpibench-$mpi launch=()
+	[ "$impl" = ours ] && prog=$DIR/mpibench-ours launch=("$LAUNCHER")
+	local opts=()
+	[ "$mpi" = openmpi ] && opts=(--bind-to none)
+	out=$(timeout "$TIMEOUT" "mpirun.$mpi" -n "$n" "${opts[@]}" "${launch[@]}" "$prog" "$@")
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "dmtcp_mpi: error: bench run failed ($mpi $impl: mpibench $*): exit $rc" >&2
+		return 1
+	fi
+	printf '%s\n' "$out" | awk -v p="$mpi $impl $rep" 'NF == 2 { print p, $0 }' >>"$RAW"
+}
+
+# The compute kernel does the same work in every run: size it once here.
+WORK=$(timeout "$TIMEOUT" mpirun.mpich -n 1 "$DIR/mpibench-mpich" calibrate) || {
+	echo "dmtcp_mpi: error: bench calibration failed (mpibench-mpich calibrate)" >&2
+	exit 1
+}
+
+failed=0
+for rep in $(seq 1 "$REPS"); do
+	echo "bench: repetition $rep of $REPS" >&2
+	timeout "$TIMEOUT" "$DIR/chain_floor" | awk -v p="floor floor $rep" '{ print p, $0 }' >>"$RAW" ||
+		failed=1
+	for mpi in $MPIS; do
+		for impl in native ours; do
+			run "$mpi" "$impl" "$rep" 1 null || failed=1
+			run "$mpi" "$impl" "$rep" 2 p2p || failed=1
+			run "$mpi" "$impl" "$rep" 2 compute "$COMPUTE_STEPS" "$WORK" || failed=1
+		done
+	done
+done
+
+{
+	echo "dmtcp_mpi bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $REPS interleaved repetitions"
+	echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, Linux $(uname -r), load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	awk -v mpis="$MPIS" -f bench/table.awk "$RAW"
+} | tee "$RES"
+exit $failed
