@@ -62,32 +62,6 @@ static void test_probe_counts(void)
 	expect_counts(&st, MPI_DOUBLE, 0, 0, "recv zero-count message");
 }
 
-/* A partial receive of a two-int type: 5 ints are 2 whole pairs + 1. */
-static void test_derived_counts(void)
-{
-	int v[6] = { 1, 2, 3, 4, 5, 6 }, in[6] = { 0 };
-	MPI_Datatype pair;
-	MPI_Status st;
-
-	MPI_Type_contiguous(2, MPI_INT, &pair);
-	MPI_Type_commit(&pair);
-	if (me == 0) {
-		MPI_Send(v, 5, MPI_INT, 1, 10, MPI_COMM_WORLD);
-		MPI_Send(v, 3, pair, 1, 11, MPI_COMM_WORLD);
-	} else {
-		MPI_Recv(in, 3, pair, 0, 10, MPI_COMM_WORLD, &st);
-		expect_counts(&st, pair, MPI_UNDEFINED, 5, "5 ints received as pairs");
-		expect_counts(&st, MPI_INT, 5, 5, "5 ints received as pairs, counted as int");
-		MT_CHECK(in[4] == 5 && in[5] == 0, "partial pair receive wrote %d %d", in[4], in[5]);
-		MPI_Recv(in, 6, MPI_INT, 0, 11, MPI_COMM_WORLD, &st);
-		expect_counts(&st, MPI_INT, 6, 6, "3 pairs received as ints");
-		expect_counts(&st, pair, 3, 6, "3 pairs counted as pairs");
-	}
-	MPI_Type_free(&pair);
-	MT_CHECK(pair == MPI_DATATYPE_NULL, "Type_free did not null the handle");
-	mt_say("derived counts: partial pair undefined count, 5 elements; 3 pairs = 6 elements");
-}
-
 static void test_iprobe(void)
 {
 	int flag = 1, v = 0;
@@ -144,7 +118,6 @@ int main(int argc, char **argv)
 	}
 	test_probe_counts();
 	mt_say("probe counts: 37 doubles = 74 ints = 296 bytes; 7 chars not ints; zero count");
-	test_derived_counts();
 	test_iprobe();
 	test_probe_proc_null();
 	return mt_finish();
