@@ -2,9 +2,9 @@
  * p2p_probe.c - Probe and Iprobe (fixed source and tag, MPI_PROC_NULL,
  * no message yet, probing twice does not consume), and Get_count /
  * Get_elements / Get_elements_x on the statuses: the same message counted
- * in several basic types, a length no type divides (MPI_UNDEFINED), and a
- * derived type received partially, where count and elements differ.  The
- * shim must translate statuses so that these stay right.
+ * in several basic types, and a length no type divides (MPI_UNDEFINED).
+ * The shim must translate statuses so that these stay right.  Counts in
+ * a derived type, where count and elements differ, are in p2p_derived.c.
  */
 /* ranks: 2 */
 #include "mt.h"
