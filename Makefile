@@ -34,6 +34,7 @@ Q = @
 msg = @printf '  %-6s %s\n'
 endif
 
+.PHONY: ckpt-build ckpt-check
 .PHONY: all deps gen gen-check check unit-check mpi-check coord-check bench demo install clean
 all: deps build-all
 
@@ -143,6 +144,64 @@ $(COORD_T)/bin/fake_app: $(call obj,host,tests/coord/fake_app.c) $(COORD_T)/lib/
 coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app
 	$(Q)sh tests/coord/run.sh $(B)
 
+# ---------------------------------------------------------------- checkpoint engine
+# libdmtcp_ckpt.so (preloaded into the app; links the coordinator client
+# when that is in the tree), dmtcp_mpi_restart with the libc-free
+# restorer embedded, and their tests (ckpt-check).
+CK_LIB_SRC = ckpt/init.c ckpt/threads.c ckpt/state.c ckpt/write.c \
+	ckpt/checkpoint.c ckpt/ctx.c ckpt/maps.c ckpt/image.c ckpt/hash.c
+CK_RESTART_SRC = ckpt/restart.c ckpt/plan.c ckpt/feed.c ckpt/info.c \
+	ckpt/image.c ckpt/hash.c util/log.c
+CK_SO = $(LIBDIR)/libdmtcp_ckpt.so
+CK_RESTORER = $(B)/obj/ckpt/restorer.elf
+CK_RESTORER_FLAGS = $(CSTD) $(WARN) -O2 -I. -fPIE -ffreestanding \
+	-fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -nostdlib -static-pie -Wl,--no-dynamic-linker \
+	-Wl,-z,norelro -Wl,-z,noseparate-code -Wl,--build-id=none \
+	-Wl,-z,max-page-size=4096
+UNIT_LIBSRC += ckpt/maps.c ckpt/image.c ckpt/hash.c
+
+$(CK_SO): $(call obj,host,$(CK_LIB_SRC) $(CK_CLIENT_SRC) util/log.c)
+	$(msg) LD $@
+	@mkdir -p $(LIBDIR)
+	$(Q)$(CC) -shared -Wl,--no-undefined -o $@ $^ -lzstd -lpthread -ldl
+
+# The restorer is moved to another address at restart: it must have no
+# relocations at all.
+$(CK_RESTORER): ckpt/restore/restorer.c ckpt/restore/plan.h ckpt/sys.h \
+		ckpt/image.h util/exitcode.h
+	$(msg) CC-PIE $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CK_RESTORER_FLAGS) -o $@ $<
+	$(Q)readelf -r $@ | grep -q 'no relocations' || \
+	    { echo "$@ has relocations" >&2; rm -f $@; exit 1; }
+
+$(B)/obj/ckpt/restorer_blob.o: ckpt/restorer_blob.S $(CK_RESTORER)
+	$(msg) AS $@
+	$(Q)$(CC) -c -DCK_RESTORER_PATH='"$(CK_RESTORER)"' $< -o $@
+
+$(BINDIR)/dmtcp_mpi_restart: $(call obj,host,$(CK_RESTART_SRC)) \
+		$(B)/obj/ckpt/restorer_blob.o
+	$(msg) LD $@
+	@mkdir -p $(BINDIR)
+	$(Q)$(CC) -o $@ $^ -lzstd -lpthread
+
+CK_TEST_SRC = $(filter-out tests/ckpt/harness.c,$(wildcard tests/ckpt/*.c))
+CK_TEST_BIN = $(patsubst tests/ckpt/%.c,$(B)/tests/ckpt/%,$(CK_TEST_SRC))
+
+$(B)/tests/ckpt/%: tests/ckpt/%.c tests/ckpt/harness.c tests/ckpt/harness.h $(CK_SO)
+	$(msg) CC $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) -I. -o $@ $< tests/ckpt/harness.c \
+	    -L$(LIBDIR) -ldmtcp_ckpt -Wl,-rpath,'$$ORIGIN/../../lib' -lpthread
+
+build-all: $(CK_SO) $(BINDIR)/dmtcp_mpi_restart
+
+ckpt-build: $(CK_SO) $(BINDIR)/dmtcp_mpi_restart $(CK_TEST_BIN)
+
+ckpt-check: ckpt-build
+	$(Q)bash tests/ckpt/run.sh $(B)
+
 # ---------------------------------------------------------------- generated
 gen:
 	$(Q)$(PYTHON) scripts/gen_mpi.py
@@ -173,7 +232,7 @@ unit-check: $(UNIT_BIN)
 mpi-check: build-all
 	$(Q)sh mpi-tests/run.sh
 
-check: all gen-check unit-check mpi-check coord-check launcher-check
+check: all gen-check unit-check mpi-check coord-check launcher-check ckpt-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.

@@ -52,4 +52,13 @@ int ck_register_hooks(const struct ck_hooks *h);
 /* Exclude [addr, addr+len) from images (e.g. the MPI channel). */
 int ck_skip_region(void *addr, size_t len);
 
+/* Measurements of the last ck_checkpoint() in this process. */
+struct ck_stats {
+	double pause_s;          /* other threads stopped (stop to release) */
+	double total_s;          /* the whole ck_checkpoint() call */
+	uint64_t mem_bytes;      /* bytes of memory saved (zero pages not) */
+	uint64_t image_bytes;    /* size of the image file */
+};
+int ck_last_stats(struct ck_stats *st);
+
 #endif
