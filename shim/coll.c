@@ -1,0 +1,858 @@
+/*
+ * coll.c - blocking collectives, application side.
+ *
+ * Previous hop: the application.  Next hop: shim/call.c, then
+ * proxy/coll.c, which runs the real nonblocking twin to completion.
+ *
+ * Each wrapper checks its arguments first, in the order comm, root,
+ * (op,) counts, datatypes, buffers, and only those the standard makes
+ * significant on the calling rank (Gather's receive side only at the
+ * root, ...), so bad input gives the same error class under every MPI
+ * and never a crash.  Where MPICH and Open MPI agree on which error
+ * wins (an invalid op before a bad count), the order follows them.
+ * Then it describes each buffer the call touches (struct coll_buf):
+ * the bytes to stage, whether they go in before the call, and which of
+ * them come back after it.  coll_run() puts every buffer of the call,
+ * and the count/displacement arrays when they are too big for the
+ * inline area, into ONE arena block, so an 8-byte MPI_Allreduce costs a
+ * single small block and one round trip.
+ *
+ * Staging rules that keep the application's memory as the real MPI
+ * would leave it:
+ *   - a buffer spans count * extent bytes (pair types such as
+ *     MPI_SHORT_INT have padding: their extent exceeds their size);
+ *   - a receive buffer whose datatype has holes (size != extent) is
+ *     copied in first, so the holes come back unchanged;
+ *   - v-variants copy only the blocks named by counts/displacements,
+ *     never the gaps between them; spans may start before the buffer
+ *     (negative displacements);
+ *   - MPI_IN_PLACE travels as CHAN_OFF_IN_PLACE and the receive buffer,
+ *     which then holds this rank's input, is copied in and out;
+ *   - Exscan's result on rank 0 is undefined, so rank 0's buffer is left
+ *     alone.
+ *
+ * The arg[] layout is chan/coll.h; each proxy handler lists the slots it
+ * reads.  Reductions accept the predefined operations only; the real MPI
+ * decides which (op, datatype) pairs are valid.  Intercommunicators are
+ * not handled (the shim makes none).
+ */
+#include "shim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "chan/coll.h"
+
+#define ABI(h) ((int64_t)(intptr_t)(h))
+
+/* A buffer argument of one call and how it crosses the channel. */
+struct coll_buf {
+	int slot;               /* COLL_SBUF or COLL_RBUF; 0: unused */
+	const void *user;       /* the application's buffer */
+	int in_place;           /* MPI_IN_PLACE: nothing staged */
+	int64_t lo, hi;         /* bytes [user + lo, user + hi) are staged */
+	int copy_in;            /* copy them in before the call */
+	int copy_out;           /* copy [lo, out_hi) (or the blocks) back */
+	int64_t out_hi;
+	const int *cnt, *dsp;   /* v-variants: copy only these n blocks */
+	int n;
+	size_t ext;
+	int64_t arg;            /* arena offset of user[0]'s image, or CHAN_OFF_* */
+};
+
+/* Everything one collective stages. */
+struct coll_plan {
+	struct coll_buf buf[2];
+	const int *arr[4];      /* int arrays for the proxy, n entries each */
+	int narr, n;
+	struct shim_stage st;
+};
+
+static void plan_init(struct coll_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->st.off = ARENA_NONE;
+}
+
+/* a * b, saturating: an absurd span must fail in the arena, not wrap. */
+static int64_t mul_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static struct coll_buf *plan_buf(struct coll_plan *p, int slot, const void *user,
+				 int64_t bytes, size_t ext)
+{
+	struct coll_buf *b = &p->buf[slot == COLL_SBUF ? 0 : 1];
+
+	b->slot = slot;
+	b->user = user;
+	b->hi = b->out_hi = bytes;
+	b->ext = ext;
+	return b;
+}
+
+/* Input only. */
+static void plan_send(struct coll_plan *p, int slot, const void *user, int64_t count,
+		      size_t ext)
+{
+	plan_buf(p, slot, user, mul_sat(count, (int64_t)ext), ext)->copy_in = 1;
+}
+
+/* Output only; prefilled when the datatype has holes. */
+static void plan_recv(struct coll_plan *p, int slot, void *user, int64_t count,
+		      size_t size, size_t ext)
+{
+	struct coll_buf *b = plan_buf(p, slot, user, mul_sat(count, (int64_t)ext), ext);
+
+	b->copy_in = size != ext;
+	b->copy_out = 1;
+}
+
+/* Input and output (the receive buffer of an MPI_IN_PLACE call). */
+static void plan_inout(struct coll_plan *p, int slot, void *user, int64_t count,
+		       size_t ext)
+{
+	struct coll_buf *b = plan_buf(p, slot, user, mul_sat(count, (int64_t)ext), ext);
+
+	b->copy_in = b->copy_out = 1;
+}
+
+static void plan_in_place(struct coll_plan *p, int slot)
+{
+	plan_buf(p, slot, NULL, 0, 1)->in_place = 1;
+}
+
+/* A v-variant buffer: blocks of cnt[i] elements at dsp[i] (in extents). */
+static void plan_v(struct coll_plan *p, int slot, const void *user, const int *cnt,
+		   const int *dsp, int n, size_t ext, int in, int out)
+{
+	struct coll_buf *b = plan_buf(p, slot, user, 0, ext);
+	int64_t e = (int64_t)ext;
+
+	for (int i = 0; i < n; i++) {
+		if (cnt[i] <= 0)
+			continue;
+		int64_t from = (int64_t)dsp[i] * e, to = from + (int64_t)cnt[i] * e;
+		b->lo = from < b->lo ? from : b->lo;
+		b->hi = to > b->hi ? to : b->hi;
+	}
+	b->out_hi = b->hi;
+	b->cnt = cnt;
+	b->dsp = dsp;
+	b->n = n;
+	b->copy_in = in;
+	b->copy_out = out;
+}
+
+static void plan_arrays(struct coll_plan *p, int n, const int *a0, const int *a1,
+			const int *a2, const int *a3)
+{
+	const int *a[4] = { a0, a1, a2, a3 };
+
+	p->n = n;
+	for (p->narr = 0; p->narr < 4 && a[p->narr]; p->narr++)
+		p->arr[p->narr] = a[p->narr];
+}
+
+static uint64_t align_up(uint64_t n)
+{
+	return (n + ARENA_ALIGN - 1) & ~(uint64_t)(ARENA_ALIGN - 1);
+}
+
+static uint64_t arrays_bytes(const struct coll_plan *p)
+{
+	return (uint64_t)p->narr * (uint64_t)p->n * sizeof(int);
+}
+
+/* Copy buffer b between the application and its image, both directions
+ * share the block logic so v-variants never touch the gaps. */
+static void buf_copy(const struct coll_buf *b, int out)
+{
+	unsigned char *img = chan_arena_ptr(&shim.ch, (uint64_t)b->arg);
+	unsigned char *user = (unsigned char *)(uintptr_t)b->user;
+	unsigned char *dst = out ? user : img, *src = out ? img : user;
+
+	if (!b->cnt) {
+		int64_t hi = out ? b->out_hi : b->hi;
+		memcpy(dst + b->lo, src + b->lo, (size_t)(hi - b->lo));
+		return;
+	}
+	for (int i = 0; i < b->n; i++) {
+		if (b->cnt[i] <= 0)
+			continue;
+		int64_t at = (int64_t)b->dsp[i] * (int64_t)b->ext;
+		memcpy(dst + at, src + at, (size_t)b->cnt[i] * b->ext);
+	}
+}
+
+/* Reserve one block for every staged buffer (and oversized arrays) and
+ * copy the inputs in.  Sets each buffer's arg. */
+static int plan_stage(struct coll_plan *p, const char *fn)
+{
+	uint64_t total = 0;
+	int err;
+
+	for (int i = 0; i < 2; i++) {
+		struct coll_buf *b = &p->buf[i];
+		if (b->slot && !b->in_place && b->hi > b->lo)
+			total += align_up((uint64_t)(b->hi - b->lo));
+	}
+	if (arrays_bytes(p) > CHAN_INLINE_SIZE)
+		total += arrays_bytes(p);
+	if (total && (err = shim_stage_alloc(&p->st, total, fn)))
+		return err;
+	for (uint64_t at = p->st.off, i = 0; i < 2; i++) {
+		struct coll_buf *b = &p->buf[i];
+		if (!b->slot)
+			continue;
+		if (b->in_place) {
+			b->arg = CHAN_OFF_IN_PLACE;
+			continue;
+		}
+		if (b->hi <= b->lo) {
+			b->arg = CHAN_OFF_NONE;
+			continue;
+		}
+		b->arg = (int64_t)(at - (uint64_t)b->lo);
+		at += align_up((uint64_t)(b->hi - b->lo));
+		if (b->copy_in)
+			buf_copy(b, 0);
+	}
+	return MPI_SUCCESS;
+}
+
+/* Fill buffers and arrays into the locked slot c. */
+static void plan_fill(const struct coll_plan *p, struct chan_call *c)
+{
+	for (int i = 0; i < 2; i++)
+		if (p->buf[i].slot)
+			c->arg[p->buf[i].slot] = p->buf[i].arg;
+	uint64_t bytes = arrays_bytes(p);
+	unsigned char *dst = c->inl;
+
+	c->arg[COLL_ARRAYS] = CHAN_OFF_NONE;
+	if (bytes > CHAN_INLINE_SIZE) {
+		/* The arrays take the tail of the staged block. */
+		uint64_t off = p->st.off + p->st.len - bytes;
+		dst = chan_arena_ptr(&shim.ch, off);
+		c->arg[COLL_ARRAYS] = (int64_t)off;
+	} else {
+		c->inl_len = (uint32_t)bytes;
+	}
+	for (int i = 0; i < p->narr; i++)
+		memcpy(dst + (size_t)i * (size_t)p->n * sizeof(int), p->arr[i],
+		       (size_t)p->n * sizeof(int));
+}
+
+/* Run call c (scalar arguments already set) with plan p; ends the call.
+ * Returns the ABI error class, not yet raised. */
+static int plan_run(struct coll_plan *p, struct chan_call *c)
+{
+	plan_fill(p, c);
+	int err = shim_call_run(c);
+	shim_call_end();
+	for (int i = 0; i < 2 && err == MPI_SUCCESS; i++) {
+		const struct coll_buf *b = &p->buf[i];
+		if (b->slot && b->copy_out && b->arg >= 0)
+			buf_copy(b, 1);
+	}
+	shim_stage_free(&p->st);
+	return err;
+}
+
+/* ---------------------------------------------------------------- checks */
+/* Each check raises its error through comm's handler and returns it. */
+
+static int check_root(MPI_Comm comm, const struct shim_comm *cm, int root, const char *fn)
+{
+	if (shim_check_root(cm, root) == MPI_SUCCESS)
+		return MPI_SUCCESS;
+	return shim_errorf(comm, MPI_ERR_ROOT, fn, "root %d is not in [0, %d)", root, cm->size);
+}
+
+static int check_count(MPI_Comm comm, int count, const char *what, const char *fn)
+{
+	if (shim_check_count(count) == MPI_SUCCESS)
+		return MPI_SUCCESS;
+	return shim_errorf(comm, MPI_ERR_COUNT, fn, "%s %d", what, count);
+}
+
+static int check_type(MPI_Comm comm, MPI_Datatype t, size_t *size, size_t *ext,
+		      const char *what, const char *fn)
+{
+	if (shim_type_info(t, size, ext) == MPI_SUCCESS)
+		return MPI_SUCCESS;
+	return shim_errorf(comm, MPI_ERR_TYPE, fn, "invalid %s %#lx", what,
+			   (unsigned long)(uintptr_t)t);
+}
+
+/* The predefined reduction operations; user operations (reduced in the
+ * application) are not implemented yet.  Both real MPIs check the
+ * (op, datatype) pair before the count and the datatype, so an invalid
+ * op, or MPI_DATATYPE_NULL which has no operations, is MPI_ERR_OP first. */
+static int check_op(MPI_Comm comm, MPI_Op op, MPI_Datatype t, const char *fn)
+{
+	uintptr_t h = (uintptr_t)op;
+
+	if (op == MPI_OP_NULL)
+		return shim_error(comm, MPI_ERR_OP, fn, "MPI_OP_NULL");
+	if (!((h >= 0x21 && h <= 0x24) || (h >= 0x28 && h <= 0x2a) ||
+	      (h >= 0x30 && h <= 0x32) || h == 0x38 || h == 0x39 || h == 0x3c ||
+	      h == 0x3d))
+		return shim_errorf(comm, MPI_ERR_OP, fn,
+				   "operation %#lx is not a predefined one", (unsigned long)h);
+	if (t == MPI_DATATYPE_NULL)
+		return shim_error(comm, MPI_ERR_OP, fn, "no operation on MPI_DATATYPE_NULL");
+	return MPI_SUCCESS;
+}
+
+static int check_buf(MPI_Comm comm, const void *buf, int64_t count, const char *what,
+		     const char *fn)
+{
+	if (buf != NULL || count == 0)
+		return MPI_SUCCESS;
+	return shim_errorf(comm, MPI_ERR_BUFFER, fn, "%s is NULL with %lld elements", what,
+			   (long long)count);
+}
+
+static int no_in_place(MPI_Comm comm, const void *buf, const char *what, const char *fn)
+{
+	if (buf != MPI_IN_PLACE)
+		return MPI_SUCCESS;
+	return shim_errorf(comm, MPI_ERR_BUFFER, fn, "%s cannot be MPI_IN_PLACE here", what);
+}
+
+/* count, datatype, then buffer of one side of a call. */
+static int check_side(MPI_Comm comm, const void *buf, int count, int64_t nblocks,
+		      MPI_Datatype t, size_t *size, size_t *ext, const char *side,
+		      const char *fn)
+{
+	char what[32];
+	int err;
+
+	snprintf(what, sizeof(what), "%scount", side);
+	if ((err = check_count(comm, count, what, fn)))
+		return err;
+	snprintf(what, sizeof(what), "%stype", side);
+	if ((err = check_type(comm, t, size, ext, what, fn)))
+		return err;
+	snprintf(what, sizeof(what), "%sbuf", side);
+	return check_buf(comm, buf, (int64_t)count * nblocks, what, fn);
+}
+
+/* counts/displacements arrays of a v-variant, then datatype and buffer. */
+static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const int *dsp,
+			int n, MPI_Datatype t, size_t *size, size_t *ext,
+			const char *side, const char *fn)
+{
+	int64_t total = 0;
+	char what[32];
+	int err;
+
+	if (!cnt)
+		return shim_errorf(comm, MPI_ERR_COUNT, fn, "%scounts is NULL", side);
+	if (!dsp)
+		return shim_errorf(comm, MPI_ERR_BUFFER, fn, "%sdispls is NULL", side);
+	for (int i = 0; i < n; i++) {
+		if (cnt[i] < 0)
+			return shim_errorf(comm, MPI_ERR_COUNT, fn, "%scounts[%d] = %d",
+					   side, i, cnt[i]);
+		total += cnt[i];
+	}
+	snprintf(what, sizeof(what), "%stype", side);
+	if ((err = check_type(comm, t, size, ext, what, fn)))
+		return err;
+	snprintf(what, sizeof(what), "%sbuf", side);
+	return check_buf(comm, buf, total, what, fn);
+}
+
+/* ------------------------------------------------------------ the calls */
+
+/* Scalars common to every collective; insignificant ones stay benign. */
+static struct chan_call *begin(enum chan_call_id id, MPI_Comm comm)
+{
+	struct chan_call *c = shim_call_begin(id);
+
+	c->arg[COLL_COMM] = ABI(comm);
+	c->arg[COLL_SCOUNT] = c->arg[COLL_RCOUNT] = 0;
+	c->arg[COLL_STYPE] = c->arg[COLL_RTYPE] = ABI(MPI_BYTE);
+	c->arg[COLL_SBUF] = c->arg[COLL_RBUF] = CHAN_OFF_NONE;
+	c->arg[COLL_OP] = ABI(MPI_OP_NULL);
+	c->arg[COLL_ROOT] = 0;
+	return c;
+}
+
+static int finish(struct coll_plan *p, struct chan_call *c, MPI_Comm comm, const char *fn)
+{
+	return shim_error(comm, plan_run(p, c), fn, NULL);
+}
+
+int PMPI_Barrier(MPI_Comm comm)
+{
+	int err;
+
+	if (!shim_comm_check(comm, "MPI_Barrier", &err))
+		return err;
+	return shim_error(comm, shim_call_simple(begin(CALL_BARRIER, comm)), "MPI_Barrier",
+			  NULL);
+}
+SHIM_WEAK(Barrier)
+
+int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
+{
+	static const char fn[] = "MPI_Bcast";
+	struct coll_plan p;
+	struct shim_comm *cm;
+	size_t size, ext;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	if ((err = check_root(comm, cm, root, fn)) ||
+	    (err = check_side(comm, buffer, count, 1, datatype, &size, &ext, "", fn)))
+		return err;
+	plan_init(&p);
+	if (cm->rank == root)
+		plan_send(&p, COLL_SBUF, buffer, count, ext);
+	else
+		plan_recv(&p, COLL_SBUF, buffer, count, size, ext);
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	struct chan_call *c = begin(CALL_BCAST, comm);
+	c->arg[COLL_SCOUNT] = count;
+	c->arg[COLL_STYPE] = ABI(datatype);
+	c->arg[COLL_ROOT] = root;
+	return finish(&p, c, comm, fn);
+}
+SHIM_WEAK(Bcast)
+
+/* Reduce, Allreduce, Scan and Exscan: one element-wise reduction whose
+ * result lands everywhere, at the root only, or as a prefix. */
+static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
+		     void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root,
+		     MPI_Comm comm)
+{
+	struct coll_plan p;
+	struct shim_comm *cm;
+	size_t size, ext;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	if (id == CALL_REDUCE && (err = check_root(comm, cm, root, fn)))
+		return err;
+	if ((err = check_op(comm, op, datatype, fn)) ||
+	    (err = check_count(comm, count, "count", fn)) ||
+	    (err = check_type(comm, datatype, &size, &ext, "datatype", fn)))
+		return err;
+	int has_recv = id != CALL_REDUCE || cm->rank == root;
+	int in_place = sendbuf == MPI_IN_PLACE;
+	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
+		return err;
+	if ((!in_place && (err = check_buf(comm, sendbuf, count, "sendbuf", fn))) ||
+	    (has_recv && (err = check_buf(comm, recvbuf, count, "recvbuf", fn))))
+		return err;
+	plan_init(&p);
+	if (in_place) {
+		plan_in_place(&p, COLL_SBUF);
+		plan_inout(&p, COLL_RBUF, recvbuf, count, ext);
+	} else {
+		plan_send(&p, COLL_SBUF, sendbuf, count, ext);
+		if (has_recv)
+			plan_recv(&p, COLL_RBUF, recvbuf, count, size, ext);
+	}
+	/* Exscan leaves rank 0's result undefined: keep the user's bytes. */
+	if (id == CALL_EXSCAN && cm->rank == 0)
+		p.buf[1].copy_out = 0;
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	struct chan_call *c = begin(id, comm);
+	c->arg[COLL_SCOUNT] = count;
+	c->arg[COLL_STYPE] = ABI(datatype);
+	c->arg[COLL_OP] = ABI(op);
+	c->arg[COLL_ROOT] = root;
+	return finish(&p, c, comm, fn);
+}
+
+int PMPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
+		MPI_Op op, int root, MPI_Comm comm)
+{
+	return reduction(CALL_REDUCE, "MPI_Reduce", sendbuf, recvbuf, count, datatype, op,
+			 root, comm);
+}
+SHIM_WEAK(Reduce)
+
+int PMPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
+		   MPI_Op op, MPI_Comm comm)
+{
+	return reduction(CALL_ALLREDUCE, "MPI_Allreduce", sendbuf, recvbuf, count, datatype,
+			 op, 0, comm);
+}
+SHIM_WEAK(Allreduce)
+
+int PMPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
+	      MPI_Op op, MPI_Comm comm)
+{
+	return reduction(CALL_SCAN, "MPI_Scan", sendbuf, recvbuf, count, datatype, op, 0,
+			 comm);
+}
+SHIM_WEAK(Scan)
+
+int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
+		MPI_Op op, MPI_Comm comm)
+{
+	return reduction(CALL_EXSCAN, "MPI_Exscan", sendbuf, recvbuf, count, datatype, op, 0,
+			 comm);
+}
+SHIM_WEAK(Exscan)
+
+/* Gather, Allgather and Alltoall: every rank sends, the root (or every
+ * rank) receives one block from each member.  Alltoall sends one block
+ * to each member too.  MPI_IN_PLACE is the send buffer where allowed. */
+static int gather(enum chan_call_id id, const char *fn, const void *sendbuf, int sendcount,
+		  MPI_Datatype sendtype, void *recvbuf, int recvcount,
+		  MPI_Datatype recvtype, int root, MPI_Comm comm)
+{
+	struct coll_plan p;
+	struct shim_comm *cm;
+	size_t ssize, sext, rsize, rext;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	if (id == CALL_GATHER && (err = check_root(comm, cm, root, fn)))
+		return err;
+	int n = cm->size, sblocks = id == CALL_ALLTOALL ? n : 1;
+	int has_recv = id != CALL_GATHER || cm->rank == root;
+	int in_place = sendbuf == MPI_IN_PLACE;
+	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
+		return err;
+	if (!in_place && (err = check_side(comm, sendbuf, sendcount, sblocks, sendtype,
+					   &ssize, &sext, "send", fn)))
+		return err;
+	if (has_recv && (err = check_side(comm, recvbuf, recvcount, n, recvtype, &rsize,
+					  &rext, "recv", fn)))
+		return err;
+	plan_init(&p);
+	if (in_place) {
+		plan_in_place(&p, COLL_SBUF);
+		plan_inout(&p, COLL_RBUF, recvbuf, (int64_t)n * recvcount, rext);
+	} else {
+		plan_send(&p, COLL_SBUF, sendbuf, (int64_t)sblocks * sendcount, sext);
+		if (has_recv)
+			plan_recv(&p, COLL_RBUF, recvbuf, (int64_t)n * recvcount, rsize, rext);
+	}
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	struct chan_call *c = begin(id, comm);
+	if (!in_place) {
+		c->arg[COLL_SCOUNT] = sendcount;
+		c->arg[COLL_STYPE] = ABI(sendtype);
+	}
+	if (has_recv) {
+		c->arg[COLL_RCOUNT] = recvcount;
+		c->arg[COLL_RTYPE] = ABI(recvtype);
+	}
+	c->arg[COLL_ROOT] = root;
+	return finish(&p, c, comm, fn);
+}
+
+int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+		int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+{
+	return gather(CALL_GATHER, "MPI_Gather", sendbuf, sendcount, sendtype, recvbuf,
+		      recvcount, recvtype, root, comm);
+}
+SHIM_WEAK(Gather)
+
+int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+		   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return gather(CALL_ALLGATHER, "MPI_Allgather", sendbuf, sendcount, sendtype, recvbuf,
+		      recvcount, recvtype, 0, comm);
+}
+SHIM_WEAK(Allgather)
+
+int PMPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+		  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return gather(CALL_ALLTOALL, "MPI_Alltoall", sendbuf, sendcount, sendtype, recvbuf,
+		      recvcount, recvtype, 0, comm);
+}
+SHIM_WEAK(Alltoall)
+
+/* The root sends one block to each member; MPI_IN_PLACE as the root's
+ * receive buffer keeps its own block where it is. */
+int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+		 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+{
+	static const char fn[] = "MPI_Scatter";
+	struct coll_plan p;
+	struct shim_comm *cm;
+	size_t ssize, sext, rsize, rext;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	if ((err = check_root(comm, cm, root, fn)))
+		return err;
+	int has_send = cm->rank == root, in_place = recvbuf == MPI_IN_PLACE;
+	if (!has_send && (err = no_in_place(comm, recvbuf, "recvbuf", fn)))
+		return err;
+	if (has_send && (err = check_side(comm, sendbuf, sendcount, cm->size, sendtype,
+					  &ssize, &sext, "send", fn)))
+		return err;
+	if (!in_place && (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rsize,
+					   &rext, "recv", fn)))
+		return err;
+	plan_init(&p);
+	if (has_send)
+		plan_send(&p, COLL_SBUF, sendbuf, (int64_t)cm->size * sendcount, sext);
+	if (in_place)
+		plan_in_place(&p, COLL_RBUF);
+	else
+		plan_recv(&p, COLL_RBUF, recvbuf, recvcount, rsize, rext);
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	struct chan_call *c = begin(CALL_SCATTER, comm);
+	if (has_send) {
+		c->arg[COLL_SCOUNT] = sendcount;
+		c->arg[COLL_STYPE] = ABI(sendtype);
+	}
+	if (!in_place) {
+		c->arg[COLL_RCOUNT] = recvcount;
+		c->arg[COLL_RTYPE] = ABI(recvtype);
+	}
+	c->arg[COLL_ROOT] = root;
+	return finish(&p, c, comm, fn);
+}
+SHIM_WEAK(Scatter)
+
+/* Gatherv and Allgatherv: blocks of recvcounts[i] at displs[i]; the
+ * arrays are significant where the data is received. */
+static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
+		   int sendcount, MPI_Datatype sendtype, void *recvbuf,
+		   const int recvcounts[], const int displs[], MPI_Datatype recvtype,
+		   int root, MPI_Comm comm)
+{
+	struct coll_plan p;
+	struct shim_comm *cm;
+	size_t ssize, sext, rsize, rext;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	if (id == CALL_GATHERV && (err = check_root(comm, cm, root, fn)))
+		return err;
+	int has_recv = id != CALL_GATHERV || cm->rank == root;
+	int in_place = sendbuf == MPI_IN_PLACE;
+	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
+		return err;
+	if (!in_place && (err = check_side(comm, sendbuf, sendcount, 1, sendtype, &ssize,
+					   &sext, "send", fn)))
+		return err;
+	if (has_recv && (err = check_side_v(comm, recvbuf, recvcounts, displs, cm->size,
+					    recvtype, &rsize, &rext, "recv", fn)))
+		return err;
+	plan_init(&p);
+	if (in_place)
+		plan_in_place(&p, COLL_SBUF);
+	else
+		plan_send(&p, COLL_SBUF, sendbuf, sendcount, sext);
+	if (has_recv) {
+		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, displs, cm->size, rext,
+		       in_place || rsize != rext, 1);
+		plan_arrays(&p, cm->size, recvcounts, displs, NULL, NULL);
+	}
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	struct chan_call *c = begin(id, comm);
+	if (!in_place) {
+		c->arg[COLL_SCOUNT] = sendcount;
+		c->arg[COLL_STYPE] = ABI(sendtype);
+	}
+	if (has_recv)
+		c->arg[COLL_RTYPE] = ABI(recvtype);
+	c->arg[COLL_ROOT] = root;
+	return finish(&p, c, comm, fn);
+}
+
+int PMPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+		 const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
+		 MPI_Comm comm)
+{
+	return gatherv(CALL_GATHERV, "MPI_Gatherv", sendbuf, sendcount, sendtype, recvbuf,
+		       recvcounts, displs, recvtype, root, comm);
+}
+SHIM_WEAK(Gatherv)
+
+int PMPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+		    void *recvbuf, const int recvcounts[], const int displs[],
+		    MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return gatherv(CALL_ALLGATHERV, "MPI_Allgatherv", sendbuf, sendcount, sendtype,
+		       recvbuf, recvcounts, displs, recvtype, 0, comm);
+}
+SHIM_WEAK(Allgatherv)
+
+int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[],
+		  MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
+		  int root, MPI_Comm comm)
+{
+	static const char fn[] = "MPI_Scatterv";
+	struct coll_plan p;
+	struct shim_comm *cm;
+	size_t ssize, sext, rsize, rext;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	if ((err = check_root(comm, cm, root, fn)))
+		return err;
+	int has_send = cm->rank == root, in_place = recvbuf == MPI_IN_PLACE;
+	if (!has_send && (err = no_in_place(comm, recvbuf, "recvbuf", fn)))
+		return err;
+	if (has_send && (err = check_side_v(comm, sendbuf, sendcounts, displs, cm->size,
+					    sendtype, &ssize, &sext, "send", fn)))
+		return err;
+	if (!in_place && (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rsize,
+					   &rext, "recv", fn)))
+		return err;
+	plan_init(&p);
+	if (has_send) {
+		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, displs, cm->size, sext, 1, 0);
+		plan_arrays(&p, cm->size, sendcounts, displs, NULL, NULL);
+	}
+	if (in_place)
+		plan_in_place(&p, COLL_RBUF);
+	else
+		plan_recv(&p, COLL_RBUF, recvbuf, recvcount, rsize, rext);
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	struct chan_call *c = begin(CALL_SCATTERV, comm);
+	if (has_send)
+		c->arg[COLL_STYPE] = ABI(sendtype);
+	if (!in_place) {
+		c->arg[COLL_RCOUNT] = recvcount;
+		c->arg[COLL_RTYPE] = ABI(recvtype);
+	}
+	c->arg[COLL_ROOT] = root;
+	return finish(&p, c, comm, fn);
+}
+SHIM_WEAK(Scatterv)
+
+/* With MPI_IN_PLACE the send arrays are not significant (they may be
+ * NULL); the receive arrays travel in their place. */
+int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+		   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+		   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+{
+	static const char fn[] = "MPI_Alltoallv";
+	struct coll_plan p;
+	struct shim_comm *cm;
+	size_t ssize, sext, rsize, rext;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	int n = cm->size, in_place = sendbuf == MPI_IN_PLACE;
+	if (!in_place && (err = check_side_v(comm, sendbuf, sendcounts, sdispls, n, sendtype,
+					     &ssize, &sext, "send", fn)))
+		return err;
+	if ((err = check_side_v(comm, recvbuf, recvcounts, rdispls, n, recvtype, &rsize,
+				&rext, "recv", fn)))
+		return err;
+	plan_init(&p);
+	if (in_place) {
+		plan_in_place(&p, COLL_SBUF);
+		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rext, 1, 1);
+		plan_arrays(&p, n, recvcounts, rdispls, recvcounts, rdispls);
+	} else {
+		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, sdispls, n, sext, 1, 0);
+		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rext, rsize != rext, 1);
+		plan_arrays(&p, n, sendcounts, sdispls, recvcounts, rdispls);
+	}
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	struct chan_call *c = begin(CALL_ALLTOALLV, comm);
+	c->arg[COLL_STYPE] = ABI(in_place ? recvtype : sendtype);
+	c->arg[COLL_RTYPE] = ABI(recvtype);
+	return finish(&p, c, comm, fn);
+}
+SHIM_WEAK(Alltoallv)
+
+/* Reduce_scatter (recvcounts given) and Reduce_scatter_block (recvcounts
+ * NULL: every block is recvcount long).  With MPI_IN_PLACE the whole
+ * input is in recvbuf and only this rank's block comes back. */
+static int reduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
+			  void *recvbuf, const int recvcounts[], int recvcount,
+			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
+{
+	struct coll_plan p;
+	struct shim_comm *cm;
+	size_t size, ext;
+	int64_t total = 0;
+	int err, mine = recvcount;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	if ((err = check_op(comm, op, datatype, fn)))
+		return err;
+	if (id == CALL_REDUCE_SCATTER) {
+		if (!recvcounts)
+			return shim_error(comm, MPI_ERR_COUNT, fn, "recvcounts is NULL");
+		for (int i = 0; i < cm->size; i++) {
+			if ((err = check_count(comm, recvcounts[i], "a recvcounts entry", fn)))
+				return err;
+			total += recvcounts[i];
+		}
+		mine = recvcounts[cm->rank];
+	} else {
+		if ((err = check_count(comm, recvcount, "recvcount", fn)))
+			return err;
+		total = (int64_t)recvcount * cm->size;
+	}
+	if ((err = check_type(comm, datatype, &size, &ext, "datatype", fn)))
+		return err;
+	int in_place = sendbuf == MPI_IN_PLACE;
+	if ((!in_place && (err = check_buf(comm, sendbuf, total, "sendbuf", fn))) ||
+	    (err = check_buf(comm, recvbuf, in_place ? total : mine, "recvbuf", fn)))
+		return err;
+	plan_init(&p);
+	if (in_place) {
+		plan_in_place(&p, COLL_SBUF);
+		plan_inout(&p, COLL_RBUF, recvbuf, total, ext);
+		p.buf[1].out_hi = (int64_t)mine * (int64_t)ext;
+	} else {
+		plan_send(&p, COLL_SBUF, sendbuf, total, ext);
+		plan_recv(&p, COLL_RBUF, recvbuf, mine, size, ext);
+	}
+	if (recvcounts)
+		plan_arrays(&p, cm->size, recvcounts, NULL, NULL, NULL);
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	struct chan_call *c = begin(id, comm);
+	c->arg[COLL_RCOUNT] = recvcount;
+	c->arg[COLL_STYPE] = ABI(datatype);
+	c->arg[COLL_OP] = ABI(op);
+	return finish(&p, c, comm, fn);
+}
+
+int PMPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
+			MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
+{
+	return reduce_scatter(CALL_REDUCE_SCATTER, "MPI_Reduce_scatter", sendbuf, recvbuf,
+			      recvcounts, 0, datatype, op, comm);
+}
+SHIM_WEAK(Reduce_scatter)
+
+int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
+			      MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
+{
+	return reduce_scatter(CALL_REDUCE_SCATTER_BLOCK, "MPI_Reduce_scatter_block",
+			      sendbuf, recvbuf, NULL, recvcount, datatype, op, comm);
+}
+SHIM_WEAK(Reduce_scatter_block)
