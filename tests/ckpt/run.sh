@@ -79,5 +79,84 @@ cr chain counter 15,30,45,60,75,90,105,120,135,150
 if grep -q 'generations 10$' "$W/err"; then ok "chain: 10 generations"
 else bad "chain: 10 generations" "$(grep generations "$W/err")"; fi
 
+if [ -n "${DMTCP_MPI_CKPT_TEST_BIG:-}" ]; then
+	cr heap-1g heap 40 DMTCP_MPI_TEST_HEAP_MB=1024
+fi
+
+# ------------------------------------------- the process goes on
+# A checkpoint without a kill: the run ends normally, and its image
+# restarts to the same result.
+ref goon counter
+DMTCP_MPI_TEST_CKPT_AT=30 timeout "$TMO" "$T/counter" >"$W/goon.out" 2>"$W/err"
+if [ $? -eq 0 ] && cmp -s "$W/goon.ref" "$W/goon.out" &&
+   timeout "$TMO" "$R" "$W/counter.img" 2>>"$W/err" | cmp -s - "$W/goon.ref"; then
+	ok "checkpoint and go on, then restart"
+else bad "checkpoint and go on, then restart" "outputs differ"; fi
+cp "$W/counter.img" "$W/good.img"
+
+# errors N: the number of "dmtcp_mpi: error:" lines in $W/err
+errors() { grep -c '^dmtcp_mpi: error:' "$W/err"; }
+
+# failed_ckpt NAME VAR=VALUE...: the checkpoint fails with one error
+# line; the process goes on to the reference result; the previous
+# image is untouched and no temporary file is left.
+failed_ckpt() {
+	local name=$1; shift
+	env "$@" DMTCP_MPI_TEST_CKPT_AT=30 DMTCP_MPI_TEST_FAILOK=1 \
+		timeout "$TMO" "$T/counter" >"$W/fail.out" 2>"$W/err"
+	local rc=$?
+	if [ $rc -ne 0 ]; then bad "$name" "exit $rc"
+	elif ! cmp -s "$W/goon.ref" "$W/fail.out"; then bad "$name" "output differs"
+	elif [ "$(errors)" -ne 1 ]; then bad "$name" "$(errors) error lines, expected 1"
+	elif ! cmp -s "$W/good.img" "$W/counter.img"; then bad "$name" "previous image changed"
+	elif [ -e "$W/counter.img.tmp" ]; then bad "$name" "temporary file left"
+	else ok "$name"; fi
+}
+failed_ckpt "disk full: process goes on, old image kept" DMTCP_MPI_FAULT=ckpt-enospc
+failed_ckpt "missing directory: process goes on" DMTCP_MPI_TEST_DIR="$W/nonexistent"
+
+# Killed in the middle of writing: the previous image is still whole.
+cp "$W/counter.img" "$W/before-kill.img"
+{ DMTCP_MPI_FAULT=ckpt-kill DMTCP_MPI_TEST_CKPT_AT=30 \
+	timeout "$TMO" "$T/counter" >/dev/null 2>"$W/err"; } 2>/dev/null
+rc=$?
+if [ $rc -eq 137 ] && cmp -s "$W/before-kill.img" "$W/counter.img" &&
+   timeout "$TMO" "$R" "$W/counter.img" 2>>"$W/err" | cmp -s - "$W/goon.ref"; then
+	ok "killed while writing: previous image intact and restartable"
+else bad "killed while writing" "exit $rc"; fi
+
+# ------------------------------------------------- bad images
+# bad_image NAME FILE WORD: restart refuses FILE before doing anything,
+# with exit 71 and one error line containing WORD.
+bad_image() {
+	local name=$1 file=$2 word=$3
+	timeout "$TMO" "$R" "$file" >/dev/null 2>"$W/err"
+	local rc=$?
+	if [ $rc -ne 71 ]; then bad "$name" "exit $rc, expected 71"
+	elif [ "$(wc -l <"$W/err")" -ne 1 ] || [ "$(errors)" -ne 1 ]; then
+		bad "$name" "expected exactly one error line"
+	elif ! grep -q -- "$word" "$W/err"; then bad "$name" "no '$word' in: $(cat "$W/err")"
+	else ok "$name"; fi
+}
+# patch FILE OFFSET HEXBYTE: overwrite one byte
+patch() { printf "\\x$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+
+size=$(stat -c %s "$W/good.img")
+head -c $((size / 2)) "$W/good.img" >"$W/trunc.img"
+bad_image "truncated image" "$W/trunc.img" "section header: .*truncated"
+cp "$W/good.img" "$W/flip.img"; patch "$W/flip.img" 5000 ff
+bad_image "corrupted page data" "$W/flip.img" "section data #[0-9]*: checksum mismatch"
+cp "$W/good.img" "$W/table.img"; patch "$W/table.img" $((size - 20)) ff
+bad_image "corrupted section table" "$W/table.img" "section table: checksum mismatch"
+cp "$W/good.img" "$W/version.img"; patch "$W/version.img" 8 07
+bad_image "other format version" "$W/version.img" "format version 7"
+cp "$W/good.img" "$W/arch.img"; patch "$W/arch.img" 16 b7
+bad_image "foreign architecture" "$W/arch.img" "foreign architecture"
+bad_image "not an image" /etc/passwd "bad magic"
+if timeout "$TMO" "$R" --info "$W/good.img" >"$W/info" 2>"$W/err" &&
+   grep -q '^threads: 2' "$W/info" && grep -q '^regions: ' "$W/info"; then
+	ok "--info"
+else bad "--info" "$(head -3 "$W/info")"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
