@@ -94,8 +94,15 @@ $(EXECDIR)/proxy-$(1): $(call obj,proxy-$(1),$(PROXY_SRC) $(COMMON_SRC))
 	$$(msg) LD $$@
 	@mkdir -p $(EXECDIR)
 	$$(Q)$$(MPICC_$(1)) -o $$@ $$^ -lpthread
+
+# Unit tests of proxy code (tests/unit/px_test_*.c), one binary per MPI.
+$(B)/tests/px_test_%-$(1): tests/unit/px_test_%.c $(call obj,proxy-$(1),$(filter-out proxy/main.c,$(PROXY_SRC)) $(COMMON_SRC))
+	$$(msg) LD $$@
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(MPICC_$(1)) $$(CFLAGS_ALL) -o $$@ $$^ -lcmocka
 endef
 $(foreach m,$(MPIS),$(eval $(call proxy_rules,$(m))))
+PX_UNIT_BIN = $(foreach m,$(MPIS),$(patsubst tests/unit/%.c,$(B)/tests/%-$(m),$(wildcard tests/unit/px_test_*.c)))
 
 # ---------------------------------------------------------------- launcher
 $(BINDIR)/dmtcp_mpi: $(call obj,host,$(LAUNCH_SRC) $(COMMON_SRC))
@@ -226,11 +233,11 @@ $(B)/tests/test_%: $(B)/obj/san/tests/unit/test_%.o $(call obj,san,$(UNIT_LIBSRC
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka -lpthread
 
-unit-check: $(UNIT_BIN)
-	$(Q)sh scripts/run-unit-tests.sh $(UNIT_BIN)
+unit-check: $(UNIT_BIN) $(PX_UNIT_BIN)
+	$(Q)sh scripts/run-unit-tests.sh $(UNIT_BIN) $(PX_UNIT_BIN)
 
 mpi-check: build-all
-	$(Q)sh mpi-tests/run.sh
+	$(Q)B=$(B) sh mpi-tests/run.sh
 
 check: all gen-check unit-check mpi-check coord-check launcher-check ckpt-check
 
