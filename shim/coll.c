@@ -162,6 +162,15 @@ static uint64_t align_up(uint64_t n)
 	return (n + ARENA_ALIGN - 1) & ~(uint64_t)(ARENA_ALIGN - 1);
 }
 
+/* Room for a staged buffer.  One spare byte keeps the image of user[0]
+ * (which sits at the END of the region when every displacement is
+ * negative) off the start of the next region: Open MPI's nonblocking
+ * collectives take sendbuf == recvbuf for MPI_IN_PLACE. */
+static uint64_t region_bytes(const struct coll_buf *b)
+{
+	return align_up((uint64_t)(b->hi - b->lo) + 1);
+}
+
 static uint64_t arrays_bytes(const struct coll_plan *p)
 {
 	return (uint64_t)p->narr * (uint64_t)p->n * sizeof(int);
@@ -198,7 +207,7 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 	for (int i = 0; i < 2; i++) {
 		struct coll_buf *b = &p->buf[i];
 		if (b->slot && !b->in_place && b->hi > b->lo)
-			total += align_up((uint64_t)(b->hi - b->lo));
+			total += region_bytes(b);
 	}
 	if (arrays_bytes(p) > CHAN_INLINE_SIZE)
 		total += arrays_bytes(p);
@@ -217,7 +226,7 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 			continue;
 		}
 		b->arg = (int64_t)(at - (uint64_t)b->lo);
-		at += align_up((uint64_t)(b->hi - b->lo));
+		at += region_bytes(b);
 		if (b->copy_in)
 			buf_copy(b, 0);
 	}
