@@ -907,6 +907,8 @@ int ck_write_image(const struct ck_opts *o, struct ck_meta *m,
 	const char *what = "cannot read the address space";
 	int e;
 
+	int64_t t0 = ck_now_ns();
+
 	memset(&wr, 0, sizeof(wr));
 	wr.fd = -1;
 	wr.level = o->zstd_level;
@@ -968,15 +970,23 @@ int ck_write_image(const struct ck_opts *o, struct ck_meta *m,
 		goto fail_relock;
 	}
 	wr.file_off = CK_IMG_HDR_SPACE;
+	int64_t t1 = ck_now_ns();
 	if ((e = run_workers(&wr)))
 		goto fail_relock;
+	int64_t t2 = ck_now_ns();
 	relock_regions(m, &sc);
 	if ((e = (int)write_tail(&wr, m, a, forked, &res->mem_bytes)))
 		goto fail;
+	int64_t t3 = ck_now_ns();
 	if (fsync(wr.fd) != 0) {
 		e = -errno;
 		goto fail;
 	}
+	if (ck_eng.verbose)
+		dm_info("image writer: scan %.3f s, %d threads write %.3f s, "
+			"metadata %.3f s, fsync %.3f s", (t1 - t0) / 1e9,
+			wr.nworkers, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
+			(ck_now_ns() - t3) / 1e9);
 	struct stat st;
 	res->image_bytes = fstat(wr.fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	close(wr.fd);
