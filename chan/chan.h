@@ -97,6 +97,7 @@ struct chan {
 	int fd;
 	uint64_t spin_ns;     /* chan_wait phases, from the environment */
 	uint64_t yield_ns;    /* at attach; tests may lower them */
+	_Atomic uint32_t crowded; /* waits left that go straight to sleep */
 };
 
 /* Launcher: create a channel memfd with an arena of arena_size bytes.

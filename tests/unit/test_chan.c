@@ -29,10 +29,11 @@
 #include "chan/chan.h"
 
 #define ARENA_REQ ((1u << 20) + 1) /* deliberately not a page multiple */
-#define ROUNDS 2000
+#define ROUNDS 1000
 #define WAKE_FAST_NS 50000000ull   /* a real wake: well under the 100 ms bound */
 #define CHILD_ALARM_S 30           /* a hung child fails the test, not the run */
-#define BUDGET_NS 10000000000ull   /* round trips lost in futex timeouts fail */
+#define SLOW_NS 80000000ull        /* a round trip this slow waited for the */
+#define SLOW_MAX 20                /* 100 ms futex timeout: a lost wake-up */
 
 struct fixture {
 	int fd;
@@ -257,8 +258,9 @@ static void round_trips(struct fixture *f, uint32_t same_cpu, uint64_t spin_ns,
 	ch->spin_ns = spin_ns;
 	ch->yield_ns = yield_ns;
 	spawn(f, serve, &sa);
-	uint64_t t0 = now_ns();
+	int slow = 0;
 	for (uint32_t i = 0; i < ROUNDS; i++) {
+		uint64_t t0 = now_ns();
 		uint32_t seen = chan_seq(ch, CHAN_RSP);
 		ch->hdr->call.arg[0] = (int64_t)i * 7;
 		chan_post(ch, CHAN_REQ);
@@ -266,7 +268,10 @@ static void round_trips(struct fixture *f, uint32_t same_cpu, uint64_t spin_ns,
 		assert_int_equal(ch->hdr->call.arg[1], (int64_t)i * 21 + 1);
 		assert_int_equal(ch->hdr->call.err, (int32_t)i);
 		assert_int_equal(ch->arena[i % 4096], (unsigned char)i);
-		assert_true(now_ns() - t0 < BUDGET_NS);
+		/* CPU contention costs scheduler slices, a few ms at worst;
+		 * only lost wake-ups make many round trips this slow. */
+		slow += now_ns() - t0 > SLOW_NS;
+		assert_true(slow < SLOW_MAX);
 	}
 	expect_child_ok(f);
 	assert_int_equal(chan_seq(ch, CHAN_REQ), ROUNDS);
@@ -358,6 +363,73 @@ static void test_missed_state_wake_bounded(void **state)
 	uint64_t lat = sleeper_latency(f, CHAN_RSP, -1, act_state_silent);
 
 	assert_true(lat < 1000000000ull);
+}
+
+/* Waits with long spin and yield phases; exits 0 if the wait returned
+ * the step and left the channel in crowded mode: one wait fewer to go
+ * if it started there, a fresh countdown if it found the gap itself. */
+struct crowd_args {
+	uint32_t same_cpu;
+	uint32_t crowded; /* preset countdown */
+};
+
+static int crowd_waiter(struct chan *ch, void *arg)
+{
+	struct crowd_args *ca = arg;
+
+	ch->spin_ns = 1000000000;
+	ch->yield_ns = 1000000000;
+	ch->hdr->same_cpu = ca->same_cpu;
+	atomic_store(&ch->crowded, ca->crowded);
+	if (chan_wait(ch, CHAN_REQ, 0) != 0)
+		return 1;
+	uint32_t left = atomic_load(&ch->crowded);
+	if (ca->crowded > 0)
+		return left == ca->crowded - 1 ? 0 : 2;
+	return left > ca->crowded ? 0 : 3;
+}
+
+/* A waiter already in crowded mode sleeps at once instead of spending
+ * seconds in its spin and yield phases. */
+static void test_crowded_mode_sleeps_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct crowd_args ca = { 0, 3 };
+
+	spawn(f, crowd_waiter, &ca);
+	uint64_t t0 = now_ns();
+	await_sleeper(&f->ch, CHAN_REQ);
+	assert_true(now_ns() - t0 < 500000000ull);
+	chan_post(&f->ch, CHAN_REQ);
+	expect_child_ok(f);
+}
+
+/* Stopping a spinning or yielding waiter for a while is what a crowded
+ * CPU does to it: it must notice the gap and go to sleep. */
+static void gap_sends_to_sleep(struct fixture *f, uint32_t same_cpu)
+{
+	struct crowd_args ca = { same_cpu, 0 };
+
+	spawn(f, crowd_waiter, &ca);
+	usleep(50000);
+	uint64_t t0 = now_ns();
+	assert_int_equal(kill(f->child, SIGSTOP), 0);
+	usleep(5000);
+	assert_int_equal(kill(f->child, SIGCONT), 0);
+	await_sleeper(&f->ch, CHAN_REQ);
+	assert_true(now_ns() - t0 < 500000000ull);
+	chan_post(&f->ch, CHAN_REQ);
+	expect_child_ok(f);
+}
+
+static void test_gap_in_spin_sends_to_sleep(void **state)
+{
+	gap_sends_to_sleep(*state, 0);
+}
+
+static void test_gap_in_yield_sends_to_sleep(void **state)
+{
+	gap_sends_to_sleep(*state, 1);
 }
 
 static int die(struct chan *ch, void *arg)
@@ -517,6 +589,9 @@ int main(void)
 		T(test_fork_yield_only),
 		T(test_fork_futex_only),
 		T(test_child_death_ends_wait),
+		T(test_crowded_mode_sleeps_at_once),
+		T(test_gap_in_spin_sends_to_sleep),
+		T(test_gap_in_yield_sends_to_sleep),
 		T(test_state_and_posted_step),
 		T(test_attach_rejects),
 		T(test_attach_env),
