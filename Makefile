@@ -148,7 +148,14 @@ $(COORD_T)/bin/fake_app: $(call obj,host,tests/coord/fake_app.c) $(COORD_T)/lib/
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -o $@ $< -Wl,--no-as-needed -L$(COORD_T)/lib -lfake_ckpt -Wl,-rpath,'$$ORIGIN/../lib'
 
-coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app
+$(COORD_T)/bin/counter: $(call obj,host,tests/coord/counter.c)
+	$(msg) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^
+
+# The end-to-end part runs the real engine (rules in the ckpt section).
+coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
+		$(LIBDIR)/libdmtcp_ckpt.so $(BINDIR)/dmtcp_mpi_restart
 	$(Q)sh tests/coord/run.sh $(B)
 
 # ---------------------------------------------------------------- checkpoint engine

@@ -74,7 +74,7 @@ wait_until() {
 # checkpoints in $T/NAME; sets PORT and CPID.
 start_coord() {
 	name=$1; shift
-	timeout 20 "$COORD" --daemon --port 0 --port-file "$T/$name.port" \
+	timeout 20 "${COORD_BIN:-$COORD}" --daemon --port 0 --port-file "$T/$name.port" \
 		--ckptdir "$T/$name" "$@" || { PORT=0; CPID=0; return 1; }
 	PORT=$(cat "$T/$name.port")
 	CPID=$(cmd --status | sed -n 's/^pid=//p')
@@ -357,6 +357,55 @@ test_autostart() {
 	stop "$APID"
 }
 
+# lines_of PID FILE: the counts that process PID wrote to FILE.
+lines_of() { sed -n "s/^$1 //p" "$2"; }
+
+# consecutive: the numbers on stdin go up by one each.
+consecutive() { awk 'NR > 1 && $1 != prev + 1 { bad = 1 } { prev = $1 } END { exit bad }'; }
+
+# The real engine: checkpoint a counting process, kill it, restart it with
+# the restart.sh the coordinator wrote; the restored process must go on
+# counting from its image, register again, and be checkpointable again,
+# twice over.
+test_real_engine() {
+	CK_SO=$BLD/lib/libdmtcp_ckpt.so
+	if [ ! -f "$CK_SO" ] || [ ! -x "$BLD/bin/dmtcp_mpi_restart" ]; then
+		fail "real engine: not built ($CK_SO)"
+		return
+	fi
+	COORD_BIN=$BLD/bin/dmtcp_mpi_coordinator
+	start_coord real
+	COORD_BIN=
+	out=$T/count
+	DMTCP_MPI_COORD_PORT=$PORT LD_PRELOAD=$CK_SO "$TB/counter" "$out" 600 \
+		2>"$T/real.err" &
+	P0=$!; remember "$P0"
+	wait_until 5 has_clients 1
+	wait_until 5 test -s "$out"
+	d1=$(cmd --checkpoint); rc=$?
+	check "real engine: checkpoint" '[ $rc -eq 0 ] && [ -f "$d1/rank0.img" ]'
+	check "real engine: manifest checksum of the real image" '[ "$(key "$d1" rank.0.checksum)" = "crc32c:$(crc32c "$d1/rank0.img")" ]'
+	stop "$P0"
+	last=$(lines_of "$P0" "$out" | tail -n 1)
+	"$d1/restart.sh" 2>"$T/real1.err" &
+	P1=$!; remember "$P1"
+	check "real engine: the restored process registers again" 'wait_until 10 sh -c "\"$CMD\" --coord-port $PORT --status | grep -q \"pid=$P1 .*restarts=1\""'
+	wait_until 5 sh -c "[ \$(grep -c '^$P1 ' '$out') -ge 3 ]"
+	first=$(lines_of "$P1" "$out" | head -n 1)
+	check "real engine: counting goes on from the image" '[ -n "$first" ] && [ "$first" -ge 2 ] && [ "$first" -le $((last + 1)) ]'
+	check "real engine: and without gaps" 'lines_of "$P1" "$out" | consecutive'
+	d2=$(cmd --checkpoint); rc=$?
+	check "real engine: restored process checkpointed again" '[ $rc -eq 0 ] && [ "$(readlink "$T/real/latest")" = "$(basename "$d2")" ]'
+	out2=$(cmd --kill); rc=$?
+	check "real engine: --kill ends the restored process" '[ $rc -eq 0 ] && wait_until 5 gone "$P1"'
+	"$T/real/latest/restart.sh" 2>"$T/real2.err" &
+	P2=$!; remember "$P2"
+	check "real engine: second generation registers" 'wait_until 10 sh -c "\"$CMD\" --coord-port $PORT --status | grep -q \"pid=$P2 .*restarts=2\""'
+	check "real engine: no error output" '[ -z "$(cat "$T/real.err" "$T/real1.err" "$T/real2.err")" ]'
+	cmd --kill >/dev/null
+	stop "$P2"; stop_coord
+}
+
 test_no_coordinator
 test_secret
 test_status_and_checkpoint
@@ -366,6 +415,7 @@ test_interval
 test_kill
 test_restart_reconnect
 test_autostart
+test_real_engine
 rm -f "$TB/dmtcp_mpi_coordinator"
 
 echo "$NPASS passed, $NFAIL failed"
