@@ -100,7 +100,9 @@ struct chan {
 	_Atomic uint32_t crowded; /* waits left that go straight to sleep */
 };
 
-/* Launcher: create a channel memfd with an arena of arena_size bytes.
+/* Launcher: create a channel memfd with an arena of arena_size bytes
+ * (rounded up to pages), mode 0600, sealed against resizing.  Set
+ * hdr->same_cpu and hdr->rank before starting the peers.
  * Returns the fd (not close-on-exec) or -1 with an error printed. */
 int chan_create(uint64_t arena_size);
 
@@ -122,7 +124,8 @@ void chan_post(struct chan *ch, enum chan_dir dir);
 uint32_t chan_seq(const struct chan *ch, enum chan_dir dir);
 
 /* Wait until seq[dir] != seen.  Returns 0, or -1 if the channel state
- * became something other than CHAN_UP while waiting. */
+ * is something other than CHAN_UP and no step was posted.  Signals
+ * (EINTR) are absorbed.  One waiter per struct chan at a time. */
 int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen);
 
 /* Mark the channel state and wake every waiter (launcher on a death). */
