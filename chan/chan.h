@@ -125,7 +125,7 @@ uint32_t chan_seq(const struct chan *ch, enum chan_dir dir);
 
 /* Wait until seq[dir] != seen.  Returns 0, or -1 if the channel state
  * is something other than CHAN_UP and no step was posted.  Signals
- * (EINTR) are absorbed.  One waiter per struct chan at a time. */
+ * (EINTR) are absorbed. */
 int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen);
 
 /* Mark the channel state and wake every waiter (launcher on a death). */
