@@ -77,7 +77,7 @@ static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype ty
 
 	if (err)
 		return err;
-	if ((err = shim_stage_alloc(&s, m.bytes, fn)))
+	if ((err = shim_stage_alloc_like(&s, m.bytes, buf, fn)))
 		return shim_error(comm, err, fn, NULL);
 	memcpy(shim_stage_ptr(&s), buf, m.bytes);
 	struct chan_call *c = shim_call_begin(CALL_SEND);
@@ -118,7 +118,7 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 
 	if (err)
 		return err;
-	if ((err = shim_stage_alloc(&s, m.bytes, "MPI_Recv")))
+	if ((err = shim_stage_alloc_like(&s, m.bytes, buf, "MPI_Recv")))
 		return shim_error(comm, err, "MPI_Recv", NULL);
 	struct chan_call *c = shim_call_begin(CALL_RECV);
 	fill_msg(c, s.off, count, datatype, source, tag, comm);
@@ -144,7 +144,7 @@ static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype t
 	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
-	if ((err = shim_stage_alloc(&r->stage, m.bytes, fn))) {
+	if ((err = shim_stage_alloc_like(&r->stage, m.bytes, buf, fn))) {
 		shim_req_complete(r, NULL);
 		return shim_error(comm, err, fn, NULL);
 	}
@@ -197,7 +197,7 @@ int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	struct shim_req *r = shim_req_new(SHIM_REQ_RECV, comm);
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Irecv", "no memory for a request");
-	if ((err = shim_stage_alloc(&r->stage, m.bytes, "MPI_Irecv"))) {
+	if ((err = shim_stage_alloc_like(&r->stage, m.bytes, buf, "MPI_Irecv"))) {
 		shim_req_complete(r, NULL);
 		return shim_error(comm, err, "MPI_Irecv", NULL);
 	}
@@ -227,9 +227,9 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 
 	if (err || (err = check_msg(fn, rbuf, rcount, rtype, source, rtag, comm, 1, &rm)))
 		return err;
-	if ((err = shim_stage_alloc(&ss, sm.bytes, fn)))
+	if ((err = shim_stage_alloc_like(&ss, sm.bytes, sbuf, fn)))
 		return shim_error(comm, err, fn, NULL);
-	if ((err = shim_stage_alloc(&rs, rm.bytes, fn))) {
+	if ((err = shim_stage_alloc_like(&rs, rm.bytes, rbuf, fn))) {
 		shim_stage_free(&ss);
 		return shim_error(comm, err, fn, NULL);
 	}

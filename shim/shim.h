@@ -80,10 +80,14 @@ int shim_require_init(const char *fn);
 /* ---- payload staging in the arena (shim/stage.c) ---- */
 struct shim_stage {
 	uint64_t off;   /* arena offset, ARENA_NONE when nothing staged */
-	uint64_t len;   /* bytes reserved */
+	uint64_t len;   /* bytes reserved from off rounded down to ARENA_ALIGN */
 };
 /* Reserve len bytes; MPI_ERR_NO_MEM (with one message) if it can't. */
 int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn);
+/* The same for a payload copied to or from buf: the block starts at buf's
+ * offset within a cache line (see stage.c). */
+int shim_stage_alloc_like(struct shim_stage *s, uint64_t len, const void *buf,
+			  const char *fn);
 void shim_stage_free(struct shim_stage *s);
 /* Copy what a receive delivered into buf (never more than cap bytes). */
 void shim_stage_unload(void *buf, size_t cap, const struct shim_stage *s,
