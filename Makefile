@@ -173,7 +173,7 @@ CK_RESTORER_FLAGS = $(CSTD) $(WARN) -O2 -I. -fPIE -ffreestanding \
 	-fcf-protection=none -nostdlib -static-pie -Wl,--no-dynamic-linker \
 	-Wl,-z,norelro -Wl,-z,noseparate-code -Wl,--build-id=none \
 	-Wl,-z,max-page-size=4096
-UNIT_LIBSRC += ckpt/maps.c ckpt/image.c ckpt/hash.c
+CK_UNIT_SRC = ckpt/maps.c ckpt/image.c ckpt/hash.c
 
 $(CK_SO): $(call obj,host,$(CK_LIB_SRC) $(CK_CLIENT_SRC) util/log.c)
 	$(msg) LD $@
@@ -210,6 +210,9 @@ $(B)/tests/ckpt/%: tests/ckpt/%.c tests/ckpt/harness.c tests/ckpt/harness.h $(CK
 	    -L$(LIBDIR) -ldmtcp_ckpt -Wl,-rpath,'$$ORIGIN/../../lib' -lpthread
 
 build-all: $(CK_SO) $(BINDIR)/dmtcp_mpi_restart
+
+# The engine's unit tests link its pure parts too.
+$(B)/tests/test_maps $(B)/tests/test_image: $(call obj,san,$(CK_UNIT_SRC))
 
 ckpt-build: $(CK_SO) $(BINDIR)/dmtcp_mpi_restart $(CK_TEST_BIN)
 
