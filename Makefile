@@ -34,7 +34,10 @@ Q = @
 msg = @printf '  %-6s %s\n'
 endif
 
-.PHONY: ckpt-build ckpt-check
+.PHONY: ckpt-build ckpt-check fuzz-image
+# Keep intermediate objects (sanitizer builds, generated blobs) between runs.
+.SECONDARY:
+
 .PHONY: all deps gen gen-check check unit-check mpi-check coord-check bench demo install clean
 all: deps build-all
 
@@ -218,6 +221,22 @@ ckpt-build: $(CK_SO) $(BINDIR)/dmtcp_mpi_restart $(CK_TEST_BIN)
 
 ckpt-check: ckpt-build
 	$(Q)bash tests/ckpt/run.sh $(B)
+
+# Fuzz the image reader with libFuzzer (clang), seeded from
+# tests/ckpt/corpus; FUZZ_TIME seconds (default 60).  New inputs go to
+# $(B)/fuzz/corpus, crashes to $(B)/fuzz/.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+$(B)/fuzz/fuzz_image: tests/ckpt/fuzz/fuzz_image.c ckpt/image.c ckpt/hash.c
+	$(msg) FUZZ $@
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(CSTD) -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $^
+
+fuzz-image: $(B)/fuzz/fuzz_image
+	@mkdir -p $(B)/fuzz/corpus
+	$(Q)cd $(B)/fuzz && ./fuzz_image -max_total_time=$(FUZZ_TIME) \
+	    -max_len=65536 corpus $(CURDIR)/tests/ckpt/corpus
 
 # ---------------------------------------------------------------- generated
 gen:
