@@ -230,7 +230,8 @@ FUZZ_TIME ?= 60
 $(B)/fuzz/fuzz_image: tests/ckpt/fuzz/fuzz_image.c ckpt/image.c ckpt/hash.c
 	$(msg) FUZZ $@
 	@mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(CSTD) -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	$(Q)$(FUZZ_CC) $(CSTD) -g -O1 -I. -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	    -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all -o $@ $^
 
 fuzz-image: $(B)/fuzz/fuzz_image

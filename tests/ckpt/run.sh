@@ -158,5 +158,22 @@ if timeout "$TMO" "$R" --info "$W/good.img" >"$W/info" 2>"$W/err" &&
 	ok "--info"
 else bad "--info" "$(head -3 "$W/info")"; fi
 
+# The reader on every corpus file (tests/ckpt/corpus, also the fuzzer's
+# seeds): good-* accepted, bad-* refused cleanly.
+C=$(dirname "$0")/corpus
+cgood=0 cbad=0
+for f in "$C"/*.img; do
+	timeout "$TMO" "$R" --info "$f" >/dev/null 2>"$W/err"
+	rc=$?
+	case $(basename "$f") in
+	good-*) [ $rc -eq 0 ] || { cbad=$((cbad + 1)); echo "  $f: exit $rc"; } ;;
+	*) if [ $rc -ne 71 ] || [ "$(wc -l <"$W/err")" -ne 1 ]; then
+		cbad=$((cbad + 1)); echo "  $f: exit $rc"; fi ;;
+	esac
+	cgood=$((cgood + 1))
+done
+if [ "$cbad" -eq 0 ] && [ "$cgood" -gt 0 ]; then ok "corpus: $cgood files"
+else bad "corpus" "$cbad of $cgood files misjudged"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
