@@ -25,6 +25,14 @@
 	X(BARRIER) X(BCAST) X(REDUCE) X(ALLREDUCE) X(GATHER) X(GATHERV)         \
 	X(SCATTER) X(SCATTERV) X(ALLGATHER) X(ALLGATHERV) X(ALLTOALL)           \
 	X(ALLTOALLV) X(REDUCE_SCATTER) X(REDUCE_SCATTER_BLOCK) X(SCAN) X(EXSCAN) \
+	/* topologies: proxy/topo.c */                                           \
+	X(CART_CREATE) X(CART_SUB) X(GRAPH_CREATE) X(DIST_GRAPH_CREATE)         \
+	X(DIST_GRAPH_CREATE_ADJACENT)                                           \
+	/* neighbourhood collectives: proxy/neighbor.c */                        \
+	X(NEIGHBOR_ALLGATHER) X(NEIGHBOR_ALLGATHERV) X(NEIGHBOR_ALLTOALL)       \
+	X(NEIGHBOR_ALLTOALLV) X(NEIGHBOR_ALLTOALLW)                             \
+	/* nonblocking dup: proxy/idup.c; intercommunicators: proxy/intercomm.c */ \
+	X(COMM_IDUP) X(INTERCOMM_CREATE) X(INTERCOMM_MERGE)                     \
 	/* benchmarking: proxy/env.c */                                          \
 	X(NOP)
 

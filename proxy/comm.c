@@ -62,7 +62,7 @@ static int reply_members(struct chan_call *c, MPI_Comm real)
 
 /* The creation call for c returned rc and real: keep real under the new
  * handle and reply with its members (nothing for MPI_COMM_NULL). */
-static void comm_made(struct chan_call *c, int rc, MPI_Comm real)
+void px_comm_made(struct chan_call *c, int rc, MPI_Comm real)
 {
 	c->arg[ARG_SIZE] = 0;
 	c->inl_len = 0;
@@ -102,7 +102,7 @@ void px_call_COMM_DUP(struct chan_call *c)
 	int rc = MPI_Comm_idup(parent, &real, &r);
 	if (rc == MPI_SUCCESS)
 		rc = px_wait(&r, MPI_STATUS_IGNORE);
-	comm_made(c, rc, real);
+	px_comm_made(c, rc, real);
 }
 
 void px_call_COMM_SPLIT(struct chan_call *c)
@@ -112,7 +112,7 @@ void px_call_COMM_SPLIT(struct chan_call *c)
 	if (parent == MPI_COMM_NULL)
 		return;
 	int rc = MPI_Comm_split(parent, px_undefined_in(c->arg[2]), (int)c->arg[3], &real);
-	comm_made(c, rc, real);
+	px_comm_made(c, rc, real);
 }
 
 void px_call_COMM_SPLIT_TYPE(struct chan_call *c)
@@ -127,11 +127,11 @@ void px_call_COMM_SPLIT_TYPE(struct chan_call *c)
 	else if (c->arg[2] == ABI_UNDEFINED)
 		type = MPI_UNDEFINED;
 	else {
-		comm_made(c, MPI_ERR_ARG, real);
+		px_comm_made(c, MPI_ERR_ARG, real);
 		return;
 	}
 	int rc = MPI_Comm_split_type(parent, type, (int)c->arg[3], MPI_INFO_NULL, &real);
-	comm_made(c, rc, real);
+	px_comm_made(c, rc, real);
 }
 
 /* The group named by arg[2] and inl, made from the world group. */
@@ -164,7 +164,7 @@ void px_call_COMM_CREATE(struct chan_call *c)
 		rc = MPI_Comm_create(parent, g, &real);
 		group_release(&g);
 	}
-	comm_made(c, rc, real);
+	px_comm_made(c, rc, real);
 }
 
 void px_call_COMM_CREATE_GROUP(struct chan_call *c)
@@ -179,7 +179,7 @@ void px_call_COMM_CREATE_GROUP(struct chan_call *c)
 		rc = MPI_Comm_create_group(parent, g, px_tag_in(c->arg[3]), &real);
 		group_release(&g);
 	}
-	comm_made(c, rc, real);
+	px_comm_made(c, rc, real);
 }
 
 void px_call_COMM_FREE(struct chan_call *c)

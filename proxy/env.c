@@ -2,7 +2,11 @@
  * env.c - starting and ending the real MPI (served for shim/env.c).
  *
  *   INIT      arg[0] requested thread level (ABI) -> arg[1] world rank,
- *             arg[2] world size, inl = real library version string
+ *             arg[2] world size, inl = real library version string; and
+ *             the values of the real MPI_COMM_WORLD's predefined
+ *             attributes the shim attaches to its own (shim/attr.c):
+ *             arg[3] MPI_TAG_UB, arg[4] MPI_APPNUM, arg[5]
+ *             MPI_UNIVERSE_SIZE (-1: not set), arg[6] MPI_WTIME_IS_GLOBAL
  *   FINALIZE  -
  *   ABORT     arg[0] comm, arg[1] error code; does not return
  *   GET_LIBRARY_VERSION -> inl = real library version string
@@ -12,6 +16,16 @@
 
 #include <string.h>
 #include <unistd.h>
+
+/* The value of a predefined integer attribute of MPI_COMM_WORLD, or -1
+ * when the real MPI does not set it. */
+static int64_t world_attr(int key)
+{
+	int *v, flag = 0;
+
+	MPI_Comm_get_attr(MPI_COMM_WORLD, key, &v, &flag);
+	return flag ? *v : -1;
+}
 
 static void library_version(struct chan_call *c)
 {
@@ -39,6 +53,10 @@ void px_call_INIT(struct chan_call *c)
 		px.ch.hdr->rank = (uint32_t)px.world_rank;
 		c->arg[1] = px.world_rank;
 		c->arg[2] = px.world_size;
+		c->arg[3] = world_attr(MPI_TAG_UB);
+		c->arg[4] = world_attr(MPI_APPNUM);
+		c->arg[5] = world_attr(MPI_UNIVERSE_SIZE);
+		c->arg[6] = world_attr(MPI_WTIME_IS_GLOBAL);
 		library_version(c);
 	}
 	px_reply(c, rc);

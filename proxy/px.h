@@ -65,6 +65,17 @@ MPI_Request *px_req_slot(int64_t abi);  /* slot for a request id, grows */
 MPI_Datatype px_type(int64_t abi);      /* MPI_DATATYPE_NULL if unknown */
 MPI_Op px_op(int64_t abi);              /* MPI_OP_NULL if unknown */
 
+/* ---- comm.c: the outcome of every communicator constructor ---- */
+/* The creation call c returned rc and real: keep real under the new
+ * handle (arg[1]) and reply with its members (layout in proxy/comm.c);
+ * used by proxy/topo.c and proxy/intercomm.c too. */
+void px_comm_made(struct chan_call *c, int rc, MPI_Comm real);
+
+/* ---- idup.c ---- */
+/* Request abi has completed (any completion call in req.c): finish what
+ * waited for it in the proxy, such as an MPI_Comm_idup. */
+void px_req_done(int64_t abi);
+
 /* ---- xlate.c ---- */
 void px_xlate_init(void);
 int px_err(int real_code);              /* real code -> ABI error class */

@@ -56,10 +56,15 @@ static void gather(int n, const struct region *g)
 		reals[k] = *px_req_slot(g->h[k]);
 }
 
+/* Write the requests back; those the call completed are now
+ * MPI_REQUEST_NULL and may have work left in the proxy (px_req_done). */
 static void scatter(int n, const struct region *g)
 {
-	for (int k = 0; k < n; k++)
+	for (int k = 0; k < n; k++) {
 		*px_req_slot(g->h[k]) = reals[k];
+		if (reals[k] == MPI_REQUEST_NULL)
+			px_req_done(g->h[k]);
+	}
 }
 
 void px_call_WAIT(struct chan_call *c)
@@ -67,6 +72,7 @@ void px_call_WAIT(struct chan_call *c)
 	MPI_Status st = { 0 };
 	int rc = px_wait(px_req_slot(c->arg[0]), &st);
 
+	px_req_done(c->arg[0]);
 	px_status_out(&st, &c->status);
 	px_reply(c, rc);
 }
@@ -79,6 +85,8 @@ static void test(struct chan_call *c, int keep)
 	int rc = keep ? MPI_Request_get_status(*r, &flag, &st) : MPI_Test(r, &flag, &st);
 
 	c->arg[1] = flag;
+	if (flag && !keep)
+		px_req_done(c->arg[0]);
 	if (flag)
 		px_status_out(&st, &c->status);
 	px_reply(c, rc);

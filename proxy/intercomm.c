@@ -1,0 +1,82 @@
+/*
+ * intercomm.c - intercommunicators, proxy side (issued by
+ * shim/intercomm.c).
+ *
+ *   INTERCOMM_CREATE  arg[0] local communicator, arg[1] handle for the
+ *                     new one, arg[2] local leader, arg[3] peer
+ *                     communicator (significant at the local leader only),
+ *                     arg[4] remote leader (rank in the peer), arg[7] tag;
+ *                     reply as every constructor (proxy/comm.c: arg[5]
+ *                     local size, arg[6] my rank, inl the local group's
+ *                     world ranks) plus arg[8] remote size and, after the
+ *                     local group in inl, the remote group's world ranks.
+ *   INTERCOMM_MERGE   arg[0] intercommunicator, arg[1] handle for the
+ *                     intracommunicator, arg[2] high; reply as every
+ *                     constructor.
+ *
+ * Neither has a nonblocking form in MPI; both block here like
+ * MPI_Comm_split.
+ */
+#include "px.h"
+
+#include <stdlib.h>
+
+/* Append the remote group of real to the reply as world ranks. */
+static int reply_remote(struct chan_call *c, MPI_Comm real)
+{
+	int n, rc;
+	MPI_Group g;
+
+	MPI_Comm_remote_size(real, &n);
+	if (c->inl_len + (size_t)n * sizeof(int32_t) > CHAN_INLINE_SIZE)
+		return MPI_ERR_INTERN; /* the shim refuses worlds this large */
+	int *idx = malloc((size_t)(n ? n : 1) * sizeof(int));
+	if (!idx)
+		return MPI_ERR_NO_MEM;
+	for (int i = 0; i < n; i++)
+		idx[i] = i;
+	rc = MPI_Comm_remote_group(real, &g);
+	if (rc == MPI_SUCCESS) {
+		rc = MPI_Group_translate_ranks(g, n, idx, px.world_group,
+					       (int *)(void *)(c->inl + c->inl_len));
+		MPI_Group_free(&g);
+	}
+	free(idx);
+	c->arg[8] = n;
+	c->inl_len += (uint32_t)((size_t)n * sizeof(int32_t));
+	return rc;
+}
+
+void px_call_INTERCOMM_CREATE(struct chan_call *c)
+{
+	MPI_Comm local = px_comm(c->arg[0]), real = MPI_COMM_NULL;
+
+	if (local == MPI_COMM_NULL) {
+		px_comm_made(c, MPI_ERR_COMM, real);
+		return;
+	}
+	int rc = MPI_Intercomm_create(local, (int)c->arg[2], px_comm(c->arg[3]),
+				      (int)c->arg[4], px_tag_in(c->arg[7]), &real);
+	px_comm_made(c, rc, real);
+	if (c->err || c->arg[5] == 0)
+		return;
+	rc = reply_remote(c, real);
+	if (rc != MPI_SUCCESS) {
+		real = px_comm_take(c->arg[1]);
+		MPI_Comm_free(&real);
+		c->arg[5] = 0;
+		px_reply(c, rc);
+	}
+}
+
+void px_call_INTERCOMM_MERGE(struct chan_call *c)
+{
+	MPI_Comm inter = px_comm(c->arg[0]), real = MPI_COMM_NULL;
+
+	if (inter == MPI_COMM_NULL) {
+		px_comm_made(c, MPI_ERR_COMM, real);
+		return;
+	}
+	int rc = MPI_Intercomm_merge(inter, (int)c->arg[2], &real);
+	px_comm_made(c, rc, real);
+}
