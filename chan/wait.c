@@ -23,7 +23,7 @@
  * under EEVDF), while a futex sleeper is woken with the scheduler's
  * wake-up preference.  Measured here (2 cores, 4 busy loops, unpinned
  * pair): 2.7-8 ms per round trip when spinning or yielding through,
- * ~0.1 ms with this rule.
+ * ~0.1 ms with this rule.  (Gaps there last 1-10 ms.)
  *
  * The tunables are read at attach (chan.c); tests lower them directly.
  *
@@ -38,6 +38,14 @@
  * poster sees a sleeper and calls FUTEX_WAKE.  If that wake comes before
  * the sleeper enters FUTEX_WAIT, the kernel's own check (seq == seen,
  * atomic with queueing) fails and FUTEX_WAIT returns at once.
+ *
+ * The doorbell.  A post of CHAN_REQ or CHAN_CTL_REQ steps its own word,
+ * then CHAN_BELL, all seq_cst.  The proxy reads the bell, then both
+ * request words (seq_cst), and waits on the bell only if neither moved.
+ * If a request word it read had not been stepped yet, that load precedes
+ * the step, hence the bell's step, in the total order: the bell it read
+ * is older than the bell after the post, so its wait returns and no
+ * request is slept through.
  */
 #include "chan/chan.h"
 
@@ -51,7 +59,13 @@
 
 #define CHAN_SLEEP_NS 100000000L /* 100 ms: bounds a missed state change */
 #define CHAN_SPIN_BATCH 16       /* pauses between two clock reads */
-#define CHAN_CROWDED_NS 20000u   /* a gap this long: others ran on our CPU */
+/* A gap this long: others ran on our CPU.  Not shorter: on the 2-CPU KVM
+ * guest we measure on, waiters see 20-100 us gaps a few hundred times a
+ * second even under SCHED_FIFO with no other runnable thread (interrupts,
+ * kernel threads, the hypervisor), and taking those for a crowd put one
+ * wait in three to sleep during an 8-byte ping-pong (5.3 -> 6-8 us one
+ * way); a competing CPU hog takes a whole scheduler slice, 0.7 ms and up. */
+#define CHAN_CROWDED_NS 500000u
 #define CHAN_CROWDED_WAITS 100u  /* then sleep at once for this many waits */
 
 /* What one look at the channel, or one waiting phase, found. */
@@ -163,13 +177,18 @@ static enum wait_result sleep_phase(struct waiter *w)
 	return r;
 }
 
-void chan_post(struct chan *ch, enum chan_dir dir)
+static void step(struct chan_hdr *h, enum chan_dir dir)
 {
-	struct chan_hdr *h = ch->hdr;
-
 	atomic_fetch_add(&h->seq[dir], 1);
 	if (atomic_load(&h->sleeping[dir]) != 0)
 		futex(&h->seq[dir], FUTEX_WAKE, INT_MAX, NULL);
+}
+
+void chan_post(struct chan *ch, enum chan_dir dir)
+{
+	step(ch->hdr, dir);
+	if (dir == CHAN_REQ || dir == CHAN_CTL_REQ)
+		step(ch->hdr, CHAN_BELL);
 }
 
 uint32_t chan_seq(const struct chan *ch, enum chan_dir dir)
@@ -204,6 +223,6 @@ void chan_set_state(struct chan *ch, enum chan_state st)
 	struct chan_hdr *h = ch->hdr;
 
 	atomic_store(&h->state, (uint32_t)st);
-	futex(&h->seq[CHAN_REQ], FUTEX_WAKE, INT_MAX, NULL);
-	futex(&h->seq[CHAN_RSP], FUTEX_WAKE, INT_MAX, NULL);
+	for (int dir = 0; dir < CHAN_NDIRS; dir++)
+		futex(&h->seq[dir], FUTEX_WAKE, INT_MAX, NULL);
 }
