@@ -74,12 +74,19 @@ static void plan_init(struct coll_plan *p)
 	p->st.off = ARENA_NONE;
 }
 
-/* a * b, saturating: an absurd span must fail in the arena, not wrap. */
+/* Saturating arithmetic: an absurd span must fail in the arena, not wrap. */
 static int64_t mul_sat(int64_t a, int64_t b)
 {
 	int64_t r;
 
 	return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
 static struct coll_buf *plan_buf(struct coll_plan *p, int slot, const void *user,
@@ -207,10 +214,10 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 	for (int i = 0; i < 2; i++) {
 		struct coll_buf *b = &p->buf[i];
 		if (b->slot && !b->in_place && b->hi > b->lo)
-			total += region_bytes(b);
+			total = add_sat(total, region_bytes(b));
 	}
 	if (arrays_bytes(p) > CHAN_INLINE_SIZE)
-		total += arrays_bytes(p);
+		total = add_sat(total, arrays_bytes(p));
 	if (total && (err = shim_stage_alloc(&p->st, total, fn)))
 		return err;
 	for (uint64_t at = p->st.off, i = 0; i < 2; i++) {
@@ -380,12 +387,14 @@ static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const in
 
 /* ------------------------------------------------------------ the calls */
 
-/* Scalars common to every collective; insignificant ones stay benign. */
-static struct chan_call *begin(enum chan_call_id id, MPI_Comm comm)
+/* Lock the slot for collective id on cm and set the scalars every
+ * collective has; insignificant ones stay benign.  Every collective
+ * passes here once, after its arguments are checked and staged. */
+static struct chan_call *begin(enum chan_call_id id, const struct shim_comm *cm)
 {
 	struct chan_call *c = shim_call_begin(id);
 
-	c->arg[COLL_COMM] = ABI(comm);
+	c->arg[COLL_COMM] = ABI(cm->handle);
 	c->arg[COLL_SCOUNT] = c->arg[COLL_RCOUNT] = 0;
 	c->arg[COLL_STYPE] = c->arg[COLL_RTYPE] = ABI(MPI_BYTE);
 	c->arg[COLL_SBUF] = c->arg[COLL_RBUF] = CHAN_OFF_NONE;
@@ -402,10 +411,11 @@ static int finish(struct coll_plan *p, struct chan_call *c, MPI_Comm comm, const
 int PMPI_Barrier(MPI_Comm comm)
 {
 	int err;
+	struct shim_comm *cm = shim_comm_check(comm, "MPI_Barrier", &err);
 
-	if (!shim_comm_check(comm, "MPI_Barrier", &err))
+	if (!cm)
 		return err;
-	return shim_error(comm, shim_call_simple(begin(CALL_BARRIER, comm)), "MPI_Barrier",
+	return shim_error(comm, shim_call_simple(begin(CALL_BARRIER, cm)), "MPI_Barrier",
 			  NULL);
 }
 SHIM_WEAK(Barrier)
@@ -430,7 +440,7 @@ int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Com
 		plan_recv(&p, COLL_SBUF, buffer, count, size, ext);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(CALL_BCAST, comm);
+	struct chan_call *c = begin(CALL_BCAST, cm);
 	c->arg[COLL_SCOUNT] = count;
 	c->arg[COLL_STYPE] = ABI(datatype);
 	c->arg[COLL_ROOT] = root;
@@ -478,7 +488,7 @@ static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 		p.buf[1].copy_out = 0;
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(id, comm);
+	struct chan_call *c = begin(id, cm);
 	c->arg[COLL_SCOUNT] = count;
 	c->arg[COLL_STYPE] = ABI(datatype);
 	c->arg[COLL_OP] = ABI(op);
@@ -556,7 +566,7 @@ static int gather(enum chan_call_id id, const char *fn, const void *sendbuf, int
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(id, comm);
+	struct chan_call *c = begin(id, cm);
 	if (!in_place) {
 		c->arg[COLL_SCOUNT] = sendcount;
 		c->arg[COLL_STYPE] = ABI(sendtype);
@@ -626,7 +636,7 @@ int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 		plan_recv(&p, COLL_RBUF, recvbuf, recvcount, rsize, rext);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(CALL_SCATTER, comm);
+	struct chan_call *c = begin(CALL_SCATTER, cm);
 	if (has_send) {
 		c->arg[COLL_SCOUNT] = sendcount;
 		c->arg[COLL_STYPE] = ABI(sendtype);
@@ -678,7 +688,7 @@ static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(id, comm);
+	struct chan_call *c = begin(id, cm);
 	if (!in_place) {
 		c->arg[COLL_SCOUNT] = sendcount;
 		c->arg[COLL_STYPE] = ABI(sendtype);
@@ -741,7 +751,7 @@ int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[
 		plan_recv(&p, COLL_RBUF, recvbuf, recvcount, rsize, rext);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(CALL_SCATTERV, comm);
+	struct chan_call *c = begin(CALL_SCATTERV, cm);
 	if (has_send)
 		c->arg[COLL_STYPE] = ABI(sendtype);
 	if (!in_place) {
@@ -786,7 +796,7 @@ int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(CALL_ALLTOALLV, comm);
+	struct chan_call *c = begin(CALL_ALLTOALLV, cm);
 	c->arg[COLL_STYPE] = ABI(in_place ? recvtype : sendtype);
 	c->arg[COLL_RTYPE] = ABI(recvtype);
 	return finish(&p, c, comm, fn);
@@ -843,7 +853,7 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 		plan_arrays(&p, cm->size, recvcounts, NULL, NULL, NULL);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(id, comm);
+	struct chan_call *c = begin(id, cm);
 	c->arg[COLL_RCOUNT] = recvcount;
 	c->arg[COLL_STYPE] = ABI(datatype);
 	c->arg[COLL_OP] = ABI(op);
