@@ -9,9 +9,18 @@
  *
  * Protocol (one outstanding call at a time; the shim serialises threads):
  *   app:   fill hdr->call, chan_post(ch, CHAN_REQ)      -> req_seq++
- *   proxy: chan_wait(ch, CHAN_REQ, seen) returns, serve, fill reply,
- *          chan_post(ch, CHAN_RSP)                      -> rsp_seq++
+ *   proxy: sees req_seq move (it waits on the doorbell, below), serve,
+ *          fill reply, chan_post(ch, CHAN_RSP)          -> rsp_seq++
  *   app:   chan_wait(ch, CHAN_RSP, seen) returns, read reply.
+ *
+ * A second slot, hdr->ctl, carries the checkpoint's control requests from
+ * the engine's client thread (chan/ctl.c) with its own pair of words,
+ * CHAN_CTL_REQ / CHAN_CTL_RSP, so it can reach the proxy while the call
+ * slot is busy (an app thread blocked in MPI_Recv).  The proxy has to
+ * notice either kind of request while idle, so every post of CHAN_REQ or
+ * CHAN_CTL_REQ also rings a doorbell word, CHAN_BELL, and the idle proxy
+ * sleeps on that one word.  While it progresses a blocking call it polls
+ * seq[CHAN_CTL_REQ] instead (proxy/progress.c).
  *
  * Waiting is adaptive: spin (pause) while the peer runs on another CPU,
  * sched_yield so a peer sharing our CPU gets to run, then sleep on a futex
@@ -28,7 +37,7 @@
 #include <stdint.h>
 
 #define CHAN_MAGIC 0x4e414843u /* "CHAN" */
-#define CHAN_VERSION 1u
+#define CHAN_VERSION 2u
 
 #define CHAN_ARGS 24                   /* scalar slots per call */
 #define CHAN_INLINE_SIZE (256u << 10)  /* arrays, strings, status arrays */
@@ -41,6 +50,17 @@
 /* Environment variable naming the inherited channel fd. */
 #define CHAN_ENV_FD "DMTCP_MPI_CHAN_FD"
 
+/* The fd number the launcher dup2s the channel to, for both children: a
+ * restored application finds its new channel where the old one was. */
+#define DMTCP_MPI_CHAN_FD_NUM 1000
+
+/* chan_call.err of a call the proxy abandoned for a checkpoint (PARK):
+ * the call's id, arguments and inline bytes are left as they were (a
+ * SENDRECV whose send part completed is turned into a RECV, see
+ * proxy/ckpt.c); the app posts it again after RESUME or RESTART.  Outside
+ * the standard ABI's error range (0 .. ABI_ERR_LASTCODE). */
+#define CHAN_RETRY (-1)
+
 /* hdr->state: written by the launcher or a peer, read by waiters. */
 enum chan_state {
 	CHAN_UP = 0,        /* both ends alive */
@@ -50,8 +70,13 @@ enum chan_state {
 
 /* Which sequence word a post/wait concerns. */
 enum chan_dir {
-	CHAN_REQ = 0, /* app -> proxy */
-	CHAN_RSP = 1  /* proxy -> app */
+	CHAN_REQ = 0,     /* app -> proxy: hdr->call posted */
+	CHAN_RSP = 1,     /* proxy -> app: hdr->call answered */
+	CHAN_CTL_REQ = 2, /* client thread -> proxy: hdr->ctl posted */
+	CHAN_CTL_RSP = 3, /* proxy -> client thread: hdr->ctl answered */
+	CHAN_BELL = 4,    /* the proxy's doorbell: moves with every post of
+			   * CHAN_REQ or CHAN_CTL_REQ; only waited on */
+	CHAN_NDIRS
 };
 
 /* Status as the standard ABI lays it out (8 ints), see MPI_Status. */
@@ -67,12 +92,125 @@ struct chan_status {
  * documented at the handler (proxy) and the wrapper (shim). */
 struct chan_call {
 	uint32_t id;      /* enum chan_call_id */
-	int32_t err;      /* reply: standard-ABI error code */
+	int32_t err;      /* reply: standard-ABI error code, or CHAN_RETRY */
 	int64_t arg[CHAN_ARGS];
 	struct chan_status status;
 	uint32_t inl_len;
 	uint32_t pad;
 	unsigned char inl[CHAN_INLINE_SIZE];
+};
+
+/* ---- the control slot (served by proxy/ckpt.c, issued by chan/ctl.c) ----
+ *
+ * One request at a time, from the application's checkpoint code.  The
+ * caller fills ctl.arg[] as below and calls chan_ctl_call(); outputs are
+ * in ctl.arg[], ctl.n and the arrays when it returns.  Arguments not
+ * listed are ignored and may be overwritten.
+ *
+ * Counters (CTL_ARG_SENT, CTL_ARG_RECVD): messages sent = sends started by
+ * SEND, ISEND, SENDRECV to a peer other than MPI_PROC_NULL; received =
+ * receives (RECV, IRECV, SENDRECV, PARK's completed ones, drained
+ * messages) completed with a message, not cancelled, not from
+ * MPI_PROC_NULL.  Collectives are not counted.  Both count from the
+ * proxy's start or the last CTL_RESUME.
+ *
+ * CTL_PARK   No argument.  The proxy abandons a receive-side blocking call
+ *            in progress (RECV, PROBE, WAIT, WAITALL, WAITANY, WAITSOME:
+ *            the app gets CHAN_RETRY; a RECV whose cancel fails because it
+ *            matched completes normally instead; a SENDRECV is answered
+ *            CHAN_RETRY as a RECV once its send part is done), then
+ *            reports every pending nonblocking receive in parked[]:
+ *            CHAN_PARKED_DONE (completed; status set; the data is in the
+ *            request's arena block) or CHAN_PARKED_REPOST (cancelled; post
+ *            it again).  Reported requests are gone from the proxy.  Sends
+ *            and collectives are never abandoned: a blocking one may still
+ *            be in progress when PARK is answered (CTL_ARG_BUSY); it ends
+ *            during DRAIN, or because every member reached the target,
+ *            and its reply comes on the call slot as usual.  Until
+ *            CTL_RESUME, a new receive-side blocking call is answered
+ *            CHAN_RETRY at once.
+ *   reply    BUSY, MORE (parked[] was full: call PARK again for the
+ *            rest), SENT, RECVD; n = entries in parked[]
+ * CTL_DRAIN  arg[CTL_ARG_DRAIN_OFF] arena offset of the drain block (the
+ *            caller's), arg[CTL_ARG_DRAIN_SIZE] its size.  Progresses
+ *            pending requests (a send completes once its receiver drained
+ *            it; it stays in the table for the app's Wait/Test), then
+ *            takes every message waiting on every live communicator
+ *            (WORLD, SELF, each in the table) with Iprobe(ANY_SOURCE,
+ *            ANY_TAG) and receives it as MPI_BYTE into the block, each at
+ *            the next CHAN_DRAIN_ALIGN boundary from the block's start,
+ *            described in msgs[] in the order received (per communicator
+ *            and sender, the order MPI would have matched them).  Stops
+ *            early when the next message does not fit (DRAIN_NEED) or
+ *            msgs[] is full (MORE): take the messages out of the block and
+ *            call again (with a block of at least DRAIN_NEED bytes).
+ *   reply    BUSY, MORE, SENT, RECVD (drained messages included),
+ *            DRAIN_USED bytes of the block used, DRAIN_NEED 0 or the size
+ *            of a message that did not fit in what was left, DRAIN_PENDING
+ *            send requests not complete yet; n = entries in msgs[]
+ * CTL_RESUME No argument.  Resets both counters, ends the parked state.
+ *            reply: nothing.
+ *
+ * ctl.err: 0; an ABI error class if an MPI call failed (the reply is then
+ * partial but consistent: its n entries are valid); ABI_ERR_ARG for an
+ * unknown id or a drain block outside the arena.
+ */
+enum chan_ctl_id {
+	CTL_NONE = 0,
+	CTL_PARK = 1,
+	CTL_DRAIN = 2,
+	CTL_RESUME = 3
+};
+
+#define CHAN_CTL_ARGS 12
+#define CHAN_CTL_MAX 4096      /* entries in parked[] / msgs[] per reply */
+#define CHAN_DRAIN_ALIGN 64u   /* drained payloads start at multiples */
+
+/* ctl.arg[] indices, see above. */
+#define CTL_ARG_BUSY 0         /* out: call id in progress, -1 idle */
+#define CTL_ARG_MORE 1         /* out: 1 if the array filled up */
+#define CTL_ARG_SENT 2         /* out: messages sent */
+#define CTL_ARG_RECVD 3        /* out: messages received */
+#define CTL_ARG_DRAIN_OFF 4    /* in: drain block, arena offset */
+#define CTL_ARG_DRAIN_SIZE 5   /* in: its size */
+#define CTL_ARG_DRAIN_USED 6   /* out: bytes of it used */
+#define CTL_ARG_DRAIN_NEED 7   /* out: 0, or a message that did not fit */
+#define CTL_ARG_DRAIN_PENDING 8 /* out: send requests still incomplete */
+
+/* chan_parked.state */
+enum chan_parked_state {
+	CHAN_PARKED_DONE = 1,   /* completed; status valid (it says cancelled
+				 * if the app had cancelled it itself) */
+	CHAN_PARKED_REPOST = 2  /* cancelled by PARK: post it again */
+};
+
+/* A pending receive request, as CTL_PARK left it. */
+struct chan_parked {
+	int64_t handle;            /* the request (ABI handle) */
+	int32_t state;             /* enum chan_parked_state */
+	int32_t pad;
+	struct chan_status status; /* CHAN_PARKED_DONE: as Wait gives it */
+};
+
+/* A message CTL_DRAIN received. */
+struct chan_drained {
+	int64_t comm;     /* ABI handle of its communicator */
+	int32_t source;   /* rank in comm (ABI value) */
+	int32_t tag;      /* ABI value */
+	int64_t bytes;    /* payload length */
+	int64_t off;      /* arena offset of the payload, in the drain block */
+};
+
+struct chan_ctl {
+	uint32_t id;      /* enum chan_ctl_id */
+	int32_t err;      /* reply, see above */
+	int64_t arg[CHAN_CTL_ARGS];
+	uint32_t n;       /* reply: entries used in parked[] or msgs[] */
+	uint32_t pad;
+	union {
+		struct chan_parked parked[CHAN_CTL_MAX]; /* CTL_PARK */
+		struct chan_drained msgs[CHAN_CTL_MAX];  /* CTL_DRAIN */
+	};
 };
 
 struct chan_hdr {
@@ -83,10 +221,12 @@ struct chan_hdr {
 	uint64_t arena_size;
 	uint32_t same_cpu;    /* app and proxy share a CPU: yield, don't spin */
 	uint32_t rank;        /* for messages; set by the launcher if known */
-	_Alignas(64) _Atomic uint32_t seq[2];      /* futex words, enum chan_dir */
-	_Alignas(64) _Atomic uint32_t sleeping[2]; /* waiters in futex_wait */
+	/* One cache line for all the words: a post touches two of them. */
+	_Alignas(64) _Atomic uint32_t seq[CHAN_NDIRS];      /* futex words */
+	_Alignas(64) _Atomic uint32_t sleeping[CHAN_NDIRS]; /* in futex_wait */
 	_Alignas(64) _Atomic uint32_t state;       /* enum chan_state */
 	_Alignas(64) struct chan_call call;
+	_Alignas(64) struct chan_ctl ctl;
 };
 
 struct chan {
@@ -117,7 +257,10 @@ int chan_attach_env(struct chan *ch);
 /* Unmap; ch->hdr becomes NULL.  Does not close ch->fd. */
 void chan_detach(struct chan *ch);
 
-/* Publish one step in direction dir and wake a sleeping waiter. */
+/* Publish one step in direction dir and wake a sleeping waiter; a step
+ * of CHAN_REQ or CHAN_CTL_REQ rings CHAN_BELL too (after its own word,
+ * so a proxy that read the bell before looking at both request words
+ * and found nothing is woken). */
 void chan_post(struct chan *ch, enum chan_dir dir);
 
 /* Current sequence number of dir (to remember before posting). */
@@ -128,8 +271,22 @@ uint32_t chan_seq(const struct chan *ch, enum chan_dir dir);
  * (EINTR) are absorbed. */
 int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen);
 
+/* The proxy's idle wait: until seq[CHAN_REQ] != seen_req or
+ * seq[CHAN_CTL_REQ] != seen_ctl, sleeping on CHAN_BELL (adaptively, as
+ * chan_wait).  Returns CHAN_REQ or CHAN_CTL_REQ, whichever moved (the
+ * call slot first), or -1 if the channel state is something other than
+ * CHAN_UP and neither moved. */
+int chan_wait_request(struct chan *ch, uint32_t seen_req, uint32_t seen_ctl);
+
 /* Mark the channel state and wake every waiter (launcher on a death). */
 void chan_set_state(struct chan *ch, enum chan_state st);
+
+/* Client side of the control slot (chan/ctl.c): with ch->hdr->ctl.arg[]
+ * filled, post CHAN_CTL_REQ for id and wait for CHAN_CTL_RSP.  Returns
+ * ctl.err (0 on success), or -1 if the proxy is gone.  One control
+ * request at a time: the caller serialises (the engine's client thread
+ * is the only caller). */
+int chan_ctl_call(struct chan *ch, uint32_t id);
 
 static inline void *chan_arena_ptr(const struct chan *ch, uint64_t off)
 {

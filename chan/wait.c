@@ -38,6 +38,14 @@
  * poster sees a sleeper and calls FUTEX_WAKE.  If that wake comes before
  * the sleeper enters FUTEX_WAIT, the kernel's own check (seq == seen,
  * atomic with queueing) fails and FUTEX_WAIT returns at once.
+ *
+ * The doorbell.  A post of CHAN_REQ or CHAN_CTL_REQ steps its own word,
+ * then CHAN_BELL, all seq_cst.  The proxy reads the bell, then both
+ * request words (seq_cst), and waits on the bell only if neither moved.
+ * If a request word it read had not been stepped yet, that load precedes
+ * the step, hence the bell's step, in the total order: the bell it read
+ * is older than the bell after the post, so its wait returns and no
+ * request is slept through.
  */
 #include "chan/chan.h"
 
@@ -169,13 +177,18 @@ static enum wait_result sleep_phase(struct waiter *w)
 	return r;
 }
 
-void chan_post(struct chan *ch, enum chan_dir dir)
+static void step(struct chan_hdr *h, enum chan_dir dir)
 {
-	struct chan_hdr *h = ch->hdr;
-
 	atomic_fetch_add(&h->seq[dir], 1);
 	if (atomic_load(&h->sleeping[dir]) != 0)
 		futex(&h->seq[dir], FUTEX_WAKE, INT_MAX, NULL);
+}
+
+void chan_post(struct chan *ch, enum chan_dir dir)
+{
+	step(ch->hdr, dir);
+	if (dir == CHAN_REQ || dir == CHAN_CTL_REQ)
+		step(ch->hdr, CHAN_BELL);
 }
 
 uint32_t chan_seq(const struct chan *ch, enum chan_dir dir)
@@ -205,11 +218,27 @@ int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen)
 	return r == WAIT_STEP ? 0 : -1;
 }
 
+int chan_wait_request(struct chan *ch, uint32_t seen_req, uint32_t seen_ctl)
+{
+	struct chan_hdr *h = ch->hdr;
+
+	for (;;) {
+		/* seq_cst loads, in this order: see "The doorbell" above. */
+		uint32_t bell = atomic_load(&h->seq[CHAN_BELL]);
+		if (atomic_load(&h->seq[CHAN_REQ]) != seen_req)
+			return CHAN_REQ;
+		if (atomic_load(&h->seq[CHAN_CTL_REQ]) != seen_ctl)
+			return CHAN_CTL_REQ;
+		if (chan_wait(ch, CHAN_BELL, bell) < 0)
+			return -1;
+	}
+}
+
 void chan_set_state(struct chan *ch, enum chan_state st)
 {
 	struct chan_hdr *h = ch->hdr;
 
 	atomic_store(&h->state, (uint32_t)st);
-	futex(&h->seq[CHAN_REQ], FUTEX_WAKE, INT_MAX, NULL);
-	futex(&h->seq[CHAN_RSP], FUTEX_WAKE, INT_MAX, NULL);
+	for (int dir = 0; dir < CHAN_NDIRS; dir++)
+		futex(&h->seq[dir], FUTEX_WAKE, INT_MAX, NULL);
 }

@@ -7,9 +7,15 @@
  * ch.yield_ns (0/0 goes straight to the futex), and wake-up latencies are
  * compared with the 100 ms sleep bound of wait.c, so a lost FUTEX_WAKE
  * shows up as a failure rather than as a slow pass.
+ *
+ * The control slot and the proxy's doorbell: the child then plays the
+ * proxy with chan_wait_request, while the parent issues calls from one
+ * thread and control requests (chan_ctl_call) from another, as the shim
+ * and the engine's client thread do.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -160,11 +166,22 @@ static void test_layout(void **state)
 	assert_ptr_equal(f->ch.arena, f->ch.base + h->arena_off);
 	assert_ptr_equal(chan_arena_ptr(&f->ch, 10), f->ch.arena + 10);
 	assert_true((unsigned char *)(&h->call + 1) <= f->ch.arena);
+	assert_true((unsigned char *)(&h->ctl + 1) <= f->ch.arena);
+	assert_true((unsigned char *)&h->ctl >= (unsigned char *)(&h->call + 1));
 	assert_int_equal(offsetof(struct chan_hdr, seq) % 64, 0);
+	/* A post touches its word and the bell: one cache line. */
+	assert_true(sizeof(h->seq) <= 64);
 	assert_int_equal(offsetof(struct chan_hdr, call) % 64, 0);
+	assert_int_equal(offsetof(struct chan_hdr, ctl) % 64, 0);
 	assert_int_equal(atomic_load(&h->state), CHAN_UP);
-	assert_int_equal(chan_seq(&f->ch, CHAN_REQ), 0);
-	assert_int_equal(chan_seq(&f->ch, CHAN_RSP), 0);
+	for (int d = 0; d < CHAN_NDIRS; d++)
+		assert_int_equal(chan_seq(&f->ch, (enum chan_dir)d), 0);
+	/* The reply arrays hold what chan.h promises. */
+	assert_int_equal(sizeof(h->ctl.parked) / sizeof(h->ctl.parked[0]), CHAN_CTL_MAX);
+	assert_int_equal(sizeof(h->ctl.msgs) / sizeof(h->ctl.msgs[0]), CHAN_CTL_MAX);
+	assert_true(CTL_ARG_DRAIN_PENDING < CHAN_CTL_ARGS);
+	/* CHAN_RETRY is no standard-ABI error code (0 .. 16383). */
+	assert_true(CHAN_RETRY < 0 || CHAN_RETRY > 16383);
 	/* The whole arena is mapped: its last byte is writable. */
 	f->ch.arena[h->arena_size - 1] = 0x5a;
 	assert_int_equal(f->ch.arena[h->arena_size - 1], 0x5a);
@@ -305,7 +322,8 @@ static int sleeper(struct chan *ch, void *arg)
 
 	ch->spin_ns = 0;
 	ch->yield_ns = 0;
-	int rc = chan_wait(ch, sa->dir, 0);
+	/* The parent acts only once we sleep: this is the value before. */
+	int rc = chan_wait(ch, sa->dir, chan_seq(ch, sa->dir));
 	*(uint64_t *)chan_arena_ptr(ch, 0) = now_ns();
 	return rc == sa->expect ? 0 : 1;
 }
@@ -470,6 +488,185 @@ static void test_state_and_posted_step(void **state)
 	assert_int_equal(chan_wait(ch, CHAN_RSP, 1), -1);
 }
 
+/* Which words a post steps: its own, and the bell for the two request
+ * directions only. */
+static void test_post_steps_bell(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		enum chan_dir dir;
+		uint32_t bell;
+	} cases[] = {
+		{ CHAN_REQ, 1 }, { CHAN_RSP, 0 }, { CHAN_CTL_REQ, 1 }, { CHAN_CTL_RSP, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t before[CHAN_NDIRS];
+		for (int d = 0; d < CHAN_NDIRS; d++)
+			before[d] = chan_seq(&f->ch, (enum chan_dir)d);
+		chan_post(&f->ch, cases[i].dir);
+		for (int d = 0; d < CHAN_NDIRS; d++) {
+			uint32_t want = before[d];
+			if (d == (int)cases[i].dir)
+				want++;
+			else if (d == CHAN_BELL)
+				want += cases[i].bell;
+			assert_int_equal(chan_seq(&f->ch, (enum chan_dir)d), want);
+		}
+	}
+}
+
+static void act_post_req(struct chan *ch, enum chan_dir dir)
+{
+	(void)dir;
+	chan_post(ch, CHAN_REQ);
+}
+
+static void act_post_ctl(struct chan *ch, enum chan_dir dir)
+{
+	(void)dir;
+	chan_post(ch, CHAN_CTL_REQ);
+}
+
+/* A proxy asleep on the bell wakes for either kind of request, at once. */
+static void test_bell_wakes_sleeper(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(sleeper_latency(f, CHAN_BELL, 0, act_post_req) < WAKE_FAST_NS);
+	assert_true(sleeper_latency(f, CHAN_BELL, 0, act_post_ctl) < WAKE_FAST_NS);
+	assert_true(sleeper_latency(f, CHAN_BELL, -1, act_state) < WAKE_FAST_NS);
+}
+
+static void test_ctl_dirs_wake_sleepers(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(sleeper_latency(f, CHAN_CTL_RSP, 0, act_post) < WAKE_FAST_NS);
+	assert_true(sleeper_latency(f, CHAN_CTL_REQ, 0, act_post) < WAKE_FAST_NS);
+	assert_true(sleeper_latency(f, CHAN_CTL_RSP, -1, act_state) < WAKE_FAST_NS);
+}
+
+/* chan_wait_request: the call slot first, a request already posted is
+ * seen without waiting, -1 only when the channel is down and nothing
+ * was posted. */
+static void test_wait_request_order(void **state)
+{
+	struct fixture *f = *state;
+	struct chan *ch = &f->ch;
+
+	ch->spin_ns = 0;
+	ch->yield_ns = 0;
+	chan_post(ch, CHAN_CTL_REQ);
+	assert_int_equal(chan_wait_request(ch, 0, 0), CHAN_CTL_REQ);
+	chan_post(ch, CHAN_REQ);
+	assert_int_equal(chan_wait_request(ch, 0, 0), CHAN_REQ);
+	assert_int_equal(chan_wait_request(ch, 1, 0), CHAN_CTL_REQ);
+	chan_set_state(ch, CHAN_APP_GONE);
+	assert_int_equal(chan_wait_request(ch, 1, 1), -1);
+	assert_int_equal(chan_wait_request(ch, 0, 1), CHAN_REQ);
+}
+
+/* The child plays the proxy: serves ROUNDS calls and ROUNDS control
+ * requests in whatever order they come, waiting on the bell. */
+static int serve_both(struct chan *ch, void *arg)
+{
+	struct serve_args *sa = arg;
+	uint32_t req = 0, ctl = 0;
+
+	ch->spin_ns = sa->spin_ns;
+	ch->yield_ns = sa->yield_ns;
+	while (req < ROUNDS || ctl < ROUNDS) {
+		int which = chan_wait_request(ch, req, ctl);
+		if (which == CHAN_REQ) {
+			struct chan_call *c = &ch->hdr->call;
+			c->arg[1] = c->arg[0] + 1;
+			c->err = 0;
+			req++;
+			chan_post(ch, CHAN_RSP);
+		} else if (which == CHAN_CTL_REQ) {
+			struct chan_ctl *c = &ch->hdr->ctl;
+			c->arg[1] = c->arg[0] * 2 + c->id;
+			c->n = (uint32_t)c->id;
+			c->err = c->id == CTL_DRAIN ? 5 : 0;
+			ctl++;
+			chan_post(ch, CHAN_CTL_RSP);
+		} else {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void *call_thread(void *arg)
+{
+	struct chan *ch = arg;
+	intptr_t bad = 0;
+
+	for (uint32_t i = 0; i < ROUNDS; i++) {
+		uint32_t seen = chan_seq(ch, CHAN_RSP);
+		ch->hdr->call.arg[0] = (int64_t)i << 8;
+		chan_post(ch, CHAN_REQ);
+		if (chan_wait(ch, CHAN_RSP, seen) < 0 ||
+		    ch->hdr->call.arg[1] != ((int64_t)i << 8) + 1)
+			bad++;
+	}
+	return (void *)bad;
+}
+
+/* Calls and control requests from two threads at once, served by one
+ * proxy waiting on the bell: nothing is lost or answered on the wrong
+ * slot, and chan_ctl_call returns the reply's err. */
+static void both_slots(struct fixture *f, uint64_t spin_ns, uint64_t yield_ns)
+{
+	struct serve_args sa = { spin_ns, yield_ns };
+	struct chan *ch = &f->ch;
+	pthread_t t;
+	void *bad;
+
+	ch->spin_ns = spin_ns;
+	ch->yield_ns = yield_ns;
+	spawn(f, serve_both, &sa);
+	assert_int_equal(pthread_create(&t, NULL, call_thread, ch), 0);
+	for (uint32_t i = 0; i < ROUNDS; i++) {
+		uint32_t id = i % 2 ? CTL_PARK : CTL_DRAIN;
+		ch->hdr->ctl.arg[0] = i;
+		assert_int_equal(chan_ctl_call(ch, id), id == CTL_DRAIN ? 5 : 0);
+		assert_int_equal(ch->hdr->ctl.arg[1], (int64_t)i * 2 + id);
+		assert_int_equal(ch->hdr->ctl.n, id);
+	}
+	assert_int_equal(pthread_join(t, &bad), 0);
+	assert_null(bad);
+	expect_child_ok(f);
+	assert_int_equal(chan_seq(ch, CHAN_CTL_REQ), ROUNDS);
+	assert_int_equal(chan_seq(ch, CHAN_CTL_RSP), ROUNDS);
+	assert_int_equal(chan_seq(ch, CHAN_RSP), ROUNDS);
+	assert_int_equal(chan_seq(ch, CHAN_BELL), 2 * ROUNDS);
+}
+
+static void test_both_slots_spin(void **state)
+{
+	both_slots(*state, 5000, 50000);
+}
+
+static void test_both_slots_futex_only(void **state)
+{
+	both_slots(*state, 0, 0);
+}
+
+/* A control request to a proxy that dies returns -1, not a hang. */
+static void test_ctl_call_proxy_gone(void **state)
+{
+	struct fixture *f = *state;
+
+	spawn(f, die, NULL);
+	assert_int_equal(chan_ctl_call(&f->ch, CTL_PARK), -1);
+	int st;
+	assert_int_equal(waitpid(f->child, &st, 0), f->child);
+	f->child = 0;
+	assert_true(WIFSIGNALED(st));
+}
+
 static void test_attach_rejects(void **state)
 {
 	struct fixture *f = *state;
@@ -593,6 +790,13 @@ int main(void)
 		T(test_gap_in_spin_sends_to_sleep),
 		T(test_gap_in_yield_sends_to_sleep),
 		T(test_state_and_posted_step),
+		T(test_post_steps_bell),
+		T(test_bell_wakes_sleeper),
+		T(test_ctl_dirs_wake_sleepers),
+		T(test_wait_request_order),
+		T(test_both_slots_spin),
+		T(test_both_slots_futex_only),
+		T(test_ctl_call_proxy_gone),
 		T(test_attach_rejects),
 		T(test_attach_env),
 		T(test_tunables_from_env),
