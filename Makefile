@@ -166,7 +166,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # when that is in the tree), dmtcp_mpi_restart with the libc-free
 # restorer embedded, and their tests (ckpt-check).
 CK_LIB_SRC = ckpt/init.c ckpt/threads.c ckpt/state.c ckpt/write.c \
-	ckpt/checkpoint.c ckpt/ctx.c ckpt/maps.c ckpt/image.c ckpt/hash.c
+	ckpt/checkpoint.c ckpt/ctx.c ckpt/alloc.c ckpt/maps.c ckpt/image.c \
+	ckpt/hash.c
 CK_RESTART_SRC = ckpt/restart.c ckpt/plan.c ckpt/feed.c ckpt/info.c \
 	ckpt/image.c ckpt/hash.c util/log.c
 CK_SO = $(LIBDIR)/libdmtcp_ckpt.so

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -136,11 +137,47 @@ static __attribute__((noinline)) int snapshot(const struct ck_opts *o,
 	return rep->rc ? CK_FAILED : CK_WRITTEN;
 }
 
+/* Make the DMTCP_MPI_* variables those of the restart command. */
+static void adopt_restart_env(const char *block)
+{
+	extern char **environ;
+	char names[64][64];
+	int n = 0;
+
+	for (char **e = environ; e && *e && n < 64; e++)
+		if (strncmp(*e, "DMTCP_MPI_", 10) == 0) {
+			size_t len = strcspn(*e, "=");
+			if (len < sizeof(names[0])) {
+				memcpy(names[n], *e, len);
+				names[n++][len] = '\0';
+			}
+		}
+	for (int i = 0; i < n; i++)
+		unsetenv(names[i]);
+	for (const char *p = block; p && *p; p += strlen(p) + 1) {
+		const char *eq = strchr(p, '=');
+		size_t len = eq ? (size_t)(eq - p) : 0;
+		if (!eq || len >= sizeof(names[0]))
+			continue;
+		char name[64];
+		memcpy(name, p, len);
+		name[len] = '\0';
+		setenv(name, eq + 1, 1);
+	}
+}
+
 static void after_restart(uint64_t shared_pending)
 {
 	uint64_t mask = ck_threads[0].sigmask;
 	int pid = (int)ck_sys0(CK_NR_getpid);
 
+	/* Nobody runs restorer code any more (every thread has arrived in
+	 * ck_thread_wake); malloc is safe (see alloc.c). */
+	adopt_restart_env((const char *)ck_rinfo.env);
+	for (int i = 0; i < 2; i++)
+		if (ck_rinfo.unmap[i][1] > ck_rinfo.unmap[i][0])
+			munmap((void *)ck_rinfo.unmap[i][0],
+			       ck_rinfo.unmap[i][1] - ck_rinfo.unmap[i][0]);
 	for (int s = 1; s <= 64; s++) {
 		if (s == ck_eng.sig)
 			continue;

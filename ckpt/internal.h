@@ -97,6 +97,10 @@ extern struct ck_restart_info ck_rinfo;
 int ck_fault(const char *name);   /* fault point active? */
 int64_t ck_now_ns(void);
 
+/* alloc.c: inside malloc & co.?  If so, the stop is deferred to the
+ * allocator's exit. */
+int ck_alloc_busy(void);
+
 /* threads.c */
 int ck_threads_stop(void);        /* 0, or -1 (one error line) */
 void ck_threads_release(void);

@@ -200,9 +200,30 @@ static int relocated_restorer(uint64_t base)
 }
 
 struct layout {
-	uint64_t regions, chunks, extents, fds, threads, strings, scratch,
-		 stack, size;
+	uint64_t regions, chunks, extents, fds, threads, strings, env,
+		 env_len, scratch, stack, size;
 };
+
+/* The DMTCP_MPI_* variables of this command: the launcher of the restart
+ * tells the restored process (its client and shim) where things are now
+ * through them.  "K=V\0K=V\0\0". */
+static uint64_t env_block(char *out)
+{
+	extern char **environ;
+	uint64_t n = 0;
+
+	for (char **e = environ; *e; e++) {
+		size_t len = strlen(*e) + 1;
+		if (strncmp(*e, "DMTCP_MPI_", 10) != 0)
+			continue;
+		if (out)
+			memcpy(out + n, *e, len);
+		n += len;
+	}
+	if (out)
+		out[n] = '\0';
+	return n + 1;
+}
 
 static uint64_t take(uint64_t *at, uint64_t n)
 {
@@ -221,6 +242,8 @@ static void plan_layout(const struct ck_img *im, struct layout *l)
 	l->fds = take(&at, im->nfds * sizeof(struct ck_img_fd));
 	l->threads = take(&at, im->nthreads * sizeof(struct ck_img_thread));
 	l->strings = take(&at, im->strings_len);
+	l->env_len = env_block(NULL);
+	l->env = take(&at, l->env_len);
 	l->scratch = take(&at, CKR_SCRATCH_SIZE);
 	l->stack = take(&at, CKR_STACK_SIZE);
 	l->size = page_up(at);
@@ -357,11 +380,14 @@ int ck_plan_build(const struct ck_img *im, int image_fd, int pipe_fd,
 	pl.threads = l.threads;
 	pl.strings = l.strings;
 	pl.strings_len = im->strings_len;
+	pl.env = l.env;
+	pl.env_len = l.env_len;
 	pl.wake_fn = p->wake_fn;
 	pl.restart_info = p->restart_info;
 	memcpy(pl.sig, p->sig, sizeof(pl.sig));
 	memcpy(buf, &pl, sizeof(pl));
 	fill_arrays(im, buf, &l, out->exact_brk);
+	env_block((char *)buf + l.env);
 
 	out->plan_fd = write_memfd(buf, l.size);
 	free(buf);

@@ -102,6 +102,10 @@ void ck_park_handler(int sig, siginfo_t *si, void *uc)
 		errno = saved_errno;   /* not ours: someone else sent it */
 		return;
 	}
+	if (ck_alloc_busy()) {
+		errno = saved_errno;   /* parks when it leaves malloc */
+		return;
+	}
 	t->uc = uc;
 	ck_threads_save_self(t);
 	__atomic_store_n(&t->state, CK_T_PARKED, __ATOMIC_RELEASE);
@@ -290,9 +294,9 @@ static void reraise_pending(uint64_t set, int tid)
 
 /* Entered by the restorer in every restored thread, on the thread's own
  * stack, with FS base and glibc's tid already set and all signals
- * blocked.  Once every thread has arrived nobody runs restorer code any
- * more, so the checkpointing thread can unmap it and resume; the others
- * wait until it has run the restart hooks. */
+ * blocked.  The checkpointing thread resumes once every thread has
+ * arrived: from then on nobody runs restorer code, and it can unmap it.
+ * The others wait until it has run the restart hooks. */
 void ck_thread_wake(struct ck_thread *t)
 {
 	int tid = ck_gettid();
@@ -315,11 +319,6 @@ void ck_thread_wake(struct ck_thread *t)
 		while ((n = __atomic_load_n(&ck_arrived, __ATOMIC_ACQUIRE)) <
 		       ck_rinfo.nthreads)
 			ck_futex_wait(&ck_arrived, n);
-		for (int i = 0; i < 2; i++)
-			if (ck_rinfo.unmap[i][1] > ck_rinfo.unmap[i][0])
-				ck_sys2(CK_NR_munmap, ck_rinfo.unmap[i][0],
-					ck_rinfo.unmap[i][1] -
-						ck_rinfo.unmap[i][0]);
 		ck_ctx_jump(&ck_self_ctx);
 	}
 	while (__atomic_load_n(&ck_release_gen, __ATOMIC_ACQUIRE) == t->gen)

@@ -69,6 +69,8 @@ struct ckr_plan {
 	uint32_t nregions, nchunks, nextents, nfds, nthreads, leader;
 	uint64_t regions, chunks, extents, fds, threads, strings;  /* offsets */
 	uint64_t strings_len;
+	uint64_t env, env_len;         /* offset: "K=V\0...\0", the
+					  restart's DMTCP_MPI_* variables */
 	uint64_t wake_fn;              /* ck_thread_wake in the image */
 	uint64_t restart_info;         /* struct ck_restart_info * */
 	struct ck_img_sigaction sig[CK_IMG_NSIG];
@@ -78,6 +80,7 @@ struct ckr_plan {
  * plan->restart_info), read by the restarted process. */
 struct ck_restart_info {
 	uint64_t unmap[2][2];     /* restorer and plan ranges to drop */
+	uint64_t env;             /* the plan's env block (in unmap[1]) */
 	int32_t nthreads;         /* threads the restorer started */
 	int32_t pad;
 };

@@ -545,6 +545,7 @@ static void __attribute__((noreturn)) start_threads(struct ckr_plan *p)
 	ri->unmap[0][1] = p->self_hi;
 	ri->unmap[1][0] = p->base;
 	ri->unmap[1][1] = p->base + p->size;
+	ri->env = p->env_len ? p->base + p->env : 0;
 	ri->nthreads = (int32_t)p->nthreads;
 	for (uint32_t i = 0; i < p->nthreads; i++) {
 		const struct ck_img_thread *t = &th[i];

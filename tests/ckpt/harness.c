@@ -22,6 +22,38 @@ static int generation, failures;
 static char dir[1024], name[128];
 static struct ck_opts opts;
 static int kill_after, fail_ok;
+static int hook_calls[3];
+
+/* A hook that allocates: it must not hang on a lock held by a thread
+ * stopped inside malloc. */
+static void alloc_hook(void *arg)
+{
+	void *p[256];
+
+	for (int i = 0; i < 256; i++)
+		p[i] = malloc((size_t)(i * 37 % 5000) + 1);
+	for (int i = 0; i < 256; i++)
+		free(p[i]);
+	hook_calls[(long)arg]++;
+}
+
+static void pre_hook(void *arg)
+{
+	(void)arg;
+	alloc_hook((void *)0);
+}
+
+static void resume_hook(void *arg)
+{
+	(void)arg;
+	alloc_hook((void *)1);
+}
+
+static void restart_hook(void *arg)
+{
+	(void)arg;
+	alloc_hook((void *)2);
+}
 
 static int env_int(const char *n, int def)
 {
@@ -46,8 +78,11 @@ static void *helper(void *arg)
 		int r = ck_checkpoint(&opts, path, sizeof(path));
 		if (r == CK_RESTARTED) {
 			generation++;
+			const char *tag = getenv("DMTCP_MPI_TEST_TAG");
 			fprintf(stderr, "harness: restarted at step %ld "
-				"(generation %d)\n", at[i], generation);
+				"(generation %d, tag %s, hooks %d/%d/%d)\n",
+				at[i], generation, tag ? tag : "-",
+				hook_calls[0], hook_calls[1], hook_calls[2]);
 		} else if (r == CK_WRITTEN) {
 			struct ck_stats st;
 			ck_last_stats(&st);
@@ -83,6 +118,11 @@ void th_start(const char *prog)
 	opts.fork_ckpt = env_int("DMTCP_MPI_TEST_FORK", 0);
 	kill_after = env_int("DMTCP_MPI_TEST_KILL", 0);
 	fail_ok = env_int("DMTCP_MPI_TEST_FAILOK", 0);
+	if (env_int("DMTCP_MPI_TEST_HOOKS", 0)) {
+		struct ck_hooks h = { pre_hook, resume_hook, restart_hook,
+				      NULL };
+		ck_register_hooks(&h);
+	}
 	while (s && *s && nat < TH_MAX) {
 		char *end;
 		at[nat++] = strtol(s, &end, 10);

@@ -15,6 +15,9 @@
  *   DMTCP_MPI_TEST_FORK     1: forked (copy-on-write) checkpoint
  *   DMTCP_MPI_TEST_KILL     1: SIGKILL ourselves once an image is written
  *   DMTCP_MPI_TEST_FAILOK   1: a failed checkpoint is expected, go on
+ *   DMTCP_MPI_TEST_HOOKS    1: register hooks that malloc and free
+ *   DMTCP_MPI_TEST_TAG      printed after a restart (shows which
+ *                           environment the restored process sees)
  *
  * Results go to stdout at the end only; progress notes go to stderr.
  */

@@ -74,6 +74,19 @@ cr append append 70
 cr signals signals 50
 cr sleeper sleeper 25
 
+# Stops landing inside malloc, and hooks that allocate (a chain of 4).
+cr mallocs mallocs 10,20,30,40 DMTCP_MPI_TEST_HOOKS=1
+cr mallocs-kill mallocs 25 DMTCP_MPI_TEST_HOOKS=1
+if grep -q 'hooks 1/0/1)' "$W/err"; then ok "hooks run once each, and may allocate"
+else bad "hooks" "$(grep restarted "$W/err")"; fi
+
+# The restored process sees the restart command's DMTCP_MPI_* variables.
+{ DMTCP_MPI_TEST_TAG=first DMTCP_MPI_TEST_CKPT_AT=20 DMTCP_MPI_TEST_KILL=1 \
+	timeout "$TMO" "$T/counter" >/dev/null 2>&1; } 2>/dev/null
+DMTCP_MPI_TEST_TAG=second timeout "$TMO" "$R" "$W/counter.img" >/dev/null 2>"$W/err"
+if grep -q 'tag second' "$W/err"; then ok "restart environment (DMTCP_MPI_*)"
+else bad "restart environment" "$(grep restarted "$W/err")"; fi
+
 # 10 generations: checkpoint, kill, restart, checkpoint again ...
 cr chain counter 15,30,45,60,75,90,105,120,135,150
 if grep -q 'generations 10$' "$W/err"; then ok "chain: 10 generations"

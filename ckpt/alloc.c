@@ -1,0 +1,138 @@
+/*
+ * alloc.c - keep stopped threads out of malloc.
+ *
+ * The engine's hooks (the MPI shim's rebuild after a restart, above all)
+ * run while every other thread is stopped.  A thread stopped inside
+ * malloc would hold an arena lock, and the first malloc in a hook would
+ * wait for it forever.  So the allocation functions are wrapped: a
+ * thread inside one only notes the stop request and takes the signal
+ * again as it leaves the allocator.  The wrappers call glibc's own
+ * __libc_* entry points, so there is no lookup and no recursion, and
+ * cost one thread-local counter per call.
+ */
+#include "ckpt/internal.h"
+#include "ckpt/sys.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+extern void *__libc_malloc(size_t n);
+extern void __libc_free(void *p);
+extern void *__libc_calloc(size_t a, size_t b);
+extern void *__libc_realloc(void *p, size_t n);
+extern void *__libc_memalign(size_t align, size_t n);
+extern void *__libc_valloc(size_t n);
+extern void *__libc_pvalloc(size_t n);
+
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+
+static TLS int depth;        /* inside an allocation function */
+static TLS int deferred;     /* a stop signal came meanwhile */
+
+int ck_alloc_busy(void)
+{
+	if (depth)
+		deferred = 1;
+	return depth;
+}
+
+static inline void enter(void)
+{
+	depth++;
+}
+
+static inline void leave(void)
+{
+	if (--depth == 0 && deferred) {
+		deferred = 0;
+		ck_sys3(CK_NR_tgkill, ck_sys0(CK_NR_getpid), ck_gettid(),
+			ck_eng.sig);
+	}
+}
+
+void *malloc(size_t n)
+{
+	enter();
+	void *p = __libc_malloc(n);
+	leave();
+	return p;
+}
+
+void free(void *p)
+{
+	enter();
+	__libc_free(p);
+	leave();
+}
+
+void *calloc(size_t a, size_t b)
+{
+	enter();
+	void *p = __libc_calloc(a, b);
+	leave();
+	return p;
+}
+
+void *realloc(void *p, size_t n)
+{
+	enter();
+	void *q = __libc_realloc(p, n);
+	leave();
+	return q;
+}
+
+void *reallocarray(void *p, size_t a, size_t b)
+{
+	size_t n;
+
+	if (__builtin_mul_overflow(a, b, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, n);
+}
+
+void *memalign(size_t align, size_t n)
+{
+	enter();
+	void *p = __libc_memalign(align, n);
+	leave();
+	return p;
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+	return memalign(align, n);
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (align < sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	int saved = errno;
+	void *p = memalign(align, n);
+	if (!p) {
+		int e = errno;
+		errno = saved;
+		return e ? e : ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+void *valloc(size_t n)
+{
+	enter();
+	void *p = __libc_valloc(n);
+	leave();
+	return p;
+}
+
+void *pvalloc(size_t n)
+{
+	enter();
+	void *p = __libc_pvalloc(n);
+	leave();
+	return p;
+}
