@@ -223,6 +223,16 @@ ckpt-build: $(CK_SO) $(BINDIR)/dmtcp_mpi_restart $(CK_TEST_BIN)
 ckpt-check: ckpt-build
 	$(Q)bash tests/ckpt/run.sh $(B)
 
+# bench/ckpt_bench.sh: checkpoint/restart speed against write+fsync.
+$(B)/bench/ckpt_bench: bench/ckpt_bench.c $(CK_SO)
+	$(msg) CC $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) -I. -o $@ $< -L$(LIBDIR) \
+	    -ldmtcp_ckpt -Wl,-rpath,'$$ORIGIN/../lib' -lpthread
+
+ckpt-bench: $(B)/bench/ckpt_bench $(BINDIR)/dmtcp_mpi_restart
+	$(Q)bash bench/ckpt_bench.sh $(B)
+
 # Fuzz the image reader with libFuzzer (clang), seeded from
 # tests/ckpt/corpus; FUZZ_TIME seconds (default 60).  New inputs go to
 # $(B)/fuzz/corpus, crashes to $(B)/fuzz/.
