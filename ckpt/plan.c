@@ -124,8 +124,9 @@ static int check_specials(const struct ck_img_proc *p, struct ckr_plan *pl,
 	return 0;
 }
 
-/* The image's heap regions must tile [start_brk, brk) for brk() to give
- * it back exactly. */
+/* Private memory must cover [start_brk, brk) for brk() to give it back
+ * exactly (the kernel may have merged the heap with a neighbour: the
+ * plan splits such a region at the break's ends). */
 static int heap_tiles_brk(const struct ck_img *im)
 {
 	uint64_t at = im->proc->start_brk, end = page_up(im->proc->brk);
@@ -134,8 +135,7 @@ static int heap_tiles_brk(const struct ck_img *im)
 		const struct ck_img_region *r = &im->regions[i];
 		if (r->end <= at)
 			continue;
-		if (r->start != at || r->kind != CK_REG_ANON ||
-		    !(r->flags & CK_REG_F_HEAP))
+		if (r->start > at || r->kind != CK_REG_ANON)
 			return 0;
 		at = r->end;
 	}
@@ -236,7 +236,8 @@ static void plan_layout(const struct ck_img *im, struct layout *l)
 {
 	uint64_t at = sizeof(struct ckr_plan);
 
-	l->regions = take(&at, im->nregions * sizeof(struct ckr_region));
+	/* + 2: a region may be split at each end of the program break */
+	l->regions = take(&at, (im->nregions + 2) * sizeof(struct ckr_region));
 	l->chunks = take(&at, im->ndata * sizeof(struct ckr_chunk));
 	l->extents = take(&at, im->nextents * sizeof(struct ck_img_extent));
 	l->fds = take(&at, im->nfds * sizeof(struct ck_img_fd));
@@ -249,22 +250,47 @@ static void plan_layout(const struct ck_img *im, struct layout *l)
 	l->size = page_up(at);
 }
 
-static void fill_arrays(const struct ck_img *im, uint8_t *buf,
-			const struct layout *l, int exact_brk)
+/* Regions for the restorer; with an exact break, the parts inside
+ * [start_brk, brk) are not mapped: brk() creates them.  Returns how many. */
+static uint32_t fill_regions(const struct ck_img *im, struct ckr_region *rg,
+			     int exact_brk)
 {
-	struct ckr_region *rg = (void *)(buf + l->regions);
-	struct ckr_chunk *ch = (void *)(buf + l->chunks);
-	uint64_t brk_end = page_up(im->proc->brk);
+	uint64_t lo = im->proc->start_brk, hi = page_up(im->proc->brk);
+	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < im->nregions; i++) {
 		const struct ck_img_region *r = &im->regions[i];
-		rg[i] = (struct ckr_region){
-			.start = r->start, .end = r->end, .prot = r->prot,
-			.kind = r->kind, .flags = r->flags,
-			.file_offset = r->file_offset, .path = r->path,
-			.in_brk = exact_brk && r->start >= im->proc->start_brk &&
-				  r->end <= brk_end };
+		uint64_t cut[4] = { r->start, r->end, r->end, r->end };
+		int parts = 1;
+		if (exact_brk && lo < hi && r->start < hi && r->end > lo) {
+			/* before the break, inside it, after it */
+			cut[1] = r->start < lo ? lo : r->start;
+			cut[2] = r->end > hi ? hi : r->end;
+			cut[3] = r->end;
+			parts = 3;
+		}
+		for (int k = 0; k < parts; k++) {
+			if (cut[k + 1] <= cut[k])
+				continue;
+			rg[n++] = (struct ckr_region){
+				.start = cut[k], .end = cut[k + 1],
+				.prot = r->prot, .kind = r->kind,
+				.flags = r->flags, .path = r->path,
+				.file_offset = r->file_offset +
+					       (cut[k] - r->start),
+				.in_brk = parts == 3 && k == 1 };
+		}
 	}
+	return n;
+}
+
+static uint32_t fill_arrays(const struct ck_img *im, uint8_t *buf,
+			    const struct layout *l, int exact_brk)
+{
+	struct ckr_chunk *ch = (void *)(buf + l->chunks);
+	uint32_t nregions = fill_regions(im, (void *)(buf + l->regions),
+					 exact_brk);
+
 	for (uint32_t k = 0; k < im->ndata; k++) {
 		const struct ck_img_section *s = &im->sec[im->first_data + k];
 		ch[k] = (struct ckr_chunk){
@@ -278,6 +304,7 @@ static void fill_arrays(const struct ck_img *im, uint8_t *buf,
 	memcpy(buf + l->threads, im->threads,
 	       im->nthreads * sizeof(*im->threads));
 	memcpy(buf + l->strings, im->strings, im->strings_len);
+	return nregions;
 }
 
 static int write_memfd(const void *buf, size_t len)
@@ -367,7 +394,6 @@ int ck_plan_build(const struct ck_img *im, int image_fd, int pipe_fd,
 	pl.cwd = p->cwd;
 	pl.image_fd = image_fd;
 	pl.pipe_fd = pipe_fd;
-	pl.nregions = im->nregions;
 	pl.nchunks = im->ndata;
 	pl.nextents = im->nextents;
 	pl.nfds = im->nfds;
@@ -385,8 +411,8 @@ int ck_plan_build(const struct ck_img *im, int image_fd, int pipe_fd,
 	pl.wake_fn = p->wake_fn;
 	pl.restart_info = p->restart_info;
 	memcpy(pl.sig, p->sig, sizeof(pl.sig));
+	pl.nregions = fill_arrays(im, buf, &l, out->exact_brk);
 	memcpy(buf, &pl, sizeof(pl));
-	fill_arrays(im, buf, &l, out->exact_brk);
 	env_block((char *)buf + l.env);
 
 	out->plan_fd = write_memfd(buf, l.size);
