@@ -155,6 +155,11 @@ static uint64_t env_ns(const char *name, uint64_t def)
 
 int chan_attach(struct chan *ch, int fd)
 {
+	return chan_attach_at(ch, fd, NULL);
+}
+
+int chan_attach_at(struct chan *ch, int fd, void *addr)
+{
 	struct stat st;
 
 	memset(ch, 0, sizeof(*ch));
@@ -169,9 +174,13 @@ int chan_attach(struct chan *ch, int fd)
 		return -1;
 	}
 	size_t size = (size_t)st.st_size;
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		dm_err("cannot map channel (fd %d): %s", fd, strerror(errno));
+	void *p = mmap(addr, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | (addr ? MAP_FIXED_NOREPLACE : 0), fd, 0);
+	if (p == MAP_FAILED || (addr && p != addr)) {
+		dm_err("cannot map channel (fd %d) at %p: %s", fd, addr,
+		       p == MAP_FAILED ? strerror(errno) : "kernel chose another address");
+		if (p != MAP_FAILED)
+			munmap(p, size);
 		return -1;
 	}
 	const char *why = check_header(p, size);

@@ -250,6 +250,10 @@ int chan_create(uint64_t arena_size);
  * sizes against the file.  The fd stays the caller's: detach does not
  * close it.  Returns 0, or -1 with one error line printed. */
 int chan_attach(struct chan *ch, int fd);
+/* chan_attach at a fixed address (MAP_FIXED_NOREPLACE): a restored
+ * application maps its new channel where the old one was, so pointers
+ * into it (the call slot) stay valid. */
+int chan_attach_at(struct chan *ch, int fd, void *addr);
 
 /* Attach to the fd named by $DMTCP_MPI_CHAN_FD. */
 int chan_attach_env(struct chan *ch);
