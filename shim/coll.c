@@ -45,6 +45,11 @@
 
 #define ABI(h) ((int64_t)(intptr_t)(h))
 
+/* Buffers at least this long are staged with the user buffer's cache-line
+ * offset (region_bytes); shorter ones are not copied with `rep movsb`, and
+ * keeping them unskewed keeps a small call's block small. */
+#define COLL_SKEW_MIN 2048
+
 /* A buffer argument of one call and how it crosses the channel. */
 struct coll_buf {
 	int slot;               /* COLL_SBUF or COLL_RBUF; 0: unused */
@@ -57,6 +62,7 @@ struct coll_buf {
 	const int *cnt, *dsp;   /* v-variants: copy only these n blocks */
 	int n;
 	size_t ext;
+	uint64_t skew;          /* (user + lo) % ARENA_ALIGN, kept by the image */
 	int64_t arg;            /* arena offset of user[0]'s image, or CHAN_OFF_* */
 };
 
@@ -169,13 +175,16 @@ static uint64_t align_up(uint64_t n)
 	return (n + ARENA_ALIGN - 1) & ~(uint64_t)(ARENA_ALIGN - 1);
 }
 
-/* Room for a staged buffer.  One spare byte keeps the image of user[0]
- * (which sits at the END of the region when every displacement is
- * negative) off the start of the next region: Open MPI's nonblocking
- * collectives take sendbuf == recvbuf for MPI_IN_PLACE. */
+/* Room for a staged buffer.  The image starts skew bytes into its region
+ * so it has the user buffer's offset within a cache line (memcpy between
+ * differently skewed buffers is many times slower here, see
+ * shim/stage.c).  One spare byte keeps the image of user[0] (which sits
+ * at the END of the region when every displacement is negative) off the
+ * start of the next region: Open MPI's nonblocking collectives take
+ * sendbuf == recvbuf for MPI_IN_PLACE. */
 static uint64_t region_bytes(const struct coll_buf *b)
 {
-	return align_up((uint64_t)(b->hi - b->lo) + 1);
+	return align_up(b->skew + (uint64_t)(b->hi - b->lo) + 1);
 }
 
 static uint64_t arrays_bytes(const struct coll_plan *p)
@@ -213,8 +222,11 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 
 	for (int i = 0; i < 2; i++) {
 		struct coll_buf *b = &p->buf[i];
-		if (b->slot && !b->in_place && b->hi > b->lo)
+		if (b->slot && !b->in_place && b->hi > b->lo) {
+			if (b->hi - b->lo >= COLL_SKEW_MIN)
+				b->skew = ((uintptr_t)b->user + (uint64_t)b->lo) % ARENA_ALIGN;
 			total = add_sat(total, region_bytes(b));
+		}
 	}
 	if (arrays_bytes(p) > CHAN_INLINE_SIZE)
 		total = add_sat(total, arrays_bytes(p));
@@ -232,7 +244,7 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 			b->arg = CHAN_OFF_NONE;
 			continue;
 		}
-		b->arg = (int64_t)(at - (uint64_t)b->lo);
+		b->arg = (int64_t)(at + b->skew - (uint64_t)b->lo);
 		at += region_bytes(b);
 		if (b->copy_in)
 			buf_copy(b, 0);
@@ -392,7 +404,8 @@ static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const in
  * passes here once, after its arguments are checked and staged. */
 static struct chan_call *begin(enum chan_call_id id, const struct shim_comm *cm)
 {
-	struct chan_call *c = shim_call_begin(id);
+	/* Admission counts the collective for checkpoint consistency. */
+	struct chan_call *c = shim_call_begin_coll(id, (struct shim_comm *)cm);
 
 	c->arg[COLL_COMM] = ABI(cm->handle);
 	c->arg[COLL_SCOUNT] = c->arg[COLL_RCOUNT] = 0;

@@ -431,6 +431,28 @@ static void test_images_never_alias(void **state)
 	drop(c);
 }
 
+/* ------------------------------------------- cache-line skew of images */
+
+static void test_large_images_keep_user_skew(void **state)
+{
+	unsigned char *mem = malloc(16384 + 128);
+	MPI_Comm c = make(3, 0);
+
+	(void)state;
+	assert_non_null(mem);
+	respond = respond_none;
+	for (int skew = 0; skew < 64; skew += 24) {
+		unsigned char *buf = mem + 64 - (uintptr_t)mem % 64 + (unsigned)skew;
+		assert_int_equal(MPI_Bcast(buf, 16384, MPI_BYTE, 0, c), MPI_SUCCESS);
+		uintptr_t img = (uintptr_t)chan_arena_ptr(&shim.ch,
+							  (uint64_t)seen.arg[COLL_SBUF]);
+		assert_int_equal(img % 64, (uintptr_t)buf % 64);
+		expect_clean();
+	}
+	free(mem);
+	drop(c);
+}
+
 /* ----------------------------------------------------- argument errors */
 
 static void test_errors_never_cross(void **state)
@@ -487,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_gather_off_root_ignores_receive_side),
 		cmocka_unit_test(test_exscan_leaves_rank0_alone),
 		cmocka_unit_test(test_images_never_alias),
+		cmocka_unit_test(test_large_images_keep_user_skew),
 		cmocka_unit_test(test_errors_never_cross),
 	};
 
