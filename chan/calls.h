@@ -33,6 +33,8 @@
 	X(NEIGHBOR_ALLTOALLV) X(NEIGHBOR_ALLTOALLW)                             \
 	/* nonblocking dup: proxy/idup.c; intercommunicators: proxy/intercomm.c */ \
 	X(COMM_IDUP) X(INTERCOMM_CREATE) X(INTERCOMM_MERGE)                     \
+	/* derived datatypes: proxy/type.c */                                    \
+	X(TYPE_CREATE) X(TYPE_FREE)                                             \
 	/* benchmarking: proxy/env.c */                                          \
 	X(NOP)
 

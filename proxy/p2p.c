@@ -18,10 +18,12 @@ struct msg {
 	MPI_Comm comm;
 };
 
-/* Decode args [base..base+5]: off, count, type, peer, tag, comm. */
+/* Decode args [base..base+5]: buffer, count, type, peer, tag, comm.  The
+ * buffer is the arena image of the application's byte 0, whatever its
+ * sign (shim_stage_send/recv). */
 static void msg_in(const struct chan_call *c, int base, int64_t comm_arg, struct msg *m)
 {
-	m->buf = c->arg[base] < 0 ? NULL : px_ptr(c->arg[base]);
+	m->buf = px_ptr(c->arg[base]);
 	m->count = (int)c->arg[base + 1];
 	m->type = px_type(c->arg[base + 2]);
 	m->peer = px_rank_in(c->arg[base + 3]);

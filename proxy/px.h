@@ -63,6 +63,9 @@ void px_comm_set(int64_t abi, MPI_Comm real);
 MPI_Comm px_comm_take(int64_t abi);     /* forget and return it */
 MPI_Request *px_req_slot(int64_t abi);  /* slot for a request id, grows */
 MPI_Datatype px_type(int64_t abi);      /* MPI_DATATYPE_NULL if unknown */
+MPI_Datatype px_type_derived(int64_t abi); /* px_type for non-predefined */
+void px_type_set(int64_t abi, MPI_Datatype real);
+MPI_Datatype px_type_take(int64_t abi); /* forget and return it */
 MPI_Op px_op(int64_t abi);              /* MPI_OP_NULL if unknown */
 
 /* ---- comm.c: the outcome of every communicator constructor ---- */
@@ -89,10 +92,13 @@ int px_undefined_in(int64_t abi);       /* color/key: MPI_UNDEFINED */
 void px_status_out(const MPI_Status *st, struct chan_status *out);
 void px_status_proc_null(struct chan_status *out);
 
-/* Arena pointer named by a call argument. */
+/* Arena pointer named by a call argument.  A typed buffer's argument is
+ * the offset of its byte 0, which may lie before the arena (a datatype
+ * with a positive lower bound, MPI_BOTTOM and absolute addresses): the
+ * real MPI adds the displacements back, so compute it as an integer. */
 static inline void *px_ptr(int64_t off)
 {
-	return chan_arena_ptr(&px.ch, (uint64_t)off);
+	return (void *)((uintptr_t)px.ch.arena + (uintptr_t)off);
 }
 
 /* Store a real error code into the reply as an ABI class. */

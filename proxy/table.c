@@ -31,8 +31,10 @@ struct slots {
 
 static MPI_Comm comm_null = MPI_COMM_NULL;
 static MPI_Request req_null = MPI_REQUEST_NULL;
+static MPI_Datatype type_null = MPI_DATATYPE_NULL;
 static struct slots comms = { NULL, 0, sizeof(MPI_Comm), &comm_null };
 static struct slots reqs = { NULL, 0, sizeof(MPI_Request), &req_null };
+static struct slots types = { NULL, 0, sizeof(MPI_Datatype), &type_null };
 
 /* Pointer to slot idx, growing the array; dies on ENOMEM (the proxy
  * cannot serve the application without its tables). */
@@ -81,4 +83,25 @@ MPI_Comm px_comm_take(int64_t abi)
 MPI_Request *px_req_slot(int64_t abi)
 {
 	return slot(&reqs, H_INDEX(abi));
+}
+
+MPI_Datatype px_type_derived(int64_t abi)
+{
+	if (H_KIND(abi) != K_TYPE || H_INDEX(abi) >= types.len)
+		return MPI_DATATYPE_NULL;
+	return ((MPI_Datatype *)types.v)[H_INDEX(abi)];
+}
+
+void px_type_set(int64_t abi, MPI_Datatype real)
+{
+	*(MPI_Datatype *)slot(&types, H_INDEX(abi)) = real;
+}
+
+MPI_Datatype px_type_take(int64_t abi)
+{
+	MPI_Datatype t = px_type_derived(abi);
+
+	if (t != MPI_DATATYPE_NULL)
+		((MPI_Datatype *)types.v)[H_INDEX(abi)] = MPI_DATATYPE_NULL;
+	return t;
 }

@@ -114,7 +114,7 @@ MPI_Datatype px_type(int64_t abi)
 {
 	if (abi >= 0x200 && abi <= 0x2ff)
 		return types[abi & 0xff];
-	return MPI_DATATYPE_NULL;
+	return px_type_derived(abi);
 }
 
 MPI_Op px_op(int64_t abi)

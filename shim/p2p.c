@@ -8,26 +8,27 @@
  * the block with the request record until the request completes
  * (shim/req.c).
  *
+ * Buffers travel as the arena offset of the image of the buffer's byte 0
+ * (shim_stage_send/recv): any int64, negative too, never a sentinel.
+ *
  * Call layouts (arg[] indices), served by proxy/p2p.c:
- *   SEND, ISEND  0 off, 1 count, 2 type, 3 dest, 4 tag, 5 comm, 6 mode,
+ *   SEND, ISEND  0 base, 1 count, 2 type, 3 dest, 4 tag, 5 comm, 6 mode,
  *                7 request (ISEND)
- *   RECV, IRECV  0 off, 1 count, 2 type, 3 source, 4 tag, 5 comm,
+ *   RECV, IRECV  0 base, 1 count, 2 type, 3 source, 4 tag, 5 comm,
  *                6 request (IRECV); RECV replies with status
- *   SENDRECV     0..4 as SEND, 5 roff, 6 rcount, 7 rtype, 8 source,
+ *   SENDRECV     0..4 as SEND, 5 rbase, 6 rcount, 7 rtype, 8 source,
  *                9 rtag, 10 comm; replies with status
  *   PROBE        0 source, 1 tag, 2 comm; replies with status
  *   IPROBE       as PROBE; replies arg[3] flag and status
  */
 #include "shim.h"
 
-#include <string.h>
-
 /* Send modes, arg[6] of SEND/ISEND. */
 enum { MODE_STANDARD = 0, MODE_SYNC = 1, MODE_READY = 2 };
 
 struct msg {
 	struct shim_comm *comm;
-	size_t bytes;            /* count * extent */
+	struct shim_type *type;
 };
 
 /* Validate a buffer description and a peer; raise the error through
@@ -36,31 +37,30 @@ static int check_msg(const char *fn, const void *buf, int count, MPI_Datatype ty
 		     int peer, int tag, MPI_Comm comm, int recv, struct msg *m)
 {
 	int err;
-	size_t size, extent;
 
 	m->comm = shim_comm_check(comm, fn, &err);
 	if (!m->comm)
 		return err;
 	if ((err = shim_check_count(count)))
 		return shim_errorf(comm, err, fn, "count %d", count);
-	if ((err = shim_type_info(type, &size, &extent)))
-		return shim_errorf(comm, err, fn, "invalid datatype %#lx",
-				   (unsigned long)(uintptr_t)type);
-	if ((err = shim_check_buf(buf, count)))
+	if ((err = shim_type_check(type, &m->type)))
+		return shim_errorf(comm, err, fn, "datatype %#lx is %s",
+				   (unsigned long)(uintptr_t)type, shim_type_why(type));
+	/* MPI_BOTTOM (NULL) is a buffer for derived types. */
+	if (shim_type_predefined(type) && (err = shim_check_buf(buf, count)))
 		return shim_errorf(comm, err, fn, "NULL buffer with count %d", count);
 	if ((err = shim_check_rank(m->comm, peer, recv)))
 		return shim_errorf(comm, err, fn, "rank %d is not in [0, %d)", peer,
 				   m->comm->size);
 	if ((err = shim_check_tag(tag, recv)))
 		return shim_errorf(comm, err, fn, "tag %d", tag);
-	m->bytes = (size_t)count * extent;
 	return MPI_SUCCESS;
 }
 
-static void fill_msg(struct chan_call *c, uint64_t off, int count, MPI_Datatype type,
+static void fill_msg(struct chan_call *c, int64_t base, int count, MPI_Datatype type,
 		     int peer, int tag, MPI_Comm comm)
 {
-	c->arg[0] = (int64_t)off;
+	c->arg[0] = base;
 	c->arg[1] = count;
 	c->arg[2] = (int64_t)(intptr_t)type;
 	c->arg[3] = peer;
@@ -73,15 +73,15 @@ static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype ty
 {
 	struct msg m;
 	struct shim_stage s;
+	int64_t base;
 	int err = check_msg(fn, buf, count, type, dest, tag, comm, 0, &m);
 
 	if (err)
 		return err;
-	if ((err = shim_stage_alloc_like(&s, m.bytes, buf, fn)))
+	if ((err = shim_stage_send(buf, count, m.type, &s, &base, fn)))
 		return shim_error(comm, err, fn, NULL);
-	memcpy(shim_stage_ptr(&s), buf, m.bytes);
 	struct chan_call *c = shim_call_begin(CALL_SEND);
-	fill_msg(c, s.off, count, type, dest, tag, comm);
+	fill_msg(c, base, count, type, dest, tag, comm);
 	c->arg[6] = mode;
 	err = shim_call_simple(c);
 	shim_stage_free(&s);
@@ -109,23 +109,45 @@ int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int 
 }
 SHIM_WEAK(Rsend)
 
+/* After a checkpoint, drained messages are the oldest there are: the
+ * first one that matches is the message MPI would deliver. */
+static int recv_drained(const char *fn, struct shim_drained *d, void *buf, int count,
+			MPI_Datatype type, MPI_Comm comm, MPI_Status *status)
+{
+	struct chan_status st;
+	int err = shim_drain_deliver(d, buf, count, type, &st);
+
+	shim_status_out(status, &st);
+	return shim_error(comm, err, fn, NULL);
+}
+
 int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	      MPI_Comm comm, MPI_Status *status)
 {
 	struct msg m;
 	struct shim_stage s;
+	int64_t base;
 	int err = check_msg("MPI_Recv", buf, count, datatype, source, tag, comm, 1, &m);
 
 	if (err)
 		return err;
-	if ((err = shim_stage_alloc_like(&s, m.bytes, buf, "MPI_Recv")))
+	struct shim_drained *d;
+	if (shim_drain_head && (d = shim_drain_find(comm, source, tag)))
+		return recv_drained("MPI_Recv", d, buf, count, datatype, comm, status);
+	if ((err = shim_stage_recv(buf, count, m.type, &s, &base, "MPI_Recv")))
 		return shim_error(comm, err, "MPI_Recv", NULL);
 	struct chan_call *c = shim_call_begin(CALL_RECV);
-	fill_msg(c, s.off, count, datatype, source, tag, comm);
+	fill_msg(c, base, count, datatype, source, tag, comm);
 	err = shim_call_run(c);
+	if (err == CHAN_RETRY) {
+		/* A checkpoint came; the message may be in the drain queue now. */
+		shim_call_end();
+		shim_stage_free(&s);
+		return PMPI_Recv(buf, count, datatype, source, tag, comm, status);
+	}
 	if (source == MPI_PROC_NULL)
 		shim_status_proc_null(&c->status);
-	shim_stage_unload(buf, m.bytes, &s, &c->status);
+	shim_stage_unload_typed(buf, count, m.type, base, &c->status);
 	shim_status_out(status, &c->status);
 	shim_call_end();
 	shim_stage_free(&s);
@@ -144,13 +166,12 @@ static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype t
 	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
-	if ((err = shim_stage_alloc_like(&r->stage, m.bytes, buf, fn))) {
+	if ((err = shim_stage_send(buf, count, m.type, &r->stage, &r->base, fn))) {
 		shim_req_complete(r, NULL);
 		return shim_error(comm, err, fn, NULL);
 	}
-	memcpy(shim_stage_ptr(&r->stage), buf, m.bytes);
 	struct chan_call *c = shim_call_begin(CALL_ISEND);
-	fill_msg(c, r->stage.off, count, type, dest, tag, comm);
+	fill_msg(c, r->base, count, type, dest, tag, comm);
 	c->arg[6] = mode;
 	c->arg[7] = (int64_t)(intptr_t)r->handle;
 	err = shim_call_simple(c);
@@ -197,15 +218,23 @@ int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	struct shim_req *r = shim_req_new(SHIM_REQ_RECV, comm);
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Irecv", "no memory for a request");
-	if ((err = shim_stage_alloc_like(&r->stage, m.bytes, buf, "MPI_Irecv"))) {
+	if ((err = shim_stage_recv(buf, count, m.type, &r->stage, &r->base, "MPI_Irecv"))) {
 		shim_req_complete(r, NULL);
 		return shim_error(comm, err, "MPI_Irecv", NULL);
 	}
-	r->ubuf = buf;
-	r->ubytes = m.bytes;
+	shim_req_set_recv(r, buf, count, m.type);
 	r->from_proc_null = source == MPI_PROC_NULL;
+	shim_req_note_recv(r, datatype, source, tag);
+	struct shim_drained *d;
+	if (shim_drain_head && (d = shim_drain_find(comm, source, tag))) {
+		struct chan_status st;
+		shim_drain_deliver(d, buf, count, datatype, &st);
+		shim_req_done_locally(r, &st);
+		*request = r->handle;
+		return MPI_SUCCESS;
+	}
 	struct chan_call *c = shim_call_begin(CALL_IRECV);
-	fill_msg(c, r->stage.off, count, datatype, source, tag, comm);
+	fill_msg(c, r->base, count, datatype, source, tag, comm);
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
 	err = shim_call_simple(c);
 	if (err) {
@@ -223,29 +252,36 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 {
 	struct msg sm, rm;
 	struct shim_stage ss, rs;
+	int64_t sbase, rbase;
 	int err = check_msg(fn, sbuf, scount, stype, dest, stag, comm, 0, &sm);
 
 	if (err || (err = check_msg(fn, rbuf, rcount, rtype, source, rtag, comm, 1, &rm)))
 		return err;
-	if ((err = shim_stage_alloc_like(&ss, sm.bytes, sbuf, fn)))
+	if ((err = shim_stage_send(sbuf, scount, sm.type, &ss, &sbase, fn)))
 		return shim_error(comm, err, fn, NULL);
-	if ((err = shim_stage_alloc_like(&rs, rm.bytes, rbuf, fn))) {
+	if ((err = shim_stage_recv(rbuf, rcount, rm.type, &rs, &rbase, fn))) {
 		shim_stage_free(&ss);
 		return shim_error(comm, err, fn, NULL);
 	}
-	memcpy(shim_stage_ptr(&ss), sbuf, sm.bytes);
 	struct chan_call *c = shim_call_begin(CALL_SENDRECV);
-	fill_msg(c, ss.off, scount, stype, dest, stag, comm);
-	c->arg[5] = (int64_t)rs.off;
+	fill_msg(c, sbase, scount, stype, dest, stag, comm);
+	c->arg[5] = rbase;
 	c->arg[6] = rcount;
 	c->arg[7] = (int64_t)(intptr_t)rtype;
 	c->arg[8] = source;
 	c->arg[9] = rtag;
 	c->arg[10] = (int64_t)(intptr_t)comm;
 	err = shim_call_run(c);
+	if (err == CHAN_RETRY) {
+		/* The send part is done; only the receive starts over. */
+		shim_call_end();
+		shim_stage_free(&rs);
+		shim_stage_free(&ss);
+		return PMPI_Recv(rbuf, rcount, rtype, source, rtag, comm, status);
+	}
 	if (source == MPI_PROC_NULL)
 		shim_status_proc_null(&c->status);
-	shim_stage_unload(rbuf, rm.bytes, &rs, &c->status);
+	shim_stage_unload_typed(rbuf, rcount, rm.type, rbase, &c->status);
 	shim_status_out(status, &c->status);
 	shim_call_end();
 	shim_stage_free(&rs);
@@ -285,11 +321,24 @@ static int probe(const char *fn, enum chan_call_id id, int source, int tag,
 		return shim_errorf(comm, err, fn, "rank %d is not in [0, %d)", source, co->size);
 	if ((err = shim_check_tag(tag, 1)))
 		return shim_errorf(comm, err, fn, "tag %d", tag);
+	struct shim_drained *d;
+	if (shim_drain_head && (d = shim_drain_find(comm, source, tag))) {
+		struct chan_status st;
+		shim_drain_status(d, &st);
+		if (flag)
+			*flag = 1;
+		shim_status_out(status, &st);
+		return MPI_SUCCESS;
+	}
 	struct chan_call *c = shim_call_begin(id);
 	c->arg[0] = source;
 	c->arg[1] = tag;
 	c->arg[2] = (int64_t)(intptr_t)comm;
 	err = shim_call_run(c);
+	if (err == CHAN_RETRY) {
+		shim_call_end();
+		return probe(fn, id, source, tag, comm, flag, status);
+	}
 	if (flag)
 		*flag = (int)c->arg[3];
 	if (!flag || *flag)

@@ -89,13 +89,27 @@ int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn);
 int shim_stage_alloc_like(struct shim_stage *s, uint64_t len, const void *buf,
 			  const char *fn);
 void shim_stage_free(struct shim_stage *s);
-/* Copy what a receive delivered into buf (never more than cap bytes). */
-void shim_stage_unload(void *buf, size_t cap, const struct shim_stage *s,
-		       const struct chan_status *st);
 static inline void *shim_stage_ptr(const struct shim_stage *s)
 {
 	return chan_arena_ptr(&shim.ch, s->off);
 }
+/* A typed buffer (buf, count, t) in the arena, laid out as in the
+ * application: byte d of the buffer (d may be negative, and for MPI_BOTTOM
+ * an absolute address) has its image at arena offset *base + d, and *base
+ * is never CHAN_OFF_NONE or CHAN_OFF_IN_PLACE.  What the proxy passes to
+ * the real MPI is arena + base, with the real datatype.  Send copies the
+ * data in (one memcpy of the whole span unless the type is sparse); recv
+ * only reserves.  Contiguous types (every predefined one but the pair
+ * types) cost one block and one memcpy, nothing more. */
+struct shim_type;
+int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
+		    struct shim_stage *s, int64_t *base, const char *fn);
+int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
+		    struct shim_stage *s, int64_t *base, const char *fn);
+/* Copy what a receive delivered (the byte count of st) from the image
+ * into buf: only the typemap's bytes, never the holes between them. */
+void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t,
+			     int64_t base, const struct chan_status *st);
 
 /* ---- virtual handles (shim/handle.c) ---- */
 /* Register obj; returns a new handle value of that kind (0 on ENOMEM). */
@@ -144,10 +158,85 @@ struct shim_group {
 struct shim_group *shim_group_get(MPI_Group h);
 MPI_Group shim_group_from_list(const int *world, int size);
 
-/* ---- datatypes (shim/type.c) ---- */
-/* Size and extent of a datatype; MPI_ERR_TYPE if it is not a valid,
- * committed datatype. */
+/* ---- datatypes (shim/type.c, shim/typeops.c, shim/pack.c) ---- */
+/* Bytes [off, off + len) of one element, off relative to the buffer. */
+struct shim_block {
+	int64_t off;
+	int64_t len;
+};
+/* n consecutive basic elements of one predefined type. */
+struct shim_sig {
+	MPI_Datatype basic;
+	int64_t n;
+};
+/*
+ * A datatype.  Predefined types have static records (combiner
+ * MPI_COMBINER_NAMED).  A derived type keeps its constructor exactly as
+ * MPI_Type_get_envelope/get_contents return it, which is also what
+ * rebuilding it under another MPI needs (components first: seq orders
+ * creation), and what follows from it.
+ */
+struct shim_type {
+	MPI_Datatype handle;
+	int combiner;            /* MPI_COMBINER_* */
+	int nints, naddrs, ntypes;
+	int *ints;
+	MPI_Aint *addrs;
+	MPI_Datatype *types;     /* derived components are held (refs) */
+	uint64_t seq;            /* creation order */
+	int64_t size;            /* data bytes in one element */
+	int64_t lb, extent;
+	int64_t true_lb, true_extent;
+	int64_t nelems;          /* basic elements in one element */
+	int align;               /* strictest alignment of its basic types */
+	int sticky;              /* bounds set by markers (resized, subarray, darray) */
+	int committed;
+	/* Typemap of one element (shim_type_map, done at commit), in typemap
+	 * order: blocks merged where adjacent, signature runs.  contig: one
+	 * block as long as the extent, so count elements are one run. */
+	struct shim_block *blocks;
+	int64_t nblocks;
+	struct shim_sig *sig;
+	int64_t nsig;
+	int contig;
+	int user_refs;           /* handles the application holds */
+	int refs;                /* records and requests that use it */
+	char name[MPI_MAX_OBJECT_NAME];
+};
+/* Record of a valid datatype handle (predefined or derived, committed
+ * or not), or NULL. */
+struct shim_type *shim_type_get(MPI_Datatype t);
+int shim_type_predefined(MPI_Datatype t);
+/* For communication: *out = record; MPI_ERR_TYPE unless valid and
+ * committed.  shim_type_why says which, for the message. */
+int shim_type_check(MPI_Datatype t, struct shim_type **out);
+const char *shim_type_why(MPI_Datatype t);
+/* Size and extent of a valid, committed datatype, else MPI_ERR_TYPE. */
 int shim_type_info(MPI_Datatype t, size_t *size, size_t *extent);
+/* Keep a record alive past MPI_Type_free (pending requests, parents). */
+void shim_type_hold(struct shim_type *t);
+void shim_type_release(struct shim_type *t);
+/* Visit the constructor's components in typemap order: bl consecutive
+ * elements of k at byte disp.  A non-zero return stops and is returned. */
+typedef int shim_type_comp_fn(void *arg, int64_t disp, int64_t bl, struct shim_type *k);
+int shim_type_components(const struct shim_type *t, shim_type_comp_fn *fn, void *arg);
+/* Flatten t's typemap (once); MPI_ERR_NO_MEM if it does not fit. */
+int shim_type_map(struct shim_type *t);
+/* Typemap bytes of count elements of mapped t at buf (byte 0; MPI_BOTTOM
+ * is address 0): to or from packed bytes, or between buf and an image
+ * with the same layout; at most limit bytes in typemap order. */
+void shim_type_pack_raw(const struct shim_type *t, int64_t count, const void *buf,
+			void *packed);
+int64_t shim_type_unpack_raw(const struct shim_type *t, int64_t count, const void *packed,
+			     void *buf, int64_t limit);
+void shim_type_copy_in(const struct shim_type *t, int64_t count, const void *buf,
+		       void *img);
+void shim_type_copy_out(const struct shim_type *t, int64_t count, void *buf,
+			const void *img, int64_t limit);
+/* Basic elements in bytes of t's data (MPI_UNDEFINED when bytes end
+ * inside one), and the bytes of that many elements. */
+int64_t shim_type_elements(struct shim_type *t, int64_t bytes);
+int64_t shim_type_bytes_of(struct shim_type *t, int64_t elements);
 
 /* ---- errors (shim/errh.c) ---- */
 /* Whose handler takes errors tied to no communicator (an invalid
@@ -185,13 +274,17 @@ struct shim_req {
 	int kind;
 	MPI_Comm comm;
 	void *ubuf;              /* user buffer to fill (RECV) */
-	size_t ubytes;           /* its capacity in bytes */
+	int64_t ucount;          /* its count and datatype (held) */
+	struct shim_type *utype;
+	int64_t base;            /* arena offset of its byte 0 (shim_stage_recv) */
 	struct shim_stage stage;
 	int from_proc_null;      /* receive from MPI_PROC_NULL */
 	struct shim_req *next_zombie; /* freed by MPI_Request_free while active */
 };
 /* New active request record; MPI_REQUEST_NULL on ENOMEM. */
 struct shim_req *shim_req_new(int kind, MPI_Comm comm);
+/* A receive request fills (buf, count, t) at completion; holds t. */
+void shim_req_set_recv(struct shim_req *r, void *buf, int64_t count, struct shim_type *t);
 struct shim_req *shim_req_get(MPI_Request h);
 /* The request completed with status st (NULL: it never started): copy
  * data out, free the stage, the handle and the record. */

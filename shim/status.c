@@ -5,7 +5,8 @@
  * MPI_Status: source, tag, error, then MPI_internal[5] holding the
  * received byte count (int64 in [0..1]) and the cancelled flag ([2]).
  * Byte counts make MPI_Get_count a division by the datatype size, with
- * no round trip, for whatever type the receiver names.
+ * no round trip, for whatever type the receiver names; MPI_Get_elements
+ * walks the type signature for the part of an element (shim/pack.c).
  */
 #include "shim.h"
 
@@ -61,18 +62,42 @@ void shim_status_proc_null(struct chan_status *st)
 	st->tag = MPI_ANY_TAG;
 }
 
+/* The datatype of a count query; MPI_ERR_TYPE through SHIM_NOCOMM. */
+static struct shim_type *count_type(MPI_Datatype t, const char *fn)
+{
+	struct shim_type *r = shim_type_get(t);
+
+	if (!r)
+		shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn, "datatype %#lx is %s",
+			    (unsigned long)(uintptr_t)t, shim_type_why(t));
+	return r;
+}
+
+/* Whole elements of t in the status's bytes, MPI_UNDEFINED for a part. */
 static int count_of(const MPI_Status *st, MPI_Datatype t, const char *fn,
 		    MPI_Count *count)
 {
-	size_t size, extent;
+	struct shim_type *r = count_type(t, fn);
 
-	if (shim_type_info(t, &size, &extent))
-		return shim_error(SHIM_NOCOMM, MPI_ERR_TYPE, fn, "invalid datatype");
+	if (!r)
+		return MPI_ERR_TYPE;
 	int64_t bytes = status_bytes(st);
-	if (size == 0)
-		*count = bytes == 0 ? 0 : MPI_UNDEFINED;
+	if (r->size == 0)
+		*count = 0;
 	else
-		*count = bytes % (int64_t)size ? MPI_UNDEFINED : bytes / (int64_t)size;
+		*count = bytes % r->size ? MPI_UNDEFINED : bytes / r->size;
+	return MPI_SUCCESS;
+}
+
+/* Basic elements in the status's bytes, MPI_UNDEFINED for a part of one. */
+static int elements_of(const MPI_Status *st, MPI_Datatype t, const char *fn,
+		       MPI_Count *count)
+{
+	struct shim_type *r = count_type(t, fn);
+
+	if (!r)
+		return MPI_ERR_TYPE;
+	*count = shim_type_elements(r, status_bytes(st));
 	return MPI_SUCCESS;
 }
 
@@ -91,11 +116,16 @@ int PMPI_Get_count(const MPI_Status *status, MPI_Datatype datatype, int *count)
 }
 SHIM_WEAK(Get_count)
 
-/* For predefined datatypes, elements and count coincide. */
+int PMPI_Get_count_c(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count)
+{
+	return count_of(status, datatype, "MPI_Get_count_c", count);
+}
+SHIM_WEAK(Get_count_c)
+
 int PMPI_Get_elements(const MPI_Status *status, MPI_Datatype datatype, int *count)
 {
 	MPI_Count n = 0;
-	int err = count_of(status, datatype, "MPI_Get_elements", &n);
+	int err = elements_of(status, datatype, "MPI_Get_elements", &n);
 
 	return err ? err : count_to_int(n, count);
 }
@@ -103,9 +133,15 @@ SHIM_WEAK(Get_elements)
 
 int PMPI_Get_elements_x(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count)
 {
-	return count_of(status, datatype, "MPI_Get_elements_x", count);
+	return elements_of(status, datatype, "MPI_Get_elements_x", count);
 }
 SHIM_WEAK(Get_elements_x)
+
+int PMPI_Get_elements_c(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count)
+{
+	return elements_of(status, datatype, "MPI_Get_elements_c", count);
+}
+SHIM_WEAK(Get_elements_c)
 
 int PMPI_Test_cancelled(const MPI_Status *status, int *flag)
 {
@@ -114,17 +150,39 @@ int PMPI_Test_cancelled(const MPI_Status *status, int *flag)
 }
 SHIM_WEAK(Test_cancelled)
 
-int PMPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatype, int count)
+/* count basic elements of datatype: the bytes they take, so Get_count
+ * and Get_elements answer from them as for a received message. */
+static int set_elements(MPI_Status *status, MPI_Datatype datatype, MPI_Count count,
+			const char *fn)
 {
-	size_t size, extent;
+	struct shim_type *r = count_type(datatype, fn);
 
-	if (shim_type_info(datatype, &size, &extent))
-		return shim_error(SHIM_NOCOMM, MPI_ERR_TYPE, "MPI_Status_set_elements",
-				  "invalid datatype");
-	status_set_bytes(status, (int64_t)count * (int64_t)size);
+	if (!r)
+		return MPI_ERR_TYPE;
+	if (count < 0)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_COUNT, fn, "count %lld",
+				   (long long)count);
+	status_set_bytes(status, shim_type_bytes_of(r, count));
 	return MPI_SUCCESS;
 }
+
+int PMPI_Status_set_elements(MPI_Status *status, MPI_Datatype datatype, int count)
+{
+	return set_elements(status, datatype, count, "MPI_Status_set_elements");
+}
 SHIM_WEAK(Status_set_elements)
+
+int PMPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count)
+{
+	return set_elements(status, datatype, count, "MPI_Status_set_elements_x");
+}
+SHIM_WEAK(Status_set_elements_x)
+
+int PMPI_Status_set_elements_c(MPI_Status *status, MPI_Datatype datatype, MPI_Count count)
+{
+	return set_elements(status, datatype, count, "MPI_Status_set_elements_c");
+}
+SHIM_WEAK(Status_set_elements_c)
 
 int PMPI_Status_set_cancelled(MPI_Status *status, int flag)
 {

@@ -15,20 +15,6 @@ int shim_unsupported(const char *name);
 
 /* environment */
 
-int PMPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
-{
-	(void)size; (void)info; (void)baseptr;
-	return shim_unsupported("MPI_Alloc_mem");
-}
-#pragma weak MPI_Alloc_mem = PMPI_Alloc_mem
-
-int PMPI_Free_mem(void *base)
-{
-	(void)base;
-	return shim_unsupported("MPI_Free_mem");
-}
-#pragma weak MPI_Free_mem = PMPI_Free_mem
-
 int PMPI_Get_hw_resource_info(MPI_Info *hw_info)
 {
 	(void)hw_info;
@@ -44,41 +30,6 @@ int PMPI_Pcontrol(const int level, ...)
 #pragma weak MPI_Pcontrol = PMPI_Pcontrol
 
 /* errors */
-
-int PMPI_Add_error_class(int *errorclass)
-{
-	(void)errorclass;
-	return shim_unsupported("MPI_Add_error_class");
-}
-#pragma weak MPI_Add_error_class = PMPI_Add_error_class
-
-int PMPI_Add_error_code(int errorclass, int *errorcode)
-{
-	(void)errorclass; (void)errorcode;
-	return shim_unsupported("MPI_Add_error_code");
-}
-#pragma weak MPI_Add_error_code = PMPI_Add_error_code
-
-int PMPI_Add_error_string(int errorcode, const char *string)
-{
-	(void)errorcode; (void)string;
-	return shim_unsupported("MPI_Add_error_string");
-}
-#pragma weak MPI_Add_error_string = PMPI_Add_error_string
-
-int PMPI_Comm_call_errhandler(MPI_Comm comm, int errorcode)
-{
-	(void)comm; (void)errorcode;
-	return shim_unsupported("MPI_Comm_call_errhandler");
-}
-#pragma weak MPI_Comm_call_errhandler = PMPI_Comm_call_errhandler
-
-int PMPI_Comm_create_errhandler(MPI_Comm_errhandler_function *comm_errhandler_fn, MPI_Errhandler *errhandler)
-{
-	(void)comm_errhandler_fn; (void)errhandler;
-	return shim_unsupported("MPI_Comm_create_errhandler");
-}
-#pragma weak MPI_Comm_create_errhandler = PMPI_Comm_create_errhandler
 
 int PMPI_File_call_errhandler(MPI_File fh, int errorcode)
 {
@@ -512,20 +463,6 @@ int PMPI_Comm_iflush_buffer(MPI_Comm comm, MPI_Request *request)
 
 /* requests and status */
 
-int PMPI_Get_count_c(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count)
-{
-	(void)status; (void)datatype; (void)count;
-	return shim_unsupported("MPI_Get_count_c");
-}
-#pragma weak MPI_Get_count_c = PMPI_Get_count_c
-
-int PMPI_Get_elements_c(const MPI_Status *status, MPI_Datatype datatype, MPI_Count *count)
-{
-	(void)status; (void)datatype; (void)count;
-	return shim_unsupported("MPI_Get_elements_c");
-}
-#pragma weak MPI_Get_elements_c = PMPI_Get_elements_c
-
 int PMPI_Grequest_complete(MPI_Request request)
 {
 	(void)request;
@@ -574,20 +511,6 @@ int PMPI_Startall(int count, MPI_Request array_of_requests[])
 	return shim_unsupported("MPI_Startall");
 }
 #pragma weak MPI_Startall = PMPI_Startall
-
-int PMPI_Status_set_elements_c(MPI_Status *status, MPI_Datatype datatype, MPI_Count count)
-{
-	(void)status; (void)datatype; (void)count;
-	return shim_unsupported("MPI_Status_set_elements_c");
-}
-#pragma weak MPI_Status_set_elements_c = PMPI_Status_set_elements_c
-
-int PMPI_Status_set_elements_x(MPI_Status *status, MPI_Datatype datatype, MPI_Count count)
-{
-	(void)status; (void)datatype; (void)count;
-	return shim_unsupported("MPI_Status_set_elements_x");
-}
-#pragma weak MPI_Status_set_elements_x = PMPI_Status_set_elements_x
 
 /* partitioned communication */
 
@@ -649,33 +572,12 @@ int PMPI_Psend_init_c(const void *buf, int partitions, MPI_Count count, MPI_Data
 
 /* datatypes */
 
-int PMPI_Get_address(const void *location, MPI_Aint *address)
-{
-	(void)location; (void)address;
-	return shim_unsupported("MPI_Get_address");
-}
-#pragma weak MPI_Get_address = PMPI_Get_address
-
-int PMPI_Pack(const void *inbuf, int incount, MPI_Datatype datatype, void *outbuf, int outsize, int *position, MPI_Comm comm)
-{
-	(void)inbuf; (void)incount; (void)datatype; (void)outbuf; (void)outsize; (void)position; (void)comm;
-	return shim_unsupported("MPI_Pack");
-}
-#pragma weak MPI_Pack = PMPI_Pack
-
 int PMPI_Pack_c(const void *inbuf, MPI_Count incount, MPI_Datatype datatype, void *outbuf, MPI_Count outsize, MPI_Count *position, MPI_Comm comm)
 {
 	(void)inbuf; (void)incount; (void)datatype; (void)outbuf; (void)outsize; (void)position; (void)comm;
 	return shim_unsupported("MPI_Pack_c");
 }
 #pragma weak MPI_Pack_c = PMPI_Pack_c
-
-int PMPI_Pack_external(const char *datarep, const void *inbuf, int incount, MPI_Datatype datatype, void *outbuf, MPI_Aint outsize, MPI_Aint *position)
-{
-	(void)datarep; (void)inbuf; (void)incount; (void)datatype; (void)outbuf; (void)outsize; (void)position;
-	return shim_unsupported("MPI_Pack_external");
-}
-#pragma weak MPI_Pack_external = PMPI_Pack_external
 
 int PMPI_Pack_external_c(const char *datarep, const void *inbuf, MPI_Count incount, MPI_Datatype datatype, void *outbuf, MPI_Count outsize, MPI_Count *position)
 {
@@ -684,26 +586,12 @@ int PMPI_Pack_external_c(const char *datarep, const void *inbuf, MPI_Count incou
 }
 #pragma weak MPI_Pack_external_c = PMPI_Pack_external_c
 
-int PMPI_Pack_external_size(const char *datarep, int incount, MPI_Datatype datatype, MPI_Aint *size)
-{
-	(void)datarep; (void)incount; (void)datatype; (void)size;
-	return shim_unsupported("MPI_Pack_external_size");
-}
-#pragma weak MPI_Pack_external_size = PMPI_Pack_external_size
-
 int PMPI_Pack_external_size_c(const char *datarep, MPI_Count incount, MPI_Datatype datatype, MPI_Count *size)
 {
 	(void)datarep; (void)incount; (void)datatype; (void)size;
 	return shim_unsupported("MPI_Pack_external_size_c");
 }
 #pragma weak MPI_Pack_external_size_c = PMPI_Pack_external_size_c
-
-int PMPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size)
-{
-	(void)incount; (void)datatype; (void)comm; (void)size;
-	return shim_unsupported("MPI_Pack_size");
-}
-#pragma weak MPI_Pack_size = PMPI_Pack_size
 
 int PMPI_Pack_size_c(MPI_Count incount, MPI_Datatype datatype, MPI_Comm comm, MPI_Count *size)
 {
@@ -712,33 +600,12 @@ int PMPI_Pack_size_c(MPI_Count incount, MPI_Datatype datatype, MPI_Comm comm, MP
 }
 #pragma weak MPI_Pack_size_c = PMPI_Pack_size_c
 
-int PMPI_Type_commit(MPI_Datatype *datatype)
-{
-	(void)datatype;
-	return shim_unsupported("MPI_Type_commit");
-}
-#pragma weak MPI_Type_commit = PMPI_Type_commit
-
-int PMPI_Type_contiguous(int count, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_contiguous");
-}
-#pragma weak MPI_Type_contiguous = PMPI_Type_contiguous
-
 int PMPI_Type_contiguous_c(MPI_Count count, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
 	(void)count; (void)oldtype; (void)newtype;
 	return shim_unsupported("MPI_Type_contiguous_c");
 }
 #pragma weak MPI_Type_contiguous_c = PMPI_Type_contiguous_c
-
-int PMPI_Type_create_darray(int size, int rank, int ndims, const int array_of_gsizes[], const int array_of_distribs[], const int array_of_dargs[], const int array_of_psizes[], int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)size; (void)rank; (void)ndims; (void)array_of_gsizes; (void)array_of_distribs; (void)array_of_dargs; (void)array_of_psizes; (void)order; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_darray");
-}
-#pragma weak MPI_Type_create_darray = PMPI_Type_create_darray
 
 int PMPI_Type_create_darray_c(int size, int rank, int ndims, const MPI_Count array_of_gsizes[], const int array_of_distribs[], const int array_of_dargs[], const int array_of_psizes[], int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
@@ -768,26 +635,12 @@ int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype)
 }
 #pragma weak MPI_Type_create_f90_real = PMPI_Type_create_f90_real
 
-int PMPI_Type_create_hindexed(int count, const int array_of_blocklengths[], const MPI_Aint array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)array_of_blocklengths; (void)array_of_displacements; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_hindexed");
-}
-#pragma weak MPI_Type_create_hindexed = PMPI_Type_create_hindexed
-
 int PMPI_Type_create_hindexed_c(MPI_Count count, const MPI_Count array_of_blocklengths[], const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
 	(void)count; (void)array_of_blocklengths; (void)array_of_displacements; (void)oldtype; (void)newtype;
 	return shim_unsupported("MPI_Type_create_hindexed_c");
 }
 #pragma weak MPI_Type_create_hindexed_c = PMPI_Type_create_hindexed_c
-
-int PMPI_Type_create_hindexed_block(int count, int blocklength, const MPI_Aint array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)blocklength; (void)array_of_displacements; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_hindexed_block");
-}
-#pragma weak MPI_Type_create_hindexed_block = PMPI_Type_create_hindexed_block
 
 int PMPI_Type_create_hindexed_block_c(MPI_Count count, MPI_Count blocklength, const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
@@ -796,26 +649,12 @@ int PMPI_Type_create_hindexed_block_c(MPI_Count count, MPI_Count blocklength, co
 }
 #pragma weak MPI_Type_create_hindexed_block_c = PMPI_Type_create_hindexed_block_c
 
-int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)blocklength; (void)stride; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_hvector");
-}
-#pragma weak MPI_Type_create_hvector = PMPI_Type_create_hvector
-
 int PMPI_Type_create_hvector_c(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
 	(void)count; (void)blocklength; (void)stride; (void)oldtype; (void)newtype;
 	return shim_unsupported("MPI_Type_create_hvector_c");
 }
 #pragma weak MPI_Type_create_hvector_c = PMPI_Type_create_hvector_c
-
-int PMPI_Type_create_indexed_block(int count, int blocklength, const int array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)blocklength; (void)array_of_displacements; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_indexed_block");
-}
-#pragma weak MPI_Type_create_indexed_block = PMPI_Type_create_indexed_block
 
 int PMPI_Type_create_indexed_block_c(MPI_Count count, MPI_Count blocklength, const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
@@ -824,26 +663,12 @@ int PMPI_Type_create_indexed_block_c(MPI_Count count, MPI_Count blocklength, con
 }
 #pragma weak MPI_Type_create_indexed_block_c = PMPI_Type_create_indexed_block_c
 
-int PMPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_Aint extent, MPI_Datatype *newtype)
-{
-	(void)oldtype; (void)lb; (void)extent; (void)newtype;
-	return shim_unsupported("MPI_Type_create_resized");
-}
-#pragma weak MPI_Type_create_resized = PMPI_Type_create_resized
-
 int PMPI_Type_create_resized_c(MPI_Datatype oldtype, MPI_Count lb, MPI_Count extent, MPI_Datatype *newtype)
 {
 	(void)oldtype; (void)lb; (void)extent; (void)newtype;
 	return shim_unsupported("MPI_Type_create_resized_c");
 }
 #pragma weak MPI_Type_create_resized_c = PMPI_Type_create_resized_c
-
-int PMPI_Type_create_struct(int count, const int array_of_blocklengths[], const MPI_Aint array_of_displacements[], const MPI_Datatype array_of_types[], MPI_Datatype *newtype)
-{
-	(void)count; (void)array_of_blocklengths; (void)array_of_displacements; (void)array_of_types; (void)newtype;
-	return shim_unsupported("MPI_Type_create_struct");
-}
-#pragma weak MPI_Type_create_struct = PMPI_Type_create_struct
 
 int PMPI_Type_create_struct_c(MPI_Count count, const MPI_Count array_of_blocklengths[], const MPI_Count array_of_displacements[], const MPI_Datatype array_of_types[], MPI_Datatype *newtype)
 {
@@ -852,40 +677,12 @@ int PMPI_Type_create_struct_c(MPI_Count count, const MPI_Count array_of_blocklen
 }
 #pragma weak MPI_Type_create_struct_c = PMPI_Type_create_struct_c
 
-int PMPI_Type_create_subarray(int ndims, const int array_of_sizes[], const int array_of_subsizes[], const int array_of_starts[], int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)ndims; (void)array_of_sizes; (void)array_of_subsizes; (void)array_of_starts; (void)order; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_subarray");
-}
-#pragma weak MPI_Type_create_subarray = PMPI_Type_create_subarray
-
 int PMPI_Type_create_subarray_c(int ndims, const MPI_Count array_of_sizes[], const MPI_Count array_of_subsizes[], const MPI_Count array_of_starts[], int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
 	(void)ndims; (void)array_of_sizes; (void)array_of_subsizes; (void)array_of_starts; (void)order; (void)oldtype; (void)newtype;
 	return shim_unsupported("MPI_Type_create_subarray_c");
 }
 #pragma weak MPI_Type_create_subarray_c = PMPI_Type_create_subarray_c
-
-int PMPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_dup");
-}
-#pragma weak MPI_Type_dup = PMPI_Type_dup
-
-int PMPI_Type_free(MPI_Datatype *datatype)
-{
-	(void)datatype;
-	return shim_unsupported("MPI_Type_free");
-}
-#pragma weak MPI_Type_free = PMPI_Type_free
-
-int PMPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addresses, int max_datatypes, int array_of_integers[], MPI_Aint array_of_addresses[], MPI_Datatype array_of_datatypes[])
-{
-	(void)datatype; (void)max_integers; (void)max_addresses; (void)max_datatypes; (void)array_of_integers; (void)array_of_addresses; (void)array_of_datatypes;
-	return shim_unsupported("MPI_Type_get_contents");
-}
-#pragma weak MPI_Type_get_contents = PMPI_Type_get_contents
 
 int PMPI_Type_get_contents_c(MPI_Datatype datatype, MPI_Count max_integers, MPI_Count max_addresses, MPI_Count max_large_counts, MPI_Count max_datatypes, int array_of_integers[], MPI_Aint array_of_addresses[], MPI_Count array_of_large_counts[], MPI_Datatype array_of_datatypes[])
 {
@@ -894,13 +691,6 @@ int PMPI_Type_get_contents_c(MPI_Datatype datatype, MPI_Count max_integers, MPI_
 }
 #pragma weak MPI_Type_get_contents_c = PMPI_Type_get_contents_c
 
-int PMPI_Type_get_envelope(MPI_Datatype datatype, int *num_integers, int *num_addresses, int *num_datatypes, int *combiner)
-{
-	(void)datatype; (void)num_integers; (void)num_addresses; (void)num_datatypes; (void)combiner;
-	return shim_unsupported("MPI_Type_get_envelope");
-}
-#pragma weak MPI_Type_get_envelope = PMPI_Type_get_envelope
-
 int PMPI_Type_get_envelope_c(MPI_Datatype datatype, MPI_Count *num_integers, MPI_Count *num_addresses, MPI_Count *num_large_counts, MPI_Count *num_datatypes, int *combiner)
 {
 	(void)datatype; (void)num_integers; (void)num_addresses; (void)num_large_counts; (void)num_datatypes; (void)combiner;
@@ -908,54 +698,12 @@ int PMPI_Type_get_envelope_c(MPI_Datatype datatype, MPI_Count *num_integers, MPI
 }
 #pragma weak MPI_Type_get_envelope_c = PMPI_Type_get_envelope_c
 
-int PMPI_Type_get_extent_c(MPI_Datatype datatype, MPI_Count *lb, MPI_Count *extent)
-{
-	(void)datatype; (void)lb; (void)extent;
-	return shim_unsupported("MPI_Type_get_extent_c");
-}
-#pragma weak MPI_Type_get_extent_c = PMPI_Type_get_extent_c
-
-int PMPI_Type_get_extent_x(MPI_Datatype datatype, MPI_Count *lb, MPI_Count *extent)
-{
-	(void)datatype; (void)lb; (void)extent;
-	return shim_unsupported("MPI_Type_get_extent_x");
-}
-#pragma weak MPI_Type_get_extent_x = PMPI_Type_get_extent_x
-
-int PMPI_Type_get_name(MPI_Datatype datatype, char *type_name, int *resultlen)
-{
-	(void)datatype; (void)type_name; (void)resultlen;
-	return shim_unsupported("MPI_Type_get_name");
-}
-#pragma weak MPI_Type_get_name = PMPI_Type_get_name
-
-int PMPI_Type_get_true_extent_c(MPI_Datatype datatype, MPI_Count *true_lb, MPI_Count *true_extent)
-{
-	(void)datatype; (void)true_lb; (void)true_extent;
-	return shim_unsupported("MPI_Type_get_true_extent_c");
-}
-#pragma weak MPI_Type_get_true_extent_c = PMPI_Type_get_true_extent_c
-
-int PMPI_Type_get_true_extent_x(MPI_Datatype datatype, MPI_Count *true_lb, MPI_Count *true_extent)
-{
-	(void)datatype; (void)true_lb; (void)true_extent;
-	return shim_unsupported("MPI_Type_get_true_extent_x");
-}
-#pragma weak MPI_Type_get_true_extent_x = PMPI_Type_get_true_extent_x
-
 int PMPI_Type_get_value_index(MPI_Datatype value_type, MPI_Datatype index_type, MPI_Datatype *pair_type)
 {
 	(void)value_type; (void)index_type; (void)pair_type;
 	return shim_unsupported("MPI_Type_get_value_index");
 }
 #pragma weak MPI_Type_get_value_index = PMPI_Type_get_value_index
-
-int PMPI_Type_indexed(int count, const int array_of_blocklengths[], const int array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)array_of_blocklengths; (void)array_of_displacements; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_indexed");
-}
-#pragma weak MPI_Type_indexed = PMPI_Type_indexed
 
 int PMPI_Type_indexed_c(MPI_Count count, const MPI_Count array_of_blocklengths[], const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
@@ -971,34 +719,6 @@ int PMPI_Type_match_size(int typeclass, int size, MPI_Datatype *datatype)
 }
 #pragma weak MPI_Type_match_size = PMPI_Type_match_size
 
-int PMPI_Type_set_name(MPI_Datatype datatype, const char *type_name)
-{
-	(void)datatype; (void)type_name;
-	return shim_unsupported("MPI_Type_set_name");
-}
-#pragma weak MPI_Type_set_name = PMPI_Type_set_name
-
-int PMPI_Type_size_c(MPI_Datatype datatype, MPI_Count *size)
-{
-	(void)datatype; (void)size;
-	return shim_unsupported("MPI_Type_size_c");
-}
-#pragma weak MPI_Type_size_c = PMPI_Type_size_c
-
-int PMPI_Type_size_x(MPI_Datatype datatype, MPI_Count *size)
-{
-	(void)datatype; (void)size;
-	return shim_unsupported("MPI_Type_size_x");
-}
-#pragma weak MPI_Type_size_x = PMPI_Type_size_x
-
-int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)blocklength; (void)stride; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_vector");
-}
-#pragma weak MPI_Type_vector = PMPI_Type_vector
-
 int PMPI_Type_vector_c(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
 	(void)count; (void)blocklength; (void)stride; (void)oldtype; (void)newtype;
@@ -1006,26 +726,12 @@ int PMPI_Type_vector_c(MPI_Count count, MPI_Count blocklength, MPI_Count stride,
 }
 #pragma weak MPI_Type_vector_c = PMPI_Type_vector_c
 
-int PMPI_Unpack(const void *inbuf, int insize, int *position, void *outbuf, int outcount, MPI_Datatype datatype, MPI_Comm comm)
-{
-	(void)inbuf; (void)insize; (void)position; (void)outbuf; (void)outcount; (void)datatype; (void)comm;
-	return shim_unsupported("MPI_Unpack");
-}
-#pragma weak MPI_Unpack = PMPI_Unpack
-
 int PMPI_Unpack_c(const void *inbuf, MPI_Count insize, MPI_Count *position, void *outbuf, MPI_Count outcount, MPI_Datatype datatype, MPI_Comm comm)
 {
 	(void)inbuf; (void)insize; (void)position; (void)outbuf; (void)outcount; (void)datatype; (void)comm;
 	return shim_unsupported("MPI_Unpack_c");
 }
 #pragma weak MPI_Unpack_c = PMPI_Unpack_c
-
-int PMPI_Unpack_external(const char datarep[], const void *inbuf, MPI_Aint insize, MPI_Aint *position, void *outbuf, int outcount, MPI_Datatype datatype)
-{
-	(void)datarep; (void)inbuf; (void)insize; (void)position; (void)outbuf; (void)outcount; (void)datatype;
-	return shim_unsupported("MPI_Unpack_external");
-}
-#pragma weak MPI_Unpack_external = PMPI_Unpack_external
 
 int PMPI_Unpack_external_c(const char datarep[], const void *inbuf, MPI_Count insize, MPI_Count *position, void *outbuf, MPI_Count outcount, MPI_Datatype datatype)
 {
@@ -1733,13 +1439,6 @@ int PMPI_Ineighbor_alltoallw_c(const void *sendbuf, const MPI_Count sendcounts[]
 }
 #pragma weak MPI_Ineighbor_alltoallw_c = PMPI_Ineighbor_alltoallw_c
 
-int PMPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Neighbor_allgather");
-}
-#pragma weak MPI_Neighbor_allgather = PMPI_Neighbor_allgather
-
 int PMPI_Neighbor_allgather_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
@@ -1760,13 +1459,6 @@ int PMPI_Neighbor_allgather_init_c(const void *sendbuf, MPI_Count sendcount, MPI
 	return shim_unsupported("MPI_Neighbor_allgather_init_c");
 }
 #pragma weak MPI_Neighbor_allgather_init_c = PMPI_Neighbor_allgather_init_c
-
-int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Neighbor_allgatherv");
-}
-#pragma weak MPI_Neighbor_allgatherv = PMPI_Neighbor_allgatherv
 
 int PMPI_Neighbor_allgatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, MPI_Comm comm)
 {
@@ -1789,13 +1481,6 @@ int PMPI_Neighbor_allgatherv_init_c(const void *sendbuf, MPI_Count sendcount, MP
 }
 #pragma weak MPI_Neighbor_allgatherv_init_c = PMPI_Neighbor_allgatherv_init_c
 
-int PMPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Neighbor_alltoall");
-}
-#pragma weak MPI_Neighbor_alltoall = PMPI_Neighbor_alltoall
-
 int PMPI_Neighbor_alltoall_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
@@ -1816,13 +1501,6 @@ int PMPI_Neighbor_alltoall_init_c(const void *sendbuf, MPI_Count sendcount, MPI_
 	return shim_unsupported("MPI_Neighbor_alltoall_init_c");
 }
 #pragma weak MPI_Neighbor_alltoall_init_c = PMPI_Neighbor_alltoall_init_c
-
-int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Neighbor_alltoallv");
-}
-#pragma weak MPI_Neighbor_alltoallv = PMPI_Neighbor_alltoallv
 
 int PMPI_Neighbor_alltoallv_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
 {
@@ -1845,13 +1523,6 @@ int PMPI_Neighbor_alltoallv_init_c(const void *sendbuf, const MPI_Count sendcoun
 }
 #pragma weak MPI_Neighbor_alltoallv_init_c = PMPI_Neighbor_alltoallv_init_c
 
-int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm;
-	return shim_unsupported("MPI_Neighbor_alltoallw");
-}
-#pragma weak MPI_Neighbor_alltoallw = PMPI_Neighbor_alltoallw
-
 int PMPI_Neighbor_alltoallw_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
 {
 	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm;
@@ -1873,184 +1544,7 @@ int PMPI_Neighbor_alltoallw_init_c(const void *sendbuf, const MPI_Count sendcoun
 }
 #pragma weak MPI_Neighbor_alltoallw_init_c = PMPI_Neighbor_alltoallw_init_c
 
-/* communicators */
-
-int PMPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm)
-{
-	(void)comm; (void)info; (void)newcomm;
-	return shim_unsupported("MPI_Comm_dup_with_info");
-}
-#pragma weak MPI_Comm_dup_with_info = PMPI_Comm_dup_with_info
-
-int PMPI_Comm_get_info(MPI_Comm comm, MPI_Info *info_used)
-{
-	(void)comm; (void)info_used;
-	return shim_unsupported("MPI_Comm_get_info");
-}
-#pragma weak MPI_Comm_get_info = PMPI_Comm_get_info
-
-int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
-{
-	(void)comm; (void)newcomm; (void)request;
-	return shim_unsupported("MPI_Comm_idup");
-}
-#pragma weak MPI_Comm_idup = PMPI_Comm_idup
-
-int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request)
-{
-	(void)comm; (void)info; (void)newcomm; (void)request;
-	return shim_unsupported("MPI_Comm_idup_with_info");
-}
-#pragma weak MPI_Comm_idup_with_info = PMPI_Comm_idup_with_info
-
-int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
-{
-	(void)comm; (void)group;
-	return shim_unsupported("MPI_Comm_remote_group");
-}
-#pragma weak MPI_Comm_remote_group = PMPI_Comm_remote_group
-
-int PMPI_Comm_remote_size(MPI_Comm comm, int *size)
-{
-	(void)comm; (void)size;
-	return shim_unsupported("MPI_Comm_remote_size");
-}
-#pragma weak MPI_Comm_remote_size = PMPI_Comm_remote_size
-
-int PMPI_Comm_set_info(MPI_Comm comm, MPI_Info info)
-{
-	(void)comm; (void)info;
-	return shim_unsupported("MPI_Comm_set_info");
-}
-#pragma weak MPI_Comm_set_info = PMPI_Comm_set_info
-
-int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
-{
-	(void)comm; (void)flag;
-	return shim_unsupported("MPI_Comm_test_inter");
-}
-#pragma weak MPI_Comm_test_inter = PMPI_Comm_test_inter
-
-int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm, int remote_leader, int tag, MPI_Comm *newintercomm)
-{
-	(void)local_comm; (void)local_leader; (void)peer_comm; (void)remote_leader; (void)tag; (void)newintercomm;
-	return shim_unsupported("MPI_Intercomm_create");
-}
-#pragma weak MPI_Intercomm_create = PMPI_Intercomm_create
-
-int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
-{
-	(void)intercomm; (void)high; (void)newintracomm;
-	return shim_unsupported("MPI_Intercomm_merge");
-}
-#pragma weak MPI_Intercomm_merge = PMPI_Intercomm_merge
-
 /* attributes */
-
-int PMPI_Attr_delete(MPI_Comm comm, int keyval)
-{
-	(void)comm; (void)keyval;
-	return shim_unsupported("MPI_Attr_delete");
-}
-#pragma weak MPI_Attr_delete = PMPI_Attr_delete
-
-int PMPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
-{
-	(void)comm; (void)keyval; (void)attribute_val; (void)flag;
-	return shim_unsupported("MPI_Attr_get");
-}
-#pragma weak MPI_Attr_get = PMPI_Attr_get
-
-int PMPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val)
-{
-	(void)comm; (void)keyval; (void)attribute_val;
-	return shim_unsupported("MPI_Attr_put");
-}
-#pragma weak MPI_Attr_put = PMPI_Attr_put
-
-int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *comm_copy_attr_fn, MPI_Comm_delete_attr_function *comm_delete_attr_fn, int *comm_keyval, void *extra_state)
-{
-	(void)comm_copy_attr_fn; (void)comm_delete_attr_fn; (void)comm_keyval; (void)extra_state;
-	return shim_unsupported("MPI_Comm_create_keyval");
-}
-#pragma weak MPI_Comm_create_keyval = PMPI_Comm_create_keyval
-
-int PMPI_Comm_delete_attr(MPI_Comm comm, int comm_keyval)
-{
-	(void)comm; (void)comm_keyval;
-	return shim_unsupported("MPI_Comm_delete_attr");
-}
-#pragma weak MPI_Comm_delete_attr = PMPI_Comm_delete_attr
-
-int PMPI_Comm_free_keyval(int *comm_keyval)
-{
-	(void)comm_keyval;
-	return shim_unsupported("MPI_Comm_free_keyval");
-}
-#pragma weak MPI_Comm_free_keyval = PMPI_Comm_free_keyval
-
-int PMPI_Comm_get_attr(MPI_Comm comm, int comm_keyval, void *attribute_val, int *flag)
-{
-	(void)comm; (void)comm_keyval; (void)attribute_val; (void)flag;
-	return shim_unsupported("MPI_Comm_get_attr");
-}
-#pragma weak MPI_Comm_get_attr = PMPI_Comm_get_attr
-
-int PMPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val)
-{
-	(void)comm; (void)comm_keyval; (void)attribute_val;
-	return shim_unsupported("MPI_Comm_set_attr");
-}
-#pragma weak MPI_Comm_set_attr = PMPI_Comm_set_attr
-
-int PMPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state)
-{
-	(void)copy_fn; (void)delete_fn; (void)keyval; (void)extra_state;
-	return shim_unsupported("MPI_Keyval_create");
-}
-#pragma weak MPI_Keyval_create = PMPI_Keyval_create
-
-int PMPI_Keyval_free(int *keyval)
-{
-	(void)keyval;
-	return shim_unsupported("MPI_Keyval_free");
-}
-#pragma weak MPI_Keyval_free = PMPI_Keyval_free
-
-int PMPI_Type_create_keyval(MPI_Type_copy_attr_function *type_copy_attr_fn, MPI_Type_delete_attr_function *type_delete_attr_fn, int *type_keyval, void *extra_state)
-{
-	(void)type_copy_attr_fn; (void)type_delete_attr_fn; (void)type_keyval; (void)extra_state;
-	return shim_unsupported("MPI_Type_create_keyval");
-}
-#pragma weak MPI_Type_create_keyval = PMPI_Type_create_keyval
-
-int PMPI_Type_delete_attr(MPI_Datatype datatype, int type_keyval)
-{
-	(void)datatype; (void)type_keyval;
-	return shim_unsupported("MPI_Type_delete_attr");
-}
-#pragma weak MPI_Type_delete_attr = PMPI_Type_delete_attr
-
-int PMPI_Type_free_keyval(int *type_keyval)
-{
-	(void)type_keyval;
-	return shim_unsupported("MPI_Type_free_keyval");
-}
-#pragma weak MPI_Type_free_keyval = PMPI_Type_free_keyval
-
-int PMPI_Type_get_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val, int *flag)
-{
-	(void)datatype; (void)type_keyval; (void)attribute_val; (void)flag;
-	return shim_unsupported("MPI_Type_get_attr");
-}
-#pragma weak MPI_Type_get_attr = PMPI_Type_get_attr
-
-int PMPI_Type_set_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val)
-{
-	(void)datatype; (void)type_keyval; (void)attribute_val;
-	return shim_unsupported("MPI_Type_set_attr");
-}
-#pragma weak MPI_Type_set_attr = PMPI_Type_set_attr
 
 int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state)
 {
@@ -2086,227 +1580,6 @@ int PMPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val)
 	return shim_unsupported("MPI_Win_set_attr");
 }
 #pragma weak MPI_Win_set_attr = PMPI_Win_set_attr
-
-/* topologies */
-
-int PMPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int coords[])
-{
-	(void)comm; (void)rank; (void)maxdims; (void)coords;
-	return shim_unsupported("MPI_Cart_coords");
-}
-#pragma weak MPI_Cart_coords = PMPI_Cart_coords
-
-int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int periods[], int reorder, MPI_Comm *comm_cart)
-{
-	(void)comm_old; (void)ndims; (void)dims; (void)periods; (void)reorder; (void)comm_cart;
-	return shim_unsupported("MPI_Cart_create");
-}
-#pragma weak MPI_Cart_create = PMPI_Cart_create
-
-int PMPI_Cart_get(MPI_Comm comm, int maxdims, int dims[], int periods[], int coords[])
-{
-	(void)comm; (void)maxdims; (void)dims; (void)periods; (void)coords;
-	return shim_unsupported("MPI_Cart_get");
-}
-#pragma weak MPI_Cart_get = PMPI_Cart_get
-
-int PMPI_Cart_map(MPI_Comm comm, int ndims, const int dims[], const int periods[], int *newrank)
-{
-	(void)comm; (void)ndims; (void)dims; (void)periods; (void)newrank;
-	return shim_unsupported("MPI_Cart_map");
-}
-#pragma weak MPI_Cart_map = PMPI_Cart_map
-
-int PMPI_Cart_rank(MPI_Comm comm, const int coords[], int *rank)
-{
-	(void)comm; (void)coords; (void)rank;
-	return shim_unsupported("MPI_Cart_rank");
-}
-#pragma weak MPI_Cart_rank = PMPI_Cart_rank
-
-int PMPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, int *rank_dest)
-{
-	(void)comm; (void)direction; (void)disp; (void)rank_source; (void)rank_dest;
-	return shim_unsupported("MPI_Cart_shift");
-}
-#pragma weak MPI_Cart_shift = PMPI_Cart_shift
-
-int PMPI_Cart_sub(MPI_Comm comm, const int remain_dims[], MPI_Comm *newcomm)
-{
-	(void)comm; (void)remain_dims; (void)newcomm;
-	return shim_unsupported("MPI_Cart_sub");
-}
-#pragma weak MPI_Cart_sub = PMPI_Cart_sub
-
-int PMPI_Cartdim_get(MPI_Comm comm, int *ndims)
-{
-	(void)comm; (void)ndims;
-	return shim_unsupported("MPI_Cartdim_get");
-}
-#pragma weak MPI_Cartdim_get = PMPI_Cartdim_get
-
-int PMPI_Dims_create(int nnodes, int ndims, int dims[])
-{
-	(void)nnodes; (void)ndims; (void)dims;
-	return shim_unsupported("MPI_Dims_create");
-}
-#pragma weak MPI_Dims_create = PMPI_Dims_create
-
-int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int sources[], const int degrees[], const int destinations[], const int weights[], MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
-{
-	(void)comm_old; (void)n; (void)sources; (void)degrees; (void)destinations; (void)weights; (void)info; (void)reorder; (void)comm_dist_graph;
-	return shim_unsupported("MPI_Dist_graph_create");
-}
-#pragma weak MPI_Dist_graph_create = PMPI_Dist_graph_create
-
-int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int sources[], const int sourceweights[], int outdegree, const int destinations[], const int destweights[], MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
-{
-	(void)comm_old; (void)indegree; (void)sources; (void)sourceweights; (void)outdegree; (void)destinations; (void)destweights; (void)info; (void)reorder; (void)comm_dist_graph;
-	return shim_unsupported("MPI_Dist_graph_create_adjacent");
-}
-#pragma weak MPI_Dist_graph_create_adjacent = PMPI_Dist_graph_create_adjacent
-
-int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int sourceweights[], int maxoutdegree, int destinations[], int destweights[])
-{
-	(void)comm; (void)maxindegree; (void)sources; (void)sourceweights; (void)maxoutdegree; (void)destinations; (void)destweights;
-	return shim_unsupported("MPI_Dist_graph_neighbors");
-}
-#pragma weak MPI_Dist_graph_neighbors = PMPI_Dist_graph_neighbors
-
-int PMPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int *outdegree, int *weighted)
-{
-	(void)comm; (void)indegree; (void)outdegree; (void)weighted;
-	return shim_unsupported("MPI_Dist_graph_neighbors_count");
-}
-#pragma weak MPI_Dist_graph_neighbors_count = PMPI_Dist_graph_neighbors_count
-
-int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int indx[], const int edges[], int reorder, MPI_Comm *comm_graph)
-{
-	(void)comm_old; (void)nnodes; (void)indx; (void)edges; (void)reorder; (void)comm_graph;
-	return shim_unsupported("MPI_Graph_create");
-}
-#pragma weak MPI_Graph_create = PMPI_Graph_create
-
-int PMPI_Graph_get(MPI_Comm comm, int maxindex, int maxedges, int indx[], int edges[])
-{
-	(void)comm; (void)maxindex; (void)maxedges; (void)indx; (void)edges;
-	return shim_unsupported("MPI_Graph_get");
-}
-#pragma weak MPI_Graph_get = PMPI_Graph_get
-
-int PMPI_Graph_map(MPI_Comm comm, int nnodes, const int indx[], const int edges[], int *newrank)
-{
-	(void)comm; (void)nnodes; (void)indx; (void)edges; (void)newrank;
-	return shim_unsupported("MPI_Graph_map");
-}
-#pragma weak MPI_Graph_map = PMPI_Graph_map
-
-int PMPI_Graph_neighbors(MPI_Comm comm, int rank, int maxneighbors, int neighbors[])
-{
-	(void)comm; (void)rank; (void)maxneighbors; (void)neighbors;
-	return shim_unsupported("MPI_Graph_neighbors");
-}
-#pragma weak MPI_Graph_neighbors = PMPI_Graph_neighbors
-
-int PMPI_Graph_neighbors_count(MPI_Comm comm, int rank, int *nneighbors)
-{
-	(void)comm; (void)rank; (void)nneighbors;
-	return shim_unsupported("MPI_Graph_neighbors_count");
-}
-#pragma weak MPI_Graph_neighbors_count = PMPI_Graph_neighbors_count
-
-int PMPI_Graphdims_get(MPI_Comm comm, int *nnodes, int *nedges)
-{
-	(void)comm; (void)nnodes; (void)nedges;
-	return shim_unsupported("MPI_Graphdims_get");
-}
-#pragma weak MPI_Graphdims_get = PMPI_Graphdims_get
-
-int PMPI_Topo_test(MPI_Comm comm, int *status)
-{
-	(void)comm; (void)status;
-	return shim_unsupported("MPI_Topo_test");
-}
-#pragma weak MPI_Topo_test = PMPI_Topo_test
-
-/* info objects */
-
-int PMPI_Info_create(MPI_Info *info)
-{
-	(void)info;
-	return shim_unsupported("MPI_Info_create");
-}
-#pragma weak MPI_Info_create = PMPI_Info_create
-
-int PMPI_Info_create_env(int argc, char *argv[], MPI_Info *info)
-{
-	(void)argc; (void)argv; (void)info;
-	return shim_unsupported("MPI_Info_create_env");
-}
-#pragma weak MPI_Info_create_env = PMPI_Info_create_env
-
-int PMPI_Info_delete(MPI_Info info, const char *key)
-{
-	(void)info; (void)key;
-	return shim_unsupported("MPI_Info_delete");
-}
-#pragma weak MPI_Info_delete = PMPI_Info_delete
-
-int PMPI_Info_dup(MPI_Info info, MPI_Info *newinfo)
-{
-	(void)info; (void)newinfo;
-	return shim_unsupported("MPI_Info_dup");
-}
-#pragma weak MPI_Info_dup = PMPI_Info_dup
-
-int PMPI_Info_free(MPI_Info *info)
-{
-	(void)info;
-	return shim_unsupported("MPI_Info_free");
-}
-#pragma weak MPI_Info_free = PMPI_Info_free
-
-int PMPI_Info_get(MPI_Info info, const char *key, int valuelen, char *value, int *flag)
-{
-	(void)info; (void)key; (void)valuelen; (void)value; (void)flag;
-	return shim_unsupported("MPI_Info_get");
-}
-#pragma weak MPI_Info_get = PMPI_Info_get
-
-int PMPI_Info_get_nkeys(MPI_Info info, int *nkeys)
-{
-	(void)info; (void)nkeys;
-	return shim_unsupported("MPI_Info_get_nkeys");
-}
-#pragma weak MPI_Info_get_nkeys = PMPI_Info_get_nkeys
-
-int PMPI_Info_get_nthkey(MPI_Info info, int n, char *key)
-{
-	(void)info; (void)n; (void)key;
-	return shim_unsupported("MPI_Info_get_nthkey");
-}
-#pragma weak MPI_Info_get_nthkey = PMPI_Info_get_nthkey
-
-int PMPI_Info_get_string(MPI_Info info, const char *key, int *buflen, char *value, int *flag)
-{
-	(void)info; (void)key; (void)buflen; (void)value; (void)flag;
-	return shim_unsupported("MPI_Info_get_string");
-}
-#pragma weak MPI_Info_get_string = PMPI_Info_get_string
-
-int PMPI_Info_get_valuelen(MPI_Info info, const char *key, int *valuelen, int *flag)
-{
-	(void)info; (void)key; (void)valuelen; (void)flag;
-	return shim_unsupported("MPI_Info_get_valuelen");
-}
-#pragma weak MPI_Info_get_valuelen = PMPI_Info_get_valuelen
-
-int PMPI_Info_set(MPI_Info info, const char *key, const char *value)
-{
-	(void)info; (void)key; (void)value;
-	return shim_unsupported("MPI_Info_set");
-}
-#pragma weak MPI_Info_set = PMPI_Info_set
 
 /* process management */
 

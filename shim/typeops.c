@@ -1,0 +1,962 @@
+/*
+ * typeops.c - making, committing and freeing derived datatypes.
+ *
+ * Previous hop: the application.  Next hop: proxy/type.c (TYPE_CREATE,
+ * TYPE_FREE), which builds the same real datatype under the handle we
+ * pick, as communicators are made (shim/commops.c).
+ *
+ * A constructor records its arguments exactly as MPI_Type_get_envelope
+ * and MPI_Type_get_contents return them (combiner, integers, addresses,
+ * datatypes): that is what the application may ask back, and what
+ * rebuilding the type under another MPI after a restart replays.  From
+ * them it computes the bounds MPI defines (size, lb, extent, true lb and
+ * extent) without the proxy, and sends them along: the proxy forces the
+ * same lb and extent on the real type (the MPIs disagree on a few corner
+ * cases, and the application must see one answer everywhere) and checks
+ * the size.  Commit flattens the typemap (shim/pack.c) so staging never
+ * walks the constructor tree.
+ *
+ * Bounds follow MPI's typemap rules: lb/ub are the lowest/highest byte of
+ * any entry, unless some entry carries explicit markers (a resized,
+ * subarray or darray component: "sticky" bounds), in which case only the
+ * markers count; a struct without markers pads its extent to the
+ * strictest alignment of its basic types, as MPICH and Open MPI both do
+ * (Open MPI pads hvector/hindexed too; we follow MPICH there).  True
+ * bounds cover the bytes of data only.
+ *
+ * TYPE_CREATE (served by proxy/type.c):
+ *   arg[0] new handle, 1 combiner, 2 nints, 3 naddrs, 4 ntypes,
+ *   5 arrays: CHAN_OFF_NONE = in inl[], else an arena offset,
+ *   6 lb, 7 extent (to enforce), 8 size, 9 true_lb, 10 true_extent (to check)
+ *   arrays: int64 addrs[naddrs] | int64 types[ntypes] (ABI handles) |
+ *           int32 ints[nints]
+ * TYPE_FREE: arg[0] n, inl int64 handles[n] (batched, see dead_flush).
+ */
+#include "shim.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ABI(h) ((int64_t)(intptr_t)(h))
+
+static uint64_t type_seq;
+
+/* ------------------------------------------------------------ references */
+
+void shim_type_hold(struct shim_type *t)
+{
+	if (t->combiner != MPI_COMBINER_NAMED)
+		t->refs++;
+}
+
+/* Records of dead types whose real types the proxy still has.  A record
+ * can die while the call slot is held (a request completing inside a
+ * completion call), so TYPE_FREE waits for the next datatype call; until
+ * then the handle stays reserved so its index is not reused. */
+static struct shim_type **dead;
+static int ndead, cap_dead;
+
+static void dead_flush(void)
+{
+	int n = ndead;
+
+	if (n == 0 || !shim.initialized || shim.finalized)
+		return;
+	if ((size_t)n * sizeof(int64_t) > CHAN_INLINE_SIZE)
+		n = CHAN_INLINE_SIZE / sizeof(int64_t);
+	struct shim_type **batch = dead + ndead - n;
+	struct chan_call *c = shim_call_begin(CALL_TYPE_FREE);
+	c->arg[0] = n;
+	for (int i = 0; i < n; i++)
+		((int64_t *)(void *)c->inl)[i] = ABI(batch[i]->handle);
+	c->inl_len = (uint32_t)((size_t)n * sizeof(int64_t));
+	shim_call_simple(c);
+	for (int i = 0; i < n; i++) {
+		shim_handle_free(SHIM_K_TYPE, (uintptr_t)batch[i]->handle);
+		free(batch[i]);
+	}
+	ndead -= n;
+	dead_flush();
+}
+
+/* Drop what t holds; the record itself waits in dead[] (or, if even that
+ * cannot grow, stays allocated: a leak, never an early reuse). */
+static void type_destroy(struct shim_type *t)
+{
+	for (int i = 0; i < t->ntypes; i++) {
+		struct shim_type *k = shim_handle_get(SHIM_K_TYPE, (uintptr_t)t->types[i]);
+		if (k)
+			shim_type_release(k);
+	}
+	free(t->ints);
+	free(t->addrs);
+	free(t->types);
+	free(t->blocks);
+	free(t->sig);
+	t->ints = NULL;
+	t->addrs = NULL;
+	t->types = NULL;
+	t->blocks = NULL;
+	t->sig = NULL;
+	t->ntypes = t->nints = t->naddrs = 0;
+	if (ndead == cap_dead) {
+		int cap = cap_dead ? 2 * cap_dead : 64;
+		struct shim_type **d = realloc(dead, (size_t)cap * sizeof(*d));
+		if (!d)
+			return;
+		dead = d;
+		cap_dead = cap;
+	}
+	dead[ndead++] = t;
+}
+
+void shim_type_release(struct shim_type *t)
+{
+	if (t->combiner == MPI_COMBINER_NAMED)
+		return;
+	if (--t->refs == 0 && t->user_refs == 0)
+		type_destroy(t);
+}
+
+/* ------------------------------------------------------------ components */
+
+/* The record behind a component handle, even if the application has
+ * freed its own handle to it (the component is held by its user). */
+static struct shim_type *component(MPI_Datatype h)
+{
+	struct shim_type *k = shim_handle_get(SHIM_K_TYPE, (uintptr_t)h);
+
+	return k ? k : shim_type_get(h);
+}
+
+/* Per dimension of a subarray or darray: the runs of indices this
+ * process owns, in increasing order. */
+struct dim {
+	int64_t stride;          /* elements between consecutive indices */
+	int64_t nrun;
+	int64_t *start, *len;
+};
+
+static int dims_walk(const struct dim *d, int nd, int k, int64_t disp, int64_t ext,
+		     struct shim_type *old, shim_type_comp_fn *fn, void *arg)
+{
+	const struct dim *x = &d[k];
+	int err;
+
+	for (int64_t r = 0; r < x->nrun; r++) {
+		if (k == nd - 1) {
+			err = fn(arg, disp + x->start[r] * x->stride * ext, x->len[r], old);
+			if (err)
+				return err;
+			continue;
+		}
+		for (int64_t i = x->start[r]; i < x->start[r] + x->len[r]; i++)
+			if ((err = dims_walk(d, nd, k + 1, disp + i * x->stride * ext, ext,
+					     old, fn, arg)))
+				return err;
+	}
+	return MPI_SUCCESS;
+}
+
+/* Owned runs of one darray dimension: n indices, p processes, this one
+ * at coordinate r, distribution dist with argument darg. */
+static int darray_runs(struct dim *x, int64_t n, int dist, int darg, int p, int r)
+{
+	int64_t k = dist == MPI_DISTRIBUTE_NONE ? n
+		: darg == MPI_DISTRIBUTE_DFLT_DARG
+		? (dist == MPI_DISTRIBUTE_BLOCK ? (n + p - 1) / p : 1) : darg;
+	int64_t step = dist == MPI_DISTRIBUTE_NONE ? n : k * p;
+	int64_t first = dist == MPI_DISTRIBUTE_NONE ? 0 : k * r;
+	int64_t cap = first < n ? (n - first + step - 1) / step : 0;
+
+	x->nrun = 0;
+	x->start = malloc((size_t)(cap ? cap : 1) * sizeof(int64_t));
+	x->len = malloc((size_t)(cap ? cap : 1) * sizeof(int64_t));
+	if (!x->start || !x->len)
+		return MPI_ERR_NO_MEM;
+	for (int64_t s = first; s < n; s += step) {
+		x->start[x->nrun] = s;
+		x->len[x->nrun++] = n - s < k ? n - s : k;
+		if (dist == MPI_DISTRIBUTE_BLOCK)
+			break;
+	}
+	return MPI_SUCCESS;
+}
+
+/* Subarray (darray == 0) or darray: dimensions ordered outermost first,
+ * then the walk. */
+static int array_walk(const struct shim_type *t, shim_type_comp_fn *fn, void *arg)
+{
+	const int *a = t->ints;
+	int darray = t->combiner == MPI_COMBINER_DARRAY;
+	int nd = darray ? a[2] : a[0];
+	const int *g = darray ? a + 3 : a + 1;
+	int order = darray ? a[3 + 4 * nd] : a[1 + 3 * nd];
+	struct shim_type *old = component(t->types[0]);
+	struct dim *d = calloc((size_t)nd, sizeof(*d));
+	int err = MPI_SUCCESS, rank = darray ? a[1] : 0;
+
+	if (!d)
+		return MPI_ERR_NO_MEM;
+	/* Row-major process coordinates, for both storage orders. */
+	int coord[nd > 0 ? nd : 1];
+	for (int i = nd - 1; darray && i >= 0; i--) {
+		int p = a[3 + 3 * nd + i];
+		coord[i] = rank % p;
+		rank /= p;
+	}
+	int64_t stride = 1;
+	for (int j = 0; j < nd && !err; j++) {
+		int k = order == MPI_ORDER_C ? nd - 1 - j : j;  /* j-th from the inside */
+		struct dim *x = &d[order == MPI_ORDER_C ? k : nd - 1 - k];
+		x->stride = stride;
+		stride *= g[k];
+		if (darray) {
+			err = darray_runs(x, g[k], a[3 + nd + k], a[3 + 2 * nd + k],
+					  a[3 + 3 * nd + k], coord[k]);
+			continue;
+		}
+		x->start = malloc(sizeof(int64_t));
+		x->len = malloc(sizeof(int64_t));
+		if (!x->start || !x->len) {
+			err = MPI_ERR_NO_MEM;
+			continue;
+		}
+		x->nrun = 1;
+		x->start[0] = a[1 + 2 * nd + k];
+		x->len[0] = a[1 + nd + k];
+	}
+	if (!err)
+		err = dims_walk(d, nd, 0, 0, old->extent, old, fn, arg);
+	for (int j = 0; j < nd; j++) {
+		free(d[j].start);
+		free(d[j].len);
+	}
+	free(d);
+	return err;
+}
+
+int shim_type_components(const struct shim_type *t, shim_type_comp_fn *fn, void *arg)
+{
+	const int *a = t->ints;
+	const MPI_Aint *ad = t->addrs;
+	struct shim_type *old = t->ntypes ? component(t->types[0]) : NULL;
+	int err = MPI_SUCCESS;
+	int64_t ext = old ? old->extent : 0;
+	switch (t->combiner) {
+	case MPI_COMBINER_DUP:
+	case MPI_COMBINER_RESIZED:
+		return fn(arg, 0, 1, old);
+	case MPI_COMBINER_CONTIGUOUS:
+		return fn(arg, 0, a[0], old);
+	case MPI_COMBINER_VECTOR:
+		for (int64_t i = 0; i < a[0] && !err; i++)
+			err = fn(arg, i * a[2] * ext, a[1], old);
+		return err;
+	case MPI_COMBINER_HVECTOR:
+		for (int64_t i = 0; i < a[0] && !err; i++)
+			err = fn(arg, i * ad[0], a[1], old);
+		return err;
+	case MPI_COMBINER_INDEXED:
+		for (int i = 0; i < a[0] && !err; i++)
+			err = fn(arg, (int64_t)a[1 + a[0] + i] * ext, a[1 + i], old);
+		return err;
+	case MPI_COMBINER_HINDEXED:
+		for (int i = 0; i < a[0] && !err; i++)
+			err = fn(arg, ad[i], a[1 + i], old);
+		return err;
+	case MPI_COMBINER_INDEXED_BLOCK:
+		for (int i = 0; i < a[0] && !err; i++)
+			err = fn(arg, (int64_t)a[2 + i] * ext, a[1], old);
+		return err;
+	case MPI_COMBINER_HINDEXED_BLOCK:
+		for (int i = 0; i < a[0] && !err; i++)
+			err = fn(arg, ad[i], a[1], old);
+		return err;
+	case MPI_COMBINER_STRUCT:
+		for (int i = 0; i < a[0] && !err; i++)
+			err = fn(arg, ad[i], a[1 + i], component(t->types[i]));
+		return err;
+	case MPI_COMBINER_SUBARRAY:
+	case MPI_COMBINER_DARRAY:
+		return array_walk(t, fn, arg);
+	default:
+		return MPI_ERR_INTERN;
+	}
+}
+
+/* ---------------------------------------------------------------- bounds */
+
+struct acc {
+	int plain, sticky, data;           /* seen: unmarked, marked, any data */
+	int64_t lb, ub, slb, sub, tlb, tub;
+	int64_t size, nelems;
+	int align;
+};
+
+static int acc_add(void *arg, int64_t disp, int64_t bl, struct shim_type *k)
+{
+	struct acc *a = arg;
+
+	if (bl <= 0)
+		return MPI_SUCCESS;
+	int64_t span = (bl - 1) * k->extent;
+	int64_t lo = disp + (span < 0 ? span : 0), hi = disp + (span > 0 ? span : 0);
+	int64_t lb = lo + k->lb, ub = hi + k->lb + k->extent;
+	if (k->sticky) {
+		a->slb = a->sticky && a->slb < lb ? a->slb : lb;
+		a->sub = a->sticky && a->sub > ub ? a->sub : ub;
+		a->sticky = 1;
+	} else {
+		a->lb = a->plain && a->lb < lb ? a->lb : lb;
+		a->ub = a->plain && a->ub > ub ? a->ub : ub;
+		a->plain = 1;
+	}
+	if (k->size > 0) {
+		int64_t tlb = lo + k->true_lb, tub = hi + k->true_lb + k->true_extent;
+		a->tlb = a->data && a->tlb < tlb ? a->tlb : tlb;
+		a->tub = a->data && a->tub > tub ? a->tub : tub;
+		a->data = 1;
+	}
+	a->size += bl * k->size;
+	a->nelems += bl * k->nelems;
+	a->align = k->align > a->align ? k->align : a->align;
+	return MPI_SUCCESS;
+}
+
+static int64_t array_extent(const struct shim_type *t, const struct shim_type *old)
+{
+	int darray = t->combiner == MPI_COMBINER_DARRAY;
+	int nd = darray ? t->ints[2] : t->ints[0];
+	const int *g = darray ? t->ints + 3 : t->ints + 1;
+	int64_t n = old->extent;
+
+	for (int i = 0; i < nd; i++)
+		n *= g[i];
+	return n;
+}
+
+static int type_bounds(struct shim_type *t)
+{
+	struct acc a;
+	struct shim_type *old = t->ntypes ? component(t->types[0]) : NULL;
+
+	memset(&a, 0, sizeof(a));
+	a.align = 1;
+	int err = shim_type_components(t, acc_add, &a);
+	if (err)
+		return err;
+	t->size = a.size;
+	t->nelems = a.nelems;
+	t->align = a.align;
+	t->true_lb = a.data ? a.tlb : 0;
+	t->true_extent = a.data ? a.tub - a.tlb : 0;
+	t->sticky = a.sticky;
+	t->lb = a.sticky ? a.slb : a.plain ? a.lb : 0;
+	t->extent = (a.sticky ? a.sub : a.plain ? a.ub : 0) - t->lb;
+	switch (t->combiner) {
+	case MPI_COMBINER_STRUCT:
+		if (!a.sticky && t->extent % t->align)
+			t->extent += t->align - t->extent % t->align;
+		break;
+	case MPI_COMBINER_RESIZED:
+		t->lb = t->addrs[0];
+		t->extent = t->addrs[1];
+		t->sticky = 1;
+		break;
+	case MPI_COMBINER_SUBARRAY:
+	case MPI_COMBINER_DARRAY:
+		t->lb = 0;
+		t->extent = array_extent(t, old);
+		t->sticky = 1;
+		break;
+	}
+	return MPI_SUCCESS;
+}
+
+/* ---------------------------------------------------------- construction */
+
+/* The constructor's arguments, as get_contents returns them. */
+struct ctor {
+	int combiner;
+	int nints, naddrs, ntypes;
+	const int *ints;
+	const MPI_Aint *addrs;
+	const MPI_Datatype *types;
+};
+
+static void *dup_array(const void *src, size_t n, size_t elem, int *fail)
+{
+	void *p = malloc(n ? n * elem : 1);
+
+	if (!p)
+		*fail = 1;
+	else if (n)
+		memcpy(p, src, n * elem);
+	return p;
+}
+
+static struct shim_type *record_new(const struct ctor *k)
+{
+	struct shim_type *t = calloc(1, sizeof(*t));
+	int fail = 0;
+
+	if (!t)
+		return NULL;
+	t->combiner = k->combiner;
+	t->nints = k->nints;
+	t->naddrs = k->naddrs;
+	t->ntypes = k->ntypes;
+	t->ints = dup_array(k->ints, (size_t)k->nints, sizeof(int), &fail);
+	t->addrs = dup_array(k->addrs, (size_t)k->naddrs, sizeof(MPI_Aint), &fail);
+	t->types = dup_array(k->types, (size_t)k->ntypes, sizeof(MPI_Datatype), &fail);
+	t->user_refs = 1;
+	uintptr_t h = fail ? 0 : shim_handle_new(SHIM_K_TYPE, t);
+	if (!h) {
+		free(t->ints);
+		free(t->addrs);
+		free(t->types);
+		free(t);
+		return NULL;
+	}
+	t->handle = (MPI_Datatype)h;
+	t->seq = ++type_seq;
+	return t;
+}
+
+static uint64_t arrays_bytes(const struct shim_type *t)
+{
+	return (uint64_t)(t->naddrs + t->ntypes) * sizeof(int64_t) +
+	       (uint64_t)t->nints * sizeof(int32_t);
+}
+
+static void arrays_fill(const struct shim_type *t, unsigned char *p)
+{
+	int64_t *a = (int64_t *)(void *)p;
+
+	for (int i = 0; i < t->naddrs; i++)
+		a[i] = t->addrs[i];
+	for (int i = 0; i < t->ntypes; i++)
+		a[t->naddrs + i] = ABI(t->types[i]);
+	memcpy(a + t->naddrs + t->ntypes, t->ints, (size_t)t->nints * sizeof(int32_t));
+}
+
+/* Have the proxy build the real type under t's handle. */
+static int type_create_real(struct shim_type *t, const char *fn)
+{
+	struct shim_stage s = { ARENA_NONE, 0 };
+	uint64_t bytes = arrays_bytes(t);
+	int err;
+
+	dead_flush();
+	if (bytes > CHAN_INLINE_SIZE && (err = shim_stage_alloc(&s, bytes, fn)))
+		return err;
+	struct chan_call *c = shim_call_begin(CALL_TYPE_CREATE);
+	c->arg[0] = ABI(t->handle);
+	c->arg[1] = t->combiner;
+	c->arg[2] = t->nints;
+	c->arg[3] = t->naddrs;
+	c->arg[4] = t->ntypes;
+	c->arg[5] = s.off == ARENA_NONE ? CHAN_OFF_NONE : (int64_t)s.off;
+	c->arg[6] = t->lb;
+	c->arg[7] = t->extent;
+	c->arg[8] = t->size;
+	c->arg[9] = t->true_lb;
+	c->arg[10] = t->true_extent;
+	if (s.off == ARENA_NONE) {
+		arrays_fill(t, c->inl);
+		c->inl_len = (uint32_t)bytes;
+	} else {
+		arrays_fill(t, shim_stage_ptr(&s));
+	}
+	err = shim_call_simple(c);
+	shim_stage_free(&s);
+	return err;
+}
+
+/* Make a derived type from constructor k whose datatype arguments were
+ * checked; *out gets the new handle. */
+static int type_make(const struct ctor *k, MPI_Datatype *out, const char *fn)
+{
+	struct shim_type *t = record_new(k);
+	int err;
+
+	if (!t)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, "no memory for a datatype");
+	if ((err = type_bounds(t)) || (err = type_create_real(t, fn))) {
+		t->user_refs = 0;
+		t->ntypes = 0;  /* no references were taken yet */
+		shim_handle_free(SHIM_K_TYPE, (uintptr_t)t->handle);
+		free(t->ints);
+		free(t->addrs);
+		free(t->types);
+		free(t);
+		return shim_error(SHIM_NOCOMM, err, fn, NULL);
+	}
+	for (int i = 0; i < t->ntypes; i++)
+		shim_type_hold(shim_type_get(t->types[i]));
+	/* A duplicate of a committed type is committed. */
+	struct shim_type *old = t->ntypes ? shim_type_get(t->types[0]) : NULL;
+	if (t->combiner == MPI_COMBINER_DUP && old->committed) {
+		if ((err = shim_type_map(t))) {
+			t->user_refs = 0;
+			t->refs = 1;
+			shim_type_release(t);
+			return shim_error(SHIM_NOCOMM, err, fn, NULL);
+		}
+		t->committed = 1;
+	}
+	*out = t->handle;
+	return MPI_SUCCESS;
+}
+
+/* ------------------------------------------------------ argument checks */
+
+static int bad_type(MPI_Datatype t, const char *what, const char *fn)
+{
+	return shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn, "%s %#lx is %s", what,
+			   (unsigned long)(uintptr_t)t, shim_type_why(t));
+}
+
+static int check_old(MPI_Datatype t, const char *fn)
+{
+	return shim_type_get(t) ? MPI_SUCCESS : bad_type(t, "oldtype", fn);
+}
+
+static int check_out(const void *newtype, const char *fn)
+{
+	return newtype ? MPI_SUCCESS
+		: shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "newtype is NULL");
+}
+
+static int check_count(int64_t n, const char *what, const char *fn)
+{
+	return n >= 0 ? MPI_SUCCESS
+		: shim_errorf(SHIM_NOCOMM, MPI_ERR_COUNT, fn, "%s %lld", what, (long long)n);
+}
+
+/* count, then (when count > 0) the arrays, then each blocklength. */
+static int check_blocks(int count, const int *bl, const void *disp, const char *fn)
+{
+	int err;
+
+	if ((err = check_count(count, "count", fn)))
+		return err;
+	if (count > (INT_MAX - 1) / 2)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_COUNT, fn, "count %d", count);
+	if (count > 0 && (!bl || !disp))
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL array");
+	for (int i = 0; i < count; i++)
+		if ((err = check_count(bl[i], "blocklength", fn)))
+			return err;
+	return MPI_SUCCESS;
+}
+
+/* --------------------------------------------------------- constructors */
+
+int PMPI_Type_contiguous(int count, MPI_Datatype oldtype, MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_contiguous";
+	int err;
+
+	shim_require_init(fn);
+	if ((err = check_count(count, "count", fn)) || (err = check_old(oldtype, fn)) ||
+	    (err = check_out(newtype, fn)))
+		return err;
+	struct ctor k = { MPI_COMBINER_CONTIGUOUS, 1, 0, 1, &count, NULL, &oldtype };
+	return type_make(&k, newtype, fn);
+}
+SHIM_WEAK(Type_contiguous)
+
+int PMPI_Type_vector(int count, int blocklength, int stride, MPI_Datatype oldtype,
+		     MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_vector";
+	int ints[3] = { count, blocklength, stride };
+	int err;
+
+	shim_require_init(fn);
+	if ((err = check_count(count, "count", fn)) ||
+	    (err = check_count(blocklength, "blocklength", fn)) ||
+	    (err = check_old(oldtype, fn)) || (err = check_out(newtype, fn)))
+		return err;
+	struct ctor k = { MPI_COMBINER_VECTOR, 3, 0, 1, ints, NULL, &oldtype };
+	return type_make(&k, newtype, fn);
+}
+SHIM_WEAK(Type_vector)
+
+int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride,
+			     MPI_Datatype oldtype, MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_create_hvector";
+	int ints[2] = { count, blocklength };
+	int err;
+
+	shim_require_init(fn);
+	if ((err = check_count(count, "count", fn)) ||
+	    (err = check_count(blocklength, "blocklength", fn)) ||
+	    (err = check_old(oldtype, fn)) || (err = check_out(newtype, fn)))
+		return err;
+	struct ctor k = { MPI_COMBINER_HVECTOR, 2, 1, 1, ints, &stride, &oldtype };
+	return type_make(&k, newtype, fn);
+}
+SHIM_WEAK(Type_create_hvector)
+
+/* Indexed and hindexed: ints = count, blocklengths[, displacements]. */
+static int indexed(int combiner, int count, const int *bl, const int *idisp,
+		   const MPI_Aint *adisp, MPI_Datatype oldtype, MPI_Datatype *newtype,
+		   const char *fn)
+{
+	int err;
+
+	shim_require_init(fn);
+	if ((err = check_blocks(count, bl, idisp ? (const void *)idisp : adisp, fn)) ||
+	    (err = check_old(oldtype, fn)) || (err = check_out(newtype, fn)))
+		return err;
+	int nints = 1 + count * (idisp ? 2 : 1);
+	int *ints = malloc((size_t)nints * sizeof(int));
+	if (!ints)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+	ints[0] = count;
+	if (count > 0)
+		memcpy(ints + 1, bl, (size_t)count * sizeof(int));
+	if (idisp && count > 0)
+		memcpy(ints + 1 + count, idisp, (size_t)count * sizeof(int));
+	struct ctor k = { combiner, nints, idisp ? 0 : count, 1, ints, adisp, &oldtype };
+	err = type_make(&k, newtype, fn);
+	free(ints);
+	return err;
+}
+
+int PMPI_Type_indexed(int count, const int array_of_blocklengths[],
+		      const int array_of_displacements[], MPI_Datatype oldtype,
+		      MPI_Datatype *newtype)
+{
+	return indexed(MPI_COMBINER_INDEXED, count, array_of_blocklengths,
+		       array_of_displacements, NULL, oldtype, newtype, "MPI_Type_indexed");
+}
+SHIM_WEAK(Type_indexed)
+
+int PMPI_Type_create_hindexed(int count, const int array_of_blocklengths[],
+			      const MPI_Aint array_of_displacements[], MPI_Datatype oldtype,
+			      MPI_Datatype *newtype)
+{
+	return indexed(MPI_COMBINER_HINDEXED, count, array_of_blocklengths, NULL,
+		       array_of_displacements, oldtype, newtype, "MPI_Type_create_hindexed");
+}
+SHIM_WEAK(Type_create_hindexed)
+
+/* Indexed_block and hindexed_block: ints = count, blocklength[, displs]. */
+static int indexed_block(int combiner, int count, int blocklength, const int *idisp,
+			 const MPI_Aint *adisp, MPI_Datatype oldtype, MPI_Datatype *newtype,
+			 const char *fn)
+{
+	int err;
+
+	shim_require_init(fn);
+	if ((err = check_count(count, "count", fn)))
+		return err;
+	if (count > INT_MAX - 2)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_COUNT, fn, "count %d", count);
+	if (count > 0 && !(idisp ? (const void *)idisp : adisp))
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL array");
+	if ((err = check_count(blocklength, "blocklength", fn)) ||
+	    (err = check_old(oldtype, fn)) || (err = check_out(newtype, fn)))
+		return err;
+	int nints = 2 + (idisp ? count : 0);
+	int *ints = malloc((size_t)nints * sizeof(int));
+	if (!ints)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+	ints[0] = count;
+	ints[1] = blocklength;
+	if (idisp && count > 0)
+		memcpy(ints + 2, idisp, (size_t)count * sizeof(int));
+	struct ctor k = { combiner, nints, idisp ? 0 : count, 1, ints, adisp, &oldtype };
+	err = type_make(&k, newtype, fn);
+	free(ints);
+	return err;
+}
+
+int PMPI_Type_create_indexed_block(int count, int blocklength,
+				   const int array_of_displacements[], MPI_Datatype oldtype,
+				   MPI_Datatype *newtype)
+{
+	return indexed_block(MPI_COMBINER_INDEXED_BLOCK, count, blocklength,
+			     array_of_displacements, NULL, oldtype, newtype,
+			     "MPI_Type_create_indexed_block");
+}
+SHIM_WEAK(Type_create_indexed_block)
+
+int PMPI_Type_create_hindexed_block(int count, int blocklength,
+				    const MPI_Aint array_of_displacements[],
+				    MPI_Datatype oldtype, MPI_Datatype *newtype)
+{
+	return indexed_block(MPI_COMBINER_HINDEXED_BLOCK, count, blocklength, NULL,
+			     array_of_displacements, oldtype, newtype,
+			     "MPI_Type_create_hindexed_block");
+}
+SHIM_WEAK(Type_create_hindexed_block)
+
+int PMPI_Type_create_struct(int count, const int array_of_blocklengths[],
+			    const MPI_Aint array_of_displacements[],
+			    const MPI_Datatype array_of_types[], MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_create_struct";
+	int err;
+
+	shim_require_init(fn);
+	if ((err = check_blocks(count, array_of_blocklengths, array_of_displacements, fn)))
+		return err;
+	if (count > 0 && !array_of_types)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL array_of_types");
+	for (int i = 0; i < count; i++)
+		if (!shim_type_get(array_of_types[i]))
+			return bad_type(array_of_types[i], "a member type", fn);
+	if ((err = check_out(newtype, fn)))
+		return err;
+	int *ints = malloc((size_t)(count + 1) * sizeof(int));
+	if (!ints)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+	ints[0] = count;
+	if (count > 0)
+		memcpy(ints + 1, array_of_blocklengths, (size_t)count * sizeof(int));
+	struct ctor k = { MPI_COMBINER_STRUCT, count + 1, count, count, ints,
+			  array_of_displacements, array_of_types };
+	err = type_make(&k, newtype, fn);
+	free(ints);
+	return err;
+}
+SHIM_WEAK(Type_create_struct)
+
+static int check_order(int order, const char *fn)
+{
+	if (order == MPI_ORDER_C || order == MPI_ORDER_FORTRAN)
+		return MPI_SUCCESS;
+	return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "order %d", order);
+}
+
+int PMPI_Type_create_subarray(int ndims, const int array_of_sizes[],
+			      const int array_of_subsizes[], const int array_of_starts[],
+			      int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_create_subarray";
+	const int *sz = array_of_sizes, *sub = array_of_subsizes, *st = array_of_starts;
+	int err;
+
+	shim_require_init(fn);
+	if (ndims <= 0 || ndims > (INT_MAX - 2) / 3)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "ndims %d", ndims);
+	if (!sz || !sub || !st)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL array");
+	for (int i = 0; i < ndims; i++)
+		if (sz[i] <= 0 || sub[i] <= 0 || sub[i] > sz[i] || st[i] < 0 ||
+		    st[i] > sz[i] - sub[i])
+			return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+					   "dimension %d: size %d, subsize %d, start %d",
+					   i, sz[i], sub[i], st[i]);
+	if ((err = check_order(order, fn)) || (err = check_old(oldtype, fn)) ||
+	    (err = check_out(newtype, fn)))
+		return err;
+	int nints = 2 + 3 * ndims;
+	int *ints = malloc((size_t)nints * sizeof(int));
+	if (!ints)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+	ints[0] = ndims;
+	memcpy(ints + 1, sz, (size_t)ndims * sizeof(int));
+	memcpy(ints + 1 + ndims, sub, (size_t)ndims * sizeof(int));
+	memcpy(ints + 1 + 2 * ndims, st, (size_t)ndims * sizeof(int));
+	ints[1 + 3 * ndims] = order;
+	struct ctor k = { MPI_COMBINER_SUBARRAY, nints, 0, 1, ints, NULL, &oldtype };
+	err = type_make(&k, newtype, fn);
+	free(ints);
+	return err;
+}
+SHIM_WEAK(Type_create_subarray)
+
+/* One dimension of a darray: distribution, argument, process count. */
+static int check_darray_dim(int i, int g, int dist, int darg, int p, const char *fn)
+{
+	int ok = g > 0 && p > 0;
+
+	if (dist == MPI_DISTRIBUTE_BLOCK)
+		ok = ok && (darg == MPI_DISTRIBUTE_DFLT_DARG ||
+			    (darg > 0 && (int64_t)darg * p >= g));
+	else if (dist == MPI_DISTRIBUTE_CYCLIC)
+		ok = ok && (darg == MPI_DISTRIBUTE_DFLT_DARG || darg > 0);
+	else
+		ok = ok && dist == MPI_DISTRIBUTE_NONE;
+	if (ok)
+		return MPI_SUCCESS;
+	return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+			   "dimension %d: gsize %d, distrib %d, darg %d, psize %d",
+			   i, g, dist, darg, p);
+}
+
+int PMPI_Type_create_darray(int size, int rank, int ndims, const int array_of_gsizes[],
+			    const int array_of_distribs[], const int array_of_dargs[],
+			    const int array_of_psizes[], int order, MPI_Datatype oldtype,
+			    MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_create_darray";
+	const int *g = array_of_gsizes, *ds = array_of_distribs, *da = array_of_dargs,
+		*ps = array_of_psizes;
+	int64_t procs = 1;
+	int err;
+
+	shim_require_init(fn);
+	if (size <= 0 || rank < 0 || rank >= size)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "rank %d of size %d", rank,
+				   size);
+	if (ndims <= 0 || ndims > (INT_MAX - 4) / 4)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "ndims %d", ndims);
+	if (!g || !ds || !da || !ps)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL array");
+	for (int i = 0; i < ndims; i++) {
+		if ((err = check_darray_dim(i, g[i], ds[i], da[i], ps[i], fn)))
+			return err;
+		procs *= ps[i];
+	}
+	if (procs != size)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				   "the process grid has %lld processes, not %d",
+				   (long long)procs, size);
+	if ((err = check_order(order, fn)) || (err = check_old(oldtype, fn)) ||
+	    (err = check_out(newtype, fn)))
+		return err;
+	int nints = 4 + 4 * ndims;
+	int *ints = malloc((size_t)nints * sizeof(int));
+	if (!ints)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+	ints[0] = size;
+	ints[1] = rank;
+	ints[2] = ndims;
+	memcpy(ints + 3, g, (size_t)ndims * sizeof(int));
+	memcpy(ints + 3 + ndims, ds, (size_t)ndims * sizeof(int));
+	memcpy(ints + 3 + 2 * ndims, da, (size_t)ndims * sizeof(int));
+	memcpy(ints + 3 + 3 * ndims, ps, (size_t)ndims * sizeof(int));
+	ints[3 + 4 * ndims] = order;
+	struct ctor k = { MPI_COMBINER_DARRAY, nints, 0, 1, ints, NULL, &oldtype };
+	err = type_make(&k, newtype, fn);
+	free(ints);
+	return err;
+}
+SHIM_WEAK(Type_create_darray)
+
+int PMPI_Type_create_resized(MPI_Datatype oldtype, MPI_Aint lb, MPI_Aint extent,
+			     MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_create_resized";
+	MPI_Aint addrs[2] = { lb, extent };
+	int err;
+
+	shim_require_init(fn);
+	if ((err = check_old(oldtype, fn)) || (err = check_out(newtype, fn)))
+		return err;
+	struct ctor k = { MPI_COMBINER_RESIZED, 0, 2, 1, NULL, addrs, &oldtype };
+	return type_make(&k, newtype, fn);
+}
+SHIM_WEAK(Type_create_resized)
+
+int PMPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_dup";
+	int err;
+
+	shim_require_init(fn);
+	if ((err = check_old(oldtype, fn)) || (err = check_out(newtype, fn)))
+		return err;
+	struct ctor k = { MPI_COMBINER_DUP, 0, 0, 1, NULL, NULL, &oldtype };
+	return type_make(&k, newtype, fn);
+}
+SHIM_WEAK(Type_dup)
+
+/* ------------------------------------------------------ commit and free */
+
+int PMPI_Type_commit(MPI_Datatype *datatype)
+{
+	static const char fn[] = "MPI_Type_commit";
+	struct shim_type *t = datatype ? shim_type_get(*datatype) : NULL;
+	int err;
+
+	if (!datatype)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL datatype pointer");
+	if (!t)
+		return bad_type(*datatype, "datatype", fn);
+	if (t->committed)
+		return MPI_SUCCESS;
+	if ((err = shim_type_map(t)))
+		return shim_error(SHIM_NOCOMM, err, fn, "cannot flatten the typemap");
+	t->committed = 1;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Type_commit)
+
+int PMPI_Type_free(MPI_Datatype *datatype)
+{
+	static const char fn[] = "MPI_Type_free";
+	struct shim_type *t = datatype ? shim_type_get(*datatype) : NULL;
+
+	if (!datatype)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL datatype pointer");
+	if (!t)
+		return bad_type(*datatype, "datatype", fn);
+	if (t->combiner == MPI_COMBINER_NAMED)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn,
+				   "%s is predefined and cannot be freed", t->name);
+	*datatype = MPI_DATATYPE_NULL;
+	if (--t->user_refs == 0 && t->refs == 0)
+		type_destroy(t);
+	dead_flush();
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Type_free)
+
+/* --------------------------------------------------- envelope, contents */
+
+int PMPI_Type_get_envelope(MPI_Datatype datatype, int *num_integers, int *num_addresses,
+			   int *num_datatypes, int *combiner)
+{
+	struct shim_type *t = shim_type_get(datatype);
+
+	if (!t)
+		return bad_type(datatype, "datatype", "MPI_Type_get_envelope");
+	*num_integers = t->nints;
+	*num_addresses = t->naddrs;
+	*num_datatypes = t->ntypes;
+	*combiner = t->combiner;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Type_get_envelope)
+
+/* Derived types handed out are new references the caller must free. */
+int PMPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addresses,
+			   int max_datatypes, int array_of_integers[],
+			   MPI_Aint array_of_addresses[], MPI_Datatype array_of_datatypes[])
+{
+	static const char fn[] = "MPI_Type_get_contents";
+	struct shim_type *t = shim_type_get(datatype);
+
+	if (!t)
+		return bad_type(datatype, "datatype", fn);
+	if (t->combiner == MPI_COMBINER_NAMED)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn,
+				   "%s is predefined: it has no contents", t->name);
+	if (max_integers < t->nints || max_addresses < t->naddrs ||
+	    max_datatypes < t->ntypes)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				   "room for %d/%d/%d, the type has %d/%d/%d", max_integers,
+				   max_addresses, max_datatypes, t->nints, t->naddrs, t->ntypes);
+	if (t->nints)
+		memcpy(array_of_integers, t->ints, (size_t)t->nints * sizeof(int));
+	if (t->naddrs)
+		memcpy(array_of_addresses, t->addrs, (size_t)t->naddrs * sizeof(MPI_Aint));
+	for (int i = 0; i < t->ntypes; i++) {
+		struct shim_type *k = shim_handle_get(SHIM_K_TYPE, (uintptr_t)t->types[i]);
+		if (k)
+			k->user_refs++;
+		array_of_datatypes[i] = t->types[i];
+	}
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Type_get_contents)
