@@ -1,0 +1,500 @@
+#!/bin/bash
+# mpich-suite.sh - MPICH's own test suite as dmtcp_mpi's conformance oracle.
+#
+#   bash scripts/mpich-suite.sh [--subset] [--min-ratio R] [--mpi mpich|openmpi|both]
+#                               [--dirs "pt2pt coll ..."] [--only GLOB] [--list] [-v]
+#
+# Tests nobody here wrote: the C tests of MPICH 4.0.2's test/mpi, taken
+# from Debian's source package at test time (`apt-get source mpich`,
+# unpacked under $B/mpich-suite, never in the repository).  The suite is
+# configured and built three times from the same sources: natively with
+# mpicc.mpich and mpicc.openmpi, and with our dmtcp_mpicc.  Each entry of
+# the testlists (rank count, arg=, env=) then runs natively under each MPI
+# and as `mpirun.<mpi> -n N dmtcp_mpi ./test`, each run under `timeout`.
+#
+# A run passes when it exits 0 and prints a line " No Errors" (entries
+# with resultTest=TestStatus/TestErrFatal pass on a non-zero exit instead;
+# basic/, which has no testlist, passes on exit 0).  Only tests that pass
+# natively count: for each MPI, passed/failed are the dmtcp_mpi runs of
+# those tests, and the ratio is shim passes / native passes.  Skipped,
+# with a reason each: entries of scripts/mpich-suite.skip (unsupported
+# features), entries needing more than DMTCP_MPI_SUITE_MAX_RANKS ranks,
+# xfail= and strict=false entries, and entries needing more memory than
+# DMTCP_MPI_SUITE_MAX_MEM GB.
+#
+# --subset runs only the tests named in scripts/mpich-suite.subset (part
+# of `make check`; it must be fully green).  The full run fails when a
+# ratio is below --min-ratio (default 0.95; 1.0 with --subset).
+# --list prints the selected entries and skip reasons, and runs nothing.
+#
+# Environment: B (build dir, default build), DMTCP_MPI_SUITE_TIMEOUT
+# (seconds per run, default 60; a larger timeLimit= wins),
+# DMTCP_MPI_SUITE_MAX_RANKS (default 4), DMTCP_MPI_SUITE_MAX_MEM (GB,
+# default 4), DMTCP_MPI_SUITE_JOBS (make -j, default 2).
+# Logs: $B/mpich-suite/logs; the report is also in $B/mpich-suite/report.txt.
+# The last line is `N passed, N failed, N skipped`.
+set -u
+
+B=${B:-build}
+TIMEOUT=${DMTCP_MPI_SUITE_TIMEOUT:-60}
+MAX_RANKS=${DMTCP_MPI_SUITE_MAX_RANKS:-4}
+MAX_MEM=${DMTCP_MPI_SUITE_MAX_MEM:-4}
+JOBS=${DMTCP_MPI_SUITE_JOBS:-2}
+DIRS="pt2pt coll comm group datatype attr topo init basic errhan info threads"
+MPIS="mpich openmpi"
+SUBSET=0 MIN_RATIO="" ONLY="" LIST=0 VERBOSE=0
+HERE=$(cd "$(dirname "$0")" && pwd)
+SKIP_FILE=$HERE/mpich-suite.skip
+SUBSET_FILE=$HERE/mpich-suite.subset
+# Everything an MPI may lack or that is not about MPI is left out; the
+# thread level must be multiple for threads/ to be configured at all.
+CONF_OPTS="--disable-fortran --disable-cxx --disable-spawn --disable-rma
+	--disable-romio --disable-part --disable-perftest --disable-ft-tests
+	--enable-strictmpi --enable-threads=multiple --disable-dependency-tracking"
+SRC_FILE=/etc/apt/sources.list.d/dmtcp-mpi-deb-src.sources
+
+usage() {
+	echo "usage: $0 [--subset] [--min-ratio R] [--mpi mpich|openmpi|both]" \
+	    "[--dirs \"D ...\"] [--only GLOB] [--list] [-v]" >&2
+	exit 2
+}
+
+err() { echo "dmtcp_mpi: error: $*" >&2; }
+say() { [ $VERBOSE = 1 ] && echo "$*" >&2; echo "$*" >> "$W/progress.log"; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--subset) SUBSET=1; shift ;;
+	--min-ratio) [ $# -ge 2 ] || usage; MIN_RATIO=$2; shift 2 ;;
+	--mpi)
+		[ $# -ge 2 ] || usage
+		case $2 in
+		mpich|openmpi) MPIS=$2 ;;
+		both) MPIS="mpich openmpi" ;;
+		*) usage ;;
+		esac
+		shift 2 ;;
+	--dirs) [ $# -ge 2 ] || usage; DIRS=$2; shift 2 ;;
+	--only) [ $# -ge 2 ] || usage; ONLY=$2; shift 2 ;;
+	--list) LIST=1; shift ;;
+	-v) VERBOSE=1; shift ;;
+	*) usage ;;
+	esac
+done
+[ -n "$MIN_RATIO" ] || { [ $SUBSET = 1 ] && MIN_RATIO=1.0 || MIN_RATIO=0.95; }
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+
+mkdir -p "$B/mpich-suite/logs" || exit 1
+B=$(cd "$B" && pwd)
+W=$B/mpich-suite
+LOGS=$W/logs
+: > "$W/progress.log"
+
+# ---------------------------------------------------------------- fetch
+# A deb-src line for the archive and suite the installed mpich came from.
+has_deb_src() {
+	grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
+	    /etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+add_deb_src() {
+	local line uri suite
+	line=$(apt-cache policy mpich | awk '$2 ~ /:\/\// && $3 ~ /\/main$/ \
+	    { print $2, $3; exit }')
+	if [ -z "$line" ]; then
+		err "no apt archive serves mpich from main (apt-cache policy mpich)"
+		return 1
+	fi
+	uri=${line% *} suite=${line#* }
+	suite=${suite%/main}
+	if [ "$(id -u)" != 0 ]; then
+		err "no deb-src entry for $suite main, and only root can add one; run:"
+		echo "  printf 'Types: deb-src\\nURIs: $uri\\nSuites: $suite\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n' | sudo tee $SRC_FILE" >&2
+		echo "  sudo apt-get update" >&2
+		echo "  then run $0 again" >&2
+		return 1
+	fi
+	printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+	    "$uri" "$suite" > "$SRC_FILE" || return 1
+}
+
+# The suite is unpacked once per build dir; later runs reuse it.
+fetch_suite() {
+	local ver
+	SRC=$(ls -d "$W"/mpich-*/test/mpi 2>/dev/null | head -n 1)
+	[ -n "$SRC" ] && [ -x "$SRC/configure" ] && return 0
+	ver=$(dpkg-query -W -f='${source:Version}' mpich 2>/dev/null)
+	if [ -z "$ver" ]; then
+		err "mpich is not installed (dpkg-query mpich): run make deps"
+		return 1
+	fi
+	if ! apt-cache showsrc "mpich=$ver" 2>/dev/null | grep -q '^Version:'; then
+		has_deb_src || add_deb_src || return 1
+		if [ "$(id -u)" != 0 ]; then
+			err "mpich $ver source not known to apt; run: sudo apt-get update"
+			return 1
+		fi
+		apt-get update -qq > "$LOGS/apt-update.log" 2>&1 ||
+		    { err "apt-get update failed (see $LOGS/apt-update.log)"; return 1; }
+	fi
+	echo "fetching MPICH's test suite: apt-get source mpich=$ver" >&2
+	if ! (cd "$W" && apt-get source -qq "mpich=$ver") > "$LOGS/fetch.log" 2>&1; then
+		err "apt-get source mpich=$ver failed (see $LOGS/fetch.log)"
+		return 1
+	fi
+	SRC=$(ls -d "$W"/mpich-*/test/mpi 2>/dev/null | head -n 1)
+	[ -n "$SRC" ] && [ -x "$SRC/configure" ] && return 0
+	err "no test/mpi/configure in the unpacked mpich source ($W)"
+	return 1
+}
+
+# ---------------------------------------------------------------- configure
+cc_of() {
+	case $1 in
+	mpich) echo mpicc.mpich ;;
+	openmpi) echo mpicc.openmpi ;;
+	shim) echo "$B/bin/dmtcp_mpicc" ;;
+	esac
+}
+
+# The suite's dtpools still calls MPI_Type_hvector and MPI_Type_hindexed
+# (removed in MPI-3.0); Open MPI 4.1 exports them but declares them only
+# when asked.
+cppflags_of() {
+	case $1 in
+	openmpi) echo "-DOMPI_OMIT_MPI1_COMPAT_DECLS=0" ;;
+	esac
+}
+
+# A tree is configured again only when its compiler or flags changed.
+configure_tree() {
+	local f=$1 cc cppflags t=$W/build-$1
+	cc=$(cc_of "$f")
+	cppflags=$(cppflags_of "$f")
+	[ -f "$t/config.status" ] &&
+	    [ "$(cat "$t/.cc" 2>/dev/null)" = "$cc $cppflags" ] && return 0
+	rm -rf "$t" && mkdir -p "$t" || return 1
+	# shellcheck disable=SC2086
+	if ! (cd "$t" && "$SRC/configure" MPICC="$cc" CPPFLAGS="$cppflags" \
+	    $CONF_OPTS) > "$LOGS/configure-$f.log" 2>&1; then
+		err "configure of the suite failed ($f): see $LOGS/configure-$f.log"
+		return 1
+	fi
+	echo "$cc $cppflags" > "$t/.cc"
+}
+
+configure_all() {
+	local f pids="" rc=0 p
+	for f in $FLAVOURS; do
+		configure_tree "$f" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p" || rc=1; done
+	return $rc
+}
+
+# ---------------------------------------------------------------- testlists
+# basic/ has no testlist (MPICH does not run it); these of its programs
+# are self-contained and end with exit 0 when they worked.
+basic_list() {
+	printf '%s\n' "self 1 resultTest=ExitZero" "simple 2 resultTest=ExitZero" \
+	    "sendrecv 2 resultTest=ExitZero" "srtest 2 resultTest=ExitZero" \
+	    "wtime 1 resultTest=ExitZero" "patterns 2 resultTest=ExitZero"
+}
+
+# Prints "dir<TAB>name<TAB>np<TAB>options" for every entry under dir,
+# descending into subdirectories a testlist names (threads/).  Configured
+# testlists come from the build tree, plain ones from the sources;
+# testlist.cvar (MPICH algorithm switches at 10 ranks) is left out.
+list_dir() {
+	local d=$1 f file name np rest
+	if [ "$d" = basic ]; then
+		basic_list | while read -r name np rest; do
+			printf '%s\t%s\t%s\t%s\n' "$d" "$name" "$np" "$rest"
+		done
+		return
+	fi
+	for f in testlist testlist.dtp; do
+		file=$W/build-shim/$d/$f
+		[ -f "$file" ] || file=$SRC/$d/$f
+		[ -f "$file" ] || continue
+		while read -r name np rest; do
+			case $name in ''|'#'*|@*) continue ;; esac
+			if [ -z "$np" ]; then
+				[ -d "$SRC/$d/$name" ] && list_dir "$d/$name"
+				continue
+			fi
+			printf '%s\t%s\t%s\t%s\n' "$d" "$name" "$np" "$rest"
+		done < "$file"
+	done
+}
+
+opt_values() {	# opt_values KEY "options": each value of KEY=, one per line
+	local o
+	for o in $2; do
+		case $o in "$1"=*) echo "${o#*=}" ;; esac
+	done
+}
+
+# Why an entry is skipped, or nothing.
+skip_reason() {
+	local id=$1 np=$2 opts=$3 pat reason v
+	while read -r pat reason; do
+		case $pat in ''|'#'*) continue ;; esac
+		# shellcheck disable=SC2254
+		case $id in $pat) echo "$reason"; return ;; esac
+	done < "$SKIP_FILE"
+	[ "$np" -gt "$MAX_RANKS" ] && { echo "needs $np ranks"; return; }
+	v=$(opt_values xfail "$opts" | head -n 1)
+	[ -n "$v" ] && { echo "xfail in MPICH ($v)"; return; }
+	v=$(opt_values strict "$opts" | head -n 1)
+	case $v in false|FALSE) echo "not strict MPI (MPICH extension)"; return ;; esac
+	v=$(opt_values mem "$opts" | head -n 1)
+	if [ -n "$v" ] && awk -v m="$v" -v l="$MAX_MEM" 'BEGIN { exit !(m > l) }'; then
+		echo "needs $v GB"
+	fi
+}
+
+in_subset() {
+	local pat
+	while read -r pat _; do
+		case $pat in ''|'#'*) continue ;; esac
+		# shellcheck disable=SC2254
+		case $1 in $pat) return 0 ;; esac
+	done < "$SUBSET_FILE"
+	return 1
+}
+
+# The selected entries, "top<TAB>id<TAB>np<TAB>options<TAB>skip reason",
+# "-" for an empty field (read would merge adjacent tabs).
+select_entries() {
+	local d dir name np opts id skip
+	for d in $DIRS; do
+		list_dir "$d"
+	done | while IFS=$'\t' read -r dir name np opts; do
+		id=$dir/$name
+		[ -z "$ONLY" ] || case $id in $ONLY) ;; *) continue ;; esac
+		[ $SUBSET = 0 ] || in_subset "$id" || continue
+		skip=$(skip_reason "$id" "$np" "$opts")
+		printf '%s\t%s\t%s\t%s\t%s\n' "${dir%%/*}" "$id" "$np" "${opts:--}" \
+		    "${skip:--}"
+	done
+}
+
+# ---------------------------------------------------------------- build
+# The programs each directory needs, then make -k for all of them at
+# once; a program that did not build is made again alone so that its own
+# log says why.
+build_tree() {
+	local f=$1 t=$W/build-$1 d progs p
+	mkdir -p "$LOGS/build-$f" || return 1
+	# Programs built against another mpi.h of ours are built again.
+	if [ "$f" = shim ] && ! cmp -s "$B/include/mpi.h" "$t/.mpi.h"; then
+		make -C "$t" clean > "$LOGS/build-$f/clean.log" 2>&1
+		cp "$B/include/mpi.h" "$t/.mpi.h" || return 1
+	fi
+	if ! make -C "$t/util" -j"$JOBS" > "$LOGS/build-$f/util.log" 2>&1 ||
+	    ! make -C "$t/dtpools" -j"$JOBS" > "$LOGS/build-$f/dtpools.log" 2>&1; then
+		err "building the suite's util and dtpools failed ($f): see $LOGS/build-$f"
+		return 1
+	fi
+	for d in $(awk -F'\t' '$5 == "-" { sub("/[^/]*$", "", $2); print $2 }' \
+	    "$W/entries" | sort -u); do
+		progs=$(awk -F'\t' -v d="$d" '$5 == "-" { p = $2; sub("/[^/]*$", "", p);
+		    if (p == d) { sub(".*/", "", $2); print $2 } }' "$W/entries" | sort -u)
+		mkdir -p "$LOGS/build-$f/$d"
+		# shellcheck disable=SC2086
+		make -k -C "$t/$d" -j"$JOBS" $progs > "$LOGS/build-$f/$d/all.log" 2>&1
+		for p in $progs; do
+			[ -x "$t/$d/$p" ] && continue
+			make -C "$t/$d" "$p" > "$LOGS/build-$f/$d/$p.log" 2>&1
+		done
+	done
+}
+
+# One line on why a program did not build: the MPI symbols it lacked, or
+# the compiler's first error.
+build_failure() {
+	local log=$1 syms
+	syms=$(grep -o "undefined reference to \`[A-Za-z0-9_]*'" "$log" 2>/dev/null |
+	    sed "s/.*\`//; s/'//" | sort -u | tr '\n' ' ')
+	if [ -n "$syms" ]; then
+		echo "build failed: undefined ${syms% }"
+	else
+		echo "build failed: $(grep -m 1 'error:' "$log" 2>/dev/null |
+		    sed 's/^[^ ]*: //' | cut -c 1-160)"
+	fi
+}
+
+# ---------------------------------------------------------------- run
+# run_one MPI KIND ID NP OPTIONS LOG: prints "pass<TAB>seconds<TAB>-" or
+# "fail<TAB>seconds<TAB>why".
+run_one() {
+	local t0=$EPOCHREALTIME r
+	r=$(judge_one "$@")
+	printf '%s\t%s\t%s\n' "${r%%$'\t'*}" \
+	    "$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')" \
+	    "$(printf '%s' "$r" | cut -s -f 2-)"
+}
+
+judge_one() {
+	local mpi=$1 kind=$2 id=$3 np=$4 opts=$5 log=$6
+	local dir=${id%/*} name=${id##*/} flavour=$1 t rc how lim
+	local -a args envs prog
+	[ "$kind" = shim ] && flavour=shim
+	if [ ! -x "$W/build-$flavour/$dir/$name" ]; then
+		printf 'fail\t%s\n' "$(build_failure "$LOGS/build-$flavour/$dir/$name.log")"
+		return
+	fi
+	mapfile -t args < <(opt_values arg "$opts")
+	mapfile -t envs < <(opt_values env "$opts")
+	how=$(opt_values resultTest "$opts" | head -n 1)
+	t=$TIMEOUT
+	lim=$(opt_values timeLimit "$opts" | head -n 1)
+	[ -n "$lim" ] && [ "$lim" -gt "$t" ] && t=$lim
+	prog=("./$name")
+	[ "$kind" = shim ] && prog=("$B/bin/dmtcp_mpi" "./$name")
+	(cd "$W/build-$flavour/$dir" && env "${envs[@]}" timeout -k 10 "$t" \
+	    "mpirun.$mpi" -n "$np" "${prog[@]}" "${args[@]}") > "$log" 2>&1 < /dev/null
+	rc=$?
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		printf 'fail\ttimeout after %ss\n' "$t"
+		return
+	fi
+	case $how in
+	TestStatus|TestErrFatal)
+		[ $rc != 0 ] && { echo pass; return; }
+		printf 'fail\texit 0 where a non-zero exit is expected\n'
+		return ;;
+	ExitZero)
+		[ $rc = 0 ] && { echo pass; return; } ;;
+	*)
+		if [ $rc = 0 ] && grep -qE '^[[:space:]]*No [Ee]rrors[[:space:]]*$' "$log"; then
+			echo pass
+			return
+		fi ;;
+	esac
+	printf 'fail\t%s: %s\n' "$([ $rc = 0 ] && echo "exit 0 without No Errors" || echo "exit $rc")" \
+	    "$(first_complaint "$log")"
+}
+
+# The most telling line of a failed run's output.
+first_complaint() {
+	local l
+	l=$(grep -m 1 'dmtcp_mpi: error' "$1")
+	[ -n "$l" ] || l=$(grep -m 1 -iE 'error|unsupported|abort|fail|assert|signal' "$1")
+	[ -n "$l" ] || l=$(grep -m 1 . "$1")
+	printf '%s' "$l" | tr -s '\t ' '  ' | cut -c 1-200
+}
+
+# Results, one line per entry and MPI: top<TAB>label<TAB>mpi<TAB>native
+# <TAB>shim<TAB>native s<TAB>shim s<TAB>native why<TAB>shim why
+run_all() {
+	local top id np opts skip label mpi n s nt st nw sw i=0 total rl
+	total=$(awk -F'\t' '$5 == "-"' "$W/entries" | wc -l)
+	: > "$W/results"
+	while IFS=$'\t' read -r top id np opts skip; do
+		label="$id $np"
+		rl=$(echo "$opts" | tr ' ' '\n' | sed -n 's/^arg=//p' | tr '\n' ' ')
+		[ -n "$rl" ] && label="$label ${rl% }"
+		if [ "$skip" != - ]; then
+			printf '%s\t%s\t-\tskip\tskip\t0\t0\t%s\t-\n' "$top" "$label" \
+			    "$skip" >> "$W/results"
+			continue
+		fi
+		i=$((i + 1))
+		mkdir -p "$LOGS/run/${id%/*}"
+		for mpi in $MPIS; do
+			IFS=$'\t' read -r n nt nw < <(run_one "$mpi" native "$id" "$np" \
+			    "$opts" "$LOGS/run/$id.$i.$mpi-native.log")
+			IFS=$'\t' read -r s st sw < <(run_one "$mpi" shim "$id" "$np" \
+			    "$opts" "$LOGS/run/$id.$i.$mpi-shim.log")
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$top" "$label" \
+			    "$mpi" "$n" "$s" "$nt" "$st" "${nw:--}" "${sw:--}" >> "$W/results"
+			say "[$i/$total] $mpi $label: native $n ${nt}s, dmtcp_mpi $s ${st}s${sw:+ ($sw)}"
+		done
+	done < "$W/entries"
+}
+
+# ---------------------------------------------------------------- report
+report() {
+	local mpis=$1 min=$2
+	awk -F'\t' -v mpis="$mpis" -v min="$min" -v dirs="$DIRS" '
+	function ratio(s, n) { return n ? sprintf("%.3f", s / n) : "n/a" }
+	$3 == "-" { skip[$1]++; tskip++; next }
+	{
+		k = $1 SUBSEP $3
+		nsec[$3] += $6; ssec[$3] += $7
+		if ($4 == "pass") {
+			np[k]++; tnp[$3]++
+			if ($5 == "pass") { sp[k]++; tsp[$3]++ }
+			else { sf[k]++; tsf[$3]++; fails = fails sprintf("FAIL %s %s: %s\n", $3, $2, $9) }
+		} else {
+			nf[k]++; tnf[$3]++
+			if ($5 == "pass") xp[$3]++
+			nfails = nfails sprintf("NATIVE-FAIL %s %s: %s\n", $3, $2, $8)
+		}
+	}
+	END {
+		nm = split(mpis, m, " "); nd = split(dirs, d, " ")
+		printf "%-10s %5s", "directory", "skip"
+		for (j = 1; j <= nm; j++) printf " | %-7s native pass/fail  dmtcp_mpi pass/fail", m[j]
+		printf "\n"
+		for (i = 1; i <= nd; i++) {
+			printf "%-10s %5d", d[i], skip[d[i]]
+			for (j = 1; j <= nm; j++) {
+				k = d[i] SUBSEP m[j]
+				printf " | %-7s %11d %4d  %14d %4d", "", np[k], nf[k], sp[k], sf[k]
+			}
+			printf "\n"
+		}
+		printf "%s", fails
+		printf "%s", nfails
+		bad = 0
+		for (j = 1; j <= nm; j++) {
+			r = ratio(tsp[m[j]], tnp[m[j]])
+			printf "%s: %d pass natively (%d fail natively, not counted; %d of those pass through dmtcp_mpi); dmtcp_mpi passes %d of them, fails %d; ratio %s (target %s); run time native %ds, dmtcp_mpi %ds\n", \
+			    m[j], tnp[m[j]], tnf[m[j]], xp[m[j]], tsp[m[j]], tsf[m[j]], r, min, nsec[m[j]], ssec[m[j]]
+			if (tnp[m[j]] + tnf[m[j]] > 0 && tnp[m[j]] == 0) {
+				printf "no test passed natively under %s: the MPI installation is broken\n", m[j]
+				bad = 1
+			} else if (r != "n/a" && r + 0 < min + 0) bad = 1
+			passed += tsp[m[j]]; failed += tsf[m[j]]
+		}
+		printf "%d passed, %d failed, %d skipped\n", passed, failed, tskip * nm
+		exit bad
+	}' "$W/results"
+}
+
+# ---------------------------------------------------------------- main
+FLAVOURS="shim $MPIS"
+for f in "$SKIP_FILE" "$SUBSET_FILE"; do
+	[ -r "$f" ] || { err "cannot read $f"; exit 1; }
+done
+if [ ! -x "$B/bin/dmtcp_mpi" ] || [ ! -x "$B/bin/dmtcp_mpicc" ]; then
+	err "dmtcp_mpi is not built in $B: run make B=${B##*/} first"
+	exit 1
+fi
+start=$(date +%s)
+fetch_suite || exit 1
+configure_all || exit 1
+select_entries > "$W/entries"
+if [ $LIST = 1 ]; then
+	awk -F'\t' '{ printf "%s %s%s%s\n", $2, $3, $4 == "-" ? "" : " " $4,
+	    $5 == "-" ? "" : " SKIP: " $5 }' "$W/entries"
+	exit 0
+fi
+for f in $FLAVOURS; do
+	say "building the suite ($f)"
+	build_tree "$f" || exit 1
+done
+say "running $(awk -F'\t' '$5 == "-"' "$W/entries" | wc -l) entries"
+run_all
+{
+	echo "MPICH test suite (${SRC#"$W"/}) through dmtcp_mpi, $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - start)) s"
+	report "$MPIS" "$MIN_RATIO"
+	echo $? > "$W/status"
+} | tee "$W/report.txt"
+exit "$(cat "$W/status")"
