@@ -2,7 +2,8 @@
  * init.c - the engine's constructor and its small public functions.
  *
  * ck_init runs from the library's constructor, in the main thread before
- * main(): it checks that this platform is one we can restore (glibc keeps
+ * main() (which also takes the library out of LD_PRELOAD, so programs the
+ * application execs are not checkpointed as extra ranks): it checks that this platform is one we can restore (glibc keeps
  * the tid where we patch it, no shadow stack), records the main stack,
  * and installs the thread-stop signal handler.  The application cannot
  * take that signal away: sigaction, signal and the mask functions are
@@ -189,10 +190,52 @@ int ck_init(void)
 	return ck_eng.disabled ? -1 : 0;
 }
 
+/* Programs this process execs (a shell, a helper) must not load the
+ * engine again and register as more ranks of the job: take our library
+ * out of LD_PRELOAD, keeping whatever else the user preloads. */
+static void unpreload_self(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+	Dl_info info;
+
+	if (!pre || !*pre || !dladdr((void *)ck_init, &info) ||
+	    !info.dli_fname)
+		return;
+	const char *me = strrchr(info.dli_fname, '/');
+	me = me ? me + 1 : info.dli_fname;
+	char *keep = malloc(strlen(pre) + 1);
+	if (!keep)
+		return;
+	size_t n = 0;
+	for (const char *p = pre; *p;) {
+		size_t len = strcspn(p, ": ");
+		const char *base = p;
+		for (size_t i = 0; i < len; i++)
+			if (p[i] == '/')
+				base = p + i + 1;
+		size_t blen = len - (size_t)(base - p);
+		if (len && !(blen == strlen(me) && !memcmp(base, me, blen))) {
+			if (n)
+				keep[n++] = ':';
+			memcpy(keep + n, p, len);
+			n += len;
+		}
+		p += len;
+		p += *p != '\0';
+	}
+	keep[n] = '\0';
+	if (n)
+		setenv("LD_PRELOAD", keep, 1);
+	else
+		unsetenv("LD_PRELOAD");
+	free(keep);
+}
+
 __attribute__((constructor)) static void ck_constructor(void)
 {
 	const char *nc = getenv("DMTCP_MPI_NO_CLIENT");
 
+	unpreload_self();
 	if (ck_init() == 0 && ck_client_start && !(nc && *nc == '1'))
 		ck_client_start();
 }

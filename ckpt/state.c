@@ -255,6 +255,12 @@ static int collect_fds(struct ck_meta *m)
 		f->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
 		readlink_str(link, path, sizeof(path));
+		/* Our own memfds (the MPI channel above all) belong to this
+		 * run and are left out: the launcher of a restart puts the
+		 * new channel at the same fixed number (DMTCP_MPI_CHAN_FD_NUM)
+		 * and the restorer must not cover it with a placeholder. */
+		if (strncmp(path, "/memfd:dmtcp_mpi", 16) == 0)
+			continue;
 		classify_fd(m, f, &st, path);
 		m->nfds++;
 	}
