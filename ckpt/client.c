@@ -4,13 +4,19 @@
  * Life of the thread:
  *   connect -> (no answer on a local address: start a coordinator, retry
  *   with backoff for about 5 s) -> HELLO with the secret -> REGISTER ->
- *   serve: PHASE(WRITE) -> ck_checkpoint() -> PHASE_DONE(image path,
- *   size, CRC-32C) | PHASE(RESUME) | KILL.
+ *   serve: PHASE(INTENT | TARGETS | PARK | DRAIN) -> the MPI shim's ops
+ *   -> PHASE_DONE(pairs, counts) | PHASE(WRITE) -> ck_checkpoint() ->
+ *   PHASE_DONE(image path, size, CRC-32C) | PHASE(RESUME) | KILL.
+ * The ops are taken once per checkpoint, at INTENT, so a shim that
+ * registers half-way through one is left alone until the next; a
+ * checkpoint that reached the shim always ends with ops->resume(), even
+ * when it failed or the coordinator went away in the middle of it.
  * When ck_checkpoint() returns CK_RESTARTED we are a restored process:
- * the socket we had belongs to a coordinator of the past, so the thread
- * connects and registers all over again.  If the coordinator cannot be
- * reached or goes away, one line is printed and the thread ends; the
- * application itself always goes on.
+ * ops->restart() rebuilds the MPI side, and since the socket we had
+ * belongs to a coordinator of the past, the thread connects and
+ * registers all over again.  If the coordinator cannot be reached or goes
+ * away, one line is printed and the thread ends; the application itself
+ * always goes on.
  *
  * The thread blocks every signal, so the application's signals (and our
  * own SIGTERM on KILL) go to the application's threads.
@@ -45,6 +51,26 @@ extern char **environ;
  * thread, read by the fork handler in a child. */
 static volatile int client_fd = -1;
 static int restarts;             /* restarts of this process so far */
+
+/* Registered by the shim (any thread); read by the client thread. */
+static const struct ck_mpi_ops *mpi_ops;
+
+/* The checkpoint in progress, as this client sees it. */
+static struct {
+	const struct ck_mpi_ops *ops;  /* taken at INTENT; NULL: no MPI */
+	uint32_t gen;                  /* ... of this checkpoint */
+	int owed;                      /* resume() is owed */
+} session;
+
+/* CLOCK_MONOTONIC milliseconds at which the phase being served times
+ * out; 0 when none is. */
+static int64_t phase_end_ms;
+
+/* A PHASE with the most pairs, and the answer with the most pairs. */
+static _Alignas(8) unsigned char in_buf[sizeof(struct coord_phase_msg) +
+	COORD_MAX_PAIRS * sizeof(struct coord_pair)];
+static _Alignas(8) unsigned char out_buf[sizeof(struct coord_phase_done) +
+	COORD_MAX_PAIRS * sizeof(struct coord_pair)];
 
 static double now_s(void)
 {
@@ -356,20 +382,42 @@ static int connect_and_register(void)
 
 enum serve_end { SERVE_GO_ON, SERVE_LOST, SERVE_RESTARTED };
 
-/* PHASE(WRITE): write our image and say how it went.  SERVE_RESTARTED if
- * we return from ck_checkpoint() as the restored process. */
-static enum serve_end write_image(int fd, const struct coord_phase_msg *ph)
+int ck_client_register_mpi(const struct ck_mpi_ops *ops)
 {
-	struct coord_phase_done d;
+	__atomic_store_n(&mpi_ops, ops, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int ck_client_phase_left_ms(void)
+{
+	int64_t end = __atomic_load_n(&phase_end_ms, __ATOMIC_RELAXED);
+
+	if (end == 0)
+		return 0;
+	int64_t left = end - (int64_t)(now_s() * 1000);
+	return left > 0 ? (int)(left < 1 << 30 ? left : 1 << 30) : 0;
+}
+
+/* The MPI side goes on: after a finished or failed checkpoint, or when
+ * the coordinator is gone. */
+static void mpi_resume(void)
+{
+	if (session.owed && session.ops)
+		session.ops->resume();
+	session.owed = 0;
+}
+
+/* PHASE(WRITE): write our image into d.  SERVE_RESTARTED if we return
+ * from ck_checkpoint() as the restored process. */
+static enum serve_end write_image(int fd, const struct coord_phase_msg *ph,
+				  struct coord_phase_done *d)
+{
 	char name[32];
 	struct ck_opts o = { .dir = ph->dir, .name = name, .zstd_level = 1 };
 
-	memset(&d, 0, sizeof(d));
-	d.phase = COORD_PHASE_WRITE;
-	d.gen = ph->gen;
 	snprintf(name, sizeof(name), "rank%d",
 		 env_int("DMTCP_MPI_RANK", 0, 0));
-	int r = ck_checkpoint(&o, d.path, sizeof(d.path));
+	int r = ck_checkpoint(&o, d->path, sizeof(d->path));
 	if (r == CK_RESTARTED) {
 		/* The old socket is gone.  Close the number only if it is
 		 * still a socket: after a restore it may be anything. */
@@ -378,17 +426,113 @@ static enum serve_end write_image(int fd, const struct coord_phase_msg *ph)
 			close(fd);
 		client_fd = -1;
 		restarts++;
+		/* The MPI state in the image belongs to a job that is gone;
+		 * the shim attaches to the new proxy, whether or not it took
+		 * part in this checkpoint's MPI phases. */
+		const struct ck_mpi_ops *ops =
+			__atomic_load_n(&mpi_ops, __ATOMIC_ACQUIRE);
+		session.owed = 0;
+		if (ops)
+			ops->restart();
 		return SERVE_RESTARTED;
 	}
 	if (r == CK_WRITTEN)
-		d.ok = checksum_file(d.path, &d.size, &d.crc, d.reason,
-				     sizeof(d.reason)) == 0;
+		d->ok = checksum_file(d->path, &d->size, &d->crc, d->reason,
+				      sizeof(d->reason)) == 0;
 	else
-		snprintf(d.reason, sizeof(d.reason), "the engine could not "
+		snprintf(d->reason, sizeof(d->reason), "the engine could not "
 			 "write the image (see the rank's error output)");
-	if (coord_send(fd, COORD_MSG_PHASE_DONE, &d, sizeof(d)) < 0)
-		return SERVE_LOST;
 	return SERVE_GO_ON;
+}
+
+/* INTENT .. DRAIN through the shim's ops (none registered: nothing to
+ * report).  Fills d; 0, or -1 with d->reason. */
+static int mpi_phase(const struct coord_phase_msg *ph,
+		     struct coord_phase_done *d)
+{
+	const struct ck_mpi_ops *ops;
+
+	if (ph->phase == COORD_PHASE_INTENT) {
+		mpi_resume();   /* a checkpoint we never heard the end of */
+		session.ops = __atomic_load_n(&mpi_ops, __ATOMIC_ACQUIRE);
+		session.gen = ph->gen;
+	}
+	ops = session.gen == ph->gen ? session.ops : NULL;
+	if (!ops)
+		return 0;
+	switch (ph->phase) {
+	case COORD_PHASE_INTENT: {
+		/* From here on the shim knows a checkpoint is coming (its
+		 * threads may stop at their targets): resume() is owed. */
+		session.owed = 1;
+		int n = ops->coll_seqs((int64_t *)(d + 1), COORD_MAX_PAIRS);
+		if (n < 0 || n > COORD_MAX_PAIRS) {
+			snprintf(d->reason, sizeof(d->reason), "the MPI shim "
+				 "cannot report its collective sequence "
+				 "numbers");
+			return -1;
+		}
+		d->npairs = (uint32_t)n;
+		return 0;
+	}
+	case COORD_PHASE_TARGETS:
+		if (ops->reach_targets((const int64_t *)(ph + 1),
+				       (int)ph->npairs) == 0)
+			return 0;
+		snprintf(d->reason, sizeof(d->reason), "the application did "
+			 "not reach its collective targets");
+		return -1;
+	case COORD_PHASE_PARK:
+		if (ops->park() == 0)
+			return 0;
+		snprintf(d->reason, sizeof(d->reason), "the MPI shim could not "
+			 "park the application");
+		return -1;
+	case COORD_PHASE_DRAIN:
+		if (ops->drain(&d->sent, &d->recvd) == 0)
+			return 0;
+		snprintf(d->reason, sizeof(d->reason), "the MPI shim could not "
+			 "drain messages in flight (round %u)", ph->round);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/* One PHASE message (n body bytes in in_buf): act, and answer every
+ * phase but RESUME. */
+static enum serve_end serve_phase(int fd, long n)
+{
+	const struct coord_phase_msg *ph = (const void *)in_buf;
+	struct coord_phase_done *d = (void *)out_buf;
+	enum serve_end r = SERVE_GO_ON;
+
+	if ((size_t)n < sizeof(*ph) || ph->npairs > COORD_MAX_PAIRS ||
+	    (size_t)n != sizeof(*ph) + ph->npairs * sizeof(struct coord_pair))
+		return SERVE_LOST;
+	if (ph->phase == COORD_PHASE_RESUME) {
+		mpi_resume();
+		return SERVE_GO_ON;
+	}
+	if (ph->phase < COORD_PHASE_INTENT || ph->phase > COORD_PHASE_WRITE)
+		return SERVE_LOST;
+	((struct coord_phase_msg *)in_buf)->dir[sizeof(ph->dir) - 1] = '\0';
+	memset(d, 0, sizeof(*d));
+	d->phase = ph->phase;
+	d->gen = ph->gen;
+	d->round = ph->round;
+	__atomic_store_n(&phase_end_ms, (int64_t)(now_s() * 1000) +
+			 ph->timeout_ms, __ATOMIC_RELAXED);
+	if (ph->phase == COORD_PHASE_WRITE)
+		r = write_image(fd, ph, d);
+	else
+		d->ok = mpi_phase(ph, d) == 0;
+	__atomic_store_n(&phase_end_ms, 0, __ATOMIC_RELAXED);
+	if (r != SERVE_GO_ON)
+		return r;
+	size_t len = sizeof(*d) + d->npairs * sizeof(struct coord_pair);
+	return coord_send(fd, COORD_MSG_PHASE_DONE, d, (uint32_t)len) < 0 ?
+		SERVE_LOST : SERVE_GO_ON;
 }
 
 /* KILL: end the process as a user would, then for sure. */
@@ -402,33 +546,26 @@ static void kill_self(void)
 static enum serve_end serve(int fd)
 {
 	struct coord_hdr h;
-	struct coord_phase_msg ph;
 
 	for (;;) {
-		long n = coord_recv(fd, &h, &ph, sizeof(ph));
+		long n = coord_recv(fd, &h, in_buf, sizeof(in_buf));
 		if (n < 0)
 			break;
 		if (h.type == COORD_MSG_KILL) {
 			kill_self();
-		} else if (h.type == COORD_MSG_PHASE && n == sizeof(ph) &&
-			   ph.phase == COORD_PHASE_WRITE) {
-			ph.dir[sizeof(ph.dir) - 1] = '\0';
-			enum serve_end r = write_image(fd, &ph);
-			if (r == SERVE_RESTARTED)
-				return r;
-			if (r == SERVE_LOST)
-				break;
-		} else if (h.type == COORD_MSG_PHASE && n == sizeof(ph) &&
-			   ph.phase == COORD_PHASE_RESUME) {
-			/* Nothing is parked yet: ck_checkpoint() resumed our
-			 * threads.  The MPI drain phases will release here. */
-		} else {
-			errno = EPROTO;
-			break;
+			continue;
 		}
+		enum serve_end r = h.type == COORD_MSG_PHASE ?
+			serve_phase(fd, n) : SERVE_LOST;
+		if (r == SERVE_RESTARTED)
+			return r;
+		if (r == SERVE_LOST)
+			break;
 	}
 	close(fd);
 	client_fd = -1;
+	/* Nobody will tell us the outcome now: let the application go. */
+	mpi_resume();
 	return SERVE_LOST;
 }
 

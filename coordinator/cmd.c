@@ -1,9 +1,9 @@
 /*
  * cmd.c - what the coordinator does for dmtcp_mpi_command: checkpoint,
- * status, kill, interval.  Each command connection gets exactly one
- * CMD_REPLY and is then closed; checkpoint and kill reply only when they
- * are over (the command blocks meanwhile), and both are bounded by
- * --timeout, so a command never waits forever.
+ * checkpoint-and-exit, status, kill, interval.  Each command connection
+ * gets exactly one CMD_REPLY and is then closed; checkpoint and kill
+ * reply only when they are over (the command blocks meanwhile), and both
+ * are bounded by --timeout, so a command never waits forever.
  *
  * The status text is key=value lines, one "client ..." line per client,
  * so that scripts can read it as easily as people.
@@ -67,14 +67,22 @@ static void add(struct text *t, const char *fmt, ...)
 	}
 }
 
+/* What a client is doing: "running", or the phase of the checkpoint it
+ * takes part in, "-done" once it answered (WRITE: writing / written). */
 static const char *client_state(const struct coord *c,
-				const struct coord_conn *k)
+				const struct coord_conn *k, char *buf,
+				size_t len)
 {
 	const struct coord_ckpt *ck = &c->ck;
 
-	if (ck->phase != COORD_PHASE_WRITE || k->part_gen != ck->gen)
+	if (ck->phase == COORD_PHASE_IDLE || k->part_gen != ck->gen)
 		return "running";
-	return ck->parts[k->reg.rank].answered ? "written" : "writing";
+	int answered = ck->parts[k->reg.rank].answered;
+	if (ck->phase == COORD_PHASE_WRITE)
+		return answered ? "written" : "writing";
+	snprintf(buf, len, "%s%s", coord_phase_name(ck->phase),
+		 answered ? "-done" : "");
+	return buf;
 }
 
 static int by_rank(const void *a, const void *b)
@@ -85,6 +93,37 @@ static int by_rank(const void *a, const void *b)
 	if (x->reg.rank != y->reg.rank)
 		return x->reg.rank < y->reg.rank ? -1 : 1;
 	return (x->reg.pid > y->reg.pid) - (x->reg.pid < y->reg.pid);
+}
+
+/* The job as the clients (sorted by rank) describe it: its size, which
+ * ranks are connected, its MPI. */
+static void job_lines(struct text *t, struct coord_conn **cl, int n)
+{
+	if (n == 0) {
+		add(t, "ranks=none\n");
+		return;
+	}
+	int nranks = cl[0]->reg.nranks, have = 0, prev = -1;
+	for (int i = 0; i < n; i++) {
+		if (cl[i]->reg.rank != prev && cl[i]->reg.nranks == nranks)
+			have++;
+		prev = cl[i]->reg.rank;
+	}
+	add(t, "ranks=%d/%d connected\nmpi=%s\n", have, nranks,
+	    cl[0]->reg.mpi);
+	if (have < nranks) {
+		add(t, "missing_ranks=");
+		int j = 0, sep = 0;
+		for (int r = 0; r < nranks && r < 1 << 16; r++) {
+			while (j < n && cl[j]->reg.rank < r)
+				j++;
+			if (j < n && cl[j]->reg.rank == r)
+				continue;
+			add(t, "%s%d", sep ? "," : "", r);
+			sep = 1;
+		}
+		add(t, "\n");
+	}
 }
 
 static void status(struct coord *c, struct coord_conn *k)
@@ -110,17 +149,24 @@ static void status(struct coord *c, struct coord_conn *k)
 	else
 		add(&t, "state=checkpoint %u (%d/%d ranks answered)\n",
 		    c->ck.gen, c->ck.nanswered, c->ck.nparts);
+	add(&t, "phase=%s\n", coord_phase_name(c->ck.phase));
+	if (c->ck.phase == COORD_PHASE_DRAIN)
+		add(&t, "drain_round=%u\n", c->ck.round);
 	for (int i = 0; i < c->nconns; i++) {
 		if (!c->conns[i]->dead && c->conns[i]->registered)
 			cl[n++] = c->conns[i];
 	}
 	qsort(cl, (size_t)n, sizeof(*cl), by_rank);
 	add(&t, "clients=%d\n", n);
-	for (int i = 0; i < n; i++)
+	job_lines(&t, cl, n);
+	for (int i = 0; i < n; i++) {
+		char st[32];
 		add(&t, "client rank=%d nranks=%d pid=%d host=%s program=%s "
-		    "state=%s restarts=%d\n", cl[i]->reg.rank, cl[i]->reg.nranks,
-		    cl[i]->reg.pid, cl[i]->reg.host, cl[i]->reg.program,
-		    client_state(c, cl[i]), cl[i]->reg.restarts);
+		    "state=%s restarts=%d mpi=%s\n", cl[i]->reg.rank,
+		    cl[i]->reg.nranks, cl[i]->reg.pid, cl[i]->reg.host,
+		    cl[i]->reg.program, client_state(c, cl[i], st, sizeof(st)),
+		    cl[i]->reg.restarts, cl[i]->reg.mpi);
+	}
 	if (c->last_path[0]) {
 		char when[64];
 		struct tm tm;
@@ -131,14 +177,16 @@ static void status(struct coord *c, struct coord_conn *k)
 	} else {
 		add(&t, "last_checkpoint=none\n");
 	}
+	if (c->last_failed_gen)
+		add(&t, "last_failure=checkpoint %u: %s\n", c->last_failed_gen,
+		    c->last_failure);
 	coord_cmd_reply(k, DM_EXIT_OK, t.s);
 	free(cl);
 	free(t.s);
 }
 
-static void kill_clients(struct coord *c, struct coord_conn *k)
+void coord_kill_start(struct coord *c)
 {
-	k->wait = COORD_WAIT_KILL;
 	if (c->kill_deadline > 0)
 		return;         /* already under way: wait for the same end */
 	dm_info("killing %d client%s", c->nclients, c->nclients == 1 ? "" : "s");
@@ -152,7 +200,7 @@ static void kill_clients(struct coord *c, struct coord_conn *k)
 
 void coord_cmd_kill_tick(struct coord *c, double now)
 {
-	char text[128];
+	char text[128], done[PATH_MAX + 256];
 
 	if (c->kill_deadline <= 0 ||
 	    (c->nclients > 0 && now < c->kill_deadline))
@@ -165,10 +213,18 @@ void coord_cmd_kill_tick(struct coord *c, double now)
 			 "%d s", c->nclients, c->nclients == 1 ? " is" : "s are",
 			 c->timeout + COORD_KILL_GRACE_S);
 	c->kill_deadline = 0;
+	/* --checkpoint-and-exit is told where the checkpoint is. */
+	if (code == DM_EXIT_OK)
+		snprintf(done, sizeof(done), "%s", c->last_path);
+	else
+		snprintf(done, sizeof(done), "checkpoint written (%s), but %s",
+			 c->last_path, text);
 	for (int i = 0; i < c->nconns; i++) {
 		struct coord_conn *k = c->conns[i];
 		if (!k->dead && k->wait == COORD_WAIT_KILL)
 			coord_cmd_reply(k, code, text);
+		else if (!k->dead && k->wait == COORD_WAIT_EXIT)
+			coord_cmd_reply(k, code, done);
 	}
 }
 
@@ -179,13 +235,15 @@ void coord_cmd(struct coord *c, struct coord_conn *k,
 
 	switch (cmd->op) {
 	case COORD_CMD_CHECKPOINT:
-		coord_ckpt_request(c, k);
+	case COORD_CMD_CHECKPOINT_EXIT:
+		coord_ckpt_request(c, k, cmd->op == COORD_CMD_CHECKPOINT_EXIT);
 		return;
 	case COORD_CMD_STATUS:
 		status(c, k);
 		return;
 	case COORD_CMD_KILL:
-		kill_clients(c, k);
+		k->wait = COORD_WAIT_KILL;
+		coord_kill_start(c);
 		coord_cmd_kill_tick(c, coord_now());
 		return;
 	case COORD_CMD_INTERVAL:

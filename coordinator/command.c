@@ -1,6 +1,7 @@
 /*
- * command.c - dmtcp_mpi_command: ask a running coordinator to checkpoint,
- * report its status, kill the job or change the checkpoint interval.
+ * command.c - dmtcp_mpi_command: ask a running coordinator to checkpoint
+ * (and possibly end the job then), report its status, kill the job or
+ * change the checkpoint interval.
  *
  * One connection, one request, one reply (coordinator/cmd.c).  The
  * coordinator bounds every wait by its --timeout, so blocking here until
@@ -24,7 +25,10 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: dmtcp_mpi_command [--coord-host H] [--coord-port P] COMMAND\n"
 "  --checkpoint    checkpoint every rank; print the directory when done\n"
-"  --status        list clients, state and the last checkpoint\n"
+"  --checkpoint-and-exit\n"
+"                  checkpoint, then end the job if the checkpoint is\n"
+"                  complete; print the directory once every rank exited\n"
+"  --status        list ranks, their state and the last checkpoint\n"
 "  --kill          end every process of the job\n"
 "  --interval N    checkpoint every N seconds (0: only on request)\n"
 "The coordinator defaults to $DMTCP_MPI_COORD_HOST:$DMTCP_MPI_COORD_PORT,\n"
@@ -53,6 +57,7 @@ static void parse_options(int argc, char **argv, struct request *rq)
 		{ "coord-host", required_argument, NULL, 'h' },
 		{ "coord-port", required_argument, NULL, 'p' },
 		{ "checkpoint", no_argument, NULL, 'c' },
+		{ "checkpoint-and-exit", no_argument, NULL, 'e' },
 		{ "status", no_argument, NULL, 's' },
 		{ "kill", no_argument, NULL, 'k' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -73,6 +78,7 @@ static void parse_options(int argc, char **argv, struct request *rq)
 		case 'h': rq->host = optarg; continue;
 		case 'p': rq->port = parse_int(optarg, 1, 65535); continue;
 		case 'c': op = COORD_CMD_CHECKPOINT; break;
+		case 'e': op = COORD_CMD_CHECKPOINT_EXIT; break;
 		case 's': op = COORD_CMD_STATUS; break;
 		case 'k': op = COORD_CMD_KILL; break;
 		case 'i':

@@ -21,9 +21,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The largest body a peer may send us (PHASE_DONE); anything bigger is a
- * protocol error, which also bounds what an unauthenticated peer costs. */
-#define COORD_MAX_IN (sizeof(struct coord_phase_done))
+/* The largest body a peer may send us (PHASE_DONE with the most pairs);
+ * anything bigger is a protocol error, which also bounds what an
+ * unauthenticated peer costs. */
+#define COORD_MAX_IN (sizeof(struct coord_phase_done) + \
+		      COORD_MAX_PAIRS * sizeof(struct coord_pair))
 
 static int buf_append(struct coord_buf *b, const void *p, size_t n)
 {
@@ -201,6 +203,18 @@ static void on_register(struct coord *c, struct coord_conn *k,
 		k->reg.restarts ? " after a restart" : "");
 }
 
+/* Is this PHASE_DONE exactly its struct plus the pairs it announces? */
+static int phase_done_fits(const struct coord_hdr *h, const void *body)
+{
+	struct coord_phase_done d;
+
+	if (h->len < sizeof(d))
+		return 0;
+	memcpy(&d, body, sizeof(d));
+	return d.npairs <= COORD_MAX_PAIRS &&
+	       h->len == sizeof(d) + d.npairs * sizeof(struct coord_pair);
+}
+
 /* One whole message from k: check it fits its sender's role. */
 static void dispatch(struct coord *c, struct coord_conn *k,
 		     const struct coord_hdr *h, const void *body)
@@ -215,13 +229,25 @@ static void dispatch(struct coord *c, struct coord_conn *k,
 		return;
 	}
 	if (k->role == COORD_ROLE_CLIENT && k->registered &&
-	    h->type == COORD_MSG_PHASE_DONE &&
-	    h->len == sizeof(struct coord_phase_done)) {
+	    h->type == COORD_MSG_PHASE_DONE && phase_done_fits(h, body)) {
 		struct coord_phase_done d;
 		memcpy(&d, body, sizeof(d));
 		d.path[sizeof(d.path) - 1] = '\0';
 		d.reason[sizeof(d.reason) - 1] = '\0';
-		coord_ckpt_answer(c, k, &d);
+		/* The pairs are copied out: the input buffer is not
+		 * aligned for them. */
+		struct coord_pair *pairs = NULL;
+		size_t n = d.npairs * sizeof(*pairs);
+		if (n && !(pairs = malloc(n))) {
+			dm_err("cannot read an answer (%s): out of memory",
+			       k->peer);
+			coord_conn_drop(c, k);
+			return;
+		}
+		if (n)
+			memcpy(pairs, (const char *)body + sizeof(d), n);
+		coord_ckpt_answer(c, k, &d, pairs);
+		free(pairs);
 		return;
 	}
 	if (k->role == COORD_ROLE_COMMAND && k->wait == COORD_WAIT_NONE &&

@@ -31,6 +31,8 @@ struct coord_buf {
 enum coord_wait {
 	COORD_WAIT_NONE = 0,
 	COORD_WAIT_CKPT,             /* the checkpoint in progress to end */
+	COORD_WAIT_CKPT_EXIT,        /* ... and then, if it succeeded, ... */
+	COORD_WAIT_EXIT,             /* ... every client to leave */
 	COORD_WAIT_KILL              /* every client to leave */
 };
 
@@ -60,6 +62,7 @@ struct coord_part {
 	struct coord_register reg;
 	int answered;                /* PHASE_DONE for the current phase */
 	struct coord_phase_done done;/* the WRITE answer: its image */
+	int64_t sent, recvd;         /* its last DRAIN answer */
 };
 
 /* The checkpoint in progress (phase != IDLE). */
@@ -74,6 +77,17 @@ struct coord_ckpt {
 	int nparts;                  /* participants (== nranks) */
 	int nanswered;
 	struct coord_part *parts;    /* indexed by rank */
+	struct coord_pair *pairs;    /* INTENT answers; then the targets */
+	size_t npairs, cap_pairs;
+	unsigned round;              /* DRAIN round, from 1 */
+	int64_t sent, recvd;         /* DRAIN: sums of the current round */
+	int64_t prev_sent, prev_recvd; /* ... and of the previous one */
+	unsigned idle_rounds;        /* DRAIN rounds in a row that found
+					nothing new */
+	double next_round;           /* monotonic start of the next DRAIN
+					round; 0: none pending */
+	int exit_after;              /* --checkpoint-and-exit: end the job
+					once the checkpoint is complete */
 	char why[COORD_WHY_MAX];     /* first failure, "" while fine */
 };
 
@@ -103,6 +117,8 @@ struct coord {
 	unsigned last_gen;           /* last checkpoint number handed out */
 	char last_path[PATH_MAX];    /* last complete checkpoint, "" none */
 	time_t last_time;
+	unsigned last_failed_gen;    /* last checkpoint that failed, 0 none */
+	char last_failure[COORD_WHY_MAX]; /* ... and why */
 };
 
 double coord_now(void);          /* monotonic seconds */
@@ -121,9 +137,15 @@ const char *coord_client_name(const struct coord_conn *k, char *buf,
 			      size_t len);
 
 /* phase.c */
-void coord_ckpt_request(struct coord *c, struct coord_conn *cmd);
+const char *coord_phase_name(enum coord_phase p);
+/* Start a checkpoint, or join the one in progress.  cmd (may be NULL)
+ * gets the reply; with exit_after the job is ended once it succeeded. */
+void coord_ckpt_request(struct coord *c, struct coord_conn *cmd,
+			int exit_after);
+/* A PHASE_DONE from k with its npairs pairs (already bounds-checked). */
 void coord_ckpt_answer(struct coord *c, struct coord_conn *k,
-		       const struct coord_phase_done *d);
+		       const struct coord_phase_done *d,
+		       const struct coord_pair *pairs);
 void coord_ckpt_client_left(struct coord *c, struct coord_conn *k);
 void coord_ckpt_tick(struct coord *c, double now);
 
@@ -136,6 +158,9 @@ unsigned coord_next_gen(const char *ckptdir, unsigned last);
 void coord_cmd(struct coord *c, struct coord_conn *k,
 	       const struct coord_cmd *cmd);
 void coord_cmd_reply(struct coord_conn *k, int code, const char *text);
+/* Send KILL to every client (once) and start the --timeout + grace
+ * clock; coord_cmd_kill_tick() answers the commands that wait for it. */
+void coord_kill_start(struct coord *c);
 void coord_cmd_kill_tick(struct coord *c, double now);
 
 /* secret.c */

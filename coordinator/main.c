@@ -317,6 +317,8 @@ static int poll_timeout(struct coord *c, double now)
 
 	if (c->ck.phase != COORD_PHASE_IDLE && c->ck.deadline < t)
 		t = c->ck.deadline;
+	if (c->ck.next_round > 0 && c->ck.next_round < t)
+		t = c->ck.next_round;
 	if (c->next_ckpt > 0 && c->next_ckpt < t)
 		t = c->next_ckpt;
 	if (c->kill_deadline > 0 && c->kill_deadline < t)

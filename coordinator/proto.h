@@ -13,6 +13,7 @@
  *   peer -> HELLO(secret, role)        first message, within --timeout
  *   coord -> WELCOME                   or REFUSED(reason) and close
  *   engine client:  -> REGISTER, then serves PHASE / KILL until the end
+ *                      (each PHASE but RESUME answered by one PHASE_DONE)
  *   command:        -> CMD, <- CMD_REPLY, close
  *
  * The helpers at the end (coordinator/wire.c) are the blocking I/O both
@@ -25,7 +26,7 @@
 #include <stdint.h>
 
 #define COORD_MAGIC        0x50434d44u   /* "DMCP" in memory order */
-#define COORD_VERSION      1
+#define COORD_VERSION      2
 #define COORD_DEFAULT_HOST "127.0.0.1"
 #define COORD_DEFAULT_PORT 7779
 #define COORD_SECRET_LEN   16            /* bytes; 32 hex digits in files */
@@ -62,9 +63,9 @@ enum coord_role {
  * in is a barrier: the coordinator sends PHASE(phase, gen) to every
  * participant and waits for a PHASE_DONE from each; a failure, a client
  * that leaves, or --timeout seconds without every answer fails the
- * checkpoint, which then goes straight to RESUME.  The MPI drain phases
- * (intent, then drain rounds of send/receive counts) go between IDLE and
- * WRITE, as further barriers of this kind.
+ * checkpoint, which then goes straight to RESUME.  INTENT .. DRAIN are
+ * the MPI phases: a client without MPI answers them at once (no pairs,
+ * zero counts), so one protocol serves every process.
  */
 enum coord_phase {
 	/* No checkpoint.  Entered at start and after RESUME has been sent.
@@ -73,10 +74,30 @@ enum coord_phase {
 	COORD_PHASE_IDLE = 0,
 	/* Started by the coordinator (a command or the interval timer) once
 	 * every rank 0..nranks-1 is registered exactly once and
-	 * <ckptdir>/ckpt_<gen>_<time>.tmp/ exists.  Each client calls
-	 * ck_checkpoint() into that directory and answers with the image's
-	 * path, size and checksum, or a reason.  Ends when every participant
-	 * answered.  Holds on success: every image is complete and fsynced. */
+	 * <ckptdir>/ckpt_<gen>_<time>.tmp/ exists.  Each client answers
+	 * with its collective sequence numbers: one (gid, seq) pair per live
+	 * communicator.  Holds on success: the coordinator knows every
+	 * rank's position in every communicator's collectives. */
+	COORD_PHASE_INTENT,
+	/* Body: the per-gid maximum over every INTENT answer (pairs with a
+	 * negative gid are local to a rank and never merged).  Each client
+	 * lets its application run until every communicator reached its
+	 * target, then answers.  Holds on success: no rank is inside a
+	 * collective that another member has not entered. */
+	COORD_PHASE_TARGETS,
+	/* Each client stops its application at MPI entry and gets every
+	 * call out of its proxy.  Holds on success: every rank is quiescent;
+	 * only messages in flight remain. */
+	COORD_PHASE_PARK,
+	/* Repeated in rounds (msg.round = 1, 2, ...): each client receives
+	 * what has arrived into application memory and answers with its
+	 * totals of messages sent and received.  Ends when the sums over all
+	 * ranks are equal; the whole phase, all rounds, is bounded by
+	 * --timeout.  Holds on success: nothing is in flight. */
+	COORD_PHASE_DRAIN,
+	/* Each client calls ck_checkpoint() into the temporary directory and
+	 * answers with the image's path, size and checksum, or a reason.
+	 * Holds on success: every image is complete and fsynced. */
 	COORD_PHASE_WRITE,
 	/* The coordinator alone: manifest and restart.sh are written and
 	 * fsynced, the directory renamed to its final name, `latest` moved.
@@ -86,9 +107,19 @@ enum coord_phase {
 	/* Started by the coordinator after COMMIT or after any failure: each
 	 * participant is sent PHASE(RESUME, ok) and no answer is expected;
 	 * waiting commands get their reply.  Holds: every participant has
-	 * been told the outcome (a parked rank may go on). */
+	 * been told the outcome (a parked rank goes on).  After a successful
+	 * --checkpoint-and-exit, participants are sent KILL instead. */
 	COORD_PHASE_RESUME
 };
+
+/* A communicator's global id and a collective sequence number (INTENT
+ * answers, TARGETS bodies).  Same layout as the int64_t pairs of struct
+ * ck_mpi_ops (ckpt/client.h). */
+struct coord_pair {
+	int64_t gid;
+	int64_t seq;
+};
+#define COORD_MAX_PAIRS 16384        /* per message */
 
 struct coord_hello {
 	uint8_t secret[COORD_SECRET_LEN];
@@ -113,19 +144,28 @@ struct coord_register {
 	char mpi[32];                /* DMTCP_MPI_MPI, else "none" */
 };
 
+/* Followed by npairs struct coord_pair (TARGETS). */
 struct coord_phase_msg {
 	uint32_t phase;              /* enum coord_phase */
 	uint32_t gen;                /* checkpoint number */
 	int32_t ok;                  /* RESUME: 1 if the checkpoint is complete */
+	uint32_t round;              /* DRAIN: round number, from 1 */
+	uint32_t timeout_ms;         /* time left for this phase */
+	uint32_t npairs;             /* TARGETS: pairs that follow */
 	char dir[COORD_PATH_MAX];    /* WRITE: directory to write the image in */
 };
 
+/* Followed by npairs struct coord_pair (INTENT). */
 struct coord_phase_done {
 	uint32_t phase;              /* the phase this answers */
 	uint32_t gen;                /* ... of this checkpoint */
 	int32_t ok;                  /* 1 done, 0 failed (see reason) */
 	uint32_t crc;                /* WRITE: CRC-32C of the whole image file */
 	uint64_t size;               /* WRITE: image size in bytes */
+	int64_t sent;                /* DRAIN: messages this rank sent ... */
+	int64_t recvd;               /* ... and received (totals) */
+	uint32_t round;              /* DRAIN: the round this answers */
+	uint32_t npairs;             /* INTENT: pairs that follow */
 	char path[COORD_PATH_MAX];   /* WRITE: the image's path */
 	char reason[256];
 };
@@ -134,7 +174,9 @@ enum coord_cmd_op {
 	COORD_CMD_CHECKPOINT = 1,    /* reply when the checkpoint ends */
 	COORD_CMD_STATUS,
 	COORD_CMD_KILL,              /* reply when every client has left */
-	COORD_CMD_INTERVAL           /* arg: seconds, 0 = off */
+	COORD_CMD_INTERVAL,          /* arg: seconds, 0 = off */
+	COORD_CMD_CHECKPOINT_EXIT    /* checkpoint; on success end the job and
+					reply when every client has left */
 };
 
 struct coord_cmd {

@@ -22,7 +22,9 @@ NFAIL=0
 export DMTCP_MPI_TMPDIR=$T/tmp
 unset DMTCP_MPI_SECRET DMTCP_MPI_COORD_HOST DMTCP_MPI_COORD_PORT \
 	DMTCP_MPI_RANK DMTCP_MPI_NRANKS DMTCP_MPI_MPI DMTCP_MPI_CKPTDIR \
-	DMTCP_MPI_FAKE_CKPT DMTCP_MPI_MPIRUN DMTCP_MPI_INTERVAL
+	DMTCP_MPI_FAKE_CKPT DMTCP_MPI_MPIRUN DMTCP_MPI_INTERVAL \
+	DMTCP_MPI_FAKE_MPI DMTCP_MPI_FAKE_SEQS DMTCP_MPI_FAKE_DRAIN \
+	DMTCP_MPI_FAKE_FAIL DMTCP_MPI_FAKE_LOG
 
 cleanup() {
 	[ -f "$T/pids" ] && for p in $(cat "$T/pids"); do
@@ -213,7 +215,7 @@ test_status_and_checkpoint() {
 	t0=$(date +%s)
 	cmd --checkpoint >/dev/null 2>"$T/kill.err" &
 	CMDPID=$!
-	wait_until 5 sh -c "'$CMD' --coord-port $PORT --status | grep -q '^state=checkpoint 4 (1/2'"
+	wait_until 5 sh -c "'$CMD' --coord-port $PORT --status | grep -q '^phase=write'"
 	kill -KILL "$P1"
 	wait "$CMDPID"; rc=$?
 	check "rank killed mid-checkpoint: exit 72" '[ $rc -eq 72 ]'
@@ -357,6 +359,140 @@ test_autostart() {
 	stop "$APID"
 }
 
+# ------------------------------------------------ the MPI phases
+
+# mpi_app NAME RANK NRANKS [ENV=VALUE...]: a client playing the MPI shim
+# (fake_engine.c), logging its calls to $T/NAME.log; sets APID.
+mpi_app() {
+	name=$1; r=$2; n=$3; shift 3
+	rm -f "$T/$name.log"
+	app "$name" DMTCP_MPI_RANK="$r" DMTCP_MPI_NRANKS="$n" DMTCP_MPI_FAKE_MPI=1 DMTCP_MPI_FAKE_SIZE=1000 \
+		DMTCP_MPI_FAKE_LOG="$T/$name.log" "$@"
+}
+
+# calls NAME: the fake shim's log on one line, ";" between calls.
+calls() { tr '\n' ';' <"$T/$1.log"; }
+rounds() { grep -c '^drain ' "$T/$1.log"; }
+last_call() { tail -n 1 "$T/$1.log"; }
+
+test_mpi_phases() {
+	start_coord mp --timeout 3
+	# Sequence numbers of three communicators; -1 is SELF, local to a
+	# rank.  Expected targets, by hand: gid 0 -> max(5, 7) = 7, gid 7 ->
+	# 2 (rank 0 only), gid 9 -> 1 (rank 1 only); no target for -1.
+	# Draining takes three rounds: rank 0 sent 3 messages, rank 1
+	# receives one more each round.
+	mpi_app m0 0 2 DMTCP_MPI_FAKE_SEQS=0:5,7:2,-1:9 DMTCP_MPI_FAKE_DRAIN=3:0; P0=$APID
+	mpi_app m1 1 2 DMTCP_MPI_FAKE_SEQS=-1:4,9:1,0:7 DMTCP_MPI_FAKE_DRAIN=0:1,0:2,0:3; P1=$APID
+	wait_until 5 has_clients 2
+	d=$(cmd --checkpoint); rc=$?
+	want="intent;targets 0:7 7:2 9:1;park;drain 1;drain 2;drain 3;resume;"
+	check "mpi phases: checkpoint after a 3-round drain" '[ $rc -eq 0 ] && [ -f "$d/rank1.img" ]'
+	check "mpi phases: rank 0 saw intent, per-gid max targets, park, 3 drain rounds, resume" '[ "$(calls m0)" = "$want" ]'
+	check "mpi phases: rank 1 saw the same" '[ "$(calls m1)" = "$want" ]'
+	check "mpi phases: coordinator log counts the rounds" 'grep -q "checkpoint 1 written: .* 3 drain rounds" "$DMTCP_MPI_TMPDIR/coord-127.0.0.1-$PORT.log"'
+	cmd --status >"$T/mst"
+	check "status: ranks connected, mpi, phase" 'grep -qx "ranks=2/2 connected" "$T/mst" && grep -qx "phase=idle" "$T/mst" && grep -q "^client rank=1 .*state=running restarts=0 mpi=none" "$T/mst"'
+	good=$(readlink "$T/mp/latest")
+
+	# A drain that never converges: rank 0 says it sent 5, rank 1 still
+	# says it received 3 (its last scripted answer repeats).  Fails within --timeout, latest untouched, every
+	# rank resumed, the job goes on.
+	stop "$P0"
+	wait_until 5 has_clients 1
+	mpi_app m0 0 2 DMTCP_MPI_FAKE_DRAIN=5:0; P0=$APID
+	wait_until 5 has_clients 2
+	rm -f "$T/m1.log"
+	t0=$(date +%s)
+	cmd --checkpoint >/dev/null 2>"$T/nc.err"; rc=$?
+	dt=$(( $(date +%s) - t0 ))
+	check "endless drain: exit 72" '[ $rc -eq 72 ]'
+	check "endless drain: fails after --timeout 3, not before, not much later" '[ $dt -ge 2 ] && [ $dt -le 6 ]'
+	check "endless drain: the error says what is in flight" 'grep -q "checkpoint 2 failed (.*): messages still in flight after 3 s of draining (.* rounds; the ranks sent 5 and received 3)" "$T/nc.err"'
+	check "endless drain: latest untouched" '[ "$(readlink "$T/mp/latest")" = "$good" ]'
+	check "endless drain: no directory left of checkpoint 2" '[ -z "$(ls -d "$T"/mp/ckpt_2_* 2>/dev/null)" ]'
+	check "endless drain: both ranks resumed" '[ "$(last_call m0)" = resume ] && [ "$(last_call m1)" = resume ]'
+	check "endless drain: rounds repeat, with pauses (not a busy loop)" '[ "$(rounds m1)" -ge 5 ] && [ "$(rounds m1)" -le 200 ]'
+	check "endless drain: the job goes on" 'kill -0 "$P0" && kill -0 "$P1" && cmd --status | grep -qx "state=idle"'
+	check "status: the failure is reported" 'cmd --status | grep -q "^last_failure=checkpoint 2: messages still in flight"'
+
+	# PARK fails on rank 1: the checkpoint fails naming it, and both
+	# ranks (rank 1 too, half-parked) are resumed.
+	stop "$P0" "$P1"
+	wait_until 5 has_clients 0
+	mpi_app m0 0 2; P0=$APID
+	mpi_app m1 1 2 DMTCP_MPI_FAKE_FAIL=park; P1=$APID
+	wait_until 5 has_clients 2
+	cmd --checkpoint >/dev/null 2>"$T/pk.err"; rc=$?
+	check "park failure: exit 72 naming rank 1" '[ $rc -eq 72 ] && grep -q "rank 1 pid $P1 .*: the MPI shim could not park the application" "$T/pk.err"'
+	check "park failure: both ranks resumed" '[ "$(last_call m0)" = resume ] && [ "$(last_call m1)" = resume ]'
+	check "park failure: latest untouched" '[ "$(readlink "$T/mp/latest")" = "$good" ]'
+
+	# reach_targets is told how long it may take: the phase's timeout.
+	stop "$P1"
+	wait_until 5 has_clients 1
+	mpi_app m1 1 2 DMTCP_MPI_FAKE_FAIL=targets-late; P1=$APID
+	wait_until 5 has_clients 2
+	t0=$(date +%s)
+	cmd --checkpoint >/dev/null 2>"$T/tl.err"; rc=$?
+	dt=$(( $(date +%s) - t0 ))
+	left=$(sed -n 's/^left //p' "$T/m1.log")
+	check "slow targets: reach_targets was given the phase timeout" '[ -n "$left" ] && [ "$left" -gt 2000 ] && [ "$left" -le 3000 ]'
+	check "slow targets: fails after about 3 s naming rank 1" '[ $rc -eq 72 ] && [ $dt -ge 2 ] && [ $dt -le 6 ] && grep -q "rank 1 .*target" "$T/tl.err"'
+	check "slow targets: both resumed, neither parked" '[ "$(tail -n 3 "$T/m0.log" | tr "\n" ";")" = "intent;targets;resume;" ] && [ "$(last_call m1)" = resume ] && ! grep -q park "$T/m1.log"'
+	stop "$P0" "$P1"
+	stop_coord
+}
+
+# The coordinator dies while the ranks are parked and draining: each
+# rank resumes on its own instead of staying stopped.
+test_mpi_coordinator_lost() {
+	start_coord ml --timeout 60
+	mpi_app l0 0 2 DMTCP_MPI_FAKE_DRAIN=1:0; P0=$APID
+	mpi_app l1 1 2; P1=$APID
+	wait_until 5 has_clients 2
+	cmd --checkpoint >/dev/null 2>&1 &
+	CMDPID=$!
+	check "lost coordinator: status shows the drain rounds" 'wait_until 5 sh -c "\"$CMD\" --coord-port $PORT --status | grep -q \"^drain_round=[3-9]\""'
+	kill -KILL "$CPID"
+	check "lost coordinator: both ranks resume" 'wait_until 5 sh -c "[ \"\$(tail -n 1 $T/l0.log)\" = resume ] && [ \"\$(tail -n 1 $T/l1.log)\" = resume ]"'
+	check "lost coordinator: and go on" 'kill -0 "$P0" && kill -0 "$P1"'
+	check "lost coordinator: the command fails" 'wait "$CMDPID"; [ $? -eq 73 ]'
+	check "lost coordinator: nothing became latest" '[ ! -e "$T/ml/latest" ]'
+	stop "$P0" "$P1"
+}
+
+# --checkpoint-and-exit: the images are written, then the job ends
+# without running past them (no resume), and the command says where.
+test_checkpoint_and_exit() {
+	start_coord ce
+	mpi_app e0 0 2; P0=$APID
+	mpi_app e1 1 2; P1=$APID
+	wait_until 5 has_clients 2
+	d=$(cmd --checkpoint-and-exit); rc=$?
+	check "checkpoint-and-exit: exit 0, prints the checkpoint" '[ $rc -eq 0 ] && [ -f "$d/manifest" ] && [ "$(readlink "$T/ce/latest")" = "$(basename "$d")" ]'
+	check "checkpoint-and-exit: every rank has exited when it returns" 'gone "$P0" && gone "$P1" && has_clients 0'
+	check "checkpoint-and-exit: no rank resumed after its image" '[ "$(last_call e0)" = "drain 1" ] && [ "$(last_call e1)" = "drain 1" ]'
+	# A failed one leaves the job running.
+	mpi_app e0 0 1 DMTCP_MPI_FAKE_CKPT=fail; P0=$APID
+	wait_until 5 has_clients 1
+	cmd --checkpoint-and-exit >/dev/null 2>"$T/cef.err"; rc=$?
+	check "checkpoint-and-exit, failing: exit 72, the job goes on" '[ $rc -eq 72 ] && kill -0 "$P0" && [ "$(last_call e0)" = resume ]'
+	stop "$P0"
+	stop_coord
+}
+
+# A restored process rebuilds its MPI side with restart(), not resume().
+test_mpi_restart_op() {
+	start_coord mr
+	mpi_app rs0 0 1 DMTCP_MPI_FAKE_CKPT=restart-once; P0=$APID
+	wait_until 5 has_clients 1
+	cmd --checkpoint >/dev/null 2>&1
+	check "restarted rank: restart() called, not resume()" 'wait_until 5 sh -c "[ \"\$(tail -n 1 $T/rs0.log)\" = restart ]" && ! grep -q resume "$T/rs0.log"'
+	stop "$P0"
+	stop_coord
+}
+
 # lines_of PID FILE: the counts that process PID wrote to FILE.
 lines_of() { sed -n "s/^$1 //p" "$2"; }
 
@@ -387,7 +523,9 @@ test_real_engine() {
 	check "real engine: manifest checksum of the real image" '[ "$(key "$d1" rank.0.checksum)" = "crc32c:$(crc32c "$d1/rank0.img")" ]'
 	stop "$P0"
 	last=$(lines_of "$P0" "$out" | tail -n 1)
-	"$d1/restart.sh" 2>"$T/real1.err" &
+	# The restored process takes the DMTCP_MPI_* variables of the
+	# restart command: that is how it finds this coordinator.
+	DMTCP_MPI_COORD_PORT=$PORT "$d1/restart.sh" 2>"$T/real1.err" &
 	P1=$!; remember "$P1"
 	check "real engine: the restored process registers again" 'wait_until 10 sh -c "\"$CMD\" --coord-port $PORT --status | grep -q \"pid=$P1 .*restarts=1\""'
 	wait_until 5 sh -c "[ \$(grep -c '^$P1 ' '$out') -ge 3 ]"
@@ -398,7 +536,7 @@ test_real_engine() {
 	check "real engine: restored process checkpointed again" '[ $rc -eq 0 ] && [ "$(readlink "$T/real/latest")" = "$(basename "$d2")" ]'
 	out2=$(cmd --kill); rc=$?
 	check "real engine: --kill ends the restored process" '[ $rc -eq 0 ] && wait_until 5 gone "$P1"'
-	"$T/real/latest/restart.sh" 2>"$T/real2.err" &
+	DMTCP_MPI_COORD_PORT=$PORT "$T/real/latest/restart.sh" 2>"$T/real2.err" &
 	P2=$!; remember "$P2"
 	check "real engine: second generation registers" 'wait_until 10 sh -c "\"$CMD\" --coord-port $PORT --status | grep -q \"pid=$P2 .*restarts=2\""'
 	check "real engine: no error output" '[ -z "$(cat "$T/real.err" "$T/real1.err" "$T/real2.err")" ]'
@@ -414,6 +552,10 @@ test_timeout
 test_interval
 test_kill
 test_restart_reconnect
+test_mpi_phases
+test_mpi_coordinator_lost
+test_checkpoint_and_exit
+test_mpi_restart_op
 test_autostart
 test_real_engine
 rm -f "$TB/dmtcp_mpi_coordinator"
