@@ -55,6 +55,7 @@ int main(void)
 		th_step(k);
 		usleep(2000);
 	}
+	th_done();
 	close(a);
 	close(b);
 	close(p);

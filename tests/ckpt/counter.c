@@ -22,6 +22,7 @@ int main(void)
 			    1099511628211ULL;
 		th_step(k);
 	}
+	th_done();
 	printf("counter: steps %ld hash %016llx\n", steps,
 	       (unsigned long long)h);
 	fprintf(stderr, "counter: generations %d\n", th_generation());

@@ -148,6 +148,13 @@ void th_wait(long i)
 				nap_ms(1);
 }
 
+void th_done(void)
+{
+	for (int k = 0; k < nat && at[k] <= progress; k++)
+		while (__atomic_load_n(&done_upto, __ATOMIC_ACQUIRE) <= k)
+			nap_ms(1);
+}
+
 int th_generation(void)
 {
 	return generation;

@@ -33,6 +33,10 @@ void th_step(long i);
 /* Block until the checkpoint scheduled at step i (if any) is done. */
 void th_wait(long i);
 
+/* Block until every checkpoint scheduled at a step already reached is
+ * done (a forked checkpoint may still be writing when the work ends). */
+void th_done(void);
+
 /* Restarts this process has been through. */
 int th_generation(void);
 

@@ -56,6 +56,7 @@ int main(void)
 			buf[at + i] += (uint64_t)k;
 		th_step(k);
 	}
+	th_done();
 	uint64_t h = mix(buf, n, 1469598103934665603ULL), sum = 0;
 	for (struct node *nd = list; nd; nd = nd->next)
 		sum += nd->v;

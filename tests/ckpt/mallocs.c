@@ -61,6 +61,7 @@ int main(void)
 		pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
 	for (int i = 0; i < NT; i++)
 		pthread_join(t[i], NULL);
+	th_done();
 	for (int i = 0; i < NT; i++)
 		printf("mallocs: %d %016llx\n", i,
 		       (unsigned long long)result[i]);

@@ -40,6 +40,7 @@ int main(void)
 		th_step(k);
 		usleep(2000);
 	}
+	th_done();
 	fd = open(path, O_RDONLY);
 	uint64_t h = 1469598103934665603ULL;
 	for (long k = 0; k < STEPS; k++) {

@@ -68,7 +68,9 @@ cr counter-raw counter 60 DMTCP_MPI_TEST_LEVEL=0
 cr counter-fork counter 60 DMTCP_MPI_TEST_FORK=1
 cr threads threads 5000
 cr threads-raw threads 12000 DMTCP_MPI_TEST_LEVEL=0
+cr threads-fork threads 8000 DMTCP_MPI_TEST_FORK=1
 cr heap heap 40
+cr heap-fork heap 60 DMTCP_MPI_TEST_FORK=1 DMTCP_MPI_TEST_HEAP_MB=64
 cr mapfile mapfile 50
 cr append append 70
 cr signals signals 50

@@ -50,6 +50,7 @@ int main(void)
 		th_step(k);
 		usleep(1000);
 	}
+	th_done();
 	sigprocmask(SIG_BLOCK, NULL, &now);
 	int mask_ok = sigismember(&now, SIGUSR2) && sigismember(&now, SIGURG);
 	int early = n_usr2 + n_urg;   /* nothing may arrive while blocked */

@@ -32,6 +32,7 @@ int main(void)
 		h = (h ^ (uint64_t)k) * 1099511628211ULL;
 		th_step(k);
 	}
+	th_done();
 	printf("sleeper: %ld wakeups hash %016llx\n", wakeups,
 	       (unsigned long long)h);
 	return 0;

@@ -92,6 +92,7 @@ int main(void)
 	for (int i = 0; i < NT; i++)
 		if (pthread_join(t[i], NULL) != 0)
 			printf("threads: join %d failed\n", i);
+	th_done();
 	for (int i = 0; i < NT; i++)
 		printf("threads: %d acc %016llx checks %d\n", i,
 		       (unsigned long long)result[i], checks[i]);
