@@ -7,11 +7,14 @@
  * Four processes pass a word along app0 -> proxy0 -> proxy1 -> app1 and
  * back through shared memory, placed as dmtcp_mpi places a 2-rank job on
  * 2 CPUs (app0 and proxy0 on the first CPU, proxy1 and app1 on the
- * second) and waiting as our channel does there: re-check, sched_yield,
- * re-check, so each hand-off on one CPU is one context switch.  There is
- * no MPI, no call slot and no payload: what is left is the scheduling
- * cost of the chain itself, the reference for the 8-byte ping-pong
- * latency through dmtcp_mpi (bench/run.sh prints the ratio).
+ * second) and waiting as dmtcp_mpi does there: an app waiting for its
+ * proxy, or a proxy for its app, re-checks and calls sched_yield, so each
+ * hand-off on one CPU is one context switch (chan/wait.c with same_cpu);
+ * a proxy waiting for the other proxy re-checks for PX_SPIN_NS before
+ * each yield, as the proxy's MPI test loop does (proxy/progress.c).
+ * There is no MPI, no call slot and no payload: what is left is the
+ * scheduling cost of the chain itself, the reference for the 8-byte
+ * ping-pong latency through dmtcp_mpi (bench/run.sh prints the ratio).
  *
  * Prints the median one-way time (half a round trip) of 7 batches.
  */
@@ -30,6 +33,8 @@
 #include "util/log.h"
 
 #define HOPS 3                /* app0->proxy0, proxy0->proxy1, proxy1->app1 */
+#define MIDDLE 1              /* the proxy0 <-> proxy1 link */
+#define PX_SPIN_NS 3000       /* as proxy/progress.c */
 #define BATCHES 7
 #define ROUNDS_DEFAULT 20000
 
@@ -61,11 +66,18 @@ static int pin(int cpu)
 	return -1;
 }
 
-/* Wait as the channel does when its peer shares the CPU. */
-static void wait_for(_Atomic uint32_t *w, uint32_t want)
+/* Wait as the channel does when its peer shares the CPU (spin_ns 0), or
+ * as the proxy's test loop does (re-check for spin_ns between yields). */
+static void wait_for(_Atomic uint32_t *w, uint32_t want, uint64_t spin_ns)
 {
-	while (atomic_load_explicit(w, memory_order_acquire) != want)
-		sched_yield();
+	uint64_t turn = spin_ns ? now_ns() : 0;
+
+	while (atomic_load_explicit(w, memory_order_acquire) != want) {
+		if (spin_ns == 0 || now_ns() - turn >= spin_ns) {
+			sched_yield();
+			turn = spin_ns ? now_ns() : 0;
+		}
+	}
 }
 
 static void post(_Atomic uint32_t *w, uint32_t v)
@@ -79,10 +91,10 @@ static void relay(int p, uint32_t first, uint32_t last)
 {
 	for (uint32_t i = first; i <= last; i++) {
 		if (p > 0)
-			wait_for(&links[p - 1].fwd, i);
+			wait_for(&links[p - 1].fwd, i, p - 1 == MIDDLE ? PX_SPIN_NS : 0);
 		if (p < HOPS) {
 			post(&links[p].fwd, i);
-			wait_for(&links[p].back, i);
+			wait_for(&links[p].back, i, p == MIDDLE ? PX_SPIN_NS : 0);
 		}
 		if (p > 0)
 			post(&links[p - 1].back, i);
