@@ -17,6 +17,14 @@
 #
 # Open MPI runs with --bind-to none, MPICH's default, in both builds: the
 # dmtcp_mpi launcher places the app and its proxy itself.
+#
+# Scheduling ($DMTCP_MPI_BENCH_SCHED): "fifo" (the default when chrt may
+# use it, i.e. as root) runs every benchmark process under SCHED_FIFO
+# priority 1, so ordinary (SCHED_OTHER) load on a shared machine cannot
+# take the CPUs in the middle of a measurement; the kernel still leaves
+# that load 5% of each CPU, so a batch may be hit, which the medians
+# absorb.  A yield then hands the CPU to the other benchmark process on
+# it, exactly as on an idle machine.  "other" runs at the normal policy.
 set -u
 
 B=${B:-build}
@@ -35,6 +43,16 @@ for f in chain_floor mpibench-ours; do
 	[ -x "$DIR/$f" ] || { echo "dmtcp_mpi: error: $DIR/$f is missing: run make bench" >&2; exit 1; }
 done
 LAUNCHER=$(cd "$B/bin" && pwd)/dmtcp_mpi
+SCHED=${DMTCP_MPI_BENCH_SCHED:-}
+if [ -z "$SCHED" ]; then
+	SCHED=other
+	chrt -f 1 true 2>/dev/null && SCHED=fifo
+fi
+case $SCHED in
+fifo) POLICY=(chrt -f 1) ;;
+other) POLICY=() ;;
+*) echo "dmtcp_mpi: error: bad DMTCP_MPI_BENCH_SCHED ($SCHED): want fifo or other" >&2; exit 64 ;;
+esac
 : >"$RAW"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -46,7 +64,7 @@ run() {
 	[ "$impl" = ours ] && prog=$DIR/mpibench-ours launch=("$LAUNCHER")
 	local opts=()
 	[ "$mpi" = openmpi ] && opts=(--bind-to none)
-	out=$(timeout "$TIMEOUT" "mpirun.$mpi" -n "$n" "${opts[@]}" "${launch[@]}" "$prog" "$@")
+	out=$(timeout "$TIMEOUT" "${POLICY[@]}" "mpirun.$mpi" -n "$n" "${opts[@]}" "${launch[@]}" "$prog" "$@")
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		echo "dmtcp_mpi: error: bench run failed ($mpi $impl: mpibench $*): exit $rc" >&2
@@ -56,7 +74,7 @@ run() {
 }
 
 # The compute kernel does the same work in every run: size it once here.
-WORK=$(timeout "$TIMEOUT" mpirun.mpich -n 1 "$DIR/mpibench-mpich" calibrate) || {
+WORK=$(timeout "$TIMEOUT" "${POLICY[@]}" mpirun.mpich -n 1 "$DIR/mpibench-mpich" calibrate) || {
 	echo "dmtcp_mpi: error: bench calibration failed (mpibench-mpich calibrate)" >&2
 	exit 1
 }
@@ -64,7 +82,7 @@ WORK=$(timeout "$TIMEOUT" mpirun.mpich -n 1 "$DIR/mpibench-mpich" calibrate) || 
 failed=0
 for rep in $(seq 1 "$REPS"); do
 	echo "bench: repetition $rep of $REPS" >&2
-	timeout "$TIMEOUT" "$DIR/chain_floor" | awk -v p="floor floor $rep" '{ print p, $0 }' >>"$RAW" ||
+	timeout "$TIMEOUT" "${POLICY[@]}" "$DIR/chain_floor" | awk -v p="floor floor $rep" '{ print p, $0 }' >>"$RAW" ||
 		failed=1
 	for mpi in $MPIS; do
 		for impl in native ours; do
@@ -76,7 +94,7 @@ for rep in $(seq 1 "$REPS"); do
 done
 
 {
-	echo "dmtcp_mpi bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $REPS interleaved repetitions"
+	echo "dmtcp_mpi bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $REPS interleaved repetitions, scheduling: $SCHED"
 	echo "host: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, Linux $(uname -r), load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	awk -v mpis="$MPIS" -f bench/table.awk "$RAW"
 } | tee "$RES"
