@@ -24,7 +24,9 @@ int shim_check_rank(const struct shim_comm *c, int rank, int allow_any)
 {
 	if (rank == MPI_PROC_NULL || (allow_any && rank == MPI_ANY_SOURCE))
 		return MPI_SUCCESS;
-	return rank < 0 || rank >= c->size ? MPI_ERR_RANK : MPI_SUCCESS;
+	/* On an intercommunicator, ranks name the remote group. */
+	int n = c->remote ? c->remote_size : c->size;
+	return rank < 0 || rank >= n ? MPI_ERR_RANK : MPI_SUCCESS;
 }
 
 int shim_check_root(const struct shim_comm *c, int root)

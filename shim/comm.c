@@ -108,6 +108,7 @@ void shim_comm_release(struct shim_comm *c)
 {
 	if (c == &world_rec || c == &self_rec)
 		return;
+	shim_comm_drop_extras(c);
 	shim_handle_free(SHIM_K_COMM, (uintptr_t)c->handle);
 	free(c->world);
 	free(c);

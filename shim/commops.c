@@ -17,9 +17,9 @@
  *   3. fill the record (shim_comm_set; it inherits the parent's error
  *      handler), or release it for MPI_COMM_NULL and on errors.
  * The full layouts are documented at the handlers in proxy/comm.c.
- *
- * Only the predefined error handlers exist so far (user handlers need
- * MPI_Comm_create_errhandler, not yet offered).
+ * A dup also inherits topology, hints and attributes (shim/commdup.c);
+ * Comm_free runs the attributes' delete callbacks first (shim/attr.c).
+ * User error handlers are shim/errh_user.c's.
  */
 #include "shim.h"
 
@@ -164,11 +164,6 @@ SHIM_WEAK(Comm_get_name)
 
 /* --------------------------------------------------- error handlers */
 
-static int errh_predefined(MPI_Errhandler e)
-{
-	return e == MPI_ERRORS_ARE_FATAL || e == MPI_ERRORS_RETURN || e == MPI_ERRORS_ABORT;
-}
-
 int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
 {
 	int err;
@@ -178,7 +173,7 @@ int PMPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler)
 		return err;
 	/* MPI_ERR_ARG rather than MPI-4.1's MPI_ERR_ERRHANDLER: it is what
 	 * both MPIs we run on answer. */
-	if (!errh_predefined(errhandler))
+	if (!shim_errh_valid(errhandler))
 		return shim_errorf(comm, MPI_ERR_ARG, "MPI_Comm_set_errhandler",
 				   "invalid error handler %#lx",
 				   (unsigned long)(uintptr_t)errhandler);
@@ -203,10 +198,11 @@ int PMPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *errhandler)
 SHIM_WEAK(Comm_get_errhandler)
 
 /* Freeing a predefined handler is allowed and only nulls the handle
- * (MPI-4.0 made this explicit). */
+ * (MPI-4.0 made this explicit); a user handler lives on in the
+ * communicators that use it (shim/errh_user.c). */
 int PMPI_Errhandler_free(MPI_Errhandler *errhandler)
 {
-	if (!errhandler || !errh_predefined(*errhandler))
+	if (!errhandler || !shim_errh_valid(*errhandler))
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Errhandler_free",
 				   "invalid error handler %#lx",
 				   errhandler ? (unsigned long)(uintptr_t)*errhandler : 0ul);
@@ -244,11 +240,19 @@ static struct shim_comm *comm_reserve(MPI_Comm parent, MPI_Comm *newcomm,
 	return nc;
 }
 
+struct shim_comm *shim_comm_reserve_new(MPI_Comm parent, MPI_Comm *newcomm,
+					const char *fn, int *err)
+{
+	return comm_reserve(parent, newcomm, fn, err);
+}
+
 /* Run the prepared call c (steps 2 and 3 of the header comment): *newcomm
  * becomes nc's handle, or MPI_COMM_NULL when this process is not in the
- * new communicator.  Ends the call. */
-static int comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
-		       int made_by, MPI_Comm *newcomm, const char *fn)
+ * new communicator.  more reads the rest of the reply (shim.h).  Ends
+ * the call. */
+int shim_comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
+		     int made_by, MPI_Comm *newcomm, const char *fn,
+		     shim_comm_more_fn *more, void *arg)
 {
 	c->arg[0] = ABI(parent);
 	c->arg[1] = ABI(nc->handle);
@@ -258,6 +262,8 @@ static int comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *n
 	if (size > 0)
 		err = shim_comm_set(nc, (const int *)c->inl, size, (int)c->arg[6],
 				    parent, made_by);
+	if (size > 0 && !err && more)
+		err = more(c, nc, arg);
 	shim_call_end();
 	if (err || size == 0) {
 		shim_comm_release(nc);
@@ -270,6 +276,12 @@ static int comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *n
 	return MPI_SUCCESS;
 }
 
+static int comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
+		       int made_by, MPI_Comm *newcomm, const char *fn)
+{
+	return shim_comm_finish(c, parent, nc, made_by, newcomm, fn, NULL, NULL);
+}
+
 int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 {
 	static const char fn[] = "MPI_Comm_dup";
@@ -280,7 +292,9 @@ int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 	if (!nc)
 		return err;
 	struct chan_call *c = shim_call_begin(CALL_COMM_DUP);
-	return comm_finish(c, comm, nc, CALL_COMM_DUP, newcomm, fn);
+	if ((err = comm_finish(c, comm, nc, CALL_COMM_DUP, newcomm, fn)))
+		return err;
+	return shim_comm_inherit(comm, newcomm, fn);
 }
 SHIM_WEAK(Comm_dup)
 
@@ -429,6 +443,8 @@ int PMPI_Comm_free(MPI_Comm *comm)
 	if (*comm == MPI_COMM_WORLD || *comm == MPI_COMM_SELF)
 		return shim_errorf(*comm, MPI_ERR_COMM, fn, "cannot free %s",
 				   *comm == MPI_COMM_WORLD ? "MPI_COMM_WORLD" : "MPI_COMM_SELF");
+	if ((err = shim_attr_comm_delete_all(*comm)))
+		return shim_error(*comm, err, fn, "an attribute's delete callback failed");
 	struct chan_call *c = shim_call_begin(CALL_COMM_FREE);
 	c->arg[0] = ABI(*comm);
 	err = shim_call_simple(c);

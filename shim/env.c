@@ -41,7 +41,8 @@ static int attach_channel(void)
 }
 
 /* CALL_INIT: arg[0] requested thread level (ABI) -> arg[1] world rank,
- * arg[2] world size, inl the real library's version string. */
+ * arg[2] world size, inl the real library's version string, arg[3..6]
+ * the real MPI_COMM_WORLD's predefined attributes (proxy/env.c). */
 static int init(int required, int *provided, const char *fn)
 {
 	if (shim.initialized || shim.finalized) {
@@ -61,6 +62,8 @@ static int init(int required, int *provided, const char *fn)
 		shim.backend[n] = '\0';
 		shim.backend[strcspn(shim.backend, "\n")] = '\0';
 	}
+	int64_t attrs[7];
+	memcpy(attrs, c->arg, sizeof(attrs));
 	shim_call_end();
 	if (err != MPI_SUCCESS) {
 		dm_err("%s: the proxy could not initialise MPI (%s)", fn, shim_error_name(err));
@@ -68,6 +71,7 @@ static int init(int required, int *provided, const char *fn)
 	}
 	if (shim_comm_init_world(shim.world_rank, shim.world_size))
 		dm_die(DM_EXIT_MPI_FATAL, "%s: out of memory", fn);
+	shim_attr_init_world(attrs);
 	/* One call slot serialises threads; a thread blocked in a call
 	 * holds it, so concurrent blocking calls are not offered yet. */
 	shim.thread_level = required < MPI_THREAD_SERIALIZED ? required
@@ -100,6 +104,10 @@ SHIM_WEAK(Init_thread)
 int PMPI_Finalize(void)
 {
 	shim_require_init("MPI_Finalize");
+	/* As if MPI_COMM_SELF were freed first (the standard), then WORLD:
+	 * their attributes' delete callbacks run while MPI still works. */
+	shim_attr_comm_delete_all(MPI_COMM_SELF);
+	shim_attr_comm_delete_all(MPI_COMM_WORLD);
 	int err = shim_call_simple(shim_call_begin(CALL_FINALIZE));
 	shim.finalized = 1;
 	return shim_error(MPI_COMM_WORLD, err, "MPI_Finalize", NULL);

@@ -5,8 +5,10 @@
  * here they meet the error handler of the communicator involved.  The
  * shim only ever returns error classes, so an error code is its own
  * class and MPI_Error_string can answer from a table, identically under
- * both MPIs.  A fatal handler prints one line naming the function and
- * the class, then aborts the whole job through the proxy.
+ * both MPIs; codes the application added are shim/errh_user.c's, as are
+ * user handlers, which are called here.  A fatal handler prints one line
+ * naming the function and the class, then aborts the whole job through
+ * the proxy.
  */
 #include "shim.h"
 
@@ -133,7 +135,8 @@ int shim_error(MPI_Comm comm, int code, const char *fn, const char *detail)
 	if (code == MPI_SUCCESS)
 		return code;
 	MPI_Errhandler eh = handler_of(comm);
-	if (eh == MPI_ERRORS_RETURN)
+	if (eh == MPI_ERRORS_RETURN ||
+	    shim_errh_call(eh, shim_comm_get(comm) ? comm : SHIM_NOCOMM, code))
 		return code;
 	dm_err("%s (rank %d): %s: %s%s%s", fn, shim.world_rank,
 	       shim_error_name(code), err_find(code) ? err_find(code)->text : "",
@@ -155,16 +158,23 @@ int shim_errorf(MPI_Comm comm, int code, const char *fn, const char *fmt, ...)
 int shim_unsupported(const char *fn)
 {
 	MPI_Errhandler eh = handler_of(MPI_COMM_WORLD);
+	int fatal = eh == MPI_ERRORS_ARE_FATAL || eh == MPI_ERRORS_ABORT;
 
 	dm_err("%s is not supported by dmtcp_mpi (MPI_ERR_UNSUPPORTED_OPERATION)%s",
-	       fn, eh == MPI_ERRORS_RETURN ? "" : "; aborting");
-	if (eh == MPI_ERRORS_RETURN)
+	       fn, fatal ? "; aborting" : "");
+	if (!fatal) {
+		shim_errh_call(eh, MPI_COMM_WORLD, MPI_ERR_UNSUPPORTED_OPERATION);
 		return MPI_ERR_UNSUPPORTED_OPERATION;
+	}
 	abort_job(MPI_ERR_UNSUPPORTED_OPERATION);
 }
 
 int PMPI_Error_class(int errorcode, int *errorclass)
 {
+	const char *text;
+
+	if (shim_error_user(errorcode, errorclass, &text))
+		return MPI_SUCCESS;
 	if (!err_find(errorcode))
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Error_class",
 				   "%d is not an error code", errorcode);
@@ -176,7 +186,14 @@ SHIM_WEAK(Error_class)
 int PMPI_Error_string(int errorcode, char *string, int *resultlen)
 {
 	const struct err_desc *d = err_find(errorcode);
+	const char *text;
+	int cls;
 
+	if (shim_error_user(errorcode, &cls, &text)) {
+		int n = snprintf(string, MPI_MAX_ERROR_STRING, "%s", text ? text : "");
+		*resultlen = n < MPI_MAX_ERROR_STRING ? n : MPI_MAX_ERROR_STRING - 1;
+		return MPI_SUCCESS;
+	}
 	if (!d)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Error_string",
 				   "%d is not an error code", errorcode);

@@ -128,6 +128,13 @@ struct shim_comm {
 	int *world;              /* world rank of each member, size entries */
 	MPI_Errhandler errh;
 	char name[MPI_MAX_OBJECT_NAME];
+	/* What it carries besides its members (shim/commdup.c frees and
+	 * copies them); attributes live in shim/attr.c, keyed by handle. */
+	struct shim_topo *topo;  /* topology, or NULL (shim/topo.c) */
+	int *remote;             /* intercommunicator: world rank of each member
+				  * of the remote group; NULL for intra */
+	int remote_size;
+	struct shim_info *info;  /* hints the application gave, or NULL */
 	/* How it was made, enough to make it again under another MPI. */
 	MPI_Comm parent;
 	int made_by;             /* CALL_COMM_DUP, CALL_COMM_SPLIT, ... */
@@ -267,7 +274,8 @@ int shim_check_tag(int tag, int allow_any);
 enum shim_req_kind {
 	SHIM_REQ_SEND = 1,       /* payload staged in, nothing to copy out */
 	SHIM_REQ_RECV = 2,       /* copy out of the stage at completion */
-	SHIM_REQ_COLL = 3        /* nonblocking collective (later) */
+	SHIM_REQ_COLL = 3,       /* nonblocking collective (later) */
+	SHIM_REQ_COMM = 4        /* Comm_idup: no payload, the record is ready */
 };
 struct shim_req {
 	MPI_Request handle;
@@ -300,5 +308,93 @@ void shim_status_empty(MPI_Status *out);
 /* The status of a receive from MPI_PROC_NULL, which the real MPIs do not
  * all report through a test loop. */
 void shim_status_proc_null(struct chan_status *st);
+
+/* ---- making communicators outside commops.c (topo.c, intercomm.c) ---- */
+/* Steps 1 and 3 of a constructor (see shim/commops.c): reserve the
+ * record (arguments already checked), then run the prepared call.  more,
+ * if not NULL, reads what else the reply holds into the new record while
+ * the slot is still ours; its error undoes the communicator. */
+struct shim_comm *shim_comm_reserve_new(MPI_Comm parent, MPI_Comm *newcomm,
+					const char *fn, int *err);
+typedef int shim_comm_more_fn(struct chan_call *c, struct shim_comm *nc, void *arg);
+int shim_comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
+		     int made_by, MPI_Comm *newcomm, const char *fn,
+		     shim_comm_more_fn *more, void *arg);
+
+/* ---- what a duplicate inherits (shim/commdup.c) ---- */
+/* Topology, remote group, hints, and attributes through their copy
+ * callbacks, from parent to the new *newcomm.  On failure *newcomm is
+ * freed and set to MPI_COMM_NULL, and the error is raised on parent. */
+int shim_comm_inherit(MPI_Comm parent, MPI_Comm *newcomm, const char *fn);
+/* Free what c carries besides its members (shim_comm_release). */
+void shim_comm_drop_extras(struct shim_comm *c);
+
+/* ---- topologies (shim/topo.c), kept in the communicator record ---- */
+struct shim_topo {
+	int kind;                /* MPI_CART, MPI_GRAPH or MPI_DIST_GRAPH */
+	int ndims;               /* MPI_CART: dims[ndims], periods[ndims] */
+	int *dims, *periods;
+	int nnodes, nedges;      /* MPI_GRAPH: index[nnodes], edges[nedges] */
+	int *index, *edges;
+	int indegree, outdegree; /* MPI_DIST_GRAPH, in the real MPI's order */
+	int *sources, *dests;
+	int *sweights, *dweights; /* NULL unless weighted */
+	int weighted;
+};
+struct shim_topo *shim_topo_dup(const struct shim_topo *t); /* NULL: no memory */
+void shim_topo_free(struct shim_topo *t);
+/* In- and out-degree of c's topology (neighbourhood collectives);
+ * MPI_ERR_TOPOLOGY when c has none. */
+int shim_topo_degrees(const struct shim_comm *c, int *in, int *out);
+
+/* ---- MPI_Dims_create's arithmetic (shim/dims.c) ---- */
+/* How free dimensions are chosen: BALANCED minimises largest - smallest
+ * (then prefers the larger smallest, then the lexicographically smaller),
+ * which is what MPICH returns; GREEDY puts each prime factor, largest
+ * first, into the currently smallest dimension, which is Open MPI's. */
+enum shim_dims_rule { SHIM_DIMS_BALANCED, SHIM_DIMS_GREEDY };
+/* Fill the zero entries of dims[ndims] with a non-increasing
+ * factorisation of nnodes / (product of the others).  MPI_ERR_DIMS when
+ * that does not divide or an entry is negative; MPI_ERR_NO_MEM. */
+int shim_dims_fill(int nnodes, int ndims, int dims[], enum shim_dims_rule rule);
+
+/* ---- attributes (shim/attr.c) ---- */
+/* MPI_COMM_WORLD's predefined attributes, from CALL_INIT's reply
+ * arg[3..6] (layout in proxy/env.c). */
+void shim_attr_init_world(const int64_t *arg);
+/* MPI_LASTUSEDCODE follows MPI_Add_error_class/code. */
+void shim_attr_set_lastused(int code);
+/* Run the copy callbacks of from's attributes onto to (Comm_dup); the
+ * first failing callback's error stops it. */
+int shim_attr_comm_copy(MPI_Comm from, MPI_Comm to);
+/* Run the delete callbacks of every attribute of comm, newest first, and
+ * drop them (Comm_free, MPI_Finalize on MPI_COMM_SELF); a failing
+ * callback stops it and its attribute and the older ones stay. */
+int shim_attr_comm_delete_all(MPI_Comm comm);
+/* The same for datatypes, for shim/typeops.c: copy at MPI_Type_dup once
+ * the new type exists; delete at MPI_Type_free before the handle goes. */
+int shim_attr_type_copy(MPI_Datatype from, MPI_Datatype to);
+int shim_attr_type_delete_all(MPI_Datatype t);
+/* Drop an object's attributes without callbacks (error paths). */
+void shim_attr_forget(enum shim_kind kind, uintptr_t handle);
+
+/* ---- info objects (shim/info.c) ---- */
+struct shim_info;
+/* Record of a live info (MPI_INFO_ENV too), or NULL. */
+struct shim_info *shim_info_get(MPI_Info h);
+/* An info argument must be MPI_INFO_NULL or live: else MPI_ERR_INFO is
+ * raised on comm for fn and returned. */
+int shim_info_check(MPI_Info h, MPI_Comm comm, const char *fn);
+struct shim_info *shim_info_copy(const struct shim_info *i); /* NULL: none or no memory */
+void shim_info_release(struct shim_info *i);
+
+/* ---- user error handlers and error codes (shim/errh_user.c) ---- */
+/* A predefined handler or a live one from MPI_Comm_create_errhandler. */
+int shim_errh_valid(MPI_Errhandler e);
+/* When e is a user handler, call it with (comm, code) and return 1. */
+int shim_errh_call(MPI_Errhandler e, MPI_Comm comm, int code);
+/* For a code or class made by MPI_Add_error_class/code: its class and
+ * text (NULL until MPI_Add_error_string), and 1; 0 for any other code. */
+int shim_error_user(int code, int *cls, const char **text);
 
 #endif

@@ -15,20 +15,6 @@ int shim_unsupported(const char *name);
 
 /* environment */
 
-int PMPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
-{
-	(void)size; (void)info; (void)baseptr;
-	return shim_unsupported("MPI_Alloc_mem");
-}
-#pragma weak MPI_Alloc_mem = PMPI_Alloc_mem
-
-int PMPI_Free_mem(void *base)
-{
-	(void)base;
-	return shim_unsupported("MPI_Free_mem");
-}
-#pragma weak MPI_Free_mem = PMPI_Free_mem
-
 int PMPI_Get_hw_resource_info(MPI_Info *hw_info)
 {
 	(void)hw_info;
@@ -44,41 +30,6 @@ int PMPI_Pcontrol(const int level, ...)
 #pragma weak MPI_Pcontrol = PMPI_Pcontrol
 
 /* errors */
-
-int PMPI_Add_error_class(int *errorclass)
-{
-	(void)errorclass;
-	return shim_unsupported("MPI_Add_error_class");
-}
-#pragma weak MPI_Add_error_class = PMPI_Add_error_class
-
-int PMPI_Add_error_code(int errorclass, int *errorcode)
-{
-	(void)errorclass; (void)errorcode;
-	return shim_unsupported("MPI_Add_error_code");
-}
-#pragma weak MPI_Add_error_code = PMPI_Add_error_code
-
-int PMPI_Add_error_string(int errorcode, const char *string)
-{
-	(void)errorcode; (void)string;
-	return shim_unsupported("MPI_Add_error_string");
-}
-#pragma weak MPI_Add_error_string = PMPI_Add_error_string
-
-int PMPI_Comm_call_errhandler(MPI_Comm comm, int errorcode)
-{
-	(void)comm; (void)errorcode;
-	return shim_unsupported("MPI_Comm_call_errhandler");
-}
-#pragma weak MPI_Comm_call_errhandler = PMPI_Comm_call_errhandler
-
-int PMPI_Comm_create_errhandler(MPI_Comm_errhandler_function *comm_errhandler_fn, MPI_Errhandler *errhandler)
-{
-	(void)comm_errhandler_fn; (void)errhandler;
-	return shim_unsupported("MPI_Comm_create_errhandler");
-}
-#pragma weak MPI_Comm_create_errhandler = PMPI_Comm_create_errhandler
 
 int PMPI_File_call_errhandler(MPI_File fh, int errorcode)
 {
@@ -1488,13 +1439,6 @@ int PMPI_Ineighbor_alltoallw_c(const void *sendbuf, const MPI_Count sendcounts[]
 }
 #pragma weak MPI_Ineighbor_alltoallw_c = PMPI_Ineighbor_alltoallw_c
 
-int PMPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Neighbor_allgather");
-}
-#pragma weak MPI_Neighbor_allgather = PMPI_Neighbor_allgather
-
 int PMPI_Neighbor_allgather_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
@@ -1515,13 +1459,6 @@ int PMPI_Neighbor_allgather_init_c(const void *sendbuf, MPI_Count sendcount, MPI
 	return shim_unsupported("MPI_Neighbor_allgather_init_c");
 }
 #pragma weak MPI_Neighbor_allgather_init_c = PMPI_Neighbor_allgather_init_c
-
-int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Neighbor_allgatherv");
-}
-#pragma weak MPI_Neighbor_allgatherv = PMPI_Neighbor_allgatherv
 
 int PMPI_Neighbor_allgatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, MPI_Comm comm)
 {
@@ -1544,13 +1481,6 @@ int PMPI_Neighbor_allgatherv_init_c(const void *sendbuf, MPI_Count sendcount, MP
 }
 #pragma weak MPI_Neighbor_allgatherv_init_c = PMPI_Neighbor_allgatherv_init_c
 
-int PMPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Neighbor_alltoall");
-}
-#pragma weak MPI_Neighbor_alltoall = PMPI_Neighbor_alltoall
-
 int PMPI_Neighbor_alltoall_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
@@ -1571,13 +1501,6 @@ int PMPI_Neighbor_alltoall_init_c(const void *sendbuf, MPI_Count sendcount, MPI_
 	return shim_unsupported("MPI_Neighbor_alltoall_init_c");
 }
 #pragma weak MPI_Neighbor_alltoall_init_c = PMPI_Neighbor_alltoall_init_c
-
-int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Neighbor_alltoallv");
-}
-#pragma weak MPI_Neighbor_alltoallv = PMPI_Neighbor_alltoallv
 
 int PMPI_Neighbor_alltoallv_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
 {
@@ -1600,13 +1523,6 @@ int PMPI_Neighbor_alltoallv_init_c(const void *sendbuf, const MPI_Count sendcoun
 }
 #pragma weak MPI_Neighbor_alltoallv_init_c = PMPI_Neighbor_alltoallv_init_c
 
-int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm;
-	return shim_unsupported("MPI_Neighbor_alltoallw");
-}
-#pragma weak MPI_Neighbor_alltoallw = PMPI_Neighbor_alltoallw
-
 int PMPI_Neighbor_alltoallw_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
 {
 	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm;
@@ -1628,184 +1544,7 @@ int PMPI_Neighbor_alltoallw_init_c(const void *sendbuf, const MPI_Count sendcoun
 }
 #pragma weak MPI_Neighbor_alltoallw_init_c = PMPI_Neighbor_alltoallw_init_c
 
-/* communicators */
-
-int PMPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm)
-{
-	(void)comm; (void)info; (void)newcomm;
-	return shim_unsupported("MPI_Comm_dup_with_info");
-}
-#pragma weak MPI_Comm_dup_with_info = PMPI_Comm_dup_with_info
-
-int PMPI_Comm_get_info(MPI_Comm comm, MPI_Info *info_used)
-{
-	(void)comm; (void)info_used;
-	return shim_unsupported("MPI_Comm_get_info");
-}
-#pragma weak MPI_Comm_get_info = PMPI_Comm_get_info
-
-int PMPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *request)
-{
-	(void)comm; (void)newcomm; (void)request;
-	return shim_unsupported("MPI_Comm_idup");
-}
-#pragma weak MPI_Comm_idup = PMPI_Comm_idup
-
-int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request)
-{
-	(void)comm; (void)info; (void)newcomm; (void)request;
-	return shim_unsupported("MPI_Comm_idup_with_info");
-}
-#pragma weak MPI_Comm_idup_with_info = PMPI_Comm_idup_with_info
-
-int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
-{
-	(void)comm; (void)group;
-	return shim_unsupported("MPI_Comm_remote_group");
-}
-#pragma weak MPI_Comm_remote_group = PMPI_Comm_remote_group
-
-int PMPI_Comm_remote_size(MPI_Comm comm, int *size)
-{
-	(void)comm; (void)size;
-	return shim_unsupported("MPI_Comm_remote_size");
-}
-#pragma weak MPI_Comm_remote_size = PMPI_Comm_remote_size
-
-int PMPI_Comm_set_info(MPI_Comm comm, MPI_Info info)
-{
-	(void)comm; (void)info;
-	return shim_unsupported("MPI_Comm_set_info");
-}
-#pragma weak MPI_Comm_set_info = PMPI_Comm_set_info
-
-int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
-{
-	(void)comm; (void)flag;
-	return shim_unsupported("MPI_Comm_test_inter");
-}
-#pragma weak MPI_Comm_test_inter = PMPI_Comm_test_inter
-
-int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm, int remote_leader, int tag, MPI_Comm *newintercomm)
-{
-	(void)local_comm; (void)local_leader; (void)peer_comm; (void)remote_leader; (void)tag; (void)newintercomm;
-	return shim_unsupported("MPI_Intercomm_create");
-}
-#pragma weak MPI_Intercomm_create = PMPI_Intercomm_create
-
-int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
-{
-	(void)intercomm; (void)high; (void)newintracomm;
-	return shim_unsupported("MPI_Intercomm_merge");
-}
-#pragma weak MPI_Intercomm_merge = PMPI_Intercomm_merge
-
 /* attributes */
-
-int PMPI_Attr_delete(MPI_Comm comm, int keyval)
-{
-	(void)comm; (void)keyval;
-	return shim_unsupported("MPI_Attr_delete");
-}
-#pragma weak MPI_Attr_delete = PMPI_Attr_delete
-
-int PMPI_Attr_get(MPI_Comm comm, int keyval, void *attribute_val, int *flag)
-{
-	(void)comm; (void)keyval; (void)attribute_val; (void)flag;
-	return shim_unsupported("MPI_Attr_get");
-}
-#pragma weak MPI_Attr_get = PMPI_Attr_get
-
-int PMPI_Attr_put(MPI_Comm comm, int keyval, void *attribute_val)
-{
-	(void)comm; (void)keyval; (void)attribute_val;
-	return shim_unsupported("MPI_Attr_put");
-}
-#pragma weak MPI_Attr_put = PMPI_Attr_put
-
-int PMPI_Comm_create_keyval(MPI_Comm_copy_attr_function *comm_copy_attr_fn, MPI_Comm_delete_attr_function *comm_delete_attr_fn, int *comm_keyval, void *extra_state)
-{
-	(void)comm_copy_attr_fn; (void)comm_delete_attr_fn; (void)comm_keyval; (void)extra_state;
-	return shim_unsupported("MPI_Comm_create_keyval");
-}
-#pragma weak MPI_Comm_create_keyval = PMPI_Comm_create_keyval
-
-int PMPI_Comm_delete_attr(MPI_Comm comm, int comm_keyval)
-{
-	(void)comm; (void)comm_keyval;
-	return shim_unsupported("MPI_Comm_delete_attr");
-}
-#pragma weak MPI_Comm_delete_attr = PMPI_Comm_delete_attr
-
-int PMPI_Comm_free_keyval(int *comm_keyval)
-{
-	(void)comm_keyval;
-	return shim_unsupported("MPI_Comm_free_keyval");
-}
-#pragma weak MPI_Comm_free_keyval = PMPI_Comm_free_keyval
-
-int PMPI_Comm_get_attr(MPI_Comm comm, int comm_keyval, void *attribute_val, int *flag)
-{
-	(void)comm; (void)comm_keyval; (void)attribute_val; (void)flag;
-	return shim_unsupported("MPI_Comm_get_attr");
-}
-#pragma weak MPI_Comm_get_attr = PMPI_Comm_get_attr
-
-int PMPI_Comm_set_attr(MPI_Comm comm, int comm_keyval, void *attribute_val)
-{
-	(void)comm; (void)comm_keyval; (void)attribute_val;
-	return shim_unsupported("MPI_Comm_set_attr");
-}
-#pragma weak MPI_Comm_set_attr = PMPI_Comm_set_attr
-
-int PMPI_Keyval_create(MPI_Copy_function *copy_fn, MPI_Delete_function *delete_fn, int *keyval, void *extra_state)
-{
-	(void)copy_fn; (void)delete_fn; (void)keyval; (void)extra_state;
-	return shim_unsupported("MPI_Keyval_create");
-}
-#pragma weak MPI_Keyval_create = PMPI_Keyval_create
-
-int PMPI_Keyval_free(int *keyval)
-{
-	(void)keyval;
-	return shim_unsupported("MPI_Keyval_free");
-}
-#pragma weak MPI_Keyval_free = PMPI_Keyval_free
-
-int PMPI_Type_create_keyval(MPI_Type_copy_attr_function *type_copy_attr_fn, MPI_Type_delete_attr_function *type_delete_attr_fn, int *type_keyval, void *extra_state)
-{
-	(void)type_copy_attr_fn; (void)type_delete_attr_fn; (void)type_keyval; (void)extra_state;
-	return shim_unsupported("MPI_Type_create_keyval");
-}
-#pragma weak MPI_Type_create_keyval = PMPI_Type_create_keyval
-
-int PMPI_Type_delete_attr(MPI_Datatype datatype, int type_keyval)
-{
-	(void)datatype; (void)type_keyval;
-	return shim_unsupported("MPI_Type_delete_attr");
-}
-#pragma weak MPI_Type_delete_attr = PMPI_Type_delete_attr
-
-int PMPI_Type_free_keyval(int *type_keyval)
-{
-	(void)type_keyval;
-	return shim_unsupported("MPI_Type_free_keyval");
-}
-#pragma weak MPI_Type_free_keyval = PMPI_Type_free_keyval
-
-int PMPI_Type_get_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val, int *flag)
-{
-	(void)datatype; (void)type_keyval; (void)attribute_val; (void)flag;
-	return shim_unsupported("MPI_Type_get_attr");
-}
-#pragma weak MPI_Type_get_attr = PMPI_Type_get_attr
-
-int PMPI_Type_set_attr(MPI_Datatype datatype, int type_keyval, void *attribute_val)
-{
-	(void)datatype; (void)type_keyval; (void)attribute_val;
-	return shim_unsupported("MPI_Type_set_attr");
-}
-#pragma weak MPI_Type_set_attr = PMPI_Type_set_attr
 
 int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state)
 {
@@ -1841,227 +1580,6 @@ int PMPI_Win_set_attr(MPI_Win win, int win_keyval, void *attribute_val)
 	return shim_unsupported("MPI_Win_set_attr");
 }
 #pragma weak MPI_Win_set_attr = PMPI_Win_set_attr
-
-/* topologies */
-
-int PMPI_Cart_coords(MPI_Comm comm, int rank, int maxdims, int coords[])
-{
-	(void)comm; (void)rank; (void)maxdims; (void)coords;
-	return shim_unsupported("MPI_Cart_coords");
-}
-#pragma weak MPI_Cart_coords = PMPI_Cart_coords
-
-int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int periods[], int reorder, MPI_Comm *comm_cart)
-{
-	(void)comm_old; (void)ndims; (void)dims; (void)periods; (void)reorder; (void)comm_cart;
-	return shim_unsupported("MPI_Cart_create");
-}
-#pragma weak MPI_Cart_create = PMPI_Cart_create
-
-int PMPI_Cart_get(MPI_Comm comm, int maxdims, int dims[], int periods[], int coords[])
-{
-	(void)comm; (void)maxdims; (void)dims; (void)periods; (void)coords;
-	return shim_unsupported("MPI_Cart_get");
-}
-#pragma weak MPI_Cart_get = PMPI_Cart_get
-
-int PMPI_Cart_map(MPI_Comm comm, int ndims, const int dims[], const int periods[], int *newrank)
-{
-	(void)comm; (void)ndims; (void)dims; (void)periods; (void)newrank;
-	return shim_unsupported("MPI_Cart_map");
-}
-#pragma weak MPI_Cart_map = PMPI_Cart_map
-
-int PMPI_Cart_rank(MPI_Comm comm, const int coords[], int *rank)
-{
-	(void)comm; (void)coords; (void)rank;
-	return shim_unsupported("MPI_Cart_rank");
-}
-#pragma weak MPI_Cart_rank = PMPI_Cart_rank
-
-int PMPI_Cart_shift(MPI_Comm comm, int direction, int disp, int *rank_source, int *rank_dest)
-{
-	(void)comm; (void)direction; (void)disp; (void)rank_source; (void)rank_dest;
-	return shim_unsupported("MPI_Cart_shift");
-}
-#pragma weak MPI_Cart_shift = PMPI_Cart_shift
-
-int PMPI_Cart_sub(MPI_Comm comm, const int remain_dims[], MPI_Comm *newcomm)
-{
-	(void)comm; (void)remain_dims; (void)newcomm;
-	return shim_unsupported("MPI_Cart_sub");
-}
-#pragma weak MPI_Cart_sub = PMPI_Cart_sub
-
-int PMPI_Cartdim_get(MPI_Comm comm, int *ndims)
-{
-	(void)comm; (void)ndims;
-	return shim_unsupported("MPI_Cartdim_get");
-}
-#pragma weak MPI_Cartdim_get = PMPI_Cartdim_get
-
-int PMPI_Dims_create(int nnodes, int ndims, int dims[])
-{
-	(void)nnodes; (void)ndims; (void)dims;
-	return shim_unsupported("MPI_Dims_create");
-}
-#pragma weak MPI_Dims_create = PMPI_Dims_create
-
-int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int sources[], const int degrees[], const int destinations[], const int weights[], MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
-{
-	(void)comm_old; (void)n; (void)sources; (void)degrees; (void)destinations; (void)weights; (void)info; (void)reorder; (void)comm_dist_graph;
-	return shim_unsupported("MPI_Dist_graph_create");
-}
-#pragma weak MPI_Dist_graph_create = PMPI_Dist_graph_create
-
-int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int sources[], const int sourceweights[], int outdegree, const int destinations[], const int destweights[], MPI_Info info, int reorder, MPI_Comm *comm_dist_graph)
-{
-	(void)comm_old; (void)indegree; (void)sources; (void)sourceweights; (void)outdegree; (void)destinations; (void)destweights; (void)info; (void)reorder; (void)comm_dist_graph;
-	return shim_unsupported("MPI_Dist_graph_create_adjacent");
-}
-#pragma weak MPI_Dist_graph_create_adjacent = PMPI_Dist_graph_create_adjacent
-
-int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int sourceweights[], int maxoutdegree, int destinations[], int destweights[])
-{
-	(void)comm; (void)maxindegree; (void)sources; (void)sourceweights; (void)maxoutdegree; (void)destinations; (void)destweights;
-	return shim_unsupported("MPI_Dist_graph_neighbors");
-}
-#pragma weak MPI_Dist_graph_neighbors = PMPI_Dist_graph_neighbors
-
-int PMPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int *outdegree, int *weighted)
-{
-	(void)comm; (void)indegree; (void)outdegree; (void)weighted;
-	return shim_unsupported("MPI_Dist_graph_neighbors_count");
-}
-#pragma weak MPI_Dist_graph_neighbors_count = PMPI_Dist_graph_neighbors_count
-
-int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int indx[], const int edges[], int reorder, MPI_Comm *comm_graph)
-{
-	(void)comm_old; (void)nnodes; (void)indx; (void)edges; (void)reorder; (void)comm_graph;
-	return shim_unsupported("MPI_Graph_create");
-}
-#pragma weak MPI_Graph_create = PMPI_Graph_create
-
-int PMPI_Graph_get(MPI_Comm comm, int maxindex, int maxedges, int indx[], int edges[])
-{
-	(void)comm; (void)maxindex; (void)maxedges; (void)indx; (void)edges;
-	return shim_unsupported("MPI_Graph_get");
-}
-#pragma weak MPI_Graph_get = PMPI_Graph_get
-
-int PMPI_Graph_map(MPI_Comm comm, int nnodes, const int indx[], const int edges[], int *newrank)
-{
-	(void)comm; (void)nnodes; (void)indx; (void)edges; (void)newrank;
-	return shim_unsupported("MPI_Graph_map");
-}
-#pragma weak MPI_Graph_map = PMPI_Graph_map
-
-int PMPI_Graph_neighbors(MPI_Comm comm, int rank, int maxneighbors, int neighbors[])
-{
-	(void)comm; (void)rank; (void)maxneighbors; (void)neighbors;
-	return shim_unsupported("MPI_Graph_neighbors");
-}
-#pragma weak MPI_Graph_neighbors = PMPI_Graph_neighbors
-
-int PMPI_Graph_neighbors_count(MPI_Comm comm, int rank, int *nneighbors)
-{
-	(void)comm; (void)rank; (void)nneighbors;
-	return shim_unsupported("MPI_Graph_neighbors_count");
-}
-#pragma weak MPI_Graph_neighbors_count = PMPI_Graph_neighbors_count
-
-int PMPI_Graphdims_get(MPI_Comm comm, int *nnodes, int *nedges)
-{
-	(void)comm; (void)nnodes; (void)nedges;
-	return shim_unsupported("MPI_Graphdims_get");
-}
-#pragma weak MPI_Graphdims_get = PMPI_Graphdims_get
-
-int PMPI_Topo_test(MPI_Comm comm, int *status)
-{
-	(void)comm; (void)status;
-	return shim_unsupported("MPI_Topo_test");
-}
-#pragma weak MPI_Topo_test = PMPI_Topo_test
-
-/* info objects */
-
-int PMPI_Info_create(MPI_Info *info)
-{
-	(void)info;
-	return shim_unsupported("MPI_Info_create");
-}
-#pragma weak MPI_Info_create = PMPI_Info_create
-
-int PMPI_Info_create_env(int argc, char *argv[], MPI_Info *info)
-{
-	(void)argc; (void)argv; (void)info;
-	return shim_unsupported("MPI_Info_create_env");
-}
-#pragma weak MPI_Info_create_env = PMPI_Info_create_env
-
-int PMPI_Info_delete(MPI_Info info, const char *key)
-{
-	(void)info; (void)key;
-	return shim_unsupported("MPI_Info_delete");
-}
-#pragma weak MPI_Info_delete = PMPI_Info_delete
-
-int PMPI_Info_dup(MPI_Info info, MPI_Info *newinfo)
-{
-	(void)info; (void)newinfo;
-	return shim_unsupported("MPI_Info_dup");
-}
-#pragma weak MPI_Info_dup = PMPI_Info_dup
-
-int PMPI_Info_free(MPI_Info *info)
-{
-	(void)info;
-	return shim_unsupported("MPI_Info_free");
-}
-#pragma weak MPI_Info_free = PMPI_Info_free
-
-int PMPI_Info_get(MPI_Info info, const char *key, int valuelen, char *value, int *flag)
-{
-	(void)info; (void)key; (void)valuelen; (void)value; (void)flag;
-	return shim_unsupported("MPI_Info_get");
-}
-#pragma weak MPI_Info_get = PMPI_Info_get
-
-int PMPI_Info_get_nkeys(MPI_Info info, int *nkeys)
-{
-	(void)info; (void)nkeys;
-	return shim_unsupported("MPI_Info_get_nkeys");
-}
-#pragma weak MPI_Info_get_nkeys = PMPI_Info_get_nkeys
-
-int PMPI_Info_get_nthkey(MPI_Info info, int n, char *key)
-{
-	(void)info; (void)n; (void)key;
-	return shim_unsupported("MPI_Info_get_nthkey");
-}
-#pragma weak MPI_Info_get_nthkey = PMPI_Info_get_nthkey
-
-int PMPI_Info_get_string(MPI_Info info, const char *key, int *buflen, char *value, int *flag)
-{
-	(void)info; (void)key; (void)buflen; (void)value; (void)flag;
-	return shim_unsupported("MPI_Info_get_string");
-}
-#pragma weak MPI_Info_get_string = PMPI_Info_get_string
-
-int PMPI_Info_get_valuelen(MPI_Info info, const char *key, int *valuelen, int *flag)
-{
-	(void)info; (void)key; (void)valuelen; (void)flag;
-	return shim_unsupported("MPI_Info_get_valuelen");
-}
-#pragma weak MPI_Info_get_valuelen = PMPI_Info_get_valuelen
-
-int PMPI_Info_set(MPI_Info info, const char *key, const char *value)
-{
-	(void)info; (void)key; (void)value;
-	return shim_unsupported("MPI_Info_set");
-}
-#pragma weak MPI_Info_set = PMPI_Info_set
 
 /* process management */
 

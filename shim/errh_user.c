@@ -1,0 +1,169 @@
+/*
+ * errh_user.c - error handlers and error codes the application makes.
+ *
+ * A user error handler is a function in the application, so it can only
+ * run here: shim_error (shim/errh.c) calls it with the communicator and
+ * the error code when a call on a communicator using it fails, and the
+ * failing call then returns the code.  Handles are SHIM_K_ERRH; a record
+ * is never freed, because MPI_Errhandler_free only drops the
+ * application's handle while communicators may still use the handler
+ * (and the MPICH test suite uses handlers after freeing them).  They are
+ * a few bytes each and made a handful of times per program.
+ *
+ * Error classes and codes added by MPI_Add_error_class/code are numbered
+ * upward from MPI_ERR_LASTCODE + 1, above every predefined one, and
+ * MPI_LASTUSEDCODE follows them (shim/attr.c).  Their strings are kept
+ * here for MPI_Error_string; a code without one has the empty string, as
+ * in both MPIs.  None of this crosses the channel: the proxy never sees
+ * a user code.
+ */
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct errh {
+	MPI_Comm_errhandler_function *fn;
+};
+
+struct user_code {
+	int code;
+	int cls;                 /* == code for a class */
+	char *text;              /* NULL until MPI_Add_error_string */
+};
+
+static struct user_code *codes;
+static int ncodes, capcodes;
+
+int shim_errh_valid(MPI_Errhandler e)
+{
+	return e == MPI_ERRORS_ARE_FATAL || e == MPI_ERRORS_RETURN || e == MPI_ERRORS_ABORT ||
+	       shim_handle_get(SHIM_K_ERRH, (uintptr_t)e) != NULL;
+}
+
+int shim_errh_call(MPI_Errhandler e, MPI_Comm comm, int code)
+{
+	struct errh *h = shim_handle_get(SHIM_K_ERRH, (uintptr_t)e);
+
+	if (!h)
+		return 0;
+	h->fn(&comm, &code);
+	return 1;
+}
+
+int PMPI_Comm_create_errhandler(MPI_Comm_errhandler_function *comm_errhandler_fn,
+				MPI_Errhandler *errhandler)
+{
+	static const char fn[] = "MPI_Comm_create_errhandler";
+
+	if (!comm_errhandler_fn || !errhandler)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				  "comm_errhandler_fn or errhandler is NULL");
+	struct errh *h = malloc(sizeof(*h));
+	uintptr_t handle = h ? shim_handle_new(SHIM_K_ERRH, h) : 0;
+	if (!handle) {
+		free(h);
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+	}
+	h->fn = comm_errhandler_fn;
+	*errhandler = (MPI_Errhandler)handle;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_create_errhandler)
+
+/* The handler returns (MPI_ERRORS_RETURN, a user handler): MPI_SUCCESS,
+ * as the standard says and both MPIs do. */
+int PMPI_Comm_call_errhandler(MPI_Comm comm, int errorcode)
+{
+	static const char fn[] = "MPI_Comm_call_errhandler";
+	int err;
+
+	if (!shim_comm_check(comm, fn, &err))
+		return err;
+	shim_error(comm, errorcode, fn, "raised by the application");
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_call_errhandler)
+
+/* --------------------------------------------------- classes and codes */
+
+static struct user_code *code_find(int code)
+{
+	for (int i = 0; i < ncodes; i++)
+		if (codes[i].code == code)
+			return &codes[i];
+	return NULL;
+}
+
+int shim_error_user(int code, int *cls, const char **text)
+{
+	struct user_code *u = code_find(code);
+
+	if (!u)
+		return 0;
+	*cls = u->cls;
+	*text = u->text;
+	return 1;
+}
+
+/* A new code of class cls (a new class when cls is 0). */
+static int code_new(int cls, int *out, const char *fn)
+{
+	if (!out)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "the output is NULL");
+	if (ncodes == capcodes) {
+		int cap = capcodes ? 2 * capcodes : 16;
+		struct user_code *c = realloc(codes, (size_t)cap * sizeof(*c));
+		if (!c)
+			return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+		codes = c;
+		capcodes = cap;
+	}
+	struct user_code *u = &codes[ncodes];
+	u->code = MPI_ERR_LASTCODE + 1 + ncodes++;
+	u->cls = cls ? cls : u->code;
+	u->text = NULL;
+	shim_attr_set_lastused(u->code);
+	*out = u->code;
+	return MPI_SUCCESS;
+}
+
+int PMPI_Add_error_class(int *errorclass)
+{
+	return code_new(0, errorclass, "MPI_Add_error_class");
+}
+SHIM_WEAK(Add_error_class)
+
+/* errorclass must be a predefined class or one made by Add_error_class. */
+int PMPI_Add_error_code(int errorclass, int *errorcode)
+{
+	struct user_code *u = code_find(errorclass);
+
+	if (!(errorclass > 0 && errorclass <= MPI_ERR_ABI) && !(u && u->cls == u->code))
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Add_error_code",
+				   "%d is not an error class", errorclass);
+	return code_new(errorclass, errorcode, "MPI_Add_error_code");
+}
+SHIM_WEAK(Add_error_code)
+
+/* Only codes and classes the application added have strings it may set. */
+int PMPI_Add_error_string(int errorcode, const char *string)
+{
+	static const char fn[] = "MPI_Add_error_string";
+	struct user_code *u = code_find(errorcode);
+	char *copy;
+
+	if (!u)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				   "%d is not an error code added by the application", errorcode);
+	if (!string || strlen(string) >= MPI_MAX_ERROR_STRING)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				   "the string is NULL or longer than %d characters",
+				   MPI_MAX_ERROR_STRING - 1);
+	if (!(copy = strdup(string)))
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+	free(u->text);
+	u->text = copy;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Add_error_string)

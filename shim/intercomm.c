@@ -1,0 +1,153 @@
+/*
+ * intercomm.c - intercommunicators: Intercomm_create, Intercomm_merge,
+ * Comm_test_inter, Comm_remote_size, Comm_remote_group.
+ *
+ * An intercommunicator's record is a communicator record whose world[]
+ * is the local group and whose remote[] lists the remote group, both as
+ * world ranks (CALL_INTERCOMM_CREATE's reply, proxy/intercomm.c); the
+ * queries are answered from it and a restart can make it again from the
+ * two lists.  Point-to-point calls on it name remote ranks
+ * (shim_check_rank), Comm_dup copies the remote group
+ * (shim/commdup.c), and Intercomm_merge makes an ordinary
+ * intracommunicator.  Collectives, Comm_split and Comm_create on
+ * intercommunicators are not offered: the collective wrappers check
+ * roots and buffers as intracommunicators have them.
+ */
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ABI(h) ((int64_t)(intptr_t)(h))
+
+/* An intercommunicator; else raises MPI_ERR_COMM. */
+static struct shim_comm *inter_check(MPI_Comm comm, const char *fn, int *err)
+{
+	struct shim_comm *c = shim_comm_check(comm, fn, err);
+
+	if (c && !c->remote) {
+		*err = shim_error(comm, MPI_ERR_COMM, fn, "not an intercommunicator");
+		return NULL;
+	}
+	return c;
+}
+
+int PMPI_Comm_test_inter(MPI_Comm comm, int *flag)
+{
+	int err;
+	struct shim_comm *c = shim_comm_check(comm, "MPI_Comm_test_inter", &err);
+
+	if (!c)
+		return err;
+	if (!flag)
+		return shim_error(comm, MPI_ERR_ARG, "MPI_Comm_test_inter", "flag is NULL");
+	*flag = c->remote != NULL;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_test_inter)
+
+int PMPI_Comm_remote_size(MPI_Comm comm, int *size)
+{
+	int err;
+	struct shim_comm *c = inter_check(comm, "MPI_Comm_remote_size", &err);
+
+	if (!c)
+		return err;
+	if (!size)
+		return shim_error(comm, MPI_ERR_ARG, "MPI_Comm_remote_size", "size is NULL");
+	*size = c->remote_size;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_remote_size)
+
+int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
+{
+	int err;
+	struct shim_comm *c = inter_check(comm, "MPI_Comm_remote_group", &err);
+
+	if (!c)
+		return err;
+	if (!group)
+		return shim_error(comm, MPI_ERR_ARG, "MPI_Comm_remote_group", "group is NULL");
+	MPI_Group g = shim_group_from_list(c->remote, c->remote_size);
+	if (g == MPI_GROUP_NULL)
+		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Comm_remote_group", NULL);
+	*group = g;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_remote_group)
+
+/* The remote group after the local one in the reply (arg[8] members). */
+static int read_remote(struct chan_call *c, struct shim_comm *nc, void *arg)
+{
+	int n = (int)c->arg[8];
+
+	(void)arg;
+	nc->remote = malloc((size_t)(n ? n : 1) * sizeof(int));
+	if (!nc->remote)
+		return MPI_ERR_NO_MEM;
+	memcpy(nc->remote, (const int32_t *)(void *)c->inl + nc->size, (size_t)n * sizeof(int));
+	nc->remote_size = n;
+	return MPI_SUCCESS;
+}
+
+/* CALL_INTERCOMM_CREATE: arg[2] local leader, arg[3] peer (at the leader),
+ * arg[4] remote leader, arg[7] tag. */
+int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_comm,
+			  int remote_leader, int tag, MPI_Comm *newintercomm)
+{
+	static const char fn[] = "MPI_Intercomm_create";
+	struct shim_comm *lc, *nc;
+	int err;
+
+	shim_require_init(fn);
+	if (!(lc = shim_comm_check(local_comm, fn, &err)))
+		return err;
+	if (lc->remote)
+		return shim_error(local_comm, MPI_ERR_COMM, fn,
+				  "local_comm is an intercommunicator");
+	if (local_leader < 0 || local_leader >= lc->size)
+		return shim_errorf(local_comm, MPI_ERR_RANK, fn, "local_leader %d is not in [0, %d)",
+				   local_leader, lc->size);
+	if (shim_check_tag(tag, 0))
+		return shim_errorf(local_comm, MPI_ERR_TAG, fn, "tag = %d", tag);
+	/* The peer and the remote leader matter at the local leader only. */
+	struct shim_comm *peer = shim_comm_get(peer_comm);
+	if (lc->rank == local_leader) {
+		if (!peer)
+			return shim_error(local_comm, MPI_ERR_COMM, fn, "invalid peer_comm");
+		if (remote_leader < 0 || remote_leader >= peer->size)
+			return shim_errorf(local_comm, MPI_ERR_RANK, fn,
+					   "remote_leader %d is not in [0, %d)", remote_leader,
+					   peer->size);
+	}
+	if (!(nc = shim_comm_reserve_new(local_comm, newintercomm, fn, &err)))
+		return err;
+	struct chan_call *c = shim_call_begin(CALL_INTERCOMM_CREATE);
+	c->arg[2] = local_leader;
+	c->arg[3] = ABI(peer ? peer_comm : MPI_COMM_NULL);
+	c->arg[4] = remote_leader;
+	c->arg[7] = tag;
+	return shim_comm_finish(c, local_comm, nc, CALL_INTERCOMM_CREATE, newintercomm, fn,
+				read_remote, NULL);
+}
+SHIM_WEAK(Intercomm_create)
+
+/* CALL_INTERCOMM_MERGE: arg[2] high. */
+int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
+{
+	static const char fn[] = "MPI_Intercomm_merge";
+	struct shim_comm *nc;
+	int err;
+
+	shim_require_init(fn);
+	if (!inter_check(intercomm, fn, &err))
+		return err;
+	if (!(nc = shim_comm_reserve_new(intercomm, newintracomm, fn, &err)))
+		return err;
+	struct chan_call *c = shim_call_begin(CALL_INTERCOMM_MERGE);
+	c->arg[2] = high != 0;
+	return shim_comm_finish(c, intercomm, nc, CALL_INTERCOMM_MERGE, newintracomm, fn, NULL,
+				NULL);
+}
+SHIM_WEAK(Intercomm_merge)
