@@ -126,7 +126,7 @@ launcher-check: build-all
 # The daemon and dmtcp_mpi_command.  CK_CLIENT_SRC is the engine's
 # coordinator client: the engine library (libdmtcp_ckpt.so) links it.
 COORD_SRC = $(filter-out coordinator/command.c,$(wildcard coordinator/*.c))
-CK_CLIENT_SRC = ckpt/client.c coordinator/wire.c
+CK_CLIENT_SRC = ckpt/client.c coordinator/wire.c util/crc32c.c
 
 $(BINDIR)/dmtcp_mpi_coordinator: $(call obj,host,$(COORD_SRC) util/log.c)
 	$(msg) LD $@

@@ -24,6 +24,7 @@
 #include "ckpt/client.h"
 #include "ckpt/ckpt.h"
 #include "coordinator/proto.h"
+#include "util/crc32c.h"
 #include "util/log.h"
 
 #include <dlfcn.h>
@@ -89,43 +90,6 @@ static void sleep_ms(long ms)
 
 /* ---------------------------------------------------------- checksum */
 
-/* CRC-32C (Castagnoli), the checksum the manifest records per image,
- * computed eight bytes at a time ("slicing by 8"). */
-static uint32_t crc_table[8][256];
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-		crc_table[0][i] = c;
-	}
-	for (int t = 1; t < 8; t++)
-		for (int i = 0; i < 256; i++)
-			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
-				crc_table[0][crc_table[t - 1][i] & 0xff];
-}
-
-static uint32_t crc32c(uint32_t crc, const unsigned char *p, size_t n)
-{
-	crc = ~crc;
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);        /* little-endian hosts only */
-		w ^= crc;
-		crc = crc_table[7][w & 0xff] ^ crc_table[6][(w >> 8) & 0xff] ^
-		      crc_table[5][(w >> 16) & 0xff] ^
-		      crc_table[4][(w >> 24) & 0xff] ^
-		      crc_table[3][(w >> 32) & 0xff] ^
-		      crc_table[2][(w >> 40) & 0xff] ^
-		      crc_table[1][(w >> 48) & 0xff] ^ crc_table[0][w >> 56];
-	}
-	while (n--)
-		crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
-	return ~crc;
-}
-
 /* Size and CRC-32C of the file at path; 0, or -1 with the reason. */
 static int checksum_file(const char *path, uint64_t *size, uint32_t *crc,
 			 char *why, size_t len)
@@ -142,7 +106,7 @@ static int checksum_file(const char *path, uint64_t *size, uint32_t *crc,
 	*crc = 0;
 	if (buf != MAP_FAILED && fd >= 0) {
 		while ((n = read(fd, buf, bufsz)) > 0) {
-			*crc = crc32c(*crc, buf, (size_t)n);
+			*crc = dm_crc32c(*crc, buf, (size_t)n);
 			*size += (uint64_t)n;
 		}
 	}
@@ -576,7 +540,6 @@ static void *client_main(void *arg)
 	(void)arg;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
-	crc_init();
 	for (;;) {
 		int fd = connect_and_register();
 		if (fd < 0)

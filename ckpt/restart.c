@@ -3,6 +3,13 @@
  *
  *   dmtcp_mpi_restart [--no-verify] [--threads N] IMAGE
  *   dmtcp_mpi_restart --info IMAGE
+ *   [mpirun -n N] dmtcp_mpi_restart CKPT_DIR
+ *
+ * A checkpoint directory (one image per rank, a manifest) is handed to
+ * the launcher in restart mode, `dmtcp_mpi --restart CKPT_DIR` (see
+ * launcher/restart.c): per rank it checks the manifest against the
+ * launch, picks rank<R>.img by the rank mpirun gave, starts the proxy of
+ * the MPI that launched it, and runs this command on the image.
  *
  * Everything that can be checked is checked before the point of no
  * return, each failure being one line and a distinct exit code:
@@ -47,6 +54,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: dmtcp_mpi_restart [--no-verify] [--threads N] IMAGE\n"
+		"       [mpirun -n N] dmtcp_mpi_restart CKPT_DIR\n"
 		"       dmtcp_mpi_restart --info IMAGE\n");
 	exit(DM_EXIT_USAGE);
 }
@@ -225,6 +233,28 @@ static void __attribute__((noreturn)) exec_restorer(
 	       strerror(errno));
 }
 
+/* A checkpoint directory: the launcher next to us restarts it. */
+static void restart_directory(const char *dir)
+{
+	struct stat st;
+	char exe[4096], launcher[4096 + 16];
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		dm_die(DM_EXIT_INTERNAL, "cannot find our own directory "
+		       "(/proc/self/exe): %s", strerror(errno));
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	snprintf(launcher, sizeof(launcher), "%.*s/dmtcp_mpi",
+		 slash ? (int)(slash - exe) : 1, slash ? exe : ".");
+	char *argv[] = { launcher, "--restart", (char *)dir, NULL };
+	execv(launcher, argv);
+	dm_die(DM_EXIT_NOPROG, "cannot restart the checkpoint directory (%s): "
+	       "cannot run %s: %s", dir, launcher, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	int info = 0, verify = 1, nthreads = cpus();
@@ -248,6 +278,8 @@ int main(int argc, char **argv)
 	}
 	if (!path)
 		usage();
+	if (!info)
+		restart_directory(path);
 	int fd = open_image(path, &map, &len);
 	if (ck_img_open(&im, map, len, 0, &e) ||
 	    (verify && verify_data(&im, nthreads, &e)))

@@ -80,10 +80,12 @@ void ln_detect(struct ln_where *w)
 		}
 	}
 	w->rank = env_first_int(rank_vars, 0);
+	w->size = env_first_int(size_vars, 1);
+	if (w->size < 1)
+		w->size = 1;
 	/* Not knowing how many ranks share the node, assume all of them do:
 	 * that errs towards sharing CPUs, never towards overcommitting. */
-	int size = env_first_int(size_vars, 1);
-	w->local_size = env_first_int(lsize_vars, size);
+	w->local_size = env_first_int(lsize_vars, w->size);
 	w->local_rank = env_first_int(lrank_vars, w->rank);
 	if (w->local_size < 1)
 		w->local_size = 1;

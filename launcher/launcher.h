@@ -5,8 +5,11 @@
  * started it (detect.c), reads its options (opts.c), decides where the
  * application and its proxy run (bind.c), creates the channel and starts
  * both children (spawn.c), then waits for them, forwards signals and turns
- * their deaths into one exit status (reap.c).  main.c strings these
- * together.  Everything here is private to launcher/.
+ * their deaths into one exit status (reap.c).  In restart mode the
+ * application is a checkpointed rank brought back by dmtcp_mpi_restart,
+ * after the checks of restart.c on the checkpoint's manifest
+ * (manifest.c).  main.c strings these together.  Everything here is
+ * private to launcher/.
  */
 #ifndef LN_LAUNCHER_H
 #define LN_LAUNCHER_H
@@ -39,7 +42,9 @@ struct ln_opts {
 	int verbose;            /* DMTCP_MPI_VERBOSE=1 */
 	unsigned kill_timeout;  /* DMTCP_MPI_KILL_TIMEOUT, seconds */
 	uint64_t arena_size;    /* DMTCP_MPI_ARENA_MB, bytes */
-	char **argv;            /* the program and its arguments */
+	const char *restart;    /* --restart DIR: checkpoint to restart */
+	char **argv;            /* the program and its arguments (NULL with
+				   --restart) */
 };
 
 /* Where this rank stands in the job, from what mpirun put in the
@@ -48,6 +53,7 @@ struct ln_where {
 	enum ln_mpi mpi;      /* the MPI that launched us, or LN_MPI_NONE */
 	const char *marker;   /* the variable that told us, for messages */
 	int rank;
+	int size;             /* ranks in the job */
 	int local_rank;
 	int local_size;
 };
@@ -106,10 +112,40 @@ void ln_bind_choose(hwloc_topology_t topo, hwloc_const_cpuset_t binding,
 /* spawn.c: start the children; each returns the pid or -1 (error printed).
  * sigmask is the signal mask the children must run with; the channel fd
  * is inherited by both (the app closes every other fd above 2 when chan_fd
- * >= 0). */
+ * >= 0).  preload: put the checkpoint engine in the app's LD_PRELOAD (not
+ * for dmtcp_mpi_restart, whose restored process has the engine already). */
 pid_t ln_spawn_proxy(const char *path, int pu, const sigset_t *sigmask);
 pid_t ln_spawn_app(const char *path, char **argv, int chan_fd, int pu,
-		   const sigset_t *sigmask);
+		   const sigset_t *sigmask, int preload);
+
+/* manifest.c: what a restart needs from <dir>/manifest (written by
+ * coordinator/commit.c), for one rank. */
+struct ln_manifest {
+	int nranks;
+	char mpi[32];             /* "mpich", "openmpi" or "none" */
+	int complete;             /* last line is status=complete */
+	char image[256];          /* rank.R.image: file name in the dir */
+	uint64_t size;            /* rank.R.size */
+	uint32_t crc;             /* rank.R.checksum (crc32c:...) */
+	int have_size, have_crc;
+};
+/* Read dir/manifest for rank.  0, or -1 with the reason in err. */
+int ln_manifest_read(const char *dir, int rank, struct ln_manifest *m,
+		     char *err, size_t errlen);
+
+/* restart.c: check the checkpoint against this launch and prepare the
+ * command that restores this rank (the application in restart mode).
+ * Exits with one error line on any problem (job-wide ones printed by
+ * rank 0 only). */
+struct ln_restart {
+	char dir[4096];           /* the checkpoint, resolved */
+	char image[4096 + 256];   /* this rank's image */
+	char tool[4096];          /* dmtcp_mpi_restart next to us */
+	char *argv[4];            /* tool --no-verify image */
+	int plain;                /* the checkpoint has no MPI: no proxy */
+};
+void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
+			struct ln_restart *rs);
 
 /* reap.c */
 /* Block the signals the reaper handles and return a signalfd for them;

@@ -2,12 +2,20 @@
  * main.c - dmtcp_mpi, the per-rank launcher: the top-level flow.
  *
  *   mpirun -n N dmtcp_mpi [options] ./app args...
+ *   mpirun -n N dmtcp_mpi [options] --restart CKPT_DIR
  *
  * For each rank: parse options, find the program, learn which MPI started
  * us, pick the proxy built for it, decide CPU placement, create the channel,
  * start the proxy (which joins the real MPI job) and the app (which talks
  * to the proxy over the channel), then reap both (reap.c).  With --no-mpi
- * only the app is started, with the checkpoint engine preloaded.
+ * only the app is started, with the checkpoint engine preloaded.  With
+ * --restart the app is this rank's image, restored (restart.c); a
+ * checkpoint of a job without MPI is restored without a proxy.
+ *
+ * The app learns its place from DMTCP_MPI_RANK, DMTCP_MPI_NRANKS and
+ * DMTCP_MPI_MPI (the checkpoint client registers with them), and finds
+ * the channel at the fixed fd DMTCP_MPI_CHAN_FD_NUM, which is where a
+ * restored app looks for it.
  *
  * Every failure before the children run ends the launcher with one error
  * line and a distinct exit code (util/exitcode.h).
@@ -63,6 +71,43 @@ static const char *find_proxy(enum ln_mpi mpi)
 	       "installed", ln_mpi_name(mpi), path);
 }
 
+static void export_int(const char *var, int v)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%d", v);
+	if (setenv(var, val, 1) < 0)
+		dm_die(DM_EXIT_INTERNAL, "cannot set %s (%s): %s", var, val,
+		       strerror(errno));
+}
+
+/* What the app (and its checkpoint client) must know about its rank. */
+static void export_rank(const struct ln_where *w, enum ln_mpi mpi)
+{
+	export_int("DMTCP_MPI_RANK", w->rank);
+	export_int("DMTCP_MPI_NRANKS", w->size);
+	if (setenv("DMTCP_MPI_MPI", ln_mpi_name(mpi), 1) < 0)
+		dm_die(DM_EXIT_INTERNAL, "cannot set DMTCP_MPI_MPI (%s): %s",
+		       ln_mpi_name(mpi), strerror(errno));
+}
+
+/* Move the new channel to its fixed number, so that an app restored from
+ * an image finds it where its predecessor had the old one. */
+static int fix_channel_fd(int fd)
+{
+	const int at = DMTCP_MPI_CHAN_FD_NUM;
+
+	if (fcntl(at, F_GETFD) >= 0)
+		dm_die(DM_EXIT_CHANNEL, "cannot place the channel (fd %d): the "
+		       "number is taken by a descriptor mpirun gave us", at);
+	if (dup2(fd, at) < 0)
+		dm_die(DM_EXIT_CHANNEL, "cannot place the channel (fd %d): %s%s",
+		       at, strerror(errno), errno == EBADF ?
+		       " (raise the open-files limit, ulimit -n)" : "");
+	close(fd);
+	return at;
+}
+
 /* Create the channel and fill in what the launcher knows; returns its fd. */
 static int make_channel(struct chan *ch, const struct ln_opts *o,
 			const struct ln_where *w, const struct ln_bind *b)
@@ -70,7 +115,10 @@ static int make_channel(struct chan *ch, const struct ln_opts *o,
 	char val[16];
 	int fd = chan_create(o->arena_size);
 
-	if (fd < 0 || chan_attach(ch, fd) < 0)
+	if (fd < 0)
+		exit(DM_EXIT_CHANNEL);
+	fd = fix_channel_fd(fd);
+	if (chan_attach(ch, fd) < 0)
 		exit(DM_EXIT_CHANNEL);
 	ch->hdr->rank = (uint32_t)w->rank;
 	ch->hdr->same_cpu = (uint32_t)b->same_cpu;
@@ -90,8 +138,16 @@ static int abandon_proxy(struct chan *ch, pid_t proxy)
 	return DM_EXIT_INTERNAL;
 }
 
+/* What the application child runs: the program, or dmtcp_mpi_restart
+ * bringing back this rank's image (which has the engine already). */
+struct ln_app {
+	const char *path;
+	char **argv;
+	int preload;
+};
+
 static int run_rank(const struct ln_opts *o, const struct ln_where *w,
-		    const char *prog, int sigfd, const sigset_t *mask)
+		    const struct ln_app *a, int sigfd, const sigset_t *mask)
 {
 	enum ln_mpi mpi = choose_mpi(o, w);
 	const char *proxy = find_proxy(mpi);
@@ -105,6 +161,7 @@ static int run_rank(const struct ln_opts *o, const struct ln_where *w,
 			proxy);
 	ln_bind_plan(&b, w, o->no_bind, o->verbose);
 	int fd = make_channel(&ch, o, w, &b);
+	export_rank(w, mpi);
 
 	struct ln_run r = {
 		.app = { .what = "application" },
@@ -118,14 +175,15 @@ static int run_rank(const struct ln_opts *o, const struct ln_where *w,
 	r.proxy.pid = ln_spawn_proxy(proxy, b.proxy_pu, mask);
 	if (r.proxy.pid < 0)
 		return DM_EXIT_INTERNAL;
-	r.app.pid = ln_spawn_app(prog, o->argv, fd, b.app_pu, mask);
+	r.app.pid = ln_spawn_app(a->path, a->argv, fd, b.app_pu, mask,
+				 a->preload);
 	if (r.app.pid < 0)
 		return abandon_proxy(&ch, r.proxy.pid);
 	return ln_reap(&r);
 }
 
 static int run_plain(const struct ln_opts *o, const struct ln_where *w,
-		     const char *prog, int sigfd, const sigset_t *mask)
+		     const struct ln_app *a, int sigfd, const sigset_t *mask)
 {
 	struct ln_run r = {
 		.app = { .what = "application" },
@@ -136,7 +194,8 @@ static int run_plain(const struct ln_opts *o, const struct ln_where *w,
 		.sigfd = sigfd,
 	};
 
-	r.app.pid = ln_spawn_app(prog, o->argv, -1, -1, mask);
+	export_rank(w, LN_MPI_NONE);
+	r.app.pid = ln_spawn_app(a->path, a->argv, -1, -1, mask, a->preload);
 	if (r.app.pid < 0)
 		return DM_EXIT_INTERNAL;
 	return ln_reap(&r);
@@ -144,20 +203,29 @@ static int run_plain(const struct ln_opts *o, const struct ln_where *w,
 
 int main(int argc, char **argv)
 {
+	static struct ln_restart rs;
 	struct ln_opts o;
 	struct ln_where w;
+	struct ln_app a = { .preload = 1 };
 	sigset_t mask;
 
 	ensure_stdio();
 	ln_parse_opts(&o, argc, argv);
 	ln_detect(&w);
-	char *prog = ln_find_program(o.argv[0]);
-	if (prog == NULL)
-		return DM_EXIT_NOPROG;
+	if (o.restart != NULL) {
+		ln_restart_prepare(&o, &w, &rs);
+		a = (struct ln_app){ .path = rs.tool, .argv = rs.argv };
+		o.no_mpi = rs.plain;
+	} else {
+		a.path = ln_find_program(o.argv[0]);
+		a.argv = o.argv;
+		if (a.path == NULL)
+			return DM_EXIT_NOPROG;
+	}
 	int sigfd = ln_signals_take(&mask);
 	if (sigfd < 0)
 		return DM_EXIT_INTERNAL;
 	if (o.no_mpi)
-		return run_plain(&o, &w, prog, sigfd, &mask);
-	return run_rank(&o, &w, prog, sigfd, &mask);
+		return run_plain(&o, &w, &a, sigfd, &mask);
+	return run_rank(&o, &w, &a, sigfd, &mask);
 }

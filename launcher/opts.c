@@ -22,13 +22,17 @@
 
 static const char usage_text[] =
 	"usage: mpirun -n N dmtcp_mpi [options] program [args...]\n"
+	"       mpirun -n N dmtcp_mpi [options] --restart CKPT_DIR\n"
 	"\n"
 	"Run one MPI rank checkpointable: start the program and a proxy process\n"
-	"linked to the MPI that launched this rank.\n"
+	"linked to the MPI that launched this rank.  With --restart, bring the\n"
+	"rank back from a checkpoint instead (dmtcp_mpi_restart CKPT_DIR does\n"
+	"this), under whichever MPI launched it.\n"
 	"\n"
 	"options:\n"
 	"  --mpi=mpich|openmpi  proxy to use (default: detected from mpirun)\n"
 	"  --no-mpi             run a non-MPI program (checkpoint engine only)\n"
+	"  --restart DIR        restart this rank from the checkpoint in DIR\n"
 	"  --ckptdir DIR        checkpoint directory   (DMTCP_MPI_CKPTDIR)\n"
 	"  --interval N         checkpoint every N s   (DMTCP_MPI_INTERVAL)\n"
 	"  --coord-host H       coordinator host       (DMTCP_MPI_COORD_HOST)\n"
@@ -140,8 +144,18 @@ static void apply_coord_port(struct ln_opts *o, const char *name,
 	export_var("DMTCP_MPI_COORD_PORT", val);
 }
 
+static void apply_restart(struct ln_opts *o, const char *name,
+			  const char *val)
+{
+	if (*val == '\0')
+		usage_die("empty checkpoint directory", name,
+			  "give one, e.g. --restart ckpt/latest");
+	o->restart = val;
+}
+
 static const struct value_opt value_opts[] = {
 	{ "--mpi", "mpich|openmpi", apply_mpi },
+	{ "--restart", "DIR", apply_restart },
 	{ "--ckptdir", "DIR", apply_ckptdir },
 	{ "--interval", "N", apply_interval },
 	{ "--coord-host", "H", apply_coord_host },
@@ -254,6 +268,13 @@ void ln_parse_opts(struct ln_opts *o, int argc, char **argv)
 			dm_die(DM_EXIT_USAGE, "unknown option (%s): see "
 			       "dmtcp_mpi --help", arg);
 		i += used;
+	}
+	if (o->restart != NULL) {
+		if (i < argc)
+			dm_die(DM_EXIT_USAGE, "a program and --restart (%s): "
+			       "restart brings back the checkpointed one; give "
+			       "only --restart DIR", argv[i]);
+		return;
 	}
 	if (i >= argc)
 		dm_die(DM_EXIT_USAGE, "no program to run (command line): name "

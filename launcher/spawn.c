@@ -1,9 +1,10 @@
 /*
  * spawn.c - start the proxy and the application.
  *
- * Both children inherit the channel fd (named by DMTCP_MPI_CHAN_FD, set by
- * the caller), are bound to their PU, and get PR_SET_PDEATHSIG(SIGKILL) so
- * that neither survives the launcher, whatever kills it.
+ * Both children inherit the channel fd (DMTCP_MPI_CHAN_FD_NUM, named by
+ * DMTCP_MPI_CHAN_FD, set by the caller), are bound to their PU, and get
+ * PR_SET_PDEATHSIG(SIGKILL) so that neither survives the launcher,
+ * whatever kills it.
  *
  *   proxy: keeps everything mpirun gave this rank (PMI_FD, Open MPI's
  *          sockets, the environment): it is the process that joins the real
@@ -128,7 +129,7 @@ static void close_launcher_fds(int keep)
 }
 
 pid_t ln_spawn_app(const char *path, char **argv, int chan_fd, int pu,
-		   const sigset_t *sigmask)
+		   const sigset_t *sigmask, int preload)
 {
 	pid_t launcher = getpid();
 	pid_t pid = fork();
@@ -143,7 +144,8 @@ pid_t ln_spawn_app(const char *path, char **argv, int chan_fd, int pu,
 	child_setup(launcher, pu, "application");
 	if (chan_fd >= 0)
 		close_launcher_fds(chan_fd);
-	preload_engine();
+	if (preload)
+		preload_engine();
 	child_exec(path, argv, sigmask, "application");
 	return -1; /* not reached */
 }

@@ -19,9 +19,11 @@ enum dm_exit {
 	DM_EXIT_CKPT = 72,        /* checkpoint failed */
 	DM_EXIT_COORD = 73,       /* coordinator unreachable or refused us */
 	DM_EXIT_INTERNAL = 74,    /* a bug: please report */
-	DM_EXIT_RESTORE = 75      /* good image, but it cannot be restored
+	DM_EXIT_RESTORE = 75,     /* good image, but it cannot be restored
 				     here (other kernel or CPU, missing file,
 				     address clash) */
+	DM_EXIT_NRANKS = 76       /* restart launched with another number of
+				     ranks than the checkpoint has */
 };
 
 #endif

@@ -1,0 +1,163 @@
+/*
+ * restart.c - restart mode, `dmtcp_mpi --restart DIR`: what
+ * `mpirun -n N dmtcp_mpi_restart DIR` becomes (dmtcp_mpi_restart execs
+ * the launcher when it is given a checkpoint directory).
+ *
+ * Each rank checks, before anything is started, that this launch can
+ * restart the checkpoint:
+ *   - DIR/manifest is readable, ours, and complete;
+ *   - the job has as many ranks as the checkpoint (else DM_EXIT_NRANKS,
+ *     naming both numbers);
+ *   - this rank's image is there with the size and CRC-32C the manifest
+ *     recorded (else DM_EXIT_IMAGE, naming the rank and the file).
+ * What is wrong with the whole checkpoint is reported by rank 0 alone,
+ * so the user reads one line, not one per rank; the other ranks give it
+ * a moment (mpirun ends the job when the first rank fails) and exit with
+ * the same status, silently.
+ *
+ * The rank then runs as in a normal launch (the channel at its fixed fd,
+ * the proxy of the MPI that launched us, the same reaping), except that
+ * the application is `dmtcp_mpi_restart --no-verify IMAGE` (the whole
+ * file was just checked) without the engine preloaded: the restored
+ * process carries its own.  The restored process takes this launch's
+ * DMTCP_MPI_* variables (rank, MPI, coordinator: the engine swaps them
+ * in), and goes on checkpointing next to DIR unless --ckptdir or
+ * DMTCP_MPI_CKPTDIR says otherwise.
+ */
+#include "launcher/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/crc32c.h"
+#include "util/exitcode.h"
+#include "util/log.h"
+
+/* How long ranks other than 0 wait before exiting on a job-wide error. */
+#define LN_QUIET_RANK_WAIT_MS 1000
+
+/* A problem of the whole checkpoint: rank 0 says it, every rank exits. */
+static void job_die(const struct ln_where *w, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+static void job_die(const struct ln_where *w, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->rank == 0) {
+		va_start(ap, fmt);
+		dm_vlog("error: ", fmt, ap);
+		va_end(ap);
+	} else {
+		struct timespec ts = { LN_QUIET_RANK_WAIT_MS / 1000,
+				       (LN_QUIET_RANK_WAIT_MS % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	_exit(code);
+}
+
+/* Size and CRC-32C of the file behind fd; -1 with errno on a read error. */
+static int checksum_fd(int fd, uint64_t *size, uint32_t *crc)
+{
+	const size_t bufsz = 4u << 20;
+	unsigned char *buf = mmap(NULL, bufsz, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ssize_t n = 0;
+
+	if (buf == MAP_FAILED)
+		return -1;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	*size = 0;
+	*crc = 0;
+	while ((n = read(fd, buf, bufsz)) > 0) {
+		*crc = dm_crc32c(*crc, buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	int saved = errno;
+	munmap(buf, bufsz);
+	errno = saved;
+	return n < 0 ? -1 : 0;
+}
+
+/* This rank's image must be the one the checkpoint wrote. */
+static void check_image(const struct ln_where *w, const struct ln_manifest *m,
+			const char *path)
+{
+	uint64_t size;
+	uint32_t crc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || checksum_fd(fd, &size, &crc) < 0)
+		dm_die(DM_EXIT_IMAGE, "cannot restart rank %d (%s): %s",
+		       w->rank, path, strerror(errno));
+	close(fd);
+	if (m->have_size && size != m->size)
+		dm_die(DM_EXIT_IMAGE, "corrupt checkpoint image of rank %d "
+		       "(%s): %llu bytes, the manifest says %llu", w->rank,
+		       path, (unsigned long long)size,
+		       (unsigned long long)m->size);
+	if (m->have_crc && crc != m->crc)
+		dm_die(DM_EXIT_IMAGE, "corrupt checkpoint image of rank %d "
+		       "(%s): checksum crc32c:%08x, the manifest says "
+		       "crc32c:%08x", w->rank, path, crc, m->crc);
+}
+
+/* Checkpoints of the restarted job go where this one was taken. */
+static void default_ckptdir(const char *dir)
+{
+	const char *set = getenv("DMTCP_MPI_CKPTDIR");
+	char copy[4096];
+
+	if (set != NULL && *set != '\0')
+		return;
+	snprintf(copy, sizeof(copy), "%s", dir);
+	if (setenv("DMTCP_MPI_CKPTDIR", dirname(copy), 1) < 0)
+		dm_die(DM_EXIT_INTERNAL, "cannot set DMTCP_MPI_CKPTDIR (%s): %s",
+		       dir, strerror(errno));
+}
+
+void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
+			struct ln_restart *rs)
+{
+	struct ln_manifest m;
+	char err[512];
+
+	memset(rs, 0, sizeof(*rs));
+	if (realpath(o->restart, rs->dir) == NULL)
+		job_die(w, DM_EXIT_IMAGE, "cannot restart (%s): %s", o->restart,
+			strerror(errno));
+	if (ln_manifest_read(rs->dir, w->rank, &m, err, sizeof(err)) < 0)
+		job_die(w, DM_EXIT_IMAGE, "cannot restart (%s/manifest): %s",
+			rs->dir, err);
+	if (!m.complete)
+		job_die(w, DM_EXIT_IMAGE, "cannot restart (%s): the checkpoint "
+			"is incomplete (its manifest does not end with "
+			"status=complete)", rs->dir);
+	if (m.nranks != w->size)
+		job_die(w, DM_EXIT_NRANKS, "cannot restart with %d rank%s (%s): "
+			"the checkpoint has %d; launch it with -n %d", w->size,
+			w->size == 1 ? "" : "s", rs->dir, m.nranks, m.nranks);
+	if (!m.image[0])
+		dm_die(DM_EXIT_IMAGE, "cannot restart rank %d (%s/manifest): "
+		       "no image listed for it", w->rank, rs->dir);
+	snprintf(rs->image, sizeof(rs->image), "%s/%s", rs->dir, m.image);
+	check_image(w, &m, rs->image);
+	snprintf(rs->tool, sizeof(rs->tool), "%s/bin/dmtcp_mpi_restart",
+		 ln_prefix());
+	if (access(rs->tool, X_OK) != 0)
+		dm_die(DM_EXIT_NOPROG, "cannot run the restart tool (%s): %s",
+		       rs->tool, strerror(errno));
+	rs->argv[0] = rs->tool;
+	rs->argv[1] = "--no-verify";
+	rs->argv[2] = rs->image;
+	rs->argv[3] = NULL;
+	rs->plain = strcmp(m.mpi, "none") == 0;
+	default_ckptdir(rs->dir);
+}
