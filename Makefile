@@ -122,6 +122,18 @@ $(BINDIR)/%: scripts/%.in
 launcher-check: build-all
 	$(Q)B=$(B) sh tests/launcher/run.sh
 
+# The proxy's checkpoint protocol (PARK, DRAIN, RESUME, CHAN_RETRY) driven
+# by a fake application over the channel, under each MPI.
+CKMPI_T = $(B)/tests/ckpt-mpi
+$(CKMPI_T)/fake_app: $(call obj,host,tests/ckpt-mpi/fake_app.c $(COMMON_SRC))
+	$(msg) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^ -lpthread
+
+.PHONY: ckpt-mpi-check
+ckpt-mpi-check: $(PROXIES) $(BINDIR)/dmtcp_mpi $(CKMPI_T)/fake_app
+	$(Q)MPIS="$(MPIS)" sh tests/ckpt-mpi/run.sh $(B)
+
 # ---------------------------------------------------------------- coordinator
 # The daemon and dmtcp_mpi_command.  CK_CLIENT_SRC is the engine's
 # coordinator client: the engine library (libdmtcp_ckpt.so) links it.
@@ -280,7 +292,8 @@ unit-check: $(UNIT_BIN) $(PX_UNIT_BIN)
 mpi-check: build-all
 	$(Q)B=$(B) sh mpi-tests/run.sh
 
-check: all gen-check unit-check mpi-check coord-check launcher-check ckpt-check
+check: all gen-check unit-check mpi-check coord-check launcher-check ckpt-check \
+	ckpt-mpi-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.

@@ -15,7 +15,7 @@
 	X(INIT) X(FINALIZE) X(ABORT) X(GET_LIBRARY_VERSION)                     \
 	/* communicators: proxy/comm.c */                                        \
 	X(COMM_DUP) X(COMM_SPLIT) X(COMM_SPLIT_TYPE) X(COMM_CREATE)             \
-	X(COMM_CREATE_GROUP) X(COMM_FREE)                                       \
+	X(COMM_CREATE_GROUP) X(COMM_FREE) X(COMM_REBUILD)                       \
 	/* point to point: proxy/p2p.c */                                        \
 	X(SEND) X(RECV) X(ISEND) X(IRECV) X(SENDRECV) X(PROBE) X(IPROBE)        \
 	/* requests: proxy/req.c */                                              \
@@ -37,6 +37,14 @@
 	X(TYPE_CREATE) X(TYPE_FREE)                                             \
 	/* benchmarking: proxy/env.c */                                          \
 	X(NOP)
+
+/* Reply slot of every call that makes a communicator (proxy/comm.c,
+ * proxy/topo.c, proxy/intercomm.c; not COMM_IDUP): the communicator's
+ * global id, agreed by its members at creation (proxy/gid.c).  WORLD is
+ * 0 and SELF -1 without a call.  Ids are unique among the communicators
+ * alive at any time in the whole job, equal on every member, and survive
+ * a restart through COMM_REBUILD. */
+#define CALL_ARG_GID (CHAN_ARGS - 1)
 
 enum chan_call_id {
 #define CHAN_CALL_ENUM(name) CALL_##name,

@@ -17,13 +17,23 @@
  * Calls that make a communicator share one layout:
  *   arg[0] parent comm, arg[1] handle for the new comm, arg[2..4] below;
  *   reply: arg[5] size of the new comm (0: MPI_COMM_NULL here), arg[6] my
- *   rank in it, inl int32[size] the world rank of each member.
+ *   rank in it, inl int32[size] the world rank of each member,
+ *   arg[CALL_ARG_GID] (chan/calls.h) its global id, agreed by all members
+ *   (proxy/gid.c).
  *   COMM_DUP           -
  *   COMM_SPLIT         arg[2] color (ABI, may be MPI_UNDEFINED), arg[3] key
  *   COMM_SPLIT_TYPE    arg[2] split type (ABI: COMM_TYPE_SHARED or
  *                      UNDEFINED), arg[3] key
  *   COMM_CREATE        arg[2] n, inl int32[n] the group as world ranks
  *   COMM_CREATE_GROUP  arg[2] n, inl int32[n] the group, arg[3] tag
+ *   COMM_REBUILD       after a restart, the communicator an image had:
+ *                      arg[0] ignored (the members are world ranks),
+ *                      arg[2] n, inl int32[n] the members as world ranks
+ *                      in their rank order, arg[3] its global id, which it
+ *                      keeps (the reply's CALL_ARG_GID repeats it).  Made
+ *                      with MPI_Comm_create_group over WORLD, so only the
+ *                      members call it; each rank rebuilds its
+ *                      communicators in the order it made them.
  * COMM_FREE: arg[0] comm.
  */
 #include "px.h"
@@ -60,12 +70,12 @@ static int reply_members(struct chan_call *c, MPI_Comm real)
 	return rc;
 }
 
-/* The creation call for c returned rc and real: keep real under the new
- * handle and reply with its members (nothing for MPI_COMM_NULL). */
-void px_comm_made(struct chan_call *c, int rc, MPI_Comm real)
+/* Keep real under the new handle and reply with its members and gid. */
+static void comm_keep(struct chan_call *c, int rc, MPI_Comm real, int64_t gid)
 {
 	c->arg[ARG_SIZE] = 0;
 	c->inl_len = 0;
+	c->arg[CALL_ARG_GID] = gid;
 	if (rc == MPI_SUCCESS && real != MPI_COMM_NULL) {
 		rc = MPI_Comm_set_errhandler(real, MPI_ERRORS_RETURN);
 		if (rc == MPI_SUCCESS)
@@ -78,6 +88,21 @@ void px_comm_made(struct chan_call *c, int rc, MPI_Comm real)
 	if (rc != MPI_SUCCESS)
 		c->arg[ARG_SIZE] = 0;
 	px_reply(c, rc);
+}
+
+/* The creation call for c returned rc and real: agree its global id
+ * (first, while every member is still in step), keep it and reply
+ * (nothing for MPI_COMM_NULL). */
+void px_comm_made(struct chan_call *c, int rc, MPI_Comm real)
+{
+	int64_t gid = -1;
+
+	if (rc == MPI_SUCCESS && real != MPI_COMM_NULL) {
+		rc = px_gid_agree(real, &gid);
+		if (rc != MPI_SUCCESS)
+			MPI_Comm_free(&real);
+	}
+	comm_keep(c, rc, real, gid);
 }
 
 /* The real parent named by arg[0]; replies MPI_ERR_COMM when unknown. */
@@ -182,6 +207,24 @@ void px_call_COMM_CREATE_GROUP(struct chan_call *c)
 	px_comm_made(c, rc, real);
 }
 
+void px_call_COMM_REBUILD(struct chan_call *c)
+{
+	MPI_Comm real = MPI_COMM_NULL;
+	MPI_Group g;
+	int64_t gid = c->arg[3];
+	/* Concurrent rebuilds with common members come in the same order on
+	 * each: any tag in range will do; the leader's counter varies. */
+	int rc = group_of(c, &g);
+
+	if (rc == MPI_SUCCESS) {
+		rc = MPI_Comm_create_group(MPI_COMM_WORLD, g, (int)(gid & 0x7fff), &real);
+		group_release(&g);
+	}
+	if (rc == MPI_SUCCESS)
+		px_gid_keep(gid);
+	comm_keep(c, rc, real, gid);
+}
+
 void px_call_COMM_FREE(struct chan_call *c)
 {
 	MPI_Comm real = px_comm_take(c->arg[0]);
@@ -190,5 +233,6 @@ void px_call_COMM_FREE(struct chan_call *c)
 		px_reply(c, MPI_ERR_COMM);
 		return;
 	}
+	px_neighbor_forget(c->arg[0]);
 	px_reply(c, MPI_Comm_free(&real));
 }

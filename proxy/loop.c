@@ -5,10 +5,18 @@
  * handler for its id in proxy/<family>.c, then back through chan_post.
  * The loop ends after MPI_Finalize has been answered, or when the
  * launcher marks the application gone.
+ *
+ * Idle, it sleeps on the channel's doorbell (chan_wait_request), so a
+ * checkpoint's control request (proxy/ckpt.c) wakes it as a call does.
+ * While parked for a checkpoint it polls instead, and keeps MPI
+ * progressing between looks: a peer draining a large message this rank
+ * sent may need this side to call MPI (transports that copy through
+ * shared buffers do), and every other rank is parked too.
  */
 #include "px.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/exitcode.h"
@@ -30,17 +38,47 @@ static void dispatch(struct chan_call *c)
 	handlers[c->id](c);
 }
 
+#define PX_PARKED_POLL_NS 200000 /* between two looks while parked */
+
+/* chan_wait_request, made of looks and MPI progress while parked. */
+static int next_request(uint32_t seen)
+{
+	const struct timespec nap = { 0, PX_PARKED_POLL_NS };
+	struct chan_hdr *h = px.ch.hdr;
+
+	while (px.parked) {
+		if (chan_seq(&px.ch, CHAN_REQ) != seen)
+			return CHAN_REQ;
+		if (chan_seq(&px.ch, CHAN_CTL_REQ) != px.ctl_seen)
+			return CHAN_CTL_REQ;
+		if (atomic_load(&h->state) != CHAN_UP)
+			return -1;
+		px_parked_progress();
+		nanosleep(&nap, NULL);
+	}
+	return chan_wait_request(&px.ch, seen, px.ctl_seen);
+}
+
 int px_serve(void)
 {
 	/* A fresh channel starts at 0; the application may have posted its
 	 * first call before we got here, so don't read the current value. */
 	uint32_t seen = 0;
+	struct chan_call *c = &px.ch.hdr->call;
 
+	px.busy = -1;
 	for (;;) {
-		if (chan_wait(&px.ch, CHAN_REQ, seen) < 0)
+		int which = next_request(seen);
+		if (which < 0)
 			px_app_gone();
+		if (which == CHAN_CTL_REQ) {
+			px_ctl_poll(0);
+			continue;
+		}
 		seen++;
-		dispatch(&px.ch.hdr->call);
+		px.busy = c->id;
+		dispatch(c);
+		px.busy = -1;
 		chan_post(&px.ch, CHAN_RSP);
 		if (px.finalized)
 			return 0;

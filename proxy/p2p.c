@@ -2,6 +2,11 @@
  * p2p.c - point-to-point calls, proxy side (argument layouts are in
  * shim/p2p.c).  Blocking calls start the nonblocking twin and complete
  * it in px_wait, so the proxy never blocks inside MPI.
+ *
+ * For a checkpoint (proxy/ckpt.c) every started send and every completed
+ * receive is counted here, and nonblocking ones are marked in the request
+ * table so PARK and DRAIN can find them.  A blocking receive gives way to
+ * PARK (px_wait_recv: CHAN_RETRY); a blocking send does not.
  */
 #include "px.h"
 
@@ -51,8 +56,10 @@ void px_call_SEND(struct chan_call *c)
 
 	msg_in(c, 0, c->arg[5], &m);
 	int rc = start_send(&m, (int)c->arg[6], &r);
-	if (rc == MPI_SUCCESS)
+	if (rc == MPI_SUCCESS) {
+		px_count_send(m.peer);
 		rc = px_wait(&r, &st);
+	}
 	px_reply(c, rc);
 }
 
@@ -61,7 +68,12 @@ void px_call_ISEND(struct chan_call *c)
 	struct msg m;
 
 	msg_in(c, 0, c->arg[5], &m);
-	px_reply(c, start_send(&m, (int)c->arg[6], px_req_slot(c->arg[7])));
+	int rc = start_send(&m, (int)c->arg[6], px_req_slot(c->arg[7]));
+	if (rc == MPI_SUCCESS) {
+		px_count_send(m.peer);
+		px_req_mark(c->arg[7], PX_REQ_SEND);
+	}
+	px_reply(c, rc);
 }
 
 void px_call_RECV(struct chan_call *c)
@@ -73,8 +85,11 @@ void px_call_RECV(struct chan_call *c)
 	msg_in(c, 0, c->arg[5], &m);
 	int rc = MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm, &r);
 	if (rc == MPI_SUCCESS)
-		rc = px_wait(&r, &st);
-	px_status_out(&st, &c->status);
+		rc = px_wait_recv(&r, &st);
+	if (rc == MPI_SUCCESS)
+		px_count_recv(&st);
+	if (rc != PX_RETRY)
+		px_status_out(&st, &c->status);
 	px_reply(c, rc);
 }
 
@@ -83,8 +98,39 @@ void px_call_IRECV(struct chan_call *c)
 	struct msg m;
 
 	msg_in(c, 0, c->arg[5], &m);
-	px_reply(c, MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm,
-			      px_req_slot(c->arg[6])));
+	int rc = MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm,
+			   px_req_slot(c->arg[6]));
+	if (rc == MPI_SUCCESS)
+		px_req_mark(c->arg[6], PX_REQ_RECV);
+	px_reply(c, rc);
+}
+
+/* A SENDRECV whose receive PARK cancelled becomes the RECV the
+ * application posts again once its send part is done: receive arguments
+ * in RECV's places (shim/p2p.c). */
+static void sendrecv_to_recv(struct chan_call *c)
+{
+	int64_t rarg[6];
+
+	memcpy(rarg, &c->arg[5], sizeof(rarg));
+	c->id = CALL_RECV;
+	memcpy(c->arg, rarg, sizeof(rarg));
+}
+
+/* Both halves of a SENDRECV (r[0] send, r[1] receive).  On PARK the
+ * receive is cancelled if it still can be and the send completed;
+ * returns PX_RETRY if the receive was cancelled. */
+static int sendrecv_wait(MPI_Request r[2], MPI_Status st[2])
+{
+	int rc = px_waitall(2, r, st);
+
+	if (rc == MPI_ERR_IN_STATUS)
+		return st[1].MPI_ERROR ? st[1].MPI_ERROR : st[0].MPI_ERROR;
+	if (rc != PX_RETRY)
+		return rc;
+	int rrc = px_wait_recv(&r[1], &st[1]);
+	int src = px_wait(&r[0], &st[0]);
+	return src != MPI_SUCCESS ? src : rrc;
 }
 
 void px_call_SENDRECV(struct chan_call *c)
@@ -103,12 +149,17 @@ void px_call_SENDRECV(struct chan_call *c)
 			MPI_Cancel(&r[1]);
 			MPI_Request_free(&r[1]);
 		} else {
-			rc = px_waitall(2, r, st);
-			if (rc == MPI_ERR_IN_STATUS)
-				rc = st[1].MPI_ERROR ? st[1].MPI_ERROR : st[0].MPI_ERROR;
+			px_count_send(s.peer);
+			rc = sendrecv_wait(r, st);
 		}
 	}
-	px_status_out(&st[1], &c->status);
+	if (rc == PX_RETRY) {
+		sendrecv_to_recv(c);
+	} else {
+		if (rc == MPI_SUCCESS)
+			px_count_recv(&st[1]);
+		px_status_out(&st[1], &c->status);
+	}
 	px_reply(c, rc);
 }
 

@@ -11,9 +11,12 @@
  *   proxy/progress.c  px_wait*: complete a real request without ever
  *                  blocking inside MPI, watching the channel meanwhile
  *
+ *   proxy/ckpt.c   the control slot: PARK, DRAIN, RESUME for a checkpoint
+ *   proxy/gid.c    global communicator ids agreed at creation
+ *
  * It never blocks inside MPI: a blocking call is started as its
  * nonblocking twin and completed in px_wait, which is also where a
- * checkpoint request will be noticed while a rank is "blocked".
+ * checkpoint's control request is noticed while a rank is "blocked".
  */
 #ifndef PX_H
 #define PX_H
@@ -32,6 +35,12 @@ struct px_state {
 	int world_rank;
 	int world_size;
 	MPI_Group world_group;   /* to turn world-rank lists into groups */
+	/* Checkpoint state (proxy/ckpt.c) */
+	uint32_t ctl_seen;       /* control requests answered */
+	int parked;              /* PARK seen, until RESUME: receive-side
+				  * waits answer CHAN_RETRY */
+	int64_t busy;            /* call id being served, -1 when idle */
+	int64_t sent, recvd;     /* message counters, see chan.h */
 };
 extern struct px_state px;
 
@@ -48,20 +57,65 @@ int px_serve(void);
 _Noreturn void px_app_gone(void);
 
 /* ---- progress.c ---- */
-/* Complete *r (MPI_Test loop); returns the real error code. */
+/* What a wait returns instead of an MPI code when a checkpoint's PARK
+ * abandoned it; px_reply turns it into CHAN_RETRY. */
+#define PX_RETRY (-1)
+/* Complete *r (MPI_Test loop); returns the real error code.  Serves
+ * control requests meanwhile and is never abandoned: sends, collectives,
+ * constructors. */
 int px_wait(MPI_Request *r, MPI_Status *st);
+/* The same for a receive the proxy started itself (RECV): on PARK it is
+ * cancelled and PX_RETRY returned, unless it had matched already; then it
+ * completes as usual. */
+int px_wait_recv(MPI_Request *r, MPI_Status *st);
+/* The completion calls and PROBE: on PARK they return PX_RETRY at once,
+ * leaving the requests as they are (they belong to the application). */
+int px_wait_app(MPI_Request *r, MPI_Status *st);
 int px_waitall(int n, MPI_Request *r, MPI_Status *st);
 int px_waitany(int n, MPI_Request *r, int *index, MPI_Status *st);
 /* Returns once at least one completed (*outcount != 0). */
 int px_waitsome(int n, MPI_Request *r, int *outcount, int *idx, MPI_Status *st);
 /* MPI_Probe as an Iprobe loop. */
 int px_probe(int source, int tag, MPI_Comm comm, MPI_Status *st);
+/* Complete *r watching only the channel state (for the control requests
+ * themselves, which must not serve another one). */
+int px_wait_quiet(MPI_Request *r, MPI_Status *st);
+
+/* ---- ckpt.c: the control slot (layouts in chan/chan.h) ---- */
+/* A control request is waiting (one load; progress loops call this). */
+static inline int px_ctl_waiting(void)
+{
+	return atomic_load_explicit(&px.ch.hdr->seq[CHAN_CTL_REQ],
+				    memory_order_relaxed) != px.ctl_seen;
+}
+/* Serve the waiting control request.  can_retry: the call in progress
+ * gives way to PARK (a receive-side wait); then PARK only marks the
+ * proxy parked and is answered once that call was answered CHAN_RETRY. */
+void px_ctl_poll(int can_retry);
+/* Drive MPI once without completing anything (the idle loop while
+ * parked). */
+void px_parked_progress(void);
+/* Message counters: a send started to peer (real rank), a receive
+ * completed with st. */
+void px_count_send(int peer);
+void px_count_recv(const MPI_Status *st);
 
 /* ---- table.c: virtual (ABI) handle -> real object ---- */
 MPI_Comm px_comm(int64_t abi);          /* MPI_COMM_NULL if unknown */
 void px_comm_set(int64_t abi, MPI_Comm real);
 MPI_Comm px_comm_take(int64_t abi);     /* forget and return it */
 MPI_Request *px_req_slot(int64_t abi);  /* slot for a request id, grows */
+/* What a table request is, for a checkpoint: set where ISEND/IRECV
+ * start it, back to PX_REQ_OTHER when it completes. */
+enum px_req_kind { PX_REQ_OTHER = 0, PX_REQ_SEND = 1, PX_REQ_RECV = 2 };
+void px_req_mark(int64_t abi, enum px_req_kind kind);
+enum px_req_kind px_req_kind(int64_t abi);
+/* Visit every request slot whose kind is not PX_REQ_OTHER, and every
+ * communicator in the table (not WORLD, SELF), until fn returns non-zero
+ * (which is returned). */
+int px_req_each(int (*fn)(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *arg),
+		void *arg);
+int px_comm_each(int (*fn)(int64_t abi, MPI_Comm real, void *arg), void *arg);
 MPI_Datatype px_type(int64_t abi);      /* MPI_DATATYPE_NULL if unknown */
 MPI_Datatype px_type_derived(int64_t abi); /* px_type for non-predefined */
 void px_type_set(int64_t abi, MPI_Datatype real);
@@ -73,6 +127,19 @@ MPI_Op px_op(int64_t abi);              /* MPI_OP_NULL if unknown */
  * handle (arg[1]) and reply with its members (layout in proxy/comm.c);
  * used by proxy/topo.c and proxy/intercomm.c too. */
 void px_comm_made(struct chan_call *c, int rc, MPI_Comm real);
+
+/* ---- gid.c: global communicator ids (chan/calls.h CALL_ARG_GID) ---- */
+/* Agree the id of the new communicator real with its other members, all
+ * in the same creation call.  Returns the real MPI code. */
+int px_gid_agree(MPI_Comm real, int64_t *gid);
+/* A communicator rebuilt at restart keeps its id: ids made later must
+ * differ from it. */
+void px_gid_keep(int64_t gid);
+
+/* ---- neighbor.c ---- */
+/* The communicator abi is being freed: drop what neighbourhood
+ * collectives kept for it. */
+void px_neighbor_forget(int64_t abi);
 
 /* ---- idup.c ---- */
 /* Request abi has completed (any completion call in req.c): finish what
@@ -104,7 +171,10 @@ static inline void *px_ptr(int64_t off)
 /* Store a real error code into the reply as an ABI class. */
 static inline void px_reply(struct chan_call *c, int real_code)
 {
-	c->err = real_code == MPI_SUCCESS ? 0 : px_err(real_code);
+	if (real_code == PX_RETRY)
+		c->err = CHAN_RETRY;
+	else
+		c->err = real_code == MPI_SUCCESS ? 0 : px_err(real_code);
 }
 
 #endif

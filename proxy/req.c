@@ -5,6 +5,10 @@
  * calls gather them into a scratch array, complete them with the test
  * loops of progress.c, and write them back (MPI sets completed ones to
  * MPI_REQUEST_NULL, which frees the slot for reuse).
+ *
+ * For a checkpoint: a completed receive request is counted
+ * (px_count_recv), and a blocking completion call gives way to PARK: it
+ * is answered CHAN_RETRY with the requests untouched (progress.c).
  */
 #include "px.h"
 
@@ -56,23 +60,53 @@ static void gather(int n, const struct region *g)
 		reals[k] = *px_req_slot(g->h[k]);
 }
 
+/* Request h completed with st: a receive counts for a checkpoint. */
+static void count(int64_t h, const MPI_Status *st)
+{
+	if (px_req_kind(h) == PX_REQ_RECV)
+		px_count_recv(st);
+}
+
+/* Request h is complete: it is no send or receive any more, and may have
+ * work left in the proxy (px_req_done). */
+static void finished(int64_t h)
+{
+	if (px_req_kind(h) != PX_REQ_OTHER)
+		px_req_mark(h, PX_REQ_OTHER);
+	px_req_done(h);
+}
+
 /* Write the requests back; those the call completed are now
- * MPI_REQUEST_NULL and may have work left in the proxy (px_req_done). */
+ * MPI_REQUEST_NULL. */
 static void scatter(int n, const struct region *g)
 {
 	for (int k = 0; k < n; k++) {
 		*px_req_slot(g->h[k]) = reals[k];
 		if (reals[k] == MPI_REQUEST_NULL)
-			px_req_done(g->h[k]);
+			finished(g->h[k]);
 	}
+}
+
+/* Count the requests an all-call completed (before scatter: a slot
+ * still holds the request as it was). */
+static void count_all(int n, const struct region *g)
+{
+	for (int k = 0; k < n; k++)
+		if (reals[k] == MPI_REQUEST_NULL && *px_req_slot(g->h[k]) != MPI_REQUEST_NULL)
+			count(g->h[k], &stats[k]);
 }
 
 void px_call_WAIT(struct chan_call *c)
 {
 	MPI_Status st = { 0 };
-	int rc = px_wait(px_req_slot(c->arg[0]), &st);
+	int rc = px_wait_app(px_req_slot(c->arg[0]), &st);
 
-	px_req_done(c->arg[0]);
+	if (rc == PX_RETRY) {
+		px_reply(c, rc);
+		return;
+	}
+	count(c->arg[0], &st);
+	finished(c->arg[0]);
 	px_status_out(&st, &c->status);
 	px_reply(c, rc);
 }
@@ -85,8 +119,10 @@ static void test(struct chan_call *c, int keep)
 	int rc = keep ? MPI_Request_get_status(*r, &flag, &st) : MPI_Test(r, &flag, &st);
 
 	c->arg[1] = flag;
-	if (flag && !keep)
-		px_req_done(c->arg[0]);
+	if (flag && !keep) {
+		count(c->arg[0], &st);
+		finished(c->arg[0]);
+	}
 	if (flag)
 		px_status_out(&st, &c->status);
 	px_reply(c, rc);
@@ -126,8 +162,13 @@ void px_call_WAITALL(struct chan_call *c)
 	region_in(c, n, &g);
 	gather(n, &g);
 	int rc = px_waitall(n, reals, stats);
+	if (rc != PX_RETRY)
+		count_all(n, &g);
 	scatter(n, &g);
-	all_out(c, n, &g, rc);
+	if (rc == PX_RETRY)
+		px_reply(c, rc);
+	else
+		all_out(c, n, &g, rc);
 }
 
 void px_call_TESTALL(struct chan_call *c)
@@ -138,6 +179,7 @@ void px_call_TESTALL(struct chan_call *c)
 	region_in(c, n, &g);
 	gather(n, &g);
 	int rc = MPI_Testall(n, reals, &flag, stats);
+	count_all(n, &g);
 	scatter(n, &g);
 	c->arg[2] = flag;
 	if (flag || rc != MPI_SUCCESS)
@@ -155,6 +197,13 @@ static void any(struct chan_call *c, int wait)
 	gather(n, &g);
 	int rc = wait ? px_waitany(n, reals, &idx, &stats[0])
 		      : MPI_Testany(n, reals, &idx, &flag, &stats[0]);
+	if (rc == PX_RETRY) {
+		scatter(n, &g);
+		px_reply(c, rc);
+		return;
+	}
+	if (idx != MPI_UNDEFINED)
+		count(g.h[idx], &stats[0]);
 	scatter(n, &g);
 	c->arg[2] = idx == MPI_UNDEFINED ? -1 : idx;
 	c->arg[3] = flag;
@@ -182,9 +231,16 @@ static void some(struct chan_call *c, int wait)
 	gather(n, &g);
 	int rc = wait ? px_waitsome(n, reals, &out, idxs, stats)
 		      : MPI_Testsome(n, reals, &out, idxs, stats);
-	scatter(n, &g);
+	if (rc == PX_RETRY) {
+		scatter(n, &g);
+		px_reply(c, rc);
+		return;
+	}
 	if (out == MPI_UNDEFINED)
 		out = 0;
+	for (int j = 0; j < out; j++)
+		count(g.h[idxs[j]], &stats[j]);
+	scatter(n, &g);
 	c->arg[2] = out;
 	for (int j = 0; j < out; j++) {
 		g.idx[j] = idxs[j];

@@ -7,6 +7,9 @@
  * tables in proxy/xlate.c.  Slots grow on demand, never shrink: indices
  * are reused by the shim, so an array is as long as the most objects of
  * its kind ever alive at once.
+ *
+ * Requests carry one more byte each, in an array of its own: whether a
+ * checkpoint must treat them as a send or a receive (px_req_mark).
  */
 #include "px.h"
 
@@ -34,6 +37,8 @@ static MPI_Request req_null = MPI_REQUEST_NULL;
 static MPI_Datatype type_null = MPI_DATATYPE_NULL;
 static struct slots comms = { NULL, 0, sizeof(MPI_Comm), &comm_null };
 static struct slots reqs = { NULL, 0, sizeof(MPI_Request), &req_null };
+static const unsigned char kind_other = PX_REQ_OTHER;
+static struct slots kinds = { NULL, 0, 1, &kind_other };
 static struct slots types = { NULL, 0, sizeof(MPI_Datatype), &type_null };
 
 /* Pointer to slot idx, growing the array; dies on ENOMEM (the proxy
@@ -104,4 +109,44 @@ MPI_Datatype px_type_take(int64_t abi)
 	if (t != MPI_DATATYPE_NULL)
 		((MPI_Datatype *)types.v)[H_INDEX(abi)] = MPI_DATATYPE_NULL;
 	return t;
+}
+
+void px_req_mark(int64_t abi, enum px_req_kind kind)
+{
+	*(unsigned char *)slot(&kinds, H_INDEX(abi)) = (unsigned char)kind;
+}
+
+enum px_req_kind px_req_kind(int64_t abi)
+{
+	if (H_INDEX(abi) >= kinds.len)
+		return PX_REQ_OTHER;
+	return ((unsigned char *)kinds.v)[H_INDEX(abi)];
+}
+
+int px_req_each(int (*fn)(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *arg),
+		void *arg)
+{
+	for (uint32_t i = 0; i < kinds.len; i++) {
+		unsigned char k = ((unsigned char *)kinds.v)[i];
+		if (k == PX_REQ_OTHER)
+			continue;
+		int64_t abi = (int64_t)((uint64_t)K_REQ << 24 | i);
+		int rc = fn(abi, px_req_slot(abi), k, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int px_comm_each(int (*fn)(int64_t abi, MPI_Comm real, void *arg), void *arg)
+{
+	for (uint32_t i = 0; i < comms.len; i++) {
+		MPI_Comm real = ((MPI_Comm *)comms.v)[i];
+		if (real == MPI_COMM_NULL)
+			continue;
+		int rc = fn((int64_t)((uint64_t)K_COMM << 24 | i), real, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }

@@ -1,0 +1,254 @@
+/*
+ * ckpt.c - the proxy's part of a consistent checkpoint: the control slot.
+ *
+ * Previous hop: chan_ctl_call (chan/ctl.c) in the application's
+ * checkpoint code (shim/ckpt.c), driven by the coordinator's phases.
+ * Requests and reply layouts are in chan/chan.h.
+ *
+ * A control request is served from wherever the proxy is: idle in its
+ * loop (proxy/loop.c) or between two tests of the application's blocking
+ * call (proxy/progress.c).  PARK is the one that waits: while a
+ * receive-side call is in progress it only marks the proxy parked, the
+ * call gives way (CHAN_RETRY) and PARK is answered from the loop once the
+ * call slot is idle.  A send or collective in progress is never
+ * abandoned, so PARK is answered with it still running (CTL_ARG_BUSY).
+ *
+ * After PARK the proxy has no receive posted: pending nonblocking
+ * receives were completed or cancelled, blocking ones abandoned.  So
+ * every message DRAIN finds with Iprobe is one no receive will take,
+ * and receiving it into the drain block loses nothing: the application
+ * matches it from its drain queue later, as MPI would have.
+ *
+ * The counters (sent, received) let the coordinator tell when DRAIN has
+ * found everything: summed over all ranks they agree once no message is
+ * in flight.  Control requests themselves wait with px_wait_quiet, which
+ * serves no other control request.
+ */
+#include "px.h"
+
+#include <string.h>
+
+void px_count_send(int peer)
+{
+	if (peer != MPI_PROC_NULL)
+		px.sent++;
+}
+
+void px_count_recv(const MPI_Status *st)
+{
+	int cancelled = 0;
+
+	MPI_Test_cancelled(st, &cancelled);
+	if (!cancelled && st->MPI_SOURCE != MPI_PROC_NULL)
+		px.recvd++;
+}
+
+/* ---- PARK ---- */
+
+/* Put one pending receive in the reply: complete, or cancelled. */
+static int park_recv(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *arg)
+{
+	struct chan_ctl *ctl = arg;
+	MPI_Status st;
+	int flag = 0, cancelled = 0;
+
+	if (kind != PX_REQ_RECV)
+		return 0;
+	if (ctl->n == CHAN_CTL_MAX) {
+		ctl->arg[CTL_ARG_MORE] = 1;
+		return 1;
+	}
+	memset(&st, 0, sizeof(st));
+	int rc = MPI_Test(r, &flag, &st);
+	if (rc == MPI_SUCCESS && !flag) {
+		rc = MPI_Cancel(r);
+		if (rc == MPI_SUCCESS)
+			rc = px_wait_quiet(r, &st);
+		if (rc == MPI_SUCCESS)
+			MPI_Test_cancelled(&st, &cancelled);
+	}
+	if (rc != MPI_SUCCESS) {
+		ctl->err = px_err(rc);
+		return 1;
+	}
+	struct chan_parked *p = &ctl->parked[ctl->n++];
+	p->handle = abi;
+	p->pad = 0;
+	if (cancelled) {
+		p->state = CHAN_PARKED_REPOST;
+		memset(&p->status, 0, sizeof(p->status));
+	} else {
+		p->state = CHAN_PARKED_DONE;
+		px_status_out(&st, &p->status);
+		px_count_recv(&st);
+	}
+	px_req_mark(abi, PX_REQ_OTHER);
+	px_req_done(abi);
+	return 0;
+}
+
+static void serve_park(struct chan_ctl *ctl)
+{
+	px.parked = 1;
+	px_req_each(park_recv, ctl);
+}
+
+/* ---- DRAIN ---- */
+
+struct drain {
+	struct chan_ctl *ctl;
+	uint64_t off, size;  /* the drain block */
+	uint64_t used;
+	int64_t pending;     /* send requests not complete */
+};
+
+static uint64_t align_up(uint64_t n)
+{
+	return (n + CHAN_DRAIN_ALIGN - 1) / CHAN_DRAIN_ALIGN * CHAN_DRAIN_ALIGN;
+}
+
+/* Progress a send without completing it: the application's Wait or Test
+ * still owns it. */
+static int drain_send(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *arg)
+{
+	struct drain *d = arg;
+	MPI_Status st;
+	int flag = 1;
+
+	(void)abi;
+	if (kind == PX_REQ_SEND && *r != MPI_REQUEST_NULL)
+		MPI_Request_get_status(*r, &flag, &st);
+	d->pending += !flag;
+	return 0;
+}
+
+/* Receive the message st announced on comm into the block; 1 to stop. */
+static int drain_one(struct drain *d, int64_t abi, MPI_Comm comm, MPI_Status *st)
+{
+	struct chan_ctl *ctl = d->ctl;
+	int bytes = 0;
+	MPI_Request r;
+
+	if (ctl->n == CHAN_CTL_MAX) {
+		ctl->arg[CTL_ARG_MORE] = 1;
+		return 1;
+	}
+	MPI_Get_count(st, MPI_BYTE, &bytes);
+	uint64_t at = align_up(d->used);
+	if (at > d->size || (uint64_t)bytes > d->size - at) {
+		ctl->arg[CTL_ARG_DRAIN_NEED] = bytes;
+		return 1;
+	}
+	int rc = MPI_Irecv(px_ptr((int64_t)(d->off + at)), bytes, MPI_BYTE, st->MPI_SOURCE,
+			   st->MPI_TAG, comm, &r);
+	if (rc == MPI_SUCCESS)
+		rc = px_wait_quiet(&r, st);
+	if (rc != MPI_SUCCESS) {
+		ctl->err = px_err(rc);
+		return 1;
+	}
+	struct chan_drained *m = &ctl->msgs[ctl->n++];
+	m->comm = abi;
+	m->source = px_rank_out(st->MPI_SOURCE);
+	m->tag = px_tag_out(st->MPI_TAG);
+	m->bytes = bytes;
+	m->off = (int64_t)(d->off + at);
+	d->used = at + (uint64_t)bytes;
+	px.recvd++;
+	return 0;
+}
+
+/* Every message waiting on comm, in the order Iprobe offers them. */
+static int drain_comm(int64_t abi, MPI_Comm comm, void *arg)
+{
+	struct drain *d = arg;
+	MPI_Status st;
+	int flag = 0;
+
+	for (;;) {
+		int rc = MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &st);
+		if (rc != MPI_SUCCESS) {
+			d->ctl->err = px_err(rc);
+			return 1;
+		}
+		if (!flag)
+			return 0;
+		if (drain_one(d, abi, comm, &st))
+			return 1;
+	}
+}
+
+void px_parked_progress(void)
+{
+	struct drain d = { NULL, 0, 0, 0, 0 };
+	int flag;
+
+	if (!px.initialized || px.finalized)
+		return;
+	px_req_each(drain_send, &d);
+	/* With no send pending, Iprobe still runs the progress engine. */
+	MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+}
+
+static void serve_drain(struct chan_ctl *ctl)
+{
+	struct drain d = { ctl, (uint64_t)ctl->arg[CTL_ARG_DRAIN_OFF],
+			   (uint64_t)ctl->arg[CTL_ARG_DRAIN_SIZE], 0, 0 };
+	uint64_t arena = px.ch.hdr->arena_size;
+
+	ctl->arg[CTL_ARG_DRAIN_USED] = 0;
+	ctl->arg[CTL_ARG_DRAIN_NEED] = 0;
+	if (ctl->arg[CTL_ARG_DRAIN_OFF] < 0 || ctl->arg[CTL_ARG_DRAIN_SIZE] < 0 ||
+	    d.off > arena || d.size > arena - d.off) {
+		ctl->err = ABI_ERR_ARG;
+		return;
+	}
+	if (!drain_comm(ABI_COMM_WORLD, MPI_COMM_WORLD, &d) &&
+	    !drain_comm(ABI_COMM_SELF, MPI_COMM_SELF, &d))
+		px_comm_each(drain_comm, &d);
+	px_req_each(drain_send, &d);
+	ctl->arg[CTL_ARG_DRAIN_USED] = (int64_t)d.used;
+	ctl->arg[CTL_ARG_DRAIN_PENDING] = d.pending;
+}
+
+/* ---- serving ---- */
+
+static void serve(struct chan_ctl *ctl)
+{
+	ctl->err = 0;
+	ctl->n = 0;
+	ctl->arg[CTL_ARG_MORE] = 0;
+	switch (ctl->id) {
+	case CTL_PARK:
+		serve_park(ctl);
+		break;
+	case CTL_DRAIN:
+		serve_drain(ctl);
+		break;
+	case CTL_RESUME:
+		px.parked = 0;
+		px.sent = 0;
+		px.recvd = 0;
+		break;
+	default:
+		ctl->err = ABI_ERR_ARG;
+		return;
+	}
+	ctl->arg[CTL_ARG_BUSY] = px.busy;
+	ctl->arg[CTL_ARG_SENT] = px.sent;
+	ctl->arg[CTL_ARG_RECVD] = px.recvd;
+}
+
+void px_ctl_poll(int can_retry)
+{
+	if (chan_seq(&px.ch, CHAN_CTL_REQ) == px.ctl_seen)
+		return;
+	struct chan_ctl *ctl = &px.ch.hdr->ctl;
+	if (ctl->id == CTL_PARK && can_retry) {
+		px.parked = 1;
+		return;
+	}
+	serve(ctl);
+	px.ctl_seen++;
+	chan_post(&px.ch, CHAN_CTL_RSP);
+}
