@@ -11,21 +11,22 @@
  * and never a crash.  Where MPICH and Open MPI agree on which error
  * wins (an invalid op before a bad count), the order follows them.
  * Then it describes each buffer the call touches (struct coll_buf):
- * the bytes to stage, whether they go in before the call, and which of
- * them come back after it.  coll_run() puts every buffer of the call,
- * and the count/displacement arrays when they are too big for the
- * inline area, into ONE arena block, so an 8-byte MPI_Allreduce costs a
- * single small block and one round trip.
+ * its datatype and elements, whether they go in before the call, and
+ * which of them come back after it.  plan_stage() puts every buffer of
+ * the call, and the count/displacement arrays when they are too big for
+ * the inline area, into ONE arena block, so an 8-byte MPI_Allreduce
+ * costs a single small block and one round trip.
  *
  * Staging rules that keep the application's memory as the real MPI
  * would leave it:
- *   - a buffer spans count * extent bytes (pair types such as
- *     MPI_SHORT_INT have padding: their extent exceeds their size);
- *   - a receive buffer whose datatype has holes (size != extent) is
- *     copied in first, so the holes come back unchanged;
+ *   - a buffer's image is laid out as the buffer (byte d of the buffer
+ *     at image byte d), spanning the true extent of its elements, so
+ *     the real MPI sees the same displacements; its base may lie outside
+ *     the block (positive lower bounds, MPI_BOTTOM);
+ *   - what comes back is the typemap's bytes only, never the holes of a
+ *     datatype (the padding of MPI_SHORT_INT, a vector's stride);
  *   - v-variants copy only the blocks named by counts/displacements,
- *     never the gaps between them; spans may start before the buffer
- *     (negative displacements);
+ *     never the gaps between them;
  *   - MPI_IN_PLACE travels as CHAN_OFF_IN_PLACE and the receive buffer,
  *     which then holds this rank's input, is copied in and out;
  *   - Exscan's result on rank 0 is undefined, so rank 0's buffer is left
@@ -34,7 +35,7 @@
  * The arg[] layout is chan/coll.h; each proxy handler lists the slots it
  * reads.  Reductions accept the predefined operations only; the real MPI
  * decides which (op, datatype) pairs are valid.  Intercommunicators are
- * not handled (the shim makes none).
+ * not handled.
  */
 #include "shim.h"
 
@@ -46,23 +47,25 @@
 #define ABI(h) ((int64_t)(intptr_t)(h))
 
 /* Buffers at least this long are staged with the user buffer's cache-line
- * offset (region_bytes); shorter ones are not copied with `rep movsb`, and
- * keeping them unskewed keeps a small call's block small. */
+ * offset (see region_bytes); shorter ones are not copied with `rep movsb`,
+ * and keeping them unskewed keeps a small call's block small. */
 #define COLL_SKEW_MIN 2048
 
 /* A buffer argument of one call and how it crosses the channel. */
 struct coll_buf {
 	int slot;               /* COLL_SBUF or COLL_RBUF; 0: unused */
-	const void *user;       /* the application's buffer */
+	const void *user;       /* the application's buffer (MPI_BOTTOM: NULL) */
 	int in_place;           /* MPI_IN_PLACE: nothing staged */
+	const struct shim_type *t;
+	int64_t count;          /* elements at user ... */
+	int64_t out_count;      /* ... and how many of them come back */
+	const int *cnt, *dsp;   /* or v-variants: n blocks, cnt[i] elements */
+	int n;                  /* at dsp[i] extents */
+	int copy_in, copy_out;
 	int64_t lo, hi;         /* bytes [user + lo, user + hi) are staged */
-	int copy_in;            /* copy them in before the call */
-	int copy_out;           /* copy [lo, out_hi) (or the blocks) back */
-	int64_t out_hi;
-	const int *cnt, *dsp;   /* v-variants: copy only these n blocks */
-	int n;
-	size_t ext;
-	uint64_t skew;          /* (user + lo) % ARENA_ALIGN, kept by the image */
+	uint64_t skew;          /* image's offset within a cache line */
+	int outside;            /* byte 0's image may fall outside the region */
+	int staged;
 	int64_t arg;            /* arena offset of user[0]'s image, or CHAN_OFF_* */
 };
 
@@ -95,64 +98,83 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
+/* Bytes [*lo, *hi) that count elements of t occupy from byte 0 (the same
+ * rule as shim/stage.c): the true extent of the first element, stretched
+ * by (count - 1) extents either way.  Saturates rather than wraps. */
+static void type_span(const struct shim_type *t, int64_t count, int64_t *lo, int64_t *hi)
+{
+	*lo = *hi = 0;
+	if (count <= 0 || t->size == 0)
+		return;
+	if (t->contig) {
+		*lo = t->blocks[0].off;
+		*hi = *lo + mul_sat(count, t->size);
+		return;
+	}
+	int64_t ext = mul_sat(count - 1, t->extent);
+	*lo = t->true_lb + (ext < 0 ? ext : 0);
+	*hi = t->true_lb + t->true_extent + (ext > 0 ? ext : 0);
+}
+
 static struct coll_buf *plan_buf(struct coll_plan *p, int slot, const void *user,
-				 int64_t bytes, size_t ext)
+				 const struct shim_type *t, int64_t count)
 {
 	struct coll_buf *b = &p->buf[slot == COLL_SBUF ? 0 : 1];
 
 	b->slot = slot;
 	b->user = user;
-	b->hi = b->out_hi = bytes;
-	b->ext = ext;
+	b->t = t;
+	b->count = b->out_count = count;
+	type_span(t, count, &b->lo, &b->hi);
 	return b;
 }
 
 /* Input only. */
-static void plan_send(struct coll_plan *p, int slot, const void *user, int64_t count,
-		      size_t ext)
+static void plan_send(struct coll_plan *p, int slot, const void *user,
+		      const struct shim_type *t, int64_t count)
 {
-	plan_buf(p, slot, user, mul_sat(count, (int64_t)ext), ext)->copy_in = 1;
+	plan_buf(p, slot, user, t, count)->copy_in = 1;
 }
 
-/* Output only; prefilled when the datatype has holes. */
-static void plan_recv(struct coll_plan *p, int slot, void *user, int64_t count,
-		      size_t size, size_t ext)
+/* Output only. */
+static void plan_recv(struct coll_plan *p, int slot, void *user, const struct shim_type *t,
+		      int64_t count)
 {
-	struct coll_buf *b = plan_buf(p, slot, user, mul_sat(count, (int64_t)ext), ext);
-
-	b->copy_in = size != ext;
-	b->copy_out = 1;
+	plan_buf(p, slot, user, t, count)->copy_out = 1;
 }
 
 /* Input and output (the receive buffer of an MPI_IN_PLACE call). */
-static void plan_inout(struct coll_plan *p, int slot, void *user, int64_t count,
-		       size_t ext)
+static void plan_inout(struct coll_plan *p, int slot, void *user,
+		       const struct shim_type *t, int64_t count)
 {
-	struct coll_buf *b = plan_buf(p, slot, user, mul_sat(count, (int64_t)ext), ext);
+	struct coll_buf *b = plan_buf(p, slot, user, t, count);
 
 	b->copy_in = b->copy_out = 1;
 }
 
 static void plan_in_place(struct coll_plan *p, int slot)
 {
-	plan_buf(p, slot, NULL, 0, 1)->in_place = 1;
+	plan_buf(p, slot, NULL, NULL, 0)->in_place = 1;
 }
 
-/* A v-variant buffer: blocks of cnt[i] elements at dsp[i] (in extents). */
+/* A v-variant buffer: blocks of cnt[i] elements at dsp[i] extents. */
 static void plan_v(struct coll_plan *p, int slot, const void *user, const int *cnt,
-		   const int *dsp, int n, size_t ext, int in, int out)
+		   const int *dsp, int n, const struct shim_type *t, int in, int out)
 {
-	struct coll_buf *b = plan_buf(p, slot, user, 0, ext);
-	int64_t e = (int64_t)ext;
+	struct coll_buf *b = plan_buf(p, slot, user, t, 0);
+	int any = 0;
 
 	for (int i = 0; i < n; i++) {
-		if (cnt[i] <= 0)
+		int64_t lo, hi, at = mul_sat(dsp[i], t->extent);
+		type_span(t, cnt[i], &lo, &hi);
+		if (hi <= lo)
 			continue;
-		int64_t from = (int64_t)dsp[i] * e, to = from + (int64_t)cnt[i] * e;
-		b->lo = from < b->lo ? from : b->lo;
-		b->hi = to > b->hi ? to : b->hi;
+		lo += at;
+		hi += at;
+		b->lo = !any || lo < b->lo ? lo : b->lo;
+		b->hi = !any || hi > b->hi ? hi : b->hi;
+		any = 1;
 	}
-	b->out_hi = b->hi;
 	b->cnt = cnt;
 	b->dsp = dsp;
 	b->n = n;
@@ -178,13 +200,18 @@ static uint64_t align_up(uint64_t n)
 /* Room for a staged buffer.  The image starts skew bytes into its region
  * so it has the user buffer's offset within a cache line (memcpy between
  * differently skewed buffers is many times slower here, see
- * shim/stage.c).  One spare byte keeps the image of user[0] (which sits
- * at the END of the region when every displacement is negative) off the
- * start of the next region: Open MPI's nonblocking collectives take
- * sendbuf == recvbuf for MPI_IN_PLACE. */
+ * shim/stage.c).  When byte 0 lies inside the span, its image lies
+ * inside the region: one spare byte keeps it off the start of the next
+ * region (it sits at the END when every displacement is negative), so
+ * two images never share a base, which Open MPI's nonblocking
+ * collectives would take for MPI_IN_PLACE.  Otherwise the base may be
+ * anywhere; two spare lines let plan_stage move it off the sentinels and
+ * off the other buffer's base. */
 static uint64_t region_bytes(const struct coll_buf *b)
 {
-	return align_up(b->skew + (uint64_t)(b->hi - b->lo) + 1);
+	uint64_t n = add_sat(b->skew, (uint64_t)(b->hi - b->lo));
+
+	return b->outside ? add_sat(align_up(n), 2 * ARENA_ALIGN) : align_up(add_sat(n, 1));
 }
 
 static uint64_t arrays_bytes(const struct coll_plan *p)
@@ -192,61 +219,95 @@ static uint64_t arrays_bytes(const struct coll_plan *p)
 	return (uint64_t)p->narr * (uint64_t)p->n * sizeof(int);
 }
 
-/* Copy buffer b between the application and its image, both directions
- * share the block logic so v-variants never touch the gaps. */
+/* Where byte d of a buffer staged at base is (integer arithmetic: the
+ * base itself may lie outside the arena). */
+static unsigned char *at_image(int64_t base, int64_t d)
+{
+	return (unsigned char *)((uintptr_t)shim.ch.arena + (uintptr_t)base + (uintptr_t)d);
+}
+
+static unsigned char *at_user(const void *user, int64_t d)
+{
+	return (unsigned char *)((uintptr_t)user + (uintptr_t)d);
+}
+
+/* count elements of t between user and image (both at element 0): one
+ * memcpy when the type is contiguous or its holes are few (reading them
+ * is harmless), else the typemap's bytes; coming back, only those. */
+static void run_copy(const struct shim_type *t, int64_t count, unsigned char *user,
+		     unsigned char *img, int out)
+{
+	int64_t lo, hi;
+
+	type_span(t, count, &lo, &hi);
+	if (hi <= lo)
+		return;
+	if (t->contig || (!out && hi - lo <= 2 * count * t->size + 4096)) {
+		if (out)
+			memcpy(user + lo, img + lo, (size_t)(hi - lo));
+		else
+			memcpy(img + lo, user + lo, (size_t)(hi - lo));
+	} else if (out) {
+		shim_type_copy_out(t, count, user, img, count * t->size);
+	} else {
+		shim_type_copy_in(t, count, user, img);
+	}
+}
+
+/* Copy buffer b in (before the call) or out (after it). */
 static void buf_copy(const struct coll_buf *b, int out)
 {
-	unsigned char *img = chan_arena_ptr(&shim.ch, (uint64_t)b->arg);
-	unsigned char *user = (unsigned char *)(uintptr_t)b->user;
-	unsigned char *dst = out ? user : img, *src = out ? img : user;
-
 	if (!b->cnt) {
-		int64_t hi = out ? b->out_hi : b->hi;
-		memcpy(dst + b->lo, src + b->lo, (size_t)(hi - b->lo));
+		run_copy(b->t, out ? b->out_count : b->count, at_user(b->user, 0),
+			 at_image(b->arg, 0), out);
 		return;
 	}
 	for (int i = 0; i < b->n; i++) {
-		if (b->cnt[i] <= 0)
-			continue;
-		int64_t at = (int64_t)b->dsp[i] * (int64_t)b->ext;
-		memcpy(dst + at, src + at, (size_t)b->cnt[i] * b->ext);
+		int64_t d = mul_sat(b->dsp[i], b->t->extent);
+		run_copy(b->t, b->cnt[i], at_user(b->user, d), at_image(b->arg, d), out);
 	}
+}
+
+static int is_sentinel(int64_t base)
+{
+	return base == CHAN_OFF_NONE || base == CHAN_OFF_IN_PLACE;
 }
 
 /* Reserve one block for every staged buffer (and oversized arrays) and
  * copy the inputs in.  Sets each buffer's arg. */
 static int plan_stage(struct coll_plan *p, const char *fn)
 {
+	struct coll_buf *b;
 	uint64_t total = 0;
 	int err;
 
-	for (int i = 0; i < 2; i++) {
-		struct coll_buf *b = &p->buf[i];
-		if (b->slot && !b->in_place && b->hi > b->lo) {
-			if (b->hi - b->lo >= COLL_SKEW_MIN)
-				b->skew = ((uintptr_t)b->user + (uint64_t)b->lo) % ARENA_ALIGN;
-			total = add_sat(total, region_bytes(b));
-		}
+	for (b = p->buf; b < p->buf + 2; b++) {
+		b->staged = b->slot && !b->in_place && b->hi > b->lo;
+		if (!b->staged)
+			continue;
+		if (b->hi - b->lo >= COLL_SKEW_MIN)
+			b->skew = ((uintptr_t)b->user + (uint64_t)b->lo) % ARENA_ALIGN;
+		b->outside = b->lo > 0 || b->hi < 0;
+		total = add_sat(total, region_bytes(b));
 	}
 	if (arrays_bytes(p) > CHAN_INLINE_SIZE)
 		total = add_sat(total, arrays_bytes(p));
 	if (total && (err = shim_stage_alloc(&p->st, total, fn)))
 		return err;
-	for (uint64_t at = p->st.off, i = 0; i < 2; i++) {
-		struct coll_buf *b = &p->buf[i];
-		if (!b->slot)
+	uint64_t at = p->st.off;
+	for (b = p->buf; b < p->buf + 2; b++) {
+		b->arg = b->in_place ? CHAN_OFF_IN_PLACE : CHAN_OFF_NONE;
+		if (!b->staged)
 			continue;
-		if (b->in_place) {
-			b->arg = CHAN_OFF_IN_PLACE;
-			continue;
-		}
-		if (b->hi <= b->lo) {
-			b->arg = CHAN_OFF_NONE;
-			continue;
-		}
 		b->arg = (int64_t)(at + b->skew - (uint64_t)b->lo);
 		at += region_bytes(b);
-		if (b->copy_in)
+	}
+	for (b = p->buf; b < p->buf + 2; b++) {
+		const struct coll_buf *o = b == p->buf ? p->buf + 1 : p->buf;
+		/* at most two of base, base + 64, base + 128 are bad */
+		while (b->outside && (is_sentinel(b->arg) || (o->staged && o->arg == b->arg)))
+			b->arg += ARENA_ALIGN;
+		if (b->staged && b->copy_in)
 			buf_copy(b, 0);
 	}
 	return MPI_SUCCESS;
@@ -284,7 +345,7 @@ static int plan_run(struct coll_plan *p, struct chan_call *c)
 	shim_call_end();
 	for (int i = 0; i < 2 && err == MPI_SUCCESS; i++) {
 		const struct coll_buf *b = &p->buf[i];
-		if (b->slot && b->copy_out && b->arg >= 0)
+		if (b->staged && b->copy_out)
 			buf_copy(b, 1);
 	}
 	shim_stage_free(&p->st);
@@ -308,13 +369,13 @@ static int check_count(MPI_Comm comm, int count, const char *what, const char *f
 	return shim_errorf(comm, MPI_ERR_COUNT, fn, "%s %d", what, count);
 }
 
-static int check_type(MPI_Comm comm, MPI_Datatype t, size_t *size, size_t *ext,
+static int check_type(MPI_Comm comm, MPI_Datatype t, struct shim_type **rec,
 		      const char *what, const char *fn)
 {
-	if (shim_type_info(t, size, ext) == MPI_SUCCESS)
+	if (shim_type_check(t, rec) == MPI_SUCCESS)
 		return MPI_SUCCESS;
-	return shim_errorf(comm, MPI_ERR_TYPE, fn, "invalid %s %#lx", what,
-			   (unsigned long)(uintptr_t)t);
+	return shim_errorf(comm, MPI_ERR_TYPE, fn, "%s %#lx is %s", what,
+			   (unsigned long)(uintptr_t)t, shim_type_why(t));
 }
 
 /* The predefined reduction operations; user operations (reduced in the
@@ -337,10 +398,12 @@ static int check_op(MPI_Comm comm, MPI_Op op, MPI_Datatype t, const char *fn)
 	return MPI_SUCCESS;
 }
 
-static int check_buf(MPI_Comm comm, const void *buf, int64_t count, const char *what,
-		     const char *fn)
+/* NULL is MPI_BOTTOM, a valid buffer for derived types (absolute
+ * addresses); with a predefined type it cannot address data. */
+static int check_buf(MPI_Comm comm, const void *buf, int64_t count, MPI_Datatype t,
+		     const char *what, const char *fn)
 {
-	if (buf != NULL || count == 0)
+	if (buf != NULL || count == 0 || !shim_type_predefined(t))
 		return MPI_SUCCESS;
 	return shim_errorf(comm, MPI_ERR_BUFFER, fn, "%s is NULL with %lld elements", what,
 			   (long long)count);
@@ -355,7 +418,7 @@ static int no_in_place(MPI_Comm comm, const void *buf, const char *what, const c
 
 /* count, datatype, then buffer of one side of a call. */
 static int check_side(MPI_Comm comm, const void *buf, int count, int64_t nblocks,
-		      MPI_Datatype t, size_t *size, size_t *ext, const char *side,
+		      MPI_Datatype t, struct shim_type **rec, const char *side,
 		      const char *fn)
 {
 	char what[32];
@@ -365,16 +428,16 @@ static int check_side(MPI_Comm comm, const void *buf, int count, int64_t nblocks
 	if ((err = check_count(comm, count, what, fn)))
 		return err;
 	snprintf(what, sizeof(what), "%stype", side);
-	if ((err = check_type(comm, t, size, ext, what, fn)))
+	if ((err = check_type(comm, t, rec, what, fn)))
 		return err;
 	snprintf(what, sizeof(what), "%sbuf", side);
-	return check_buf(comm, buf, (int64_t)count * nblocks, what, fn);
+	return check_buf(comm, buf, (int64_t)count * nblocks, t, what, fn);
 }
 
 /* counts/displacements arrays of a v-variant, then datatype and buffer. */
 static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const int *dsp,
-			int n, MPI_Datatype t, size_t *size, size_t *ext,
-			const char *side, const char *fn)
+			int n, MPI_Datatype t, struct shim_type **rec, const char *side,
+			const char *fn)
 {
 	int64_t total = 0;
 	char what[32];
@@ -391,10 +454,10 @@ static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const in
 		total += cnt[i];
 	}
 	snprintf(what, sizeof(what), "%stype", side);
-	if ((err = check_type(comm, t, size, ext, what, fn)))
+	if ((err = check_type(comm, t, rec, what, fn)))
 		return err;
 	snprintf(what, sizeof(what), "%sbuf", side);
-	return check_buf(comm, buf, total, what, fn);
+	return check_buf(comm, buf, total, t, what, fn);
 }
 
 /* ------------------------------------------------------------ the calls */
@@ -438,19 +501,19 @@ int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Com
 	static const char fn[] = "MPI_Bcast";
 	struct coll_plan p;
 	struct shim_comm *cm;
-	size_t size, ext;
+	struct shim_type *t;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
 	if ((err = check_root(comm, cm, root, fn)) ||
-	    (err = check_side(comm, buffer, count, 1, datatype, &size, &ext, "", fn)))
+	    (err = check_side(comm, buffer, count, 1, datatype, &t, "", fn)))
 		return err;
 	plan_init(&p);
 	if (cm->rank == root)
-		plan_send(&p, COLL_SBUF, buffer, count, ext);
+		plan_send(&p, COLL_SBUF, buffer, t, count);
 	else
-		plan_recv(&p, COLL_SBUF, buffer, count, size, ext);
+		plan_recv(&p, COLL_SBUF, buffer, t, count);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(CALL_BCAST, cm);
@@ -469,7 +532,7 @@ static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
-	size_t size, ext;
+	struct shim_type *t;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
@@ -478,23 +541,23 @@ static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 		return err;
 	if ((err = check_op(comm, op, datatype, fn)) ||
 	    (err = check_count(comm, count, "count", fn)) ||
-	    (err = check_type(comm, datatype, &size, &ext, "datatype", fn)))
+	    (err = check_type(comm, datatype, &t, "datatype", fn)))
 		return err;
 	int has_recv = id != CALL_REDUCE || cm->rank == root;
 	int in_place = sendbuf == MPI_IN_PLACE;
 	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
 		return err;
-	if ((!in_place && (err = check_buf(comm, sendbuf, count, "sendbuf", fn))) ||
-	    (has_recv && (err = check_buf(comm, recvbuf, count, "recvbuf", fn))))
+	if ((!in_place && (err = check_buf(comm, sendbuf, count, datatype, "sendbuf", fn))) ||
+	    (has_recv && (err = check_buf(comm, recvbuf, count, datatype, "recvbuf", fn))))
 		return err;
 	plan_init(&p);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
-		plan_inout(&p, COLL_RBUF, recvbuf, count, ext);
+		plan_inout(&p, COLL_RBUF, recvbuf, t, count);
 	} else {
-		plan_send(&p, COLL_SBUF, sendbuf, count, ext);
+		plan_send(&p, COLL_SBUF, sendbuf, t, count);
 		if (has_recv)
-			plan_recv(&p, COLL_RBUF, recvbuf, count, size, ext);
+			plan_recv(&p, COLL_RBUF, recvbuf, t, count);
 	}
 	/* Exscan leaves rank 0's result undefined: keep the user's bytes. */
 	if (id == CALL_EXSCAN && cm->rank == 0)
@@ -550,7 +613,7 @@ static int gather(enum chan_call_id id, const char *fn, const void *sendbuf, int
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
-	size_t ssize, sext, rsize, rext;
+	struct shim_type *st, *rt;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
@@ -563,19 +626,19 @@ static int gather(enum chan_call_id id, const char *fn, const void *sendbuf, int
 	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
 		return err;
 	if (!in_place && (err = check_side(comm, sendbuf, sendcount, sblocks, sendtype,
-					   &ssize, &sext, "send", fn)))
+					   &st, "send", fn)))
 		return err;
-	if (has_recv && (err = check_side(comm, recvbuf, recvcount, n, recvtype, &rsize,
-					  &rext, "recv", fn)))
+	if (has_recv && (err = check_side(comm, recvbuf, recvcount, n, recvtype, &rt,
+					  "recv", fn)))
 		return err;
 	plan_init(&p);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
-		plan_inout(&p, COLL_RBUF, recvbuf, (int64_t)n * recvcount, rext);
+		plan_inout(&p, COLL_RBUF, recvbuf, rt, (int64_t)n * recvcount);
 	} else {
-		plan_send(&p, COLL_SBUF, sendbuf, (int64_t)sblocks * sendcount, sext);
+		plan_send(&p, COLL_SBUF, sendbuf, st, (int64_t)sblocks * sendcount);
 		if (has_recv)
-			plan_recv(&p, COLL_RBUF, recvbuf, (int64_t)n * recvcount, rsize, rext);
+			plan_recv(&p, COLL_RBUF, recvbuf, rt, (int64_t)n * recvcount);
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
@@ -624,7 +687,7 @@ int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 	static const char fn[] = "MPI_Scatter";
 	struct coll_plan p;
 	struct shim_comm *cm;
-	size_t ssize, sext, rsize, rext;
+	struct shim_type *st, *rt;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
@@ -635,18 +698,18 @@ int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 	if (!has_send && (err = no_in_place(comm, recvbuf, "recvbuf", fn)))
 		return err;
 	if (has_send && (err = check_side(comm, sendbuf, sendcount, cm->size, sendtype,
-					  &ssize, &sext, "send", fn)))
+					  &st, "send", fn)))
 		return err;
-	if (!in_place && (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rsize,
-					   &rext, "recv", fn)))
+	if (!in_place && (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rt,
+					   "recv", fn)))
 		return err;
 	plan_init(&p);
 	if (has_send)
-		plan_send(&p, COLL_SBUF, sendbuf, (int64_t)cm->size * sendcount, sext);
+		plan_send(&p, COLL_SBUF, sendbuf, st, (int64_t)cm->size * sendcount);
 	if (in_place)
 		plan_in_place(&p, COLL_RBUF);
 	else
-		plan_recv(&p, COLL_RBUF, recvbuf, recvcount, rsize, rext);
+		plan_recv(&p, COLL_RBUF, recvbuf, rt, recvcount);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(CALL_SCATTER, cm);
@@ -672,7 +735,7 @@ static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
-	size_t ssize, sext, rsize, rext;
+	struct shim_type *st, *rt;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
@@ -683,20 +746,19 @@ static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
 	int in_place = sendbuf == MPI_IN_PLACE;
 	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
 		return err;
-	if (!in_place && (err = check_side(comm, sendbuf, sendcount, 1, sendtype, &ssize,
-					   &sext, "send", fn)))
+	if (!in_place && (err = check_side(comm, sendbuf, sendcount, 1, sendtype, &st,
+					   "send", fn)))
 		return err;
 	if (has_recv && (err = check_side_v(comm, recvbuf, recvcounts, displs, cm->size,
-					    recvtype, &rsize, &rext, "recv", fn)))
+					    recvtype, &rt, "recv", fn)))
 		return err;
 	plan_init(&p);
 	if (in_place)
 		plan_in_place(&p, COLL_SBUF);
 	else
-		plan_send(&p, COLL_SBUF, sendbuf, sendcount, sext);
+		plan_send(&p, COLL_SBUF, sendbuf, st, sendcount);
 	if (has_recv) {
-		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, displs, cm->size, rext,
-		       in_place || rsize != rext, 1);
+		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, displs, cm->size, rt, in_place, 1);
 		plan_arrays(&p, cm->size, recvcounts, displs, NULL, NULL);
 	}
 	if ((err = plan_stage(&p, fn)))
@@ -737,7 +799,7 @@ int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[
 	static const char fn[] = "MPI_Scatterv";
 	struct coll_plan p;
 	struct shim_comm *cm;
-	size_t ssize, sext, rsize, rext;
+	struct shim_type *st, *rt;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
@@ -748,20 +810,20 @@ int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[
 	if (!has_send && (err = no_in_place(comm, recvbuf, "recvbuf", fn)))
 		return err;
 	if (has_send && (err = check_side_v(comm, sendbuf, sendcounts, displs, cm->size,
-					    sendtype, &ssize, &sext, "send", fn)))
+					    sendtype, &st, "send", fn)))
 		return err;
-	if (!in_place && (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rsize,
-					   &rext, "recv", fn)))
+	if (!in_place && (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rt,
+					   "recv", fn)))
 		return err;
 	plan_init(&p);
 	if (has_send) {
-		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, displs, cm->size, sext, 1, 0);
+		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, displs, cm->size, st, 1, 0);
 		plan_arrays(&p, cm->size, sendcounts, displs, NULL, NULL);
 	}
 	if (in_place)
 		plan_in_place(&p, COLL_RBUF);
 	else
-		plan_recv(&p, COLL_RBUF, recvbuf, recvcount, rsize, rext);
+		plan_recv(&p, COLL_RBUF, recvbuf, rt, recvcount);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(CALL_SCATTERV, cm);
@@ -785,26 +847,26 @@ int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
 	static const char fn[] = "MPI_Alltoallv";
 	struct coll_plan p;
 	struct shim_comm *cm;
-	size_t ssize, sext, rsize, rext;
+	struct shim_type *st, *rt;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
 	int n = cm->size, in_place = sendbuf == MPI_IN_PLACE;
 	if (!in_place && (err = check_side_v(comm, sendbuf, sendcounts, sdispls, n, sendtype,
-					     &ssize, &sext, "send", fn)))
+					     &st, "send", fn)))
 		return err;
-	if ((err = check_side_v(comm, recvbuf, recvcounts, rdispls, n, recvtype, &rsize,
-				&rext, "recv", fn)))
+	if ((err = check_side_v(comm, recvbuf, recvcounts, rdispls, n, recvtype, &rt,
+				"recv", fn)))
 		return err;
 	plan_init(&p);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
-		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rext, 1, 1);
+		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rt, 1, 1);
 		plan_arrays(&p, n, recvcounts, rdispls, recvcounts, rdispls);
 	} else {
-		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, sdispls, n, sext, 1, 0);
-		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rext, rsize != rext, 1);
+		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, sdispls, n, st, 1, 0);
+		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rt, 0, 1);
 		plan_arrays(&p, n, sendcounts, sdispls, recvcounts, rdispls);
 	}
 	if ((err = plan_stage(&p, fn)))
@@ -825,7 +887,7 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
-	size_t size, ext;
+	struct shim_type *t;
 	int64_t total = 0;
 	int err, mine = recvcount;
 
@@ -847,20 +909,20 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 			return err;
 		total = (int64_t)recvcount * cm->size;
 	}
-	if ((err = check_type(comm, datatype, &size, &ext, "datatype", fn)))
+	if ((err = check_type(comm, datatype, &t, "datatype", fn)))
 		return err;
 	int in_place = sendbuf == MPI_IN_PLACE;
-	if ((!in_place && (err = check_buf(comm, sendbuf, total, "sendbuf", fn))) ||
-	    (err = check_buf(comm, recvbuf, in_place ? total : mine, "recvbuf", fn)))
+	if ((!in_place && (err = check_buf(comm, sendbuf, total, datatype, "sendbuf", fn))) ||
+	    (err = check_buf(comm, recvbuf, in_place ? total : mine, datatype, "recvbuf", fn)))
 		return err;
 	plan_init(&p);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
-		plan_inout(&p, COLL_RBUF, recvbuf, total, ext);
-		p.buf[1].out_hi = (int64_t)mine * (int64_t)ext;
+		plan_inout(&p, COLL_RBUF, recvbuf, t, total);
+		p.buf[1].out_count = mine;
 	} else {
-		plan_send(&p, COLL_SBUF, sendbuf, total, ext);
-		plan_recv(&p, COLL_RBUF, recvbuf, mine, size, ext);
+		plan_send(&p, COLL_SBUF, sendbuf, t, total);
+		plan_recv(&p, COLL_RBUF, recvbuf, t, mine);
 	}
 	if (recvcounts)
 		plan_arrays(&p, cm->size, recvcounts, NULL, NULL, NULL);

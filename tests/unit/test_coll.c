@@ -279,11 +279,9 @@ static void respond_bcast_si(struct chan_call *c)
 {
 	struct si *e = pptr(c->arg[COLL_SBUF]);
 
+	/* whatever the image's padding holds must not reach the application */
+	memset(e, 0x11, 3 * sizeof(*e));
 	for (int k = 0; k < 3; k++) {
-		const unsigned char *b = (const unsigned char *)&e[k];
-		/* the padding was staged from the application's buffer */
-		if (b[sizeof(short)] != POISON || b[sizeof(short) + 1] != POISON)
-			seen.ok = 0;
 		e[k].v = (short)(10 + k);
 		e[k].i = 20 + k;
 	}
