@@ -43,7 +43,8 @@
  * global id, agreed by its members at creation (proxy/gid.c).  WORLD is
  * 0 and SELF -1 without a call.  Ids are unique among the communicators
  * alive at any time in the whole job, equal on every member, and survive
- * a restart through COMM_REBUILD. */
+ * a restart through COMM_REBUILD.  Made as m << 32 | k: m the lowest
+ * world rank among the members, k a counter of process m (from 1). */
 #define CALL_ARG_GID (CHAN_ARGS - 1)
 
 enum chan_call_id {

@@ -28,8 +28,9 @@
  * Round 3  rank 1 waits (WAITALL) on a pending IRECV: CHAN_RETRY, the
  *          request is reported REPOST and is posted again.
  * Also: communicator ids agree across members of one communicator and
- * differ for two disjoint ones; a drain block outside the arena is
- * refused.
+ * differ for two disjoint ones; COMM_REBUILD makes a working communicator
+ * that keeps the id it is given, and ids made later differ from it; a
+ * drain block outside the arena is refused.
  *
  * Like the coordinator, rank 1 starts draining only once rank 0 is
  * parked: rank 0 leaves a file in $DMTCP_MPI_TEST_SYNC (run.sh makes the
@@ -52,6 +53,8 @@
 #define COMM(i) ((int64_t)1 << 24 | (i))  /* communicator handles */
 #define DUP COMM(1)
 #define SPLIT COMM(2)
+#define REBUILT COMM(3)
+#define LATER COMM(4)
 
 /* Arena layout of this test. */
 #define MB (1u << 20)
@@ -408,6 +411,8 @@ static void init(void)
 /* Make SPLIT (each rank alone) and DUP (both ranks); rank 1 checks the
  * ids against rank 0's.  The split comes first: two processes that never
  * made a communicator before must still give their two an id each. */
+static int64_t dup_gid;
+
 static void comms(void)
 {
 	int64_t ids[2];
@@ -425,6 +430,7 @@ static void comms(void)
 	CHECK_EQ(run(), 0);
 	CHECK_EQ(c->arg[5], 2);
 	ids[0] = c->arg[CALL_ARG_GID];
+	dup_gid = ids[0];
 	CHECK(ids[0] > 0 && ids[1] > 0 && ids[0] != ids[1],
 	      "ids %lld %lld: WORLD is 0, SELF -1", (long long)ids[0], (long long)ids[1]);
 	if (rank == 0) {
@@ -615,6 +621,46 @@ static void round3(void)
 	wait_req(REQ(3), 50, 16);
 }
 
+/* As after a restart: DUP made again from its members, under a new
+ * handle, with the id the leader (rank 0) would hand out next; a
+ * communicator made after it must not get that id again. */
+static void rebuild(int64_t dup_gid)
+{
+	int64_t kept = dup_gid + 1; /* m << 32 | k: the next k of rank 0 */
+	struct chan_call *c = slot(CALL_COMM_REBUILD);
+
+	c->arg[0] = ABI_COMM_WORLD;
+	c->arg[1] = REBUILT;
+	c->arg[2] = 2;
+	c->arg[3] = kept;
+	memcpy(c->inl, (int32_t[]){ 0, 1 }, 2 * sizeof(int32_t));
+	c->inl_len = 2 * sizeof(int32_t);
+	CHECK_EQ(run(), 0);
+	CHECK_EQ(c->arg[5], 2);
+	CHECK_EQ(c->arg[6], rank);
+	CHECK_EQ(c->arg[CALL_ARG_GID], kept);
+	c = slot(CALL_COMM_DUP);
+	c->arg[0] = REBUILT;
+	c->arg[1] = LATER;
+	CHECK_EQ(run(), 0);
+	int64_t later = c->arg[CALL_ARG_GID];
+	CHECK(later > 0 && later != kept && later != dup_gid,
+	      "a communicator made after the rebuild got id %lld (rebuilt: %lld)",
+	      (long long)later, (long long)kept);
+	/* The rebuilt communicator carries messages. */
+	if (rank == 0) {
+		fill(60, 32);
+		c = slot(CALL_SEND);
+		msg(c, OFF_SEND(60), 32, 1, 60, REBUILT);
+		CHECK_EQ(run(), 0);
+	} else {
+		c = slot(CALL_RECV);
+		msg(c, OFF_RECV(60), 32, 0, 60, REBUILT);
+		CHECK_EQ(run(), 0);
+		check_received(__LINE__, &c->status, 60, 32);
+	}
+}
+
 int main(void)
 {
 	init();
@@ -630,6 +676,8 @@ int main(void)
 		round2_sendrecv_side();
 	barrier();
 	round3();
+	barrier();
+	rebuild(dup_gid);
 	barrier();
 	slot(CALL_FINALIZE);
 	CHECK_EQ(run(), 0);
