@@ -429,6 +429,50 @@ static void test_images_never_alias(void **state)
 	drop(c);
 }
 
+/* ------------------------------------- derived types: bases off arena */
+
+static unsigned char seen_bytes[4];
+
+static void respond_peek(struct chan_call *c)
+{
+	unsigned char *img = pptr(c->arg[COLL_SBUF]);
+
+	for (int i = 0; i < 4; i++)
+		seen_bytes[i] = img[1 + 3 * i];
+}
+
+/* A datatype of one char at byte 1 and extent 3: byte 0 of a buffer lies
+ * before its data, so with the block at arena offset 0 the image's base
+ * would be -1, which means "no buffer" on the wire. */
+static void test_positive_lb_base_is_no_sentinel(void **state)
+{
+	MPI_Comm c = make(3, 0);
+	MPI_Datatype t, tmp, ch = MPI_CHAR;
+	int one = 1;
+	MPI_Aint at1 = 1;
+	unsigned char buf[12];
+
+	(void)state;
+	respond = respond_none;
+	assert_int_equal(MPI_Type_create_struct(1, &one, &at1, &ch, &tmp), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_create_resized(tmp, 0, 3, &t), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_commit(&t), MPI_SUCCESS);
+	for (int i = 0; i < 12; i++)
+		buf[i] = (unsigned char)(i + 1);
+	respond = respond_peek;
+	assert_int_equal(shim.arena.used, 0);
+	assert_int_equal(MPI_Bcast(buf, 4, t, 0, c), MPI_SUCCESS);
+	assert_true(seen.arg[COLL_SBUF] != CHAN_OFF_NONE &&
+		    seen.arg[COLL_SBUF] != CHAN_OFF_IN_PLACE);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(seen_bytes[i], 2 + 3 * i);
+	expect_clean();
+	respond = respond_none;
+	MPI_Type_free(&t);
+	MPI_Type_free(&tmp);
+	drop(c);
+}
+
 /* ------------------------------------------- cache-line skew of images */
 
 static void test_large_images_keep_user_skew(void **state)
@@ -507,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_gather_off_root_ignores_receive_side),
 		cmocka_unit_test(test_exscan_leaves_rank0_alone),
 		cmocka_unit_test(test_images_never_alias),
+		cmocka_unit_test(test_positive_lb_base_is_no_sentinel),
 		cmocka_unit_test(test_large_images_keep_user_skew),
 		cmocka_unit_test(test_errors_never_cross),
 	};
