@@ -138,7 +138,8 @@ struct chan_call {
  *            takes every message waiting on every live communicator
  *            (WORLD, SELF, each in the table) with Iprobe(ANY_SOURCE,
  *            ANY_TAG) and receives it as MPI_BYTE into the block, each at
- *            the next CHAN_DRAIN_ALIGN boundary from the block's start,
+ *            the next CHAN_DRAIN_ALIGN boundary from the block's start
+ *            (an empty one right after the previous one),
  *            described in msgs[] in the order received (per communicator
  *            and sender, the order MPI would have matched them).  Stops
  *            early when the next message does not fit (DRAIN_NEED) or
@@ -149,7 +150,7 @@ struct chan_call {
  *            of a message that did not fit in what was left, DRAIN_PENDING
  *            send requests not complete yet; n = entries in msgs[]
  * CTL_RESUME No argument.  Resets both counters, ends the parked state.
- *            reply: nothing.
+ *   reply    BUSY, SENT and RECVD (0)
  *
  * ctl.err: 0; an ABI error class if an MPI call failed (the reply is then
  * partial but consistent: its n entries are valid); ABI_ERR_ARG for an

@@ -134,7 +134,8 @@ static int drain_one(struct drain *d, int64_t abi, MPI_Comm comm, MPI_Status *st
 		return 1;
 	}
 	MPI_Get_count(st, MPI_BYTE, &bytes);
-	uint64_t at = align_up(d->used);
+	/* An empty message fits anywhere, even past the last boundary. */
+	uint64_t at = bytes ? align_up(d->used) : d->used;
 	if (at > d->size || (uint64_t)bytes > d->size - at) {
 		ctl->arg[CTL_ARG_DRAIN_NEED] = bytes;
 		return 1;
@@ -198,11 +199,14 @@ static void serve_drain(struct chan_ctl *ctl)
 
 	ctl->arg[CTL_ARG_DRAIN_USED] = 0;
 	ctl->arg[CTL_ARG_DRAIN_NEED] = 0;
+	ctl->arg[CTL_ARG_DRAIN_PENDING] = 0;
 	if (ctl->arg[CTL_ARG_DRAIN_OFF] < 0 || ctl->arg[CTL_ARG_DRAIN_SIZE] < 0 ||
 	    d.off > arena || d.size > arena - d.off) {
 		ctl->err = ABI_ERR_ARG;
 		return;
 	}
+	if (!px.initialized || px.finalized)
+		return; /* no MPI: nothing can be in flight */
 	if (!drain_comm(ABI_COMM_WORLD, MPI_COMM_WORLD, &d) &&
 	    !drain_comm(ABI_COMM_SELF, MPI_COMM_SELF, &d))
 		px_comm_each(drain_comm, &d);
