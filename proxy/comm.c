@@ -233,5 +233,6 @@ void px_call_COMM_FREE(struct chan_call *c)
 		px_reply(c, MPI_ERR_COMM);
 		return;
 	}
+	px_neighbor_forget(c->arg[0]);
 	px_reply(c, MPI_Comm_free(&real));
 }

@@ -3,8 +3,18 @@
  * shim/neighbor.c).
  *
  * The communicator is a real topology communicator (proxy/topo.c), so
- * the real MPI knows the neighbours; each handler starts the nonblocking
- * twin (MPI_Ineighbor_*) and completes it in px_wait.
+ * the real MPI knows the neighbours.  On graph and dist-graph
+ * communicators each handler starts the nonblocking twin
+ * (MPI_Ineighbor_*) and completes it in px_wait.  On Cartesian ones we
+ * exchange the blocks ourselves, with nonblocking point-to-point calls on
+ * a private duplicate of the communicator: Open MPI 4.1's
+ * MPI_Ineighbor_alltoall mismatches the two blocks of a dimension whose
+ * neighbours are one process (a periodic dimension of 2), while its
+ * blocking form and MPICH get it right.  Block k goes to neighbour k
+ * with tag k and arrives there as block k ^ 1 (the neighbour on the
+ * other side), so a process that is both neighbours of a dimension
+ * still gets each block in its place; MPI_PROC_NULL neighbours make the
+ * calls no-ops, as the standard wants.
  *
  * Slots are chan/coll.h's: COMM, SBUF, SCOUNT, STYPE, RBUF, RCOUNT,
  * RTYPE, ARRAYS (CHAN_OFF_NONE: the arrays are in inl, else the arena
@@ -57,6 +67,123 @@ static void nb_finish(struct chan_call *c, int rc, MPI_Request *req)
 	px_reply(c, rc);
 }
 
+/* ------------------------------------------------ Cartesian exchanges */
+
+/* Private duplicates of Cartesian communicators, so our point-to-point
+ * traffic never meets the application's.  Made on first use (every
+ * member is in that call), freed with the communicator. */
+struct shadow {
+	int64_t abi;
+	MPI_Comm dup;
+	struct shadow *next;
+};
+
+static struct shadow *shadows;
+
+static int shadow_of(int64_t abi, MPI_Comm comm, MPI_Comm *dup)
+{
+	struct shadow *s;
+	MPI_Request r;
+
+	for (s = shadows; s; s = s->next)
+		if (s->abi == abi) {
+			*dup = s->dup;
+			return MPI_SUCCESS;
+		}
+	if (!(s = malloc(sizeof(*s))))
+		return MPI_ERR_NO_MEM;
+	int rc = MPI_Comm_idup(comm, &s->dup, &r);
+	if (rc == MPI_SUCCESS)
+		rc = px_wait(&r, MPI_STATUS_IGNORE);
+	if (rc != MPI_SUCCESS) {
+		free(s);
+		return rc;
+	}
+	s->abi = abi;
+	s->next = shadows;
+	shadows = s;
+	*dup = s->dup;
+	return MPI_SUCCESS;
+}
+
+void px_neighbor_forget(int64_t abi)
+{
+	for (struct shadow **pp = &shadows; *pp; pp = &(*pp)->next)
+		if ((*pp)->abi == abi) {
+			struct shadow *s = *pp;
+			*pp = s->next;
+			MPI_Comm_free(&s->dup);
+			free(s);
+			return;
+		}
+}
+
+/* One block of a neighbourhood exchange. */
+struct blk {
+	void *buf;
+	int count;
+	MPI_Datatype type;
+};
+
+static int is_cart(MPI_Comm comm)
+{
+	int t = MPI_UNDEFINED;
+
+	MPI_Topo_test(comm, &t);
+	return t == MPI_CART;
+}
+
+/* Exchange n = 2 * ndims blocks each way with the Cartesian neighbours. */
+static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct blk *s,
+			 const struct blk *r)
+{
+	MPI_Comm dup;
+	int rc = shadow_of(c->arg[COLL_COMM], comm, &dup);
+
+	if (rc != MPI_SUCCESS)
+		return rc;
+	int *nb = malloc((size_t)(n ? n : 1) * sizeof(int));
+	MPI_Request *q = malloc((size_t)(n > 0 ? 2 * n : 1) * sizeof(*q));
+	if (!nb || !q)
+		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
+	for (int d = 0; d < n / 2; d++)
+		MPI_Cart_shift(comm, d, 1, &nb[2 * d], &nb[2 * d + 1]);
+	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
+		rc = MPI_Irecv(r[k].buf, r[k].count, r[k].type, nb[k], k ^ 1, dup, &q[k]);
+	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
+		rc = MPI_Isend(s[k].buf, s[k].count, s[k].type, nb[k], k, dup, &q[n + k]);
+	if (rc == MPI_SUCCESS)
+		rc = px_waitall(2 * n, q, MPI_STATUSES_IGNORE);
+	free(nb);
+	free(q);
+	return rc;
+}
+
+/* Blocks k of count elements of type t at buf + disp[k] * extent(t)
+ * (disp NULL: k * count * extent). */
+static void blocks(struct blk *b, int n, void *buf, const int *count, int one_count,
+		   const int *disp, MPI_Datatype t)
+{
+	MPI_Aint lb, ext;
+
+	MPI_Type_get_extent(t, &lb, &ext);
+	for (int k = 0; k < n; k++) {
+		b[k].count = count ? count[k] : one_count;
+		b[k].type = t;
+		MPI_Aint at = disp ? (MPI_Aint)disp[k] * ext : (MPI_Aint)k * one_count * ext;
+		b[k].buf = buf ? (char *)buf + at : NULL;
+	}
+}
+
+static struct blk *blk_alloc(int n)
+{
+	struct blk *b = malloc((size_t)(n ? n : 1) * sizeof(*b));
+
+	if (!b)
+		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
+	return b;
+}
+
 #define SBUF nb_buf(c->arg[COLL_SBUF])
 #define RBUF nb_buf(c->arg[COLL_RBUF])
 #define SCOUNT ((int)c->arg[COLL_SCOUNT])
@@ -64,49 +191,93 @@ static void nb_finish(struct chan_call *c, int rc, MPI_Request *req)
 #define STYPE px_type(c->arg[COLL_STYPE])
 #define RTYPE px_type(c->arg[COLL_RTYPE])
 
+/* The blocks of a call on a Cartesian communicator, then the exchange. */
+static void cart_call(struct chan_call *c, MPI_Comm comm, struct blk *s, struct blk *r)
+{
+	px_reply(c, cart_exchange(c, comm, (int)c->arg[NB_IN], s, r));
+	free(s);
+	free(r);
+}
+
 void px_call_NEIGHBOR_ALLGATHER(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = nb_comm(c);
+	int n = (int)c->arg[NB_IN];
 
-	if (comm != MPI_COMM_NULL)
+	if (comm == MPI_COMM_NULL)
+		return;
+	if (!is_cart(comm)) {
 		nb_finish(c, MPI_Ineighbor_allgather(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, comm,
 						     &req), &req);
+		return;
+	}
+	struct blk *s = blk_alloc(n), *r = blk_alloc(n);
+	for (int k = 0; k < n; k++)
+		s[k] = (struct blk){ SBUF, SCOUNT, STYPE };
+	blocks(r, n, RBUF, NULL, RCOUNT, NULL, RTYPE);
+	cart_call(c, comm, s, r);
 }
 
 void px_call_NEIGHBOR_ALLTOALL(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = nb_comm(c);
+	int n = (int)c->arg[NB_IN];
 
-	if (comm != MPI_COMM_NULL)
+	if (comm == MPI_COMM_NULL)
+		return;
+	if (!is_cart(comm)) {
 		nb_finish(c, MPI_Ineighbor_alltoall(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, comm,
 						    &req), &req);
+		return;
+	}
+	struct blk *s = blk_alloc(n), *r = blk_alloc(n);
+	blocks(s, n, SBUF, NULL, SCOUNT, NULL, STYPE);
+	blocks(r, n, RBUF, NULL, RCOUNT, NULL, RTYPE);
+	cart_call(c, comm, s, r);
 }
 
 void px_call_NEIGHBOR_ALLGATHERV(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = nb_comm(c);
-	const int *cnt = (const int *)(void *)nb_arrays(c);
+	int n = (int)c->arg[NB_IN];
+	const int *cnt = (const int *)(void *)nb_arrays(c), *dsp = cnt + n;
 
-	if (comm != MPI_COMM_NULL)
-		nb_finish(c, MPI_Ineighbor_allgatherv(SBUF, SCOUNT, STYPE, RBUF, cnt,
-						      cnt + c->arg[NB_IN], RTYPE, comm, &req),
-			  &req);
+	if (comm == MPI_COMM_NULL)
+		return;
+	if (!is_cart(comm)) {
+		nb_finish(c, MPI_Ineighbor_allgatherv(SBUF, SCOUNT, STYPE, RBUF, cnt, dsp, RTYPE,
+						      comm, &req), &req);
+		return;
+	}
+	struct blk *s = blk_alloc(n), *r = blk_alloc(n);
+	for (int k = 0; k < n; k++)
+		s[k] = (struct blk){ SBUF, SCOUNT, STYPE };
+	blocks(r, n, RBUF, cnt, 0, dsp, RTYPE);
+	cart_call(c, comm, s, r);
 }
 
 void px_call_NEIGHBOR_ALLTOALLV(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = nb_comm(c);
+	int in = (int)c->arg[NB_IN], out = (int)c->arg[NB_OUT];
 	const int *scnt = (const int *)(void *)nb_arrays(c);
-	const int *sdsp = scnt + c->arg[NB_OUT], *rcnt = sdsp + c->arg[NB_OUT];
+	const int *sdsp = scnt + out, *rcnt = sdsp + out, *rdsp = rcnt + in;
 
-	if (comm != MPI_COMM_NULL)
-		nb_finish(c, MPI_Ineighbor_alltoallv(SBUF, scnt, sdsp, STYPE, RBUF, rcnt,
-						     rcnt + c->arg[NB_IN], RTYPE, comm, &req),
-			  &req);
+	if (comm == MPI_COMM_NULL)
+		return;
+	if (!is_cart(comm)) {
+		nb_finish(c, MPI_Ineighbor_alltoallv(SBUF, scnt, sdsp, STYPE, RBUF, rcnt, rdsp,
+						     RTYPE, comm, &req), &req);
+		return;
+	}
+	struct blk *s = blk_alloc(out), *r = blk_alloc(in);
+	blocks(s, out, SBUF, scnt, 0, sdsp, STYPE);
+	blocks(r, in, RBUF, rcnt, 0, rdsp, RTYPE);
+	cart_call(c, comm, s, r);
 }
 
 /* ALLTOALLW: the real MPI wants MPI_Aint displacements and real
@@ -132,8 +303,17 @@ void px_call_NEIGHBOR_ALLTOALLW(struct chan_call *c)
 		d[i] = (MPI_Aint)dsp[i];
 		t[i] = px_type(typ[i]);
 	}
-	nb_finish(c, MPI_Ineighbor_alltoallw(SBUF, scnt, d, t, RBUF, rcnt, d + out, t + out, comm,
-					     &req), &req);
+	if (!is_cart(comm)) {
+		nb_finish(c, MPI_Ineighbor_alltoallw(SBUF, scnt, d, t, RBUF, rcnt, d + out, t + out,
+						     comm, &req), &req);
+	} else {
+		struct blk *s = blk_alloc(out), *r = blk_alloc(in);
+		for (int k = 0; k < out; k++)
+			s[k] = (struct blk){ (char *)SBUF + d[k], scnt[k], t[k] };
+		for (int k = 0; k < in; k++)
+			r[k] = (struct blk){ (char *)RBUF + d[out + k], rcnt[k], t[out + k] };
+		cart_call(c, comm, s, r);
+	}
 	free(d);
 	free(t);
 }

@@ -136,6 +136,11 @@ int px_gid_agree(MPI_Comm real, int64_t *gid);
  * differ from it. */
 void px_gid_keep(int64_t gid);
 
+/* ---- neighbor.c ---- */
+/* The communicator abi is being freed: drop what neighbourhood
+ * collectives kept for it. */
+void px_neighbor_forget(int64_t abi);
+
 /* ---- idup.c ---- */
 /* Request abi has completed (any completion call in req.c): finish what
  * waited for it in the proxy, such as an MPI_Comm_idup. */

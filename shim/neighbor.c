@@ -11,7 +11,10 @@
  * out-degree.  Each buffer is described as blocks (byte offset, length)
  * relative to the user's pointer: one block for the plain variants, one
  * per neighbour for the v and w variants, so the gaps between blocks are
- * never written.  All blocks of a call, and the count/displacement
+ * never written.  The real MPI leaves the receive block of an
+ * MPI_PROC_NULL neighbour (off a non-periodic Cartesian edge) alone, so
+ * that block is not staged nor copied back.  All blocks of a call, and
+ * the count/displacement
  * arrays when they do not fit inline, share ONE arena block; a receive
  * block whose datatype has holes is copied in first so the holes come
  * back unchanged.  MPI_IN_PLACE does not exist for these calls.
@@ -140,6 +143,15 @@ static int plan_stage(struct nb_plan *p, const char *fn)
 	return MPI_SUCCESS;
 }
 
+/* The receive blocks of MPI_PROC_NULL neighbours are not the call's to
+ * write. */
+static void skip_proc_null(struct nb_buf *b, const struct shim_comm *c)
+{
+	for (int i = 0; i < b->n; i++)
+		if (shim_topo_in_neighbor(c, i) == MPI_PROC_NULL)
+			b->len[i] = 0;
+}
+
 /* Run call c with plan p; ends the call, copies results out, frees p. */
 static int plan_run(struct nb_plan *p, struct chan_call *c, int in, int out)
 {
@@ -236,10 +248,11 @@ static int plain(enum chan_call_id id, const char *fn, const void *sendbuf, int 
 		 MPI_Comm comm)
 {
 	struct nb_plan p;
+	struct shim_comm *cm;
 	size_t ssize, sext, rsize, rext;
 	int in, out, err;
 
-	if (!nb_comm(comm, &in, &out, fn, &err))
+	if (!(cm = nb_comm(comm, &in, &out, fn, &err)))
 		return err;
 	int sblocks = id == CALL_NEIGHBOR_ALLTOALL ? out : 1;
 	if ((err = check_side(comm, sendbuf, sendcount, sblocks, sendtype, &ssize, &sext,
@@ -248,13 +261,17 @@ static int plain(enum chan_call_id id, const char *fn, const void *sendbuf, int 
 		return err;
 	plan_init(&p);
 	if ((err = buf_blocks(&p.b[0], sendbuf, 1, 1, 0)) ||
-	    (err = buf_blocks(&p.b[1], recvbuf, 1, rsize != rext, 1))) {
+	    (err = buf_blocks(&p.b[1], recvbuf, in, rsize != rext, 1))) {
 		plan_free(&p);
 		return shim_error(comm, err, fn, NULL);
 	}
-	p.b[0].off[0] = p.b[1].off[0] = 0;
+	p.b[0].off[0] = 0;
 	p.b[0].len[0] = (int64_t)sblocks * sendcount * (int64_t)sext;
-	p.b[1].len[0] = (int64_t)in * recvcount * (int64_t)rext;
+	for (int i = 0; i < in; i++) {
+		p.b[1].off[i] = (int64_t)i * recvcount * (int64_t)rext;
+		p.b[1].len[i] = (int64_t)recvcount * (int64_t)rext;
+	}
+	skip_proc_null(&p.b[1], cm);
 	if ((err = plan_stage(&p, fn))) {
 		plan_free(&p);
 		return shim_error(comm, err, fn, NULL);
@@ -312,10 +329,11 @@ int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype se
 {
 	static const char fn[] = "MPI_Neighbor_allgatherv";
 	struct nb_plan p;
+	struct shim_comm *cm;
 	size_t ssize, sext, rsize, rext;
 	int in, out, err;
 
-	if (!nb_comm(comm, &in, &out, fn, &err))
+	if (!(cm = nb_comm(comm, &in, &out, fn, &err)))
 		return err;
 	if ((err = check_side(comm, sendbuf, sendcount, 1, sendtype, &ssize, &sext, "send",
 			      fn)) ||
@@ -334,6 +352,7 @@ int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype se
 	p.b[0].off[0] = 0;
 	p.b[0].len[0] = (int64_t)sendcount * (int64_t)sext;
 	blocks_v(&p.b[1], recvcounts, displs, in, rext);
+	skip_proc_null(&p.b[1], cm);
 	if ((err = plan_stage(&p, fn))) {
 		plan_free(&p);
 		return shim_error(comm, err, fn, NULL);
@@ -352,10 +371,11 @@ int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const i
 {
 	static const char fn[] = "MPI_Neighbor_alltoallv";
 	struct nb_plan p;
+	struct shim_comm *cm;
 	size_t ssize, sext, rsize, rext;
 	int in, out, err;
 
-	if (!nb_comm(comm, &in, &out, fn, &err))
+	if (!(cm = nb_comm(comm, &in, &out, fn, &err)))
 		return err;
 	if ((err = check_arrays(comm, sendcounts, sdispls, out, "send", fn)) ||
 	    (err = check_side(comm, sendbuf, any_count(sendcounts, out), out, sendtype, &ssize,
@@ -376,6 +396,7 @@ int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const i
 	}
 	blocks_v(&p.b[0], sendcounts, sdispls, out, sext);
 	blocks_v(&p.b[1], recvcounts, rdispls, in, rext);
+	skip_proc_null(&p.b[1], cm);
 	if ((err = plan_stage(&p, fn))) {
 		plan_free(&p);
 		return shim_error(comm, err, fn, NULL);
@@ -422,9 +443,10 @@ int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[],
 {
 	static const char fn[] = "MPI_Neighbor_alltoallw";
 	struct nb_plan p;
+	struct shim_comm *cm;
 	int in, out, err;
 
-	if (!nb_comm(comm, &in, &out, fn, &err))
+	if (!(cm = nb_comm(comm, &in, &out, fn, &err)))
 		return err;
 	plan_init(&p);
 	if ((err = side_w(comm, &p.b[0], sendbuf, sendcounts, sdispls, sendtypes, out, 0,
@@ -434,6 +456,7 @@ int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[],
 		plan_free(&p);
 		return err;
 	}
+	skip_proc_null(&p.b[1], cm);
 	/* Layout of proxy/neighbor.c: counts, then 64-bit displs and types. */
 	int n = in + out;
 	int64_t *wide = malloc((size_t)(2 * n + 1) * sizeof(int64_t));

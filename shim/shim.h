@@ -346,6 +346,9 @@ void shim_topo_free(struct shim_topo *t);
 /* In- and out-degree of c's topology (neighbourhood collectives);
  * MPI_ERR_TOPOLOGY when c has none. */
 int shim_topo_degrees(const struct shim_comm *c, int *in, int *out);
+/* The rank of c's in-neighbour i, in the order neighbourhood collectives
+ * use; MPI_PROC_NULL off a non-periodic Cartesian edge. */
+int shim_topo_in_neighbor(const struct shim_comm *c, int i);
 
 /* ---- MPI_Dims_create's arithmetic (shim/dims.c) ---- */
 /* How free dimensions are chosen: BALANCED minimises largest - smallest

@@ -106,6 +106,24 @@ static int graph_first(const struct shim_topo *t, int r, int *n)
 	return first;
 }
 
+static void cart_coords(const struct shim_topo *t, int r, int *coords, int n);
+static int cart_neighbor(const struct shim_topo *t, const int *me, int dim, int disp);
+
+int shim_topo_in_neighbor(const struct shim_comm *c, int i)
+{
+	const struct shim_topo *t = c->topo;
+
+	if (t->kind == MPI_GRAPH) {
+		int n;
+		return t->edges[graph_first(t, c->rank, &n) + i];
+	}
+	if (t->kind == MPI_DIST_GRAPH)
+		return t->sources[i];
+	int me[t->ndims];
+	cart_coords(t, c->rank, me, t->ndims);
+	return cart_neighbor(t, me, i / 2, i % 2 ? 1 : -1);
+}
+
 int shim_topo_degrees(const struct shim_comm *c, int *in, int *out)
 {
 	const struct shim_topo *t = c->topo;
