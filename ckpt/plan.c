@@ -326,8 +326,8 @@ static int write_memfd(const void *buf, size_t len)
 	return fd;
 }
 
-int ck_plan_build(const struct ck_img *im, int image_fd, int pipe_fd,
-		  struct ck_plan_out *out)
+int ck_plan_build(const struct ck_img *im, int image_fd,
+		  const struct ck_feed *f, struct ck_plan_out *out)
 {
 	const struct ck_img_proc *p = im->proc;
 	struct busy b = { .im = im };
@@ -393,7 +393,9 @@ int ck_plan_build(const struct ck_img *im, int image_fd, int pipe_fd,
 	pl.umask = p->umask;
 	pl.cwd = p->cwd;
 	pl.image_fd = image_fd;
-	pl.pipe_fd = pipe_fd;
+	pl.pipe_fd = f->data_fd;
+	pl.go_fd = f->go_fd;
+	pl.feeder_pid = f->pid;
 	pl.nchunks = im->ndata;
 	pl.nextents = im->nextents;
 	pl.nfds = im->nfds;

@@ -291,17 +291,17 @@ int main(int argc, char **argv)
 	}
 	if (check_kernel_and_cpu(&im) || check_files(&im))
 		return DM_EXIT_RESTORE;
-	int pipe_fd = -1;
-	for (uint32_t k = 0; k < im.ndata && pipe_fd < 0; k++)
+	struct ck_feed feed = { .data_fd = -1, .go_fd = -1, .pid = 0 };
+	for (uint32_t k = 0; k < im.ndata && feed.data_fd < 0; k++)
 		if (im.sec[im.first_data + k].codec == CK_CODEC_ZSTD) {
-			pipe_fd = ck_feed_start(&im, nthreads);
-			if (pipe_fd < 0)
+			if (ck_feed_start(&im, nthreads, getpid(), &feed))
 				return DM_EXIT_INTERNAL;
-			pipe_fd = high_fd(&im, pipe_fd);
+			feed.data_fd = high_fd(&im, feed.data_fd);
+			feed.go_fd = high_fd(&im, feed.go_fd);
 		}
 	int image_fd = high_fd(&im, fd);
 	struct ck_plan_out po;
-	if (image_fd < 0 || ck_plan_build(&im, image_fd, pipe_fd, &po))
+	if (image_fd < 0 || ck_plan_build(&im, image_fd, &feed, &po))
 		return DM_EXIT_RESTORE;
 	exec_restorer(&po);
 }

@@ -23,15 +23,23 @@ struct ck_plan_out {
 	int exact_brk;
 };
 
-/* Build the plan for image im (already checked); image_fd and pipe_fd
- * (-1: none) are the restorer's data sources.  0, or -1 with one error
- * line printed. */
-int ck_plan_build(const struct ck_img *im, int image_fd, int pipe_fd,
-		  struct ck_plan_out *out);
+/* The decompressor, as the restorer sees it. */
+struct ck_feed {
+	int data_fd;              /* status byte, then any streamed data */
+	int go_fd;                /* one byte: regions are mapped */
+	int pid;
+};
 
-/* Start the decompressor for the image's zstd sections; returns the
- * read end of its pipe (-1 on error, one line printed). */
-int ck_feed_start(const struct ck_img *im, int nthreads);
+/* Build the plan for image im (already checked); image_fd and the
+ * decompressor (f->data_fd -1: none) are the restorer's data sources.
+ * 0, or -1 with one error line printed. */
+int ck_plan_build(const struct ck_img *im, int image_fd,
+		  const struct ck_feed *f, struct ck_plan_out *out);
+
+/* Start the decompressor for the image's zstd sections, to fill the
+ * memory of process target.  0, or -1 (one line printed). */
+int ck_feed_start(const struct ck_img *im, int nthreads, int target,
+		  struct ck_feed *f);
 
 /* Print what the image holds. */
 void ck_info_print(const struct ck_img *im, const char *path);

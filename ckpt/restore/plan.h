@@ -41,8 +41,11 @@ struct ckr_region {
 	uint32_t pad;
 };
 
-/* One DATA section: raw ones are read from the image at file_off,
- * compressed ones arrive decompressed, in order, through the pipe. */
+/* One DATA section: raw ones are read from the image at file_off.
+ * Compressed ones are decoded by the decompressor process, which writes
+ * them straight into our memory (process_vm_writev) once we say the
+ * regions are mapped, then sends 'D'; where that is not allowed it sends
+ * 'S' and streams them, in order, through the pipe. */
 struct ckr_chunk {
 	uint64_t file_off;
 	uint64_t raw;
@@ -65,7 +68,10 @@ struct ckr_plan {
 	uint32_t personality;
 	uint32_t umask;
 	uint32_t cwd;                  /* strings offset */
-	int32_t image_fd, pipe_fd;     /* pipe_fd -1 if nothing compressed */
+	int32_t image_fd;
+	int32_t pipe_fd, go_fd;        /* decompressor; -1: none */
+	int32_t feeder_pid;
+	int32_t pad;
 	uint32_t nregions, nchunks, nextents, nfds, nthreads, leader;
 	uint64_t regions, chunks, extents, fds, threads, strings;  /* offsets */
 	uint64_t strings_len;

@@ -422,20 +422,44 @@ static void read_exact(long fd, uint64_t addr, uint64_t len, uint64_t off,
 	}
 }
 
+/* Raw sections: read here.  Compressed ones: the decompressor writes
+ * them into our memory meanwhile (status 'D' at the end), or streams
+ * them through the pipe ('S'). */
 static void load_pages(struct ckr_plan *p)
 {
 	const struct ckr_chunk *ch = (const void *)(p->base + p->chunks);
 	const struct ck_img_extent *x = (const void *)(p->base + p->extents);
+	char status = 0;
 
-	for (uint32_t i = 0; i < p->nchunks; i++) {
-		uint64_t off = ch[i].file_off;
-		for (uint32_t k = 0; k < ch[i].ext_count; k++) {
-			const struct ck_img_extent *e = &x[ch[i].ext_first + k];
-			if (ch[i].from_pipe)
-				read_exact(p->pipe_fd, e->addr, e->len, 0, 0);
-			else
-				read_exact(p->image_fd, e->addr, e->len, off, 1);
-			off += e->len;
+	if (p->pipe_fd >= 0) {
+		/* Yama may allow only ancestors to write our memory. */
+		ck_sys2(CK_NR_prctl, 0x59616d61 /* PR_SET_PTRACER */,
+			p->feeder_pid);
+		if (ck_sys3(CK_NR_write, p->go_fd, "g", 1) != 1)
+			die(DM_EXIT_INTERNAL, "the decompressor is gone", 0, 0);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (p->pipe_fd < 0)
+				break;
+			read_exact(p->pipe_fd, (uint64_t)&status, 1, 0, 0);
+			if (status == 'D')
+				break;
+			if (status != 'S')
+				die(DM_EXIT_INTERNAL, "bad decompressor status",
+				    0, 0);
+		}
+		for (uint32_t i = 0; i < p->nchunks; i++) {
+			if (ch[i].from_pipe != (uint32_t)pass)
+				continue;
+			uint64_t off = ch[i].file_off;
+			for (uint32_t k = 0; k < ch[i].ext_count; k++) {
+				const struct ck_img_extent *e =
+					&x[ch[i].ext_first + k];
+				read_exact(pass ? p->pipe_fd : p->image_fd,
+					   e->addr, e->len, off, !pass);
+				off += e->len;
+			}
 		}
 	}
 }
@@ -577,8 +601,10 @@ static void ckr_restore(struct ckr_plan *p)
 	map_regions(p);
 	load_pages(p);
 	protect_regions(p);
-	if (p->pipe_fd >= 0)
+	if (p->pipe_fd >= 0) {
 		ck_sys1(CK_NR_close, p->pipe_fd);
+		ck_sys1(CK_NR_close, p->go_fd);
+	}
 	ck_sys1(CK_NR_close, p->image_fd);
 	restore_fds(p);
 	restore_process(p);

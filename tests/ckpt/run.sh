@@ -109,6 +109,18 @@ if [ $? -eq 0 ] && cmp -s "$W/goon.ref" "$W/goon.out" &&
 else bad "checkpoint and go on, then restart" "outputs differ"; fi
 cp "$W/counter.img" "$W/good.img"
 
+# Compressed sections written straight into the restorer, and streamed
+# through the pipe where that is not allowed (forced here).
+for how in direct stream; do
+	fault=; [ $how = stream ] && fault=restart-stream
+	DMTCP_MPI_FAULT=$fault DMTCP_MPI_CKPT_VERBOSE=1 timeout "$TMO" "$R" \
+		"$W/good.img" >"$W/$how.out" 2>"$W/err"
+	if cmp -s "$W/$how.out" "$W/goon.ref" &&
+	   grep -q "sections $([ $how = stream ] && echo streamed || echo written)" "$W/err"; then
+		ok "restart, decompressed pages $how"
+	else bad "restart, decompressed pages $how" "$(tail -2 "$W/err")"; fi
+done
+
 # errors N: the number of "dmtcp_mpi: error:" lines in $W/err
 errors() { grep -c '^dmtcp_mpi: error:' "$W/err"; }
 
