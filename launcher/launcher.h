@@ -78,7 +78,9 @@ struct ln_run {
 	struct ln_child app;
 	struct ln_child proxy;   /* pid 0 with --no-mpi */
 	struct chan *ch;         /* NULL with --no-mpi */
+	enum ln_mpi mpi;         /* the MPI of the job (LN_MPI_NONE: none) */
 	int rank;
+	int size;                /* ranks in the job */
 	unsigned kill_timeout;
 	int verbose;
 	int sigfd;               /* signalfd for SIGCHLD and forwarded signals */
@@ -119,24 +121,26 @@ pid_t ln_spawn_app(const char *path, char **argv, int chan_fd, int pu,
 		   const sigset_t *sigmask, int preload);
 
 /* manifest.c: what a restart needs from <dir>/manifest (written by
- * coordinator/commit.c), for one rank. */
-struct ln_manifest {
-	int nranks;
-	char mpi[32];             /* "mpich", "openmpi" or "none" */
-	int complete;             /* last line is status=complete */
-	char image[256];          /* rank.R.image: file name in the dir */
+ * coordinator/commit.c). */
+struct ln_manifest_rank {
+	char image[64];           /* rank.R.image: file name in the dir */
 	uint64_t size;            /* rank.R.size */
 	uint32_t crc;             /* rank.R.checksum (crc32c:...) */
 	int have_size, have_crc;
 };
-/* Read dir/manifest for rank.  0, or -1 with the reason in err. */
-int ln_manifest_read(const char *dir, int rank, struct ln_manifest *m,
-		     char *err, size_t errlen);
+struct ln_manifest {
+	int nranks;
+	char mpi[32];             /* "mpich", "openmpi" or "none" */
+	int complete;             /* last line is status=complete */
+	struct ln_manifest_rank *rank;  /* nranks entries */
+};
+/* Read dir/manifest.  0, or -1 with the reason in err. */
+int ln_manifest_read(const char *dir, struct ln_manifest *m, char *err,
+		     size_t errlen);
 
 /* restart.c: check the checkpoint against this launch and prepare the
  * command that restores this rank (the application in restart mode).
- * Exits with one error line on any problem (job-wide ones printed by
- * rank 0 only). */
+ * Ends the job with one error line on any problem (see restart.c). */
 struct ln_restart {
 	char dir[4096];           /* the checkpoint, resolved */
 	char image[4096 + 256];   /* this rank's image */
@@ -145,7 +149,7 @@ struct ln_restart {
 	int plain;                /* the checkpoint has no MPI: no proxy */
 };
 void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
-			struct ln_restart *rs);
+			enum ln_mpi mpi, struct ln_restart *rs);
 
 /* reap.c */
 /* Block the signals the reaper handles and return a signalfd for them;
@@ -153,5 +157,10 @@ void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
 int ln_signals_take(sigset_t *old);
 /* Wait for the children; returns the launcher's exit status. */
 int ln_reap(struct ln_run *r);
+/* This rank failed before its proxy joined the MPI job (the error is
+ * printed): exit with code, or, where the other ranks would wait for us
+ * in MPI_Init for ever, make mpirun end the whole job.  size: ranks in
+ * the job. */
+_Noreturn void ln_end_job(enum ln_mpi mpi, int size, int code);
 
 #endif

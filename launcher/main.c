@@ -167,7 +167,9 @@ static int run_rank(const struct ln_opts *o, const struct ln_where *w,
 		.app = { .what = "application" },
 		.proxy = { .what = "proxy" },
 		.ch = &ch,
+		.mpi = mpi,
 		.rank = w->rank,
+		.size = w->size,
 		.kill_timeout = o->kill_timeout,
 		.verbose = o->verbose,
 		.sigfd = sigfd,
@@ -189,6 +191,7 @@ static int run_plain(const struct ln_opts *o, const struct ln_where *w,
 		.app = { .what = "application" },
 		.proxy = { .what = "proxy" },
 		.rank = w->rank,
+		.size = w->size,
 		.kill_timeout = o->kill_timeout,
 		.verbose = o->verbose,
 		.sigfd = sigfd,
@@ -213,7 +216,7 @@ int main(int argc, char **argv)
 	ln_parse_opts(&o, argc, argv);
 	ln_detect(&w);
 	if (o.restart != NULL) {
-		ln_restart_prepare(&o, &w, &rs);
+		ln_restart_prepare(&o, &w, choose_mpi(&o, &w), &rs);
 		a = (struct ln_app){ .path = rs.tool, .argv = rs.argv };
 		o.no_mpi = rs.plain;
 	} else {

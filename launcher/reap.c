@@ -22,8 +22,18 @@
  * "Completed MPI_Finalize call" is read from the channel: the last call in
  * the slot is CALL_FINALIZE and it has been answered (seq[REQ] == seq[RSP]).
  *
+ * One more case: an app that fails before its first MPI call (a restart
+ * whose image cannot be restored, a program that dies at once) leaves
+ * its proxy outside the MPI job.  Open MPI's mpirun ends a job on the
+ * first non-zero exit, but MPICH's Hydra only on a death by signal or an
+ * MPI_Abort, so there the other ranks would wait in MPI_Init for ever:
+ * the launcher then ends itself by the signal that killed the app, or
+ * SIGTERM (ln_end_job).
+ *
  * Signals: SIGINT, SIGTERM and SIGHUP go to both children, SIGUSR1 and
- * SIGUSR2 (checkpoint requests from a batch system) to the app only.  All
+ * SIGUSR2 (checkpoint requests from a batch system) to the app only.  A
+ * child that dies of a signal we forwarded (mpirun ending the job) is not
+ * reported: whoever sent it knows.  All
  * of them and SIGCHLD are taken through a signalfd, so the loop below is
  * the only place where anything happens, with no handler races.
  */
@@ -55,6 +65,8 @@ struct reaper {
 	struct ln_child *target;  /* child we wait for with a deadline */
 	double deadline;          /* CLOCK_MONOTONIC seconds */
 	int killed;               /* target was sent SIGKILL */
+	int app_first;            /* the app ended before the proxy did */
+	int forwarded;            /* last signal forwarded, 0: none */
 };
 
 int ln_signals_take(sigset_t *old)
@@ -133,15 +145,17 @@ static void reap_children(struct ln_run *r)
 }
 
 /* The launcher's exit status for the app's wait status. */
-static int app_exit_code(const struct ln_run *r)
+static int app_exit_code(const struct reaper *rp)
 {
+	const struct ln_run *r = rp->r;
 	int st = r->app.status;
 	char name[32];
 
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
-	dm_err("rank %d: application killed by signal %d (%s)", r->rank,
-	       WTERMSIG(st), sig_name(WTERMSIG(st), name, sizeof(name)));
+	if (WTERMSIG(st) != rp->forwarded)
+		dm_err("rank %d: application killed by signal %d (%s)", r->rank,
+		       WTERMSIG(st), sig_name(WTERMSIG(st), name, sizeof(name)));
 	return 128 + WTERMSIG(st);
 }
 
@@ -150,8 +164,10 @@ static void on_app_end(struct reaper *rp)
 	struct ln_run *r = rp->r;
 	int st = r->app.status;
 
-	if (rp->code < 0)
-		rp->code = app_exit_code(r);
+	if (rp->code < 0) {
+		rp->code = app_exit_code(rp);
+		rp->app_first = 1;
+	}
 	if (!alive(&r->proxy))
 		return;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && app_finalized(r->ch)) {
@@ -186,7 +202,7 @@ static void on_proxy_end(struct reaper *rp)
 	if (WIFEXITED(st))
 		dm_err("rank %d: proxy exited with status %d; ending the rank",
 		       r->rank, WEXITSTATUS(st));
-	else
+	else if (WTERMSIG(st) != rp->forwarded)
 		dm_err("rank %d: proxy killed by signal %d (%s); ending the rank",
 		       r->rank, WTERMSIG(st),
 		       sig_name(WTERMSIG(st), name, sizeof(name)));
@@ -214,8 +230,35 @@ static int on_deadline(struct reaper *rp)
 	return 0;
 }
 
-static void forward(struct ln_run *r, int sig)
+_Noreturn void ln_end_job(enum ln_mpi mpi, int size, int code)
 {
+	int sig = code > 128 && code <= 128 + 64 ? code - 128 : SIGTERM;
+	sigset_t set;
+
+	if (mpi == LN_MPI_MPICH && size > 1) {
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		signal(sig, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+	}
+	exit(code);
+}
+
+/* The app failed without ever calling MPI (see the header comment). */
+static int failed_before_mpi(const struct ln_run *r)
+{
+	int st = r->app.status;
+
+	return r->ch != NULL && (!WIFEXITED(st) || WEXITSTATUS(st) != 0) &&
+	       atomic_load(&r->ch->hdr->seq[CHAN_REQ]) == 0;
+}
+
+static void forward(struct reaper *rp, int sig)
+{
+	struct ln_run *r = rp->r;
+
+	rp->forwarded = sig;
 	if (alive(&r->app))
 		kill(r->app.pid, sig);
 	if (sig != SIGUSR1 && sig != SIGUSR2 && alive(&r->proxy))
@@ -239,7 +282,7 @@ static void wait_event(struct reaper *rp)
 	ssize_t n = read(rp->r->sigfd, si, sizeof(si));
 	for (ssize_t i = 0; i < n / (ssize_t)sizeof(si[0]); i++) {
 		if (si[i].ssi_signo != SIGCHLD)
-			forward(rp->r, (int)si[i].ssi_signo);
+			forward(rp, (int)si[i].ssi_signo);
 	}
 }
 
@@ -269,5 +312,8 @@ int ln_reap(struct ln_run *r)
 		}
 		wait_event(&rp);
 	}
-	return rp.code >= 0 ? rp.code : DM_EXIT_INTERNAL;
+	int code = rp.code >= 0 ? rp.code : DM_EXIT_INTERNAL;
+	if (rp.app_first && failed_before_mpi(r))
+		ln_end_job(r->mpi, r->size, code);
+	return code;
 }

@@ -8,12 +8,15 @@
  *   - DIR/manifest is readable, ours, and complete;
  *   - the job has as many ranks as the checkpoint (else DM_EXIT_NRANKS,
  *     naming both numbers);
- *   - this rank's image is there with the size and CRC-32C the manifest
- *     recorded (else DM_EXIT_IMAGE, naming the rank and the file).
- * What is wrong with the whole checkpoint is reported by rank 0 alone,
- * so the user reads one line, not one per rank; the other ranks give it
- * a moment (mpirun ends the job when the first rank fails) and exit with
- * the same status, silently.
+ *   - every rank's image is there with the size the manifest recorded
+ *     (else DM_EXIT_IMAGE, naming the rank and the file);
+ * All ranks reach the same verdict on these, so rank 0 alone reports it
+ * (one line, not one per rank); the other ranks give it a moment
+ * (mpirun ends the job when the first rank fails) and exit with the same
+ * status, silently.  Then each rank reads its own image through and
+ * compares its CRC-32C with the manifest's: a corrupt image is known to
+ * its rank only, which reports it and ends the job (ln_end_job: under
+ * MPICH the others may already be waiting in MPI_Init).
  *
  * The rank then runs as in a normal launch (the channel at its fixed fd,
  * the proxy of the MPI that launched us, the same reaping), except that
@@ -34,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,27 +90,52 @@ static int checksum_fd(int fd, uint64_t *size, uint32_t *crc)
 	return n < 0 ? -1 : 0;
 }
 
-/* This rank's image must be the one the checkpoint wrote. */
-static void check_image(const struct ln_where *w, const struct ln_manifest *m,
-			const char *path)
+/* Every rank's image is there and has its size: a verdict every rank
+ * reaches alike, so only rank 0 needs to say it. */
+static void check_images_present(const struct ln_where *w,
+				 const struct ln_manifest *m, const char *dir)
+{
+	char path[4096 + 64];
+	struct stat st;
+
+	for (int r = 0; r < m->nranks; r++) {
+		const struct ln_manifest_rank *k = &m->rank[r];
+		if (!k->image[0])
+			job_die(w, DM_EXIT_IMAGE, "cannot restart rank %d "
+				"(%s/manifest): no image listed for it", r, dir);
+		snprintf(path, sizeof(path), "%s/%s", dir, k->image);
+		if (stat(path, &st) != 0)
+			job_die(w, DM_EXIT_IMAGE, "cannot restart rank %d (%s): "
+				"%s", r, path, strerror(errno));
+		if (k->have_size && (uint64_t)st.st_size != k->size)
+			job_die(w, DM_EXIT_IMAGE, "corrupt checkpoint image of "
+				"rank %d (%s): %llu bytes, the manifest says %llu",
+				r, path, (unsigned long long)st.st_size,
+				(unsigned long long)k->size);
+	}
+}
+
+/* This rank's image must be, byte for byte, the one the checkpoint
+ * wrote. */
+static void check_own_image(const struct ln_where *w, enum ln_mpi mpi,
+			    const struct ln_manifest_rank *k, const char *path)
 {
 	uint64_t size;
 	uint32_t crc;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || checksum_fd(fd, &size, &crc) < 0)
-		dm_die(DM_EXIT_IMAGE, "cannot restart rank %d (%s): %s",
-		       w->rank, path, strerror(errno));
+	if (fd < 0 || checksum_fd(fd, &size, &crc) < 0) {
+		dm_err("cannot restart rank %d (%s): %s", w->rank, path,
+		       strerror(errno));
+		ln_end_job(mpi, w->size, DM_EXIT_IMAGE);
+	}
 	close(fd);
-	if (m->have_size && size != m->size)
-		dm_die(DM_EXIT_IMAGE, "corrupt checkpoint image of rank %d "
-		       "(%s): %llu bytes, the manifest says %llu", w->rank,
-		       path, (unsigned long long)size,
-		       (unsigned long long)m->size);
-	if (m->have_crc && crc != m->crc)
-		dm_die(DM_EXIT_IMAGE, "corrupt checkpoint image of rank %d "
-		       "(%s): checksum crc32c:%08x, the manifest says "
-		       "crc32c:%08x", w->rank, path, crc, m->crc);
+	if (k->have_crc && crc != k->crc) {
+		dm_err("corrupt checkpoint image of rank %d (%s): checksum "
+		       "crc32c:%08x, the manifest says crc32c:%08x", w->rank,
+		       path, crc, k->crc);
+		ln_end_job(mpi, w->size, DM_EXIT_IMAGE);
+	}
 }
 
 /* Checkpoints of the restarted job go where this one was taken. */
@@ -124,7 +153,7 @@ static void default_ckptdir(const char *dir)
 }
 
 void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
-			struct ln_restart *rs)
+			enum ln_mpi mpi, struct ln_restart *rs)
 {
 	struct ln_manifest m;
 	char err[512];
@@ -133,7 +162,7 @@ void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
 	if (realpath(o->restart, rs->dir) == NULL)
 		job_die(w, DM_EXIT_IMAGE, "cannot restart (%s): %s", o->restart,
 			strerror(errno));
-	if (ln_manifest_read(rs->dir, w->rank, &m, err, sizeof(err)) < 0)
+	if (ln_manifest_read(rs->dir, &m, err, sizeof(err)) < 0)
 		job_die(w, DM_EXIT_IMAGE, "cannot restart (%s/manifest): %s",
 			rs->dir, err);
 	if (!m.complete)
@@ -144,11 +173,12 @@ void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
 		job_die(w, DM_EXIT_NRANKS, "cannot restart with %d rank%s (%s): "
 			"the checkpoint has %d; launch it with -n %d", w->size,
 			w->size == 1 ? "" : "s", rs->dir, m.nranks, m.nranks);
-	if (!m.image[0])
-		dm_die(DM_EXIT_IMAGE, "cannot restart rank %d (%s/manifest): "
-		       "no image listed for it", w->rank, rs->dir);
-	snprintf(rs->image, sizeof(rs->image), "%s/%s", rs->dir, m.image);
-	check_image(w, &m, rs->image);
+	check_images_present(w, &m, rs->dir);
+	snprintf(rs->image, sizeof(rs->image), "%s/%s", rs->dir,
+		 m.rank[w->rank].image);
+	rs->plain = strcmp(m.mpi, "none") == 0;
+	check_own_image(w, rs->plain ? LN_MPI_NONE : mpi, &m.rank[w->rank],
+			rs->image);
 	snprintf(rs->tool, sizeof(rs->tool), "%s/bin/dmtcp_mpi_restart",
 		 ln_prefix());
 	if (access(rs->tool, X_OK) != 0)
@@ -158,6 +188,5 @@ void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
 	rs->argv[1] = "--no-verify";
 	rs->argv[2] = rs->image;
 	rs->argv[3] = NULL;
-	rs->plain = strcmp(m.mpi, "none") == 0;
 	default_ckptdir(rs->dir);
 }
