@@ -56,6 +56,7 @@ struct shim_req *shim_req_get(MPI_Request h)
 void shim_req_set_recv(struct shim_req *r, void *buf, int64_t count, struct shim_type *t)
 {
 	r->ubuf = buf;
+	r->bottom = buf == MPI_BOTTOM;
 	r->ucount = count;
 	r->utype = t;
 	shim_type_hold(t);
@@ -64,7 +65,7 @@ void shim_req_set_recv(struct shim_req *r, void *buf, int64_t count, struct shim
 void shim_req_complete(struct shim_req *r, const struct chan_status *st)
 {
 	/* A cancelled receive delivered nothing, whatever its count says. */
-	if (st && r->kind == SHIM_REQ_RECV && r->ubuf && !st->internal[2])
+	if (st && r->kind == SHIM_REQ_RECV && (r->ubuf || r->bottom) && !st->internal[2])
 		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, st);
 	if (r->utype)
 		shim_type_release(r->utype);
@@ -248,6 +249,7 @@ int PMPI_Request_free(MPI_Request *request)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, "MPI_Request_free",
 				  "not a live request");
 	r->ubuf = NULL; /* the application gave up on the data */
+	r->bottom = 0;
 	r->next_zombie = zombies;
 	zombies = r;
 	*request = MPI_REQUEST_NULL;

@@ -285,6 +285,7 @@ struct shim_req {
 	int64_t ucount;          /* its count and datatype (held) */
 	struct shim_type *utype;
 	int64_t base;            /* arena offset of its byte 0 (shim_stage_recv) */
+	int bottom;              /* ubuf is MPI_BOTTOM (NULL) and still to fill */
 	struct shim_stage stage;
 	int from_proc_null;      /* receive from MPI_PROC_NULL */
 	struct shim_req *next_zombie; /* freed by MPI_Request_free while active */

@@ -781,6 +781,19 @@ static void test_bottom_absolute(void **state)
 			 MPI_SUCCESS);
 	assert_memory_equal(&g.a, r, 4);
 	assert_memory_equal(&g.b, r + 4, 2);
+	/* A nonblocking receive at MPI_BOTTOM is delivered at completion. */
+	MPI_Request rq;
+	assert_int_equal(MPI_Irecv(MPI_BOTTOM, 1, t, 1, 0, MPI_COMM_WORLD, &rq), MPI_SUCCESS);
+	int64_t base = seen.arg[0];
+	unsigned char *img = (unsigned char *)((uintptr_t)pch.arena + (uintptr_t)base);
+	memcpy(img + addr[0], "\x0a\x0b\x0c\x0d", 4);
+	memcpy(img + addr[1], "\x0e\x0f", 2);
+	struct chan_status cs = { 0 };
+	int64_t got = 6;
+	memcpy(&cs.internal[0], &got, 8);
+	shim_req_complete(shim_req_get(rq), &cs);
+	assert_memory_equal(&g.a, "\x0a\x0b\x0c\x0d", 4);
+	assert_memory_equal(&g.b, "\x0e\x0f", 2);
 	/* A predefined type cannot address anything from MPI_BOTTOM. */
 	assert_int_equal(MPI_Send(MPI_BOTTOM, 1, MPI_INT, 1, 0, MPI_COMM_WORLD),
 			 MPI_ERR_BUFFER);
