@@ -1,0 +1,111 @@
+/*
+ * intercomm.c - intercommunicators.  MPI_COMM_WORLD is split into the
+ * even and the odd ranks; MPI_Intercomm_create joins the halves (leaders
+ * world ranks 0 and 1, MPI_COMM_WORLD as the peer).  Checked:
+ * MPI_Comm_test_inter (true, and false on an intracommunicator),
+ * MPI_Comm_size and MPI_Comm_remote_size, MPI_Comm_remote_group as world
+ * ranks, point-to-point across (rank i of one side with rank i of the
+ * other, ranks naming the remote group), the same on a dup of the
+ * intercommunicator, MPI_Intercomm_merge with the even side low and then
+ * high (the merged order, as world ranks, is printed).  (Remote size and
+ * group of an intracommunicator are erroneous; MPICH answers 1, Open MPI
+ * 0 and MPI_ERR_COMM, so they are not tested.)
+ */
+/* ranks: 4 */
+#include "mt.h"
+
+#define NP 4
+
+static int me;
+
+static void say_members(MPI_Comm c, const char *what)
+{
+	int size, members[NP], n;
+	char line[128];
+
+	MPI_Comm_size(c, &size);
+	MPI_Allgather(&me, 1, MPI_INT, members, 1, MPI_INT, c);
+	n = snprintf(line, sizeof line, "%s:", what);
+	for (int i = 0; i < size; i++)
+		n += snprintf(line + n, sizeof line - n, " %d", members[i]);
+	mt_say("%s", line);
+}
+
+/* Rank i of each side sends to rank i of the other and receives back. */
+static void exchange(MPI_Comm inter, const char *what)
+{
+	int r, out, in = -1;
+	MPI_Status st;
+
+	MPI_Comm_rank(inter, &r);
+	out = 1000 + me;
+	MPI_Sendrecv(&out, 1, MPI_INT, r, 5, &in, 1, MPI_INT, r, 5, inter, &st);
+	int peer = me % 2 ? me - 1 : me + 1;
+	MT_EQ(in, 1000 + peer, "value from the other side");
+	MT_EQ(st.MPI_SOURCE, r, "status source (a remote rank)");
+	mt_say("%s: rank i of each side exchanged with rank i of the other", what);
+}
+
+int main(int argc, char **argv)
+{
+	MPI_Comm half, inter, dup, merged;
+	MPI_Group remote;
+	int size, flag = -1, rsize = -1, lsize = -1, members[NP];
+
+	MPI_Init(&argc, &argv);
+	mt_begin("intercomm");
+	MPI_Comm_rank(MPI_COMM_WORLD, &me);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	if (size != NP) {
+		MT_FAIL("needs %d ranks, got %d", NP, size);
+		return mt_finish();
+	}
+	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+	MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+	MPI_Comm_split(MPI_COMM_WORLD, me % 2, me, &half);
+	MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, me % 2 ? 0 : 1, 7, &inter);
+
+	MPI_Comm_test_inter(inter, &flag);
+	MT_EQ(flag, 1, "Comm_test_inter of the intercommunicator");
+	MPI_Comm_test_inter(half, &flag);
+	MT_EQ(flag, 0, "Comm_test_inter of an intracommunicator");
+	MPI_Comm_size(inter, &lsize);
+	MPI_Comm_remote_size(inter, &rsize);
+	MT_CHECK(lsize == 2 && rsize == 2, "sizes %d local, %d remote", lsize, rsize);
+	mt_say("test_inter 1 and 0; local size %d, remote size %d", lsize, rsize);
+
+	MPI_Comm_remote_group(inter, &remote);
+	int ranks[2] = { 0, 1 }, world[2];
+	MPI_Group wg;
+	MPI_Comm_group(MPI_COMM_WORLD, &wg);
+	MPI_Group_translate_ranks(remote, 2, ranks, wg, world);
+	int all[2 * NP];
+	MPI_Gather(world, 2, MPI_INT, all, 2, MPI_INT, 0, MPI_COMM_WORLD);
+	for (int r = 0; r < NP; r++)
+		mt_say("remote group of world rank %d: %d %d", r, all[2 * r], all[2 * r + 1]);
+	MPI_Group_free(&remote);
+	MPI_Group_free(&wg);
+
+	exchange(inter, "intercommunicator");
+	MPI_Comm_dup(inter, &dup);
+	MPI_Comm_test_inter(dup, &flag);
+	MPI_Comm_remote_size(dup, &rsize);
+	MT_CHECK(flag == 1 && rsize == 2, "the dup: test_inter %d, remote size %d", flag, rsize);
+	exchange(dup, "its dup");
+	MPI_Comm_free(&dup);
+
+	MPI_Intercomm_merge(inter, me % 2, &merged);
+	MPI_Comm_test_inter(merged, &flag);
+	MT_EQ(flag, 0, "the merged communicator is an intracommunicator");
+	say_members(merged, "merged, even side low");
+	MPI_Comm_free(&merged);
+	MPI_Intercomm_merge(inter, !(me % 2), &merged);
+	say_members(merged, "merged, even side high");
+	MPI_Allgather(&me, 1, MPI_INT, members, 1, MPI_INT, merged);
+	MT_CHECK(members[0] % 2 == 1, "the odd side comes first when the even side is high");
+	MPI_Comm_free(&merged);
+
+	MPI_Comm_free(&inter);
+	MPI_Comm_free(&half);
+	return mt_finish();
+}
