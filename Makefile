@@ -299,7 +299,7 @@ check: all gen-check unit-check mpi-check coord-check launcher-check ckpt-check 
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.
 BENCH_DIR = $(B)/bench
 BENCH_CFLAGS = $(CSTD) $(WARN) -O2 -g
-BENCH_BINS = $(BENCH_DIR)/chain_floor $(BENCH_DIR)/mpibench-ours \
+BENCH_BINS = $(BENCH_DIR)/chain_floor $(BENCH_DIR)/chan_pingpong $(BENCH_DIR)/mpibench-ours \
 	$(foreach m,$(MPIS),$(BENCH_DIR)/mpibench-$(m))
 
 $(BENCH_DIR)/chain_floor: $(call obj,host,bench/chain_floor.c util/log.c)

@@ -7,7 +7,8 @@
 # dmtcp_mpi (mpibench-ours) under each installed MPI, INTERLEAVED: for each
 # of $DMTCP_MPI_BENCH_REPS repetitions (default 5) and each benchmark, the
 # native run, then ours, so a change in machine load hits both alike.  The
-# chain floor (bench/chain_floor.c) runs once per repetition too.  Each
+# chain floor (bench/chain_floor.c) and the channel's round trip alone
+# (bench/chan_pingpong.c) run once per repetition too.  Each
 # value is the median over the repetitions of each run's own median;
 # ratios are ours/native of those medians.
 #
@@ -25,11 +26,17 @@
 # that load 5% of each CPU, so a batch may be hit, which the medians
 # absorb.  A yield then hands the CPU to the other benchmark process on
 # it, exactly as on an idle machine.  "other" runs at the normal policy.
+# Only the ranks (launcher, proxy, app) run under FIFO; mpirun, its
+# helpers and `timeout` keep the normal policy and so their 5%, enough to
+# end a stuck run.  FIFO is safe here only because no run puts two ranks
+# on one CPU: an MPI that busy-polls without yielding would starve a rank
+# sharing its CPU forever.
 set -u
 
 B=${B:-build}
 REPS=${DMTCP_MPI_BENCH_REPS:-5}
 TIMEOUT=${DMTCP_MPI_BENCH_TIMEOUT:-120}
+KILL_AFTER=5 # seconds between timeout's TERM and its KILL
 DIR=$B/bench
 RAW=$DIR/raw.txt
 RES=$DIR/results.txt
@@ -39,7 +46,7 @@ COMPUTE_STEPS=200 # x ~10 ms: ~2 s of compute per run
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 
-for f in chain_floor mpibench-ours; do
+for f in chain_floor chan_pingpong mpibench-ours; do
 	[ -x "$DIR/$f" ] || { echo "dmtcp_mpi: error: $DIR/$f is missing: run make bench" >&2; exit 1; }
 done
 LAUNCHER=$(cd "$B/bin" && pwd)/dmtcp_mpi
@@ -64,7 +71,7 @@ run() {
 	[ "$impl" = ours ] && prog=$DIR/mpibench-ours launch=("$LAUNCHER")
 	local opts=()
 	[ "$mpi" = openmpi ] && opts=(--bind-to none)
-	out=$(timeout "$TIMEOUT" "${POLICY[@]}" "mpirun.$mpi" -n "$n" "${opts[@]}" "${launch[@]}" "$prog" "$@")
+	out=$(timeout -k "$KILL_AFTER" "$TIMEOUT" "mpirun.$mpi" -n "$n" "${opts[@]}" "${POLICY[@]}" "${launch[@]}" "$prog" "$@")
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		echo "dmtcp_mpi: error: bench run failed ($mpi $impl: mpibench $*): exit $rc" >&2
@@ -74,7 +81,7 @@ run() {
 }
 
 # The compute kernel does the same work in every run: size it once here.
-WORK=$(timeout "$TIMEOUT" "${POLICY[@]}" mpirun.mpich -n 1 "$DIR/mpibench-mpich" calibrate) || {
+WORK=$(timeout -k "$KILL_AFTER" "$TIMEOUT" mpirun.mpich -n 1 "${POLICY[@]}" "$DIR/mpibench-mpich" calibrate) || {
 	echo "dmtcp_mpi: error: bench calibration failed (mpibench-mpich calibrate)" >&2
 	exit 1
 }
@@ -82,7 +89,13 @@ WORK=$(timeout "$TIMEOUT" "${POLICY[@]}" mpirun.mpich -n 1 "$DIR/mpibench-mpich"
 failed=0
 for rep in $(seq 1 "$REPS"); do
 	echo "bench: repetition $rep of $REPS" >&2
-	timeout "$TIMEOUT" "${POLICY[@]}" "$DIR/chain_floor" | awk -v p="floor floor $rep" '{ print p, $0 }' >>"$RAW" ||
+	timeout -k "$KILL_AFTER" "$TIMEOUT" "${POLICY[@]}" "$DIR/chain_floor" | awk -v p="floor floor $rep" '{ print p, $0 }' >>"$RAW" ||
+		failed=1
+	# The channel's own round trip, app and proxy on two CPUs: the floor
+	# of the 1-rank null call.
+	timeout -k "$KILL_AFTER" "$TIMEOUT" "${POLICY[@]}" "$DIR/chan_pingpong" 20000 |
+		awk -v p="chan chan $rep" '$2 == "cpus" { for (i = 1; i < NF; i++)
+			if ($i == "median") print p, "chan_rt", $(i + 1) / 1000 }' >>"$RAW" ||
 		failed=1
 	for mpi in $MPIS; do
 		for impl in native ours; do

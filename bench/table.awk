@@ -107,6 +107,8 @@ END {
 	print ""
 	print "chain floor (app0->proxy0->proxy1->app1, yield hand-off): " \
 		fmt(med("floor", "floor", "floor_8")) " us one way"
+	print "channel round trip alone (chan_pingpong, 2 CPUs, no MPI):  " \
+		fmt(med("chan", "chan", "chan_rt")) " us"
 	print ""
 	printf "%s", ratios
 }
