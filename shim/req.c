@@ -65,7 +65,8 @@ void shim_req_set_recv(struct shim_req *r, void *buf, int64_t count, struct shim
 void shim_req_complete(struct shim_req *r, const struct chan_status *st)
 {
 	/* A cancelled receive delivered nothing, whatever its count says. */
-	if (st && r->kind == SHIM_REQ_RECV && (r->ubuf || r->bottom) && !st->internal[2])
+	if (st && r->kind == SHIM_REQ_RECV && (r->ubuf || r->bottom) &&
+	    r->stage.off != ARENA_NONE && !st->internal[2])
 		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, st);
 	if (r->utype)
 		shim_type_release(r->utype);

@@ -227,6 +227,9 @@ void shim_type_release(struct shim_type *t);
  * elements of k at byte disp.  A non-zero return stops and is returned. */
 typedef int shim_type_comp_fn(void *arg, int64_t disp, int64_t bl, struct shim_type *k);
 int shim_type_components(const struct shim_type *t, shim_type_comp_fn *fn, void *arg);
+/* After a restart: make every datatype record's real type again in the
+ * new proxy, components first (shim/typeops.c). */
+int shim_type_rebuild_all(void);
 /* Flatten t's typemap (once); MPI_ERR_NO_MEM if it does not fit. */
 int shim_type_map(struct shim_type *t);
 /* Typemap bytes of count elements of mapped t at buf (byte 0; MPI_BOTTOM

@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
+
 #define ABI(h) ((int64_t)(intptr_t)(h))
 
 static uint64_t type_seq;
@@ -472,6 +474,56 @@ static int type_create_real(struct shim_type *t, const char *fn)
 	}
 	err = shim_call_simple(c);
 	shim_stage_free(&s);
+	return err;
+}
+
+/* ---------------------------------------------------------------- restart */
+
+struct type_list {
+	struct shim_type **t;
+	size_t n, cap;
+};
+
+static void collect(uintptr_t h, void *obj, void *arg)
+{
+	struct type_list *l = arg;
+	struct shim_type *t = obj;
+
+	(void)h;
+	if ((t->user_refs > 0 || t->refs > 0) && l->n < l->cap)
+		l->t[l->n++] = t;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct shim_type *x = *(struct shim_type *const *)a;
+	const struct shim_type *y = *(struct shim_type *const *)b;
+
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int shim_type_rebuild_all(void)
+{
+	struct type_list l = { malloc((type_seq + 1) * sizeof(*l.t)), 0, type_seq + 1 };
+	int err = MPI_SUCCESS;
+
+	if (!l.t)
+		return MPI_ERR_NO_MEM;
+	/* Records still waiting for TYPE_FREE died with the old proxy. */
+	for (int i = 0; i < ndead; i++) {
+		shim_handle_free(SHIM_K_TYPE, (uintptr_t)dead[i]->handle);
+		free(dead[i]);
+	}
+	ndead = 0;
+	shim_handle_each(SHIM_K_TYPE, collect, &l);
+	/* Components were made before the types made of them. */
+	qsort(l.t, l.n, sizeof(*l.t), by_seq);
+	for (size_t i = 0; i < l.n && err == MPI_SUCCESS; i++)
+		if ((err = type_create_real(l.t[i], "restart")))
+			dm_err("restart (rank %d): cannot make datatype %#lx again (%s)",
+			       shim.world_rank, (unsigned long)(uintptr_t)l.t[i]->handle,
+			       shim_error_name(err));
+	free(l.t);
 	return err;
 }
 

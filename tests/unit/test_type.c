@@ -40,6 +40,7 @@ static struct {
 	uint32_t id;
 	int64_t arg[CHAN_ARGS];
 	int64_t freed[64];           /* handles of the last TYPE_FREE */
+	int64_t created[4096][2];    /* handle, combiner of each TYPE_CREATE */
 	int nfreed;
 	unsigned char *sent;         /* SEND: bytes at arena+base+off of each entry */
 	int64_t sent_len;
@@ -69,6 +70,10 @@ static void *fake_proxy(void *arg)
 		seen.id = c->id;
 		memcpy(seen.arg, c->arg, sizeof(seen.arg));
 		c->err = 0;
+		if (c->id == CALL_TYPE_CREATE && seen.creates < 4096) {
+			seen.created[seen.creates][0] = c->arg[0];
+			seen.created[seen.creates][1] = c->arg[1];
+		}
 		if (c->id == CALL_TYPE_CREATE)
 			seen.creates++;
 		if (c->id == CALL_TYPE_FREE) {
@@ -1067,6 +1072,41 @@ static void test_status_elements(void **state)
 	MPI_Type_free(&pair);
 }
 
+/* A restart makes every live record again, components first, under the
+ * same handles, including a component the application freed. */
+static void test_rebuild_after_restart(void **state)
+{
+	(void)state;
+	MPI_Datatype v, s, r, gone;
+
+	assert_int_equal(MPI_Type_contiguous(2, MPI_INT, &gone), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_free(&gone), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_vector(2, 1, 3, MPI_DOUBLE, &v), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_create_struct(2, (int[]){ 1, 1 }, (MPI_Aint[]){ 0, 64 },
+						(MPI_Datatype[]){ v, MPI_INT }, &s),
+			 MPI_SUCCESS);
+	assert_int_equal(MPI_Type_create_resized(s, 0, 80, &r), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_free(&v), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_free(&s), MPI_SUCCESS);
+	/* Other tests' types are alive too: find ours in what is sent. */
+	int before = seen.creates;
+	assert_int_equal(shim_type_rebuild_all(), MPI_SUCCESS);
+	int at_v = -1, at_s = -1, at_r = -1;
+	for (int i = before; i < seen.creates && i < 4096; i++) {
+		struct shim_type *t = shim_handle_get(SHIM_K_TYPE, (uintptr_t)seen.created[i][0]);
+		assert_non_null(t);
+		assert_int_equal(t->combiner, seen.created[i][1]);
+		if (t->combiner == MPI_COMBINER_VECTOR && t->ints[2] == 3)
+			at_v = i;
+		if (t->combiner == MPI_COMBINER_STRUCT && t->addrs[1] == 64)
+			at_s = i;
+		if ((intptr_t)seen.created[i][0] == (intptr_t)r)
+			at_r = i;
+	}
+	assert_true(at_v >= 0 && at_s > at_v && at_r > at_s);
+	MPI_Type_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1082,6 +1122,7 @@ int main(void)
 		cmocka_unit_test(test_pack_unpack),
 		cmocka_unit_test(test_external32),
 		cmocka_unit_test(test_status_elements),
+		cmocka_unit_test(test_rebuild_after_restart),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
