@@ -3,6 +3,7 @@
 #   make              install missing Debian packages (root) and build into build/
 #   make check        unit tests (ASan/UBSan) + MPI tests under both MPIs
 #   make bench        benchmarks, ratios against native runs in the same run
+#   make check-mpich-suite  MPICH's own test suite through dmtcp_mpi (doc/conformance.md)
 #   make demo         run, checkpoint and restart an MPI job (see README.md)
 #   make gen          regenerate the checked-in generated files
 #   make gen-check    fail if the generated files are stale
@@ -34,7 +35,7 @@ Q = @
 msg = @printf '  %-6s %s\n'
 endif
 
-.PHONY: ckpt-build ckpt-check fuzz-image
+.PHONY: ckpt-build ckpt-check ckpt-bench fuzz-image
 # Keep intermediate objects (sanitizer builds, generated blobs) between runs.
 .SECONDARY:
 
@@ -173,6 +174,12 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 		$(LIBDIR)/libdmtcp_ckpt.so $(BINDIR)/dmtcp_mpi_restart
 	$(Q)sh tests/coord/run.sh $(B)
 
+# A real MPI job checkpointed and restarted under the other MPI, the same
+# MPI, and in a chain (tests/ckpt-mpi/restart_ring.sh).
+.PHONY: restart-check
+restart-check: build-all
+	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
+
 # ---------------------------------------------------------------- checkpoint engine
 # libdmtcp_ckpt.so (preloaded into the app; links the coordinator client
 # when that is in the tree), dmtcp_mpi_restart with the libc-free
@@ -292,8 +299,19 @@ unit-check: $(UNIT_BIN) $(PX_UNIT_BIN)
 mpi-check: build-all
 	$(Q)B=$(B) sh mpi-tests/run.sh
 
+# MPICH's own test suite (scripts/mpich-suite.sh; fetched with apt-get
+# source into $(B)/mpich-suite): the green subset listed in
+# scripts/mpich-suite.subset is part of make check; check-mpich-suite runs
+# all of it and wants 95% of what passes natively to pass through us.
+.PHONY: mpich-suite-check check-mpich-suite
+mpich-suite-check: build-all
+	$(Q)B=$(B) bash scripts/mpich-suite.sh --subset
+
+check-mpich-suite: build-all
+	$(Q)B=$(B) bash scripts/mpich-suite.sh
+
 check: all gen-check unit-check mpi-check coord-check launcher-check ckpt-check \
-	ckpt-mpi-check
+	ckpt-mpi-check mpich-suite-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.

@@ -1,0 +1,95 @@
+/*
+ * restart_ring.c - the application of tests/ckpt-mpi/restart_ring.sh.
+ *
+ *   restart_ring DIR STEPS
+ *
+ * Step after step, slowly enough for a checkpoint to land anywhere: a
+ * token goes round the ring (blocking Send/Recv), a stream message goes
+ * to the right neighbour through Isend/Irecv left pending over the
+ * step's pause (so a checkpoint finds posted receives and messages in
+ * flight), then an Allreduce and a Bcast from a root that moves.  Each
+ * rank appends what it saw to DIR/out.<rank>, opened once: a restored
+ * process truncates the file back to its size at the checkpoint and goes
+ * on from there, so a run that was checkpointed, killed and restarted
+ * must leave the same files as one that never was.
+ */
+#include <fcntl.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TAG_TOKEN 1
+#define TAG_STREAM 7
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Rank 0 starts the token at step; each rank mixes its rank in. */
+static long ring(int rank, int size, long step)
+{
+	int left = (rank + size - 1) % size, right = (rank + 1) % size;
+	long token = step;
+
+	if (rank != 0)
+		MPI_Recv(&token, 1, MPI_LONG, left, TAG_TOKEN, MPI_COMM_WORLD,
+			 MPI_STATUS_IGNORE);
+	token = token * 31 + rank;
+	MPI_Send(&token, 1, MPI_LONG, right, TAG_TOKEN, MPI_COMM_WORLD);
+	if (rank == 0)
+		MPI_Recv(&token, 1, MPI_LONG, left, TAG_TOKEN, MPI_COMM_WORLD,
+			 MPI_STATUS_IGNORE);
+	return token;
+}
+
+int main(int argc, char **argv)
+{
+	int rank, size;
+	char path[4096];
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	if (argc != 3) {
+		fprintf(stderr, "usage: restart_ring DIR STEPS\n");
+		MPI_Abort(MPI_COMM_WORLD, 64);
+	}
+	long steps = atol(argv[2]);
+	snprintf(path, sizeof(path), "%s/out.%d", argv[1], rank);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	if (fd < 0) {
+		perror(path);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	int left = (rank + size - 1) % size, right = (rank + 1) % size;
+	for (long s = 1; s <= steps; s++) {
+		long in = -1, out = s * 1000 + rank, sum = 0, mine = s * rank + 1;
+		long root_val = s * 7 + rank;
+		MPI_Request rq[2];
+		MPI_Status st;
+
+		MPI_Irecv(&in, 1, MPI_LONG, left, TAG_STREAM, MPI_COMM_WORLD,
+			  &rq[0]);
+		MPI_Isend(&out, 1, MPI_LONG, right, TAG_STREAM, MPI_COMM_WORLD,
+			  &rq[1]);
+		long token = ring(rank, size, s);
+		pause_ms(20);
+		MPI_Wait(&rq[0], &st);
+		MPI_Wait(&rq[1], MPI_STATUS_IGNORE);
+		MPI_Allreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+		MPI_Bcast(&root_val, 1, MPI_LONG, (int)(s % size),
+			  MPI_COMM_WORLD);
+		dprintf(fd, "step %ld token %ld stream %ld from %d sum %ld "
+			"bcast %ld\n", s, token, in, st.MPI_SOURCE, sum,
+			root_val);
+	}
+	close(fd);
+	printf("rank %d of %d done\n", rank, size);
+	MPI_Finalize();
+	return 0;
+}
