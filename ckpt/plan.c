@@ -352,7 +352,10 @@ int ck_plan_build(const struct ck_img *im, int image_fd,
 	busy_add(&b, p->start_brk, page_up(p->brk) + PAGE);
 
 	uint64_t size = span.hi - span.lo, base = 0;
-	if (p->start_brk >= LOW_LIMIT + size && heap_tiles_brk(im) &&
+	/* DMTCP_MPI_FAULT=restart-no-brk: test the fallback placement. */
+	const char *fault = getenv("DMTCP_MPI_FAULT");
+	int no_brk = fault && strcmp(fault, "restart-no-brk") == 0;
+	if (!no_brk && p->start_brk >= LOW_LIMIT + size && heap_tiles_brk(im) &&
 	    !clash(&b, p->start_brk - size, p->start_brk)) {
 		base = p->start_brk - size;
 		out->exact_brk = 1;

@@ -181,6 +181,9 @@ static int high_fd(const struct ck_img *im, int fd)
 		if (im->fds[i].fd >= min)
 			min = im->fds[i].fd + 1;
 	int r = fcntl(fd, F_DUPFD, min);
+	if (r < 0)
+		dm_err("cannot restore: no free fd above %d (RLIMIT_NOFILE): %s",
+		       min, strerror(errno));
 	close(fd);
 	return r;
 }

@@ -49,7 +49,8 @@ cr() {
 	fi
 	n=$(echo "$steps" | tr ',' '\n' | wc -l)
 	for _ in $(seq "$n"); do
-		{ timeout "$TMO" "$R" "$W/$prog.img" >"$W/$name.out" 2>>"$W/err"; } 2>/dev/null
+		{ env "$@" timeout "$TMO" "$R" "$W/$prog.img" >"$W/$name.out" \
+			2>>"$W/err"; } 2>/dev/null
 		rc=$?
 		[ $rc -eq 137 ] || break
 	done
@@ -70,6 +71,11 @@ cr threads threads 5000
 cr threads-raw threads 12000 DMTCP_MPI_TEST_LEVEL=0
 cr threads-fork threads 8000 DMTCP_MPI_TEST_FORK=1
 cr heap heap 40
+# The rare placement where the restorer cannot end at start_brk (forced
+# here): the heap comes back as plain memory and malloc must go on.
+cr heap-no-brk heap 40 DMTCP_MPI_TEST_HEAP_MB=64 DMTCP_MPI_FAULT=restart-no-brk
+grep -q 'break cannot be restored exactly' "$W/err" ||
+	bad "heap-no-brk" "the fallback placement was not used"
 cr heap-fork heap 60 DMTCP_MPI_TEST_FORK=1 DMTCP_MPI_TEST_HEAP_MB=64
 cr mapfile mapfile 50
 cr append append 70
