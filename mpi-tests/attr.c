@@ -7,7 +7,8 @@
  * MPI_Comm_free, a failing delete callback that makes the free fail and
  * leaves the communicator usable, a freed keyval whose attributes live
  * on, the MPI-1 names (Keyval_create, Attr_put/get/delete), datatype
- * attributes on predefined datatypes, and the predefined attributes of
+ * attributes on a predefined datatype and on a derived one through
+ * MPI_Type_dup and MPI_Type_free, and the predefined attributes of
  * MPI_COMM_WORLD (values checked against what the standard fixes, never
  * printed: they differ between MPIs).  At MPI_Finalize the delete
  * callback of an attribute on MPI_COMM_SELF must run.  Error classes
@@ -196,6 +197,14 @@ static int type_delete(MPI_Datatype t, int keyval, void *val, void *extra)
 	return MPI_SUCCESS;
 }
 
+static int count_type_delete(MPI_Datatype t, int keyval, void *val, void *extra)
+{
+	(void)t, (void)keyval, (void)extra;
+	MT_CHECK((intptr_t)val == 8, "derived type delete callback value");
+	type_deletes++;
+	return MPI_SUCCESS;
+}
+
 static void test_types(void)
 {
 	int k, flag = -1;
@@ -211,6 +220,22 @@ static void test_types(void)
 	MT_EQ(type_deletes, 1, "Type_delete_attr runs the callback");
 	MPI_Type_free_keyval(&k);
 	mt_say("datatype attributes on MPI_INT, with a delete callback");
+
+	/* On derived types: Type_dup copies (MPI_TYPE_DUP_FN), Type_free
+	 * deletes. */
+	MPI_Datatype t2, t3;
+	MPI_Type_contiguous(2, MPI_INT, &t2);
+	MPI_Type_create_keyval(MPI_TYPE_DUP_FN, count_type_delete, &k, NULL);
+	MPI_Type_set_attr(t2, k, (void *)(intptr_t)8);
+	MPI_Type_dup(t2, &t3);
+	MPI_Type_get_attr(t3, k, &v, &flag);
+	MT_CHECK(flag && (intptr_t)v == 8, "Type_dup copies with MPI_TYPE_DUP_FN");
+	type_deletes = 0;
+	MPI_Type_free(&t3);
+	MPI_Type_free(&t2);
+	MT_EQ(type_deletes, 2, "Type_free runs the delete callbacks");
+	MPI_Type_free_keyval(&k);
+	mt_say("Type_dup copies a derived type's attribute, Type_free deletes both");
 }
 
 static void test_world(void)

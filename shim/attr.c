@@ -524,20 +524,10 @@ SHIM_WEAK(Attr_delete)
 
 /* ------------------------------------------------------- datatype API */
 
-/* A datatype handle, committed or not: predefined types are known to
- * shim_type_info, derived ones live in the handle table. */
-static int type_valid(MPI_Datatype t)
-{
-	size_t size, ext;
-
-	return t != MPI_DATATYPE_NULL &&
-	       (shim_type_info(t, &size, &ext) == MPI_SUCCESS ||
-		shim_handle_get(SHIM_K_TYPE, (uintptr_t)t) != NULL);
-}
-
+/* Any live datatype, committed or not, may carry attributes. */
 static struct keyval *type_kv(MPI_Datatype t, int keyval, const char *fn, int *err)
 {
-	if (!type_valid(t)) {
+	if (!shim_type_get(t)) {
 		*err = shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn, "invalid datatype %#lx",
 				   (unsigned long)(uintptr_t)t);
 		return NULL;
