@@ -74,7 +74,8 @@ static void bench_null(void)
 		if (b >= 0)
 			t[b] = (now_us() - t0) / calls;
 		if (flag)
-			fprintf(stderr, "mpibench: Iprobe found a message\n");
+			fprintf(stderr, "dmtcp_mpi: error: null call found a message "
+				"(mpibench rank %d): nothing was sent\n", rank);
 	}
 	result("null", 0, median(t, BATCHES));
 }
@@ -120,13 +121,14 @@ static double pingpong(char *buf, size_t size)
 static double windowed(char *buf, size_t size)
 {
 	int win = size * WINDOW > WINDOW_BYTES ? (int)(WINDOW_BYTES / size) : WINDOW;
+
+	if (win < 1)
+		win = 1;
 	int reps = pingpong_iters(size) / win + 2;
 	MPI_Request req[WINDOW];
 	MPI_Status sts[WINDOW]; /* not MPI_STATUSES_IGNORE: gcc 12 warns on MPICH's */
 	double t[BATCHES];
 
-	if (win < 1)
-		win = 1;
 	for (int b = -1; b < BATCHES; b++) {
 		MPI_Barrier(MPI_COMM_WORLD);
 		double t0 = now_us();
@@ -164,7 +166,8 @@ static double allreduce8(void)
 			t[b] = (now_us() - t0) / iters;
 	}
 	if (out != 3.0)
-		fprintf(stderr, "mpibench: Allreduce gave %g, want 3\n", out);
+		fprintf(stderr, "dmtcp_mpi: error: 8-byte Allreduce (mpibench rank %d): "
+			"gave %g, want 3\n", rank, out);
 	return median(t, BATCHES);
 }
 
@@ -176,7 +179,8 @@ static void bench_p2p(void)
 			   WINDOW_BYTES : (size_t)WINDOW * sizes[3]);
 
 	if (buf == NULL) {
-		fprintf(stderr, "mpibench: out of memory\n");
+		fprintf(stderr, "dmtcp_mpi: error: cannot allocate the message buffer "
+			"(mpibench rank %d): out of memory\n", rank);
 		MPI_Abort(MPI_COMM_WORLD, 1);
 	}
 	memset(buf, rank, WINDOW_BYTES);
@@ -220,7 +224,8 @@ static void bench_compute(int steps, long work)
 	}
 	result("compute", 0, (now_us() - t0) / 1e6);
 	if (sum != sum)
-		fprintf(stderr, "mpibench: compute diverged\n");
+		fprintf(stderr, "dmtcp_mpi: error: compute kernel (mpibench rank %d): "
+			"the sum is not a number\n", rank);
 }
 
 /* WORK giving a step of ~10 ms on this machine, median of 7 tries. */
