@@ -255,7 +255,7 @@ int ck_checkpoint(const struct ck_opts *o, char *path_out, size_t path_len)
 	ck_threads_save_self(&ck_threads[0]);
 	ck_sys4(CK_NR_rt_sigprocmask, SIG_SETMASK, NULL,
 		&ck_threads[0].sigmask, 8);
-	if (ck_state_collect(&m) != 0) {
+	if (ck_threads_check() != 0 || ck_state_collect(&m) != 0) {
 		ck_threads_release();
 		rc = CK_FAILED;
 		goto out;

@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* None of this is part of the library's interface. */
+#pragma GCC visibility push(hidden)
+
 #define CK_MAX_THREADS 1024
 #define CK_MAX_HOOKS 8
 #define CK_MAX_SKIP 64
@@ -66,7 +69,6 @@ struct ck_thread {
 	uint64_t pending;
 	uint64_t sigmask;         /* CTX: its mask, restored after restart */
 	char name[16];
-	int64_t signaled_ns;      /* when we sent the signal */
 };
 
 struct ck_engine {
@@ -104,6 +106,8 @@ int ck_alloc_busy(void);
 /* threads.c */
 int ck_threads_stop(void);        /* 0, or -1 (one error line) */
 void ck_threads_release(void);
+/* Refuse threads we could not restore (one error line; -1). */
+int ck_threads_check(void);
 void ck_threads_save_self(struct ck_thread *t);
 void ck_thread_wake(struct ck_thread *t) __attribute__((noreturn));
 void ck_park_handler(int sig, siginfo_t *si, void *uc);
@@ -130,5 +134,7 @@ struct ck_write_result {
 int ck_write_image(const struct ck_opts *o, struct ck_meta *m,
 		   struct ck_arena *a, const char *path, const char *tmp,
 		   int forked, struct ck_write_result *res);
+
+#pragma GCC visibility pop
 
 #endif

@@ -129,7 +129,6 @@ static int signal_thread(int tid, int gen)
 	t->kind = CK_THR_SIGFRAME;
 	t->gen = gen;
 	t->state = CK_T_SIGNALED;
-	t->signaled_ns = ck_now_ns();
 	__atomic_store_n(&ck_nthreads, n + 1, __ATOMIC_RELEASE);
 	long r = ck_sys3(CK_NR_tgkill, ck_sys0(CK_NR_getpid), tid, ck_eng.sig);
 	if (r < 0)
@@ -268,6 +267,28 @@ int ck_threads_stop(void)
 fail:
 	ck_threads_release();
 	return -1;
+}
+
+int ck_threads_check(void)
+{
+	static int warned;
+
+	for (int i = 0; i < ck_nthreads; i++) {
+		const struct ck_thread *t = &ck_threads[i];
+		if (t->state == CK_T_GONE)
+			continue;
+		if (t->bad_tid) {
+			dm_err("cannot checkpoint thread %d (pid %d): glibc's "
+			       "thread id is not where this engine patches it",
+			       t->tid, (int)ck_sys0(CK_NR_getpid));
+			return -1;
+		}
+		if (t->rseq_unknown && !warned++)
+			dm_warn("thread %d has an rseq registration other than "
+				"glibc's; after a restart it has none",
+				t->tid);
+	}
+	return 0;
 }
 
 void ck_threads_release(void)

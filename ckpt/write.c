@@ -77,7 +77,6 @@ struct writer {
 	uint64_t live_lo, live_hi; /* our own stack: changes as we write */
 	struct worker *w;
 	int nworkers;
-	size_t cctx_size;
 };
 
 struct worker {
