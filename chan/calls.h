@@ -27,12 +27,13 @@
 	X(ALLTOALLV) X(REDUCE_SCATTER) X(REDUCE_SCATTER_BLOCK) X(SCAN) X(EXSCAN) \
 	/* topologies: proxy/topo.c */                                           \
 	X(CART_CREATE) X(CART_SUB) X(GRAPH_CREATE) X(DIST_GRAPH_CREATE)         \
-	X(DIST_GRAPH_CREATE_ADJACENT)                                           \
+	X(DIST_GRAPH_CREATE_ADJACENT) X(TOPO_REBUILD)                           \
 	/* neighbourhood collectives: proxy/neighbor.c */                        \
 	X(NEIGHBOR_ALLGATHER) X(NEIGHBOR_ALLGATHERV) X(NEIGHBOR_ALLTOALL)       \
 	X(NEIGHBOR_ALLTOALLV) X(NEIGHBOR_ALLTOALLW)                             \
 	/* nonblocking dup: proxy/idup.c; intercommunicators: proxy/intercomm.c */ \
 	X(COMM_IDUP) X(INTERCOMM_CREATE) X(INTERCOMM_MERGE)                     \
+	X(INTERCOMM_REBUILD)                                                    \
 	/* derived datatypes: proxy/type.c */                                    \
 	X(TYPE_CREATE) X(TYPE_FREE)                                             \
 	/* benchmarking: proxy/env.c */                                          \

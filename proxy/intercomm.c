@@ -13,6 +13,14 @@
  *   INTERCOMM_MERGE   arg[0] intercommunicator, arg[1] handle for the
  *                     intracommunicator, arg[2] high; reply as every
  *                     constructor.
+ *   INTERCOMM_REBUILD after a restart, arg[0] names the local group made
+ *                     again as an intracommunicator (COMM_REBUILD,
+ *                     proxy/comm.c); join it to its remote group again:
+ *                     arg[2] the world rank of the remote group's first
+ *                     member.  Local rank 0 leads, MPI_COMM_WORLD is the
+ *                     peer and REBUILD_TAG the tag: both sides rebuild
+ *                     their communicators in the order they made them, so
+ *                     the two leaders' messages pair up in that order.
  *
  * Neither has a nonblocking form in MPI; both block here like
  * MPI_Comm_split.
@@ -20,6 +28,8 @@
 #include "px.h"
 
 #include <stdlib.h>
+
+#define REBUILD_TAG 0x7ffe
 
 /* Append the remote group of real to the reply as world ranks. */
 static int reply_remote(struct chan_call *c, MPI_Comm real)
@@ -79,4 +89,23 @@ void px_call_INTERCOMM_MERGE(struct chan_call *c)
 	}
 	int rc = MPI_Intercomm_merge(inter, (int)c->arg[2], &real);
 	px_comm_made(c, rc, real);
+}
+
+void px_call_INTERCOMM_REBUILD(struct chan_call *c)
+{
+	MPI_Comm local = px_comm(c->arg[0]), real = MPI_COMM_NULL;
+
+	if (local == MPI_COMM_NULL) {
+		px_reply(c, MPI_ERR_COMM);
+		return;
+	}
+	int rc = MPI_Intercomm_create(local, 0, MPI_COMM_WORLD, (int)c->arg[2], REBUILD_TAG,
+				      &real);
+	if (rc == MPI_SUCCESS)
+		rc = MPI_Comm_set_errhandler(real, MPI_ERRORS_RETURN);
+	if (rc == MPI_SUCCESS) {
+		px_comm_set(c->arg[0], real);
+		MPI_Comm_free(&local);
+	}
+	px_reply(c, rc);
 }

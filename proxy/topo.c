@@ -36,9 +36,19 @@
  *                 arg[12] weighted, and after the members in inl:
  *                 sources[in], sourceweights[in] (if weighted),
  *                 destinations[out], destweights[out] (if weighted).
+ *   TOPO_REBUILD  after a restart, arg[0] names a communicator made again
+ *                 from its members (COMM_REBUILD, proxy/comm.c); give it
+ *                 its topology back.  arg[2] ABI_CART, ABI_GRAPH or
+ *                 ABI_DIST_GRAPH; CART: arg[3] ndims, arrays dims[ndims],
+ *                 periods[ndims]; GRAPH: arg[3] nnodes, arrays
+ *                 index[nnodes], edges[index[nnodes-1]]; DIST_GRAPH: arg[3]
+ *                 indegree, arg[7] outdegree, arg[8] weighted, arrays
+ *                 sources[in], sourceweights[in] (if weighted),
+ *                 destinations[out], destweights[out] (if weighted).  No
+ *                 reordering, so every rank keeps its rank; no reply.
  * "arrays" is CHAN_OFF_NONE when they travel in inl, otherwise the arena
- * offset of a block holding them.  Info arguments are not forwarded: the
- * shim keeps hints to itself.
+ * offset of a block holding them (arg[4]).  Info arguments are not
+ * forwarded: the shim keeps hints to itself.
  */
 #include "px.h"
 
@@ -172,4 +182,43 @@ void px_call_DIST_GRAPH_CREATE_ADJACENT(struct chan_call *c)
 						dst, topo_weights(c->arg[9], dw), MPI_INFO_NULL,
 						(int)c->arg[3], &real);
 	px_comm_made(c, rc, real);
+}
+
+/* The weights argument of a rebuilt dist-graph side of n edges. */
+static const int *rebuilt_weights(int weighted, int n, const int *w)
+{
+	if (!weighted)
+		return MPI_UNWEIGHTED;
+	return n ? w : MPI_WEIGHTS_EMPTY;
+}
+
+void px_call_TOPO_REBUILD(struct chan_call *c)
+{
+	MPI_Comm plain = px_comm(c->arg[0]), real = MPI_COMM_NULL;
+	int n = (int)c->arg[3], rc;
+	const int *a = topo_arrays(c);
+
+	if (plain == MPI_COMM_NULL) {
+		px_reply(c, MPI_ERR_COMM);
+		return;
+	}
+	if (c->arg[2] == ABI_CART) {
+		rc = MPI_Cart_create(plain, n, a, a + n, 0, &real);
+	} else if (c->arg[2] == ABI_GRAPH) {
+		rc = MPI_Graph_create(plain, n, a, a + n, 0, &real);
+	} else {
+		int out = (int)c->arg[7], w = (int)c->arg[8];
+		const int *sw = a + n, *dst = sw + (w ? n : 0), *dw = dst + out;
+		rc = MPI_Dist_graph_create_adjacent(plain, n, a, rebuilt_weights(w, n, sw), out, dst,
+						    rebuilt_weights(w, out, dw), MPI_INFO_NULL, 0,
+						    &real);
+	}
+	if (rc == MPI_SUCCESS)
+		rc = MPI_Comm_set_errhandler(real, MPI_ERRORS_RETURN);
+	if (rc == MPI_SUCCESS) {
+		px_comm_set(c->arg[0], real);
+		px_neighbor_forget(c->arg[0]);
+		MPI_Comm_free(&plain);
+	}
+	px_reply(c, rc);
 }

@@ -8,7 +8,9 @@
  * attributes (shim/attr.c).  A dup has the same members and gets copies
  * of all four; attributes are copied by their keyvals' copy callbacks,
  * which run here in the application.  All of it lives in application
- * memory, so inheriting needs no proxy.
+ * memory, so inheriting needs no proxy.  After a restart the proxy gets
+ * the topology or the remote group back from the record
+ * (shim_comm_rebuild_extras).
  *
  * MPI_Comm_idup (CALL_COMM_IDUP, layout in proxy/idup.c): the record is
  * complete at once, since a dup's members and ranks are its parent's;
@@ -33,6 +35,15 @@ void shim_comm_drop_extras(struct shim_comm *c)
 	c->remote = NULL;
 	c->remote_size = 0;
 	c->info = NULL;
+}
+
+int shim_comm_rebuild_extras(struct shim_comm *c)
+{
+	if (c->remote)
+		return shim_intercomm_rebuild(c);
+	if (c->topo)
+		return shim_topo_rebuild(c);
+	return MPI_SUCCESS;
 }
 
 /* Copy p's extras to n; on failure n keeps what was copied so far, for

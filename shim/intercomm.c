@@ -5,8 +5,8 @@
  * An intercommunicator's record is a communicator record whose world[]
  * is the local group and whose remote[] lists the remote group, both as
  * world ranks (CALL_INTERCOMM_CREATE's reply, proxy/intercomm.c); the
- * queries are answered from it and a restart can make it again from the
- * two lists.  Point-to-point calls on it name remote ranks
+ * queries are answered from it and a restart makes it again from the
+ * two lists (shim_intercomm_rebuild).  Point-to-point calls on it name remote ranks
  * (shim_check_rank), Comm_dup copies the remote group
  * (shim/commdup.c), and Intercomm_merge makes an ordinary
  * intracommunicator.  Collectives, Comm_split and Comm_create on
@@ -151,3 +151,14 @@ int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
 				NULL);
 }
 SHIM_WEAK(Intercomm_merge)
+
+/* CALL_INTERCOMM_REBUILD: arg[0] the local group, made again; arg[2] the
+ * remote leader's world rank (layout in proxy/intercomm.c). */
+int shim_intercomm_rebuild(struct shim_comm *c)
+{
+	struct chan_call *call = shim_call_begin(CALL_INTERCOMM_REBUILD);
+
+	call->arg[0] = ABI(c->handle);
+	call->arg[2] = c->remote[0];
+	return shim_call_simple(call);
+}

@@ -5,7 +5,8 @@
  * (struct shim_topo, shim.h): dims and periods, graph index and edges,
  * or a dist-graph's neighbours and weights.  Every query (coordinates,
  * ranks, shifts, neighbours, counts) is answered from it without a round
- * trip, and it is what a restart needs to make the topology again.  The
+ * trip, and it is what a restart needs to make the topology again
+ * (shim_topo_rebuild, once the communicator itself is rebuilt).  The
  * proxy makes the real topology communicator (proxy/topo.c) so that
  * neighbourhood collectives (shim/neighbor.c) run in the real MPI; the
  * reply names the members in the new rank order, as for every
@@ -191,6 +192,7 @@ static int ranks_ok(const int *a, int n, int size)
 struct topo_ints {
 	const int *part[4];
 	int n[4];
+	int k;                   /* parts added */
 	size_t total;
 	struct shim_stage st;
 };
@@ -203,13 +205,9 @@ static void ints_init(struct topo_ints *a)
 
 static void ints_add(struct topo_ints *a, const int *p, int n)
 {
-	for (int i = 0; i < 4; i++)
-		if (!a->part[i] && !a->n[i]) {
-			a->part[i] = p;
-			a->n[i] = n;
-			a->total += (size_t)n;
-			return;
-		}
+	a->part[a->k] = p;
+	a->n[a->k++] = n;
+	a->total += (size_t)n;
 }
 
 /* Reserve the arena block when the arrays are too big for inl. */
@@ -232,7 +230,7 @@ static void ints_fill(struct topo_ints *a, struct chan_call *c)
 	} else {
 		c->inl_len = (uint32_t)(a->total * sizeof(int32_t));
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < a->k; i++)
 		if (a->n[i] > 0) {
 			memcpy(dst, a->part[i], (size_t)a->n[i] * sizeof(int32_t));
 			dst += (size_t)a->n[i] * sizeof(int32_t);
@@ -988,3 +986,40 @@ int PMPI_Dims_create(int nnodes, int ndims, int dims[])
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Dims_create)
+
+/* CALL_TOPO_REBUILD (layout in proxy/topo.c). */
+int shim_topo_rebuild(struct shim_comm *c)
+{
+	const struct shim_topo *t = c->topo;
+	struct topo_ints arr;
+	int err;
+
+	ints_init(&arr);
+	if (t->kind == MPI_CART) {
+		ints_add(&arr, t->dims, t->ndims);
+		ints_add(&arr, t->periods, t->ndims);
+	} else if (t->kind == MPI_GRAPH) {
+		ints_add(&arr, t->index, t->nnodes);
+		ints_add(&arr, t->edges, t->nedges);
+	} else {
+		ints_add(&arr, t->sources, t->indegree);
+		if (t->weighted)
+			ints_add(&arr, t->sweights, t->indegree);
+		ints_add(&arr, t->dests, t->outdegree);
+		if (t->weighted)
+			ints_add(&arr, t->dweights, t->outdegree);
+	}
+	if ((err = ints_stage(&arr, "restart")))
+		return err;
+	struct chan_call *call = shim_call_begin(CALL_TOPO_REBUILD);
+	call->arg[0] = ABI(c->handle);
+	call->arg[2] = t->kind;
+	call->arg[3] = t->kind == MPI_CART ? t->ndims
+		     : t->kind == MPI_GRAPH ? t->nnodes : t->indegree;
+	call->arg[7] = t->outdegree;
+	call->arg[8] = t->weighted;
+	ints_fill(&arr, call);
+	err = shim_call_simple(call);
+	shim_stage_free(&arr.st);
+	return err;
+}
