@@ -31,7 +31,8 @@
 # (seconds per run, default 60; a larger timeLimit= wins),
 # DMTCP_MPI_SUITE_MAX_RANKS (default 4), DMTCP_MPI_SUITE_MAX_MEM (GB,
 # default 4), DMTCP_MPI_SUITE_JOBS (make -j, default 2).
-# Logs: $B/mpich-suite/logs; the report is also in $B/mpich-suite/report.txt.
+# Logs: $B/mpich-suite/logs; the report is also in
+# $B/mpich-suite/{full,subset}-<mpis>/report.txt.
 # The last line is `N passed, N failed, N skipped`.
 set -u
 
@@ -60,7 +61,7 @@ usage() {
 }
 
 err() { echo "dmtcp_mpi: error: $*" >&2; }
-say() { [ $VERBOSE = 1 ] && echo "$*" >&2; echo "$*" >> "$W/progress.log"; }
+say() { [ $VERBOSE = 1 ] && echo "$*" >&2; echo "$*" >> "$RUN/progress.log"; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -90,34 +91,59 @@ mkdir -p "$B/mpich-suite/logs" || exit 1
 B=$(cd "$B" && pwd)
 W=$B/mpich-suite
 LOGS=$W/logs
-: > "$W/progress.log"
+# Each kind of run keeps its own entries, results and report, so that a
+# subset run does not overwrite the last full report.
+RUN=$W/$([ $SUBSET = 1 ] && echo subset || echo full)-$(echo $MPIS | tr ' ' '-')
+mkdir -p "$RUN" || exit 1
+: > "$RUN/progress.log"
 
 # ---------------------------------------------------------------- fetch
-# A deb-src line for the archive and suite the installed mpich came from.
-has_deb_src() {
-	grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
-	    /etc/apt/sources.list /etc/apt/sources.list.d/
-}
-
-add_deb_src() {
-	local line uri suite
+# The deb-src entry for the archive and suite the installed mpich came
+# from (apt-cache policy mpich), as a deb822 file.
+deb_src_entry() {
+	local line
 	line=$(apt-cache policy mpich | awk '$2 ~ /:\/\// && $3 ~ /\/main$/ \
 	    { print $2, $3; exit }')
 	if [ -z "$line" ]; then
 		err "no apt archive serves mpich from main (apt-cache policy mpich)"
 		return 1
 	fi
-	uri=${line% *} suite=${line#* }
-	suite=${suite%/main}
+	printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\n' \
+	    "${line% *}" "${line#* }" | sed 's|^\(Suites: .*\)/main$|\1|'
+	echo "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+}
+
+src_known() { apt-cache showsrc mpich 2>/dev/null | grep -qx "Version: $1"; }
+
+apt_update() {
+	apt-get update -qq > "$LOGS/apt-update.log" 2>&1 && return 0
+	err "apt-get update failed (see $LOGS/apt-update.log)"
+	return 1
+}
+
+# Root adds the entry when no deb-src line already brings the source;
+# anyone else is told the commands.
+make_src_known() {
+	local entry
+	entry=$(deb_src_entry) || return 1
 	if [ "$(id -u)" != 0 ]; then
-		err "no deb-src entry for $suite main, and only root can add one; run:"
-		echo "  printf 'Types: deb-src\\nURIs: $uri\\nSuites: $suite\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n' | sudo tee $SRC_FILE" >&2
-		echo "  sudo apt-get update" >&2
-		echo "  then run $0 again" >&2
+		err "apt knows no source of mpich $1, and only root can add it; run:"
+		if [ ! -f "$SRC_FILE" ]; then
+			printf "sudo tee %s > /dev/null <<'EOF'\n%s\nEOF\n" \
+			    "$SRC_FILE" "$entry" >&2
+		fi
+		echo "sudo apt-get update" >&2
+		echo "and run $0 again" >&2
 		return 1
 	fi
-	printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-	    "$uri" "$suite" > "$SRC_FILE" || return 1
+	apt_update || return 1
+	src_known "$1" && return 0
+	if [ ! -f "$SRC_FILE" ]; then
+		echo "$entry" > "$SRC_FILE" && apt_update || return 1
+	fi
+	src_known "$1" && return 0
+	err "apt knows no source of mpich $1, even with $SRC_FILE"
+	return 1
 }
 
 # The suite is unpacked once per build dir; later runs reuse it.
@@ -130,15 +156,7 @@ fetch_suite() {
 		err "mpich is not installed (dpkg-query mpich): run make deps"
 		return 1
 	fi
-	if ! apt-cache showsrc "mpich=$ver" 2>/dev/null | grep -q '^Version:'; then
-		has_deb_src || add_deb_src || return 1
-		if [ "$(id -u)" != 0 ]; then
-			err "mpich $ver source not known to apt; run: sudo apt-get update"
-			return 1
-		fi
-		apt-get update -qq > "$LOGS/apt-update.log" 2>&1 ||
-		    { err "apt-get update failed (see $LOGS/apt-update.log)"; return 1; }
-	fi
+	src_known "$ver" || make_src_known "$ver" || return 1
 	echo "fetching MPICH's test suite: apt-get source mpich=$ver" >&2
 	if ! (cd "$W" && apt-get source -qq "mpich=$ver") > "$LOGS/fetch.log" 2>&1; then
 		err "apt-get source mpich=$ver failed (see $LOGS/fetch.log)"
@@ -168,13 +186,14 @@ cppflags_of() {
 	esac
 }
 
-# A tree is configured again only when its compiler or flags changed.
+# A tree is configured again when its compiler, its flags or the place of
+# the sources changed (configure writes absolute paths).
 configure_tree() {
 	local f=$1 cc cppflags t=$W/build-$1
 	cc=$(cc_of "$f")
 	cppflags=$(cppflags_of "$f")
 	[ -f "$t/config.status" ] &&
-	    [ "$(cat "$t/.cc" 2>/dev/null)" = "$cc $cppflags" ] && return 0
+	    [ "$(cat "$t/.cc" 2>/dev/null)" = "$SRC $cc $cppflags" ] && return 0
 	rm -rf "$t" && mkdir -p "$t" || return 1
 	# shellcheck disable=SC2086
 	if ! (cd "$t" && "$SRC/configure" MPICC="$cc" CPPFLAGS="$cppflags" \
@@ -182,7 +201,7 @@ configure_tree() {
 		err "configure of the suite failed ($f): see $LOGS/configure-$f.log"
 		return 1
 	fi
-	echo "$cc $cppflags" > "$t/.cc"
+	echo "$SRC $cc $cppflags" > "$t/.cc"
 }
 
 configure_all() {
@@ -301,9 +320,9 @@ build_tree() {
 		return 1
 	fi
 	for d in $(awk -F'\t' '$5 == "-" { sub("/[^/]*$", "", $2); print $2 }' \
-	    "$W/entries" | sort -u); do
+	    "$RUN/entries" | sort -u); do
 		progs=$(awk -F'\t' -v d="$d" '$5 == "-" { p = $2; sub("/[^/]*$", "", p);
-		    if (p == d) { sub(".*/", "", $2); print $2 } }' "$W/entries" | sort -u)
+		    if (p == d) { sub(".*/", "", $2); print $2 } }' "$RUN/entries" | sort -u)
 		mkdir -p "$LOGS/build-$f/$d"
 		# shellcheck disable=SC2086
 		make -k -C "$t/$d" -j"$JOBS" $progs > "$LOGS/build-$f/$d/all.log" 2>&1
@@ -393,15 +412,15 @@ first_complaint() {
 # <TAB>shim<TAB>native s<TAB>shim s<TAB>native why<TAB>shim why
 run_all() {
 	local top id np opts skip label mpi n s nt st nw sw i=0 total rl
-	total=$(awk -F'\t' '$5 == "-"' "$W/entries" | wc -l)
-	: > "$W/results"
+	total=$(awk -F'\t' '$5 == "-"' "$RUN/entries" | wc -l)
+	: > "$RUN/results"
 	while IFS=$'\t' read -r top id np opts skip; do
 		label="$id $np"
 		rl=$(echo "$opts" | tr ' ' '\n' | sed -n 's/^arg=//p' | tr '\n' ' ')
 		[ -n "$rl" ] && label="$label ${rl% }"
 		if [ "$skip" != - ]; then
 			printf '%s\t%s\t-\tskip\tskip\t0\t0\t%s\t-\n' "$top" "$label" \
-			    "$skip" >> "$W/results"
+			    "$skip" >> "$RUN/results"
 			continue
 		fi
 		i=$((i + 1))
@@ -412,10 +431,10 @@ run_all() {
 			IFS=$'\t' read -r s st sw < <(run_one "$mpi" shim "$id" "$np" \
 			    "$opts" "$LOGS/run/$id.$i.$mpi-shim.log")
 			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$top" "$label" \
-			    "$mpi" "$n" "$s" "$nt" "$st" "${nw:--}" "${sw:--}" >> "$W/results"
+			    "$mpi" "$n" "$s" "$nt" "$st" "${nw:--}" "${sw:--}" >> "$RUN/results"
 			say "[$i/$total] $mpi $label: native $n ${nt}s, dmtcp_mpi $s ${st}s${sw:+ ($sw)}"
 		done
-	done < "$W/entries"
+	done < "$RUN/entries"
 }
 
 # ---------------------------------------------------------------- report
@@ -465,7 +484,7 @@ report() {
 		}
 		printf "%d passed, %d failed, %d skipped\n", passed, failed, tskip * nm
 		exit bad
-	}' "$W/results"
+	}' "$RUN/results"
 }
 
 # ---------------------------------------------------------------- main
@@ -480,21 +499,23 @@ fi
 start=$(date +%s)
 fetch_suite || exit 1
 configure_all || exit 1
-select_entries > "$W/entries"
+# Directories take turns, so that a run cut short still samples them all.
+select_entries | awk -F'\t' '{ print ++n[$1] "\t" $0 }' | sort -s -n -k 1,1 |
+    cut -f 2- > "$RUN/entries"
 if [ $LIST = 1 ]; then
 	awk -F'\t' '{ printf "%s %s%s%s\n", $2, $3, $4 == "-" ? "" : " " $4,
-	    $5 == "-" ? "" : " SKIP: " $5 }' "$W/entries"
+	    $5 == "-" ? "" : " SKIP: " $5 }' "$RUN/entries"
 	exit 0
 fi
 for f in $FLAVOURS; do
 	say "building the suite ($f)"
 	build_tree "$f" || exit 1
 done
-say "running $(awk -F'\t' '$5 == "-"' "$W/entries" | wc -l) entries"
+say "running $(awk -F'\t' '$5 == "-"' "$RUN/entries" | wc -l) entries"
 run_all
 {
 	echo "MPICH test suite (${SRC#"$W"/}) through dmtcp_mpi, $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - start)) s"
 	report "$MPIS" "$MIN_RATIO"
-	echo $? > "$W/status"
-} | tee "$W/report.txt"
-exit "$(cat "$W/status")"
+	echo $? > "$RUN/status"
+} | tee "$RUN/report.txt"
+exit "$(cat "$RUN/status")"
