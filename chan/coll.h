@@ -28,6 +28,7 @@ enum chan_coll_arg {
 	COLL_OP,         /* reduction operation, ABI handle value */
 	COLL_ROOT,       /* root rank */
 	COLL_ARRAYS,     /* int arrays: CHAN_OFF_NONE = in inl[], else offset */
+	COLL_NARR,       /* entries in each array; 0: no arrays on this rank */
 	COLL_NARGS
 };
 

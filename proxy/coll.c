@@ -13,31 +13,42 @@
  * happen inside the real MPI.
  *
  * Argument slots are chan/coll.h's; each handler lists those it reads.
- * Buffers: CHAN_OFF_NONE becomes NULL, CHAN_OFF_IN_PLACE the real
- * MPI_IN_PLACE, anything else an arena pointer.
+ * Buffers: CHAN_OFF_NONE becomes a placeholder (coll_buf),
+ * CHAN_OFF_IN_PLACE the real MPI_IN_PLACE, anything else an arena
+ * pointer.  Roots go through px_rank_in, so an intercommunicator's
+ * MPI_ROOT and MPI_PROC_NULL arrive as the real MPI's.
  */
 #include "px.h"
 
 #include "chan/coll.h"
 
-static void *coll_buf(int64_t off)
+/* A buffer argument.  "No buffer" becomes one of two distinct
+ * placeholders, never NULL: MPICH checks a send buffer that is not
+ * significant against NULL when the count is (the root of an
+ * intercommunicator MPI_Reduce), and two different placeholders never
+ * look like MPI_IN_PLACE (sendbuf == recvbuf) to Open MPI's nonblocking
+ * collectives.  Nothing is ever read or written through them. */
+static void *coll_buf(int64_t off, int recv)
 {
+	static unsigned char none[2];
+
 	if (off == CHAN_OFF_NONE)
-		return NULL;
+		return &none[recv];
 	if (off == CHAN_OFF_IN_PLACE)
 		return MPI_IN_PLACE;
 	return px_ptr(off);
 }
 
-/* Array i (each n ints long, n = communicator size) sent with the call. */
-static int *coll_array(struct chan_call *c, MPI_Comm comm, int i)
+/* Array i of those sent with the call (COLL_NARR ints each), or NULL
+ * when this rank sent none (a v-variant's arrays off its root). */
+static int *coll_array(struct chan_call *c, int i)
 {
-	int n;
 	unsigned char *base = c->arg[COLL_ARRAYS] == CHAN_OFF_NONE ? c->inl
 		: px_ptr(c->arg[COLL_ARRAYS]);
 
-	MPI_Comm_size(comm, &n);
-	return (int *)(void *)(base + (size_t)i * (size_t)n * sizeof(int));
+	if (c->arg[COLL_NARR] == 0)
+		return NULL;
+	return (int *)(void *)(base + (size_t)i * (size_t)c->arg[COLL_NARR] * sizeof(int));
 }
 
 /* The communicator of c, or NULL after replying MPI_ERR_COMM: the shim
@@ -59,8 +70,8 @@ static void coll_finish(struct chan_call *c, int rc, MPI_Request *req)
 	px_reply(c, rc);
 }
 
-#define SBUF coll_buf(c->arg[COLL_SBUF])
-#define RBUF coll_buf(c->arg[COLL_RBUF])
+#define SBUF coll_buf(c->arg[COLL_SBUF], 0)
+#define RBUF coll_buf(c->arg[COLL_RBUF], 1)
 #define SCOUNT ((int)c->arg[COLL_SCOUNT])
 #define RCOUNT ((int)c->arg[COLL_RCOUNT])
 #define STYPE px_type(c->arg[COLL_STYPE])
@@ -174,53 +185,43 @@ void px_call_ALLTOALL(struct chan_call *c)
 }
 
 /* GATHERV: COMM, SBUF, SCOUNT, STYPE, RBUF, RTYPE, ROOT; at the root
- * ARRAYS = recvcounts, displs. */
+ * ARRAYS, NARR = recvcounts, displs. */
 void px_call_GATHERV(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = coll_comm(c);
-	int rank, root = ROOT;
 
-	if (comm == MPI_COMM_NULL)
-		return;
-	MPI_Comm_rank(comm, &rank);
-	int *cnt = rank == root ? coll_array(c, comm, 0) : NULL;
-	int *dsp = rank == root ? coll_array(c, comm, 1) : NULL;
-	coll_finish(c, MPI_Igatherv(SBUF, SCOUNT, STYPE, RBUF, cnt, dsp, RTYPE, root, comm,
-				    &req), &req);
+	if (comm != MPI_COMM_NULL)
+		coll_finish(c, MPI_Igatherv(SBUF, SCOUNT, STYPE, RBUF, coll_array(c, 0),
+					    coll_array(c, 1), RTYPE, ROOT, comm, &req), &req);
 }
 
 /* SCATTERV: COMM, SBUF, STYPE, RBUF, RCOUNT, RTYPE, ROOT; at the root
- * ARRAYS = sendcounts, displs. */
+ * ARRAYS, NARR = sendcounts, displs. */
 void px_call_SCATTERV(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = coll_comm(c);
-	int rank, root = ROOT;
 
-	if (comm == MPI_COMM_NULL)
-		return;
-	MPI_Comm_rank(comm, &rank);
-	int *cnt = rank == root ? coll_array(c, comm, 0) : NULL;
-	int *dsp = rank == root ? coll_array(c, comm, 1) : NULL;
-	coll_finish(c, MPI_Iscatterv(SBUF, cnt, dsp, STYPE, RBUF, RCOUNT, RTYPE, root, comm,
-				     &req), &req);
+	if (comm != MPI_COMM_NULL)
+		coll_finish(c, MPI_Iscatterv(SBUF, coll_array(c, 0), coll_array(c, 1), STYPE,
+					     RBUF, RCOUNT, RTYPE, ROOT, comm, &req), &req);
 }
 
 /* ALLGATHERV: COMM, SBUF, SCOUNT, STYPE, RBUF, RTYPE;
- * ARRAYS = recvcounts, displs. */
+ * ARRAYS, NARR = recvcounts, displs. */
 void px_call_ALLGATHERV(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = coll_comm(c);
 
 	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Iallgatherv(SBUF, SCOUNT, STYPE, RBUF, coll_array(c, comm, 0),
-					       coll_array(c, comm, 1), RTYPE, comm, &req),
+		coll_finish(c, MPI_Iallgatherv(SBUF, SCOUNT, STYPE, RBUF, coll_array(c, 0),
+					       coll_array(c, 1), RTYPE, comm, &req),
 			    &req);
 }
 
-/* ALLTOALLV: COMM, SBUF, STYPE, RBUF, RTYPE; ARRAYS = sendcounts,
+/* ALLTOALLV: COMM, SBUF, STYPE, RBUF, RTYPE; ARRAYS, NARR = sendcounts,
  * sdispls, recvcounts, rdispls (the send pair repeats the receive pair
  * when SBUF is IN_PLACE). */
 void px_call_ALLTOALLV(struct chan_call *c)
@@ -229,21 +230,21 @@ void px_call_ALLTOALLV(struct chan_call *c)
 	MPI_Comm comm = coll_comm(c);
 
 	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ialltoallv(SBUF, coll_array(c, comm, 0),
-					      coll_array(c, comm, 1), STYPE, RBUF,
-					      coll_array(c, comm, 2), coll_array(c, comm, 3),
+		coll_finish(c, MPI_Ialltoallv(SBUF, coll_array(c, 0),
+					      coll_array(c, 1), STYPE, RBUF,
+					      coll_array(c, 2), coll_array(c, 3),
 					      RTYPE, comm, &req), &req);
 }
 
 /* REDUCE_SCATTER: COMM, SBUF, RBUF, STYPE (datatype), OP;
- * ARRAYS = recvcounts. */
+ * ARRAYS, NARR = recvcounts. */
 void px_call_REDUCE_SCATTER(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = coll_comm(c);
 
 	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ireduce_scatter(SBUF, RBUF, coll_array(c, comm, 0), STYPE,
+		coll_finish(c, MPI_Ireduce_scatter(SBUF, RBUF, coll_array(c, 0), STYPE,
 						   OP, comm, &req), &req);
 }
 

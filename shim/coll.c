@@ -34,8 +34,10 @@
  *
  * The arg[] layout is chan/coll.h; each proxy handler lists the slots it
  * reads.  Reductions accept the predefined operations only; the real MPI
- * decides which (op, datatype) pairs are valid.  Intercommunicators are
- * not handled.
+ * decides which (op, datatype) pairs are valid.  On intercommunicators
+ * blocks are exchanged with the remote group (peers()), roots are
+ * MPI_ROOT / MPI_PROC_NULL / a remote rank (enum coll_role), there is no
+ * MPI_IN_PLACE, and Scan/Exscan are MPI_ERR_COMM as in both real MPIs.
  */
 #include "shim.h"
 
@@ -323,6 +325,7 @@ static void plan_fill(const struct coll_plan *p, struct chan_call *c)
 	unsigned char *dst = c->inl;
 
 	c->arg[COLL_ARRAYS] = CHAN_OFF_NONE;
+	c->arg[COLL_NARR] = p->narr ? p->n : 0;
 	if (bytes > CHAN_INLINE_SIZE) {
 		/* The arrays take the tail of the staged block. */
 		uint64_t off = p->st.off + p->st.len - bytes;
@@ -355,11 +358,47 @@ static int plan_run(struct coll_plan *p, struct chan_call *c)
 /* ---------------------------------------------------------------- checks */
 /* Each check raises its error through comm's handler and returns it. */
 
-static int check_root(MPI_Comm comm, const struct shim_comm *cm, int root, const char *fn)
+/* What the calling rank does in a rooted collective. */
+enum coll_role {
+	ROLE_ROOT,   /* the root (an intercommunicator's: root == MPI_ROOT) */
+	ROLE_LEAF,   /* another member; on an intercommunicator, one of the
+		      * group facing the root */
+	ROLE_IDLE    /* intercommunicator: the root's group, not the root
+		      * (MPI_PROC_NULL); no argument but comm is significant */
+};
+
+/* Members a rank exchanges blocks with: the remote group of an
+ * intercommunicator, else the communicator. */
+static int peers(const struct shim_comm *cm)
 {
-	if (shim_check_root(cm, root) == MPI_SUCCESS)
+	return cm->remote ? cm->remote_size : cm->size;
+}
+
+static int check_root(MPI_Comm comm, const struct shim_comm *cm, int root,
+		      enum coll_role *role, const char *fn)
+{
+	if (!cm->remote && shim_check_root(cm, root) == MPI_SUCCESS) {
+		*role = root == cm->rank ? ROLE_ROOT : ROLE_LEAF;
 		return MPI_SUCCESS;
+	}
+	if (cm->remote && (root == MPI_ROOT || root == MPI_PROC_NULL ||
+			   (root >= 0 && root < cm->remote_size))) {
+		*role = root == MPI_ROOT ? ROLE_ROOT : root == MPI_PROC_NULL ? ROLE_IDLE
+			: ROLE_LEAF;
+		return MPI_SUCCESS;
+	}
+	if (cm->remote)
+		return shim_errorf(comm, MPI_ERR_ROOT, fn, "root %d is not MPI_ROOT, "
+				   "MPI_PROC_NULL or in [0, %d) of the remote group", root,
+				   cm->remote_size);
 	return shim_errorf(comm, MPI_ERR_ROOT, fn, "root %d is not in [0, %d)", root, cm->size);
+}
+
+/* The root of an intracommunicator contributes too; an
+ * intercommunicator's root only collects (or only hands out). */
+static int contributes(const struct shim_comm *cm, enum coll_role role)
+{
+	return role == ROLE_LEAF || (role == ROLE_ROOT && !cm->remote);
 }
 
 static int check_count(MPI_Comm comm, int count, const char *what, const char *fn)
@@ -382,17 +421,21 @@ static int check_type(MPI_Comm comm, MPI_Datatype t, struct shim_type **rec,
  * application) are not implemented yet.  Both real MPIs check the
  * (op, datatype) pair before the count and the datatype, so an invalid
  * op, or MPI_DATATYPE_NULL which has no operations, is MPI_ERR_OP first. */
-static int check_op(MPI_Comm comm, MPI_Op op, MPI_Datatype t, const char *fn)
+static int op_predefined(MPI_Op op)
 {
 	uintptr_t h = (uintptr_t)op;
 
+	return (h >= 0x21 && h <= 0x24) || (h >= 0x28 && h <= 0x2a) ||
+	       (h >= 0x30 && h <= 0x32) || h == 0x38 || h == 0x39 || h == 0x3c || h == 0x3d;
+}
+
+static int check_op(MPI_Comm comm, MPI_Op op, MPI_Datatype t, const char *fn)
+{
 	if (op == MPI_OP_NULL)
 		return shim_error(comm, MPI_ERR_OP, fn, "MPI_OP_NULL");
-	if (!((h >= 0x21 && h <= 0x24) || (h >= 0x28 && h <= 0x2a) ||
-	      (h >= 0x30 && h <= 0x32) || h == 0x38 || h == 0x39 || h == 0x3c ||
-	      h == 0x3d))
-		return shim_errorf(comm, MPI_ERR_OP, fn,
-				   "operation %#lx is not a predefined one", (unsigned long)h);
+	if (!op_predefined(op))
+		return shim_errorf(comm, MPI_ERR_OP, fn, "operation %#lx is not a predefined one",
+				   (unsigned long)(uintptr_t)op);
 	if (t == MPI_DATATYPE_NULL)
 		return shim_error(comm, MPI_ERR_OP, fn, "no operation on MPI_DATATYPE_NULL");
 	return MPI_SUCCESS;
@@ -409,11 +452,15 @@ static int check_buf(MPI_Comm comm, const void *buf, int64_t count, MPI_Datatype
 			   (long long)count);
 }
 
-static int no_in_place(MPI_Comm comm, const void *buf, const char *what, const char *fn)
+/* MPI_IN_PLACE where the standard allows it (never on an
+ * intercommunicator); else MPI_ERR_BUFFER. */
+static int check_in_place(MPI_Comm comm, const struct shim_comm *cm, const void *buf,
+			  int allowed, const char *what, const char *fn)
 {
-	if (buf != MPI_IN_PLACE)
+	if (buf != MPI_IN_PLACE || (allowed && !cm->remote))
 		return MPI_SUCCESS;
-	return shim_errorf(comm, MPI_ERR_BUFFER, fn, "%s cannot be MPI_IN_PLACE here", what);
+	return shim_errorf(comm, MPI_ERR_BUFFER, fn, "%s cannot be MPI_IN_PLACE %s", what,
+			   cm->remote ? "on an intercommunicator" : "here");
 }
 
 /* count, datatype, then buffer of one side of a call. */
@@ -462,9 +509,10 @@ static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const in
 
 /* ------------------------------------------------------------ the calls */
 
-/* Lock the slot for collective id on cm and set the scalars every
- * collective has; insignificant ones stay benign.  Every collective
- * passes here once, after its arguments are checked and staged. */
+/* Lock the slot for collective id on cm and give every scalar a benign
+ * value (set_side and the wrapper fill in the real ones).  Every
+ * collective passes here once, after its arguments are checked and
+ * staged. */
 static struct chan_call *begin(enum chan_call_id id, const struct shim_comm *cm)
 {
 	/* Admission counts the collective for checkpoint consistency. */
@@ -477,6 +525,21 @@ static struct chan_call *begin(enum chan_call_id id, const struct shim_comm *cm)
 	c->arg[COLL_OP] = ABI(MPI_OP_NULL);
 	c->arg[COLL_ROOT] = 0;
 	return c;
+}
+
+/* A count and datatype travel as the application passed them, also where
+ * they are not significant: the real MPI may still act on them (Open
+ * MPI's nonblocking collectives skip a count of 0 before they number the
+ * operation, and an MPI_PROC_NULL rank that skips falls out of step with
+ * the others).  Only values that are invalid stay benign (0, MPI_BYTE). */
+static void set_side(struct chan_call *c, int slot, int count, MPI_Datatype t)
+{
+	struct shim_type *rec;
+
+	if (count < 0 || shim_type_check(t, &rec) != MPI_SUCCESS)
+		return;
+	c->arg[slot] = count;
+	c->arg[slot == COLL_SCOUNT ? COLL_STYPE : COLL_RTYPE] = ABI(t);
 }
 
 static int finish(struct coll_plan *p, struct chan_call *c, MPI_Comm comm, const char *fn)
@@ -496,66 +559,78 @@ int PMPI_Barrier(MPI_Comm comm)
 }
 SHIM_WEAK(Barrier)
 
+/* The root sends, every leaf receives; on an intercommunicator the root's
+ * own group (MPI_PROC_NULL) takes no part in the data. */
 int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
 {
 	static const char fn[] = "MPI_Bcast";
 	struct coll_plan p;
 	struct shim_comm *cm;
 	struct shim_type *t;
+	enum coll_role role;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
-	if ((err = check_root(comm, cm, root, fn)) ||
+	if ((err = check_root(comm, cm, root, &role, fn)))
+		return err;
+	if (role != ROLE_IDLE &&
 	    (err = check_side(comm, buffer, count, 1, datatype, &t, "", fn)))
 		return err;
 	plan_init(&p);
-	if (cm->rank == root)
+	if (role == ROLE_ROOT)
 		plan_send(&p, COLL_SBUF, buffer, t, count);
-	else
+	else if (role == ROLE_LEAF)
 		plan_recv(&p, COLL_SBUF, buffer, t, count);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(CALL_BCAST, cm);
-	c->arg[COLL_SCOUNT] = count;
-	c->arg[COLL_STYPE] = ABI(datatype);
+	set_side(c, COLL_SCOUNT, count, datatype);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
 SHIM_WEAK(Bcast)
 
 /* Reduce, Allreduce, Scan and Exscan: one element-wise reduction whose
- * result lands everywhere, at the root only, or as a prefix. */
+ * result lands everywhere, at the root only, or as a prefix.  On an
+ * intercommunicator each group gets the other group's reduction; the
+ * prefix reductions are not defined there. */
 static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 		     void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root,
 		     MPI_Comm comm)
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
-	struct shim_type *t;
+	struct shim_type *t = NULL;
+	enum coll_role role = ROLE_ROOT;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
-	if (id == CALL_REDUCE && (err = check_root(comm, cm, root, fn)))
+	if (cm->remote && (id == CALL_SCAN || id == CALL_EXSCAN))
+		return shim_error(comm, MPI_ERR_COMM, fn, "not defined on an intercommunicator");
+	if (id == CALL_REDUCE && (err = check_root(comm, cm, root, &role, fn)))
 		return err;
-	if ((err = check_op(comm, op, datatype, fn)) ||
-	    (err = check_count(comm, count, "count", fn)) ||
-	    (err = check_type(comm, datatype, &t, "datatype", fn)))
+	if (role != ROLE_IDLE &&
+	    ((err = check_op(comm, op, datatype, fn)) ||
+	     (err = check_count(comm, count, "count", fn)) ||
+	     (err = check_type(comm, datatype, &t, "datatype", fn))))
 		return err;
-	int has_recv = id != CALL_REDUCE || cm->rank == root;
+	int has_send = id != CALL_REDUCE || contributes(cm, role);
+	int has_recv = id != CALL_REDUCE || role == ROLE_ROOT;
 	int in_place = sendbuf == MPI_IN_PLACE;
-	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
-		return err;
-	if ((!in_place && (err = check_buf(comm, sendbuf, count, datatype, "sendbuf", fn))) ||
+	if ((has_send && (err = check_in_place(comm, cm, sendbuf, has_recv, "sendbuf", fn))) ||
+	    (has_send && !in_place &&
+	     (err = check_buf(comm, sendbuf, count, datatype, "sendbuf", fn))) ||
 	    (has_recv && (err = check_buf(comm, recvbuf, count, datatype, "recvbuf", fn))))
 		return err;
 	plan_init(&p);
-	if (in_place) {
+	if (has_send && in_place) {
 		plan_in_place(&p, COLL_SBUF);
 		plan_inout(&p, COLL_RBUF, recvbuf, t, count);
 	} else {
-		plan_send(&p, COLL_SBUF, sendbuf, t, count);
+		if (has_send)
+			plan_send(&p, COLL_SBUF, sendbuf, t, count);
 		if (has_recv)
 			plan_recv(&p, COLL_RBUF, recvbuf, t, count);
 	}
@@ -565,9 +640,9 @@ static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(id, cm);
-	c->arg[COLL_SCOUNT] = count;
-	c->arg[COLL_STYPE] = ABI(datatype);
-	c->arg[COLL_OP] = ABI(op);
+	set_side(c, COLL_SCOUNT, count, datatype);
+	if (op_predefined(op))
+		c->arg[COLL_OP] = ABI(op);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
@@ -605,52 +680,49 @@ int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype data
 SHIM_WEAK(Exscan)
 
 /* Gather, Allgather and Alltoall: every rank sends, the root (or every
- * rank) receives one block from each member.  Alltoall sends one block
- * to each member too.  MPI_IN_PLACE is the send buffer where allowed. */
+ * rank) receives one block from each peer.  Alltoall sends one block to
+ * each peer too.  MPI_IN_PLACE is the send buffer where allowed. */
 static int gather(enum chan_call_id id, const char *fn, const void *sendbuf, int sendcount,
 		  MPI_Datatype sendtype, void *recvbuf, int recvcount,
 		  MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
-	struct shim_type *st, *rt;
+	struct shim_type *st = NULL, *rt = NULL;
+	enum coll_role role = ROLE_ROOT;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
-	if (id == CALL_GATHER && (err = check_root(comm, cm, root, fn)))
+	if (id == CALL_GATHER && (err = check_root(comm, cm, root, &role, fn)))
 		return err;
-	int n = cm->size, sblocks = id == CALL_ALLTOALL ? n : 1;
-	int has_recv = id != CALL_GATHER || cm->rank == root;
-	int in_place = sendbuf == MPI_IN_PLACE;
-	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
+	int n = peers(cm), sblocks = id == CALL_ALLTOALL ? n : 1;
+	int has_send = id != CALL_GATHER || contributes(cm, role);
+	int has_recv = id != CALL_GATHER || role == ROLE_ROOT;
+	int in_place = has_send && sendbuf == MPI_IN_PLACE;
+	if (has_send && (err = check_in_place(comm, cm, sendbuf, has_recv, "sendbuf", fn)))
 		return err;
-	if (!in_place && (err = check_side(comm, sendbuf, sendcount, sblocks, sendtype,
-					   &st, "send", fn)))
+	if (has_send && !in_place &&
+	    (err = check_side(comm, sendbuf, sendcount, sblocks, sendtype, &st, "send", fn)))
 		return err;
-	if (has_recv && (err = check_side(comm, recvbuf, recvcount, n, recvtype, &rt,
-					  "recv", fn)))
+	if (has_recv &&
+	    (err = check_side(comm, recvbuf, recvcount, n, recvtype, &rt, "recv", fn)))
 		return err;
 	plan_init(&p);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
 		plan_inout(&p, COLL_RBUF, recvbuf, rt, (int64_t)n * recvcount);
 	} else {
-		plan_send(&p, COLL_SBUF, sendbuf, st, (int64_t)sblocks * sendcount);
+		if (has_send)
+			plan_send(&p, COLL_SBUF, sendbuf, st, (int64_t)sblocks * sendcount);
 		if (has_recv)
 			plan_recv(&p, COLL_RBUF, recvbuf, rt, (int64_t)n * recvcount);
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(id, cm);
-	if (!in_place) {
-		c->arg[COLL_SCOUNT] = sendcount;
-		c->arg[COLL_STYPE] = ABI(sendtype);
-	}
-	if (has_recv) {
-		c->arg[COLL_RCOUNT] = recvcount;
-		c->arg[COLL_RTYPE] = ABI(recvtype);
-	}
+	set_side(c, COLL_SCOUNT, sendcount, sendtype);
+	set_side(c, COLL_RCOUNT, recvcount, recvtype);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
@@ -679,55 +751,52 @@ int PMPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 }
 SHIM_WEAK(Alltoall)
 
-/* The root sends one block to each member; MPI_IN_PLACE as the root's
- * receive buffer keeps its own block where it is. */
+/* The root sends one block to each peer; MPI_IN_PLACE as an
+ * intracommunicator root's receive buffer keeps its own block where it
+ * is. */
 int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
 		 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
 	static const char fn[] = "MPI_Scatter";
 	struct coll_plan p;
 	struct shim_comm *cm;
-	struct shim_type *st, *rt;
+	struct shim_type *st = NULL, *rt = NULL;
+	enum coll_role role;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
-	if ((err = check_root(comm, cm, root, fn)))
+	if ((err = check_root(comm, cm, root, &role, fn)))
 		return err;
-	int has_send = cm->rank == root, in_place = recvbuf == MPI_IN_PLACE;
-	if (!has_send && (err = no_in_place(comm, recvbuf, "recvbuf", fn)))
+	int has_send = role == ROLE_ROOT, has_recv = contributes(cm, role);
+	int in_place = has_recv && recvbuf == MPI_IN_PLACE;
+	if (has_recv && (err = check_in_place(comm, cm, recvbuf, has_send, "recvbuf", fn)))
 		return err;
-	if (has_send && (err = check_side(comm, sendbuf, sendcount, cm->size, sendtype,
-					  &st, "send", fn)))
+	if (has_send && (err = check_side(comm, sendbuf, sendcount, peers(cm), sendtype, &st,
+					  "send", fn)))
 		return err;
-	if (!in_place && (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rt,
-					   "recv", fn)))
+	if (has_recv && !in_place &&
+	    (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rt, "recv", fn)))
 		return err;
 	plan_init(&p);
 	if (has_send)
-		plan_send(&p, COLL_SBUF, sendbuf, st, (int64_t)cm->size * sendcount);
+		plan_send(&p, COLL_SBUF, sendbuf, st, (int64_t)peers(cm) * sendcount);
 	if (in_place)
 		plan_in_place(&p, COLL_RBUF);
-	else
+	else if (has_recv)
 		plan_recv(&p, COLL_RBUF, recvbuf, rt, recvcount);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(CALL_SCATTER, cm);
-	if (has_send) {
-		c->arg[COLL_SCOUNT] = sendcount;
-		c->arg[COLL_STYPE] = ABI(sendtype);
-	}
-	if (!in_place) {
-		c->arg[COLL_RCOUNT] = recvcount;
-		c->arg[COLL_RTYPE] = ABI(recvtype);
-	}
+	set_side(c, COLL_SCOUNT, sendcount, sendtype);
+	set_side(c, COLL_RCOUNT, recvcount, recvtype);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
 SHIM_WEAK(Scatter)
 
-/* Gatherv and Allgatherv: blocks of recvcounts[i] at displs[i]; the
- * arrays are significant where the data is received. */
+/* Gatherv and Allgatherv: blocks of recvcounts[i] at displs[i], one per
+ * peer; the arrays are significant where the data is received. */
 static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
 		   int sendcount, MPI_Datatype sendtype, void *recvbuf,
 		   const int recvcounts[], const int displs[], MPI_Datatype recvtype,
@@ -735,41 +804,39 @@ static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
-	struct shim_type *st, *rt;
+	struct shim_type *st = NULL, *rt = NULL;
+	enum coll_role role = ROLE_ROOT;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
-	if (id == CALL_GATHERV && (err = check_root(comm, cm, root, fn)))
+	if (id == CALL_GATHERV && (err = check_root(comm, cm, root, &role, fn)))
 		return err;
-	int has_recv = id != CALL_GATHERV || cm->rank == root;
-	int in_place = sendbuf == MPI_IN_PLACE;
-	if (!has_recv && (err = no_in_place(comm, sendbuf, "sendbuf", fn)))
+	int has_send = id != CALL_GATHERV || contributes(cm, role);
+	int has_recv = id != CALL_GATHERV || role == ROLE_ROOT;
+	int in_place = has_send && sendbuf == MPI_IN_PLACE;
+	if (has_send && (err = check_in_place(comm, cm, sendbuf, has_recv, "sendbuf", fn)))
 		return err;
-	if (!in_place && (err = check_side(comm, sendbuf, sendcount, 1, sendtype, &st,
-					   "send", fn)))
+	if (has_send && !in_place &&
+	    (err = check_side(comm, sendbuf, sendcount, 1, sendtype, &st, "send", fn)))
 		return err;
-	if (has_recv && (err = check_side_v(comm, recvbuf, recvcounts, displs, cm->size,
+	if (has_recv && (err = check_side_v(comm, recvbuf, recvcounts, displs, peers(cm),
 					    recvtype, &rt, "recv", fn)))
 		return err;
 	plan_init(&p);
 	if (in_place)
 		plan_in_place(&p, COLL_SBUF);
-	else
+	else if (has_send)
 		plan_send(&p, COLL_SBUF, sendbuf, st, sendcount);
 	if (has_recv) {
-		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, displs, cm->size, rt, in_place, 1);
-		plan_arrays(&p, cm->size, recvcounts, displs, NULL, NULL);
+		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, displs, peers(cm), rt, in_place, 1);
+		plan_arrays(&p, peers(cm), recvcounts, displs, NULL, NULL);
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(id, cm);
-	if (!in_place) {
-		c->arg[COLL_SCOUNT] = sendcount;
-		c->arg[COLL_STYPE] = ABI(sendtype);
-	}
-	if (has_recv)
-		c->arg[COLL_RTYPE] = ABI(recvtype);
+	set_side(c, COLL_SCOUNT, sendcount, sendtype);
+	set_side(c, COLL_RCOUNT, 0, recvtype);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
@@ -799,40 +866,38 @@ int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[
 	static const char fn[] = "MPI_Scatterv";
 	struct coll_plan p;
 	struct shim_comm *cm;
-	struct shim_type *st, *rt;
+	struct shim_type *st = NULL, *rt = NULL;
+	enum coll_role role;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
-	if ((err = check_root(comm, cm, root, fn)))
+	if ((err = check_root(comm, cm, root, &role, fn)))
 		return err;
-	int has_send = cm->rank == root, in_place = recvbuf == MPI_IN_PLACE;
-	if (!has_send && (err = no_in_place(comm, recvbuf, "recvbuf", fn)))
+	int has_send = role == ROLE_ROOT, has_recv = contributes(cm, role);
+	int in_place = has_recv && recvbuf == MPI_IN_PLACE;
+	if (has_recv && (err = check_in_place(comm, cm, recvbuf, has_send, "recvbuf", fn)))
 		return err;
-	if (has_send && (err = check_side_v(comm, sendbuf, sendcounts, displs, cm->size,
+	if (has_send && (err = check_side_v(comm, sendbuf, sendcounts, displs, peers(cm),
 					    sendtype, &st, "send", fn)))
 		return err;
-	if (!in_place && (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rt,
-					   "recv", fn)))
+	if (has_recv && !in_place &&
+	    (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rt, "recv", fn)))
 		return err;
 	plan_init(&p);
 	if (has_send) {
-		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, displs, cm->size, st, 1, 0);
-		plan_arrays(&p, cm->size, sendcounts, displs, NULL, NULL);
+		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, displs, peers(cm), st, 1, 0);
+		plan_arrays(&p, peers(cm), sendcounts, displs, NULL, NULL);
 	}
 	if (in_place)
 		plan_in_place(&p, COLL_RBUF);
-	else
+	else if (has_recv)
 		plan_recv(&p, COLL_RBUF, recvbuf, rt, recvcount);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(CALL_SCATTERV, cm);
-	if (has_send)
-		c->arg[COLL_STYPE] = ABI(sendtype);
-	if (!in_place) {
-		c->arg[COLL_RCOUNT] = recvcount;
-		c->arg[COLL_RTYPE] = ABI(recvtype);
-	}
+	set_side(c, COLL_SCOUNT, 0, sendtype);
+	set_side(c, COLL_RCOUNT, recvcount, recvtype);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
@@ -847,12 +912,14 @@ int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
 	static const char fn[] = "MPI_Alltoallv";
 	struct coll_plan p;
 	struct shim_comm *cm;
-	struct shim_type *st, *rt;
+	struct shim_type *st = NULL, *rt = NULL;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
-	int n = cm->size, in_place = sendbuf == MPI_IN_PLACE;
+	int n = peers(cm), in_place = sendbuf == MPI_IN_PLACE;
+	if ((err = check_in_place(comm, cm, sendbuf, 1, "sendbuf", fn)))
+		return err;
 	if (!in_place && (err = check_side_v(comm, sendbuf, sendcounts, sdispls, n, sendtype,
 					     &st, "send", fn)))
 		return err;
@@ -872,15 +939,17 @@ int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(CALL_ALLTOALLV, cm);
-	c->arg[COLL_STYPE] = ABI(in_place ? recvtype : sendtype);
-	c->arg[COLL_RTYPE] = ABI(recvtype);
+	set_side(c, COLL_SCOUNT, 0, in_place ? recvtype : sendtype);
+	set_side(c, COLL_RCOUNT, 0, recvtype);
 	return finish(&p, c, comm, fn);
 }
 SHIM_WEAK(Alltoallv)
 
 /* Reduce_scatter (recvcounts given) and Reduce_scatter_block (recvcounts
- * NULL: every block is recvcount long).  With MPI_IN_PLACE the whole
- * input is in recvbuf and only this rank's block comes back. */
+ * NULL: every block is recvcount long).  Blocks are per member of the
+ * local group, on an intercommunicator too (each group scatters the other
+ * group's reduction).  With MPI_IN_PLACE the whole input is in recvbuf
+ * and only this rank's block comes back. */
 static int reduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
 			  void *recvbuf, const int recvcounts[], int recvcount,
 			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
@@ -912,7 +981,8 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 	if ((err = check_type(comm, datatype, &t, "datatype", fn)))
 		return err;
 	int in_place = sendbuf == MPI_IN_PLACE;
-	if ((!in_place && (err = check_buf(comm, sendbuf, total, datatype, "sendbuf", fn))) ||
+	if ((err = check_in_place(comm, cm, sendbuf, 1, "sendbuf", fn)) ||
+	    (!in_place && (err = check_buf(comm, sendbuf, total, datatype, "sendbuf", fn))) ||
 	    (err = check_buf(comm, recvbuf, in_place ? total : mine, datatype, "recvbuf", fn)))
 		return err;
 	plan_init(&p);
@@ -929,8 +999,8 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = begin(id, cm);
+	set_side(c, COLL_SCOUNT, 0, datatype);
 	c->arg[COLL_RCOUNT] = recvcount;
-	c->arg[COLL_STYPE] = ABI(datatype);
 	c->arg[COLL_OP] = ABI(op);
 	return finish(&p, c, comm, fn);
 }
