@@ -213,11 +213,36 @@ static int open_image(const char *path, const uint8_t **map, size_t *len)
 	return fd;
 }
 
+/* Where memfds may not be executed (vm.memfd_noexec), a copy in
+ * $TMPDIR; the restorer removes it once it runs.  Its path, or NULL. */
+static char *restorer_file(int elf_fd)
+{
+	static char path[4096];
+	const char *dir = getenv("TMPDIR");
+	char buf[65536];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/dmtcp_mpi-restorer.XXXXXX",
+		 dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	lseek(elf_fd, 0, SEEK_SET);
+	while ((n = read(elf_fd, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			n = -1;
+	if (n < 0 || fchmod(fd, 0700) != 0 || close(fd) != 0) {
+		unlink(path);
+		return NULL;
+	}
+	return path;
+}
+
 static void __attribute__((noreturn)) exec_restorer(
 	const struct ck_plan_out *po)
 {
 	char fdstr[16], base[32], size[32];
-	char *argv[] = { "dmtcp_mpi_restart", fdstr, base, size, NULL };
+	char *argv[] = { "dmtcp_mpi_restart", fdstr, base, size, NULL, NULL };
 	char *envp[] = { NULL };
 	int old = personality(0xffffffff);
 
@@ -230,9 +255,22 @@ static void __attribute__((noreturn)) exec_restorer(
 	 * break at its end: the image's start_brk.  The restorer puts the
 	 * image's own personality back at once. */
 	personality((unsigned long)old | ADDR_NO_RANDOMIZE);
-	syscall(SYS_execveat, po->elf_fd, "", argv, envp, AT_EMPTY_PATH);
+	/* DMTCP_MPI_FAULT=restart-file: as if memfds were not executable */
+	const char *fault = getenv("DMTCP_MPI_FAULT");
+	if (fault && strcmp(fault, "restart-file") == 0)
+		errno = EACCES;
+	else
+		syscall(SYS_execveat, po->elf_fd, "", argv, envp,
+			AT_EMPTY_PATH);
+	if (errno == EACCES || errno == EPERM) {
+		argv[4] = restorer_file(po->elf_fd);
+		if (argv[4]) {
+			execve(argv[4], argv, envp);
+			unlink(argv[4]);
+		}
+	}
 	personality((unsigned long)old);
-	dm_die(DM_EXIT_INTERNAL, "cannot start the restorer (execveat): %s",
+	dm_die(DM_EXIT_INTERNAL, "cannot start the restorer (exec): %s",
 	       strerror(errno));
 }
 

@@ -92,6 +92,7 @@ struct ck_restart_info {
 };
 
 /* The restorer's command line: argv[1] plan fd, argv[2] plan address
- * (hex), argv[3] plan size (decimal). */
+ * (hex), argv[3] plan size (decimal), and argv[4], the path of its file
+ * when it was not started from a memfd (it removes that file). */
 
 #endif

@@ -250,6 +250,8 @@ void ckr_main(uint64_t *sp)
 	if (r != (long)base)
 		die(DM_EXIT_RESTORE, "cannot map the restore plan", base, r);
 	ck_sys1(CK_NR_close, fd);
+	if (sp[0] >= 5)   /* started from a file copy: remove it */
+		ck_sys1(87 /* unlink */, argv[4]);
 	struct ckr_plan *p = (struct ckr_plan *)base;
 	if (p->magic != CKR_PLAN_MAGIC || p->base != base || p->size != size)
 		die(DM_EXIT_INTERNAL, "bad restore plan", base, 0);

@@ -127,6 +127,14 @@ for how in direct stream; do
 	else bad "restart, decompressed pages $how" "$(tail -2 "$W/err")"; fi
 done
 
+# Where memfds cannot be executed, the restorer runs from a file in
+# $TMPDIR and removes it.
+mkdir -p "$W/tmp"
+if TMPDIR=$W/tmp DMTCP_MPI_FAULT=restart-file timeout "$TMO" "$R" "$W/good.img" \
+	2>"$W/err" | cmp -s - "$W/goon.ref" && [ -z "$(ls -A "$W/tmp")" ]; then
+	ok "restorer started from a file"
+else bad "restorer started from a file" "$(ls -A "$W/tmp")"; fi
+
 # errors N: the number of "dmtcp_mpi: error:" lines in $W/err
 errors() { grep -c '^dmtcp_mpi: error:' "$W/err"; }
 
