@@ -9,7 +9,8 @@
  * inputs).  The world has W = 20000 ranks, so Alltoallv's four count and
  * displacement arrays (320 000 bytes) no longer fit the inline area and
  * must travel in the arena; smaller communicators are made the way a
- * constructor's reply makes them.  MPI_COMM_WORLD's handler is
+ * constructor's reply makes them (an intercommunicator by giving one a
+ * remote group).  MPI_COMM_WORLD's handler is
  * MPI_ERRORS_RETURN, so argument errors come back as codes, and the fake
  * proxy's call counter proves they never crossed the channel.
  */
@@ -473,6 +474,81 @@ static void test_positive_lb_base_is_no_sentinel(void **state)
 	drop(c);
 }
 
+/* ---------------------------------------------- intercommunicators */
+
+/* An intercommunicator: local group of 3 (my rank 1), remote group of 5. */
+static MPI_Comm make_inter(void)
+{
+	MPI_Comm h = make(3, 1);
+	struct shim_comm *c = shim_comm_get(h);
+
+	c->remote = malloc(5 * sizeof(int));
+	assert_non_null(c->remote);
+	for (int i = 0; i < 5; i++)
+		c->remote[i] = 200 + i;
+	c->remote_size = 5;
+	return h;
+}
+
+static void drop_inter(MPI_Comm h)
+{
+	struct shim_comm *c = shim_comm_get(h);
+
+	free(c->remote);
+	c->remote = NULL;
+	c->remote_size = 0;
+	drop(h);
+}
+
+static void respond_five(struct chan_call *c)
+{
+	int *r = pptr(c->arg[COLL_RBUF]);
+
+	for (int i = 0; i < 5; i++)
+		r[i] = 70 + i;
+}
+
+static void test_intercomm_blocks_follow_remote_group(void **state)
+{
+	MPI_Comm ic = make_inter();
+	int s = 3, r[8], cnt[5] = { 1, 1, 1, 1, 1 }, dsp[5] = { 0, 1, 2, 3, 4 };
+
+	(void)state;
+	for (int i = 0; i < 8; i++)
+		r[i] = -1;
+	respond = respond_five;
+	assert_int_equal(MPI_Allgather(&s, 1, MPI_INT, r, 1, MPI_INT, ic), MPI_SUCCESS);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(r[i], 70 + i);
+	assert_int_equal(r[5], -1);
+	expect_clean();
+
+	/* Gatherv at MPI_ROOT: arrays as long as the remote group, nothing sent */
+	assert_int_equal(MPI_Gatherv(NULL, 0, MPI_INT, r, cnt, dsp, MPI_INT, MPI_ROOT, ic),
+			 MPI_SUCCESS);
+	assert_int_equal(seen.arg[COLL_NARR], 5);
+	assert_int_equal(seen.inl_len, 2 * 5 * sizeof(int));
+	assert_int_equal(seen.arg[COLL_SBUF], CHAN_OFF_NONE);
+	assert_int_equal(seen.arg[COLL_ROOT], MPI_ROOT);
+
+	/* Bcast at MPI_PROC_NULL: no buffer, but the count as given */
+	respond = respond_none;
+	assert_int_equal(MPI_Bcast(NULL, 4, MPI_INT, MPI_PROC_NULL, ic), MPI_SUCCESS);
+	assert_int_equal(seen.arg[COLL_SBUF], CHAN_OFF_NONE);
+	assert_int_equal(seen.arg[COLL_SCOUNT], 4);
+	assert_int_equal(seen.arg[COLL_ROOT], MPI_PROC_NULL);
+
+	/* errors: a local rank as root, MPI_IN_PLACE, Scan */
+	int before = seen.calls;
+	assert_int_equal(MPI_Bcast(r, 1, MPI_INT, 5, ic), MPI_ERR_ROOT);
+	assert_int_equal(MPI_Allreduce(MPI_IN_PLACE, r, 1, MPI_INT, MPI_SUM, ic),
+			 MPI_ERR_BUFFER);
+	assert_int_equal(MPI_Scan(&s, r, 1, MPI_INT, MPI_SUM, ic), MPI_ERR_COMM);
+	assert_int_equal(seen.calls, before);
+	expect_clean();
+	drop_inter(ic);
+}
+
 /* ------------------------------------------- cache-line skew of images */
 
 static void test_large_images_keep_user_skew(void **state)
@@ -552,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_exscan_leaves_rank0_alone),
 		cmocka_unit_test(test_images_never_alias),
 		cmocka_unit_test(test_positive_lb_base_is_no_sentinel),
+		cmocka_unit_test(test_intercomm_blocks_follow_remote_group),
 		cmocka_unit_test(test_large_images_keep_user_skew),
 		cmocka_unit_test(test_errors_never_cross),
 	};
