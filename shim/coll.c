@@ -138,11 +138,15 @@ static void plan_send(struct coll_plan *p, int slot, const void *user,
 	plan_buf(p, slot, user, t, count)->copy_in = 1;
 }
 
-/* Output only. */
+/* Output only; prefilled where the real MPI may not write all of the
+ * typemap's bytes (long double, see shim.h). */
 static void plan_recv(struct coll_plan *p, int slot, void *user, const struct shim_type *t,
 		      int64_t count)
 {
-	plan_buf(p, slot, user, t, count)->copy_out = 1;
+	struct coll_buf *b = plan_buf(p, slot, user, t, count);
+
+	b->copy_in = t->prefill;
+	b->copy_out = 1;
 }
 
 /* Input and output (the receive buffer of an MPI_IN_PLACE call). */
@@ -180,7 +184,7 @@ static void plan_v(struct coll_plan *p, int slot, const void *user, const int *c
 	b->cnt = cnt;
 	b->dsp = dsp;
 	b->n = n;
-	b->copy_in = in;
+	b->copy_in = in || (out && t->prefill);
 	b->copy_out = out;
 }
 

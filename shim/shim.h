@@ -99,7 +99,7 @@ static inline void *shim_stage_ptr(const struct shim_stage *s)
  * is never CHAN_OFF_NONE or CHAN_OFF_IN_PLACE.  What the proxy passes to
  * the real MPI is arena + base, with the real datatype.  Send copies the
  * data in (one memcpy of the whole span unless the type is sparse); recv
- * only reserves.  Contiguous types (every predefined one but the pair
+ * only reserves (copies in too for types with prefill set).  Contiguous types (every predefined one but the pair
  * types) cost one block and one memcpy, nothing more. */
 struct shim_type;
 int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
@@ -197,6 +197,9 @@ struct shim_type {
 	int64_t nelems;          /* basic elements in one element */
 	int align;               /* strictest alignment of its basic types */
 	int sticky;              /* bounds set by markers (resized, subarray, darray) */
+	int prefill;             /* holds long double: the real MPI may copy its 10
+				  * bytes, not the 16 of the typemap, so a receive
+				  * image starts as the application's bytes */
 	int committed;
 	/* Typemap of one element (shim_type_map, done at commit), in typemap
 	 * order: blocks merged where adjacent, signature runs.  contig: one

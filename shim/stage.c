@@ -20,7 +20,9 @@
  * send copies its whole span at once (holes included: one memcpy beats
  * walking small blocks) unless the holes are most of it; a receive copies
  * back only the typemap's bytes, so holes in the application's buffer
- * keep whatever it had there.
+ * keep whatever it had there.  A long double is 16 bytes of typemap but
+ * the real MPI may move only its 10 (MPICH packs it with x87 stores), so
+ * receive images of such types start as the application's bytes.
  */
 #include "shim.h"
 
@@ -121,16 +123,6 @@ static int span_error(const char *fn, int64_t count, const struct shim_type *t)
 	return MPI_ERR_NO_MEM;
 }
 
-int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
-		    struct shim_stage *s, int64_t *base, const char *fn)
-{
-	int64_t lo, hi;
-
-	if (span(count, t, &lo, &hi))
-		return span_error(fn, count, t);
-	return stage_span(buf, lo, hi, s, base, fn);
-}
-
 int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 		    struct shim_stage *s, int64_t *base, const char *fn)
 {
@@ -148,6 +140,18 @@ int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 	else
 		shim_type_copy_in(t, count, buf, image0(*base));
 	return MPI_SUCCESS;
+}
+
+int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
+		    struct shim_stage *s, int64_t *base, const char *fn)
+{
+	int64_t lo, hi;
+
+	if (t->prefill)
+		return shim_stage_send(buf, count, t, s, base, fn);
+	if (span(count, t, &lo, &hi))
+		return span_error(fn, count, t);
+	return stage_span(buf, lo, hi, s, base, fn);
 }
 
 void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t,

@@ -712,13 +712,6 @@ int PMPI_Type_indexed_c(MPI_Count count, const MPI_Count array_of_blocklengths[]
 }
 #pragma weak MPI_Type_indexed_c = PMPI_Type_indexed_c
 
-int PMPI_Type_match_size(int typeclass, int size, MPI_Datatype *datatype)
-{
-	(void)typeclass; (void)size; (void)datatype;
-	return shim_unsupported("MPI_Type_match_size");
-}
-#pragma weak MPI_Type_match_size = PMPI_Type_match_size
-
 int PMPI_Type_vector_c(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
 {
 	(void)count; (void)blocklength; (void)stride; (void)oldtype; (void)newtype;

@@ -101,20 +101,24 @@ static void type_table_init(void)
 	PLAIN(MPI_SHORT, short);
 	PLAIN(MPI_INT, int);
 	PLAIN(MPI_LONG, long);
-	PLAIN(MPI_LONG_LONG, long long);
+	/* The names of these two are those of their synonyms, as in MPICH
+	 * and Open MPI (MPI_LONG_LONG_INT, MPI_C_COMPLEX). */
+	pre_set(MPI_LONG_LONG, "MPI_LONG_LONG_INT", sizeof(long long), sizeof(long long),
+		_Alignof(long long));
 	PLAIN(MPI_UNSIGNED_SHORT, unsigned short);
 	PLAIN(MPI_UNSIGNED, unsigned);
 	PLAIN(MPI_UNSIGNED_LONG, unsigned long);
 	PLAIN(MPI_UNSIGNED_LONG_LONG, unsigned long long);
 	PLAIN(MPI_FLOAT, float);
-	PLAIN(MPI_C_FLOAT_COMPLEX, float _Complex);
+	pre_set(MPI_C_FLOAT_COMPLEX, "MPI_C_COMPLEX", sizeof(float _Complex),
+		sizeof(float _Complex), _Alignof(float _Complex));
 	PLAIN(MPI_CXX_FLOAT_COMPLEX, float _Complex);
 	PLAIN(MPI_DOUBLE, double);
 	PLAIN(MPI_C_DOUBLE_COMPLEX, double _Complex);
 	PLAIN(MPI_CXX_DOUBLE_COMPLEX, double _Complex);
-	PLAIN(MPI_LONG_DOUBLE, long double);
-	PLAIN(MPI_C_LONG_DOUBLE_COMPLEX, long double _Complex);
-	PLAIN(MPI_CXX_LONG_DOUBLE_COMPLEX, long double _Complex);
+	PLAIN(MPI_LONG_DOUBLE, long double)->prefill = 1;
+	PLAIN(MPI_C_LONG_DOUBLE_COMPLEX, long double _Complex)->prefill = 1;
+	PLAIN(MPI_CXX_LONG_DOUBLE_COMPLEX, long double _Complex)->prefill = 1;
 	/* Fortran types as gfortran lays them out on x86-64. */
 	PLAIN(MPI_LOGICAL, int32_t);
 	PLAIN(MPI_INTEGER, int32_t);
@@ -129,6 +133,7 @@ static void type_table_init(void)
 	PAIR(MPI_2INT, MPI_INT, int, MPI_INT, int);
 	PAIR(MPI_SHORT_INT, MPI_SHORT, short, MPI_INT, int);
 	PAIR(MPI_LONG_DOUBLE_INT, MPI_LONG_DOUBLE, long double, MPI_INT, int);
+	predefined[(uintptr_t)MPI_LONG_DOUBLE_INT & 0xff].prefill = 1;
 	PAIR(MPI_2REAL, MPI_REAL, float, MPI_REAL, float);
 	PAIR(MPI_2DOUBLE_PRECISION, MPI_DOUBLE_PRECISION, double, MPI_DOUBLE_PRECISION,
 	     double);
@@ -350,3 +355,28 @@ int PMPI_Get_address(const void *location, MPI_Aint *address)
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Get_address)
+
+/* A predefined type of a class and size.  C types, not Fortran ones: the
+ * real MPIs may be built without the sized Fortran types. */
+int PMPI_Type_match_size(int typeclass, int size, MPI_Datatype *datatype)
+{
+	static const struct { int cls; MPI_Datatype t; } match[] = {
+		{ MPI_TYPECLASS_INTEGER, MPI_INT8_T }, { MPI_TYPECLASS_INTEGER, MPI_INT16_T },
+		{ MPI_TYPECLASS_INTEGER, MPI_INT32_T }, { MPI_TYPECLASS_INTEGER, MPI_INT64_T },
+		{ MPI_TYPECLASS_REAL, MPI_FLOAT }, { MPI_TYPECLASS_REAL, MPI_DOUBLE },
+		{ MPI_TYPECLASS_REAL, MPI_LONG_DOUBLE },
+		{ MPI_TYPECLASS_COMPLEX, MPI_C_FLOAT_COMPLEX },
+		{ MPI_TYPECLASS_COMPLEX, MPI_C_DOUBLE_COMPLEX },
+		{ MPI_TYPECLASS_COMPLEX, MPI_C_LONG_DOUBLE_COMPLEX },
+		{ MPIX_TYPECLASS_LOGICAL, MPI_C_BOOL },
+	};
+
+	for (size_t i = 0; i < sizeof(match) / sizeof(match[0]); i++)
+		if (match[i].cls == typeclass && shim_type_get(match[i].t)->size == size) {
+			*datatype = match[i].t;
+			return MPI_SUCCESS;
+		}
+	return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Type_match_size",
+			   "no predefined type of class %d and size %d", typeclass, size);
+}
+SHIM_WEAK(Type_match_size)

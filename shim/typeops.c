@@ -292,6 +292,7 @@ int shim_type_components(const struct shim_type *t, shim_type_comp_fn *fn, void 
 
 struct acc {
 	int plain, sticky, data;           /* seen: unmarked, marked, any data */
+	int prefill;
 	int64_t lb, ub, slb, sub, tlb, tub;
 	int64_t size, nelems;
 	int align;
@@ -324,6 +325,7 @@ static int acc_add(void *arg, int64_t disp, int64_t bl, struct shim_type *k)
 	a->size += bl * k->size;
 	a->nelems += bl * k->nelems;
 	a->align = k->align > a->align ? k->align : a->align;
+	a->prefill |= k->prefill;
 	return MPI_SUCCESS;
 }
 
@@ -355,6 +357,7 @@ static int type_bounds(struct shim_type *t)
 	t->true_lb = a.data ? a.tlb : 0;
 	t->true_extent = a.data ? a.tub - a.tlb : 0;
 	t->sticky = a.sticky;
+	t->prefill = a.prefill;
 	t->lb = a.sticky ? a.slb : a.plain ? a.lb : 0;
 	t->extent = (a.sticky ? a.sub : a.plain ? a.ub : 0) - t->lb;
 	switch (t->combiner) {
