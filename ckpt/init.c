@@ -13,6 +13,8 @@
  *   DMTCP_MPI_CKPT_SIGNAL   thread-stop signal number (default 62)
  *   DMTCP_MPI_FAULT         fault point to fire (tests: see ck_fault)
  *   DMTCP_MPI_CKPT_VERBOSE  1: one line per checkpoint with timings
+ *   DMTCP_MPI_CKPT_STOP_TIMEOUT  seconds to wait for threads to stop
+ *                           (default 10; then the checkpoint fails)
  *   DMTCP_MPI_NO_CLIENT     1: do not start the coordinator client
  */
 #include "ckpt/client.h"
@@ -170,6 +172,9 @@ int ck_init(void)
 
 		snprintf(ck_eng.fault, sizeof(ck_eng.fault), "%s", f ? f : "");
 		ck_eng.verbose = v && *v == '1';
+		const char *to = getenv("DMTCP_MPI_CKPT_STOP_TIMEOUT");
+		ck_eng.stop_timeout_ns = (to && atoi(to) > 0 ? atoi(to) : 10) *
+					 1000000000LL;
 		ck_eng.sig = read_signal_env();
 		resolve_real();
 		find_main_stack();

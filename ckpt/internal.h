@@ -84,6 +84,7 @@ struct ck_engine {
 	uint64_t internal[2][2];  /* this checkpoint's own buffers: skipped */
 	char fault[32];           /* DMTCP_MPI_FAULT */
 	int verbose;              /* DMTCP_MPI_CKPT_VERBOSE */
+	int64_t stop_timeout_ns;  /* DMTCP_MPI_CKPT_STOP_TIMEOUT (s) */
 	struct ck_stats last;     /* ck_last_stats */
 };
 

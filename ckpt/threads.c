@@ -36,8 +36,6 @@ int ck_release_gen;
 int ck_arrived;
 static int ck_nparked;
 
-#define STOP_TIMEOUT_NS (10LL * 1000000000LL)
-
 static struct ck_thread *find_thread(int tid)
 {
 	int n = __atomic_load_n(&ck_nthreads, __ATOMIC_ACQUIRE);
@@ -251,7 +249,7 @@ int ck_threads_stop(void)
 		wait_parked(seen);
 		if (ck_now_ns() - start > 1000000000LL)
 			reap_gone();
-		if (ck_now_ns() - start > STOP_TIMEOUT_NS) {
+		if (ck_now_ns() - start > ck_eng.stop_timeout_ns) {
 			for (int i = 0; i < ck_nthreads; i++)
 				if (ck_threads[i].state == CK_T_SIGNALED)
 					dm_err("cannot stop thread %d (pid %d): "

@@ -153,6 +153,13 @@ failed_ckpt() {
 	elif [ -e "$W/counter.img.tmp" ]; then bad "$name" "temporary file left"
 	else ok "$name"; fi
 }
+# A thread that cannot be stopped: the checkpoint gives up, one line.
+DMTCP_MPI_TEST_CKPT_AT=10 DMTCP_MPI_TEST_FAILOK=1 DMTCP_MPI_CKPT_STOP_TIMEOUT=1 \
+	timeout "$TMO" "$T/blocker" >"$W/blocker.out" 2>"$W/err"
+if [ $? -eq 0 ] && grep -q 'failures 1$' "$W/blocker.out" &&
+   [ "$(errors)" -eq 1 ] && grep -q 'cannot stop thread' "$W/err"; then
+	ok "unstoppable thread: checkpoint fails, process goes on"
+else bad "unstoppable thread" "$(cat "$W/blocker.out")"; fi
 failed_ckpt "disk full: process goes on, old image kept" DMTCP_MPI_FAULT=ckpt-enospc
 failed_ckpt "missing directory: process goes on" DMTCP_MPI_TEST_DIR="$W/nonexistent"
 
