@@ -184,3 +184,18 @@ uint64_t arena_largest(const struct arena *a)
 			best = b->len;
 	return best;
 }
+
+void arena_each_used(const struct arena *a,
+		     void (*fn)(uint64_t off, uint64_t len, void *arg), void *arg)
+{
+	uint64_t at = 0;
+
+	/* Used space is what lies between the free ranges. */
+	for (const struct arena_block *b = a->free; b; b = b->next) {
+		if (b->off > at)
+			fn(at, b->off - at, arg);
+		at = b->off + b->len;
+	}
+	if (a->size > at)
+		fn(at, a->size - at, arg);
+}

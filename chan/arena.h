@@ -46,4 +46,9 @@ void arena_free(struct arena *a, uint64_t off, uint64_t n);
 /* Largest block arena_alloc could return now. */
 uint64_t arena_largest(const struct arena *a);
 
+/* Call fn for every maximal range of used bytes, in address order (a
+ * checkpoint keeps their contents: the arena is not in the image). */
+void arena_each_used(const struct arena *a,
+		     void (*fn)(uint64_t off, uint64_t len, void *arg), void *arg);
+
 #endif

@@ -7,6 +7,11 @@
  * The channel has a single call slot, so a mutex serialises the threads
  * of the application; the slot stays locked from shim_call_begin until
  * shim_call_end so a wrapper can read the reply in place.
+ *
+ * During a checkpoint (shim/ckpt.c) a call may wait at the gate in
+ * shim_call_begin, and a receive-side blocking call may be answered
+ * CHAN_RETRY: the caller then starts that call over, after the
+ * checkpoint, from its own beginning (drained messages come first).
  */
 #include "shim.h"
 
@@ -15,9 +20,25 @@
 #include "util/exitcode.h"
 #include "util/log.h"
 
+/* Set by shim_call_begin_coll for the shim_call_begin it makes. */
+static _Thread_local int admitted_collective;
+
+struct chan_call *shim_call_begin_coll(enum chan_call_id id, struct shim_comm *cm)
+{
+	shim_coll_enter(cm);
+	admitted_collective = 1;
+	return shim_call_begin(id);
+}
+
 struct chan_call *shim_call_begin(enum chan_call_id id)
 {
 	pthread_mutex_lock(&shim.lock);
+	/* An admitted collective must reach the proxy even while parked:
+	 * the other members are in it already. */
+	if (atomic_load_explicit(&shim_ck_phase, memory_order_relaxed) == SHIM_CK_PARK &&
+	    !admitted_collective)
+		shim_ckpt_call_gate();
+	admitted_collective = 0;
 	struct chan_call *c = &shim.ch.hdr->call;
 
 	c->id = (uint32_t)id;
@@ -38,7 +59,11 @@ int shim_call_run(struct chan_call *c)
 		       shim.world_rank);
 		_exit(DM_EXIT_PROXY_DIED);
 	}
-	return c->err;
+	int err = c->err;
+	/* The slot carries the checkpoint's own calls meanwhile: keep ours. */
+	if (err == CHAN_RETRY)
+		shim_ckpt_wait_resume();
+	return err;
 }
 
 void shim_call_end(void)

@@ -519,9 +519,8 @@ static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const in
  * staged. */
 static struct chan_call *begin(enum chan_call_id id, const struct shim_comm *cm)
 {
-	/* The checkpoint gate (shim_call_begin_coll, which also counts the
-	 * collective) takes this call's place once shim/ckpt.c is in. */
-	struct chan_call *c = shim_call_begin(id);
+	/* Admission counts the collective for checkpoint consistency. */
+	struct chan_call *c = shim_call_begin_coll(id, (struct shim_comm *)cm);
 
 	c->arg[COLL_COMM] = ABI(cm->handle);
 	c->arg[COLL_SCOUNT] = c->arg[COLL_RCOUNT] = 0;

@@ -15,6 +15,7 @@
 #include "util/log.h"
 
 static struct shim_comm world_rec, self_rec;
+static uint64_t created_count; /* records made so far: rebuild order */
 
 struct shim_comm *shim_comm_get(MPI_Comm h)
 {
@@ -69,8 +70,10 @@ int shim_comm_init_world(int rank, int size)
 	if (err)
 		return err;
 	strcpy(world_rec.name, "MPI_COMM_WORLD");
+	world_rec.gid = 0;
 	err = comm_fill(&self_rec, MPI_COMM_SELF, &rank, 1, 0);
 	strcpy(self_rec.name, "MPI_COMM_SELF");
+	self_rec.gid = -1; /* local: no checkpoint constraint */
 	return err;
 }
 
@@ -101,6 +104,8 @@ int shim_comm_set(struct shim_comm *c, const int *world, int size, int rank,
 		c->errh = p->errh;
 	c->parent = parent;
 	c->made_by = made_by;
+	c->gid = -1;
+	c->created = ++created_count;
 	return MPI_SUCCESS;
 }
 
@@ -112,4 +117,66 @@ void shim_comm_release(struct shim_comm *c)
 	shim_handle_free(SHIM_K_COMM, (uintptr_t)c->handle);
 	free(c->world);
 	free(c);
+}
+
+/* ---- after a restart ---- */
+
+struct comm_list {
+	struct shim_comm **c;
+	size_t n;
+};
+
+static void collect(uintptr_t h, void *obj, void *arg)
+{
+	struct comm_list *l = arg;
+	struct shim_comm *c = obj;
+
+	(void)h;
+	if (c->world)
+		l->c[l->n++] = c;
+}
+
+static int by_creation(const void *a, const void *b)
+{
+	const struct shim_comm *x = *(struct shim_comm *const *)a;
+	const struct shim_comm *y = *(struct shim_comm *const *)b;
+
+	return (x->created > y->created) - (x->created < y->created);
+}
+
+/* CALL_COMM_REBUILD (proxy/comm.c): arg[1] handle, arg[2] n, arg[3] gid,
+ * inl the members as world ranks. */
+static int rebuild(struct shim_comm *c)
+{
+	struct chan_call *c2 = shim_call_begin(CALL_COMM_REBUILD);
+
+	c2->arg[0] = (int64_t)(intptr_t)MPI_COMM_WORLD;
+	c2->arg[1] = (int64_t)(intptr_t)c->handle;
+	c2->arg[2] = c->size;
+	c2->arg[3] = c->gid;
+	memcpy(c2->inl, c->world, (size_t)c->size * sizeof(int));
+	c2->inl_len = (uint32_t)((size_t)c->size * sizeof(int));
+	return shim_call_simple(c2);
+}
+
+/* Every rank makes its communicators again in the order it made them:
+ * MPI made every member create a communicator in the same order, so no
+ * two ranks wait for each other in different orders. */
+int shim_comm_rebuild_all(void)
+{
+	struct comm_list l = { malloc((created_count + 1) * sizeof(*l.c)), 0 };
+	int err = MPI_SUCCESS;
+
+	if (!l.c)
+		return MPI_ERR_NO_MEM;
+	shim_handle_each(SHIM_K_COMM, collect, &l);
+	qsort(l.c, l.n, sizeof(*l.c), by_creation);
+	for (size_t i = 0; i < l.n && err == MPI_SUCCESS; i++) {
+		err = rebuild(l.c[i]);
+		if (err)
+			dm_err("restart (rank %d): cannot make communicator %s again (%s)",
+			       shim.world_rank, l.c[i]->name, shim_error_name(err));
+	}
+	free(l.c);
+	return err;
 }

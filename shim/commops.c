@@ -262,6 +262,8 @@ int shim_comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
 	if (size > 0)
 		err = shim_comm_set(nc, (const int *)c->inl, size, (int)c->arg[6],
 				    parent, made_by);
+	if (size > 0 && !err)
+		nc->gid = c->arg[CALL_ARG_GID];
 	if (size > 0 && !err && more)
 		err = more(c, nc, arg);
 	shim_call_end();
@@ -291,7 +293,7 @@ int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 
 	if (!nc)
 		return err;
-	struct chan_call *c = shim_call_begin(CALL_COMM_DUP);
+	struct chan_call *c = shim_call_begin_coll(CALL_COMM_DUP, shim_comm_get(comm));
 	if ((err = comm_finish(c, comm, nc, CALL_COMM_DUP, newcomm, fn)))
 		return err;
 	return shim_comm_inherit(comm, newcomm, fn);
@@ -310,7 +312,7 @@ int PMPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm)
 	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
 	if (!nc)
 		return err;
-	struct chan_call *c = shim_call_begin(CALL_COMM_SPLIT);
+	struct chan_call *c = shim_call_begin_coll(CALL_COMM_SPLIT, shim_comm_get(comm));
 	c->arg[2] = color;
 	c->arg[3] = key;
 	return comm_finish(c, comm, nc, CALL_COMM_SPLIT, newcomm, fn);
@@ -334,7 +336,7 @@ int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info,
 	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
 	if (!nc)
 		return err;
-	struct chan_call *c = shim_call_begin(CALL_COMM_SPLIT_TYPE);
+	struct chan_call *c = shim_call_begin_coll(CALL_COMM_SPLIT_TYPE, shim_comm_get(comm));
 	c->arg[2] = split_type;
 	c->arg[3] = key;
 	return comm_finish(c, comm, nc, CALL_COMM_SPLIT_TYPE, newcomm, fn);
@@ -394,7 +396,7 @@ int PMPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
 	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
 	if (!nc)
 		return err;
-	struct chan_call *c = shim_call_begin(CALL_COMM_CREATE);
+	struct chan_call *c = shim_call_begin_coll(CALL_COMM_CREATE, shim_comm_get(comm));
 	group_to_call(c, g);
 	return comm_finish(c, comm, nc, CALL_COMM_CREATE, newcomm, fn);
 }

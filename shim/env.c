@@ -82,6 +82,31 @@ static int init(int required, int *provided, const char *fn)
 		*provided = shim.thread_level;
 	shim.main_thread = pthread_self();
 	shim.initialized = 1;
+	shim_ckpt_register();
+	return MPI_SUCCESS;
+}
+
+/* A restored application: MPI_Init again in its new proxy (possibly
+ * another MPI), which must have the world the image was made in. */
+int shim_env_reinit(void)
+{
+	struct chan_call *c = shim_call_begin(CALL_INIT);
+	c->arg[0] = shim.thread_level;
+	int err = shim_call_run(c);
+	int rank = (int)c->arg[1], size = (int)c->arg[2];
+	size_t n = c->inl_len < sizeof(shim.backend) ? c->inl_len : sizeof(shim.backend) - 1;
+	memcpy(shim.backend, c->inl, n);
+	shim.backend[n] = '\0';
+	shim.backend[strcspn(shim.backend, "\n")] = '\0';
+	shim_call_end();
+	if (err != MPI_SUCCESS)
+		return err;
+	if (size != shim.world_size || rank != shim.world_rank) {
+		dm_err("restart: this image is rank %d of %d but was started as rank %d of %d: "
+		       "restart with mpirun -n %d", shim.world_rank, shim.world_size, rank, size,
+		       shim.world_size);
+		return MPI_ERR_OTHER;
+	}
 	return MPI_SUCCESS;
 }
 

@@ -109,6 +109,18 @@ int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int 
 }
 SHIM_WEAK(Rsend)
 
+/* After a checkpoint, drained messages are the oldest there are: the
+ * first one that matches is the message MPI would deliver. */
+static int recv_drained(const char *fn, struct shim_drained *d, void *buf, int count,
+			MPI_Datatype type, MPI_Comm comm, MPI_Status *status)
+{
+	struct chan_status st;
+	int err = shim_drain_deliver(d, buf, count, type, &st);
+
+	shim_status_out(status, &st);
+	return shim_error(comm, err, fn, NULL);
+}
+
 int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	      MPI_Comm comm, MPI_Status *status)
 {
@@ -119,11 +131,20 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 
 	if (err)
 		return err;
+	struct shim_drained *d;
+	if (shim_drain_head && (d = shim_drain_find(comm, source, tag)))
+		return recv_drained("MPI_Recv", d, buf, count, datatype, comm, status);
 	if ((err = shim_stage_recv(buf, count, m.type, &s, &base, "MPI_Recv")))
 		return shim_error(comm, err, "MPI_Recv", NULL);
 	struct chan_call *c = shim_call_begin(CALL_RECV);
 	fill_msg(c, base, count, datatype, source, tag, comm);
 	err = shim_call_run(c);
+	if (err == CHAN_RETRY) {
+		/* A checkpoint came; the message may be in the drain queue now. */
+		shim_call_end();
+		shim_stage_free(&s);
+		return PMPI_Recv(buf, count, datatype, source, tag, comm, status);
+	}
 	if (source == MPI_PROC_NULL)
 		shim_status_proc_null(&c->status);
 	shim_stage_unload_typed(buf, count, m.type, base, &c->status);
@@ -203,6 +224,15 @@ int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	}
 	shim_req_set_recv(r, buf, count, m.type);
 	r->from_proc_null = source == MPI_PROC_NULL;
+	shim_req_note_recv(r, datatype, source, tag);
+	struct shim_drained *d;
+	if (shim_drain_head && (d = shim_drain_find(comm, source, tag))) {
+		struct chan_status st;
+		shim_drain_deliver(d, buf, count, datatype, &st);
+		shim_req_done_locally(r, &st);
+		*request = r->handle;
+		return MPI_SUCCESS;
+	}
 	struct chan_call *c = shim_call_begin(CALL_IRECV);
 	fill_msg(c, r->base, count, datatype, source, tag, comm);
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
@@ -242,6 +272,13 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 	c->arg[9] = rtag;
 	c->arg[10] = (int64_t)(intptr_t)comm;
 	err = shim_call_run(c);
+	if (err == CHAN_RETRY) {
+		/* The send part is done; only the receive starts over. */
+		shim_call_end();
+		shim_stage_free(&rs);
+		shim_stage_free(&ss);
+		return PMPI_Recv(rbuf, rcount, rtype, source, rtag, comm, status);
+	}
 	if (source == MPI_PROC_NULL)
 		shim_status_proc_null(&c->status);
 	shim_stage_unload_typed(rbuf, rcount, rm.type, rbase, &c->status);
@@ -284,11 +321,24 @@ static int probe(const char *fn, enum chan_call_id id, int source, int tag,
 		return shim_errorf(comm, err, fn, "rank %d is not in [0, %d)", source, co->size);
 	if ((err = shim_check_tag(tag, 1)))
 		return shim_errorf(comm, err, fn, "tag %d", tag);
+	struct shim_drained *d;
+	if (shim_drain_head && (d = shim_drain_find(comm, source, tag))) {
+		struct chan_status st;
+		shim_drain_status(d, &st);
+		if (flag)
+			*flag = 1;
+		shim_status_out(status, &st);
+		return MPI_SUCCESS;
+	}
 	struct chan_call *c = shim_call_begin(id);
 	c->arg[0] = source;
 	c->arg[1] = tag;
 	c->arg[2] = (int64_t)(intptr_t)comm;
 	err = shim_call_run(c);
+	if (err == CHAN_RETRY) {
+		shim_call_end();
+		return probe(fn, id, source, tag, comm, flag, status);
+	}
 	if (flag)
 		*flag = (int)c->arg[3];
 	if (!flag || *flag)

@@ -174,6 +174,208 @@ static int raise_in_status(const char *fn, MPI_Comm comm)
 	return shim_error(comm, MPI_ERR_IN_STATUS, fn, "see the statuses");
 }
 
+/* ---- requests completed in the app (after a checkpoint) ---- */
+
+_Atomic int shim_req_local;
+
+void shim_req_done_locally(struct shim_req *r, const struct chan_status *st)
+{
+	r->local_st = *st;
+	r->local_done = 1;
+	r->ubuf = NULL; /* delivered already */
+	shim_stage_free(&r->stage);
+	atomic_fetch_add(&shim_req_local, 1);
+}
+
+/* Finish a locally completed request: status out, record gone. */
+static void local_finish(MPI_Request *req, MPI_Status *status, int multi)
+{
+	struct shim_req *r = shim_req_get(*req);
+	struct chan_status st = r->local_st;
+
+	if (multi && status != MPI_STATUSES_IGNORE)
+		shim_status_out_multi(status, &st);
+	else if (!multi)
+		shim_status_out(status, &st);
+	atomic_fetch_sub(&shim_req_local, 1);
+	shim_req_complete(r, &st);
+	*req = MPI_REQUEST_NULL;
+}
+
+static int is_local(MPI_Request h)
+{
+	struct shim_req *r = h == MPI_REQUEST_NULL ? NULL : shim_req_get(h);
+
+	return r && r->local_done;
+}
+
+static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[]);
+
+/* Waitall/Testall with some requests completed in the app: the others
+ * go to the proxy first (all or nothing for Testall), then ours. */
+static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
+{
+	MPI_Request *rest = malloc((size_t)(count ? count : 1) * sizeof(*rest));
+	MPI_Status *st = malloc((size_t)(count ? count : 1) * sizeof(*st));
+	int done = 1, err = MPI_SUCCESS;
+
+	if (!rest || !st) {
+		free(rest);
+		free(st);
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, "MPI_Waitall", NULL);
+	}
+	for (int i = 0; i < count; i++)
+		rest[i] = is_local(reqs[i]) ? MPI_REQUEST_NULL : reqs[i];
+	err = testall(count, rest, flag ? &done : NULL, st);
+	if (done) {
+		for (int i = 0; i < count; i++) {
+			MPI_Status *out = statuses == MPI_STATUSES_IGNORE ? MPI_STATUSES_IGNORE
+									 : &statuses[i];
+			if (is_local(reqs[i])) {
+				local_finish(&reqs[i], out, 1);
+			} else {
+				reqs[i] = rest[i];
+				if (out != MPI_STATUSES_IGNORE)
+					*out = st[i];
+			}
+		}
+	}
+	if (flag)
+		*flag = done;
+	free(rest);
+	free(st);
+	return err;
+}
+
+static int local_any(int count, MPI_Request reqs[], int *index, int *flag,
+		     MPI_Status *status)
+{
+	for (int i = 0; i < count; i++) {
+		if (is_local(reqs[i])) {
+			*index = i;
+			if (flag)
+				*flag = 1;
+			local_finish(&reqs[i], status, 0);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int local_some(int count, MPI_Request reqs[], int indices[], MPI_Status statuses[])
+{
+	int out = 0;
+
+	for (int i = 0; i < count; i++) {
+		if (is_local(reqs[i])) {
+			indices[out] = i;
+			local_finish(&reqs[i], statuses == MPI_STATUSES_IGNORE ?
+				     MPI_STATUSES_IGNORE : &statuses[out], 1);
+			out++;
+		}
+	}
+	return out;
+}
+
+/* ---- pending receives across a checkpoint ---- */
+
+static uint64_t posts;
+
+void shim_req_note_recv(struct shim_req *r, MPI_Datatype type, int source, int tag)
+{
+	r->dtype = type;
+	r->peer = source;
+	r->tag = tag;
+	r->posted = ++posts;
+}
+
+/* What CTL_PARK did with a pending receive: it completed (its data is in
+ * the arena, which no image keeps: deliver it now) or was cancelled. */
+void shim_req_parked(const struct chan_parked *p)
+{
+	struct shim_req *r = shim_req_get((MPI_Request)(intptr_t)p->handle);
+
+	if (!r)
+		return;
+	if (p->state == CHAN_PARKED_REPOST) {
+		r->repost = 1;
+		return;
+	}
+	struct chan_status st = p->status;
+	fix_status(r, &st);
+	if (r->ubuf && !st.internal[2])
+		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, &st);
+	shim_req_done_locally(r, &st);
+}
+
+struct repost_list {
+	struct shim_req **r;
+	size_t n, cap;
+};
+
+static void collect_repost(uintptr_t h, void *obj, void *arg)
+{
+	struct repost_list *l = arg;
+	struct shim_req *r = obj;
+
+	(void)h;
+	if (!r->repost)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct shim_req **v = realloc(l->r, cap * sizeof(*v));
+		if (!v)
+			return;
+		l->r = v;
+		l->cap = cap;
+	}
+	l->r[l->n++] = r;
+}
+
+static int by_post(const void *a, const void *b)
+{
+	const struct shim_req *x = *(struct shim_req *const *)a;
+	const struct shim_req *y = *(struct shim_req *const *)b;
+
+	return (x->posted > y->posted) - (x->posted < y->posted);
+}
+
+/* Post r again, or complete it from the drain queue, which holds the
+ * older messages. */
+static void repost(struct shim_req *r)
+{
+	struct shim_drained *d = shim_drain_find(r->comm, r->peer, r->tag);
+	struct chan_status st;
+
+	r->repost = 0;
+	if (d) {
+		shim_drain_deliver(d, r->ubuf, (int)r->ucount, r->dtype, &st);
+		shim_req_done_locally(r, &st);
+		return;
+	}
+	struct chan_call *c = shim_call_begin(CALL_IRECV);
+	c->arg[0] = r->base;
+	c->arg[1] = r->ucount;
+	c->arg[2] = (int64_t)(intptr_t)r->dtype;
+	c->arg[3] = r->peer;
+	c->arg[4] = r->tag;
+	c->arg[5] = (int64_t)(intptr_t)r->comm;
+	c->arg[6] = (int64_t)(intptr_t)r->handle;
+	shim_call_simple(c);
+}
+
+/* In the order the application posted them, as MPI matches them. */
+void shim_req_repost_all(void)
+{
+	struct repost_list l = { NULL, 0, 0 };
+
+	shim_handle_each(SHIM_K_REQ, collect_repost, &l);
+	qsort(l.r, l.n, sizeof(*l.r), by_post);
+	for (size_t i = 0; i < l.n; i++)
+		repost(l.r[i]);
+	free(l.r);
+}
+
 /* ---- single request ---- */
 
 static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
@@ -189,13 +391,21 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 	if (!r)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, fn, "not a live request");
 	MPI_Comm comm = r->comm;
-	struct chan_call *c = shim_call_begin(id);
-	c->arg[0] = (int64_t)(intptr_t)*request;
-	int err = shim_call_run(c);
-	int done = id == CALL_WAIT ? 1 : (int)c->arg[1];
-	struct chan_status st = c->status;
-	shim_call_end();
-	fix_status(r, &st);
+	struct chan_status st;
+	int err = MPI_SUCCESS, done = 1;
+	if (r->local_done) {
+		st = r->local_st;
+	} else {
+		struct chan_call *c = shim_call_begin(id);
+		c->arg[0] = (int64_t)(intptr_t)*request;
+		err = shim_call_run(c);
+		done = id == CALL_WAIT ? 1 : (int)c->arg[1];
+		st = c->status;
+		shim_call_end();
+		if (err == CHAN_RETRY) /* a checkpoint came: r may be done now */
+			return single(fn, id, request, flag, status);
+		fix_status(r, &st);
+	}
 	if (flag)
 		*flag = done;
 	if (done) {
@@ -289,6 +499,15 @@ SHIM_WEAK(Waitall)
 /* Waitall is Testall that waits: one implementation, flag == NULL. */
 int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
 {
+	if (atomic_load(&shim_req_local))
+		return local_all(count, reqs, flag, statuses);
+	return testall(count, reqs, flag, statuses);
+}
+SHIM_WEAK(Testall)
+
+/* Testall of requests that all live in the proxy. */
+static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
+{
 	const char *fn = flag ? "MPI_Testall" : "MPI_Waitall";
 	struct active a;
 	struct region g;
@@ -306,6 +525,12 @@ int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[]
 	c->arg[0] = a.n;
 	c->arg[1] = region_arg(&g);
 	err = shim_call_run(c);
+	if (err == CHAN_RETRY) {
+		shim_call_end();
+		shim_stage_free(&g.stage);
+		active_free(&a);
+		return PMPI_Testall(count, reqs, flag, statuses);
+	}
 	int done = flag ? (int)c->arg[2] : 1;
 	MPI_Comm bad = MPI_COMM_NULL;
 	if (done) {
@@ -331,13 +556,15 @@ int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[]
 		return raise_in_status(fn, bad);
 	return shim_error(MPI_COMM_WORLD, err, fn, NULL);
 }
-SHIM_WEAK(Testall)
 
 static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *flag,
 	       MPI_Status *status)
 {
 	struct active a;
 	struct region g;
+
+	if (atomic_load(&shim_req_local) && local_any(count, reqs, index, flag, status))
+		return MPI_SUCCESS;
 	int err = active_collect(&a, count, reqs, fn);
 
 	if (err)
@@ -366,6 +593,10 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 		*flag = (int)c->arg[3];
 	shim_call_end();
 	shim_stage_free(&g.stage);
+	if (err == CHAN_RETRY) {
+		active_free(&a);
+		return any(fn, count, reqs, index, flag, status);
+	}
 	MPI_Comm comm = MPI_COMM_WORLD;
 	if (k >= 0 && k < a.n) {
 		fix_status(a.req[k], &st);
@@ -395,6 +626,10 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 {
 	struct active a;
 	struct region g;
+
+	if (atomic_load(&shim_req_local) &&
+	    (*outcount = local_some(incount, reqs, indices, statuses)) > 0)
+		return MPI_SUCCESS;
 	int err = active_collect(&a, incount, reqs, fn);
 
 	if (err)
@@ -414,6 +649,12 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 	c->arg[0] = a.n;
 	c->arg[1] = region_arg(&g);
 	err = shim_call_run(c);
+	if (err == CHAN_RETRY) {
+		shim_call_end();
+		shim_stage_free(&g.stage);
+		active_free(&a);
+		return some(fn, id, incount, reqs, outcount, indices, statuses);
+	}
 	int out = (int)c->arg[2];
 	MPI_Comm bad = MPI_COMM_NULL;
 	for (int j = 0; j < out; j++) {

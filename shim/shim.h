@@ -18,6 +18,7 @@
 #define SHIM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,11 @@ extern struct shim_state shim;
 
 /* Lock the slot and start a call; returns the slot to fill. */
 struct chan_call *shim_call_begin(enum chan_call_id id);
+/* The same for a collective or a communicator constructor on cm: admit
+ * it first (shim_coll_enter), before the slot is locked, because a
+ * checkpoint may hold it back there. */
+struct shim_comm;
+struct chan_call *shim_call_begin_coll(enum chan_call_id id, struct shim_comm *cm);
 /* Post the call, wait for the reply.  Returns the ABI error code; the
  * reply's outputs are readable in the slot until shim_call_end(). */
 int shim_call_run(struct chan_call *c);
@@ -138,6 +144,10 @@ struct shim_comm {
 	/* How it was made, enough to make it again under another MPI. */
 	MPI_Comm parent;
 	int made_by;             /* CALL_COMM_DUP, CALL_COMM_SPLIT, ... */
+	/* Checkpoint consistency (shim/ckpt.c). */
+	int64_t gid;             /* id all members agree on; WORLD 0, SELF -1 */
+	uint64_t created;        /* this process's creation order, for rebuild */
+	_Atomic int64_t coll_seq; /* collectives admitted on it so far */
 };
 /* Record for h, or NULL if h is not a live communicator. */
 struct shim_comm *shim_comm_get(MPI_Comm h);
@@ -295,7 +305,22 @@ struct shim_req {
 	struct shim_stage stage;
 	int from_proc_null;      /* receive from MPI_PROC_NULL */
 	struct shim_req *next_zombie; /* freed by MPI_Request_free while active */
+	/* A receive as posted, to post it again after a checkpoint. */
+	MPI_Datatype dtype;
+	int peer, tag;
+	uint64_t posted;         /* order of posting: reposts keep it */
+	int repost;              /* cancelled by a checkpoint: post again */
+	int local_done;          /* completed in the app (drained message, or
+				  * done at a checkpoint): no proxy request */
+	struct chan_status local_st;
 };
+/* Requests completed in the app and not yet waited for (zero almost
+ * always: the completion calls test it before anything else). */
+extern _Atomic int shim_req_local;
+/* Remember how receive r was posted (shim/p2p.c's Irecv). */
+void shim_req_note_recv(struct shim_req *r, MPI_Datatype type, int source, int tag);
+/* Complete r in the app with status st (its data is already delivered). */
+void shim_req_done_locally(struct shim_req *r, const struct chan_status *st);
 /* New active request record; MPI_REQUEST_NULL on ENOMEM. */
 struct shim_req *shim_req_new(int kind, MPI_Comm comm);
 /* A receive request fills (buf, count, t) at completion; holds t. */
@@ -307,6 +332,64 @@ void shim_req_complete(struct shim_req *r, const struct chan_status *st);
 /* Complete requests the application freed while active (MPI_Request_free)
  * whose proxy side is done; with wait, wait for all of them. */
 void shim_req_reap(int wait);
+
+/* ---- checkpoint consistency (shim/ckpt.c) ---- */
+/* Where a checkpoint is, as the application's threads see it. */
+enum shim_ck_phase {
+	SHIM_CK_NONE = 0,    /* run freely */
+	SHIM_CK_INTENT,      /* sequence numbers reported: no new collective */
+	SHIM_CK_TARGETS,     /* collectives up to the targets may start */
+	SHIM_CK_PARK         /* no new call at all (collectives already admitted
+			      * up to the targets excepted) */
+};
+extern _Atomic int shim_ck_phase;
+/* Threads that must never park: the checkpoint client thread. */
+extern _Thread_local int shim_ck_exempt;
+
+void shim_ckpt_register(void);
+/* Admit a collective (or communicator constructor) on c: count it, and
+ * during a checkpoint wait while it would pass c's target. */
+void shim_ckpt_coll_gate(struct shim_comm *c, int64_t seq);
+static inline void shim_coll_enter(struct shim_comm *c)
+{
+	int64_t seq = atomic_fetch_add(&c->coll_seq, 1) + 1;
+
+	if (atomic_load(&shim_ck_phase) != SHIM_CK_NONE)
+		shim_ckpt_coll_gate(c, seq);
+}
+/* shim_call_begin, with the slot locked: wait (unlocking) while parked. */
+void shim_ckpt_call_gate(void);
+/* The proxy answered CHAN_RETRY: wait, slot lock released, until the
+ * checkpoint is over.  The wrapper then starts its call over. */
+void shim_ckpt_wait_resume(void);
+/* Restart support, elsewhere in the shim: MPI_Init again in a new proxy
+ * (shim/env.c), make every communicator again (shim/comm.c), the pending
+ * receives a checkpoint parked (shim/req.c). */
+int shim_env_reinit(void);
+int shim_comm_rebuild_all(void);
+void shim_req_parked(const struct chan_parked *p);
+void shim_req_repost_all(void);
+
+/* ---- messages drained at a checkpoint (shim/drain.c) ---- */
+struct shim_drained {
+	struct shim_drained *next;
+	MPI_Comm comm;
+	int source;              /* rank in comm */
+	int tag;
+	size_t bytes;
+	unsigned char data[];
+};
+extern struct shim_drained *shim_drain_head;
+int shim_drain_push(MPI_Comm comm, int source, int tag, const void *data, size_t bytes);
+/* Oldest drained message matching (source, tag) on comm, or NULL. */
+struct shim_drained *shim_drain_find(MPI_Comm comm, int source, int tag);
+void shim_drain_remove(struct shim_drained *d);
+/* A status describing d, as a receive of it would report. */
+void shim_drain_status(const struct shim_drained *d, struct chan_status *st);
+/* Receive d into (buf, count, type) and remove it; MPI_ERR_TRUNCATE if it
+ * does not fit (what fits is delivered). */
+int shim_drain_deliver(struct shim_drained *d, void *buf, int count, MPI_Datatype type,
+		       struct chan_status *st);
 
 /* Status helpers (shim/status.c) */
 void shim_status_out(MPI_Status *out, const struct chan_status *in);

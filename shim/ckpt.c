@@ -1,0 +1,445 @@
+/*
+ * ckpt.c - the application's side of a consistent checkpoint of an MPI job.
+ *
+ * The engine's client thread (ckpt/client.c) drives the phases the
+ * coordinator announces, through the ops this file registers at MPI_Init:
+ *
+ *   INTENT   report, per communicator, how many collectives this rank has
+ *            admitted (its sequence number); admit no new collective.
+ *   TARGETS  the coordinator's maximum per communicator: collectives up to
+ *            it may start (a rank behind catches up; nobody passes it), so
+ *            no rank is ever caught inside a collective others will not
+ *            enter.  Point-to-point runs freely meanwhile: a rank that is
+ *            behind may need messages to catch up.
+ *   PARK     no new call may start; the proxy finishes or abandons the call
+ *            in flight (a receive that is abandoned is posted again later,
+ *            see shim_ckpt_retry).
+ *   DRAIN    messages still in flight are received into application memory
+ *            (shim/drain.c) until every rank's sends are accounted for.
+ *   then the engine writes the image; RESUME or RESTART undo the parking.
+ *
+ * This is MANA's sequence-number scheme (see doc/design.md), run over the
+ * coordinator instead of inside MPI.
+ */
+#include "shim.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ckpt/ckpt.h"
+#include "ckpt/client.h"
+#include "util/exitcode.h"
+#include "util/log.h"
+
+_Atomic int shim_ck_phase;
+_Thread_local int shim_ck_exempt;
+
+static pthread_mutex_t ck_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ck_cv = PTHREAD_COND_INITIALIZER;
+
+/* Targets of the current checkpoint: (gid, max seq) pairs. */
+static int64_t *targets;
+static int ntargets;
+
+static int64_t target_of(int64_t gid)
+{
+	for (int i = 0; i < ntargets; i++)
+		if (targets[2 * i] == gid)
+			return targets[2 * i + 1];
+	return INT64_MAX; /* a communicator nobody reported: not constrained */
+}
+
+static void set_phase(int phase)
+{
+	pthread_mutex_lock(&ck_mu);
+	atomic_store(&shim_ck_phase, phase);
+	pthread_cond_broadcast(&ck_cv);
+	pthread_mutex_unlock(&ck_mu);
+}
+
+/* May the collective numbered seq on c start now? */
+static int coll_admitted(const struct shim_comm *c, int64_t seq)
+{
+	switch (atomic_load(&shim_ck_phase)) {
+	case SHIM_CK_NONE:
+		return 1;
+	case SHIM_CK_INTENT:
+		return 0; /* targets not known yet */
+	default:
+		return seq <= target_of(c->gid);
+	}
+}
+
+void shim_ckpt_coll_gate(struct shim_comm *c, int64_t seq)
+{
+	if (shim_ck_exempt || c->gid < 0)
+		return;
+	pthread_mutex_lock(&ck_mu);
+	while (!coll_admitted(c, seq))
+		pthread_cond_wait(&ck_cv, &ck_mu);
+	/* Wake a client waiting for this rank to reach its targets. */
+	pthread_cond_broadcast(&ck_cv);
+	pthread_mutex_unlock(&ck_mu);
+}
+
+/* Everything but admitted collectives (shim_call_begin_coll) stops here
+ * while parked; called with the slot locked, waits with it unlocked. */
+void shim_ckpt_call_gate(void)
+{
+	if (shim_ck_exempt)
+		return;
+	while (atomic_load(&shim_ck_phase) == SHIM_CK_PARK) {
+		pthread_mutex_unlock(&shim.lock);
+		pthread_mutex_lock(&ck_mu);
+		while (atomic_load(&shim_ck_phase) == SHIM_CK_PARK)
+			pthread_cond_wait(&ck_cv, &ck_mu);
+		pthread_mutex_unlock(&ck_mu);
+		pthread_mutex_lock(&shim.lock);
+	}
+}
+
+/* The proxy abandoned the receive in the slot: give the slot up until
+ * the checkpoint is over (its own calls use it), then let the wrapper
+ * start over: the message it waited for may be in the drain queue now. */
+void shim_ckpt_wait_resume(void)
+{
+	pthread_mutex_unlock(&shim.lock);
+	pthread_mutex_lock(&ck_mu);
+	while (atomic_load(&shim_ck_phase) != SHIM_CK_NONE)
+		pthread_cond_wait(&ck_cv, &ck_mu);
+	pthread_mutex_unlock(&ck_mu);
+	pthread_mutex_lock(&shim.lock);
+}
+
+/* ---- INTENT and TARGETS ---- */
+
+struct seq_walk {
+	int64_t *pairs;
+	int max;
+	int n;
+};
+
+static void add_seq(struct shim_comm *c, struct seq_walk *w)
+{
+	if (c->gid < 0 || w->n >= w->max)
+		return;
+	w->pairs[2 * w->n] = c->gid;
+	w->pairs[2 * w->n + 1] = atomic_load(&c->coll_seq);
+	w->n++;
+}
+
+static void add_seq_each(uintptr_t h, void *obj, void *arg)
+{
+	(void)h;
+	if (((struct shim_comm *)obj)->world)
+		add_seq(obj, arg);
+}
+
+/* From here on no collective is admitted until the targets arrive, so
+ * the numbers reported stay true. */
+static int ck_coll_seqs(int64_t *pairs, int max)
+{
+	struct seq_walk w = { pairs, max, 0 };
+
+	set_phase(SHIM_CK_INTENT);
+	add_seq(shim_comm_get(MPI_COMM_WORLD), &w);
+	shim_handle_each(SHIM_K_COMM, add_seq_each, &w);
+	return w.n;
+}
+
+struct reach_walk {
+	int behind;
+};
+
+static void check_reached(struct shim_comm *c, struct reach_walk *w)
+{
+	if (c->gid >= 0 && atomic_load(&c->coll_seq) < target_of(c->gid))
+		w->behind++;
+}
+
+static void check_reached_each(uintptr_t h, void *obj, void *arg)
+{
+	(void)h;
+	if (((struct shim_comm *)obj)->world)
+		check_reached(obj, arg);
+}
+
+static int behind_targets(void)
+{
+	struct reach_walk w = { 0 };
+
+	check_reached(shim_comm_get(MPI_COMM_WORLD), &w);
+	shim_handle_each(SHIM_K_COMM, check_reached_each, &w);
+	return w.behind;
+}
+
+/* Waits, with the application running, until every communicator of
+ * this rank has admitted its target; the phase timeout of the
+ * coordinator bounds it from outside, CK_REACH_TIMEOUT_S from inside. */
+#define CK_REACH_TIMEOUT_S 3600
+static int ck_reach_targets(const int64_t *pairs, int n)
+{
+	int64_t *copy = malloc((size_t)(n ? n : 1) * 2 * sizeof(int64_t));
+
+	if (!copy)
+		return -1;
+	memcpy(copy, pairs, (size_t)n * 2 * sizeof(int64_t));
+	pthread_mutex_lock(&ck_mu);
+	free(targets);
+	targets = copy;
+	ntargets = n;
+	atomic_store(&shim_ck_phase, SHIM_CK_TARGETS);
+	pthread_cond_broadcast(&ck_cv);
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += CK_REACH_TIMEOUT_S;
+	int rc = 0;
+	while (behind_targets() && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&ck_cv, &ck_mu, &deadline);
+	pthread_mutex_unlock(&ck_mu);
+	return rc == ETIMEDOUT ? -1 : 0;
+}
+
+/* ---- PARK, DRAIN ---- */
+
+/* The drain block: arena memory the proxy receives drained messages
+ * into, grown when a message does not fit. */
+static struct shim_stage drain_block = { ARENA_NONE, 0 };
+#define CK_DRAIN_BLOCK (16u << 20)
+
+static int drain_block_at_least(uint64_t need)
+{
+	if (drain_block.off != ARENA_NONE && drain_block.len >= need)
+		return 0;
+	shim_stage_free(&drain_block);
+	uint64_t len = need > CK_DRAIN_BLOCK ? need : CK_DRAIN_BLOCK;
+	return shim_stage_alloc(&drain_block, len, "checkpoint drain") ? -1 : 0;
+}
+
+/* Milliseconds we may still wait in this phase (the coordinator's). */
+static int phase_left_ms(void)
+{
+	int (*left)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ck_client_phase_left_ms");
+
+	return left ? left() : 60000;
+}
+
+static void pause_briefly(void)
+{
+	struct timespec ts = { 0, 200000 }; /* 0.2 ms: peers progress meanwhile */
+
+	nanosleep(&ts, NULL);
+}
+
+static int ck_park(void)
+{
+	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
+
+	/* From here on only admitted collectives pass the gate.  A thread
+	 * may be past it already (it holds the slot lock, perhaps blocked in
+	 * a receive the proxy is about to abandon): ck_drain waits for it. */
+	set_phase(SHIM_CK_PARK);
+	do {
+		if (chan_ctl_call(&shim.ch, CTL_PARK) != 0)
+			return -1;
+		for (uint32_t i = 0; i < ctl->n; i++)
+			shim_req_parked(&ctl->parked[i]);
+	} while (ctl->arg[CTL_ARG_MORE]);
+	return 0;
+}
+
+/* Take the drained messages out of the arena into application memory. */
+static int keep_drained(const struct chan_ctl *ctl)
+{
+	for (uint32_t i = 0; i < ctl->n; i++) {
+		const struct chan_drained *m = &ctl->msgs[i];
+		if (shim_drain_push((MPI_Comm)(intptr_t)m->comm, m->source, m->tag,
+				    chan_arena_ptr(&shim.ch, (uint64_t)m->off),
+				    (size_t)m->bytes))
+			return -1;
+	}
+	return 0;
+}
+
+/* No application thread is inside a call (between the gate and the end
+ * of its call): then, parked as we are, none can post anything more. */
+static int slot_idle(void)
+{
+	if (pthread_mutex_trylock(&shim.lock) != 0)
+		return 0;
+	pthread_mutex_unlock(&shim.lock);
+	return 1;
+}
+
+/* One DRAIN round: repeat the control call until nothing is left that
+ * this rank can take now and no call of the application is still in
+ * the proxy (a blocking send or an admitted collective finishes once
+ * the peers drain or enter it, which they are doing meanwhile). */
+static int ck_drain(int64_t *sent, int64_t *recvd)
+{
+	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
+
+	if (drain_block_at_least(CK_DRAIN_BLOCK) < 0)
+		return -1;
+	for (;;) {
+		ctl->arg[CTL_ARG_DRAIN_OFF] = (int64_t)drain_block.off;
+		ctl->arg[CTL_ARG_DRAIN_SIZE] = (int64_t)drain_block.len;
+		if (chan_ctl_call(&shim.ch, CTL_DRAIN) != 0 || keep_drained(ctl) < 0)
+			return -1;
+		if (ctl->arg[CTL_ARG_DRAIN_NEED] &&
+		    drain_block_at_least((uint64_t)ctl->arg[CTL_ARG_DRAIN_NEED]) < 0)
+			return -1;
+		int more = ctl->arg[CTL_ARG_MORE] || ctl->arg[CTL_ARG_DRAIN_NEED];
+		if (!more && ctl->arg[CTL_ARG_BUSY] < 0 && slot_idle())
+			break;
+		if (!more && phase_left_ms() <= 0)
+			return -1;
+		if (!more)
+			pause_briefly();
+	}
+	*sent = ctl->arg[CTL_ARG_SENT];
+	*recvd = ctl->arg[CTL_ARG_RECVD];
+	shim_stage_free(&drain_block); /* emptied: no need to keep it in an image */
+	return 0;
+}
+
+/* ---- the arena across an image ----
+ *
+ * The arena is shared with the proxy and left out of images, but a
+ * parked thread may have staged a payload in it already (a send waiting
+ * at the gate).  Just before the image is written, with every other
+ * thread stopped, the blocks in use are copied into application memory;
+ * a restarted process puts them back into its new arena. */
+
+struct arena_copy {
+	struct arena_copy *next;
+	uint64_t off, len;
+	unsigned char data[];
+};
+static struct arena_copy *arena_saved;
+
+static void save_range(uint64_t off, uint64_t len, void *arg)
+{
+	struct arena_copy *a = malloc(sizeof(*a) + len);
+
+	if (!a) {
+		*(int *)arg = -1;
+		return;
+	}
+	a->off = off;
+	a->len = len;
+	memcpy(a->data, chan_arena_ptr(&shim.ch, off), len);
+	a->next = arena_saved;
+	arena_saved = a;
+}
+
+static void drop_saved_arena(void)
+{
+	while (arena_saved) {
+		struct arena_copy *a = arena_saved;
+		arena_saved = a->next;
+		free(a);
+	}
+}
+
+static void hook_pre_ckpt(void *arg)
+{
+	int err = 0;
+
+	(void)arg;
+	if (atomic_load(&shim_ck_phase) != SHIM_CK_PARK)
+		return; /* not an MPI-consistent checkpoint: nothing staged matters */
+	drop_saved_arena();
+	arena_each_used(&shim.arena, save_range, &err);
+	if (err)
+		dm_err("checkpoint (rank %d): no memory to keep staged payloads; "
+		       "a parked send may carry zeros after a restart", shim.world_rank);
+}
+
+static void hook_resume(void *arg)
+{
+	(void)arg;
+	drop_saved_arena();
+}
+
+static void restore_arena(void)
+{
+	for (struct arena_copy *a = arena_saved; a; a = a->next)
+		memcpy(chan_arena_ptr(&shim.ch, a->off), a->data, a->len);
+	drop_saved_arena();
+}
+
+/* ---- RESUME, RESTART ---- */
+
+static void release(void)
+{
+	shim_stage_free(&drain_block);
+	shim_req_repost_all();
+	free(targets);
+	targets = NULL;
+	ntargets = 0;
+	set_phase(SHIM_CK_NONE);
+}
+
+static void ck_resume(void)
+{
+	shim_ck_exempt = 1;
+	chan_ctl_call(&shim.ch, CTL_RESUME);
+	release();
+}
+
+/* A restored image: the old proxy and channel are gone.  Map the new
+ * channel where the old one was, start MPI in the new proxy, make every
+ * communicator again, then let the application go on. */
+static void ck_restart(void)
+{
+	shim_ck_exempt = 1;
+	void *where = shim.ch.hdr;
+	int fd = shim.ch.fd;
+
+	if (chan_attach_at(&shim.ch, fd, where) < 0)
+		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): cannot map the new channel",
+		       shim.world_rank);
+	restore_arena();
+	if (shim_env_reinit() != MPI_SUCCESS || shim_comm_rebuild_all() != MPI_SUCCESS)
+		dm_die(DM_EXIT_MPI_FATAL, "restart (rank %d): cannot rebuild MPI state",
+		       shim.world_rank);
+	release();
+}
+
+static const struct ck_mpi_ops ops = {
+	.coll_seqs = ck_coll_seqs,
+	.reach_targets = ck_reach_targets,
+	.park = ck_park,
+	.drain = ck_drain,
+	.resume = ck_resume,
+	.restart = ck_restart,
+};
+
+/* The checkpoint engine is preloaded when the launcher found it; without
+ * it there is nothing to register and the job just cannot be
+ * checkpointed.  Looked up at run time so libmpi_abi never depends on it. */
+void shim_ckpt_register(void)
+{
+	int (*reg)(const struct ck_mpi_ops *) =
+		(int (*)(const struct ck_mpi_ops *))dlsym(RTLD_DEFAULT, "ck_client_register_mpi");
+
+	int (*skip)(void *, size_t) =
+		(int (*)(void *, size_t))dlsym(RTLD_DEFAULT, "ck_skip_region");
+	int (*hooks)(const struct ck_hooks *) =
+		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
+	static const struct ck_hooks arena_hooks = {
+		.pre_ckpt = hook_pre_ckpt,
+		.resume = hook_resume,
+	};
+
+	if (!reg || !skip || !hooks)
+		return;
+	/* The channel belongs to this run's proxy: never in an image. */
+	skip(shim.ch.base, shim.ch.size);
+	hooks(&arena_hooks);
+	reg(&ops);
+}
