@@ -175,7 +175,7 @@ struct shim_group {
 struct shim_group *shim_group_get(MPI_Group h);
 MPI_Group shim_group_from_list(const int *world, int size);
 
-/* ---- datatypes (shim/type.c, shim/typeops.c, shim/pack.c) ---- */
+/* ---- datatypes (shim/type.c, typeops.c, typeshape.c, pack.c) ---- */
 /* Bytes [off, off + len) of one element, off relative to the buffer. */
 struct shim_block {
 	int64_t off;
@@ -243,6 +243,9 @@ int shim_type_components(const struct shim_type *t, shim_type_comp_fn *fn, void 
 /* After a restart: make every datatype record's real type again in the
  * new proxy, components first (shim/typeops.c). */
 int shim_type_rebuild_all(void);
+/* Size, bounds, alignment and markers of a new record from its
+ * constructor (shim/typeshape.c). */
+int shim_type_bounds(struct shim_type *t);
 /* Flatten t's typemap (once); MPI_ERR_NO_MEM if it does not fit. */
 int shim_type_map(struct shim_type *t);
 /* Typemap bytes of count elements of mapped t at buf (byte 0; MPI_BOTTOM
@@ -418,13 +421,6 @@ int shim_comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
 int shim_comm_inherit(MPI_Comm parent, MPI_Comm *newcomm, const char *fn);
 /* Free what c carries besides its members (shim_comm_release). */
 void shim_comm_drop_extras(struct shim_comm *c);
-/* After a restart, once c is made again from its members (COMM_REBUILD),
- * give the real communicator back its topology or its remote group
- * (shim_topo_rebuild, shim_intercomm_rebuild).  Call for every rebuilt
- * communicator in creation order. */
-int shim_comm_rebuild_extras(struct shim_comm *c);
-int shim_topo_rebuild(struct shim_comm *c);
-int shim_intercomm_rebuild(struct shim_comm *c);
 
 /* ---- topologies (shim/topo.c), kept in the communicator record ---- */
 struct shim_topo {
