@@ -421,6 +421,13 @@ int shim_comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
 int shim_comm_inherit(MPI_Comm parent, MPI_Comm *newcomm, const char *fn);
 /* Free what c carries besides its members (shim_comm_release). */
 void shim_comm_drop_extras(struct shim_comm *c);
+/* After a restart, once c is made again from its members (COMM_REBUILD),
+ * give the real communicator back its topology or its remote group
+ * (shim_topo_rebuild, shim_intercomm_rebuild).  Call for every rebuilt
+ * communicator in creation order. */
+int shim_comm_rebuild_extras(struct shim_comm *c);
+int shim_topo_rebuild(struct shim_comm *c);
+int shim_intercomm_rebuild(struct shim_comm *c);
 
 /* ---- topologies (shim/topo.c), kept in the communicator record ---- */
 struct shim_topo {
