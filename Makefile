@@ -298,7 +298,12 @@ unit-check: $(UNIT_BIN) $(PX_UNIT_BIN)
 mpi-check: build-all
 	$(Q)B=$(B) sh mpi-tests/run.sh
 
-check: all gen-check unit-check mpi-check coord-check launcher-check ckpt-check \
+# Every function of the table exported as MPI_ and PMPI_.
+.PHONY: exports-check
+exports-check: build-all
+	$(Q)sh tests/check-exports.sh $(SHIM_SO)
+
+check: all gen-check unit-check exports-check mpi-check coord-check launcher-check ckpt-check \
 	ckpt-mpi-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
