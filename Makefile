@@ -304,7 +304,7 @@ exports-check: build-all
 	$(Q)sh tests/check-exports.sh $(SHIM_SO)
 
 check: all gen-check unit-check exports-check mpi-check coord-check launcher-check ckpt-check \
-	ckpt-mpi-check
+	ckpt-mpi-check restart-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.
