@@ -377,7 +377,10 @@ static enum serve_end write_image(int fd, const struct coord_phase_msg *ph,
 				  struct coord_phase_done *d)
 {
 	char name[32];
-	struct ck_opts o = { .dir = ph->dir, .name = name, .zstd_level = 1 };
+	/* Image options from the launcher (--compress, --fork-ckpt). */
+	struct ck_opts o = { .dir = ph->dir, .name = name,
+			     .zstd_level = env_int("DMTCP_MPI_COMPRESS", 1, 0),
+			     .fork_ckpt = env_int("DMTCP_MPI_FORK_CKPT", 0, 0) };
 
 	snprintf(name, sizeof(name), "rank%d",
 		 env_int("DMTCP_MPI_RANK", 0, 0));

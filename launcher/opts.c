@@ -35,6 +35,11 @@ static const char usage_text[] =
 	"  --restart DIR        restart this rank from the checkpoint in DIR\n"
 	"  --ckptdir DIR        checkpoint directory   (DMTCP_MPI_CKPTDIR)\n"
 	"  --interval N         checkpoint every N s   (DMTCP_MPI_INTERVAL)\n"
+	"  --compress LEVEL     zstd level of images, 0: none; default 1\n"
+	"                       (DMTCP_MPI_COMPRESS)\n"
+	"  --no-compress        the same as --compress 0\n"
+	"  --fork-ckpt          a forked copy writes the image; the program\n"
+	"                       goes on at once (DMTCP_MPI_FORK_CKPT=1)\n"
 	"  --coord-host H       coordinator host       (DMTCP_MPI_COORD_HOST)\n"
 	"  --coord-port P       coordinator port       (DMTCP_MPI_COORD_PORT)\n"
 	"  --no-bind            leave CPU placement alone (DMTCP_MPI_BIND=none)\n"
@@ -122,6 +127,17 @@ static void apply_interval(struct ln_opts *o, const char *name, const char *val)
 	export_var("DMTCP_MPI_INTERVAL", val);
 }
 
+static void apply_compress(struct ln_opts *o, const char *name, const char *val)
+{
+	unsigned long long v;
+
+	(void)o;
+	if (parse_uint(val, 0, 19, &v) < 0)
+		dm_die(DM_EXIT_USAGE, "bad compression level (%s %s): give 0 (none) "
+		       "to 19, e.g. %s 1", name, val, name);
+	export_var("DMTCP_MPI_COMPRESS", val);
+}
+
 static void apply_coord_host(struct ln_opts *o, const char *name,
 			     const char *val)
 {
@@ -158,6 +174,7 @@ static const struct value_opt value_opts[] = {
 	{ "--restart", "DIR", apply_restart },
 	{ "--ckptdir", "DIR", apply_ckptdir },
 	{ "--interval", "N", apply_interval },
+	{ "--compress", "LEVEL", apply_compress },
 	{ "--coord-host", "H", apply_coord_host },
 	{ "--coord-port", "P", apply_coord_port },
 };
@@ -196,6 +213,10 @@ static int take_flag(struct ln_opts *o, const char *arg)
 		o->no_mpi = 1;
 	} else if (strcmp(arg, "--no-bind") == 0) {
 		o->no_bind = 1;
+	} else if (strcmp(arg, "--no-compress") == 0) {
+		export_var("DMTCP_MPI_COMPRESS", "0");
+	} else if (strcmp(arg, "--fork-ckpt") == 0) {
+		export_var("DMTCP_MPI_FORK_CKPT", "1");
 	} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
 		fputs(usage_text, stdout);
 		exit(0);

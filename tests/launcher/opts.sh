@@ -24,6 +24,7 @@ expect "missing option value" $USAGE "--coord-host" --no-mpi --coord-host
 expect "missing value, last word" $USAGE "--ckptdir" --ckptdir
 expect "non-numeric interval" $USAGE "--interval" --interval 10s /bin/true
 expect "negative interval" $USAGE "--interval" --interval=-1 /bin/true
+expect "compression level out of range" $USAGE "--compress" --compress 20 /bin/true
 expect "bad port" $USAGE "--coord-port" --coord-port 70000 /bin/true
 expect "unknown MPI" $USAGE "--mpi=lam" --mpi=lam /bin/true
 expect "missing program" $NOPROG "no-such-program-$MARK" \
@@ -78,6 +79,12 @@ run_dm "$T/env2" --no-mpi sh -c "$show"
 unset DMTCP_MPI_CKPTDIR
 check "environment values kept when no option given" \
 	[ "$(cat "$T/env2.out")" = "/keep/me|||" ]
+
+run_dm "$T/cz" --no-mpi --no-compress --fork-ckpt \
+	sh -c 'echo "$DMTCP_MPI_COMPRESS|$DMTCP_MPI_FORK_CKPT"'
+check "--no-compress and --fork-ckpt exported" [ "$(cat "$T/cz.out")" = "0|1" ]
+run_dm "$T/cz2" --no-mpi --compress=7 sh -c 'echo "$DMTCP_MPI_COMPRESS"'
+check "--compress level exported" [ "$(cat "$T/cz2.out")" = "7" ]
 
 # Everything after the program is the program's.
 run_dm "$T/args" --no-mpi sh -c 'echo "$@"' sh --help --interval x
