@@ -48,6 +48,12 @@
  * world rank among the members, k a counter of process m (from 1). */
 #define CALL_ARG_GID (CHAN_ARGS - 1)
 
+/* Reply slot of the same calls: -1 for an intracommunicator; for an
+ * intercommunicator the size of its remote group, whose members follow
+ * the local group's in inl as world ranks (px_reply_remote,
+ * proxy/intercomm.c). */
+#define CALL_ARG_REMOTE (CHAN_ARGS - 2)
+
 enum chan_call_id {
 #define CHAN_CALL_ENUM(name) CALL_##name,
 	CHAN_CALLS(CHAN_CALL_ENUM)

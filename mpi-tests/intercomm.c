@@ -94,6 +94,37 @@ int main(int argc, char **argv)
 	exchange(dup, "its dup");
 	MPI_Comm_free(&dup);
 
+	/* Split and create on an intercommunicator make intercommunicators:
+	 * everyone in color 0 with the keys reversed, then each side without
+	 * its rank 0. */
+	MPI_Comm split, made;
+	int lr;
+	MPI_Comm_rank(inter, &lr);
+	MPI_Comm_split(inter, 0, -lr, &split);
+	MPI_Comm_test_inter(split, &flag);
+	MPI_Comm_remote_size(split, &rsize);
+	MT_CHECK(flag == 1 && rsize == 2, "split of the intercommunicator: %d %d", flag, rsize);
+	exchange(split, "a split of it (keys reversed)");
+	MPI_Comm_free(&split);
+	MPI_Group local, sub;
+	int first = 0;
+	MPI_Comm_group(inter, &local);
+	MPI_Group_excl(local, 1, &first, &sub);
+	MPI_Comm_create(inter, sub, &made);
+	MT_EQ(made == MPI_COMM_NULL, lr == 0, "Comm_create of the intercommunicator: membership");
+	if (made != MPI_COMM_NULL) {
+		MPI_Comm_test_inter(made, &flag);
+		MPI_Comm_remote_size(made, &rsize);
+		MT_CHECK(flag == 1 && rsize == 1, "Comm_create of it: %d %d", flag, rsize);
+		int out = me, in = -1;
+		MPI_Sendrecv(&out, 1, MPI_INT, 0, 9, &in, 1, MPI_INT, 0, 9, made, MPI_STATUS_IGNORE);
+		MT_EQ(in, me % 2 ? me - 1 : me + 1, "Comm_create of it: value across");
+		MPI_Comm_free(&made);
+	}
+	MPI_Group_free(&sub);
+	MPI_Group_free(&local);
+	mt_say("Comm_create of it without local rank 0: world ranks 2 and 3 paired");
+
 	MPI_Intercomm_merge(inter, me % 2, &merged);
 	MPI_Comm_test_inter(merged, &flag);
 	MT_EQ(flag, 0, "the merged communicator is an intracommunicator");

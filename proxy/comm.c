@@ -67,6 +67,12 @@ static int reply_members(struct chan_call *c, MPI_Comm real)
 	c->arg[ARG_SIZE] = size;
 	c->arg[ARG_RANK] = rank;
 	c->inl_len = (uint32_t)((size_t)size * sizeof(int32_t));
+	/* An intercommunicator's remote group follows (CALL_ARG_REMOTE). */
+	int inter = 0;
+	c->arg[CALL_ARG_REMOTE] = -1;
+	MPI_Comm_test_inter(real, &inter);
+	if (rc == MPI_SUCCESS && inter)
+		rc = px_reply_remote(c, real);
 	return rc;
 }
 

@@ -8,8 +8,11 @@
  *                     arg[4] remote leader (rank in the peer), arg[7] tag;
  *                     reply as every constructor (proxy/comm.c: arg[5]
  *                     local size, arg[6] my rank, inl the local group's
- *                     world ranks) plus arg[8] remote size and, after the
- *                     local group in inl, the remote group's world ranks.
+ *                     world ranks), which for an intercommunicator also
+ *                     carries the remote group (CALL_ARG_REMOTE,
+ *                     chan/calls.h; px_reply_remote below).  So do the
+ *                     replies of Comm_dup, Comm_split and Comm_create on
+ *                     an intercommunicator.
  *   INTERCOMM_MERGE   arg[0] intercommunicator, arg[1] handle for the
  *                     intracommunicator, arg[2] high; reply as every
  *                     constructor.
@@ -31,8 +34,7 @@
 
 #define REBUILD_TAG 0x7ffe
 
-/* Append the remote group of real to the reply as world ranks. */
-static int reply_remote(struct chan_call *c, MPI_Comm real)
+int px_reply_remote(struct chan_call *c, MPI_Comm real)
 {
 	int n, rc;
 	MPI_Group g;
@@ -52,7 +54,7 @@ static int reply_remote(struct chan_call *c, MPI_Comm real)
 		MPI_Group_free(&g);
 	}
 	free(idx);
-	c->arg[8] = n;
+	c->arg[CALL_ARG_REMOTE] = n;
 	c->inl_len += (uint32_t)((size_t)n * sizeof(int32_t));
 	return rc;
 }
@@ -68,15 +70,6 @@ void px_call_INTERCOMM_CREATE(struct chan_call *c)
 	int rc = MPI_Intercomm_create(local, (int)c->arg[2], px_comm(c->arg[3]),
 				      (int)c->arg[4], px_tag_in(c->arg[7]), &real);
 	px_comm_made(c, rc, real);
-	if (c->err || c->arg[5] == 0)
-		return;
-	rc = reply_remote(c, real);
-	if (rc != MPI_SUCCESS) {
-		real = px_comm_take(c->arg[1]);
-		MPI_Comm_free(&real);
-		c->arg[5] = 0;
-		px_reply(c, rc);
-	}
 }
 
 void px_call_INTERCOMM_MERGE(struct chan_call *c)

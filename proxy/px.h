@@ -141,6 +141,11 @@ void px_gid_keep(int64_t gid);
  * collectives kept for it. */
 void px_neighbor_forget(int64_t abi);
 
+/* ---- intercomm.c ---- */
+/* Append the remote group of intercommunicator real to a constructor's
+ * reply as world ranks and set CALL_ARG_REMOTE (chan/calls.h). */
+int px_reply_remote(struct chan_call *c, MPI_Comm real);
+
 /* ---- idup.c ---- */
 /* Request abi has completed (any completion call in req.c): finish what
  * waited for it in the proxy, such as an MPI_Comm_idup. */

@@ -11,9 +11,9 @@
  * Everything lives in application memory and is part of a checkpoint.
  *
  * Keyvals: user keyvals are KEYVAL_FIRST + index and never reused, so a
- * stale keyval is always recognised.  A freed keyval stays usable while
- * attributes still use it (MPI: freeing does not delete attributes;
- * MPICH and Open MPI both still accept it).  The predefined keys of the
+ * stale keyval is always recognised.  A freed keyval stays usable, and
+ * may be freed again, while attributes still use it (MPI: freeing does
+ * not delete attributes; MPICH accepts both).  The predefined keys of the
  * standard ABI (MPI_TAG_UB = 501 ... MPI_UNIVERSE_SIZE = 507) are
  * communicator keyvals whose attributes are copied by value and never
  * deleted, and which the application may read but not set or delete
@@ -145,9 +145,11 @@ static int keyval_free(int *keyval, int kind, const char *fn)
 	struct keyval *kv = keyval_check(*keyval, kind, SHIM_NOCOMM, fn, &err);
 	if (!kv)
 		return err;
-	if (kv->predefined || kv->freed)
+	if (kv->predefined)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_KEYVAL, fn, "keyval %d cannot be freed",
 				   *keyval);
+	/* Freeing again while attributes still use it is accepted, as MPICH
+	 * does (its test suite frees from inside a delete callback). */
 	kv->freed = 1;
 	*keyval = MPI_KEYVAL_INVALID;
 	return MPI_SUCCESS;

@@ -21,7 +21,6 @@
 #include "shim.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #define ABI(h) ((int64_t)(intptr_t)(h))
 
@@ -52,13 +51,10 @@ static int inherit(struct shim_comm *p, struct shim_comm *n)
 {
 	if (p->topo && !(n->topo = shim_topo_dup(p->topo)))
 		return MPI_ERR_NO_MEM;
-	if (p->remote) {
-		size_t bytes = (size_t)p->remote_size * sizeof(int);
-		if (!(n->remote = malloc(bytes ? bytes : 1)))
-			return MPI_ERR_NO_MEM;
-		memcpy(n->remote, p->remote, bytes);
-		n->remote_size = p->remote_size;
-	}
+	/* A dup's reply already brought the remote group; an idup's did not. */
+	if (p->remote && !n->remote &&
+	    shim_comm_set_remote(n, p->remote, p->remote_size) != MPI_SUCCESS)
+		return MPI_ERR_NO_MEM;
 	if (p->info && !(n->info = shim_info_copy(p->info)))
 		return MPI_ERR_NO_MEM;
 	return shim_attr_comm_copy(p->handle, n->handle);

@@ -264,6 +264,9 @@ int shim_comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
 				    parent, made_by);
 	if (size > 0 && !err)
 		nc->gid = c->arg[CALL_ARG_GID];
+	if (size > 0 && !err && c->arg[CALL_ARG_REMOTE] >= 0)
+		err = shim_comm_set_remote(nc, (const int *)c->inl + size,
+					   (int)c->arg[CALL_ARG_REMOTE]);
 	if (size > 0 && !err && more)
 		err = more(c, nc, arg);
 	shim_call_end();

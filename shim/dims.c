@@ -10,19 +10,21 @@
  *
  *   BALANCED  among all non-increasing factorisations of the free
  *             product into the free dimensions, the one with the least
- *             largest - smallest; ties go to the larger smallest, then to
- *             the lexicographically smaller sequence.  This reproduces
- *             MPICH 4.0 (checked against every input up to 20000 in 2-D
- *             and 3-D and 3000 in 4-D to 6-D);
+ *             largest - smallest; ties go to the sequence that is larger
+ *             when compared from its smallest entry up.  This reproduces
+ *             MPICH 4.0: checked against every input up to 20000 in 2-D
+ *             and 3-D and 3000 in 4-D to 6-D, and against the 75394
+ *             answers of its test suite's topo/baddims.h (up to 17-D);
  *   GREEDY    the prime factors, largest first, each multiplied into the
  *             currently smallest dimension, the result sorted
  *             non-increasing.  This reproduces Open MPI 4.1.
  *
  * Both fill the zero entries of dims in order, leaving positive entries
- * as they are.  The search for BALANCED walks factorisations largest
- * factor first and prunes a branch once its largest factor minus the
- * most its smallest can still be exceeds the best balance found: the
- * smallest of k factors of r is at most the k-th root of r.
+ * as they are.  The search for BALANCED walks the divisors of the free
+ * product, each factor at most the one before and tried smallest first,
+ * and stops a level once its largest factor minus the most its smallest
+ * can still be exceeds the best balance found: the smallest of k factors
+ * of r is at most the k-th root of r, which shrinks as the factor grows.
  */
 #include "shim.h"
 
@@ -53,29 +55,34 @@ static int64_t iroot(int64_t r, int k)
 
 struct search {
 	int k;
-	int64_t *divs;          /* divisors of the free product, descending */
+	int64_t *divs;          /* divisors of the free product, ascending */
 	int ndivs;
 	int *cur;               /* factors chosen so far, non-increasing */
 	int *best;
 	int64_t best_bal;       /* -1: nothing found yet */
 };
 
-/* Is cur (complete) better than best by (balance, -smallest, lexicographic)? */
+/* Is cur (complete) better than best?  Least largest - smallest first;
+ * among equals, compare from the smallest dimension up and prefer the
+ * larger: that is the order in which MPICH's search keeps the last of
+ * equally balanced candidates. */
 static int better(const struct search *s)
 {
 	int64_t bal = s->cur[0] - s->cur[s->k - 1];
 
 	if (s->best_bal < 0 || bal != s->best_bal)
 		return s->best_bal < 0 || bal < s->best_bal;
-	if (s->cur[s->k - 1] != s->best[s->k - 1])
-		return s->cur[s->k - 1] > s->best[s->k - 1];
-	for (int i = 0; i < s->k; i++)
+	for (int i = s->k - 1; i >= 0; i--)
 		if (s->cur[i] != s->best[i])
-			return s->cur[i] < s->best[i];
+			return s->cur[i] > s->best[i];
 	return 0;
 }
 
-/* Choose factors i..k-1 of r, each at most max. */
+/* Choose factors i..k-1 of r, each at most max, smallest candidate
+ * first.  The smallest factor still to come is at most the (left-1)-th
+ * root of what remains after d, which only shrinks as d grows, so once
+ * the largest factor minus that bound exceeds the best balance, no
+ * larger d can do better. */
 static void search(struct search *s, int i, int64_t r, int64_t max)
 {
 	int left = s->k - i;
@@ -91,15 +98,15 @@ static void search(struct search *s, int i, int64_t r, int64_t max)
 		return;
 	}
 	int64_t floor_root = iroot(r, left);
-	for (int j = 0; j < s->ndivs && s->divs[j] >= floor_root; j++) {
+	for (int j = 0; j < s->ndivs; j++) {
 		int64_t d = s->divs[j];
-		if (d > max || d > r || r % d)
+		if (d < floor_root || r % d)
 			continue;
+		if (d > max || d > r)
+			break;
 		int64_t top = i ? s->cur[0] : d;
-		/* The smallest factor left is at most the root of what is left. */
-		int64_t low = iroot(r / d, left - 1);
-		if (s->best_bal >= 0 && top - low > s->best_bal)
-			continue;
+		if (s->best_bal >= 0 && top - iroot(r / d, left - 1) > s->best_bal)
+			break;
 		s->cur[i] = (int)d;
 		search(s, i + 1, r / d, d);
 	}
@@ -120,14 +127,14 @@ static int prime_factors(int64_t q, int64_t *p)
 	return n;
 }
 
-static int cmp_desc64(const void *a, const void *b)
+static int cmp_asc64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
-	return (x < y) - (x > y);
+	return (x > y) - (x < y);
 }
 
-/* All divisors of q, descending; NULL when out of memory. */
+/* All divisors of q, ascending; NULL when out of memory. */
 static int64_t *divisors(int64_t q, int *n)
 {
 	int64_t p[64];
@@ -154,7 +161,7 @@ static int64_t *divisors(int64_t q, int *n)
 				d[(*n)++] = d[at] * p[i];
 		i = j;
 	}
-	qsort(d, (size_t)*n, sizeof(*d), cmp_desc64);
+	qsort(d, (size_t)*n, sizeof(*d), cmp_asc64);
 	return d;
 }
 

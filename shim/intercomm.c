@@ -4,14 +4,17 @@
  *
  * An intercommunicator's record is a communicator record whose world[]
  * is the local group and whose remote[] lists the remote group, both as
- * world ranks (CALL_INTERCOMM_CREATE's reply, proxy/intercomm.c); the
- * queries are answered from it and a restart makes it again from the
- * two lists (shim_intercomm_rebuild).  Point-to-point calls on it name remote ranks
- * (shim_check_rank), Comm_dup copies the remote group
- * (shim/commdup.c), and Intercomm_merge makes an ordinary
- * intracommunicator.  Collectives, Comm_split and Comm_create on
- * intercommunicators are not offered: the collective wrappers check
- * roots and buffers as intracommunicators have them.
+ * world ranks: every constructor's reply carries the remote group when
+ * the new communicator is an intercommunicator (CALL_ARG_REMOTE,
+ * chan/calls.h), so Intercomm_create, and Comm_dup, Comm_split and
+ * Comm_create of an intercommunicator, all record it
+ * (shim_comm_set_remote, from shim_comm_finish).  The queries are
+ * answered from the record and a restart makes it again from the two
+ * lists (shim_intercomm_rebuild).  Point-to-point calls on it name
+ * remote ranks (shim_check_rank) and Intercomm_merge makes an ordinary
+ * intracommunicator.  Collectives on intercommunicators are not offered:
+ * the collective wrappers check roots and buffers as intracommunicators
+ * have them.
  */
 #include "shim.h"
 
@@ -77,17 +80,16 @@ int PMPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
 }
 SHIM_WEAK(Comm_remote_group)
 
-/* The remote group after the local one in the reply (arg[8] members). */
-static int read_remote(struct chan_call *c, struct shim_comm *nc, void *arg)
+int shim_comm_set_remote(struct shim_comm *c, const int *world, int n)
 {
-	int n = (int)c->arg[8];
+	int *r = malloc((size_t)(n ? n : 1) * sizeof(int));
 
-	(void)arg;
-	nc->remote = malloc((size_t)(n ? n : 1) * sizeof(int));
-	if (!nc->remote)
+	if (!r)
 		return MPI_ERR_NO_MEM;
-	memcpy(nc->remote, (const int32_t *)(void *)c->inl + nc->size, (size_t)n * sizeof(int));
-	nc->remote_size = n;
+	memcpy(r, world, (size_t)n * sizeof(int));
+	free(c->remote);
+	c->remote = r;
+	c->remote_size = n;
 	return MPI_SUCCESS;
 }
 
@@ -128,8 +130,8 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
 	c->arg[3] = ABI(peer ? peer_comm : MPI_COMM_NULL);
 	c->arg[4] = remote_leader;
 	c->arg[7] = tag;
-	return shim_comm_finish(c, local_comm, nc, CALL_INTERCOMM_CREATE, newintercomm, fn,
-				read_remote, NULL);
+	return shim_comm_finish(c, local_comm, nc, CALL_INTERCOMM_CREATE, newintercomm, fn, NULL,
+				NULL);
 }
 SHIM_WEAK(Intercomm_create)
 

@@ -428,6 +428,9 @@ void shim_comm_drop_extras(struct shim_comm *c);
 int shim_comm_rebuild_extras(struct shim_comm *c);
 int shim_topo_rebuild(struct shim_comm *c);
 int shim_intercomm_rebuild(struct shim_comm *c);
+/* Record the remote group of intercommunicator c (a constructor's reply,
+ * CALL_ARG_REMOTE in chan/calls.h); MPI_ERR_NO_MEM. */
+int shim_comm_set_remote(struct shim_comm *c, const int *world, int n);
 
 /* ---- topologies (shim/topo.c), kept in the communicator record ---- */
 struct shim_topo {

@@ -655,7 +655,16 @@ int PMPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
 	if ((err = check_old(oldtype, fn)) || (err = check_out(newtype, fn)))
 		return err;
 	struct ctor k = { MPI_COMBINER_DUP, 0, 0, 1, NULL, NULL, &oldtype };
-	return type_make(&k, newtype, fn);
+	if ((err = type_make(&k, newtype, fn)))
+		return err;
+	/* Attributes follow through their copy callbacks (shim/attr.c). */
+	if ((err = shim_attr_type_copy(oldtype, *newtype))) {
+		shim_attr_type_delete_all(*newtype);
+		shim_attr_forget(SHIM_K_TYPE, (uintptr_t)*newtype);
+		PMPI_Type_free(newtype);
+		return shim_error(SHIM_NOCOMM, err, fn, "an attribute's copy callback failed");
+	}
+	return MPI_SUCCESS;
 }
 SHIM_WEAK(Type_dup)
 
@@ -692,6 +701,9 @@ int PMPI_Type_free(MPI_Datatype *datatype)
 	if (t->combiner == MPI_COMBINER_NAMED)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn,
 				   "%s is predefined and cannot be freed", t->name);
+	int err = shim_attr_type_delete_all(*datatype);
+	if (err)
+		return shim_error(SHIM_NOCOMM, err, fn, "an attribute's delete callback failed");
 	*datatype = MPI_DATATYPE_NULL;
 	if (--t->user_refs == 0 && t->refs == 0)
 		type_destroy(t);
