@@ -86,6 +86,10 @@ done
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
+# The suite tests MPI, not checkpointing: without the coordinator client a
+# run neither depends on a coordinator someone else left on the default
+# port nor leaves one behind.  DMTCP_MPI_NO_CLIENT=0 keeps the client.
+export DMTCP_MPI_NO_CLIENT=${DMTCP_MPI_NO_CLIENT:-1}
 
 mkdir -p "$B/mpich-suite/logs" || exit 1
 B=$(cd "$B" && pwd)
