@@ -374,6 +374,9 @@ mpi_app() {
 calls() { tr '\n' ';' <"$T/$1.log"; }
 rounds() { grep -c '^drain ' "$T/$1.log"; }
 last_call() { tail -n 1 "$T/$1.log"; }
+# The RESUME phase reaches the clients as the command gets its answer:
+# wait for it before reading their logs.
+resumed() { [ "$(last_call "$1")" = "resume" ]; }
 
 test_mpi_phases() {
 	start_coord mp --timeout 3
@@ -388,6 +391,8 @@ test_mpi_phases() {
 	d=$(cmd --checkpoint); rc=$?
 	want="intent;targets 0:7 7:2 9:1;park;drain 1;drain 2;drain 3;resume;"
 	check "mpi phases: checkpoint after a 3-round drain" '[ $rc -eq 0 ] && [ -f "$d/rank1.img" ]'
+	wait_until 5 resumed m0
+	wait_until 5 resumed m1
 	check "mpi phases: rank 0 saw intent, per-gid max targets, park, 3 drain rounds, resume" '[ "$(calls m0)" = "$want" ]'
 	check "mpi phases: rank 1 saw the same" '[ "$(calls m1)" = "$want" ]'
 	check "mpi phases: coordinator log counts the rounds" 'grep -q "checkpoint 1 written: .* 3 drain rounds" "$DMTCP_MPI_TMPDIR/coord-127.0.0.1-$PORT.log"'
