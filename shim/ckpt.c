@@ -404,7 +404,8 @@ static void ck_restart(void)
 		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): cannot map the new channel",
 		       shim.world_rank);
 	restore_arena();
-	if (shim_env_reinit() != MPI_SUCCESS || shim_comm_rebuild_all() != MPI_SUCCESS)
+	if (shim_env_reinit() != MPI_SUCCESS || shim_comm_rebuild_all() != MPI_SUCCESS ||
+	    shim_type_rebuild_all() != MPI_SUCCESS)
 		dm_die(DM_EXIT_MPI_FATAL, "restart (rank %d): cannot rebuild MPI state",
 		       shim.world_rank);
 	release();

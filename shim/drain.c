@@ -71,28 +71,20 @@ void shim_drain_status(const struct shim_drained *d, struct chan_status *st)
 	memcpy(&st->internal[0], &bytes, sizeof(bytes));
 }
 
-int shim_drain_deliver(struct shim_drained *d, void *buf, int count, MPI_Datatype type,
-		       struct chan_status *st)
+int shim_drain_deliver(struct shim_drained *d, void *buf, int count,
+		       const struct shim_type *t, struct chan_status *st)
 {
-	size_t size, extent;
-	int err = shim_type_info(type, &size, &extent);
+	int err = MPI_SUCCESS;
+	int64_t cap = (int64_t)count * t->size, n = (int64_t)d->bytes;
 
-	if (err)
-		return err;
 	shim_drain_status(d, st);
-	size_t cap = (size_t)count * size;
-	if (d->bytes > cap) {
+	if (n > cap) {
 		err = MPI_ERR_TRUNCATE;
 		st->error = err;
+		n = cap;
 	}
-	size_t n = d->bytes < cap ? d->bytes : cap;
-	if (size == extent) {
-		memcpy(buf, d->data, n);
-	} else {
-		int pos = 0;
-		/* Unpack from the wire image with the receiver's datatype. */
-		PMPI_Unpack(d->data, (int)n, &pos, buf, (int)(n / size), type, d->comm);
-	}
+	/* The wire image is the typemap's bytes in order: unpack it. */
+	shim_type_unpack_raw(t, count, d->data, buf, n);
 	shim_drain_remove(d);
 	return err;
 }

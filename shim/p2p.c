@@ -112,7 +112,7 @@ SHIM_WEAK(Rsend)
 /* After a checkpoint, drained messages are the oldest there are: the
  * first one that matches is the message MPI would deliver. */
 static int recv_drained(const char *fn, struct shim_drained *d, void *buf, int count,
-			MPI_Datatype type, MPI_Comm comm, MPI_Status *status)
+			const struct shim_type *type, MPI_Comm comm, MPI_Status *status)
 {
 	struct chan_status st;
 	int err = shim_drain_deliver(d, buf, count, type, &st);
@@ -133,7 +133,7 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 		return err;
 	struct shim_drained *d;
 	if (shim_drain_head && (d = shim_drain_find(comm, source, tag)))
-		return recv_drained("MPI_Recv", d, buf, count, datatype, comm, status);
+		return recv_drained("MPI_Recv", d, buf, count, m.type, comm, status);
 	if ((err = shim_stage_recv(buf, count, m.type, &s, &base, "MPI_Recv")))
 		return shim_error(comm, err, "MPI_Recv", NULL);
 	struct chan_call *c = shim_call_begin(CALL_RECV);
@@ -228,7 +228,7 @@ int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	struct shim_drained *d;
 	if (shim_drain_head && (d = shim_drain_find(comm, source, tag))) {
 		struct chan_status st;
-		shim_drain_deliver(d, buf, count, datatype, &st);
+		shim_drain_deliver(d, buf, count, m.type, &st);
 		shim_req_done_locally(r, &st);
 		*request = r->handle;
 		return MPI_SUCCESS;

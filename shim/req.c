@@ -349,7 +349,7 @@ static void repost(struct shim_req *r)
 
 	r->repost = 0;
 	if (d) {
-		shim_drain_deliver(d, r->ubuf, (int)r->ucount, r->dtype, &st);
+		shim_drain_deliver(d, r->ubuf, (int)r->ucount, r->utype, &st);
 		shim_req_done_locally(r, &st);
 		return;
 	}

@@ -389,10 +389,11 @@ struct shim_drained *shim_drain_find(MPI_Comm comm, int source, int tag);
 void shim_drain_remove(struct shim_drained *d);
 /* A status describing d, as a receive of it would report. */
 void shim_drain_status(const struct shim_drained *d, struct chan_status *st);
-/* Receive d into (buf, count, type) and remove it; MPI_ERR_TRUNCATE if it
- * does not fit (what fits is delivered). */
-int shim_drain_deliver(struct shim_drained *d, void *buf, int count, MPI_Datatype type,
-		       struct chan_status *st);
+/* Receive d into (buf, count, t) and remove it: the typemap's bytes in
+ * order, holes untouched; MPI_ERR_TRUNCATE if it does not fit (what fits
+ * is delivered). */
+int shim_drain_deliver(struct shim_drained *d, void *buf, int count,
+		       const struct shim_type *t, struct chan_status *st);
 
 /* Status helpers (shim/status.c) */
 void shim_status_out(MPI_Status *out, const struct chan_status *in);

@@ -7,7 +7,9 @@
  * token goes round the ring (blocking Send/Recv), a stream message goes
  * to the right neighbour through Isend/Irecv left pending over the
  * step's pause (so a checkpoint finds posted receives and messages in
- * flight), then an Allreduce and a Bcast from a root that moves.  Each
+ * flight) as one element of a derived datatype made before the first
+ * step (a restart must make it again in the new proxy), then an
+ * Allreduce and a Bcast from a root that moves.  Each
  * rank appends what it saw to DIR/out.<rank>, opened once: a restored
  * process truncates the file back to its size at the checkpoint and goes
  * on from there, so a run that was checkpointed, killed and restarted
@@ -67,16 +69,18 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 1);
 	}
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
+	MPI_Datatype pair;  /* every other long, two of them */
+	MPI_Type_vector(2, 1, 2, MPI_LONG, &pair);
+	MPI_Type_commit(&pair);
 	for (long s = 1; s <= steps; s++) {
-		long in = -1, out = s * 1000 + rank, sum = 0, mine = s * rank + 1;
+		long in[3] = { -1, -2, -1 }, out[3] = { s * 1000 + rank, 0, -s };
+		long sum = 0, mine = s * rank + 1;
 		long root_val = s * 7 + rank;
 		MPI_Request rq[2];
 		MPI_Status st;
 
-		MPI_Irecv(&in, 1, MPI_LONG, left, TAG_STREAM, MPI_COMM_WORLD,
-			  &rq[0]);
-		MPI_Isend(&out, 1, MPI_LONG, right, TAG_STREAM, MPI_COMM_WORLD,
-			  &rq[1]);
+		MPI_Irecv(in, 1, pair, left, TAG_STREAM, MPI_COMM_WORLD, &rq[0]);
+		MPI_Isend(out, 1, pair, right, TAG_STREAM, MPI_COMM_WORLD, &rq[1]);
 		long token = ring(rank, size, s);
 		pause_ms(20);
 		MPI_Wait(&rq[0], &st);
@@ -84,10 +88,11 @@ int main(int argc, char **argv)
 		MPI_Allreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
 		MPI_Bcast(&root_val, 1, MPI_LONG, (int)(s % size),
 			  MPI_COMM_WORLD);
-		dprintf(fd, "step %ld token %ld stream %ld from %d sum %ld "
-			"bcast %ld\n", s, token, in, st.MPI_SOURCE, sum,
+		dprintf(fd, "step %ld token %ld stream %ld %ld %ld from %d sum %ld "
+			"bcast %ld\n", s, token, in[0], in[1], in[2], st.MPI_SOURCE, sum,
 			root_val);
 	}
+	MPI_Type_free(&pair);
 	close(fd);
 	printf("rank %d of %d done\n", rank, size);
 	MPI_Finalize();
