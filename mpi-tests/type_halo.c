@@ -6,9 +6,11 @@
  * and columns next to each edge and four the ghost rows and columns;
  * Sendrecv swaps them with the neighbours (MPI_PROC_NULL at the domain
  * boundary, so those ghosts keep their marker).  A second round does the
- * same with Isend/Irecv/Waitall and vector types for the columns, and a
- * third with a darray describing each rank's block of the global field
- * (packed and compared with the block).  Corner ghosts are never sent.
+ * same with Isend/Irecv/Waitall and vector types for the columns, a third
+ * with one MPI_Neighbor_alltoallw on a Cartesian communicator, the
+ * subarrays as send and receive types, and a fourth with a darray
+ * describing each rank's block of the global field (packed and compared
+ * with the block).  Corner ghosts are never sent.
  * Every ghost cell is checked against the global field's formula.
  */
 /* ranks: 4 */
@@ -162,6 +164,53 @@ static void test_vector_nonblocking(void)
 	show("vector halo, nonblocking");
 }
 
+/* The whole exchange in one call: Cartesian neighbours come in the order
+ * of the directions above (per dimension, the lower one first). */
+static void test_neighbor_alltoallw(void)
+{
+	MPI_Datatype send[4], recv[4];
+	MPI_Comm cart;
+	int dims[2] = { PX, PY }, periods[2] = { 0, 0 }, one[4] = { 1, 1, 1, 1 };
+	MPI_Aint zero[4] = { 0, 0, 0, 0 };
+
+	MPI_Cart_create(MPI_COMM_WORLD, 2, dims, periods, 0, &cart);
+	send[0] = box(1, 1, 1, NY);
+	send[1] = box(NX, 1, 1, NY);
+	send[2] = box(1, 1, NX, 1);
+	send[3] = box(1, NY, NX, 1);
+	recv[0] = box(0, 1, 1, NY);
+	recv[1] = box(NX + 1, 1, 1, NY);
+	recv[2] = box(1, 0, NX, 1);
+	recv[3] = box(1, NY + 1, NX, 1);
+	init();
+	MPI_Neighbor_alltoallw(f, one, zero, send, f, one, zero, recv, cart);
+	check_ghosts("neighbor alltoallw");
+	/* A datatype whose data lies before the buffer pointer: one double
+	 * at byte -8, extent 8.  Neighbour k's value lands in got[k]. */
+	MPI_Datatype before, t;
+	int bl = 1;
+	MPI_Aint at = -8;
+	double mine[2] = { 10.0 + me, -1 }, got[5] = { MARK, MARK, MARK, MARK, MARK };
+	MPI_Type_create_hindexed(1, &bl, &at, MPI_DOUBLE, &before);
+	MPI_Type_create_resized(before, -8, 8, &t);
+	MPI_Type_commit(&t);
+	MPI_Neighbor_allgather(&mine[1], 1, t, &got[1], 1, t, cart);
+	for (int d = 0; d < 4; d++) {
+		int nb = rank_of(cx + dx[d], cy + dy[d]);
+		MT_CHECK(got[d] == (nb == MPI_PROC_NULL ? MARK : 10.0 + nb),
+			 "neighbour %d's value through a negative lower bound: %g", d, got[d]);
+	}
+	MT_CHECK(got[4] == MARK, "past the last neighbour");
+	MPI_Type_free(&t);
+	MPI_Type_free(&before);
+	for (int d = 0; d < 4; d++) {
+		MPI_Type_free(&send[d]);
+		MPI_Type_free(&recv[d]);
+	}
+	MPI_Comm_free(&cart);
+	show("subarray halo by Neighbor_alltoallw");
+}
+
 /* The darray of this rank's block of the global field, applied to the
  * global array, picks exactly this rank's interior. */
 static void test_darray_block(void)
@@ -227,6 +276,7 @@ int main(int argc, char **argv)
 	cy = me % PY;
 	test_subarray_sendrecv();
 	test_vector_nonblocking();
+	test_neighbor_alltoallw();
 	test_darray_block();
 	return mt_finish();
 }

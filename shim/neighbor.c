@@ -145,6 +145,25 @@ static int plan_stage(struct nb_plan *p, const char *fn)
 
 /* The receive blocks of MPI_PROC_NULL neighbours are not the call's to
  * write. */
+/* Block i of b: count elements of t placed at byte at.  Their data may
+ * start before at (a datatype's lower bound) or end past count extents
+ * (its true extent), so the block is their span (shim_type_span). */
+static void block_of(struct nb_buf *b, int i, int64_t at, int64_t count, MPI_Datatype t)
+{
+	int64_t lo = 0, hi = 0;
+
+	shim_type_span(shim_type_get(t), count, &lo, &hi);
+	b->off[i] = at + lo;
+	b->len[i] = hi - lo;
+}
+
+/* A receive block of t has bytes that are not data: copy them in first
+ * so they come back unchanged. */
+static int has_holes(MPI_Datatype t)
+{
+	return !shim_type_get(t)->contig;
+}
+
 static void skip_proc_null(struct nb_buf *b, const struct shim_comm *c)
 {
 	for (int i = 0; i < b->n; i++)
@@ -261,16 +280,13 @@ static int plain(enum chan_call_id id, const char *fn, const void *sendbuf, int 
 		return err;
 	plan_init(&p);
 	if ((err = buf_blocks(&p.b[0], sendbuf, 1, 1, 0)) ||
-	    (err = buf_blocks(&p.b[1], recvbuf, in, rsize != rext, 1))) {
+	    (err = buf_blocks(&p.b[1], recvbuf, in, has_holes(recvtype), 1))) {
 		plan_free(&p);
 		return shim_error(comm, err, fn, NULL);
 	}
-	p.b[0].off[0] = 0;
-	p.b[0].len[0] = (int64_t)sblocks * sendcount * (int64_t)sext;
-	for (int i = 0; i < in; i++) {
-		p.b[1].off[i] = (int64_t)i * recvcount * (int64_t)rext;
-		p.b[1].len[i] = (int64_t)recvcount * (int64_t)rext;
-	}
+	block_of(&p.b[0], 0, 0, (int64_t)sblocks * sendcount, sendtype);
+	for (int i = 0; i < in; i++)
+		block_of(&p.b[1], i, (int64_t)i * recvcount * (int64_t)rext, recvcount, recvtype);
 	skip_proc_null(&p.b[1], cm);
 	if ((err = plan_stage(&p, fn))) {
 		plan_free(&p);
@@ -300,13 +316,12 @@ int PMPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype send
 }
 SHIM_WEAK(Neighbor_alltoall)
 
-/* Blocks cnt[i] * ext bytes at dsp[i] * ext of buffer b. */
-static void blocks_v(struct nb_buf *b, const int *cnt, const int *dsp, int n, size_t ext)
+/* Blocks of cnt[i] elements of t at dsp[i] extents of buffer b. */
+static void blocks_v(struct nb_buf *b, const int *cnt, const int *dsp, int n, size_t ext,
+		     MPI_Datatype t)
 {
-	for (int i = 0; i < n; i++) {
-		b->off[i] = (int64_t)dsp[i] * (int64_t)ext;
-		b->len[i] = (int64_t)cnt[i] * (int64_t)ext;
-	}
+	for (int i = 0; i < n; i++)
+		block_of(b, i, (int64_t)dsp[i] * (int64_t)ext, cnt[i], t);
 }
 
 /* Append n ints (or int64s) to the plan's arrays. */
@@ -343,15 +358,15 @@ int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype se
 		return err;
 	plan_init(&p);
 	if ((err = buf_blocks(&p.b[0], sendbuf, 1, 1, 0)) ||
-	    (err = buf_blocks(&p.b[1], recvbuf, in, rsize != rext, 1)) ||
+	    (err = buf_blocks(&p.b[1], recvbuf, in, has_holes(recvtype), 1)) ||
 	    (err = arr_add(&p, recvcounts, (size_t)in * sizeof(int))) ||
 	    (err = arr_add(&p, displs, (size_t)in * sizeof(int)))) {
 		plan_free(&p);
 		return shim_error(comm, err, fn, NULL);
 	}
 	p.b[0].off[0] = 0;
-	p.b[0].len[0] = (int64_t)sendcount * (int64_t)sext;
-	blocks_v(&p.b[1], recvcounts, displs, in, rext);
+	block_of(&p.b[0], 0, 0, sendcount, sendtype);
+	blocks_v(&p.b[1], recvcounts, displs, in, rext, recvtype);
 	skip_proc_null(&p.b[1], cm);
 	if ((err = plan_stage(&p, fn))) {
 		plan_free(&p);
@@ -386,7 +401,7 @@ int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const i
 		return err;
 	plan_init(&p);
 	if ((err = buf_blocks(&p.b[0], sendbuf, out, 1, 0)) ||
-	    (err = buf_blocks(&p.b[1], recvbuf, in, rsize != rext, 1)) ||
+	    (err = buf_blocks(&p.b[1], recvbuf, in, has_holes(recvtype), 1)) ||
 	    (err = arr_add(&p, sendcounts, (size_t)out * sizeof(int))) ||
 	    (err = arr_add(&p, sdispls, (size_t)out * sizeof(int))) ||
 	    (err = arr_add(&p, recvcounts, (size_t)in * sizeof(int))) ||
@@ -394,8 +409,8 @@ int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const i
 		plan_free(&p);
 		return shim_error(comm, err, fn, NULL);
 	}
-	blocks_v(&p.b[0], sendcounts, sdispls, out, sext);
-	blocks_v(&p.b[1], recvcounts, rdispls, in, rext);
+	blocks_v(&p.b[0], sendcounts, sdispls, out, sext, sendtype);
+	blocks_v(&p.b[1], recvcounts, rdispls, in, rext, recvtype);
 	skip_proc_null(&p.b[1], cm);
 	if ((err = plan_stage(&p, fn))) {
 		plan_free(&p);
@@ -428,9 +443,8 @@ static int side_w(MPI_Comm comm, struct nb_buf *b, const void *buf, const int *c
 	for (int i = 0; i < n; i++) {
 		if ((err = check_side(comm, buf, 0, 1, types[i], &size, &ext, side, fn)))
 			return err;
-		holes |= size != ext;
-		b->off[i] = (int64_t)dsp[i];
-		b->len[i] = (int64_t)cnt[i] * (int64_t)ext;
+		holes |= has_holes(types[i]);
+		block_of(b, i, (int64_t)dsp[i], cnt[i], types[i]);
 	}
 	b->in = recv ? holes : 1;
 	return MPI_SUCCESS;

@@ -112,6 +112,10 @@ int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 		    struct shim_stage *s, int64_t *base, const char *fn);
 int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
 		    struct shim_stage *s, int64_t *base, const char *fn);
+/* Bytes [*lo, *hi) of a buffer that count elements of t occupy: the data
+ * of the first element stretched by count - 1 extents either way; empty
+ * without data.  MPI_ERR_NO_MEM when that does not fit 64 bits. */
+int shim_type_span(const struct shim_type *t, int64_t count, int64_t *lo, int64_t *hi);
 /* Copy what a receive delivered (the byte count of st) from the image
  * into buf: only the typemap's bytes, never the holes between them. */
 void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t,

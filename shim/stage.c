@@ -66,9 +66,7 @@ void shim_stage_free(struct shim_stage *s)
 
 /* ---- typed buffers ---- */
 
-/* Bytes [*lo, *hi) of buf hold count elements of t; MPI_ERR_NO_MEM when
- * the span does not fit 64 bits. */
-static int span(int64_t count, const struct shim_type *t, int64_t *lo, int64_t *hi)
+int shim_type_span(const struct shim_type *t, int64_t count, int64_t *lo, int64_t *hi)
 {
 	int64_t ext, len;
 
@@ -129,7 +127,7 @@ int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 	int64_t lo, hi;
 	int err;
 
-	if (span(count, t, &lo, &hi))
+	if (shim_type_span(t, count, &lo, &hi))
 		return span_error(fn, count, t);
 	if ((err = stage_span(buf, lo, hi, s, base, fn)))
 		return err;
@@ -149,7 +147,7 @@ int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
 
 	if (t->prefill)
 		return shim_stage_send(buf, count, t, s, base, fn);
-	if (span(count, t, &lo, &hi))
+	if (shim_type_span(t, count, &lo, &hi))
 		return span_error(fn, count, t);
 	return stage_span(buf, lo, hi, s, base, fn);
 }
