@@ -12,7 +12,12 @@
  * answered from the record and a restart makes it again from the two
  * lists (shim_intercomm_rebuild).  Point-to-point calls on it name
  * remote ranks (shim_check_rank) and Intercomm_merge makes an ordinary
- * intracommunicator.  Collectives on intercommunicators are not offered:
+ * intracommunicator.  The MPI-4 constructors from groups
+ * (Comm_create_from_group, Intercomm_create_from_groups) are made here
+ * from the world-model ones: groups are world-rank lists anyway, so
+ * MPI_COMM_WORLD is the parent and the peer, and the string tag becomes
+ * an integer tag both sides compute alike.  Collectives on
+ * intercommunicators are not offered:
  * the collective wrappers check roots and buffers as intracommunicators
  * have them.
  */
@@ -164,3 +169,68 @@ int shim_intercomm_rebuild(struct shim_comm *c)
 	call->arg[2] = c->remote[0];
 	return shim_call_simple(call);
 }
+
+/* ------------------------------------------------------ from groups */
+
+/* The integer tag for a string tag: the same on every process. */
+static int tag_of(const char *stringtag)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = stringtag; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (int)(h & 0x7fff);
+}
+
+int PMPI_Comm_create_from_group(MPI_Group group, const char *stringtag, MPI_Info info,
+				MPI_Errhandler errhandler, MPI_Comm *newcomm)
+{
+	static const char fn[] = "MPI_Comm_create_from_group";
+	int err;
+
+	shim_require_init(fn);
+	if ((err = shim_info_check(info, SHIM_NOCOMM, fn)))
+		return err;
+	if (!stringtag || !shim_errh_valid(errhandler))
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "stringtag or errhandler is invalid");
+	if ((err = PMPI_Comm_create_group(MPI_COMM_WORLD, group, tag_of(stringtag), newcomm)))
+		return err;
+	if (*newcomm != MPI_COMM_NULL)
+		shim_comm_get(*newcomm)->errh = errhandler;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Comm_create_from_group)
+
+int PMPI_Intercomm_create_from_groups(MPI_Group local_group, int local_leader,
+				      MPI_Group remote_group, int remote_leader,
+				      const char *stringtag, MPI_Info info,
+				      MPI_Errhandler errhandler, MPI_Comm *newintercomm)
+{
+	static const char fn[] = "MPI_Intercomm_create_from_groups";
+	struct shim_group *rg = shim_group_get(remote_group);
+	MPI_Comm local;
+	int err;
+
+	shim_require_init(fn);
+	if ((err = shim_info_check(info, SHIM_NOCOMM, fn)))
+		return err;
+	if (!stringtag || !shim_errh_valid(errhandler) || !newintercomm)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				  "stringtag, errhandler or newintercomm is invalid");
+	if (!rg || remote_leader < 0 || remote_leader >= rg->size)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_GROUP, fn,
+				   "invalid remote group or remote_leader %d", remote_leader);
+	int tag = tag_of(stringtag);
+	if ((err = PMPI_Comm_create_group(MPI_COMM_WORLD, local_group, tag, &local)))
+		return err;
+	if (local == MPI_COMM_NULL)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_GROUP, fn,
+				  "this process is not in local_group");
+	err = PMPI_Intercomm_create(local, local_leader, MPI_COMM_WORLD,
+				    rg->world[remote_leader], tag, newintercomm);
+	PMPI_Comm_free(&local);
+	if (err == MPI_SUCCESS)
+		shim_comm_get(*newintercomm)->errh = errhandler;
+	return err;
+}
+SHIM_WEAK(Intercomm_create_from_groups)

@@ -1662,26 +1662,12 @@ int PMPI_Unpublish_name(const char *service_name, MPI_Info info, const char *por
 
 /* sessions */
 
-int PMPI_Comm_create_from_group(MPI_Group group, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newcomm)
-{
-	(void)group; (void)stringtag; (void)info; (void)errhandler; (void)newcomm;
-	return shim_unsupported("MPI_Comm_create_from_group");
-}
-#pragma weak MPI_Comm_create_from_group = PMPI_Comm_create_from_group
-
 int PMPI_Group_from_session_pset(MPI_Session session, const char *pset_name, MPI_Group *newgroup)
 {
 	(void)session; (void)pset_name; (void)newgroup;
 	return shim_unsupported("MPI_Group_from_session_pset");
 }
 #pragma weak MPI_Group_from_session_pset = PMPI_Group_from_session_pset
-
-int PMPI_Intercomm_create_from_groups(MPI_Group local_group, int local_leader, MPI_Group remote_group, int remote_leader, const char *stringtag, MPI_Info info, MPI_Errhandler errhandler, MPI_Comm *newintercomm)
-{
-	(void)local_group; (void)local_leader; (void)remote_group; (void)remote_leader; (void)stringtag; (void)info; (void)errhandler; (void)newintercomm;
-	return shim_unsupported("MPI_Intercomm_create_from_groups");
-}
-#pragma weak MPI_Intercomm_create_from_groups = PMPI_Intercomm_create_from_groups
 
 int PMPI_Session_attach_buffer(MPI_Session session, void *buffer, int size)
 {
