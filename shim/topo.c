@@ -120,7 +120,7 @@ int shim_topo_in_neighbor(const struct shim_comm *c, int i)
 	}
 	if (t->kind == MPI_DIST_GRAPH)
 		return t->sources[i];
-	int me[t->ndims];
+	int me[t->ndims + 1];
 	cart_coords(t, c->rank, me, t->ndims);
 	return cart_neighbor(t, me, i / 2, i % 2 ? 1 : -1);
 }
