@@ -3,6 +3,7 @@
 #   make              install missing Debian packages (root) and build into build/
 #   make check        unit tests (ASan/UBSan) + MPI tests under both MPIs
 #   make bench        benchmarks, ratios against native runs in the same run
+#   make check-mpich-suite  MPICH's own test suite through dmtcp_mpi (doc/conformance.md)
 #   make demo         run, checkpoint and restart an MPI job (see README.md)
 #   make gen          regenerate the checked-in generated files
 #   make gen-check    fail if the generated files are stale
@@ -303,8 +304,19 @@ mpi-check: build-all
 exports-check: build-all
 	$(Q)sh tests/check-exports.sh $(SHIM_SO)
 
+# MPICH's own test suite (scripts/mpich-suite.sh; fetched with apt-get
+# source into $(B)/mpich-suite): the green subset listed in
+# scripts/mpich-suite.subset is part of make check; check-mpich-suite runs
+# all of it and wants 95% of what passes natively to pass through us.
+.PHONY: mpich-suite-check check-mpich-suite
+mpich-suite-check: build-all
+	$(Q)B=$(B) bash scripts/mpich-suite.sh --subset
+
+check-mpich-suite: build-all
+	$(Q)B=$(B) bash scripts/mpich-suite.sh
+
 check: all gen-check unit-check exports-check mpi-check coord-check launcher-check ckpt-check \
-	ckpt-mpi-check restart-check
+	ckpt-mpi-check restart-check mpich-suite-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.
