@@ -173,6 +173,9 @@ int shim_comm_rebuild_all(void)
 	qsort(l.c, l.n, sizeof(*l.c), by_creation);
 	for (size_t i = 0; i < l.n && err == MPI_SUCCESS; i++) {
 		err = rebuild(l.c[i]);
+		/* Topology or remote group, from the record (shim/commdup.c). */
+		if (!err)
+			err = shim_comm_rebuild_extras(l.c[i]);
 		if (err)
 			dm_err("restart (rank %d): cannot make communicator %s again (%s)",
 			       shim.world_rank, l.c[i]->name, shim_error_name(err));
