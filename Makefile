@@ -175,10 +175,12 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 	$(Q)sh tests/coord/run.sh $(B)
 
 # A real MPI job checkpointed and restarted under the other MPI, the same
-# MPI, and in a chain (tests/ckpt-mpi/restart_ring.sh).
+# MPI, and in a chain (tests/ckpt-mpi/restart_ring.sh); topologies, an
+# intercommunicator and an attribute across a restart (restart_topo.sh).
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_topo.sh $(B)
 
 # ---------------------------------------------------------------- checkpoint engine
 # libdmtcp_ckpt.so (preloaded into the app; links the coordinator client

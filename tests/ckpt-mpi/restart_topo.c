@@ -1,0 +1,85 @@
+/*
+ * restart_topo.c - the application of tests/ckpt-mpi/restart_topo.sh.
+ *
+ *   restart_topo DIR STEPS
+ *
+ * What a communicator carries besides its members must survive a
+ * checkpoint and a restart under either MPI: a periodic Cartesian ring
+ * and a weighted dist-graph ring (neighbourhood collectives run in the
+ * real MPI, so the new proxy must have the topologies again), an
+ * intercommunicator between the even and the odd ranks (point-to-point
+ * names remote ranks), and an attribute.  Each step exchanges over all
+ * three and appends what it saw, with the topology queries, to
+ * DIR/out.<rank>; a restored process truncates its file back to its size
+ * at the checkpoint, so an interrupted run must leave the same files as
+ * one that never was.
+ */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int rank, size, key, ir;
+	int dims[1], periods[1] = { 1 }, w_in = 3, w_out = 4;
+	MPI_Comm cart, dist, half, inter;
+	char path[4096];
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	if (argc != 3 || size % 2) {
+		fprintf(stderr, "usage: restart_topo DIR STEPS, on an even number of ranks\n");
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	long steps = atol(argv[2]);
+	snprintf(path, sizeof path, "%s/out.%d", argv[1], rank);
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		perror(path);
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	dims[0] = size;
+	MPI_Cart_create(MPI_COMM_WORLD, 1, dims, periods, 0, &cart);
+	int left = (rank + size - 1) % size, right = (rank + 1) % size;
+	MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, 1, &left, &w_in, 1, &right, &w_out,
+				       MPI_INFO_NULL, 0, &dist);
+	MPI_Comm_split(MPI_COMM_WORLD, rank % 2, rank, &half);
+	MPI_Intercomm_create(half, 0, MPI_COMM_WORLD, rank % 2 ? 0 : 1, 5, &inter);
+	MPI_Comm_rank(inter, &ir);
+	MPI_Comm_create_keyval(MPI_COMM_DUP_FN, MPI_COMM_NULL_DELETE_FN, &key, NULL);
+	MPI_Comm_set_attr(cart, key, (void *)(long)(100 + rank));
+
+	for (long s = 0; s < steps; s++) {
+		int sb[2] = { rank * 1000 + (int)s, -rank }, rb[2] = { -1, -1 };
+		int mine = rank + (int)s, got = -1, out = rank * 7 + (int)s, in = -1;
+		int flag, src, dst, indeg, outdeg, weighted, sw, dw, nb_in, nb_out;
+		void *v;
+
+		MPI_Neighbor_alltoall(sb, 1, MPI_INT, rb, 1, MPI_INT, cart);
+		MPI_Neighbor_allgather(&mine, 1, MPI_INT, &got, 1, MPI_INT, dist);
+		MPI_Sendrecv(&out, 1, MPI_INT, ir, 9, &in, 1, MPI_INT, ir, 9, inter,
+			     MPI_STATUS_IGNORE);
+		MPI_Comm_get_attr(cart, key, &v, &flag);
+		MPI_Cart_shift(cart, 0, 1, &src, &dst);
+		MPI_Dist_graph_neighbors_count(dist, &indeg, &outdeg, &weighted);
+		MPI_Dist_graph_neighbors(dist, 1, &nb_in, &sw, 1, &nb_out, &dw);
+		fprintf(f, "%ld: cart %d %d, shift %d %d; dist %d from %d (w %d) to %d (w %d) "
+			"deg %d %d %d; inter %d; attr %ld %d\n", s, rb[0], rb[1], src, dst, got,
+			nb_in, sw, nb_out, dw, indeg, outdeg, weighted, in, (long)v, flag);
+		fflush(f);
+		pause_ms(20);
+	}
+	fclose(f);
+	printf("rank %d of %d done\n", rank, size);
+	MPI_Finalize();
+	return 0;
+}
