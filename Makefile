@@ -35,7 +35,7 @@ Q = @
 msg = @printf '  %-6s %s\n'
 endif
 
-.PHONY: ckpt-build ckpt-check fuzz-image
+.PHONY: ckpt-build ckpt-check ckpt-bench fuzz-image
 # Keep intermediate objects (sanitizer builds, generated blobs) between runs.
 .SECONDARY:
 
