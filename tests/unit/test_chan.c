@@ -82,7 +82,9 @@ static int setup(void **state)
 	f->fd = chan_create(ARENA_REQ);
 	if (f->fd < 0 || chan_attach(&f->ch, f->fd) < 0)
 		return -1;
-	struct sigaction sa = { .sa_handler = on_sigchld };
+	/* Not stops: a SIGCHLD for the SIGSTOP of gap_sends_to_sleep would
+	 * cut short the usleep that makes the gap. */
+	struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
 	sigaction(SIGCHLD, &sa, NULL);
 	*state = f;
 	return 0;
