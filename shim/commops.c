@@ -332,6 +332,16 @@ int PMPI_Comm_split_type(MPI_Comm comm, int split_type, int key, MPI_Info info,
 	(void)info;
 	if (!comm_parent(comm, fn, &err))
 		return err;
+	/* Hardware splits have no meaning that survives a move to another
+	 * MPI (and Open MPI 4.1 has none): every member gets MPI_COMM_NULL,
+	 * which MPI allows when no such split is offered. */
+	if (split_type == MPI_COMM_TYPE_HW_GUIDED || split_type == MPI_COMM_TYPE_HW_UNGUIDED ||
+	    split_type == MPI_COMM_TYPE_RESOURCE_GUIDED) {
+		if (!newcomm)
+			return shim_error(comm, MPI_ERR_ARG, fn, "newcomm is NULL");
+		*newcomm = MPI_COMM_NULL;
+		return MPI_SUCCESS;
+	}
 	if (split_type != MPI_COMM_TYPE_SHARED && split_type != MPI_UNDEFINED)
 		return shim_errorf(comm, MPI_ERR_ARG, fn,
 				   "split_type = %d (only MPI_COMM_TYPE_SHARED is offered)",

@@ -3,7 +3,9 @@
  *
  * Our handles are small integers already (predefined ABI values, or
  * kind << 24 | index below 2^31), so the conversion is a cast both ways
- * and toint of a predefined handle is exactly the ABI constant.
+ * and toint of a predefined handle is exactly the ABI constant.  The
+ * Fortran conversions (MPI_X_c2f / MPI_X_f2c, MPI_Fint a C int) are the
+ * same casts: a Fortran handle is the integer a C handle is.
  */
 #include "shim.h"
 
@@ -17,7 +19,17 @@
 	{                                              \
 		return (Type)(intptr_t)i;              \
 	}                                              \
-	SHIM_WEAK(Name##_fromint)
+	SHIM_WEAK(Name##_fromint)                      \
+	MPI_Fint PMPI_##Name##_c2f(Type h)             \
+	{                                              \
+		return (MPI_Fint)(intptr_t)h;          \
+	}                                              \
+	SHIM_WEAK(Name##_c2f)                          \
+	Type PMPI_##Name##_f2c(MPI_Fint i)             \
+	{                                              \
+		return (Type)(intptr_t)i;              \
+	}                                              \
+	SHIM_WEAK(Name##_f2c)
 
 TOINT(Comm, MPI_Comm)
 TOINT(Errhandler, MPI_Errhandler)

@@ -391,6 +391,14 @@ int PMPI_Type_create_hvector(int count, int blocklength, MPI_Aint stride,
 }
 SHIM_WEAK(Type_create_hvector)
 
+/* MPI_Type_hvector and MPI_Type_hindexed, the MPI-1 names removed in
+ * MPI-3.0, take the same arguments; programs still call them (MPICH's
+ * own test suite does), so they are exported as aliases, undeclared in
+ * mpi.h like the standard ABI has them. */
+extern __typeof__(PMPI_Type_create_hvector) PMPI_Type_hvector
+	__attribute__((alias("PMPI_Type_create_hvector")));
+#pragma weak MPI_Type_hvector = PMPI_Type_create_hvector
+
 /* Indexed and hindexed: ints = count, blocklengths[, displacements]. */
 static int indexed(int combiner, int count, const int *bl, const int *idisp,
 		   const MPI_Aint *adisp, MPI_Datatype oldtype, MPI_Datatype *newtype,
@@ -434,6 +442,10 @@ int PMPI_Type_create_hindexed(int count, const int array_of_blocklengths[],
 		       array_of_displacements, oldtype, newtype, "MPI_Type_create_hindexed");
 }
 SHIM_WEAK(Type_create_hindexed)
+
+extern __typeof__(PMPI_Type_create_hindexed) PMPI_Type_hindexed
+	__attribute__((alias("PMPI_Type_create_hindexed")));
+#pragma weak MPI_Type_hindexed = PMPI_Type_create_hindexed
 
 /* Indexed_block and hindexed_block: ints = count, blocklength[, displs]. */
 static int indexed_block(int combiner, int count, int blocklength, const int *idisp,
