@@ -365,6 +365,7 @@ install: build-all
 	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/libexec/dmtcp_mpi \
 	    $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BINDIR)/* $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 scripts/dmtcp_mpi_run $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(SHIM_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmpi_abi.so.1 $(DESTDIR)$(PREFIX)/lib/libmpi_abi.so
 	install -m 644 shim/mpi.h $(DESTDIR)$(PREFIX)/include/

@@ -157,6 +157,10 @@ void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
 int ln_signals_take(sigset_t *old);
 /* Wait for the children; returns the launcher's exit status. */
 int ln_reap(struct ln_run *r);
+
+/* endnote.c: write $DMTCP_MPI_END_DIR/end.<rank> holding the app's exit
+ * status, if that variable is set: the app finished by itself. */
+void ln_note_end(int rank, int status);
 /* This rank failed before its proxy joined the MPI job (the error is
  * printed): exit with code, or, where the other ranks would wait for us
  * in MPI_Init for ever, make mpirun end the whole job.  size: ranks in

@@ -167,6 +167,8 @@ static void on_app_end(struct reaper *rp)
 	if (rp->code < 0) {
 		rp->code = app_exit_code(rp);
 		rp->app_first = 1;
+		if (WIFEXITED(st) && r->ch != NULL && app_finalized(r->ch))
+			ln_note_end(r->rank, WEXITSTATUS(st));
 	}
 	if (!alive(&r->proxy))
 		return;
