@@ -155,29 +155,39 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 }
 SHIM_WEAK(Recv)
 
-static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
-		      int dest, int tag, MPI_Comm comm, int mode, MPI_Request *request)
+int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
+		       MPI_Datatype type, int dest, int tag, MPI_Comm comm, int mode)
 {
 	struct msg m;
 	int err = check_msg(fn, buf, count, type, dest, tag, comm, 0, &m);
 
 	if (err)
 		return err;
-	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
-	if (!r)
-		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
-	if ((err = shim_stage_send(buf, count, m.type, &r->stage, &r->base, fn))) {
-		shim_req_complete(r, NULL);
+	if ((err = shim_stage_send(buf, count, m.type, &r->stage, &r->base, fn)))
 		return shim_error(comm, err, fn, NULL);
-	}
 	struct chan_call *c = shim_call_begin(CALL_ISEND);
 	fill_msg(c, r->base, count, type, dest, tag, comm);
 	c->arg[6] = mode;
 	c->arg[7] = (int64_t)(intptr_t)r->handle;
 	err = shim_call_simple(c);
 	if (err) {
-		shim_req_complete(r, NULL);
+		shim_stage_free(&r->stage);
 		return shim_error(comm, err, fn, NULL);
+	}
+	return MPI_SUCCESS;
+}
+
+static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
+		      int dest, int tag, MPI_Comm comm, int mode, MPI_Request *request)
+{
+	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
+
+	if (!r)
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+	int err = shim_p2p_post_send(r, fn, buf, count, type, dest, tag, comm, mode);
+	if (err) {
+		shim_req_complete(r, NULL);
+		return err;
 	}
 	*request = r->handle;
 	return MPI_SUCCESS;
@@ -207,39 +217,50 @@ int PMPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int
 }
 SHIM_WEAK(Irsend)
 
-int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
-	       MPI_Comm comm, MPI_Request *request)
+int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
+		       MPI_Datatype type, int source, int tag, MPI_Comm comm)
 {
 	struct msg m;
-	int err = check_msg("MPI_Irecv", buf, count, datatype, source, tag, comm, 1, &m);
+	int err = check_msg(fn, buf, count, type, source, tag, comm, 1, &m);
 
 	if (err)
 		return err;
-	struct shim_req *r = shim_req_new(SHIM_REQ_RECV, comm);
-	if (!r)
-		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Irecv", "no memory for a request");
-	if ((err = shim_stage_recv(buf, count, m.type, &r->stage, &r->base, "MPI_Irecv"))) {
-		shim_req_complete(r, NULL);
-		return shim_error(comm, err, "MPI_Irecv", NULL);
-	}
+	if ((err = shim_stage_recv(buf, count, m.type, &r->stage, &r->base, fn)))
+		return shim_error(comm, err, fn, NULL);
 	shim_req_set_recv(r, buf, count, m.type);
 	r->from_proc_null = source == MPI_PROC_NULL;
-	shim_req_note_recv(r, datatype, source, tag);
+	shim_req_note_recv(r, type, source, tag);
 	struct shim_drained *d;
 	if (shim_drain_head && (d = shim_drain_find(comm, source, tag))) {
 		struct chan_status st;
 		shim_drain_deliver(d, buf, count, m.type, &st);
 		shim_req_done_locally(r, &st);
-		*request = r->handle;
 		return MPI_SUCCESS;
 	}
 	struct chan_call *c = shim_call_begin(CALL_IRECV);
-	fill_msg(c, r->base, count, datatype, source, tag, comm);
+	fill_msg(c, r->base, count, type, source, tag, comm);
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
 	err = shim_call_simple(c);
 	if (err) {
+		shim_stage_free(&r->stage);
+		shim_type_release(r->utype);
+		r->utype = NULL;
+		return shim_error(comm, err, fn, NULL);
+	}
+	return MPI_SUCCESS;
+}
+
+int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
+	       MPI_Comm comm, MPI_Request *request)
+{
+	struct shim_req *r = shim_req_new(SHIM_REQ_RECV, comm);
+
+	if (!r)
+		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Irecv", "no memory for a request");
+	int err = shim_p2p_post_recv(r, "MPI_Irecv", buf, count, datatype, source, tag, comm);
+	if (err) {
 		shim_req_complete(r, NULL);
-		return shim_error(comm, err, "MPI_Irecv", NULL);
+		return err;
 	}
 	*request = r->handle;
 	return MPI_SUCCESS;

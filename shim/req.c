@@ -25,6 +25,7 @@
  */
 #include "shim.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +71,12 @@ void shim_req_complete(struct shim_req *r, const struct chan_status *st)
 		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, st);
 	if (r->utype)
 		shim_type_release(r->utype);
+	r->utype = NULL;
 	shim_stage_free(&r->stage);
+	if (r->persist && shim_persist_complete(r))
+		return;
+	if (r->greq)
+		shim_greq_free(r);
 	shim_handle_free(SHIM_K_REQ, (uintptr_t)r->handle);
 	free(r);
 }
@@ -141,6 +147,15 @@ static int active_collect(struct active *a, int count, const MPI_Request *reqs,
 			return shim_errorf(SHIM_NOCOMM, MPI_ERR_REQUEST, fn,
 					   "request %d is not a live request", i);
 		}
+		if (r->inactive)
+			continue;
+		if (r->greq && !r->local_done) {
+			free(a->pos);
+			free(a->req);
+			return shim_errorf(SHIM_NOCOMM, MPI_ERR_REQUEST, fn,
+					   "request %d is a generalized request not complete yet"
+					   " (only MPI_Wait and MPI_Test wait for one)", i);
+		}
 		a->pos[a->n] = i;
 		a->req[a->n++] = r;
 	}
@@ -163,8 +178,10 @@ static void fix_status(const struct shim_req *r, struct chan_status *st)
 /* Finish request k of a: copy out, free, clear the user's handle. */
 static void finish(struct active *a, int k, MPI_Request *reqs, const struct chan_status *st)
 {
+	MPI_Request left = shim_req_left(a->req[k]);
+
 	shim_req_complete(a->req[k], st);
-	reqs[a->pos[k]] = MPI_REQUEST_NULL;
+	reqs[a->pos[k]] = left;
 }
 
 /* The error of a multi-completion call goes to the first failing
@@ -191,7 +208,11 @@ void shim_req_done_locally(struct shim_req *r, const struct chan_status *st)
 static void local_finish(MPI_Request *req, MPI_Status *status, int multi)
 {
 	struct shim_req *r = shim_req_get(*req);
+
+	if (r->greq)
+		shim_greq_query(r);
 	struct chan_status st = r->local_st;
+	MPI_Request left = shim_req_left(r);
 
 	if (multi && status != MPI_STATUSES_IGNORE)
 		shim_status_out_multi(status, &st);
@@ -199,7 +220,7 @@ static void local_finish(MPI_Request *req, MPI_Status *status, int multi)
 		shim_status_out(status, &st);
 	atomic_fetch_sub(&shim_req_local, 1);
 	shim_req_complete(r, &st);
-	*req = MPI_REQUEST_NULL;
+	*req = left;
 }
 
 static int is_local(MPI_Request h)
@@ -393,7 +414,21 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 	MPI_Comm comm = r->comm;
 	struct chan_status st;
 	int err = MPI_SUCCESS, done = 1;
-	if (r->local_done) {
+	if (r->inactive) {
+		/* An inactive persistent request is complete, with nothing in it. */
+		if (flag)
+			*flag = 1;
+		shim_status_empty(status);
+		return MPI_SUCCESS;
+	}
+	/* Only MPI_Grequest_complete, from another thread, ends this wait. */
+	while (r->greq && id == CALL_WAIT && !__atomic_load_n(&r->local_done, __ATOMIC_ACQUIRE))
+		sched_yield();
+	if (r->greq && !r->local_done) {
+		done = 0;
+	} else if (r->local_done) {
+		if (r->greq)
+			shim_greq_query(r);
 		st = r->local_st;
 	} else {
 		struct chan_call *c = shim_call_begin(id);
@@ -411,8 +446,11 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 	if (done) {
 		shim_status_out(status, &st);
 		if (id != CALL_REQUEST_GET_STATUS) {
+			MPI_Request left = shim_req_left(r);
+			if (r->local_done)
+				atomic_fetch_sub(&shim_req_local, 1);
 			shim_req_complete(r, &st);
-			*request = MPI_REQUEST_NULL;
+			*request = left;
 		}
 	}
 	return shim_error(comm, err, fn, NULL);
@@ -444,6 +482,10 @@ int PMPI_Cancel(MPI_Request *request)
 	if (!r)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, "MPI_Cancel",
 				  "not a live request");
+	if (r->greq)
+		return shim_greq_cancel(r);
+	if (r->inactive || r->local_done)
+		return MPI_SUCCESS;
 	struct chan_call *c = shim_call_begin(CALL_CANCEL);
 	c->arg[0] = (int64_t)(intptr_t)*request;
 	return shim_error(r->comm, shim_call_simple(c), "MPI_Cancel", NULL);
@@ -461,6 +503,16 @@ int PMPI_Request_free(MPI_Request *request)
 				  "not a live request");
 	r->ubuf = NULL; /* the application gave up on the data */
 	r->bottom = 0;
+	if (r->persist)
+		shim_persist_forget(r);
+	if (r->inactive || r->local_done || r->greq) {
+		/* Nothing left in the proxy. */
+		if (r->local_done)
+			atomic_fetch_sub(&shim_req_local, 1);
+		shim_req_complete(r, NULL);
+		*request = MPI_REQUEST_NULL;
+		return MPI_SUCCESS;
+	}
 	r->next_zombie = zombies;
 	zombies = r;
 	*request = MPI_REQUEST_NULL;
@@ -536,7 +588,8 @@ static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses
 	if (done) {
 		if (statuses != MPI_STATUSES_IGNORE)
 			for (int i = 0; i < count; i++)
-				if (reqs[i] == MPI_REQUEST_NULL)
+				if (reqs[i] == MPI_REQUEST_NULL ||
+				    shim_req_get(reqs[i])->inactive)
 					shim_status_empty(&statuses[i]);
 		for (int k = 0; k < a.n; k++) {
 			fix_status(a.req[k], &g.st[k]);

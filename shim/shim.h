@@ -320,6 +320,12 @@ struct shim_req {
 	int local_done;          /* completed in the app (drained message, or
 				  * done at a checkpoint): no proxy request */
 	struct chan_status local_st;
+	/* Persistent (shim/persist.c): the arguments Start posts again;
+	 * inactive between a completion and the next Start. */
+	struct shim_persist *persist;
+	int inactive;
+	/* Generalized (shim/greq.c): the application's callbacks. */
+	struct shim_greq *greq;
 };
 /* Requests completed in the app and not yet waited for (zero almost
  * always: the completion calls test it before anything else). */
@@ -336,9 +342,40 @@ struct shim_req *shim_req_get(MPI_Request h);
 /* The request completed with status st (NULL: it never started): copy
  * data out, free the stage, the handle and the record. */
 void shim_req_complete(struct shim_req *r, const struct chan_status *st);
+/* What the application's handle becomes once r completes: a persistent
+ * request stays, inactive; any other becomes MPI_REQUEST_NULL.  Read it
+ * before shim_req_complete, which may free r. */
+static inline MPI_Request shim_req_left(const struct shim_req *r)
+{
+	return r->persist ? r->handle : MPI_REQUEST_NULL;
+}
 /* Complete requests the application freed while active (MPI_Request_free)
  * whose proxy side is done; with wait, wait for all of them. */
 void shim_req_reap(int wait);
+
+/* ---- persistent, buffered, generalized requests (shim/persist.c,
+ * shim/bsend.c, shim/greq.c) ---- */
+/* Post a send (mode: 0 standard, 1 synchronous, 2 ready) or a receive
+ * on the record r the caller made, under r's handle (shim/p2p.c).  On an
+ * error, raised on comm already, r holds nothing and stays the caller's. */
+int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
+		       MPI_Datatype type, int dest, int tag, MPI_Comm comm, int mode);
+int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
+		       MPI_Datatype type, int source, int tag, MPI_Comm comm);
+/* A buffered send: reserve room in the attached buffer, send a copy. */
+int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype type,
+		     int dest, int tag, MPI_Comm comm);
+/* r completed: a persistent one becomes inactive and keeps its record
+ * (returns 1); 0 when r is to be freed, its persistent part gone. */
+int shim_persist_complete(struct shim_req *r);
+/* MPI_Request_free of a persistent request: it is an ordinary one now,
+ * freed at its completion (at once when inactive). */
+void shim_persist_forget(struct shim_req *r);
+/* Before a generalized request's status is read: ask query_fn.  When
+ * it is freed: call free_fn.  MPI_Cancel of one: cancel_fn. */
+void shim_greq_query(struct shim_req *r);
+void shim_greq_free(struct shim_req *r);
+int shim_greq_cancel(struct shim_req *r);
 
 /* ---- checkpoint consistency (shim/ckpt.c) ---- */
 /* Where a checkpoint is, as the application's threads see it. */

@@ -138,69 +138,6 @@ int PMPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler)
 
 /* point-to-point */
 
-int PMPI_Bsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm;
-	return shim_unsupported("MPI_Bsend");
-}
-#pragma weak MPI_Bsend = PMPI_Bsend
-
-int PMPI_Bsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm;
-	return shim_unsupported("MPI_Bsend_c");
-}
-#pragma weak MPI_Bsend_c = PMPI_Bsend_c
-
-int PMPI_Bsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Bsend_init");
-}
-#pragma weak MPI_Bsend_init = PMPI_Bsend_init
-
-int PMPI_Bsend_init_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Bsend_init_c");
-}
-#pragma weak MPI_Bsend_init_c = PMPI_Bsend_init_c
-
-int PMPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ibsend");
-}
-#pragma weak MPI_Ibsend = PMPI_Ibsend
-
-int PMPI_Ibsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ibsend_c");
-}
-#pragma weak MPI_Ibsend_c = PMPI_Ibsend_c
-
-int PMPI_Improbe(int source, int tag, MPI_Comm comm, int *flag, MPI_Message *message, MPI_Status *status)
-{
-	(void)source; (void)tag; (void)comm; (void)flag; (void)message; (void)status;
-	return shim_unsupported("MPI_Improbe");
-}
-#pragma weak MPI_Improbe = PMPI_Improbe
-
-int PMPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)message; (void)request;
-	return shim_unsupported("MPI_Imrecv");
-}
-#pragma weak MPI_Imrecv = PMPI_Imrecv
-
-int PMPI_Imrecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, MPI_Message *message, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)message; (void)request;
-	return shim_unsupported("MPI_Imrecv_c");
-}
-#pragma weak MPI_Imrecv_c = PMPI_Imrecv_c
-
 int PMPI_Irecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request)
 {
 	(void)buf; (void)count; (void)datatype; (void)source; (void)tag; (void)comm; (void)request;
@@ -257,47 +194,12 @@ int PMPI_Issend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int d
 }
 #pragma weak MPI_Issend_c = PMPI_Issend_c
 
-int PMPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message *message, MPI_Status *status)
-{
-	(void)source; (void)tag; (void)comm; (void)message; (void)status;
-	return shim_unsupported("MPI_Mprobe");
-}
-#pragma weak MPI_Mprobe = PMPI_Mprobe
-
-int PMPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status)
-{
-	(void)buf; (void)count; (void)datatype; (void)message; (void)status;
-	return shim_unsupported("MPI_Mrecv");
-}
-#pragma weak MPI_Mrecv = PMPI_Mrecv
-
-int PMPI_Mrecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, MPI_Message *message, MPI_Status *status)
-{
-	(void)buf; (void)count; (void)datatype; (void)message; (void)status;
-	return shim_unsupported("MPI_Mrecv_c");
-}
-#pragma weak MPI_Mrecv_c = PMPI_Mrecv_c
-
 int PMPI_Recv_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status)
 {
 	(void)buf; (void)count; (void)datatype; (void)source; (void)tag; (void)comm; (void)status;
 	return shim_unsupported("MPI_Recv_c");
 }
 #pragma weak MPI_Recv_c = PMPI_Recv_c
-
-int PMPI_Recv_init(void *buf, int count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)source; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Recv_init");
-}
-#pragma weak MPI_Recv_init = PMPI_Recv_init
-
-int PMPI_Recv_init_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)source; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Recv_init_c");
-}
-#pragma weak MPI_Recv_init_c = PMPI_Recv_init_c
 
 int PMPI_Rsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
@@ -306,40 +208,12 @@ int PMPI_Rsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int de
 }
 #pragma weak MPI_Rsend_c = PMPI_Rsend_c
 
-int PMPI_Rsend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Rsend_init");
-}
-#pragma weak MPI_Rsend_init = PMPI_Rsend_init
-
-int PMPI_Rsend_init_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Rsend_init_c");
-}
-#pragma weak MPI_Rsend_init_c = PMPI_Rsend_init_c
-
 int PMPI_Send_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
 {
 	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm;
 	return shim_unsupported("MPI_Send_c");
 }
 #pragma weak MPI_Send_c = PMPI_Send_c
-
-int PMPI_Send_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Send_init");
-}
-#pragma weak MPI_Send_init = PMPI_Send_init
-
-int PMPI_Send_init_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Send_init_c");
-}
-#pragma weak MPI_Send_init_c = PMPI_Send_init_c
 
 int PMPI_Sendrecv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Status *status)
 {
@@ -362,49 +236,7 @@ int PMPI_Ssend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int de
 }
 #pragma weak MPI_Ssend_c = PMPI_Ssend_c
 
-int PMPI_Ssend_init(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ssend_init");
-}
-#pragma weak MPI_Ssend_init = PMPI_Ssend_init
-
-int PMPI_Ssend_init_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ssend_init_c");
-}
-#pragma weak MPI_Ssend_init_c = PMPI_Ssend_init_c
-
 /* buffered-send buffers */
-
-int PMPI_Buffer_attach(void *buffer, int size)
-{
-	(void)buffer; (void)size;
-	return shim_unsupported("MPI_Buffer_attach");
-}
-#pragma weak MPI_Buffer_attach = PMPI_Buffer_attach
-
-int PMPI_Buffer_attach_c(void *buffer, MPI_Count size)
-{
-	(void)buffer; (void)size;
-	return shim_unsupported("MPI_Buffer_attach_c");
-}
-#pragma weak MPI_Buffer_attach_c = PMPI_Buffer_attach_c
-
-int PMPI_Buffer_detach(void *buffer_addr, int *size)
-{
-	(void)buffer_addr; (void)size;
-	return shim_unsupported("MPI_Buffer_detach");
-}
-#pragma weak MPI_Buffer_detach = PMPI_Buffer_detach
-
-int PMPI_Buffer_detach_c(void *buffer_addr, MPI_Count *size)
-{
-	(void)buffer_addr; (void)size;
-	return shim_unsupported("MPI_Buffer_detach_c");
-}
-#pragma weak MPI_Buffer_detach_c = PMPI_Buffer_detach_c
 
 int PMPI_Buffer_flush(void)
 {
@@ -463,20 +295,6 @@ int PMPI_Comm_iflush_buffer(MPI_Comm comm, MPI_Request *request)
 
 /* requests and status */
 
-int PMPI_Grequest_complete(MPI_Request request)
-{
-	(void)request;
-	return shim_unsupported("MPI_Grequest_complete");
-}
-#pragma weak MPI_Grequest_complete = PMPI_Grequest_complete
-
-int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn, MPI_Grequest_free_function *free_fn, MPI_Grequest_cancel_function *cancel_fn, void *extra_state, MPI_Request *request)
-{
-	(void)query_fn; (void)free_fn; (void)cancel_fn; (void)extra_state; (void)request;
-	return shim_unsupported("MPI_Grequest_start");
-}
-#pragma weak MPI_Grequest_start = PMPI_Grequest_start
-
 int PMPI_Request_get_status_all(int count, const MPI_Request array_of_requests[], int *flag, MPI_Status *array_of_statuses)
 {
 	(void)count; (void)array_of_requests; (void)flag; (void)array_of_statuses;
@@ -497,20 +315,6 @@ int PMPI_Request_get_status_some(int incount, const MPI_Request array_of_request
 	return shim_unsupported("MPI_Request_get_status_some");
 }
 #pragma weak MPI_Request_get_status_some = PMPI_Request_get_status_some
-
-int PMPI_Start(MPI_Request *request)
-{
-	(void)request;
-	return shim_unsupported("MPI_Start");
-}
-#pragma weak MPI_Start = PMPI_Start
-
-int PMPI_Startall(int count, MPI_Request array_of_requests[])
-{
-	(void)count; (void)array_of_requests;
-	return shim_unsupported("MPI_Startall");
-}
-#pragma weak MPI_Startall = PMPI_Startall
 
 /* partitioned communication */
 

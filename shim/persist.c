@@ -1,0 +1,168 @@
+/*
+ * persist.c - persistent point-to-point requests (MPI_Send_init family,
+ * MPI_Recv_init, MPI_Start, MPI_Startall).
+ *
+ * A persistent request is an ordinary request record (shim/req.c) that
+ * keeps the arguments of its Init call.  MPI_Start posts the ordinary
+ * Isend or Irecv under the same handle, so the proxy needs nothing new:
+ * to it, each Start is one more nonblocking call on a reused handle.
+ * When the request completes, shim_req_complete hands it back here and
+ * the record stays, inactive, instead of being freed; Wait and Test on an
+ * inactive request return at once with an empty status (req.c).
+ *
+ * Checkpoint: an inactive request is only this record, in application
+ * memory.  An active receive is a pending receive like any other, parked
+ * and reposted by shim/ckpt.c and req.c; an active send is drained like
+ * any other send.
+ */
+#include "shim.h"
+
+#include <limits.h>
+#include <stdlib.h>
+
+/* What MPI_Start posts: the send modes of shim/p2p.c, then ours. */
+enum { OP_SEND = 0, OP_SSEND = 1, OP_RSEND = 2, OP_BSEND = 3, OP_RECV = 4 };
+
+struct shim_persist {
+	int op;
+	void *buf;
+	int count;
+	MPI_Datatype type;
+	int peer, tag;
+	MPI_Comm comm;
+	const char *fn;          /* the Init call, for errors at Start */
+};
+
+static int make(const char *fn, int op, const void *buf, int count, MPI_Datatype type,
+		int peer, int tag, MPI_Comm comm, MPI_Request *request)
+{
+	int err;
+
+	if (!shim_comm_check(comm, fn, &err))
+		return err;
+	if ((err = shim_check_count(count)))
+		return shim_errorf(comm, err, fn, "count %d", count);
+	if (!request)
+		return shim_error(comm, MPI_ERR_ARG, fn, "request is NULL");
+	struct shim_persist *p = malloc(sizeof(*p));
+	struct shim_req *r = p ? shim_req_new(op == OP_RECV ? SHIM_REQ_RECV : SHIM_REQ_SEND,
+					      comm) : NULL;
+	if (!r) {
+		free(p);
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+	}
+	*p = (struct shim_persist){ op, (void *)buf, count, type, peer, tag, comm, fn };
+	r->persist = p;
+	r->inactive = 1;
+	*request = r->handle;
+	return MPI_SUCCESS;
+}
+
+/* The large-count forms take what fits in an int. */
+static int narrow(MPI_Count count, MPI_Comm comm, const char *fn, int *out)
+{
+	if (count < 0 || count > INT_MAX)
+		return shim_errorf(comm, MPI_ERR_COUNT, fn, "count %lld",
+				   (long long)count);
+	*out = (int)count;
+	return MPI_SUCCESS;
+}
+
+#define INIT_FORMS(Name, Op, Const)                                                     \
+	int PMPI_##Name(Const void *buf, int count, MPI_Datatype datatype, int peer,     \
+			int tag, MPI_Comm comm, MPI_Request *request)                    \
+	{                                                                                \
+		return make("MPI_" #Name, Op, buf, count, datatype, peer, tag, comm,     \
+			    request);                                                    \
+	}                                                                                \
+	SHIM_WEAK(Name)                                                                  \
+	int PMPI_##Name##_c(Const void *buf, MPI_Count count, MPI_Datatype datatype,     \
+			    int peer, int tag, MPI_Comm comm, MPI_Request *request)      \
+	{                                                                                \
+		int n = 0, err = narrow(count, comm, "MPI_" #Name "_c", &n);             \
+		return err ? err : make("MPI_" #Name "_c", Op, buf, n, datatype, peer,  \
+					tag, comm, request);                             \
+	}                                                                                \
+	SHIM_WEAK(Name##_c)
+
+INIT_FORMS(Send_init, OP_SEND, const)
+INIT_FORMS(Ssend_init, OP_SSEND, const)
+INIT_FORMS(Rsend_init, OP_RSEND, const)
+INIT_FORMS(Bsend_init, OP_BSEND, const)
+INIT_FORMS(Recv_init, OP_RECV, )
+
+/* A buffered send is complete as soon as its data is in the buffer. */
+static int start_bsend(struct shim_req *r, const struct shim_persist *p)
+{
+	int err = shim_bsend_start("MPI_Start", p->buf, p->count, p->type, p->peer, p->tag,
+				   p->comm);
+	if (err)
+		return err;
+	struct chan_status st = { 0 };
+	st.source = MPI_ANY_SOURCE;
+	st.tag = MPI_ANY_TAG;
+	shim_req_done_locally(r, &st);
+	return MPI_SUCCESS;
+}
+
+static int start(MPI_Request *request, const char *fn)
+{
+	struct shim_req *r = request ? shim_req_get(*request) : NULL;
+
+	if (!r || !r->persist)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, fn,
+				  "not a persistent request");
+	if (!r->inactive)
+		return shim_error(r->comm, MPI_ERR_REQUEST, fn,
+				  "the persistent request is active already");
+	const struct shim_persist *p = r->persist;
+	int err;
+	r->inactive = 0;
+	r->local_done = 0;
+	if (p->op == OP_RECV)
+		err = shim_p2p_post_recv(r, fn, p->buf, p->count, p->type, p->peer, p->tag,
+					 p->comm);
+	else if (p->op == OP_BSEND)
+		err = start_bsend(r, p);
+	else
+		err = shim_p2p_post_send(r, fn, p->buf, p->count, p->type, p->peer, p->tag,
+					 p->comm, p->op);
+	if (err)
+		r->inactive = 1;
+	return err;
+}
+
+int PMPI_Start(MPI_Request *request)
+{
+	return start(request, "MPI_Start");
+}
+SHIM_WEAK(Start)
+
+int PMPI_Startall(int count, MPI_Request array_of_requests[])
+{
+	int err;
+
+	if ((err = shim_check_count(count)))
+		return shim_errorf(SHIM_NOCOMM, err, "MPI_Startall", "count %d", count);
+	for (int i = 0; i < count; i++)
+		if ((err = start(&array_of_requests[i], "MPI_Startall")))
+			return err;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Startall)
+
+int shim_persist_complete(struct shim_req *r)
+{
+	r->inactive = 1;
+	r->local_done = 0;
+	r->repost = 0;
+	r->ubuf = NULL;
+	r->bottom = 0;
+	return 1;
+}
+
+void shim_persist_forget(struct shim_req *r)
+{
+	free(r->persist);
+	r->persist = NULL;
+}
