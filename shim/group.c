@@ -309,7 +309,9 @@ static int ranges_expand(int n, int ranges[][3], int size, char *mark,
 
 /* Members of g at positions ranks[0..n-1] (incl), or those not marked
  * (excl), as a new group. */
-static int subset_out(const struct shim_group *g, const int *ranks, int n,
+/* incl: the members ranks[0..n) in that order (n may be 0, ranks NULL);
+ * else the members mark leaves unmarked. */
+static int subset_out(const struct shim_group *g, int incl, const int *ranks, int n,
 		      const char *mark, MPI_Group *out, const char *fn)
 {
 	int *list = malloc((size_t)(g->size ? g->size : 1) * sizeof(int));
@@ -317,7 +319,7 @@ static int subset_out(const struct shim_group *g, const int *ranks, int n,
 
 	if (!list)
 		return no_mem(fn);
-	if (ranks) {
+	if (incl) {
 		for (int i = 0; i < n; i++)
 			list[len++] = g->world[ranks[i]];
 	} else {
@@ -362,7 +364,7 @@ static int group_select(MPI_Group group, int n, const int ranks[], MPI_Group *ne
 		return no_mem(fn);
 	err = ranks_check(ranks, n, g->size, mark, fn);
 	if (!err)
-		err = subset_out(g, incl ? ranks : NULL, n, mark, newgroup, fn);
+		err = subset_out(g, incl, ranks, n, mark, newgroup, fn);
 	free(mark);
 	return err;
 }
@@ -384,7 +386,7 @@ static int group_select_ranges(MPI_Group group, int n, int ranges[][3],
 	if (!err)
 		err = ranges_expand(n, ranges, g->size, mark, ranks, &count, fn);
 	if (!err)
-		err = subset_out(g, incl ? ranks : NULL, count, mark, newgroup, fn);
+		err = subset_out(g, incl, ranks, count, mark, newgroup, fn);
 	free(ranks);
 	free(mark);
 	return err;

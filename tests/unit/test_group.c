@@ -366,6 +366,9 @@ static void test_empty(void **state)
 	assert_int_equal(rank, MPI_UNDEFINED);
 	assert_int_equal(MPI_Group_incl(world_group, 0, none, &g), MPI_SUCCESS);
 	check_group(g, &empty);
+	/* n = 0 needs no rank array at all (MPICH's group/groupnullincl). */
+	assert_int_equal(MPI_Group_incl(world_group, 0, NULL, &g), MPI_SUCCESS);
+	check_group(g, &empty);
 	assert_int_equal(MPI_Group_difference(world_group, world_group, &g), MPI_SUCCESS);
 	check_group(g, &empty);
 	assert_int_equal(MPI_Group_compare(g, MPI_GROUP_EMPTY, &res), MPI_SUCCESS);
