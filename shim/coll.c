@@ -421,16 +421,14 @@ static int check_type(MPI_Comm comm, MPI_Datatype t, struct shim_type **rec,
 			   (unsigned long)(uintptr_t)t, shim_type_why(t));
 }
 
-/* The predefined reduction operations; user operations (reduced in the
- * application) are not implemented yet.  Both real MPIs check the
- * (op, datatype) pair before the count and the datatype, so an invalid
- * op, or MPI_DATATYPE_NULL which has no operations, is MPI_ERR_OP first. */
+/* The predefined reduction operations (user operations never get here:
+ * shim/opreduce.c reduces them in the application).  Both real MPIs
+ * check the (op, datatype) pair before the count and the datatype, so an
+ * invalid op, or MPI_DATATYPE_NULL which has no operations, is
+ * MPI_ERR_OP first. */
 static int op_predefined(MPI_Op op)
 {
-	uintptr_t h = (uintptr_t)op;
-
-	return (h >= 0x21 && h <= 0x24) || (h >= 0x28 && h <= 0x2a) ||
-	       (h >= 0x30 && h <= 0x32) || h == 0x38 || h == 0x39 || h == 0x3c || h == 0x3d;
+	return shim_op_predefined(op);
 }
 
 static int check_op(MPI_Comm comm, MPI_Op op, MPI_Datatype t, const char *fn)
@@ -438,7 +436,7 @@ static int check_op(MPI_Comm comm, MPI_Op op, MPI_Datatype t, const char *fn)
 	if (op == MPI_OP_NULL)
 		return shim_error(comm, MPI_ERR_OP, fn, "MPI_OP_NULL");
 	if (!op_predefined(op))
-		return shim_errorf(comm, MPI_ERR_OP, fn, "operation %#lx is not a predefined one",
+		return shim_errorf(comm, MPI_ERR_OP, fn, "%#lx is not an operation",
 				   (unsigned long)(uintptr_t)op);
 	if (t == MPI_DATATYPE_NULL)
 		return shim_error(comm, MPI_ERR_OP, fn, "no operation on MPI_DATATYPE_NULL");
@@ -609,6 +607,8 @@ static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 	enum coll_role role = ROLE_ROOT;
 	int err;
 
+	if (shim_op_get(op))
+		return shim_opreduce(id, fn, sendbuf, recvbuf, count, datatype, op, root, comm);
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
 	if (cm->remote && (id == CALL_SCAN || id == CALL_EXSCAN))
@@ -964,6 +964,9 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 	int64_t total = 0;
 	int err, mine = recvcount;
 
+	if (shim_op_get(op))
+		return shim_opreduce_scatter(id, fn, sendbuf, recvbuf, recvcounts, recvcount,
+					     datatype, op, comm);
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
 	if ((err = check_op(comm, op, datatype, fn)))

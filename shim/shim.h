@@ -545,4 +545,32 @@ int shim_errh_call(MPI_Errhandler e, MPI_Comm comm, int code);
  * text (NULL until MPI_Add_error_string), and 1; 0 for any other code. */
 int shim_error_user(int code, int *cls, const char **text);
 
+/* ---- reduction operations (shim/op.c, shim/opreduce.c, shim/oplocal.c) ---- */
+/* A user operation: one of fn (MPI_Op_create) or fn_c (MPI_Op_create_c). */
+struct shim_op {
+	MPI_User_function *fn;
+	MPI_User_function_c *fn_c;
+	int commute;
+};
+int shim_op_predefined(MPI_Op op);
+/* Record of a live user operation, or NULL (predefined ones have none). */
+struct shim_op *shim_op_get(MPI_Op op);
+/* inoutbuf = inbuf op inoutbuf for count elements of t (t's handle is
+ * what a user function is given). */
+void shim_op_apply(const struct shim_op *o, const void *in, void *inout, int64_t count,
+		   MPI_Datatype t);
+/* The reductions of shim/coll.c when op is a user operation: computed in
+ * the application from blocks that ordinary collectives bring in.  id is
+ * CALL_REDUCE, CALL_ALLREDUCE, CALL_SCAN or CALL_EXSCAN (root only for
+ * Reduce), or CALL_REDUCE_SCATTER(_BLOCK) with recvcounts or recvcount. */
+int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, void *recvbuf,
+		  int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm);
+int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
+			  void *recvbuf, const int recvcounts[], int recvcount,
+			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm);
+/* inoutbuf = inbuf op inoutbuf with a predefined op on a predefined
+ * type, as MPI_Reduce_local; MPI_ERR_OP for a pair it does not define. */
+int shim_op_local_predefined(const void *in, void *inout, int64_t count, MPI_Datatype t,
+			     MPI_Op op);
+
 #endif

@@ -1015,20 +1015,6 @@ int PMPI_Reduce_init_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_
 }
 #pragma weak MPI_Reduce_init_c = PMPI_Reduce_init_c
 
-int PMPI_Reduce_local(const void *inbuf, void *inoutbuf, int count, MPI_Datatype datatype, MPI_Op op)
-{
-	(void)inbuf; (void)inoutbuf; (void)count; (void)datatype; (void)op;
-	return shim_unsupported("MPI_Reduce_local");
-}
-#pragma weak MPI_Reduce_local = PMPI_Reduce_local
-
-int PMPI_Reduce_local_c(const void *inbuf, void *inoutbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op)
-{
-	(void)inbuf; (void)inoutbuf; (void)count; (void)datatype; (void)op;
-	return shim_unsupported("MPI_Reduce_local_c");
-}
-#pragma weak MPI_Reduce_local_c = PMPI_Reduce_local_c
-
 int PMPI_Reduce_scatter_c(const void *sendbuf, void *recvbuf, const MPI_Count recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
 	(void)sendbuf; (void)recvbuf; (void)recvcounts; (void)datatype; (void)op; (void)comm;
@@ -1133,36 +1119,6 @@ int PMPI_Scatterv_init_c(const void *sendbuf, const MPI_Count sendcounts[], cons
 	return shim_unsupported("MPI_Scatterv_init_c");
 }
 #pragma weak MPI_Scatterv_init_c = PMPI_Scatterv_init_c
-
-/* operations */
-
-int PMPI_Op_commutative(MPI_Op op, int *commute)
-{
-	(void)op; (void)commute;
-	return shim_unsupported("MPI_Op_commutative");
-}
-#pragma weak MPI_Op_commutative = PMPI_Op_commutative
-
-int PMPI_Op_create(MPI_User_function *user_fn, int commute, MPI_Op *op)
-{
-	(void)user_fn; (void)commute; (void)op;
-	return shim_unsupported("MPI_Op_create");
-}
-#pragma weak MPI_Op_create = PMPI_Op_create
-
-int PMPI_Op_create_c(MPI_User_function_c *user_fn, int commute, MPI_Op *op)
-{
-	(void)user_fn; (void)commute; (void)op;
-	return shim_unsupported("MPI_Op_create_c");
-}
-#pragma weak MPI_Op_create_c = PMPI_Op_create_c
-
-int PMPI_Op_free(MPI_Op *op)
-{
-	(void)op;
-	return shim_unsupported("MPI_Op_free");
-}
-#pragma weak MPI_Op_free = PMPI_Op_free
 
 /* neighborhood collectives */
 
