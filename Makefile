@@ -181,6 +181,7 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_topo.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_p2p.sh $(B)
 
 # ---------------------------------------------------------------- checkpoint engine
 # libdmtcp_ckpt.so (preloaded into the app; links the coordinator client

@@ -15,12 +15,16 @@
  * message holds MPI_Pack_size + MPI_BSEND_OVERHEAD bytes of it, released
  * when its Isend completes, so MPI_ERR_BUFFER comes exactly when the
  * application attached too little.  Its contents are never touched.
- * MPI_Buffer_detach waits until every buffered message is sent.
+ * MPI_Buffer_detach waits until every buffered message is sent.  One
+ * lock keeps the accounting whole when several threads send.
  */
 #include "shim.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+
+static pthread_mutex_t bb_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct {
 	void *buf;               /* attached buffer, NULL when none */
@@ -31,7 +35,7 @@ static struct {
 	int n, cap;
 } bb;
 
-static int attach(void *buffer, int64_t size, const char *fn)
+static int attach_locked(void *buffer, int64_t size, const char *fn)
 {
 	if (bb.buf)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_BUFFER, fn, "a buffer is attached already");
@@ -45,6 +49,14 @@ static int attach(void *buffer, int64_t size, const char *fn)
 	bb.size = size;
 	bb.used = 0;
 	return MPI_SUCCESS;
+}
+
+static int attach(void *buffer, int64_t size, const char *fn)
+{
+	pthread_mutex_lock(&bb_lock);
+	int err = attach_locked(buffer, size, fn);
+	pthread_mutex_unlock(&bb_lock);
+	return err;
 }
 
 int PMPI_Buffer_attach(void *buffer, int size)
@@ -89,7 +101,7 @@ static int reap(int wait)
 	return err;
 }
 
-static int detach(void *buffer_addr, int64_t *size, const char *fn)
+static int detach_locked(void *buffer_addr, int64_t *size, const char *fn)
 {
 	if (!buffer_addr || !size)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL argument");
@@ -107,6 +119,14 @@ static int detach(void *buffer_addr, int64_t *size, const char *fn)
 	bb.buf = NULL;
 	bb.size = 0;
 	return MPI_SUCCESS;
+}
+
+static int detach(void *buffer_addr, int64_t *size, const char *fn)
+{
+	pthread_mutex_lock(&bb_lock);
+	int err = detach_locked(buffer_addr, size, fn);
+	pthread_mutex_unlock(&bb_lock);
+	return err;
 }
 
 int PMPI_Buffer_detach(void *buffer_addr, int *size)
@@ -151,8 +171,8 @@ static int remember(MPI_Request h, int64_t len)
 	return MPI_SUCCESS;
 }
 
-int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype type,
-		     int dest, int tag, MPI_Comm comm)
+static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype type,
+			int dest, int tag, MPI_Comm comm)
 {
 	int packed, err;
 
@@ -176,6 +196,15 @@ int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype ty
 		return shim_error(comm, err, fn, "no memory for a buffered message");
 	}
 	return MPI_SUCCESS;
+}
+
+int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype type,
+		     int dest, int tag, MPI_Comm comm)
+{
+	pthread_mutex_lock(&bb_lock);
+	int err = bsend_locked(fn, buf, count, type, dest, tag, comm);
+	pthread_mutex_unlock(&bb_lock);
+	return err;
 }
 
 int PMPI_Bsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
