@@ -15,7 +15,8 @@
  * message holds MPI_Pack_size + MPI_BSEND_OVERHEAD bytes of it, released
  * when its Isend completes, so MPI_ERR_BUFFER comes exactly when the
  * application attached too little.  Its contents are never touched.
- * MPI_Buffer_detach waits until every buffered message is sent.  One
+ * MPI_Buffer_detach and MPI_Finalize wait until every buffered message
+ * is sent.  One
  * lock keeps the accounting whole when several threads send.
  */
 #include "shim.h"
@@ -99,6 +100,14 @@ static int reap(int wait)
 	bb.n = k;
 	free(idx);
 	return err;
+}
+
+void shim_bsend_flush(void)
+{
+	pthread_mutex_lock(&bb_lock);
+	if (bb.n)
+		reap(1);
+	pthread_mutex_unlock(&bb_lock);
 }
 
 static int detach_locked(void *buffer_addr, int64_t *size, const char *fn)

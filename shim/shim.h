@@ -365,6 +365,8 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 /* A buffered send: reserve room in the attached buffer, send a copy. */
 int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype type,
 		     int dest, int tag, MPI_Comm comm);
+/* MPI_Finalize: wait until every buffered message is sent. */
+void shim_bsend_flush(void);
 /* r completed: a persistent one becomes inactive and keeps its record
  * (returns 1); 0 when r is to be freed, its persistent part gone. */
 int shim_persist_complete(struct shim_req *r);
