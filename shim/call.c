@@ -6,7 +6,10 @@
  *
  * The channel has a single call slot, so a mutex serialises the threads
  * of the application; the slot stays locked from shim_call_begin until
- * shim_call_end so a wrapper can read the reply in place.
+ * shim_call_end so a wrapper can read the reply in place.  Under
+ * MPI_THREAD_MULTIPLE no call may keep it while it waits for a peer
+ * (shim/mtwait.c), and the shim's own records have a lock of their own
+ * (shim_state_mu) because wrappers touch them outside the slot.
  *
  * During a checkpoint (shim/ckpt.c) a call may wait at the gate in
  * shim_call_begin, and a receive-side blocking call may be answered
@@ -20,8 +23,13 @@
 #include "util/exitcode.h"
 #include "util/log.h"
 
+/* Recursive: releasing a datatype may release its components. */
+pthread_mutex_t shim_state_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
 /* Set by shim_call_begin_coll for the shim_call_begin it makes. */
 static _Thread_local int admitted_collective;
+/* This thread's last shim_call_begin waited at the checkpoint gate. */
+static _Thread_local int was_parked;
 
 struct chan_call *shim_call_begin_coll(enum chan_call_id id, struct shim_comm *cm)
 {
@@ -33,11 +41,14 @@ struct chan_call *shim_call_begin_coll(enum chan_call_id id, struct shim_comm *c
 struct chan_call *shim_call_begin(enum chan_call_id id)
 {
 	pthread_mutex_lock(&shim.lock);
+	was_parked = 0;
 	/* An admitted collective must reach the proxy even while parked:
 	 * the other members are in it already. */
 	if (atomic_load_explicit(&shim_ck_phase, memory_order_relaxed) == SHIM_CK_PARK &&
-	    !admitted_collective)
+	    !admitted_collective) {
 		shim_ckpt_call_gate();
+		was_parked = 1;
+	}
 	admitted_collective = 0;
 	struct chan_call *c = &shim.ch.hdr->call;
 
@@ -45,6 +56,14 @@ struct chan_call *shim_call_begin(enum chan_call_id id)
 	c->err = 0;
 	c->inl_len = 0;
 	return c;
+}
+
+int shim_call_was_parked(void)
+{
+	int p = was_parked;
+
+	was_parked = 0;
+	return p;
 }
 
 int shim_call_run(struct chan_call *c)

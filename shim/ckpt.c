@@ -234,14 +234,10 @@ static void pause_briefly(void)
 	nanosleep(&ts, NULL);
 }
 
-static int ck_park(void)
+static int park_requests(void)
 {
 	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
 
-	/* From here on only admitted collectives pass the gate.  A thread
-	 * may be past it already (it holds the slot lock, perhaps blocked in
-	 * a receive the proxy is about to abandon): ck_drain waits for it. */
-	set_phase(SHIM_CK_PARK);
 	do {
 		if (chan_ctl_call(&shim.ch, CTL_PARK) != 0)
 			return -1;
@@ -249,6 +245,26 @@ static int ck_park(void)
 			shim_req_parked(&ctl->parked[i]);
 	} while (ctl->arg[CTL_ARG_MORE]);
 	return 0;
+}
+
+static int ck_park(void)
+{
+	/* From here on only admitted collectives pass the gate.  A thread
+	 * may be past it already (it holds the slot lock, perhaps blocked in
+	 * a receive the proxy is about to abandon): ck_drain waits for it.
+	 * Under MPI_THREAD_MULTIPLE no thread keeps the slot while it waits
+	 * for a peer (shim/mtwait.c), so we take it: a thread polling a
+	 * request is then either done with its poll or parked before it, and
+	 * never polls a request PARK has just taken out of the proxy. */
+	if (!shim_mt()) {
+		set_phase(SHIM_CK_PARK);
+		return park_requests();
+	}
+	pthread_mutex_lock(&shim.lock);
+	set_phase(SHIM_CK_PARK);
+	int rc = park_requests();
+	pthread_mutex_unlock(&shim.lock);
+	return rc;
 }
 
 /* Take the drained messages out of the arena into application memory. */

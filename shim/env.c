@@ -72,10 +72,9 @@ static int init(int required, int *provided, const char *fn)
 	if (shim_comm_init_world(shim.world_rank, shim.world_size))
 		dm_die(DM_EXIT_MPI_FATAL, "%s: out of memory", fn);
 	shim_attr_init_world(attrs);
-	/* One call slot serialises threads; a thread blocked in a call
-	 * holds it, so concurrent blocking calls are not offered yet. */
-	shim.thread_level = required < MPI_THREAD_SERIALIZED ? required
-							     : MPI_THREAD_SERIALIZED;
+	/* Every level is offered; MULTIPLE changes how blocking calls wait
+	 * (shim/mtwait.c), so it is given only to those who ask for it. */
+	shim.thread_level = required < MPI_THREAD_MULTIPLE ? required : MPI_THREAD_MULTIPLE;
 	if (shim.thread_level < MPI_THREAD_SINGLE)
 		shim.thread_level = MPI_THREAD_SINGLE;
 	if (provided)

@@ -12,7 +12,8 @@
  *
  * Freed indices are reused (requests are created at a high rate); the
  * free list is a stack so a just-freed index is reused first and the
- * proxy's tables stay small.
+ * proxy's tables stay small.  Under MPI_THREAD_MULTIPLE every access
+ * holds shim_state_mu: a table may move when it grows.
  */
 #include "shim.h"
 
@@ -46,7 +47,7 @@ static int table_grow(struct handle_table *t)
 	return 0;
 }
 
-uintptr_t shim_handle_new(enum shim_kind kind, void *obj)
+static uintptr_t handle_new(enum shim_kind kind, void *obj)
 {
 	struct handle_table *t = &tables[kind];
 	uint32_t idx;
@@ -64,7 +65,7 @@ uintptr_t shim_handle_new(enum shim_kind kind, void *obj)
 	return SHIM_H_MAKE(kind, idx);
 }
 
-void *shim_handle_get(enum shim_kind kind, uintptr_t h)
+static void *handle_get(enum shim_kind kind, uintptr_t h)
 {
 	struct handle_table *t = &tables[kind];
 	uint32_t idx = SHIM_H_INDEX(h);
@@ -74,15 +75,33 @@ void *shim_handle_get(enum shim_kind kind, uintptr_t h)
 	return t->obj[idx];
 }
 
+uintptr_t shim_handle_new(enum shim_kind kind, void *obj)
+{
+	shim_state_lock();
+	uintptr_t h = handle_new(kind, obj);
+	shim_state_unlock();
+	return h;
+}
+
+void *shim_handle_get(enum shim_kind kind, uintptr_t h)
+{
+	shim_state_lock();
+	void *obj = handle_get(kind, h);
+	shim_state_unlock();
+	return obj;
+}
+
 void shim_handle_free(enum shim_kind kind, uintptr_t h)
 {
 	struct handle_table *t = &tables[kind];
 	uint32_t idx = SHIM_H_INDEX(h);
 
-	if (!shim_handle_get(kind, h))
-		return;
-	t->obj[idx] = NULL;
-	t->free[t->nfree++] = idx;
+	shim_state_lock();
+	if (handle_get(kind, h)) {
+		t->obj[idx] = NULL;
+		t->free[t->nfree++] = idx;
+	}
+	shim_state_unlock();
 }
 
 void shim_handle_each(enum shim_kind kind,
@@ -90,7 +109,9 @@ void shim_handle_each(enum shim_kind kind,
 {
 	struct handle_table *t = &tables[kind];
 
+	shim_state_lock();
 	for (uint32_t i = 1; i < t->len; i++)
 		if (t->obj[i])
 			fn(SHIM_H_MAKE(kind, i), t->obj[i], arg);
+	shim_state_unlock();
 }

@@ -78,6 +78,8 @@ static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype ty
 
 	if (err)
 		return err;
+	if (shim_mt())
+		return shim_mt_send(buf, count, type, dest, tag, comm, mode);
 	if ((err = shim_stage_send(buf, count, m.type, &s, &base, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = shim_call_begin(CALL_SEND);
@@ -131,14 +133,19 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 
 	if (err)
 		return err;
+	if (shim_mt())
+		return shim_mt_recv(buf, count, datatype, source, tag, comm, status);
 	struct shim_drained *d;
 	if (shim_drain_head && (d = shim_drain_find(comm, source, tag)))
 		return recv_drained("MPI_Recv", d, buf, count, m.type, comm, status);
 	if ((err = shim_stage_recv(buf, count, m.type, &s, &base, "MPI_Recv")))
 		return shim_error(comm, err, "MPI_Recv", NULL);
 	struct chan_call *c = shim_call_begin(CALL_RECV);
-	fill_msg(c, base, count, datatype, source, tag, comm);
-	err = shim_call_run(c);
+	err = CHAN_RETRY; /* parked on the way: the message may be drained now */
+	if (!shim_call_was_parked()) {
+		fill_msg(c, base, count, datatype, source, tag, comm);
+		err = shim_call_run(c);
+	}
 	if (err == CHAN_RETRY) {
 		/* A checkpoint came; the message may be in the drain queue now. */
 		shim_call_end();
@@ -231,13 +238,23 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 	r->from_proc_null = source == MPI_PROC_NULL;
 	shim_req_note_recv(r, type, source, tag);
 	struct shim_drained *d;
-	if (shim_drain_head && (d = shim_drain_find(comm, source, tag))) {
-		struct chan_status st;
-		shim_drain_deliver(d, buf, count, m.type, &st);
+	struct chan_status st;
+	shim_state_lock(); /* another thread may take the same message */
+	int drained = shim_drain_head && (d = shim_drain_find(comm, source, tag)) &&
+		      (shim_drain_deliver(d, buf, count, m.type, &st), 1);
+	shim_state_unlock();
+	if (drained) {
 		shim_req_done_locally(r, &st);
 		return MPI_SUCCESS;
 	}
 	struct chan_call *c = shim_call_begin(CALL_IRECV);
+	if (shim_call_was_parked()) { /* the message may be in the drain queue now */
+		shim_call_end();
+		shim_stage_free(&r->stage);
+		shim_type_release(r->utype);
+		r->utype = NULL;
+		return shim_p2p_post_recv(r, fn, buf, count, type, source, tag, comm);
+	}
 	fill_msg(c, r->base, count, type, source, tag, comm);
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
 	err = shim_call_simple(c);
@@ -278,6 +295,9 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 
 	if (err || (err = check_msg(fn, rbuf, rcount, rtype, source, rtag, comm, 1, &rm)))
 		return err;
+	if (shim_mt())
+		return shim_mt_sendrecv(sbuf, scount, stype, dest, stag, rbuf, rcount, rtype,
+					source, rtag, comm, status);
 	if ((err = shim_stage_send(sbuf, scount, sm.type, &ss, &sbase, fn)))
 		return shim_error(comm, err, fn, NULL);
 	if ((err = shim_stage_recv(rbuf, rcount, rm.type, &rs, &rbase, fn))) {
@@ -342,20 +362,28 @@ static int probe(const char *fn, enum chan_call_id id, int source, int tag,
 		return shim_errorf(comm, err, fn, "rank %d is not in [0, %d)", source, co->size);
 	if ((err = shim_check_tag(tag, 1)))
 		return shim_errorf(comm, err, fn, "tag %d", tag);
+	if (id == CALL_PROBE && shim_mt())
+		return shim_mt_probe(source, tag, comm, status);
 	struct shim_drained *d;
-	if (shim_drain_head && (d = shim_drain_find(comm, source, tag))) {
-		struct chan_status st;
-		shim_drain_status(d, &st);
+	struct chan_status st;
+	shim_state_lock(); /* another thread may take the message meanwhile */
+	int drained = shim_drain_head && (d = shim_drain_find(comm, source, tag)) &&
+		      (shim_drain_status(d, &st), 1);
+	shim_state_unlock();
+	if (drained) {
 		if (flag)
 			*flag = 1;
 		shim_status_out(status, &st);
 		return MPI_SUCCESS;
 	}
 	struct chan_call *c = shim_call_begin(id);
-	c->arg[0] = source;
-	c->arg[1] = tag;
-	c->arg[2] = (int64_t)(intptr_t)comm;
-	err = shim_call_run(c);
+	err = CHAN_RETRY; /* parked on the way: the message may be drained now */
+	if (!shim_call_was_parked()) {
+		c->arg[0] = source;
+		c->arg[1] = tag;
+		c->arg[2] = (int64_t)(intptr_t)comm;
+		err = shim_call_run(c);
+	}
 	if (err == CHAN_RETRY) {
 		shim_call_end();
 		return probe(fn, id, source, tag, comm, flag, status);

@@ -300,14 +300,14 @@ static int local_some(int count, MPI_Request reqs[], int indices[], MPI_Status s
 
 /* ---- pending receives across a checkpoint ---- */
 
-static uint64_t posts;
+static _Atomic uint64_t posts;
 
 void shim_req_note_recv(struct shim_req *r, MPI_Datatype type, int source, int tag)
 {
 	r->dtype = type;
 	r->peer = source;
 	r->tag = tag;
-	r->posted = ++posts;
+	r->posted = atomic_fetch_add(&posts, 1) + 1;
 }
 
 /* What CTL_PARK did with a pending receive: it completed (its data is in
@@ -365,12 +365,15 @@ static int by_post(const void *a, const void *b)
  * older messages. */
 static void repost(struct shim_req *r)
 {
+	shim_state_lock();
 	struct shim_drained *d = shim_drain_find(r->comm, r->peer, r->tag);
 	struct chan_status st;
 
 	r->repost = 0;
-	if (d) {
+	if (d)
 		shim_drain_deliver(d, r->ubuf, (int)r->ucount, r->utype, &st);
+	shim_state_unlock();
+	if (d) {
 		shim_req_done_locally(r, &st);
 		return;
 	}
@@ -432,8 +435,11 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 		st = r->local_st;
 	} else {
 		struct chan_call *c = shim_call_begin(id);
-		c->arg[0] = (int64_t)(intptr_t)*request;
-		err = shim_call_run(c);
+		err = CHAN_RETRY; /* parked on the way: r may be done now */
+		if (!shim_call_was_parked()) {
+			c->arg[0] = (int64_t)(intptr_t)*request;
+			err = shim_call_run(c);
+		}
 		done = id == CALL_WAIT ? 1 : (int)c->arg[1];
 		st = c->status;
 		shim_call_end();
@@ -458,6 +464,8 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 
 int PMPI_Wait(MPI_Request *request, MPI_Status *status)
 {
+	if (shim_mt())
+		return shim_mt_wait(request, status);
 	return single("MPI_Wait", CALL_WAIT, request, NULL, status);
 }
 SHIM_WEAK(Wait)
@@ -513,8 +521,10 @@ int PMPI_Request_free(MPI_Request *request)
 		*request = MPI_REQUEST_NULL;
 		return MPI_SUCCESS;
 	}
+	shim_state_lock();
 	r->next_zombie = zombies;
 	zombies = r;
+	shim_state_unlock();
 	*request = MPI_REQUEST_NULL;
 	return MPI_SUCCESS;
 }
@@ -544,6 +554,8 @@ void shim_req_reap(int wait)
 
 int PMPI_Waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
 {
+	if (shim_mt())
+		return shim_mt_waitall(count, reqs, statuses);
 	return PMPI_Testall(count, reqs, NULL, statuses);
 }
 SHIM_WEAK(Waitall)
@@ -572,11 +584,14 @@ static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses
 		return shim_error(SHIM_NOCOMM, err, fn, NULL);
 	}
 	struct chan_call *c = shim_call_begin(flag ? CALL_TESTALL : CALL_WAITALL);
-	for (int k = 0; k < a.n; k++)
-		g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
-	c->arg[0] = a.n;
-	c->arg[1] = region_arg(&g);
-	err = shim_call_run(c);
+	err = CHAN_RETRY; /* parked on the way: some may be done now */
+	if (!shim_call_was_parked()) {
+		for (int k = 0; k < a.n; k++)
+			g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
+		c->arg[0] = a.n;
+		c->arg[1] = region_arg(&g);
+		err = shim_call_run(c);
+	}
 	if (err == CHAN_RETRY) {
 		shim_call_end();
 		shim_stage_free(&g.stage);
@@ -635,11 +650,14 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 		return shim_error(SHIM_NOCOMM, err, fn, NULL);
 	}
 	struct chan_call *c = shim_call_begin(flag ? CALL_TESTANY : CALL_WAITANY);
-	for (int k = 0; k < a.n; k++)
-		g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
-	c->arg[0] = a.n;
-	c->arg[1] = region_arg(&g);
-	err = shim_call_run(c);
+	err = CHAN_RETRY; /* parked on the way: some may be done now */
+	if (!shim_call_was_parked()) {
+		for (int k = 0; k < a.n; k++)
+			g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
+		c->arg[0] = a.n;
+		c->arg[1] = region_arg(&g);
+		err = shim_call_run(c);
+	}
 	int k = (int)c->arg[2];
 	struct chan_status st = c->status;
 	if (flag)
@@ -664,6 +682,8 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 
 int PMPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
 {
+	if (shim_mt())
+		return shim_mt_waitany(count, reqs, index, status);
 	return any("MPI_Waitany", count, reqs, index, NULL, status);
 }
 SHIM_WEAK(Waitany)
@@ -697,11 +717,14 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 		return shim_error(SHIM_NOCOMM, err, fn, NULL);
 	}
 	struct chan_call *c = shim_call_begin(id);
-	for (int k = 0; k < a.n; k++)
-		g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
-	c->arg[0] = a.n;
-	c->arg[1] = region_arg(&g);
-	err = shim_call_run(c);
+	err = CHAN_RETRY; /* parked on the way: some may be done now */
+	if (!shim_call_was_parked()) {
+		for (int k = 0; k < a.n; k++)
+			g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
+		c->arg[0] = a.n;
+		c->arg[1] = region_arg(&g);
+		err = shim_call_run(c);
+	}
 	if (err == CHAN_RETRY) {
 		shim_call_end();
 		shim_stage_free(&g.stage);
@@ -732,6 +755,8 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 int PMPI_Waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
 		  MPI_Status statuses[])
 {
+	if (shim_mt())
+		return shim_mt_waitsome(incount, reqs, outcount, indices, statuses);
 	return some("MPI_Waitsome", CALL_WAITSOME, incount, reqs, outcount, indices, statuses);
 }
 SHIM_WEAK(Waitsome)

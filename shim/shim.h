@@ -83,6 +83,48 @@ int shim_call_simple(struct chan_call *c);
 /* Before MPI_Init / after MPI_Finalize most calls are erroneous. */
 int shim_require_init(const char *fn);
 
+/* ---- several application threads (shim/call.c, shim/mtwait.c) ----
+ * Under MPI_THREAD_MULTIPLE the records the wrappers touch outside the
+ * call slot (handle tables, the arena, datatype references, the drain
+ * queue, freed requests) are guarded by one recursive lock.  It is a
+ * leaf: never take the slot while holding it.  Below MULTIPLE both are
+ * one predictable branch. */
+extern pthread_mutex_t shim_state_mu;
+static inline int shim_mt(void)
+{
+	return shim.thread_level == MPI_THREAD_MULTIPLE;
+}
+static inline void shim_state_lock(void)
+{
+	if (shim_mt())
+		pthread_mutex_lock(&shim_state_mu);
+}
+static inline void shim_state_unlock(void)
+{
+	if (shim_mt())
+		pthread_mutex_unlock(&shim_state_mu);
+}
+/* After shim_call_begin: 1 (once) if this thread waited at the
+ * checkpoint gate on the way, so what the wrapper decided before
+ * (a request still in the proxy, no drained message) may be stale: it
+ * must end the call and start over. */
+int shim_call_was_parked(void);
+/* Blocking calls under MULTIPLE: the nonblocking twin, then tests that
+ * give the slot up between polls, so no thread holds it while it waits. */
+int shim_mt_send(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+		 MPI_Comm comm, int mode);
+int shim_mt_recv(void *buf, int count, MPI_Datatype type, int source, int tag,
+		 MPI_Comm comm, MPI_Status *status);
+int shim_mt_sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
+		     int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source,
+		     int rtag, MPI_Comm comm, MPI_Status *status);
+int shim_mt_probe(int source, int tag, MPI_Comm comm, MPI_Status *status);
+int shim_mt_wait(MPI_Request *request, MPI_Status *status);
+int shim_mt_waitall(int count, MPI_Request reqs[], MPI_Status statuses[]);
+int shim_mt_waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status);
+int shim_mt_waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+		     MPI_Status statuses[]);
+
 /* ---- payload staging in the arena (shim/stage.c) ---- */
 struct shim_stage {
 	uint64_t off;   /* arena offset, ARENA_NONE when nothing staged */

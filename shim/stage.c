@@ -33,7 +33,9 @@
 int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn)
 {
 	s->len = len;
+	shim_state_lock();
 	s->off = arena_alloc(&shim.arena, len);
+	shim_state_unlock();
 	if (s->off != ARENA_NONE)
 		return MPI_SUCCESS;
 	dm_err("%s: %llu bytes do not fit in the channel arena (%llu MiB, "
@@ -60,7 +62,9 @@ void shim_stage_free(struct shim_stage *s)
 {
 	if (s->off == ARENA_NONE)
 		return;
+	shim_state_lock();
 	arena_free(&shim.arena, s->off / ARENA_ALIGN * ARENA_ALIGN, s->len);
+	shim_state_unlock();
 	s->off = ARENA_NONE;
 }
 

@@ -40,8 +40,11 @@ static uint64_t type_seq;
 
 void shim_type_hold(struct shim_type *t)
 {
-	if (t->combiner != MPI_COMBINER_NAMED)
-		t->refs++;
+	if (t->combiner == MPI_COMBINER_NAMED)
+		return;
+	shim_state_lock();
+	t->refs++;
+	shim_state_unlock();
 }
 
 /* Records of dead types whose real types the proxy still has.  A record
@@ -109,8 +112,10 @@ void shim_type_release(struct shim_type *t)
 {
 	if (t->combiner == MPI_COMBINER_NAMED)
 		return;
+	shim_state_lock();
 	if (--t->refs == 0 && t->user_refs == 0)
 		type_destroy(t);
+	shim_state_unlock();
 }
 
 /* ---------------------------------------------------------- construction */

@@ -1,0 +1,157 @@
+/*
+ * mtwait.c - blocking calls when several application threads call MPI.
+ *
+ * The channel has one call slot.  A blocking call that kept it while the
+ * proxy waits for a peer would stop every other thread of the rank, and
+ * MPI_THREAD_MULTIPLE promises that thread A may wait in MPI_Recv for a
+ * message that rank 1 sends only after it got one from thread B.  So under
+ * MULTIPLE every blocking point-to-point or completion call is its
+ * nonblocking twin followed by polls (Test, Testall, Iprobe, ...), and
+ * the slot is free between two polls: other threads' calls go through.
+ *
+ * The polls back off: a few that only yield the CPU (a reply one hand-off
+ * away arrives within microseconds), then sleeps that double up to
+ * MT_SLEEP_MAX_NS, so a thread waiting long costs about one round trip
+ * per MT_SLEEP_MAX_NS and never spins on a crowded machine.  Below
+ * MULTIPLE none of this runs: a blocking call is one round trip.
+ *
+ * A checkpoint parks polling threads at their next poll (the gate in
+ * shim_call_begin); the requests they poll are reposted or completed by
+ * the checkpoint like any other, and the next poll finds them so.
+ *
+ * Errors were raised by the nonblocking call or the poll that found them,
+ * through the communicator's handler, and are returned as they are.
+ */
+#include "shim.h"
+
+#include <sched.h>
+#include <time.h>
+
+#define MT_YIELDS 16              /* polls that only yield the CPU */
+#define MT_SLEEP_MIN_NS 2000u     /* then sleeps from this ... */
+#define MT_SLEEP_MAX_NS 500000u   /* ... doubling up to this */
+
+/* Between two polls of one wait; *n counts the pauses so far. */
+static void pause_poll(unsigned *n)
+{
+	if (*n < MT_YIELDS) {
+		(*n)++;
+		sched_yield();
+		return;
+	}
+	long ns = (long)MT_SLEEP_MIN_NS << (*n - MT_YIELDS);
+
+	if (ns >= MT_SLEEP_MAX_NS)
+		ns = MT_SLEEP_MAX_NS;
+	else
+		(*n)++;
+	struct timespec ts = { 0, ns };
+	nanosleep(&ts, NULL);
+}
+
+int shim_mt_wait(MPI_Request *request, MPI_Status *status)
+{
+	unsigned n = 0;
+	int flag = 0;
+
+	for (;;) {
+		int err = PMPI_Test(request, &flag, status);
+		if (err || flag)
+			return err;
+		pause_poll(&n);
+	}
+}
+
+/* Send modes as shim/p2p.c numbers them (arg[6] of SEND). */
+enum { MT_MODE_SYNC = 1, MT_MODE_READY = 2 };
+
+int shim_mt_send(const void *buf, int count, MPI_Datatype type, int dest, int tag,
+		 MPI_Comm comm, int mode)
+{
+	MPI_Request r;
+	int err = mode == MT_MODE_SYNC ? PMPI_Issend(buf, count, type, dest, tag, comm, &r)
+		: mode == MT_MODE_READY ? PMPI_Irsend(buf, count, type, dest, tag, comm, &r)
+		: PMPI_Isend(buf, count, type, dest, tag, comm, &r);
+
+	return err ? err : shim_mt_wait(&r, MPI_STATUS_IGNORE);
+}
+
+int shim_mt_recv(void *buf, int count, MPI_Datatype type, int source, int tag,
+		 MPI_Comm comm, MPI_Status *status)
+{
+	MPI_Request r;
+	int err = PMPI_Irecv(buf, count, type, source, tag, comm, &r);
+
+	return err ? err : shim_mt_wait(&r, status);
+}
+
+/* The send is staged (copied) when it is posted, so rbuf may be sbuf
+ * (Sendrecv_replace).  Each request is waited for on its own: a
+ * truncated receive is MPI_ERR_TRUNCATE as in Sendrecv, not
+ * MPI_ERR_IN_STATUS as Waitall would make it. */
+int shim_mt_sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
+		     int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source,
+		     int rtag, MPI_Comm comm, MPI_Status *status)
+{
+	MPI_Request s, r;
+	int err = PMPI_Isend(sbuf, scount, stype, dest, stag, comm, &s);
+
+	if (err)
+		return err;
+	err = PMPI_Irecv(rbuf, rcount, rtype, source, rtag, comm, &r);
+	int rerr = err ? err : shim_mt_wait(&r, status);
+	int serr = shim_mt_wait(&s, MPI_STATUS_IGNORE);
+	return rerr ? rerr : serr;
+}
+
+int shim_mt_probe(int source, int tag, MPI_Comm comm, MPI_Status *status)
+{
+	unsigned n = 0;
+	int flag = 0;
+
+	for (;;) {
+		int err = PMPI_Iprobe(source, tag, comm, &flag, status);
+		if (err || flag)
+			return err;
+		pause_poll(&n);
+	}
+}
+
+int shim_mt_waitall(int count, MPI_Request reqs[], MPI_Status statuses[])
+{
+	unsigned n = 0;
+	int flag = 0;
+
+	for (;;) {
+		int err = PMPI_Testall(count, reqs, &flag, statuses);
+		if (err || flag)
+			return err;
+		pause_poll(&n);
+	}
+}
+
+int shim_mt_waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
+{
+	unsigned n = 0;
+	int flag = 0;
+
+	for (;;) {
+		int err = PMPI_Testany(count, reqs, index, &flag, status);
+		if (err || flag)
+			return err;
+		pause_poll(&n);
+	}
+}
+
+int shim_mt_waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
+		     MPI_Status statuses[])
+{
+	unsigned n = 0;
+
+	for (;;) {
+		int err = PMPI_Testsome(incount, reqs, outcount, indices, statuses);
+		if (err || *outcount != 0)
+			return err;
+		pause_poll(&n);
+	}
+}
