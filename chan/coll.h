@@ -32,4 +32,10 @@ enum chan_coll_arg {
 	COLL_NARGS
 };
 
+/* Under MPI_THREAD_MULTIPLE (shim/mtwait.c): 0, or a request handle the
+ * proxy stores the started collective under; it replies at once and the
+ * shim completes the request with TEST polls.  Far from the slots above
+ * so later layouts can grow. */
+#define COLL_DETACH (CHAN_ARGS - 3)
+
 #endif

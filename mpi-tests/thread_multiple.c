@@ -23,7 +23,7 @@
 #define ROUNDS 200      /* ping-pongs per thread */
 #define LEN 64          /* ints per message */
 #define COLL_ROUNDS 100
-#define NCOLL 1         /* collective threads per rank */
+#define NCOLL 2         /* collective threads per rank */
 
 static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
 static int rank, peer;

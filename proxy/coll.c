@@ -62,10 +62,13 @@ static MPI_Comm coll_comm(struct chan_call *c)
 	return comm;
 }
 
-/* Complete a started collective and reply with its outcome. */
+/* Complete a started collective and reply with its outcome; or, when
+ * the shim asked (COLL_DETACH), keep it as that request and reply now. */
 static void coll_finish(struct chan_call *c, int rc, MPI_Request *req)
 {
-	if (rc == MPI_SUCCESS)
+	if (rc == MPI_SUCCESS && c->arg[COLL_DETACH])
+		*px_req_slot(c->arg[COLL_DETACH]) = *req;
+	else if (rc == MPI_SUCCESS)
 		rc = px_wait(req, MPI_STATUS_IGNORE);
 	px_reply(c, rc);
 }

@@ -38,6 +38,12 @@ struct chan_call *shim_call_begin_coll(enum chan_call_id id, struct shim_comm *c
 	return shim_call_begin(id);
 }
 
+struct chan_call *shim_call_begin_admitted(enum chan_call_id id)
+{
+	admitted_collective = 1;
+	return shim_call_begin(id);
+}
+
 struct chan_call *shim_call_begin(enum chan_call_id id)
 {
 	pthread_mutex_lock(&shim.lock);

@@ -309,7 +309,8 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 		    drain_block_at_least((uint64_t)ctl->arg[CTL_ARG_DRAIN_NEED]) < 0)
 			return -1;
 		int more = ctl->arg[CTL_ARG_MORE] || ctl->arg[CTL_ARG_DRAIN_NEED];
-		if (!more && ctl->arg[CTL_ARG_BUSY] < 0 && slot_idle())
+		if (!more && ctl->arg[CTL_ARG_BUSY] < 0 && slot_idle() &&
+		    !atomic_load(&shim_coll_pending))
 			break;
 		if (!more && phase_left_ms() <= 0)
 			return -1;

@@ -348,8 +348,7 @@ static void plan_fill(const struct coll_plan *p, struct chan_call *c)
 static int plan_run(struct coll_plan *p, struct chan_call *c)
 {
 	plan_fill(p, c);
-	int err = shim_call_run(c);
-	shim_call_end();
+	int err = shim_coll_run(c);
 	for (int i = 0; i < 2 && err == MPI_SUCCESS; i++) {
 		const struct coll_buf *b = &p->buf[i];
 		if (b->staged && b->copy_out)
@@ -526,6 +525,7 @@ static struct chan_call *begin(enum chan_call_id id, const struct shim_comm *cm)
 	c->arg[COLL_SBUF] = c->arg[COLL_RBUF] = CHAN_OFF_NONE;
 	c->arg[COLL_OP] = ABI(MPI_OP_NULL);
 	c->arg[COLL_ROOT] = 0;
+	c->arg[COLL_DETACH] = 0;
 	return c;
 }
 
@@ -556,7 +556,7 @@ int PMPI_Barrier(MPI_Comm comm)
 
 	if (!cm)
 		return err;
-	return shim_error(comm, shim_call_simple(begin(CALL_BARRIER, cm)), "MPI_Barrier",
+	return shim_error(comm, shim_coll_run(begin(CALL_BARRIER, cm)), "MPI_Barrier",
 			  NULL);
 }
 SHIM_WEAK(Barrier)

@@ -18,6 +18,9 @@
  * A checkpoint parks polling threads at their next poll (the gate in
  * shim_call_begin); the requests they poll are reposted or completed by
  * the checkpoint like any other, and the next poll finds them so.
+ * Blocking collectives work the same way (shim_coll_run), except that
+ * their polls are never parked: the collective was admitted, every
+ * member will finish it, and the checkpoint drains only after that.
  *
  * Errors were raised by the nonblocking call or the poll that found them,
  * through the communicator's handler, and are returned as they are.
@@ -26,6 +29,8 @@
 
 #include <sched.h>
 #include <time.h>
+
+#include "chan/coll.h"
 
 #define MT_YIELDS 16              /* polls that only yield the CPU */
 #define MT_SLEEP_MIN_NS 2000u     /* then sleeps from this ... */
@@ -154,4 +159,49 @@ int shim_mt_waitsome(int incount, MPI_Request reqs[], int *outcount, int indices
 			return err;
 		pause_poll(&n);
 	}
+}
+
+/* ---- collectives ---- */
+
+_Atomic int shim_coll_pending;
+
+/* One poll of the collective kept as request r; *done when it is. */
+static int poll_coll(const struct shim_req *r, int *done)
+{
+	struct chan_call *c = shim_call_begin_admitted(CALL_TEST);
+
+	c->arg[0] = (int64_t)(intptr_t)r->handle;
+	int err = shim_call_run(c);
+	*done = (int)c->arg[1];
+	shim_call_end();
+	return err;
+}
+
+/* Two threads' collectives on different communicators may be entered in
+ * different orders on two ranks; a collective that kept the slot until
+ * it is complete would wait for the other rank, whose slot waits for us. */
+int shim_coll_run(struct chan_call *c)
+{
+	struct shim_req *r = shim_mt() ? shim_req_new(SHIM_REQ_COLL,
+				(MPI_Comm)(intptr_t)c->arg[COLL_COMM]) : NULL;
+	unsigned n = 0;
+	int done = 0;
+
+	if (!r) { /* one round trip, the slot kept until the reply */
+		int err = shim_call_run(c);
+		shim_call_end();
+		return err;
+	}
+	atomic_fetch_add(&shim_coll_pending, 1);
+	c->arg[COLL_DETACH] = (int64_t)(intptr_t)r->handle;
+	int err = shim_call_run(c);
+	shim_call_end();
+	while (err == MPI_SUCCESS && !done) {
+		err = poll_coll(r, &done);
+		if (err == MPI_SUCCESS && !done)
+			pause_poll(&n);
+	}
+	atomic_fetch_sub(&shim_coll_pending, 1);
+	shim_req_complete(r, NULL);
+	return err;
 }

@@ -124,6 +124,16 @@ int shim_mt_waitall(int count, MPI_Request reqs[], MPI_Status statuses[]);
 int shim_mt_waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status);
 int shim_mt_waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],
 		     MPI_Status statuses[]);
+/* Run collective call c (slot locked by shim_call_begin_coll, arguments
+ * set) and end it.  Under MULTIPLE the proxy keeps the started collective
+ * as a request (COLL_DETACH, chan/coll.h) and this thread polls it with
+ * the slot free between polls; the polls pass the checkpoint gate as the
+ * admitted collective they finish, and shim_coll_pending counts them
+ * so a checkpoint drains only once they are done. */
+int shim_coll_run(struct chan_call *c);
+extern _Atomic int shim_coll_pending;
+/* shim_call_begin for a call that finishes an admitted collective. */
+struct chan_call *shim_call_begin_admitted(enum chan_call_id id);
 
 /* ---- payload staging in the arena (shim/stage.c) ---- */
 struct shim_stage {
