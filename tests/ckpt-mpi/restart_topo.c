@@ -8,7 +8,8 @@
  * and a weighted dist-graph ring (neighbourhood collectives run in the
  * real MPI, so the new proxy must have the topologies again), an
  * intercommunicator between the even and the odd ranks (point-to-point
- * names remote ranks), and an attribute.  Each step exchanges over all
+ * names remote ranks), an attribute, and a user reduction operation
+ * (its function pointer lives in the image; reduced in the application).  Each step exchanges over all
  * three and appends what it saw, with the topology queries, to
  * DIR/out.<rank>; a restored process truncates its file back to its size
  * at the checkpoint, so an interrupted run must leave the same files as
@@ -18,6 +19,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+/* Composition of affine maps x -> a x + b modulo a prime, element-wise:
+ * inout = in o inout, which does not commute. */
+static void compose(void *in, void *inout, int *len, MPI_Datatype *t)
+{
+	const long p = 1000003;
+	int *f = in, *g = inout;
+
+	(void)t;
+	for (int i = 0; i < *len; i++, f += 2, g += 2) {
+		int a = (int)((long)f[0] * g[0] % p), b = (int)(((long)f[0] * g[1] + f[1]) % p);
+		g[0] = a;
+		g[1] = b;
+	}
+}
 
 static void pause_ms(long ms)
 {
@@ -57,6 +73,11 @@ int main(int argc, char **argv)
 	MPI_Comm_rank(inter, &ir);
 	MPI_Comm_create_keyval(MPI_COMM_DUP_FN, MPI_COMM_NULL_DELETE_FN, &key, NULL);
 	MPI_Comm_set_attr(cart, key, (void *)(long)(100 + rank));
+	MPI_Datatype affine;
+	MPI_Op op;
+	MPI_Type_contiguous(2, MPI_INT, &affine);
+	MPI_Type_commit(&affine);
+	MPI_Op_create(compose, 0, &op);
 
 	for (long s = 0; s < steps; s++) {
 		int sb[2] = { rank * 1000 + (int)s, -rank }, rb[2] = { -1, -1 };
@@ -72,9 +93,13 @@ int main(int argc, char **argv)
 		MPI_Cart_shift(cart, 0, 1, &src, &dst);
 		MPI_Dist_graph_neighbors_count(dist, &indeg, &outdeg, &weighted);
 		MPI_Dist_graph_neighbors(dist, 1, &nb_in, &sw, 1, &nb_out, &dw);
+		int map[2] = { rank + 2, rank + (int)s }, all[2], pre[2];
+		MPI_Allreduce(map, all, 1, affine, op, MPI_COMM_WORLD);
+		MPI_Scan(map, pre, 1, affine, op, MPI_COMM_WORLD);
 		fprintf(f, "%ld: cart %d %d, shift %d %d; dist %d from %d (w %d) to %d (w %d) "
-			"deg %d %d %d; inter %d; attr %ld %d\n", s, rb[0], rb[1], src, dst, got,
-			nb_in, sw, nb_out, dw, indeg, outdeg, weighted, in, (long)v, flag);
+			"deg %d %d %d; inter %d; attr %ld %d; op %d %d, %d %d\n", s, rb[0], rb[1],
+			src, dst, got, nb_in, sw, nb_out, dw, indeg, outdeg, weighted, in, (long)v,
+			flag, all[0], all[1], pre[0], pre[1]);
 		fflush(f);
 		pause_ms(20);
 	}

@@ -11,7 +11,7 @@
 # per-rank files of a native run that was never interrupted: the new
 # proxies made the Cartesian and dist-graph communicators and the
 # intercommunicator again from the records (TOPO_REBUILD,
-# INTERCOMM_REBUILD).  Each check prints PASS or FAIL; the exit status is
+# INTERCOMM_REBUILD), and a user reduction operation still works.  Each check prints PASS or FAIL; the exit status is
 # the number of FAILs.
 set -u
 
