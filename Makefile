@@ -183,6 +183,12 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_topo.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_p2p.sh $(B)
 
+# scripts/dmtcp_mpi_run under faults: ranks killed at random, the
+# coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).
+.PHONY: ft-check
+ft-check: build-all
+	$(Q)bash tests/ft/run.sh $(B)
+
 # ---------------------------------------------------------------- checkpoint engine
 # libdmtcp_ckpt.so (preloaded into the app; links the coordinator client
 # when that is in the tree), dmtcp_mpi_restart with the libc-free
@@ -319,7 +325,7 @@ check-mpich-suite: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh
 
 check: all gen-check unit-check exports-check mpi-check coord-check launcher-check ckpt-check \
-	ckpt-mpi-check restart-check mpich-suite-check
+	ckpt-mpi-check restart-check mpich-suite-check ft-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.
