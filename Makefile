@@ -374,6 +374,7 @@ install: build-all
 	install -m 755 $(BINDIR)/* $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 scripts/dmtcp_mpi_run $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(SHIM_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(CK_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmpi_abi.so.1 $(DESTDIR)$(PREFIX)/lib/libmpi_abi.so
 	install -m 644 shim/mpi.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(PROXIES) $(DESTDIR)$(PREFIX)/libexec/dmtcp_mpi/

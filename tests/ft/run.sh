@@ -22,7 +22,7 @@
 #   input  bad command lines, unusable checkpoint directories, a latest
 #          that names an incomplete checkpoint (nothing may be deleted),
 #          a directory in use, giving up after --max-restarts, resuming
-#          from a good latest.
+#          from a good latest, SIGUSR1 and SIGTERM to the script.
 # Each check prints PASS or FAIL; the exit status is the number of FAILs.
 # shellcheck disable=SC2317  # the cases are called as case_$c
 set -u
@@ -292,10 +292,15 @@ case_input() {
 		echo "SKIP: ft: input: read-only ckptdir: cannot mount a tmpfs"
 	fi
 
-	# A good checkpoint to spoil: a run checkpointed once, then stopped.
-	RUN_PID=
-	start_run good --interval 1 --keep 5
-	wait_log "$T/good.ck/run.log" 'checkpoint 2 done' 60
+	# A good checkpoint to spoil: a run checkpointed twice on SIGUSR1
+	# (no interval), then stopped.
+	start_run good --interval 0 --keep 5
+	wait_ranks "$T/good.ck" 60
+	kill -USR1 "$(pgrep -P "$RUN_PID")"
+	wait_log "$T/good.ck/run.log" 'checkpoint 1 done' 60
+	kill -USR1 "$(pgrep -P "$RUN_PID")"
+	check "input: SIGUSR1 asks for a checkpoint (--interval 0)" \
+		wait_log "$T/good.ck/run.log" 'checkpoint 2 done' 60
 	kill -TERM "$RUN_PID"
 	wait "$RUN_PID"
 	rc=$?
@@ -325,7 +330,6 @@ case_input() {
 	wait "$holder" 2>/dev/null
 
 	# Resuming from a good latest (a requeued batch job) finishes the job.
-	RUN_PID=
 	timeout 300 "$RUN" --ckptdir "$T/good.ck" -n 2 "$app" "$T/good" \
 		"$STEPS" "$PAUSE_MS" "$APP_STATUS" >"$T/good.out" 2>"$T/good.err"
 	rc=$?
