@@ -16,8 +16,8 @@
 #          goes on without checkpoints; then a rank is killed: the run
 #          restarts from that checkpoint with a new coordinator and ends
 #          with the reference files.
-#   disk   the checkpoint directory is a tmpfs with room for one
-#          checkpoint: the second fails and is logged, a rank is killed,
+#   disk   the checkpoint directory is a tmpfs, filled after the first
+#          checkpoint: the next ones fail and are logged, a rank is killed,
 #          the run restarts from the first and ends with the reference.
 #   input  bad command lines, unusable checkpoint directories, a latest
 #          that names an incomplete checkpoint (nothing may be deleted),
@@ -230,16 +230,26 @@ case_coord() {
 
 # ------------------------------------------------------------ disk
 
+# fill_disk DIR KB: take all free space of DIR's file system but KB.
+fill_disk() {
+	local avail
+	avail=$(df -k --output=avail "$1" | tail -n 1)
+	[ "$avail" -gt "$2" ] && fallocate -l "$(((avail - $2) * 1024))" "$1/filler"
+}
+
 case_disk() {
-	local name=disk ck=$T/disk.ck log=$T/disk.ck/run.log what
+	local name=disk ck=$T/disk.ck log=$T/disk.ck/run.log what size
 	mkdir -p "$ck"
-	if ! mount -t tmpfs -o size=5m tmpfs "$ck" 2>"$T/mount.err"; then
+	if ! mount -t tmpfs -o size=64m tmpfs "$ck" 2>"$T/mount.err"; then
 		echo "SKIP: ft: disk: cannot mount a tmpfs ($(cat "$T/mount.err")); needs root"
 		return
 	fi
 	MOUNTS+=("$ck")
-	start_run "$name" --interval 1 --keep 1 --max-restarts 2
+	start_run "$name" --interval 2 --keep 1 --max-restarts 2
 	check "disk: first checkpoint done" wait_log "$log" 'checkpoint 1 done' 60
+	# Room for half a checkpoint, before the next one starts.
+	size=$(du -sk "$ck"/ckpt_1_* | cut -f1)
+	check "disk: filled, room left for half a checkpoint" fill_disk "$ck" $((size / 2))
 	check "disk: a checkpoint that does not fit fails and is logged" \
 		wait_log "$log" 'checkpoint failed after .*No space left' 60
 	check "disk: only the first checkpoint is complete" \
