@@ -89,9 +89,10 @@ static int mprobe(const char *fn, int source, int tag, MPI_Comm comm, int *flag,
 	else
 		err = PMPI_Probe(source, tag, comm, &probed);
 	if (!err && found && source == MPI_PROC_NULL) {
+		struct chan_status st;
 		*message = MPI_MESSAGE_NO_PROC;
-		if (status != MPI_STATUS_IGNORE)
-			*status = probed;
+		shim_status_proc_null(&st);
+		shim_status_out(status, &st);
 	} else if (!err && found) {
 		err = take(fn, &probed, comm, message, status);
 	} else if (!err) {
