@@ -29,6 +29,13 @@
  * On an intercommunicator, Reduce and Allreduce fold the remote group's
  * blocks (what Gather and Allgather bring in there); Reduce_scatter with
  * a user operation is not offered there.
+ *
+ * The nonblocking reductions (request not NULL) are computed at once,
+ * with the same blocking collectives, and hand back a request that is
+ * already complete.  Every rank enters those collectives in the order it
+ * starts its reductions, so this is safe except where a rank makes the
+ * start of a reduction wait for a message another rank sends only after
+ * starting it.
  */
 #include "shim.h"
 
@@ -96,6 +103,24 @@ static void result_out(const struct shim_type *t, int64_t count, void *recvbuf,
 	shim_type_copy_out(t, count, recvbuf, acc, count * t->size);
 }
 
+/* After the work of a reduction: for a nonblocking one, a request that
+ * is already complete, with an empty status. */
+static int finish(int err, MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+	struct shim_req *r;
+
+	if (err || !request)
+		return err;
+	if (!(r = shim_req_new(SHIM_REQ_SEND, comm)))
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+	struct chan_status st = { 0 };
+	st.source = MPI_ANY_SOURCE;
+	st.tag = MPI_ANY_TAG;
+	shim_req_done_locally(r, &st);
+	*request = r->handle;
+	return MPI_SUCCESS;
+}
+
 /* ------------------------------------------------------------- checks */
 
 static int check_root(MPI_Comm comm, const struct shim_comm *cm, int root, const char *fn)
@@ -153,7 +178,8 @@ static int fold_range(enum chan_call_id id, const struct shim_comm *cm, int root
 }
 
 int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, void *recvbuf,
-		  int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm)
+		  int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm,
+		  MPI_Request *request)
 {
 	const struct shim_op *o = shim_op_get(op);
 	struct shim_comm *cm;
@@ -185,7 +211,7 @@ int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, voi
 	if (err == MPI_SUCCESS && gets && count > 0)
 		result_out(t, count, recvbuf, fold(&b, first, last, o, count, datatype));
 	free(b.mem);
-	return err;
+	return finish(err, comm, request, fn);
 }
 
 /* ---------------------------------------------------- Reduce_scatter */
@@ -194,7 +220,7 @@ int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, voi
  * folds the n pieces it got. */
 int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
 			  void *recvbuf, const int recvcounts[], int recvcount,
-			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
+			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
 	const struct shim_op *o = shim_op_get(op);
 	struct shim_comm *cm;
@@ -239,7 +265,7 @@ int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *send
 		free(b.mem);
 	}
 	free(a);
-	return err;
+	return finish(err, comm, request, fn);
 }
 
 /* ------------------------------------------------------ Reduce_local */

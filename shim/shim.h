@@ -616,12 +616,15 @@ void shim_op_apply(const struct shim_op *o, const void *in, void *inout, int64_t
 /* The reductions of shim/coll.c when op is a user operation: computed in
  * the application from blocks that ordinary collectives bring in.  id is
  * CALL_REDUCE, CALL_ALLREDUCE, CALL_SCAN or CALL_EXSCAN (root only for
- * Reduce), or CALL_REDUCE_SCATTER(_BLOCK) with recvcounts or recvcount. */
+ * Reduce), or CALL_REDUCE_SCATTER(_BLOCK) with recvcounts or recvcount.
+ * request: NULL for the blocking call; for a nonblocking one the result
+ * is computed before returning and *request is already complete. */
 int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, void *recvbuf,
-		  int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm);
+		  int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm,
+		  MPI_Request *request);
 int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
 			  void *recvbuf, const int recvcounts[], int recvcount,
-			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm);
+			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request);
 /* inoutbuf = inbuf op inoutbuf with a predefined op on a predefined
  * type, as MPI_Reduce_local; MPI_ERR_OP for a pair it does not define. */
 int shim_op_local_predefined(const void *in, void *inout, int64_t count, MPI_Datatype t,
