@@ -43,7 +43,11 @@ static int check_msg(const char *fn, const void *buf, int count, MPI_Datatype ty
 		return err;
 	if ((err = shim_check_count(count)))
 		return shim_errorf(comm, err, fn, "count %d", count);
-	if ((err = shim_type_check(type, &m->type)))
+	/* A held record (persistent requests) outlives the application's
+	 * handle: MPI_Type_free after MPI_Send_init is allowed. */
+	if (m->type)
+		err = MPI_SUCCESS;
+	else if ((err = shim_type_check(type, &m->type)))
 		return shim_errorf(comm, err, fn, "datatype %#lx is %s",
 				   (unsigned long)(uintptr_t)type, shim_type_why(type));
 	/* MPI_BOTTOM (NULL) is a buffer for derived types. */
@@ -71,7 +75,7 @@ static void fill_msg(struct chan_call *c, int64_t base, int count, MPI_Datatype 
 static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
 		     int dest, int tag, MPI_Comm comm, int mode)
 {
-	struct msg m;
+	struct msg m = { NULL, NULL };
 	struct shim_stage s;
 	int64_t base;
 	int err = check_msg(fn, buf, count, type, dest, tag, comm, 0, &m);
@@ -126,7 +130,7 @@ static int recv_drained(const char *fn, struct shim_drained *d, void *buf, int c
 int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	      MPI_Comm comm, MPI_Status *status)
 {
-	struct msg m;
+	struct msg m = { NULL, NULL };
 	struct shim_stage s;
 	int64_t base;
 	int err = check_msg("MPI_Recv", buf, count, datatype, source, tag, comm, 1, &m);
@@ -163,9 +167,10 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 SHIM_WEAK(Recv)
 
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
-		       MPI_Datatype type, int dest, int tag, MPI_Comm comm, int mode)
+		       MPI_Datatype type, struct shim_type *held, int dest, int tag,
+		       MPI_Comm comm, int mode)
 {
-	struct msg m;
+	struct msg m = { NULL, held };
 	int err = check_msg(fn, buf, count, type, dest, tag, comm, 0, &m);
 
 	if (err)
@@ -191,7 +196,7 @@ static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype t
 
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
-	int err = shim_p2p_post_send(r, fn, buf, count, type, dest, tag, comm, mode);
+	int err = shim_p2p_post_send(r, fn, buf, count, type, NULL, dest, tag, comm, mode);
 	if (err) {
 		shim_req_complete(r, NULL);
 		return err;
@@ -225,9 +230,10 @@ int PMPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int
 SHIM_WEAK(Irsend)
 
 int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
-		       MPI_Datatype type, int source, int tag, MPI_Comm comm)
+		       MPI_Datatype type, struct shim_type *held, int source, int tag,
+		       MPI_Comm comm)
 {
-	struct msg m;
+	struct msg m = { NULL, held };
 	int err = check_msg(fn, buf, count, type, source, tag, comm, 1, &m);
 
 	if (err)
@@ -253,7 +259,7 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		shim_stage_free(&r->stage);
 		shim_type_release(r->utype);
 		r->utype = NULL;
-		return shim_p2p_post_recv(r, fn, buf, count, type, source, tag, comm);
+		return shim_p2p_post_recv(r, fn, buf, count, type, held, source, tag, comm);
 	}
 	fill_msg(c, r->base, count, type, source, tag, comm);
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
@@ -274,7 +280,8 @@ int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Irecv", "no memory for a request");
-	int err = shim_p2p_post_recv(r, "MPI_Irecv", buf, count, datatype, source, tag, comm);
+	int err = shim_p2p_post_recv(r, "MPI_Irecv", buf, count, datatype, NULL, source, tag,
+				     comm);
 	if (err) {
 		shim_req_complete(r, NULL);
 		return err;
@@ -288,7 +295,7 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 		    int dest, int stag, void *rbuf, int rcount, MPI_Datatype rtype,
 		    int source, int rtag, MPI_Comm comm, MPI_Status *status)
 {
-	struct msg sm, rm;
+	struct msg sm = { NULL, NULL }, rm = { NULL, NULL };
 	struct shim_stage ss, rs;
 	int64_t sbase, rbase;
 	int err = check_msg(fn, sbuf, scount, stype, dest, stag, comm, 0, &sm);

@@ -28,6 +28,7 @@ struct shim_persist {
 	void *buf;
 	int count;
 	MPI_Datatype type;
+	struct shim_type *t;     /* held: the application may free type */
 	int peer, tag;
 	MPI_Comm comm;
 	const char *fn;          /* the Init call, for errors at Start */
@@ -44,6 +45,10 @@ static int make(const char *fn, int op, const void *buf, int count, MPI_Datatype
 		return shim_errorf(comm, err, fn, "count %d", count);
 	if (!request)
 		return shim_error(comm, MPI_ERR_ARG, fn, "request is NULL");
+	struct shim_type *t;
+	if ((err = shim_type_check(type, &t)))
+		return shim_errorf(comm, err, fn, "datatype %#lx is %s",
+				   (unsigned long)(uintptr_t)type, shim_type_why(type));
 	struct shim_persist *p = malloc(sizeof(*p));
 	struct shim_req *r = p ? shim_req_new(op == OP_RECV ? SHIM_REQ_RECV : SHIM_REQ_SEND,
 					      comm) : NULL;
@@ -51,7 +56,8 @@ static int make(const char *fn, int op, const void *buf, int count, MPI_Datatype
 		free(p);
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
 	}
-	*p = (struct shim_persist){ op, (void *)buf, count, type, peer, tag, comm, fn };
+	*p = (struct shim_persist){ op, (void *)buf, count, type, t, peer, tag, comm, fn };
+	shim_type_hold(t);
 	r->persist = p;
 	r->inactive = 1;
 	*request = r->handle;
@@ -120,13 +126,13 @@ static int start(MPI_Request *request, const char *fn)
 	r->inactive = 0;
 	r->local_done = 0;
 	if (p->op == OP_RECV)
-		err = shim_p2p_post_recv(r, fn, p->buf, p->count, p->type, p->peer, p->tag,
-					 p->comm);
+		err = shim_p2p_post_recv(r, fn, p->buf, p->count, p->type, p->t, p->peer,
+					 p->tag, p->comm);
 	else if (p->op == OP_BSEND)
 		err = start_bsend(r, p);
 	else
-		err = shim_p2p_post_send(r, fn, p->buf, p->count, p->type, p->peer, p->tag,
-					 p->comm, p->op);
+		err = shim_p2p_post_send(r, fn, p->buf, p->count, p->type, p->t, p->peer,
+					 p->tag, p->comm, p->op);
 	if (err)
 		r->inactive = 1;
 	return err;
@@ -163,6 +169,7 @@ int shim_persist_complete(struct shim_req *r)
 
 void shim_persist_forget(struct shim_req *r)
 {
+	shim_type_release(r->persist->t);
 	free(r->persist);
 	r->persist = NULL;
 }

@@ -408,12 +408,16 @@ void shim_req_reap(int wait);
 /* ---- persistent, buffered, generalized requests (shim/persist.c,
  * shim/bsend.c, shim/greq.c) ---- */
 /* Post a send (mode: 0 standard, 1 synchronous, 2 ready) or a receive
- * on the record r the caller made, under r's handle (shim/p2p.c).  On an
- * error, raised on comm already, r holds nothing and stays the caller's. */
+ * on the record r the caller made, under r's handle (shim/p2p.c).  held,
+ * if not NULL, is type's record, held by the caller (the application may
+ * have freed the handle).  On an error, raised on comm already, r holds
+ * nothing and stays the caller's. */
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
-		       MPI_Datatype type, int dest, int tag, MPI_Comm comm, int mode);
+		       MPI_Datatype type, struct shim_type *held, int dest, int tag,
+		       MPI_Comm comm, int mode);
 int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
-		       MPI_Datatype type, int source, int tag, MPI_Comm comm);
+		       MPI_Datatype type, struct shim_type *held, int source, int tag,
+		       MPI_Comm comm);
 /* A buffered send: reserve room in the attached buffer, send a copy. */
 int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype type,
 		     int dest, int tag, MPI_Comm comm);
