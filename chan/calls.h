@@ -37,7 +37,9 @@
 	/* derived datatypes: proxy/type.c */                                    \
 	X(TYPE_CREATE) X(TYPE_FREE)                                             \
 	/* benchmarking: proxy/env.c */                                          \
-	X(NOP)
+	X(NOP)                                                                  \
+	/* Alltoallw: proxy/coll.c; nonblocking collectives: proxy/icoll.c */    \
+	X(ALLTOALLW) X(ICOLL)
 
 /* Reply slot of every call that makes a communicator (proxy/comm.c,
  * proxy/topo.c, proxy/intercomm.c; not COMM_IDUP): the communicator's

@@ -148,7 +148,10 @@ struct chan_call {
  *   reply    BUSY, MORE, SENT, RECVD (drained messages included),
  *            DRAIN_USED bytes of the block used, DRAIN_NEED 0 or the size
  *            of a message that did not fit in what was left, DRAIN_PENDING
- *            send requests not complete yet; n = entries in msgs[]
+ *            send requests not complete yet, DRAIN_COLLS nonblocking
+ *            collectives not complete yet (call again until 0: every
+ *            member started them, they are never cancelled);
+ *            n = entries in msgs[]
  * CTL_RESUME No argument.  Resets both counters, ends the parked state.
  *   reply    BUSY, SENT and RECVD (0)
  *
@@ -177,6 +180,7 @@ enum chan_ctl_id {
 #define CTL_ARG_DRAIN_USED 6   /* out: bytes of it used */
 #define CTL_ARG_DRAIN_NEED 7   /* out: 0, or a message that did not fit */
 #define CTL_ARG_DRAIN_PENDING 8 /* out: send requests still incomplete */
+#define CTL_ARG_DRAIN_COLLS 9  /* out: nonblocking collectives incomplete */
 
 /* chan_parked.state */
 enum chan_parked_state {

@@ -5,6 +5,10 @@
  * this one layout, so the shim (shim/coll.c) and the proxy (proxy/coll.c)
  * cannot disagree about an index; a call simply leaves unused slots alone.
  * Which slots each call reads is documented above its proxy handler.
+ * A nonblocking collective is CALL_ICOLL with the same slots as its
+ * blocking twin, plus COLL_ID (the twin's id) and COLL_REQ.  Alltoallw's
+ * datatypes follow its four int arrays as int64 ABI handles (send
+ * datatypes, then receive datatypes).
  *
  * Buffers are arena offsets of the image of the application's buffer
  * (byte 0 of the user buffer, which may lie inside a staged block when
@@ -29,6 +33,8 @@ enum chan_coll_arg {
 	COLL_ROOT,       /* root rank */
 	COLL_ARRAYS,     /* int arrays: CHAN_OFF_NONE = in inl[], else offset */
 	COLL_NARR,       /* entries in each array; 0: no arrays on this rank */
+	COLL_ID,         /* CALL_ICOLL: which collective (its blocking call id) */
+	COLL_REQ,        /* CALL_ICOLL: the request's ABI handle */
 	COLL_NARGS
 };
 

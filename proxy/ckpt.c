@@ -19,6 +19,10 @@
  * and receiving it into the drain block loses nothing: the application
  * matches it from its drain queue later, as MPI would have.
  *
+ * Nonblocking collectives are never cancelled: every member has started
+ * them by PARK (they are admitted like blocking ones), so they complete;
+ * DRAIN reports how many have not yet (proxy/icoll.c).
+ *
  * The counters (sent, received) let the coordinator tell when DRAIN has
  * found everything: summed over all ranks they agree once no message is
  * in flight.  Control requests themselves wait with px_wait_quiet, which
@@ -200,6 +204,7 @@ static void serve_drain(struct chan_ctl *ctl)
 	ctl->arg[CTL_ARG_DRAIN_USED] = 0;
 	ctl->arg[CTL_ARG_DRAIN_NEED] = 0;
 	ctl->arg[CTL_ARG_DRAIN_PENDING] = 0;
+	ctl->arg[CTL_ARG_DRAIN_COLLS] = 0;
 	if (ctl->arg[CTL_ARG_DRAIN_OFF] < 0 || ctl->arg[CTL_ARG_DRAIN_SIZE] < 0 ||
 	    d.off > arena || d.size > arena - d.off) {
 		ctl->err = ABI_ERR_ARG;
@@ -213,6 +218,7 @@ static void serve_drain(struct chan_ctl *ctl)
 	px_req_each(drain_send, &d);
 	ctl->arg[CTL_ARG_DRAIN_USED] = (int64_t)d.used;
 	ctl->arg[CTL_ARG_DRAIN_PENDING] = d.pending;
+	ctl->arg[CTL_ARG_DRAIN_COLLS] = px_icoll_incomplete();
 }
 
 /* ---- serving ---- */

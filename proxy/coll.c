@@ -1,24 +1,30 @@
 /*
- * coll.c - blocking collectives, proxy side.
+ * coll.c - collectives, proxy side: starting them, and the blocking ones.
  *
  * Previous hop: proxy/loop.c (dispatch by call id), issued by
  * shim/coll.c.  Next hop: the real MPI, then the reply to the app.
  *
- * Each handler starts the real nonblocking twin (MPI_Ibcast for
- * MPI_Bcast, ...) and completes it in px_wait, so the proxy never blocks
- * inside MPI.  The shim has already checked the arguments, staged every
+ * Each collective has a start function that begins the real nonblocking
+ * twin (MPI_Ibcast for MPI_Bcast, ...).  A blocking call completes it in
+ * px_wait, so the proxy never blocks inside MPI; a nonblocking one
+ * (CALL_ICOLL, proxy/icoll.c) leaves that to the application's Wait or
+ * Test.  The shim has already checked the arguments, staged every
  * buffer in the arena and put count/displacement arrays in inl[] (or in
  * the arena, see COLL_ARRAYS); non-significant arguments arrive benign
  * (count 0, MPI_BYTE, no buffer).  Reductions with predefined operations
  * happen inside the real MPI.
  *
- * Argument slots are chan/coll.h's; each handler lists those it reads.
+ * Argument slots are chan/coll.h's; each start function lists those it
+ * reads.
  * Buffers: CHAN_OFF_NONE becomes a placeholder (coll_buf),
  * CHAN_OFF_IN_PLACE the real MPI_IN_PLACE, anything else an arena
  * pointer.  Roots go through px_rank_in, so an intercommunicator's
  * MPI_ROOT and MPI_PROC_NULL arrive as the real MPI's.
  */
 #include "px.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "chan/coll.h"
 
@@ -39,39 +45,17 @@ static void *coll_buf(int64_t off, int recv)
 	return px_ptr(off);
 }
 
-/* Array i of those sent with the call (COLL_NARR ints each), or NULL
- * when this rank sent none (a v-variant's arrays off its root). */
-static int *coll_array(struct chan_call *c, int i)
-{
-	unsigned char *base = c->arg[COLL_ARRAYS] == CHAN_OFF_NONE ? c->inl
-		: px_ptr(c->arg[COLL_ARRAYS]);
+/* One started collective: its communicator and what it reads until it
+ * completes besides the arena: the int arrays, copied out of the call
+ * slot (the next call overwrites inl[]), and Alltoallw's real datatypes. */
+struct coll_call {
+	struct chan_call *c;
+	MPI_Comm comm;
+	int *arr[4];            /* NULL when this rank sent none */
+	MPI_Datatype *types[2];
+};
 
-	if (c->arg[COLL_NARR] == 0)
-		return NULL;
-	return (int *)(void *)(base + (size_t)i * (size_t)c->arg[COLL_NARR] * sizeof(int));
-}
-
-/* The communicator of c, or NULL after replying MPI_ERR_COMM: the shim
- * only sends live ones, so this guards against a stale table. */
-static MPI_Comm coll_comm(struct chan_call *c)
-{
-	MPI_Comm comm = px_comm(c->arg[COLL_COMM]);
-
-	if (comm == MPI_COMM_NULL)
-		c->err = ABI_ERR_COMM;
-	return comm;
-}
-
-/* Complete a started collective and reply with its outcome; or, when
- * the shim asked (COLL_DETACH), keep it as that request and reply now. */
-static void coll_finish(struct chan_call *c, int rc, MPI_Request *req)
-{
-	if (rc == MPI_SUCCESS && c->arg[COLL_DETACH])
-		*px_req_slot(c->arg[COLL_DETACH]) = *req;
-	else if (rc == MPI_SUCCESS)
-		rc = px_wait(req, MPI_STATUS_IGNORE);
-	px_reply(c, rc);
-}
+typedef int coll_start_fn(const struct coll_call *k, MPI_Request *req);
 
 #define SBUF coll_buf(c->arg[COLL_SBUF], 0)
 #define RBUF coll_buf(c->arg[COLL_RBUF], 1)
@@ -81,183 +65,256 @@ static void coll_finish(struct chan_call *c, int rc, MPI_Request *req)
 #define RTYPE px_type(c->arg[COLL_RTYPE])
 #define OP px_op(c->arg[COLL_OP])
 #define ROOT px_rank_in(c->arg[COLL_ROOT])
+#define ARR(i) k->arr[i]
 
 /* BARRIER: COMM. */
-void px_call_BARRIER(struct chan_call *c)
+static int start_BARRIER(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
-
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ibarrier(comm, &req), &req);
+	return MPI_Ibarrier(k->comm, req);
 }
 
 /* BCAST: COMM, SBUF (the buffer), SCOUNT, STYPE, ROOT. */
-void px_call_BCAST(struct chan_call *c)
+static int start_BCAST(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ibcast(SBUF, SCOUNT, STYPE, ROOT, comm, &req), &req);
+	return MPI_Ibcast(SBUF, SCOUNT, STYPE, ROOT, k->comm, req);
 }
 
 /* REDUCE: COMM, SBUF, RBUF, SCOUNT (count), STYPE (datatype), OP, ROOT. */
-void px_call_REDUCE(struct chan_call *c)
+static int start_REDUCE(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ireduce(SBUF, RBUF, SCOUNT, STYPE, OP, ROOT, comm, &req),
-			    &req);
+	return MPI_Ireduce(SBUF, RBUF, SCOUNT, STYPE, OP, ROOT, k->comm, req);
 }
 
 /* ALLREDUCE: COMM, SBUF, RBUF, SCOUNT (count), STYPE (datatype), OP. */
-void px_call_ALLREDUCE(struct chan_call *c)
+static int start_ALLREDUCE(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Iallreduce(SBUF, RBUF, SCOUNT, STYPE, OP, comm, &req), &req);
+	return MPI_Iallreduce(SBUF, RBUF, SCOUNT, STYPE, OP, k->comm, req);
 }
 
 /* SCAN: as ALLREDUCE. */
-void px_call_SCAN(struct chan_call *c)
+static int start_SCAN(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Iscan(SBUF, RBUF, SCOUNT, STYPE, OP, comm, &req), &req);
+	return MPI_Iscan(SBUF, RBUF, SCOUNT, STYPE, OP, k->comm, req);
 }
 
 /* EXSCAN: as ALLREDUCE. */
-void px_call_EXSCAN(struct chan_call *c)
+static int start_EXSCAN(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Iexscan(SBUF, RBUF, SCOUNT, STYPE, OP, comm, &req), &req);
+	return MPI_Iexscan(SBUF, RBUF, SCOUNT, STYPE, OP, k->comm, req);
 }
 
 /* GATHER: COMM, SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, ROOT. */
-void px_call_GATHER(struct chan_call *c)
+static int start_GATHER(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Igather(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, ROOT,
-					   comm, &req), &req);
+	return MPI_Igather(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, ROOT, k->comm, req);
 }
 
 /* SCATTER: as GATHER. */
-void px_call_SCATTER(struct chan_call *c)
+static int start_SCATTER(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Iscatter(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, ROOT,
-					    comm, &req), &req);
+	return MPI_Iscatter(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, ROOT, k->comm, req);
 }
 
 /* ALLGATHER: COMM, SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE. */
-void px_call_ALLGATHER(struct chan_call *c)
+static int start_ALLGATHER(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Iallgather(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, comm,
-					      &req), &req);
+	return MPI_Iallgather(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, k->comm, req);
 }
 
 /* ALLTOALL: as ALLGATHER. */
-void px_call_ALLTOALL(struct chan_call *c)
+static int start_ALLTOALL(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ialltoall(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, comm,
-					     &req), &req);
+	return MPI_Ialltoall(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, k->comm, req);
 }
 
 /* GATHERV: COMM, SBUF, SCOUNT, STYPE, RBUF, RTYPE, ROOT; at the root
  * ARRAYS, NARR = recvcounts, displs. */
-void px_call_GATHERV(struct chan_call *c)
+static int start_GATHERV(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Igatherv(SBUF, SCOUNT, STYPE, RBUF, coll_array(c, 0),
-					    coll_array(c, 1), RTYPE, ROOT, comm, &req), &req);
+	return MPI_Igatherv(SBUF, SCOUNT, STYPE, RBUF, ARR(0), ARR(1), RTYPE, ROOT, k->comm,
+			    req);
 }
 
 /* SCATTERV: COMM, SBUF, STYPE, RBUF, RCOUNT, RTYPE, ROOT; at the root
  * ARRAYS, NARR = sendcounts, displs. */
-void px_call_SCATTERV(struct chan_call *c)
+static int start_SCATTERV(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Iscatterv(SBUF, coll_array(c, 0), coll_array(c, 1), STYPE,
-					     RBUF, RCOUNT, RTYPE, ROOT, comm, &req), &req);
+	return MPI_Iscatterv(SBUF, ARR(0), ARR(1), STYPE, RBUF, RCOUNT, RTYPE, ROOT, k->comm,
+			     req);
 }
 
 /* ALLGATHERV: COMM, SBUF, SCOUNT, STYPE, RBUF, RTYPE;
  * ARRAYS, NARR = recvcounts, displs. */
-void px_call_ALLGATHERV(struct chan_call *c)
+static int start_ALLGATHERV(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Iallgatherv(SBUF, SCOUNT, STYPE, RBUF, coll_array(c, 0),
-					       coll_array(c, 1), RTYPE, comm, &req),
-			    &req);
+	return MPI_Iallgatherv(SBUF, SCOUNT, STYPE, RBUF, ARR(0), ARR(1), RTYPE, k->comm, req);
 }
 
 /* ALLTOALLV: COMM, SBUF, STYPE, RBUF, RTYPE; ARRAYS, NARR = sendcounts,
  * sdispls, recvcounts, rdispls (the send pair repeats the receive pair
  * when SBUF is IN_PLACE). */
-void px_call_ALLTOALLV(struct chan_call *c)
+static int start_ALLTOALLV(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ialltoallv(SBUF, coll_array(c, 0),
-					      coll_array(c, 1), STYPE, RBUF,
-					      coll_array(c, 2), coll_array(c, 3),
-					      RTYPE, comm, &req), &req);
+	return MPI_Ialltoallv(SBUF, ARR(0), ARR(1), STYPE, RBUF, ARR(2), ARR(3), RTYPE,
+			      k->comm, req);
+}
+
+/* ALLTOALLW: COMM, SBUF, RBUF; ARRAYS, NARR = sendcounts, sdispls (bytes),
+ * recvcounts, rdispls, then the send and receive datatypes (int64 each). */
+static int start_ALLTOALLW(const struct coll_call *k, MPI_Request *req)
+{
+	struct chan_call *c = k->c;
+
+	return MPI_Ialltoallw(SBUF, ARR(0), ARR(1), k->types[0], RBUF, ARR(2), ARR(3),
+			      k->types[1], k->comm, req);
 }
 
 /* REDUCE_SCATTER: COMM, SBUF, RBUF, STYPE (datatype), OP;
  * ARRAYS, NARR = recvcounts. */
-void px_call_REDUCE_SCATTER(struct chan_call *c)
+static int start_REDUCE_SCATTER(const struct coll_call *k, MPI_Request *req)
 {
-	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	struct chan_call *c = k->c;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ireduce_scatter(SBUF, RBUF, coll_array(c, 0), STYPE,
-						   OP, comm, &req), &req);
+	return MPI_Ireduce_scatter(SBUF, RBUF, ARR(0), STYPE, OP, k->comm, req);
 }
 
 /* REDUCE_SCATTER_BLOCK: COMM, SBUF, RBUF, RCOUNT, STYPE (datatype), OP. */
-void px_call_REDUCE_SCATTER_BLOCK(struct chan_call *c)
+static int start_REDUCE_SCATTER_BLOCK(const struct coll_call *k, MPI_Request *req)
+{
+	struct chan_call *c = k->c;
+
+	return MPI_Ireduce_scatter_block(SBUF, RBUF, RCOUNT, STYPE, OP, k->comm, req);
+}
+
+/* Each collective: its start and how many int arrays (and, for
+ * Alltoallw, datatype arrays) its call may carry. */
+static const struct {
+	coll_start_fn *start;
+	int narr, types;
+} kinds[CALL_COUNT] = {
+#define K(name, narr, types) [CALL_##name] = { start_##name, narr, types }
+	K(BARRIER, 0, 0), K(BCAST, 0, 0), K(REDUCE, 0, 0), K(ALLREDUCE, 0, 0),
+	K(SCAN, 0, 0), K(EXSCAN, 0, 0), K(GATHER, 0, 0), K(SCATTER, 0, 0),
+	K(ALLGATHER, 0, 0), K(ALLTOALL, 0, 0), K(GATHERV, 2, 0), K(SCATTERV, 2, 0),
+	K(ALLGATHERV, 2, 0), K(ALLTOALLV, 4, 0), K(ALLTOALLW, 4, 1),
+	K(REDUCE_SCATTER, 1, 0), K(REDUCE_SCATTER_BLOCK, 0, 0),
+#undef K
+};
+
+/* Copy the arrays of c (kinds[id]) into one block of our own, *keep. */
+static int keep_arrays(struct chan_call *c, int64_t id, struct coll_call *k, void **keep)
+{
+	size_t n = (size_t)c->arg[COLL_NARR], ints = (size_t)kinds[id].narr * n;
+	size_t bytes = ints * sizeof(int) + (kinds[id].types ? 2 * n * sizeof(MPI_Datatype) : 0);
+	const unsigned char *src = c->arg[COLL_ARRAYS] == CHAN_OFF_NONE ? c->inl
+		: (const unsigned char *)px_ptr(c->arg[COLL_ARRAYS]);
+
+	*keep = NULL;
+	if (bytes == 0)
+		return MPI_SUCCESS;
+	int *a = malloc(bytes);
+	if (!a)
+		return MPI_ERR_NO_MEM;
+	memcpy(a, src, ints * sizeof(int));
+	for (int i = 0; i < kinds[id].narr; i++)
+		k->arr[i] = a + (size_t)i * n;
+	if (kinds[id].types) {
+		/* 16n bytes of ints: the datatypes after them stay aligned. */
+		const int64_t *abi = (const int64_t *)(const void *)(src + ints * sizeof(int));
+		MPI_Datatype *t = (MPI_Datatype *)(void *)(a + ints);
+		for (size_t i = 0; i < 2 * n; i++)
+			t[i] = px_type(abi[i]);
+		k->types[0] = t;
+		k->types[1] = t + n;
+	}
+	*keep = a;
+	return MPI_SUCCESS;
+}
+
+int px_coll_start(struct chan_call *c, int64_t id, MPI_Request *req, void **keep)
+{
+	struct coll_call k = { c, px_comm(c->arg[COLL_COMM]), { NULL }, { NULL } };
+	int rc;
+
+	*keep = NULL;
+	if (id < 0 || id >= CALL_COUNT || !kinds[id].start)
+		return MPI_ERR_OTHER;
+	/* The shim only sends live communicators: this guards against a
+	 * stale table. */
+	if (k.comm == MPI_COMM_NULL)
+		return MPI_ERR_COMM;
+	if ((rc = keep_arrays(c, id, &k, keep)) != MPI_SUCCESS)
+		return rc;
+	rc = kinds[id].start(&k, req);
+	if (rc != MPI_SUCCESS) {
+		free(*keep);
+		*keep = NULL;
+	}
+	return rc;
+}
+
+/* A blocking collective: start it, complete it, reply; or, when the shim
+ * asked (COLL_DETACH, shim/mtwait.c), keep it as that request and reply
+ * at once, as a nonblocking one. */
+static void run(struct chan_call *c, enum chan_call_id id)
 {
 	MPI_Request req;
-	MPI_Comm comm = coll_comm(c);
+	void *keep;
 
-	if (comm != MPI_COMM_NULL)
-		coll_finish(c, MPI_Ireduce_scatter_block(SBUF, RBUF, RCOUNT, STYPE, OP, comm,
-							 &req), &req);
+	if (c->arg[COLL_DETACH]) {
+		px_reply(c, px_icoll_start(c, id, c->arg[COLL_DETACH]));
+		return;
+	}
+	int rc = px_coll_start(c, id, &req, &keep);
+
+	if (rc == MPI_SUCCESS)
+		rc = px_wait(&req, MPI_STATUS_IGNORE);
+	free(keep);
+	px_reply(c, rc);
 }
+
+#define BLOCKING(name) \
+	void px_call_##name(struct chan_call *c) { run(c, CALL_##name); }
+BLOCKING(BARRIER)
+BLOCKING(BCAST)
+BLOCKING(REDUCE)
+BLOCKING(ALLREDUCE)
+BLOCKING(SCAN)
+BLOCKING(EXSCAN)
+BLOCKING(GATHER)
+BLOCKING(SCATTER)
+BLOCKING(ALLGATHER)
+BLOCKING(ALLTOALL)
+BLOCKING(GATHERV)
+BLOCKING(SCATTERV)
+BLOCKING(ALLGATHERV)
+BLOCKING(ALLTOALLV)
+BLOCKING(ALLTOALLW)
+BLOCKING(REDUCE_SCATTER)
+BLOCKING(REDUCE_SCATTER_BLOCK)

@@ -107,7 +107,8 @@ MPI_Comm px_comm_take(int64_t abi);     /* forget and return it */
 MPI_Request *px_req_slot(int64_t abi);  /* slot for a request id, grows */
 /* What a table request is, for a checkpoint: set where ISEND/IRECV
  * start it, back to PX_REQ_OTHER when it completes. */
-enum px_req_kind { PX_REQ_OTHER = 0, PX_REQ_SEND = 1, PX_REQ_RECV = 2 };
+enum px_req_kind { PX_REQ_OTHER = 0, PX_REQ_SEND = 1, PX_REQ_RECV = 2,
+		   PX_REQ_COLL = 3 /* nonblocking collective, proxy/icoll.c */ };
 void px_req_mark(int64_t abi, enum px_req_kind kind);
 enum px_req_kind px_req_kind(int64_t abi);
 /* Visit every request slot whose kind is not PX_REQ_OTHER, and every
@@ -150,6 +151,19 @@ int px_reply_remote(struct chan_call *c, MPI_Comm real);
 /* Request abi has completed (any completion call in req.c): finish what
  * waited for it in the proxy, such as an MPI_Comm_idup. */
 void px_req_done(int64_t abi);
+
+/* ---- coll.c, icoll.c: collectives ---- */
+/* Start collective id (a blocking call id) with c's arguments into *req.
+ * *keep receives what the real MPI reads until completion (free it
+ * then; NULL when nothing).  Returns the real MPI code. */
+int px_coll_start(struct chan_call *c, int64_t id, MPI_Request *req, void **keep);
+/* Start collective id as request req and keep it until it completes
+ * (CALL_ICOLL, a detached blocking one); returns the real MPI code. */
+int px_icoll_start(struct chan_call *c, int64_t id, int64_t req);
+/* Nonblocking collective request abi completed: free what it kept. */
+void px_icoll_done(int64_t abi);
+/* Nonblocking collectives started and not complete yet (progresses them). */
+int64_t px_icoll_incomplete(void);
 
 /* ---- xlate.c ---- */
 void px_xlate_init(void);

@@ -71,6 +71,8 @@ static void count(int64_t h, const MPI_Status *st)
  * work left in the proxy (px_req_done). */
 static void finished(int64_t h)
 {
+	if (px_req_kind(h) == PX_REQ_COLL)
+		px_icoll_done(h);
 	if (px_req_kind(h) != PX_REQ_OTHER)
 		px_req_mark(h, PX_REQ_OTHER);
 	px_req_done(h);

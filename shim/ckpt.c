@@ -309,8 +309,8 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 		    drain_block_at_least((uint64_t)ctl->arg[CTL_ARG_DRAIN_NEED]) < 0)
 			return -1;
 		int more = ctl->arg[CTL_ARG_MORE] || ctl->arg[CTL_ARG_DRAIN_NEED];
-		if (!more && ctl->arg[CTL_ARG_BUSY] < 0 && slot_idle() &&
-		    !atomic_load(&shim_coll_pending))
+		if (!more && ctl->arg[CTL_ARG_BUSY] < 0 && !ctl->arg[CTL_ARG_DRAIN_COLLS] &&
+		    slot_idle() && !atomic_load(&shim_coll_pending))
 			break;
 		if (!more && phase_left_ms() <= 0)
 			return -1;
@@ -319,6 +319,8 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 	}
 	*sent = ctl->arg[CTL_ARG_SENT];
 	*recvd = ctl->arg[CTL_ARG_RECVD];
+	if (shim_icoll_drained() < 0)
+		return -1;
 	shim_stage_free(&drain_block); /* emptied: no need to keep it in an image */
 	return 0;
 }

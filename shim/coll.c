@@ -42,9 +42,11 @@
 #include "shim.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chan/coll.h"
+#include "coll_plan.h"
 
 #define ABI(h) ((int64_t)(intptr_t)(h))
 
@@ -53,36 +55,14 @@
  * and keeping them unskewed keeps a small call's block small. */
 #define COLL_SKEW_MIN 2048
 
-/* A buffer argument of one call and how it crosses the channel. */
-struct coll_buf {
-	int slot;               /* COLL_SBUF or COLL_RBUF; 0: unused */
-	const void *user;       /* the application's buffer (MPI_BOTTOM: NULL) */
-	int in_place;           /* MPI_IN_PLACE: nothing staged */
-	const struct shim_type *t;
-	int64_t count;          /* elements at user ... */
-	int64_t out_count;      /* ... and how many of them come back */
-	const int *cnt, *dsp;   /* or v-variants: n blocks, cnt[i] elements */
-	int n;                  /* at dsp[i] extents */
-	int copy_in, copy_out;
-	int64_t lo, hi;         /* bytes [user + lo, user + hi) are staged */
-	uint64_t skew;          /* image's offset within a cache line */
-	int outside;            /* byte 0's image may fall outside the region */
-	int staged;
-	int64_t arg;            /* arena offset of user[0]'s image, or CHAN_OFF_* */
-};
-
-/* Everything one collective stages. */
-struct coll_plan {
-	struct coll_buf buf[2];
-	const int *arr[4];      /* int arrays for the proxy, n entries each */
-	int narr, n;
-	struct shim_stage st;
-};
-
-static void plan_init(struct coll_plan *p)
+/* request: NULL for a blocking call, else where the nonblocking one's
+ * handle goes. */
+static void plan_init(struct coll_plan *p, MPI_Comm comm, MPI_Request *request)
 {
 	memset(p, 0, sizeof(*p));
 	p->st.off = ARENA_NONE;
+	p->comm = comm;
+	p->request = request;
 }
 
 /* Saturating arithmetic: an absurd span must fail in the arena, not wrap. */
@@ -163,16 +143,34 @@ static void plan_in_place(struct coll_plan *p, int slot)
 	plan_buf(p, slot, NULL, NULL, 0)->in_place = 1;
 }
 
-/* A v-variant buffer: blocks of cnt[i] elements at dsp[i] extents. */
-static void plan_v(struct coll_plan *p, int slot, const void *user, const int *cnt,
-		   const int *dsp, int n, const struct shim_type *t, int in, int out)
+/* Block i of a v- or w-variant buffer: its datatype and where it starts. */
+static const struct shim_type *block_type(const struct coll_buf *b, int i)
+{
+	return b->ts ? b->ts[i] : b->t;
+}
+
+static int64_t block_at(const struct coll_buf *b, int i)
+{
+	return b->ts ? b->dsp[i] : mul_sat(b->dsp[i], b->t->extent);
+}
+
+/* Blocks of cnt[i] elements at dsp[i]: extents of t, or (ts: Alltoallw)
+ * bytes, block i of datatype ts[i]. */
+static void plan_blocks(struct coll_plan *p, int slot, const void *user, const int *cnt,
+			const int *dsp, int n, const struct shim_type *t,
+			struct shim_type **ts, int in, int out)
 {
 	struct coll_buf *b = plan_buf(p, slot, user, t, 0);
-	int any = 0;
+	int any = 0, prefill = 0;
 
+	b->cnt = cnt;
+	b->dsp = dsp;
+	b->n = n;
+	b->ts = ts;
 	for (int i = 0; i < n; i++) {
-		int64_t lo, hi, at = mul_sat(dsp[i], t->extent);
-		type_span(t, cnt[i], &lo, &hi);
+		int64_t lo, hi, at = block_at(b, i);
+		type_span(block_type(b, i), cnt[i], &lo, &hi);
+		prefill |= block_type(b, i)->prefill;
 		if (hi <= lo)
 			continue;
 		lo += at;
@@ -181,11 +179,15 @@ static void plan_v(struct coll_plan *p, int slot, const void *user, const int *c
 		b->hi = !any || hi > b->hi ? hi : b->hi;
 		any = 1;
 	}
-	b->cnt = cnt;
-	b->dsp = dsp;
-	b->n = n;
-	b->copy_in = in || (out && t->prefill);
+	b->copy_in = in || (out && prefill);
 	b->copy_out = out;
+}
+
+/* A v-variant buffer: blocks of cnt[i] elements at dsp[i] extents. */
+static void plan_v(struct coll_plan *p, int slot, const void *user, const int *cnt,
+		   const int *dsp, int n, const struct shim_type *t, int in, int out)
+{
+	plan_blocks(p, slot, user, cnt, dsp, n, t, NULL, in, out);
 }
 
 static void plan_arrays(struct coll_plan *p, int n, const int *a0, const int *a1,
@@ -222,7 +224,9 @@ static uint64_t region_bytes(const struct coll_buf *b)
 
 static uint64_t arrays_bytes(const struct coll_plan *p)
 {
-	return (uint64_t)p->narr * (uint64_t)p->n * sizeof(int);
+	uint64_t types = p->types[0] ? 2 * (uint64_t)p->n * sizeof(int64_t) : 0;
+
+	return (uint64_t)p->narr * (uint64_t)p->n * sizeof(int) + types;
 }
 
 /* Where byte d of a buffer staged at base is (integer arithmetic: the
@@ -269,8 +273,9 @@ static void buf_copy(const struct coll_buf *b, int out)
 		return;
 	}
 	for (int i = 0; i < b->n; i++) {
-		int64_t d = mul_sat(b->dsp[i], b->t->extent);
-		run_copy(b->t, b->cnt[i], at_user(b->user, d), at_image(b->arg, d), out);
+		int64_t d = block_at(b, i);
+		run_copy(block_type(b, i), b->cnt[i], at_user(b->user, d), at_image(b->arg, d),
+			 out);
 	}
 }
 
@@ -316,6 +321,10 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 		if (b->staged && b->copy_in)
 			buf_copy(b, 0);
 	}
+	if (p->request && (err = shim_icoll_prepare(p))) {
+		shim_stage_free(&p->st);
+		return err;
+	}
 	return MPI_SUCCESS;
 }
 
@@ -341,19 +350,33 @@ static void plan_fill(const struct coll_plan *p, struct chan_call *c)
 	for (int i = 0; i < p->narr; i++)
 		memcpy(dst + (size_t)i * (size_t)p->n * sizeof(int), p->arr[i],
 		       (size_t)p->n * sizeof(int));
+	/* Alltoallw's datatypes follow, as ABI handle values. */
+	int64_t *types = (int64_t *)(void *)(dst + (size_t)p->narr * (size_t)p->n * sizeof(int));
+	for (int j = 0; j < 2 && p->types[0]; j++)
+		for (int i = 0; i < p->n; i++)
+			types[j * p->n + i] = ABI(p->types[j][i]);
 }
 
-/* Run call c (scalar arguments already set) with plan p; ends the call.
- * Returns the ABI error class, not yet raised. */
-static int plan_run(struct coll_plan *p, struct chan_call *c)
+void shim_coll_plan_out(const struct coll_plan *p)
 {
-	plan_fill(p, c);
-	int err = shim_coll_run(c);
-	for (int i = 0; i < 2 && err == MPI_SUCCESS; i++) {
+	for (int i = 0; i < 2; i++) {
 		const struct coll_buf *b = &p->buf[i];
 		if (b->staged && b->copy_out)
 			buf_copy(b, 1);
 	}
+}
+
+/* Run call c (scalar arguments already set) with plan p; ends the call.
+ * A nonblocking call's results come back when its request completes
+ * (shim/icoll.c).  Returns the ABI error class, not yet raised. */
+static int plan_run(struct coll_plan *p, struct chan_call *c)
+{
+	plan_fill(p, c);
+	if (p->request)
+		return shim_icoll_post(p, c);
+	int err = shim_coll_run(c);
+	if (err == MPI_SUCCESS)
+		shim_coll_plan_out(p);
 	shim_stage_free(&p->st);
 	return err;
 }
@@ -508,17 +531,50 @@ static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const in
 	return check_buf(comm, buf, total, t, what, fn);
 }
 
+/* counts, displacements and datatypes arrays of an Alltoallw side; the
+ * datatypes' records go to recs[]. */
+static int check_side_w(MPI_Comm comm, const void *buf, const int *cnt, const int *dsp,
+			const MPI_Datatype *types, int n, struct shim_type **recs,
+			const char *side, const char *fn)
+{
+	char what[32];
+	int err;
+
+	if (!cnt)
+		return shim_errorf(comm, MPI_ERR_COUNT, fn, "%scounts is NULL", side);
+	if (!dsp)
+		return shim_errorf(comm, MPI_ERR_BUFFER, fn, "%sdispls is NULL", side);
+	if (!types)
+		return shim_errorf(comm, MPI_ERR_TYPE, fn, "%stypes is NULL", side);
+	for (int i = 0; i < n; i++) {
+		if (cnt[i] < 0)
+			return shim_errorf(comm, MPI_ERR_COUNT, fn, "%scounts[%d] = %d",
+					   side, i, cnt[i]);
+		snprintf(what, sizeof(what), "%stypes[%d]", side, i);
+		if ((err = check_type(comm, types[i], &recs[i], what, fn)))
+			return err;
+		snprintf(what, sizeof(what), "%sbuf", side);
+		if ((err = check_buf(comm, buf, cnt[i], types[i], what, fn)))
+			return err;
+	}
+	return MPI_SUCCESS;
+}
+
 /* ------------------------------------------------------------ the calls */
 
 /* Lock the slot for collective id on cm and give every scalar a benign
  * value (set_side and the wrapper fill in the real ones).  Every
  * collective passes here once, after its arguments are checked and
  * staged. */
-static struct chan_call *begin(enum chan_call_id id, const struct shim_comm *cm)
+static struct chan_call *begin(const struct coll_plan *p, enum chan_call_id id,
+			       const struct shim_comm *cm)
 {
-	/* Admission counts the collective for checkpoint consistency. */
-	struct chan_call *c = shim_call_begin_coll(id, (struct shim_comm *)cm);
+	/* Admission counts the collective for checkpoint consistency, a
+	 * nonblocking one too: at a checkpoint every member has started it. */
+	struct chan_call *c = shim_call_begin_coll(p->request ? CALL_ICOLL : id,
+						   (struct shim_comm *)cm);
 
+	c->arg[COLL_ID] = id;
 	c->arg[COLL_COMM] = ABI(cm->handle);
 	c->arg[COLL_SCOUNT] = c->arg[COLL_RCOUNT] = 0;
 	c->arg[COLL_STYPE] = c->arg[COLL_RTYPE] = ABI(MPI_BYTE);
@@ -549,23 +605,37 @@ static int finish(struct coll_plan *p, struct chan_call *c, MPI_Comm comm, const
 	return shim_error(comm, plan_run(p, c), fn, NULL);
 }
 
+static int barrier(const char *fn, MPI_Comm comm, MPI_Request *request)
+{
+	struct coll_plan p;
+	struct shim_comm *cm;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	plan_init(&p, comm, request);
+	if ((err = plan_stage(&p, fn)))
+		return shim_error(comm, err, fn, NULL);
+	return finish(&p, begin(&p, CALL_BARRIER, cm), comm, fn);
+}
+
 int PMPI_Barrier(MPI_Comm comm)
 {
-	int err;
-	struct shim_comm *cm = shim_comm_check(comm, "MPI_Barrier", &err);
-
-	if (!cm)
-		return err;
-	return shim_error(comm, shim_coll_run(begin(CALL_BARRIER, cm)), "MPI_Barrier",
-			  NULL);
+	return barrier("MPI_Barrier", comm, NULL);
 }
 SHIM_WEAK(Barrier)
 
+int PMPI_Ibarrier(MPI_Comm comm, MPI_Request *request)
+{
+	return barrier("MPI_Ibarrier", comm, request);
+}
+SHIM_WEAK(Ibarrier)
+
 /* The root sends, every leaf receives; on an intercommunicator the root's
  * own group (MPI_PROC_NULL) takes no part in the data. */
-int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
+static int bcast(const char *fn, void *buffer, int count, MPI_Datatype datatype, int root,
+		 MPI_Comm comm, MPI_Request *request)
 {
-	static const char fn[] = "MPI_Bcast";
 	struct coll_plan p;
 	struct shim_comm *cm;
 	struct shim_type *t;
@@ -579,19 +649,31 @@ int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Com
 	if (role != ROLE_IDLE &&
 	    (err = check_side(comm, buffer, count, 1, datatype, &t, "", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if (role == ROLE_ROOT)
 		plan_send(&p, COLL_SBUF, buffer, t, count);
 	else if (role == ROLE_LEAF)
 		plan_recv(&p, COLL_SBUF, buffer, t, count);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(CALL_BCAST, cm);
+	struct chan_call *c = begin(&p, CALL_BCAST, cm);
 	set_side(c, COLL_SCOUNT, count, datatype);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
+
+int PMPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm)
+{
+	return bcast("MPI_Bcast", buffer, count, datatype, root, comm, NULL);
+}
 SHIM_WEAK(Bcast)
+
+int PMPI_Ibcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm,
+		MPI_Request *request)
+{
+	return bcast("MPI_Ibcast", buffer, count, datatype, root, comm, request);
+}
+SHIM_WEAK(Ibcast)
 
 /* Reduce, Allreduce, Scan and Exscan: one element-wise reduction whose
  * result lands everywhere, at the root only, or as a prefix.  On an
@@ -599,7 +681,7 @@ SHIM_WEAK(Bcast)
  * prefix reductions are not defined there. */
 static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 		     void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root,
-		     MPI_Comm comm)
+		     MPI_Comm comm, MPI_Request *request)
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
@@ -629,7 +711,7 @@ static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 	     (err = check_buf(comm, sendbuf, count, datatype, "sendbuf", fn))) ||
 	    (has_recv && (err = check_buf(comm, recvbuf, count, datatype, "recvbuf", fn))))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if (has_send && in_place) {
 		plan_in_place(&p, COLL_SBUF);
 		plan_inout(&p, COLL_RBUF, recvbuf, t, count);
@@ -644,7 +726,7 @@ static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 		p.buf[1].copy_out = 0;
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(id, cm);
+	struct chan_call *c = begin(&p, id, cm);
 	set_side(c, COLL_SCOUNT, count, datatype);
 	if (op_predefined(op))
 		c->arg[COLL_OP] = ABI(op);
@@ -656,40 +738,72 @@ int PMPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype data
 		MPI_Op op, int root, MPI_Comm comm)
 {
 	return reduction(CALL_REDUCE, "MPI_Reduce", sendbuf, recvbuf, count, datatype, op,
-			 root, comm);
+			 root, comm, NULL);
 }
 SHIM_WEAK(Reduce)
+
+int PMPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
+		 MPI_Op op, int root, MPI_Comm comm, MPI_Request *request)
+{
+	return reduction(CALL_REDUCE, "MPI_Ireduce", sendbuf, recvbuf, count, datatype, op,
+			 root, comm, request);
+}
+SHIM_WEAK(Ireduce)
 
 int PMPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
 		   MPI_Op op, MPI_Comm comm)
 {
 	return reduction(CALL_ALLREDUCE, "MPI_Allreduce", sendbuf, recvbuf, count, datatype,
-			 op, 0, comm);
+			 op, 0, comm, NULL);
 }
 SHIM_WEAK(Allreduce)
+
+int PMPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
+		   MPI_Op op, MPI_Comm comm, MPI_Request *request)
+{
+	return reduction(CALL_ALLREDUCE, "MPI_Iallreduce", sendbuf, recvbuf, count, datatype,
+			 op, 0, comm, request);
+}
+SHIM_WEAK(Iallreduce)
 
 int PMPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
 	      MPI_Op op, MPI_Comm comm)
 {
 	return reduction(CALL_SCAN, "MPI_Scan", sendbuf, recvbuf, count, datatype, op, 0,
-			 comm);
+			 comm, NULL);
 }
 SHIM_WEAK(Scan)
+
+int PMPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
+	      MPI_Op op, MPI_Comm comm, MPI_Request *request)
+{
+	return reduction(CALL_SCAN, "MPI_Iscan", sendbuf, recvbuf, count, datatype, op, 0,
+			 comm, request);
+}
+SHIM_WEAK(Iscan)
 
 int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
 		MPI_Op op, MPI_Comm comm)
 {
 	return reduction(CALL_EXSCAN, "MPI_Exscan", sendbuf, recvbuf, count, datatype, op, 0,
-			 comm);
+			 comm, NULL);
 }
 SHIM_WEAK(Exscan)
+
+int PMPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
+		MPI_Op op, MPI_Comm comm, MPI_Request *request)
+{
+	return reduction(CALL_EXSCAN, "MPI_Iexscan", sendbuf, recvbuf, count, datatype, op, 0,
+			 comm, request);
+}
+SHIM_WEAK(Iexscan)
 
 /* Gather, Allgather and Alltoall: every rank sends, the root (or every
  * rank) receives one block from each peer.  Alltoall sends one block to
  * each peer too.  MPI_IN_PLACE is the send buffer where allowed. */
 static int gather(enum chan_call_id id, const char *fn, const void *sendbuf, int sendcount,
 		  MPI_Datatype sendtype, void *recvbuf, int recvcount,
-		  MPI_Datatype recvtype, int root, MPI_Comm comm)
+		  MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
@@ -713,7 +827,7 @@ static int gather(enum chan_call_id id, const char *fn, const void *sendbuf, int
 	if (has_recv &&
 	    (err = check_side(comm, recvbuf, recvcount, n, recvtype, &rt, "recv", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
 		plan_inout(&p, COLL_RBUF, recvbuf, rt, (int64_t)n * recvcount);
@@ -725,7 +839,7 @@ static int gather(enum chan_call_id id, const char *fn, const void *sendbuf, int
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(id, cm);
+	struct chan_call *c = begin(&p, id, cm);
 	set_side(c, COLL_SCOUNT, sendcount, sendtype);
 	set_side(c, COLL_RCOUNT, recvcount, recvtype);
 	c->arg[COLL_ROOT] = root;
@@ -736,33 +850,60 @@ int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void 
 		int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
 {
 	return gather(CALL_GATHER, "MPI_Gather", sendbuf, sendcount, sendtype, recvbuf,
-		      recvcount, recvtype, root, comm);
+		      recvcount, recvtype, root, comm, NULL);
 }
 SHIM_WEAK(Gather)
+
+int PMPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+		int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
+		MPI_Request *request)
+{
+	return gather(CALL_GATHER, "MPI_Igather", sendbuf, sendcount, sendtype, recvbuf,
+		      recvcount, recvtype, root, comm, request);
+}
+SHIM_WEAK(Igather)
 
 int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
 	return gather(CALL_ALLGATHER, "MPI_Allgather", sendbuf, sendcount, sendtype, recvbuf,
-		      recvcount, recvtype, 0, comm);
+		      recvcount, recvtype, 0, comm, NULL);
 }
 SHIM_WEAK(Allgather)
+
+int PMPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+		   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+		MPI_Request *request)
+{
+	return gather(CALL_ALLGATHER, "MPI_Iallgather", sendbuf, sendcount, sendtype, recvbuf,
+		      recvcount, recvtype, 0, comm, request);
+}
+SHIM_WEAK(Iallgather)
 
 int PMPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
 	return gather(CALL_ALLTOALL, "MPI_Alltoall", sendbuf, sendcount, sendtype, recvbuf,
-		      recvcount, recvtype, 0, comm);
+		      recvcount, recvtype, 0, comm, NULL);
 }
 SHIM_WEAK(Alltoall)
+
+int PMPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+		  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+		MPI_Request *request)
+{
+	return gather(CALL_ALLTOALL, "MPI_Ialltoall", sendbuf, sendcount, sendtype, recvbuf,
+		      recvcount, recvtype, 0, comm, request);
+}
+SHIM_WEAK(Ialltoall)
 
 /* The root sends one block to each peer; MPI_IN_PLACE as an
  * intracommunicator root's receive buffer keeps its own block where it
  * is. */
-int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-		 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+static int scatter(const char *fn, const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+		   void *recvbuf, int recvcount, MPI_Datatype recvtype, int root,
+		   MPI_Comm comm, MPI_Request *request)
 {
-	static const char fn[] = "MPI_Scatter";
 	struct coll_plan p;
 	struct shim_comm *cm;
 	struct shim_type *st = NULL, *rt = NULL;
@@ -783,7 +924,7 @@ int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 	if (has_recv && !in_place &&
 	    (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rt, "recv", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if (has_send)
 		plan_send(&p, COLL_SBUF, sendbuf, st, (int64_t)peers(cm) * sendcount);
 	if (in_place)
@@ -792,20 +933,36 @@ int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 		plan_recv(&p, COLL_RBUF, recvbuf, rt, recvcount);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(CALL_SCATTER, cm);
+	struct chan_call *c = begin(&p, CALL_SCATTER, cm);
 	set_side(c, COLL_SCOUNT, sendcount, sendtype);
 	set_side(c, COLL_RCOUNT, recvcount, recvtype);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
+
+int PMPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+		 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
+{
+	return scatter("MPI_Scatter", sendbuf, sendcount, sendtype, recvbuf, recvcount,
+		       recvtype, root, comm, NULL);
+}
 SHIM_WEAK(Scatter)
+
+int PMPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+		  int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
+		  MPI_Request *request)
+{
+	return scatter("MPI_Iscatter", sendbuf, sendcount, sendtype, recvbuf, recvcount,
+		       recvtype, root, comm, request);
+}
+SHIM_WEAK(Iscatter)
 
 /* Gatherv and Allgatherv: blocks of recvcounts[i] at displs[i], one per
  * peer; the arrays are significant where the data is received. */
 static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
 		   int sendcount, MPI_Datatype sendtype, void *recvbuf,
 		   const int recvcounts[], const int displs[], MPI_Datatype recvtype,
-		   int root, MPI_Comm comm)
+		   int root, MPI_Comm comm, MPI_Request *request)
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
@@ -828,7 +985,7 @@ static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
 	if (has_recv && (err = check_side_v(comm, recvbuf, recvcounts, displs, peers(cm),
 					    recvtype, &rt, "recv", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if (in_place)
 		plan_in_place(&p, COLL_SBUF);
 	else if (has_send)
@@ -839,7 +996,7 @@ static int gatherv(enum chan_call_id id, const char *fn, const void *sendbuf,
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(id, cm);
+	struct chan_call *c = begin(&p, id, cm);
 	set_side(c, COLL_SCOUNT, sendcount, sendtype);
 	set_side(c, COLL_RCOUNT, 0, recvtype);
 	c->arg[COLL_ROOT] = root;
@@ -851,24 +1008,43 @@ int PMPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 		 MPI_Comm comm)
 {
 	return gatherv(CALL_GATHERV, "MPI_Gatherv", sendbuf, sendcount, sendtype, recvbuf,
-		       recvcounts, displs, recvtype, root, comm);
+		       recvcounts, displs, recvtype, root, comm, NULL);
 }
 SHIM_WEAK(Gatherv)
+
+int PMPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+		 const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
+		 MPI_Comm comm,
+		MPI_Request *request)
+{
+	return gatherv(CALL_GATHERV, "MPI_Igatherv", sendbuf, sendcount, sendtype, recvbuf,
+		       recvcounts, displs, recvtype, root, comm, request);
+}
+SHIM_WEAK(Igatherv)
 
 int PMPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		    void *recvbuf, const int recvcounts[], const int displs[],
 		    MPI_Datatype recvtype, MPI_Comm comm)
 {
 	return gatherv(CALL_ALLGATHERV, "MPI_Allgatherv", sendbuf, sendcount, sendtype,
-		       recvbuf, recvcounts, displs, recvtype, 0, comm);
+		       recvbuf, recvcounts, displs, recvtype, 0, comm, NULL);
 }
 SHIM_WEAK(Allgatherv)
 
-int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[],
-		  MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
-		  int root, MPI_Comm comm)
+int PMPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+		    void *recvbuf, const int recvcounts[], const int displs[],
+		    MPI_Datatype recvtype, MPI_Comm comm,
+		MPI_Request *request)
 {
-	static const char fn[] = "MPI_Scatterv";
+	return gatherv(CALL_ALLGATHERV, "MPI_Iallgatherv", sendbuf, sendcount, sendtype,
+		       recvbuf, recvcounts, displs, recvtype, 0, comm, request);
+}
+SHIM_WEAK(Iallgatherv)
+
+static int scatterv(const char *fn, const void *sendbuf, const int sendcounts[],
+		    const int displs[], MPI_Datatype sendtype, void *recvbuf, int recvcount,
+		    MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
+{
 	struct coll_plan p;
 	struct shim_comm *cm;
 	struct shim_type *st = NULL, *rt = NULL;
@@ -889,7 +1065,7 @@ int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[
 	if (has_recv && !in_place &&
 	    (err = check_side(comm, recvbuf, recvcount, 1, recvtype, &rt, "recv", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if (has_send) {
 		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, displs, peers(cm), st, 1, 0);
 		plan_arrays(&p, peers(cm), sendcounts, displs, NULL, NULL);
@@ -900,21 +1076,38 @@ int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[
 		plan_recv(&p, COLL_RBUF, recvbuf, rt, recvcount);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(CALL_SCATTERV, cm);
+	struct chan_call *c = begin(&p, CALL_SCATTERV, cm);
 	set_side(c, COLL_SCOUNT, 0, sendtype);
 	set_side(c, COLL_RCOUNT, recvcount, recvtype);
 	c->arg[COLL_ROOT] = root;
 	return finish(&p, c, comm, fn);
 }
+
+int PMPI_Scatterv(const void *sendbuf, const int sendcounts[], const int displs[],
+		  MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
+		  int root, MPI_Comm comm)
+{
+	return scatterv("MPI_Scatterv", sendbuf, sendcounts, displs, sendtype, recvbuf,
+			recvcount, recvtype, root, comm, NULL);
+}
 SHIM_WEAK(Scatterv)
+
+int PMPI_Iscatterv(const void *sendbuf, const int sendcounts[], const int displs[],
+		   MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
+		   int root, MPI_Comm comm, MPI_Request *request)
+{
+	return scatterv("MPI_Iscatterv", sendbuf, sendcounts, displs, sendtype, recvbuf,
+			recvcount, recvtype, root, comm, request);
+}
+SHIM_WEAK(Iscatterv)
 
 /* With MPI_IN_PLACE the send arrays are not significant (they may be
  * NULL); the receive arrays travel in their place. */
-int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
-		   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
-		   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+static int alltoallv(const char *fn, const void *sendbuf, const int sendcounts[],
+		     const int sdispls[], MPI_Datatype sendtype, void *recvbuf,
+		     const int recvcounts[], const int rdispls[], MPI_Datatype recvtype,
+		     MPI_Comm comm, MPI_Request *request)
 {
-	static const char fn[] = "MPI_Alltoallv";
 	struct coll_plan p;
 	struct shim_comm *cm;
 	struct shim_type *st = NULL, *rt = NULL;
@@ -931,7 +1124,7 @@ int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
 	if ((err = check_side_v(comm, recvbuf, recvcounts, rdispls, n, recvtype, &rt,
 				"recv", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
 		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rt, 1, 1);
@@ -943,12 +1136,98 @@ int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
 	}
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(CALL_ALLTOALLV, cm);
+	struct chan_call *c = begin(&p, CALL_ALLTOALLV, cm);
 	set_side(c, COLL_SCOUNT, 0, in_place ? recvtype : sendtype);
 	set_side(c, COLL_RCOUNT, 0, recvtype);
 	return finish(&p, c, comm, fn);
 }
+
+int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+		   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+		   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return alltoallv("MPI_Alltoallv", sendbuf, sendcounts, sdispls, sendtype, recvbuf,
+			 recvcounts, rdispls, recvtype, comm, NULL);
+}
 SHIM_WEAK(Alltoallv)
+
+int PMPI_Ialltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+		    MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+		    const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
+		    MPI_Request *request)
+{
+	return alltoallv("MPI_Ialltoallv", sendbuf, sendcounts, sdispls, sendtype, recvbuf,
+			 recvcounts, rdispls, recvtype, comm, request);
+}
+SHIM_WEAK(Ialltoallv)
+
+/* Alltoallw: block i of each side has its own datatype and a byte
+ * displacement; both datatype arrays go to the proxy after the int
+ * arrays.  With MPI_IN_PLACE the receive side travels as both. */
+static int alltoallw(const char *fn, const void *sendbuf, const int sendcounts[],
+		     const int sdispls[], const MPI_Datatype sendtypes[], void *recvbuf,
+		     const int recvcounts[], const int rdispls[],
+		     const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request)
+{
+	struct coll_plan p;
+	struct shim_comm *cm;
+	int err;
+
+	if (!(cm = shim_comm_check(comm, fn, &err)))
+		return err;
+	int n = peers(cm), in_place = sendbuf == MPI_IN_PLACE;
+	struct shim_type **st = calloc(2 * (size_t)(n ? n : 1), sizeof(*st));
+	if (!st)
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, NULL);
+	struct shim_type **rt = st + n;
+	if ((err = check_in_place(comm, cm, sendbuf, 1, "sendbuf", fn)) ||
+	    (!in_place && (err = check_side_w(comm, sendbuf, sendcounts, sdispls, sendtypes, n,
+					      st, "send", fn))) ||
+	    (err = check_side_w(comm, recvbuf, recvcounts, rdispls, recvtypes, n, rt, "recv",
+				fn))) {
+		free(st);
+		return err;
+	}
+	plan_init(&p, comm, request);
+	if (in_place) {
+		plan_in_place(&p, COLL_SBUF);
+		plan_blocks(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, NULL, rt, 1, 1);
+		plan_arrays(&p, n, recvcounts, rdispls, recvcounts, rdispls);
+		p.types[0] = recvtypes;
+	} else {
+		plan_blocks(&p, COLL_SBUF, sendbuf, sendcounts, sdispls, n, NULL, st, 1, 0);
+		plan_blocks(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, NULL, rt, 0, 1);
+		plan_arrays(&p, n, sendcounts, sdispls, recvcounts, rdispls);
+		p.types[0] = sendtypes;
+	}
+	p.types[1] = recvtypes;
+	if ((err = plan_stage(&p, fn))) {
+		free(st);
+		return shim_error(comm, err, fn, NULL);
+	}
+	err = finish(&p, begin(&p, CALL_ALLTOALLW, cm), comm, fn);
+	free(st);
+	return err;
+}
+
+int PMPI_Alltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[],
+		   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+		   const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
+{
+	return alltoallw("MPI_Alltoallw", sendbuf, sendcounts, sdispls, sendtypes, recvbuf,
+			 recvcounts, rdispls, recvtypes, comm, NULL);
+}
+SHIM_WEAK(Alltoallw)
+
+int PMPI_Ialltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[],
+		    const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+		    const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm,
+		    MPI_Request *request)
+{
+	return alltoallw("MPI_Ialltoallw", sendbuf, sendcounts, sdispls, sendtypes, recvbuf,
+			 recvcounts, rdispls, recvtypes, comm, request);
+}
+SHIM_WEAK(Ialltoallw)
 
 /* Reduce_scatter (recvcounts given) and Reduce_scatter_block (recvcounts
  * NULL: every block is recvcount long).  Blocks are per member of the
@@ -957,7 +1236,7 @@ SHIM_WEAK(Alltoallv)
  * and only this rank's block comes back. */
 static int reduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
 			  void *recvbuf, const int recvcounts[], int recvcount,
-			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
+			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
 	struct coll_plan p;
 	struct shim_comm *cm;
@@ -993,7 +1272,7 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 	    (!in_place && (err = check_buf(comm, sendbuf, total, datatype, "sendbuf", fn))) ||
 	    (err = check_buf(comm, recvbuf, in_place ? total : mine, datatype, "recvbuf", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
 		plan_inout(&p, COLL_RBUF, recvbuf, t, total);
@@ -1006,7 +1285,7 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 		plan_arrays(&p, cm->size, recvcounts, NULL, NULL, NULL);
 	if ((err = plan_stage(&p, fn)))
 		return shim_error(comm, err, fn, NULL);
-	struct chan_call *c = begin(id, cm);
+	struct chan_call *c = begin(&p, id, cm);
 	set_side(c, COLL_SCOUNT, 0, datatype);
 	c->arg[COLL_RCOUNT] = recvcount;
 	c->arg[COLL_OP] = ABI(op);
@@ -1017,14 +1296,32 @@ int PMPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts
 			MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
 	return reduce_scatter(CALL_REDUCE_SCATTER, "MPI_Reduce_scatter", sendbuf, recvbuf,
-			      recvcounts, 0, datatype, op, comm);
+			      recvcounts, 0, datatype, op, comm, NULL);
 }
 SHIM_WEAK(Reduce_scatter)
+
+int PMPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
+			MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
+		MPI_Request *request)
+{
+	return reduce_scatter(CALL_REDUCE_SCATTER, "MPI_Ireduce_scatter", sendbuf, recvbuf,
+			      recvcounts, 0, datatype, op, comm, request);
+}
+SHIM_WEAK(Ireduce_scatter)
 
 int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
 			      MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
 	return reduce_scatter(CALL_REDUCE_SCATTER_BLOCK, "MPI_Reduce_scatter_block",
-			      sendbuf, recvbuf, NULL, recvcount, datatype, op, comm);
+			      sendbuf, recvbuf, NULL, recvcount, datatype, op, comm, NULL);
 }
 SHIM_WEAK(Reduce_scatter_block)
+
+int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
+			      MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
+		MPI_Request *request)
+{
+	return reduce_scatter(CALL_REDUCE_SCATTER_BLOCK, "MPI_Ireduce_scatter_block",
+			      sendbuf, recvbuf, NULL, recvcount, datatype, op, comm, request);
+}
+SHIM_WEAK(Ireduce_scatter_block)

@@ -69,6 +69,8 @@ void shim_req_complete(struct shim_req *r, const struct chan_status *st)
 	if (st && r->kind == SHIM_REQ_RECV && (r->ubuf || r->bottom) &&
 	    r->stage.off != ARENA_NONE && !st->internal[2])
 		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, st);
+	if (r->kind == SHIM_REQ_COLL)
+		shim_icoll_complete(r, st);
 	if (r->utype)
 		shim_type_release(r->utype);
 	r->utype = NULL;

@@ -349,7 +349,7 @@ int shim_check_tag(int tag, int allow_any);
 enum shim_req_kind {
 	SHIM_REQ_SEND = 1,       /* payload staged in, nothing to copy out */
 	SHIM_REQ_RECV = 2,       /* copy out of the stage at completion */
-	SHIM_REQ_COLL = 3,       /* nonblocking collective (later) */
+	SHIM_REQ_COLL = 3,       /* nonblocking collective (shim/icoll.c) */
 	SHIM_REQ_COMM = 4        /* Comm_idup: no payload, the record is ready */
 };
 struct shim_req {
@@ -378,6 +378,7 @@ struct shim_req {
 	int inactive;
 	/* Generalized (shim/greq.c): the application's callbacks. */
 	struct shim_greq *greq;
+	struct icoll *coll;      /* SHIM_REQ_COLL: its plan, until completion */
 };
 /* Requests completed in the app and not yet waited for (zero almost
  * always: the completion calls test it before anything else). */
@@ -401,6 +402,12 @@ static inline MPI_Request shim_req_left(const struct shim_req *r)
 {
 	return r->persist ? r->handle : MPI_REQUEST_NULL;
 }
+/* Nonblocking collectives (shim/icoll.c): request r completed with st
+ * (NULL: never started): copy the results out, drop the kept plan.  At a
+ * checkpoint, after DRAIN completed every pending one in the proxy:
+ * complete them in the app (0, or -1 if one was not complete). */
+void shim_icoll_complete(struct shim_req *r, const struct chan_status *st);
+int shim_icoll_drained(void);
 /* Complete requests the application freed while active (MPI_Request_free)
  * whose proxy side is done; with wait, wait for all of them. */
 void shim_req_reap(int wait);

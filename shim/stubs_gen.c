@@ -644,13 +644,6 @@ int PMPI_Alltoallv_init_c(const void *sendbuf, const MPI_Count sendcounts[], con
 }
 #pragma weak MPI_Alltoallv_init_c = PMPI_Alltoallv_init_c
 
-int PMPI_Alltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm;
-	return shim_unsupported("MPI_Alltoallw");
-}
-#pragma weak MPI_Alltoallw = PMPI_Alltoallw
-
 int PMPI_Alltoallw_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
 {
 	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm;
@@ -763,26 +756,12 @@ int PMPI_Gatherv_init_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype s
 }
 #pragma weak MPI_Gatherv_init_c = PMPI_Gatherv_init_c
 
-int PMPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iallgather");
-}
-#pragma weak MPI_Iallgather = PMPI_Iallgather
-
 int PMPI_Iallgather_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm; (void)request;
 	return shim_unsupported("MPI_Iallgather_c");
 }
 #pragma weak MPI_Iallgather_c = PMPI_Iallgather_c
-
-int PMPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iallgatherv");
-}
-#pragma weak MPI_Iallgatherv = PMPI_Iallgatherv
 
 int PMPI_Iallgatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
@@ -791,26 +770,12 @@ int PMPI_Iallgatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype se
 }
 #pragma weak MPI_Iallgatherv_c = PMPI_Iallgatherv_c
 
-int PMPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iallreduce");
-}
-#pragma weak MPI_Iallreduce = PMPI_Iallreduce
-
 int PMPI_Iallreduce_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
 	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm; (void)request;
 	return shim_unsupported("MPI_Iallreduce_c");
 }
 #pragma weak MPI_Iallreduce_c = PMPI_Iallreduce_c
-
-int PMPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ialltoall");
-}
-#pragma weak MPI_Ialltoall = PMPI_Ialltoall
 
 int PMPI_Ialltoall_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
@@ -819,26 +784,12 @@ int PMPI_Ialltoall_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype send
 }
 #pragma weak MPI_Ialltoall_c = PMPI_Ialltoall_c
 
-int PMPI_Ialltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtype; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ialltoallv");
-}
-#pragma weak MPI_Ialltoallv = PMPI_Ialltoallv
-
 int PMPI_Ialltoallv_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtype; (void)comm; (void)request;
 	return shim_unsupported("MPI_Ialltoallv_c");
 }
 #pragma weak MPI_Ialltoallv_c = PMPI_Ialltoallv_c
-
-int PMPI_Ialltoallw(const void *sendbuf, const int sendcounts[], const int sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ialltoallw");
-}
-#pragma weak MPI_Ialltoallw = PMPI_Ialltoallw
 
 int PMPI_Ialltoallw_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request)
 {
@@ -847,33 +798,12 @@ int PMPI_Ialltoallw_c(const void *sendbuf, const MPI_Count sendcounts[], const M
 }
 #pragma weak MPI_Ialltoallw_c = PMPI_Ialltoallw_c
 
-int PMPI_Ibarrier(MPI_Comm comm, MPI_Request *request)
-{
-	(void)comm; (void)request;
-	return shim_unsupported("MPI_Ibarrier");
-}
-#pragma weak MPI_Ibarrier = PMPI_Ibarrier
-
-int PMPI_Ibcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buffer; (void)count; (void)datatype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ibcast");
-}
-#pragma weak MPI_Ibcast = PMPI_Ibcast
-
 int PMPI_Ibcast_c(void *buffer, MPI_Count count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request)
 {
 	(void)buffer; (void)count; (void)datatype; (void)root; (void)comm; (void)request;
 	return shim_unsupported("MPI_Ibcast_c");
 }
 #pragma weak MPI_Ibcast_c = PMPI_Ibcast_c
-
-int PMPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iexscan");
-}
-#pragma weak MPI_Iexscan = PMPI_Iexscan
 
 int PMPI_Iexscan_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
@@ -882,26 +812,12 @@ int PMPI_Iexscan_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Data
 }
 #pragma weak MPI_Iexscan_c = PMPI_Iexscan_c
 
-int PMPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Igather");
-}
-#pragma weak MPI_Igather = PMPI_Igather
-
 int PMPI_Igather_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)request;
 	return shim_unsupported("MPI_Igather_c");
 }
 #pragma weak MPI_Igather_c = PMPI_Igather_c
-
-int PMPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Igatherv");
-}
-#pragma weak MPI_Igatherv = PMPI_Igatherv
 
 int PMPI_Igatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
@@ -910,26 +826,12 @@ int PMPI_Igatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendt
 }
 #pragma weak MPI_Igatherv_c = PMPI_Igatherv_c
 
-int PMPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ireduce");
-}
-#pragma weak MPI_Ireduce = PMPI_Ireduce
-
 int PMPI_Ireduce_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Request *request)
 {
 	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)root; (void)comm; (void)request;
 	return shim_unsupported("MPI_Ireduce_c");
 }
 #pragma weak MPI_Ireduce_c = PMPI_Ireduce_c
-
-int PMPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)recvcounts; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ireduce_scatter");
-}
-#pragma weak MPI_Ireduce_scatter = PMPI_Ireduce_scatter
 
 int PMPI_Ireduce_scatter_c(const void *sendbuf, void *recvbuf, const MPI_Count recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
@@ -938,26 +840,12 @@ int PMPI_Ireduce_scatter_c(const void *sendbuf, void *recvbuf, const MPI_Count r
 }
 #pragma weak MPI_Ireduce_scatter_c = PMPI_Ireduce_scatter_c
 
-int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)recvcount; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ireduce_scatter_block");
-}
-#pragma weak MPI_Ireduce_scatter_block = PMPI_Ireduce_scatter_block
-
 int PMPI_Ireduce_scatter_block_c(const void *sendbuf, void *recvbuf, MPI_Count recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
 	(void)sendbuf; (void)recvbuf; (void)recvcount; (void)datatype; (void)op; (void)comm; (void)request;
 	return shim_unsupported("MPI_Ireduce_scatter_block_c");
 }
 #pragma weak MPI_Ireduce_scatter_block_c = PMPI_Ireduce_scatter_block_c
-
-int PMPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iscan");
-}
-#pragma weak MPI_Iscan = PMPI_Iscan
 
 int PMPI_Iscan_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
@@ -966,26 +854,12 @@ int PMPI_Iscan_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Dataty
 }
 #pragma weak MPI_Iscan_c = PMPI_Iscan_c
 
-int PMPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iscatter");
-}
-#pragma weak MPI_Iscatter = PMPI_Iscatter
-
 int PMPI_Iscatter_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)request;
 	return shim_unsupported("MPI_Iscatter_c");
 }
 #pragma weak MPI_Iscatter_c = PMPI_Iscatter_c
-
-int PMPI_Iscatterv(const void *sendbuf, const int sendcounts[], const int displs[], MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcounts; (void)displs; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iscatterv");
-}
-#pragma weak MPI_Iscatterv = PMPI_Iscatterv
 
 int PMPI_Iscatterv_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint displs[], MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
 {

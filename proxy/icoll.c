@@ -1,0 +1,84 @@
+/*
+ * icoll.c - nonblocking collectives, proxy side (issued by shim/icoll.c).
+ *
+ *   ICOLL  the slots of the blocking twin (chan/coll.h), plus COLL_ID, the
+ *          twin's call id, and COLL_REQ, the request's handle.
+ *
+ * The collective is started (px_coll_start, proxy/coll.c) into the
+ * request's table slot and the call is answered at once: the application
+ * completes it with Wait/Test like any request (proxy/req.c), and the
+ * real MPI progresses it meanwhile whenever the proxy calls into MPI.
+ * What the real MPI reads until completion besides the staged arena block
+ * (count and displacement arrays, Alltoallw's datatypes) is kept here,
+ * per request, and freed when a completion call sees it finish
+ * (px_icoll_done).  A blocking collective the shim detaches under
+ * MPI_THREAD_MULTIPLE (COLL_DETACH, proxy/coll.c) is kept the same way.
+ *
+ * At a checkpoint a pending collective is never cancelled: every member
+ * has started it (the shim admits it like a blocking one), so DRAIN
+ * reports how many are still incomplete (px_icoll_incomplete) and the
+ * application keeps draining until that is zero (shim/ckpt.c).
+ */
+#include "px.h"
+
+#include <stdlib.h>
+
+#include "chan/coll.h"
+
+struct icoll {
+	int64_t req;            /* request handle (ABI) */
+	void *keep;             /* arrays the real MPI reads, or NULL */
+	struct icoll *next;
+};
+
+static struct icoll *pending;
+
+int px_icoll_start(struct chan_call *c, int64_t id, int64_t req)
+{
+	struct icoll *k = malloc(sizeof(*k));
+
+	if (!k)
+		return MPI_ERR_NO_MEM;
+	k->req = req;
+	int rc = px_coll_start(c, id, px_req_slot(req), &k->keep);
+	if (rc != MPI_SUCCESS) {
+		free(k);
+		return rc;
+	}
+	px_req_mark(req, PX_REQ_COLL);
+	k->next = pending;
+	pending = k;
+	return MPI_SUCCESS;
+}
+
+void px_call_ICOLL(struct chan_call *c)
+{
+	px_reply(c, px_icoll_start(c, c->arg[COLL_ID], c->arg[COLL_REQ]));
+}
+
+void px_icoll_done(int64_t req)
+{
+	for (struct icoll **pp = &pending; *pp; pp = &(*pp)->next) {
+		struct icoll *k = *pp;
+		if (k->req != req)
+			continue;
+		*pp = k->next;
+		free(k->keep);
+		free(k);
+		return;
+	}
+}
+
+int64_t px_icoll_incomplete(void)
+{
+	int64_t n = 0;
+
+	for (struct icoll *k = pending; k; k = k->next) {
+		MPI_Request r = *px_req_slot(k->req);
+		int flag = 1;
+		if (r != MPI_REQUEST_NULL)
+			MPI_Request_get_status(r, &flag, MPI_STATUS_IGNORE);
+		n += !flag;
+	}
+	return n;
+}
