@@ -42,6 +42,7 @@ struct coll_plan {
 	 * made before the call is admitted so nothing can fail after. */
 	MPI_Request *request;
 	struct shim_req *req;
+	struct icoll *keep;     /* the copy of the plan the request will keep */
 	MPI_Comm comm;
 };
 

@@ -70,7 +70,7 @@ int shim_icoll_prepare(struct coll_plan *p)
 		free(k);
 		return MPI_ERR_NO_MEM;
 	}
-	p->req->coll = k;
+	p->keep = k;
 	return MPI_SUCCESS;
 }
 
@@ -115,27 +115,6 @@ static void keep_plan(struct icoll *k, const struct coll_plan *p)
 	hold_types(b, 1);
 }
 
-int shim_icoll_post(struct coll_plan *p, struct chan_call *c)
-{
-	struct shim_req *r = p->req;
-
-	c->arg[COLL_REQ] = (int64_t)(intptr_t)r->handle;
-	int err = shim_call_run(c);
-	shim_call_end();
-	if (err != MPI_SUCCESS) {
-		shim_stage_free(&p->st);
-		free(r->coll);
-		r->coll = NULL;
-		shim_req_complete(r, NULL);
-		*p->request = MPI_REQUEST_NULL;
-		return err;
-	}
-	keep_plan(r->coll, p);
-	r->stage = p->st;
-	*p->request = r->handle;
-	return MPI_SUCCESS;
-}
-
 /* Results out (when st says it completed), datatypes released, plan gone. */
 static void finish_plan(struct shim_req *r, const struct chan_status *st)
 {
@@ -148,6 +127,32 @@ static void finish_plan(struct shim_req *r, const struct chan_status *st)
 	hold_types(out_buf(&k->p), 0);
 	free(k);
 	r->coll = NULL;
+}
+
+int shim_icoll_post(struct coll_plan *p, struct chan_call *c)
+{
+	struct shim_req *r = p->req;
+
+	c->arg[COLL_REQ] = (int64_t)(intptr_t)r->handle;
+	/* Under the slot lock: from here on a checkpoint's
+	 * shim_icoll_drained counts r as started in the proxy. */
+	keep_plan(p->keep, p);
+	r->coll = p->keep;
+	r->stage = p->st;
+	int err = shim_call_run(c);
+	if (err != MPI_SUCCESS) {
+		r->stage.off = ARENA_NONE;
+		finish_plan(r, NULL);
+	}
+	shim_call_end();
+	if (err != MPI_SUCCESS) {
+		shim_stage_free(&p->st);
+		shim_req_complete(r, NULL);
+		*p->request = MPI_REQUEST_NULL;
+		return err;
+	}
+	*p->request = r->handle;
+	return MPI_SUCCESS;
 }
 
 void shim_icoll_complete(struct shim_req *r, const struct chan_status *st)
@@ -203,9 +208,13 @@ int shim_icoll_drained(void)
 	struct pending l = { NULL, 0, 0 };
 	int rc = 0;
 
-	/* The checkpoint client thread: its calls pass the parked gate. */
+	/* The checkpoint client thread: its calls pass the parked gate.
+	 * Requests are collected under the slot lock, which a collective
+	 * holds from its start in the proxy until its request has a plan. */
 	shim_ck_exempt = 1;
+	pthread_mutex_lock(&shim.lock);
 	shim_handle_each(SHIM_K_REQ, collect_pending, &l);
+	pthread_mutex_unlock(&shim.lock);
 	for (size_t i = 0; i < l.n; i++)
 		if (complete_now(l.r[i]) < 0)
 			rc = -1;
