@@ -8,7 +8,8 @@
  * a different order on different ranks, completion by Testall polling,
  * Waitany and Test, and the pattern where completing at initiation would
  * deadlock: rank 0 Ibarrier; Send; Wait against rank 1 Recv; Ibarrier;
- * Wait.  Receive buffers start poisoned so every element must arrive.
+ * Wait.  A user-defined operation in Iallreduce and Iscan.  Receive
+ * buffers start poisoned so every element must arrive.
  */
 /* ranks: 3 */
 #include "mt.h"
@@ -397,6 +398,55 @@ static void test_overlap(void)
 	mt_say("overlap: 4 outstanding on 3 communicators, Testall, Waitany, Test");
 }
 
+/* 2x2 integer matrix product, inout = in * inout: associative, not
+ * commutative, so the order of the fold shows. */
+static void matmul(const int *a, const int *b, int *out)
+{
+	int m[4] = { a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
+		     a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3] };
+
+	memcpy(out, m, sizeof(m));
+}
+
+static void matmul_op(void *in, void *inout, int *len, MPI_Datatype *t)
+{
+	(void)t;
+	for (int i = 0; i < *len; i++)
+		matmul((int *)in + 4 * i, (int *)inout + 4 * i, (int *)inout + 4 * i);
+}
+
+static void test_user_op(void)
+{
+	MPI_Datatype mat;
+	MPI_Op op;
+	MPI_Request r[2];
+	int x[4] = { 1, me + 1, me, 1 }, all[4], pre[4];
+
+	MPI_Type_contiguous(4, MPI_INT, &mat);
+	MPI_Type_commit(&mat);
+	MPI_Op_create(matmul_op, 0, &op);
+	poison(all, 4);
+	poison(pre, 4);
+	MPI_Iallreduce(x, all, 1, mat, op, MPI_COMM_WORLD, &r[0]);
+	MPI_Iscan(x, pre, 1, mat, op, MPI_COMM_WORLD, &r[1]);
+	MT_EQ(MPI_Waitall(2, r, MPI_STATUSES_IGNORE), MPI_SUCCESS, "Waitall user op");
+	MPI_Op_free(&op);
+	MPI_Type_free(&mat);
+	/* x_0 x_1 ... x_(np-1), and the prefix up to this rank */
+	int want[4] = { 1, 0, 0, 1 }, wpre[4] = { 1, 0, 0, 1 };
+	for (int k = 0; k < np; k++) {
+		int xk[4] = { 1, k + 1, k, 1 };
+		matmul(want, xk, want);
+		if (k <= me)
+			matmul(wpre, xk, wpre);
+	}
+	for (int i = 0; i < 4; i++) {
+		MT_EQ(all[i], want[i], "Iallreduce user op");
+		MT_EQ(pre[i], wpre[i], "Iscan user op");
+	}
+	mt_say("user op: Iallreduce and Iscan with a matrix product");
+}
+
 /* Completing at initiation would deadlock here: rank 0 enters the
  * barrier before the Send rank 1 waits for in Recv. */
 static void test_no_deadlock(void)
@@ -438,6 +488,7 @@ int main(int argc, char **argv)
 	test_derived();
 	test_in_place();
 	test_overlap();
+	test_user_op();
 	test_no_deadlock();
 	return mt_finish();
 }

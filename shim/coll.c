@@ -691,7 +691,7 @@ static int reduction(enum chan_call_id id, const char *fn, const void *sendbuf,
 
 	if (shim_op_get(op))
 		return shim_opreduce(id, fn, sendbuf, recvbuf, count, datatype, op, root, comm,
-				     NULL);
+				     request);
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
 	if (cm->remote && (id == CALL_SCAN || id == CALL_EXSCAN))
@@ -1246,7 +1246,7 @@ static int reduce_scatter(enum chan_call_id id, const char *fn, const void *send
 
 	if (shim_op_get(op))
 		return shim_opreduce_scatter(id, fn, sendbuf, recvbuf, recvcounts, recvcount,
-					     datatype, op, comm, NULL);
+					     datatype, op, comm, request);
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
 	if ((err = check_op(comm, op, datatype, fn)))
