@@ -290,6 +290,7 @@ case_input() {
 	expect_error "-n 0" 64 -n 0 "$app"
 	expect_error "bad --mpi" 64 --mpi lam -n 2 "$app"
 	expect_error "missing value" 64 -n 2 --keep
+	DMTCP_MPI_INTERVAL=often expect_error "bad DMTCP_MPI_INTERVAL" 64 -n 2 "$app"
 	expect_error "missing program" 65 -n 2 "$T/no-such-app"
 	: >"$T/plainfile"
 	expect_error "ckptdir is a file" 77 --ckptdir "$T/plainfile" -n 2 "$app"
