@@ -48,6 +48,8 @@ EOF
 "$BLD/bin/dmtcp_mpicc" -o "$T/prog" "$T/prog.c" ||
 	{ fail "cannot compile the test program"; exit 1; }
 
+both_printed() { [ "$(grep -c '^rank ' "$1" 2>/dev/null)" -ge 2 ]; }
+
 for mpi in mpich openmpi; do
 	if [ ! -x "$T/pfx/libexec/dmtcp_mpi/proxy-$mpi" ] ||
 	   ! command -v "mpirun.$mpi" >/dev/null; then
@@ -77,14 +79,18 @@ for mpi in mpich openmpi; do
 	t0=$(date +%s)
 	$run sleep >"$T/px.out" 2>"$T/px.err" &
 	job=$!
-	wait_file "$T/px.out"
-	sleep 0.5
+	# Both ranks printed: both proxies are up and past MPI_Init.
+	i=0
+	while ! both_printed "$T/px.out" && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	victim=$(pgrep -f "$T/pfx/libexec/dmtcp_mpi/proxy-$mpi" | sed -n 2p)
 	[ -n "$victim" ] && kill -KILL "$victim"
 	wait $job
 	rc=$?
 	el=$(( $(date +%s) - t0 ))
-	check "$mpi: a killed proxy fails the job (exit $rc)" \
+	check "$mpi: a killed proxy (pid ${victim:-none found}) fails the job (exit $rc)" \
 		[ -n "$victim" -a $rc -ne 0 ]
 	check "$mpi: ... within 15 s (took $el)" [ $el -le 15 ]
 	check "$mpi: ... the launcher says so" \
