@@ -20,7 +20,8 @@
  * programs tested on MPICH or Open MPI sometimes reserve only what those
  * charge (MPICH's pt2pt/bsend2 does).
  * MPI_Buffer_detach and MPI_Finalize wait until every buffered message
- * is sent.  One
+ * is sent.  Other sends nobody waits for (shim/isendrecv.c) are adopted
+ * into the same list, holding no buffer space.  One
  * lock keeps the accounting whole when several threads send.
  */
 #include "shim.h"
@@ -218,6 +219,18 @@ int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype ty
 {
 	pthread_mutex_lock(&bb_lock);
 	int err = bsend_locked(fn, buf, count, type, dest, tag, comm);
+	pthread_mutex_unlock(&bb_lock);
+	return err;
+}
+
+/* Adopted sends hold no buffer space; reap now and then so their arena
+ * blocks come back even when nothing else does. */
+int shim_bsend_adopt(MPI_Request h)
+{
+	pthread_mutex_lock(&bb_lock);
+	if (bb.n >= 64)
+		reap(0);
+	int err = remember(h, 0);
 	pthread_mutex_unlock(&bb_lock);
 	return err;
 }

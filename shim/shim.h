@@ -428,6 +428,9 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 /* A buffered send: reserve room in the attached buffer, send a copy. */
 int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype type,
 		     int dest, int tag, MPI_Comm comm);
+/* Take over send request h, which the application never sees: it is
+ * completed in the background (MPI_Isendrecv's send). */
+int shim_bsend_adopt(MPI_Request h);
 /* MPI_Finalize: wait until every buffered message is sent. */
 void shim_bsend_flush(void);
 /* r completed: a persistent one becomes inactive and keeps its record

@@ -159,34 +159,6 @@ int PMPI_Isend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int de
 }
 #pragma weak MPI_Isend_c = PMPI_Isend_c
 
-int PMPI_Isendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, int recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)dest; (void)sendtag; (void)recvbuf; (void)recvcount; (void)recvtype; (void)source; (void)recvtag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Isendrecv");
-}
-#pragma weak MPI_Isendrecv = PMPI_Isendrecv
-
-int PMPI_Isendrecv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)dest; (void)sendtag; (void)recvbuf; (void)recvcount; (void)recvtype; (void)source; (void)recvtag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Isendrecv_c");
-}
-#pragma weak MPI_Isendrecv_c = PMPI_Isendrecv_c
-
-int PMPI_Isendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)sendtag; (void)source; (void)recvtag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Isendrecv_replace");
-}
-#pragma weak MPI_Isendrecv_replace = PMPI_Isendrecv_replace
-
-int PMPI_Isendrecv_replace_c(void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)sendtag; (void)source; (void)recvtag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Isendrecv_replace_c");
-}
-#pragma weak MPI_Isendrecv_replace_c = PMPI_Isendrecv_replace_c
-
 int PMPI_Issend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
 {
 	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
