@@ -391,6 +391,20 @@ static void restore_arena(void)
 	drop_saved_arena();
 }
 
+/* A restored image: the old proxy and channel are gone.  The new channel
+ * is mapped where the old one was, and the staged blocks put back, while
+ * the engine still holds the application's threads: a thread that was
+ * outside MPI at the checkpoint stages its next payload into the arena
+ * as soon as it runs, before the client thread reaches ck_restart. */
+static void hook_restart(void *arg)
+{
+	(void)arg;
+	if (chan_attach_at(&shim.ch, shim.ch.fd, shim.ch.hdr) < 0)
+		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): cannot map the new channel",
+		       shim.world_rank);
+	restore_arena();
+}
+
 /* ---- RESUME, RESTART ---- */
 
 static void release(void)
@@ -410,19 +424,12 @@ static void ck_resume(void)
 	release();
 }
 
-/* A restored image: the old proxy and channel are gone.  Map the new
- * channel where the old one was, start MPI in the new proxy, make every
- * communicator again, then let the application go on. */
+/* A restored image, its new channel in place (hook_restart): start MPI
+ * in the new proxy, make every communicator again, then let the
+ * application go on. */
 static void ck_restart(void)
 {
 	shim_ck_exempt = 1;
-	void *where = shim.ch.hdr;
-	int fd = shim.ch.fd;
-
-	if (chan_attach_at(&shim.ch, fd, where) < 0)
-		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): cannot map the new channel",
-		       shim.world_rank);
-	restore_arena();
 	if (shim_env_reinit() != MPI_SUCCESS || shim_comm_rebuild_all() != MPI_SUCCESS ||
 	    shim_type_rebuild_all() != MPI_SUCCESS)
 		dm_die(DM_EXIT_MPI_FATAL, "restart (rank %d): cannot rebuild MPI state",
@@ -454,6 +461,7 @@ void shim_ckpt_register(void)
 	static const struct ck_hooks arena_hooks = {
 		.pre_ckpt = hook_pre_ckpt,
 		.resume = hook_resume,
+		.restart = hook_restart,
 	};
 
 	if (!reg || !skip || !hooks)
