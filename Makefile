@@ -191,6 +191,13 @@ restart-check: build-all
 ft-check: build-all
 	$(Q)bash tests/ft/run.sh $(B)
 
+# The Slurm batch template (scripts/slurm/) on a real single-node Slurm
+# the test starts and stops (tests/slurm/run.sh; as root it installs
+# slurm-wlm and munge if missing, else it skips).
+.PHONY: slurm-check
+slurm-check: build-all
+	$(Q)sh tests/slurm/run.sh $(B)
+
 # ---------------------------------------------------------------- checkpoint engine
 # libdmtcp_ckpt.so (preloaded into the app; links the coordinator client
 # when that is in the tree), dmtcp_mpi_restart with the libc-free
@@ -327,7 +334,7 @@ check-mpich-suite: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh
 
 check: all gen-check unit-check exports-check mpi-check coord-check launcher-check ckpt-check \
-	ckpt-mpi-check restart-check mpich-suite-check ft-check
+	ckpt-mpi-check restart-check mpich-suite-check ft-check slurm-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.
