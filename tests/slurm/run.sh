@@ -176,10 +176,9 @@ JOB=$(submit kill 240 100 --time=10) || { fail "kill: sbatch refused the templat
 note "kill: job $JOB submitted"
 if wait_file_grep "$T/kill.ck/run.log" "checkpoint [0-9]* done" 120; then
 	victims=$(pgrep -f "^$T/ft_app $T/kill ")
-	set -- $victims
-	if [ $# -eq 2 ]; then
+	if [ "$(echo "$victims" | wc -l)" -eq 2 ]; then
 		pick=$(($(od -An -N1 -tu1 /dev/urandom) % 2 + 1))
-		eval victim=\${$pick}
+		victim=$(echo "$victims" | sed -n "${pick}p")
 		kill -KILL "$victim"
 		note "kill: killed application process $victim of 2 after $(lines "$T/kill/out.0") steps"
 	else
