@@ -177,13 +177,15 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # A real MPI job checkpointed and restarted under the other MPI, the same
 # MPI, and in a chain (tests/ckpt-mpi/restart_ring.sh); topologies, an
 # intercommunicator and an attribute across a restart (restart_topo.sh);
-# nonblocking collectives outstanding at the checkpoint (restart_nbc.sh).
+# nonblocking collectives outstanding at the checkpoint (restart_nbc.sh);
+# threads inside MPI under MPI_THREAD_MULTIPLE (restart_thread.sh).
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_topo.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_p2p.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_nbc.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_thread.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).
