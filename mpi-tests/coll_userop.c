@@ -6,7 +6,8 @@
  * flavour (MPI_Op_create_c, where the MPI has it).  Every reduction: Reduce at each root (and
  * MPI_IN_PLACE), Allreduce (and MPI_IN_PLACE), Scan, Exscan,
  * Reduce_scatter_block (and MPI_IN_PLACE), Reduce_scatter with unequal
- * blocks, count 0, Reduce and Allreduce on an intercommunicator; then
+ * blocks, count 0, Reduce, Allreduce, Reduce_scatter and
+ * Reduce_scatter_block on an intercommunicator; then
  * MPI_Reduce_local with user and predefined ops, MPI_Op_commutative and
  * MPI_Op_free's errors.  Expected values are products computed here,
  * directly, from the same inputs.  The user function also checks that it
@@ -256,10 +257,9 @@ static void test_scatter(MPI_Datatype t, MPI_Op op, const char *name)
 static void test_inter(MPI_Op op)
 {
 	MPI_Comm local, inter;
-	int lsize, lrank;
+	int lrank;
 
 	MPI_Comm_split(MPI_COMM_WORLD, me == 0, me, &local);
-	MPI_Comm_size(local, &lsize);
 	MPI_Comm_rank(local, &lrank);
 	MPI_Intercomm_create(local, 0, MPI_COMM_WORLD, me == 0 ? 1 : 0, 7, &inter);
 	/* Group A (rank 0) gets B's product; B's products are ranks 1..np-1. */
@@ -276,9 +276,29 @@ static void test_inter(MPI_Op op)
 		check(rbuf, mat_t, N, 0, 1, np - 1, "intercomm allreduce");
 	else
 		check(rbuf, mat_t, N, 0, 0, 0, "intercomm allreduce");
+	/* Reduce_scatter: each group's recvcounts add up to the same total
+	 * (4); A (one rank) keeps all of B's product, B's ranks split A's. */
+	int counts[MAXE] = { 0 }, nb = np - 1;
+	counts[0] = me == 0 ? 4 : 1;
+	counts[1] = 3;
+	fill_input(sbuf, mat_t, 0, 4);
+	clear(rbuf);
+	MPI_Reduce_scatter(sbuf, rbuf, counts, mat_t, op, inter);
+	if (me == 0)
+		check(rbuf, mat_t, 4, 0, 1, np - 1, "intercomm reduce_scatter");
+	else
+		check(rbuf, mat_t, counts[lrank], lrank ? 1 : 0, 0, 0, "intercomm reduce_scatter");
+	/* Reduce_scatter_block: A's one block is as long as B's nb blocks. */
+	fill_input(sbuf, mat_t, 0, 2 * nb);
+	clear(rbuf);
+	MPI_Reduce_scatter_block(sbuf, rbuf, me == 0 ? 2 * nb : 2, mat_t, op, inter);
+	if (me == 0)
+		check(rbuf, mat_t, 2 * nb, 0, 1, np - 1, "intercomm reduce_scatter_block");
+	else
+		check(rbuf, mat_t, 2, 2 * lrank, 0, 0, "intercomm reduce_scatter_block");
 	MPI_Comm_free(&inter);
 	MPI_Comm_free(&local);
-	mt_say("intercommunicator: reduce, allreduce");
+	mt_say("intercommunicator: reduce, allreduce, reduce_scatter(_block)");
 }
 
 static void test_local(MPI_Op mat_op)

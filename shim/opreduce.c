@@ -26,9 +26,9 @@
  * elements on the ranks that fold (n blocks of one rank's share for
  * Reduce_scatter).
  *
- * On an intercommunicator, Reduce and Allreduce fold the remote group's
- * blocks (what Gather and Allgather bring in there); Reduce_scatter with
- * a user operation is not offered there.
+ * On an intercommunicator, Reduce, Allreduce and Reduce_scatter(_block)
+ * fold the remote group's blocks (what Gather and Allgather bring in
+ * there).
  *
  * The nonblocking reductions (request not NULL) are computed at once,
  * with the same blocking collectives, and hand back a request that is
@@ -216,8 +216,56 @@ int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, voi
 
 /* ---------------------------------------------------- Reduce_scatter */
 
-/* Each rank i receives block i of every rank's input (Alltoallv) and
- * folds the n pieces it got. */
+/* Intracommunicator: each rank i receives block i of every rank's input
+ * (Alltoallv) and folds the n pieces it got. */
+static int scatter_intra(const struct shim_op *o, const void *in, void *recvbuf,
+			 const int *cnt, const int *dsp, int rank, int n, struct shim_type *t,
+			 MPI_Datatype datatype, MPI_Comm comm, const char *fn)
+{
+	int mine = cnt[rank], err;
+	struct blocks b;
+	int *rcnt = malloc(2 * (size_t)n * sizeof(int)), *rdsp = rcnt + n;
+
+	if (!rcnt)
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, "count arrays");
+	for (int i = 0; i < n; i++) {
+		rcnt[i] = mine;
+		rdsp[i] = i * mine;
+	}
+	if (!(err = blocks_alloc(&b, t, mine, n, comm, fn))) {
+		err = PMPI_Alltoallv(in, cnt, dsp, datatype, block(&b, 0), rcnt, rdsp, datatype,
+				     comm);
+		if (err == MPI_SUCCESS && mine > 0)
+			result_out(t, mine, recvbuf, fold(&b, 0, n - 1, o, mine, datatype));
+		free(b.mem);
+	}
+	free(rcnt);
+	return err;
+}
+
+/* Intercommunicator: each group reduces the other group's inputs (total
+ * elements each, the sum of either group's recvcounts) and keeps this
+ * rank's block of the result.  Every rank gets the remote group's whole
+ * inputs (Allgather) and folds its own block of them. */
+static int scatter_inter(const struct shim_op *o, const void *in, void *recvbuf, int total,
+			 int off, int mine, int rn, struct shim_type *t,
+			 MPI_Datatype datatype, MPI_Comm comm, const char *fn)
+{
+	struct blocks b;
+	int err;
+
+	if ((err = blocks_alloc(&b, t, total, rn, comm, fn)))
+		return err;
+	err = PMPI_Allgather(in, total, datatype, block(&b, 0), total, datatype, comm);
+	if (err == MPI_SUCCESS && mine > 0) {
+		struct blocks part = b;
+		part.base += (uintptr_t)((int64_t)off * t->extent);
+		result_out(t, mine, recvbuf, fold(&part, 0, rn - 1, o, mine, datatype));
+	}
+	free(b.mem);
+	return err;
+}
+
 int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
 			  void *recvbuf, const int recvcounts[], int recvcount,
 			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
@@ -225,46 +273,37 @@ int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *send
 	const struct shim_op *o = shim_op_get(op);
 	struct shim_comm *cm;
 	struct shim_type *t;
-	struct blocks b;
 	int err;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
-	if (cm->remote)
-		return shim_error(comm, MPI_ERR_UNSUPPORTED_OPERATION, fn,
-				  "a user operation on an intercommunicator");
 	int n = cm->size;
 	if (id == CALL_REDUCE_SCATTER && !recvcounts)
 		return shim_error(comm, MPI_ERR_COUNT, fn, "recvcounts is NULL");
-	int *a = malloc(4 * (size_t)n * sizeof(int));
-	if (!a)
+	/* This group's blocks of the result, and where each starts. */
+	int *cnt = malloc(2 * (size_t)n * sizeof(int)), *dsp = cnt + n;
+	if (!cnt)
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "count arrays");
-	int *scnt = a, *sdsp = a + n, *rcnt = a + 2 * n, *rdsp = a + 3 * n;
 	int64_t at = 0;
 	for (int i = 0; i < n; i++) {
-		scnt[i] = recvcounts ? recvcounts[i] : recvcount;
-		err = err ? err : check_count_type(comm, scnt[i], datatype, &t, fn);
-		sdsp[i] = at > INT_MAX ? INT_MAX : (int)at;
-		at += scnt[i] > 0 ? scnt[i] : 0;
+		cnt[i] = recvcounts ? recvcounts[i] : recvcount;
+		err = err ? err : check_count_type(comm, cnt[i], datatype, &t, fn);
+		dsp[i] = at > INT_MAX ? INT_MAX : (int)at;
+		at += cnt[i] > 0 ? cnt[i] : 0;
 	}
 	if (!err && at > INT_MAX)
 		err = shim_errorf(comm, MPI_ERR_COUNT, fn, "%lld elements in all",
 				  (long long)at);
-	int mine = err ? 0 : scnt[cm->rank];
-	for (int i = 0; i < n; i++) {
-		rcnt[i] = mine;
-		rdsp[i] = i * mine;
-	}
-	if (!err && !(err = check_in_place(comm, cm, sendbuf, 1, fn)) &&
-	    !(err = blocks_alloc(&b, t, mine, n, comm, fn))) {
+	if (!err && !(err = check_in_place(comm, cm, sendbuf, 1, fn))) {
 		const void *in = sendbuf == MPI_IN_PLACE ? recvbuf : sendbuf;
-		err = PMPI_Alltoallv(in, scnt, sdsp, datatype, block(&b, 0), rcnt, rdsp,
-				     datatype, comm);
-		if (err == MPI_SUCCESS && mine > 0)
-			result_out(t, mine, recvbuf, fold(&b, 0, n - 1, o, mine, datatype));
-		free(b.mem);
+		if (cm->remote)
+			err = scatter_inter(o, in, recvbuf, (int)at, dsp[cm->rank],
+					    cnt[cm->rank], cm->remote_size, t, datatype, comm, fn);
+		else
+			err = scatter_intra(o, in, recvbuf, cnt, dsp, cm->rank, n, t, datatype,
+					    comm, fn);
 	}
-	free(a);
+	free(cnt);
 	return finish(err, comm, request, fn);
 }
 
