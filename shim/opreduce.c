@@ -23,8 +23,9 @@
  * extents from block 0, which is how a collective with count elements
  * per peer lays them out; the user function is called on whole blocks
  * (len = count, the application's datatype handle).  Memory: n * count
- * elements on the ranks that fold (n blocks of one rank's share for
- * Reduce_scatter).
+ * elements on the ranks that fold (n blocks of one rank's share for an
+ * intracommunicator's Reduce_scatter, the remote group's whole inputs
+ * for an intercommunicator's).
  *
  * On an intercommunicator, Reduce, Allreduce and Reduce_scatter(_block)
  * fold the remote group's blocks (what Gather and Allgather bring in
