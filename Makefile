@@ -186,6 +186,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_p2p.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_nbc.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_thread.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_outside.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

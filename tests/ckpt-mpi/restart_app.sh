@@ -1,6 +1,6 @@
 #!/bin/sh
 # restart_app.sh - one 2-rank application across a checkpoint and
-# restarts under both MPIs (restart_topo.sh, restart_nbc.sh).
+# restarts under both MPIs (restart_topo.sh, restart_nbc.sh, ...).
 #
 #   sh tests/ckpt-mpi/restart_app.sh NAME STEPS [BUILD_DIR]
 #
@@ -50,7 +50,8 @@ if ! command -v mpirun.mpich >/dev/null || ! command -v mpirun.openmpi >/dev/nul
 fi
 mkdir -p "$T/ref" "$T/run" && mkdir -m 700 "$T/tmp" || exit 1
 SRC=$ROOT/tests/ckpt-mpi/restart_$NAME.c
-"$B/bin/dmtcp_mpicc" -O1 -o "$T/app" "$SRC" && mpicc.mpich -O1 -o "$T/app-native" "$SRC" ||
+"$B/bin/dmtcp_mpicc" -O1 -I"$ROOT" -o "$T/app" "$SRC" &&
+	mpicc.mpich -O1 -I"$ROOT" -o "$T/app-native" "$SRC" ||
 	{ echo "FAIL: restart_$NAME: cannot build $SRC"; exit 1; }
 
 lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }

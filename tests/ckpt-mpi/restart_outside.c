@@ -1,0 +1,121 @@
+/*
+ * restart_outside.c - the application of tests/ckpt-mpi/restart_outside.sh.
+ *
+ *   restart_outside DIR STEPS
+ *
+ * A rank that is outside MPI when it is checkpointed, and whose first
+ * act once it runs again is to send.  Each step sends 64 KiB to the
+ * right neighbour (the shim stages it in the channel's arena), receives
+ * as much from the left and sums a checksum over the ranks; the rank
+ * appends one line per step to DIR/out.<rank> and pauses 5 ms.  After step
+ * STEPS/4 it waits, in nanosleep, until a checkpoint is over (its own
+ * resume and restart hooks tell it), so the checkpoint always finds it
+ * outside MPI.  Restored, the thread is let go as soon as the engine
+ * releases it and sends at once, racing the engine's client thread that
+ * is still finishing the restart: the new channel must already be
+ * mapped by then (shim/ckpt.c, hook_restart; without it every restart
+ * died of SIGSEGV in shim_stage_send).  A native run has no engine and
+ * does not wait; its files are the reference.
+ */
+#include <dlfcn.h>
+#include <mpi.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "ckpt/ckpt.h"
+
+#define WORDS (64 * 1024 / sizeof(unsigned))
+
+static atomic_int ckpt_over;
+static unsigned out[WORDS], in[WORDS];
+
+static void note_ckpt_over(void *arg)
+{
+	(void)arg;
+	atomic_store(&ckpt_over, 1);
+}
+
+/* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi). */
+static int watch_checkpoints(void)
+{
+	static const struct ck_hooks hooks = {
+		.resume = note_ckpt_over,
+		.restart = note_ckpt_over,
+	};
+	int (*reg)(const struct ck_hooks *) =
+		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
+
+	return reg && reg(&hooks) == 0;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void wait_for_checkpoint(void)
+{
+	while (!atomic_load(&ckpt_over))
+		pause_ms(1);
+}
+
+/* The payload of step s. */
+static void fill(long s, int rank)
+{
+	for (size_t i = 0; i < WORDS; i++)
+		out[i] = (unsigned)(s * 7919 + rank * 104729) + (unsigned)i * 31u;
+}
+
+static unsigned checksum(const unsigned *w, size_t n)
+{
+	unsigned h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ w[i]) * 16777619u;
+	return h;
+}
+
+int main(int argc, char **argv)
+{
+	int rank, size;
+	char path[4096];
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	if (argc != 3) {
+		fprintf(stderr, "usage: restart_outside DIR STEPS\n");
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	long steps = atol(argv[2]);
+	int engine = watch_checkpoints();
+	int left = (rank + size - 1) % size, right = (rank + 1) % size;
+	snprintf(path, sizeof path, "%s/out.%d", argv[1], rank);
+	FILE *f = fopen(path, "a");
+	if (!f) {
+		perror(path);
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	fill(0, rank);
+	for (long s = 0; s < steps; s++) {
+		MPI_Sendrecv(out, (int)WORDS, MPI_UNSIGNED, right, 1, in, (int)WORDS,
+			     MPI_UNSIGNED, left, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		unsigned mine = checksum(in, WORDS), all;
+		MPI_Allreduce(&mine, &all, 1, MPI_UNSIGNED, MPI_BXOR, MPI_COMM_WORLD);
+		fprintf(f, "%ld: from %d %08x all %08x\n", s, left, mine, all);
+		fflush(f);
+		pause_ms(5); /* so the killed run is still going when it is killed */
+		fill(s + 1, rank);
+		/* Nothing between this wait and the next send. */
+		if (engine && s == steps / 4 - 1)
+			wait_for_checkpoint();
+	}
+	fclose(f);
+	printf("rank %d of %d done\n", rank, size);
+	MPI_Finalize();
+	return 0;
+}
