@@ -1,8 +1,12 @@
 /*
- * coll.c - blocking collectives, application side.
+ * coll.c - collectives, application side: checks and staging for the
+ * blocking ones and for their nonblocking twins (MPI_Ibcast ...).
  *
  * Previous hop: the application.  Next hop: shim/call.c, then
- * proxy/coll.c, which runs the real nonblocking twin to completion.
+ * proxy/coll.c, which runs the real nonblocking twin to completion; a
+ * nonblocking call goes as CALL_ICOLL to proxy/icoll.c instead, and its
+ * request (shim/icoll.c) keeps the plan until completion, when the
+ * results are copied out as a blocking call copies them at once.
  *
  * Each wrapper checks its arguments first, in the order comm, root,
  * (op,) counts, datatypes, buffers, and only those the standard makes
@@ -31,6 +35,9 @@
  *     which then holds this rank's input, is copied in and out;
  *   - Exscan's result on rank 0 is undefined, so rank 0's buffer is left
  *     alone.
+ *
+ * Alltoallw gives every block its own datatype and a byte displacement
+ * (struct coll_buf's ts).
  *
  * The arg[] layout is chan/coll.h; each proxy handler lists the slots it
  * reads.  Reductions accept the predefined operations only; the real MPI
@@ -505,15 +512,12 @@ static int check_side(MPI_Comm comm, const void *buf, int count, int64_t nblocks
 	return check_buf(comm, buf, (int64_t)count * nblocks, t, what, fn);
 }
 
-/* counts/displacements arrays of a v-variant, then datatype and buffer. */
-static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const int *dsp,
-			int n, MPI_Datatype t, struct shim_type **rec, const char *side,
-			const char *fn)
+/* The counts and displacements arrays of a v- or w-variant side; *total
+ * is the sum of the counts. */
+static int check_arrays(MPI_Comm comm, const int *cnt, const int *dsp, int n,
+			int64_t *total, const char *side, const char *fn)
 {
-	int64_t total = 0;
-	char what[32];
-	int err;
-
+	*total = 0;
 	if (!cnt)
 		return shim_errorf(comm, MPI_ERR_COUNT, fn, "%scounts is NULL", side);
 	if (!dsp)
@@ -522,8 +526,22 @@ static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const in
 		if (cnt[i] < 0)
 			return shim_errorf(comm, MPI_ERR_COUNT, fn, "%scounts[%d] = %d",
 					   side, i, cnt[i]);
-		total += cnt[i];
+		*total += cnt[i];
 	}
+	return MPI_SUCCESS;
+}
+
+/* counts/displacements arrays of a v-variant, then datatype and buffer. */
+static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const int *dsp,
+			int n, MPI_Datatype t, struct shim_type **rec, const char *side,
+			const char *fn)
+{
+	int64_t total;
+	char what[32];
+	int err;
+
+	if ((err = check_arrays(comm, cnt, dsp, n, &total, side, fn)))
+		return err;
 	snprintf(what, sizeof(what), "%stype", side);
 	if ((err = check_type(comm, t, rec, what, fn)))
 		return err;
@@ -531,25 +549,21 @@ static int check_side_v(MPI_Comm comm, const void *buf, const int *cnt, const in
 	return check_buf(comm, buf, total, t, what, fn);
 }
 
-/* counts, displacements and datatypes arrays of an Alltoallw side; the
+/* The same for an Alltoallw side, whose blocks each have a datatype; the
  * datatypes' records go to recs[]. */
 static int check_side_w(MPI_Comm comm, const void *buf, const int *cnt, const int *dsp,
 			const MPI_Datatype *types, int n, struct shim_type **recs,
 			const char *side, const char *fn)
 {
+	int64_t total;
 	char what[32];
 	int err;
 
-	if (!cnt)
-		return shim_errorf(comm, MPI_ERR_COUNT, fn, "%scounts is NULL", side);
-	if (!dsp)
-		return shim_errorf(comm, MPI_ERR_BUFFER, fn, "%sdispls is NULL", side);
+	if ((err = check_arrays(comm, cnt, dsp, n, &total, side, fn)))
+		return err;
 	if (!types)
 		return shim_errorf(comm, MPI_ERR_TYPE, fn, "%stypes is NULL", side);
 	for (int i = 0; i < n; i++) {
-		if (cnt[i] < 0)
-			return shim_errorf(comm, MPI_ERR_COUNT, fn, "%scounts[%d] = %d",
-					   side, i, cnt[i]);
 		snprintf(what, sizeof(what), "%stypes[%d]", side, i);
 		if ((err = check_type(comm, types[i], &recs[i], what, fn)))
 			return err;
@@ -759,7 +773,7 @@ int PMPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype d
 SHIM_WEAK(Allreduce)
 
 int PMPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
-		   MPI_Op op, MPI_Comm comm, MPI_Request *request)
+		    MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
 	return reduction(CALL_ALLREDUCE, "MPI_Iallreduce", sendbuf, recvbuf, count, datatype,
 			 op, 0, comm, request);
@@ -775,7 +789,7 @@ int PMPI_Scan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype dataty
 SHIM_WEAK(Scan)
 
 int PMPI_Iscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
-	      MPI_Op op, MPI_Comm comm, MPI_Request *request)
+	       MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
 	return reduction(CALL_SCAN, "MPI_Iscan", sendbuf, recvbuf, count, datatype, op, 0,
 			 comm, request);
@@ -791,7 +805,7 @@ int PMPI_Exscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype data
 SHIM_WEAK(Exscan)
 
 int PMPI_Iexscan(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype,
-		MPI_Op op, MPI_Comm comm, MPI_Request *request)
+		 MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
 	return reduction(CALL_EXSCAN, "MPI_Iexscan", sendbuf, recvbuf, count, datatype, op, 0,
 			 comm, request);
@@ -855,8 +869,8 @@ int PMPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void 
 SHIM_WEAK(Gather)
 
 int PMPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-		int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
-		MPI_Request *request)
+		 int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
+		 MPI_Request *request)
 {
 	return gather(CALL_GATHER, "MPI_Igather", sendbuf, sendcount, sendtype, recvbuf,
 		      recvcount, recvtype, root, comm, request);
@@ -872,8 +886,8 @@ int PMPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 SHIM_WEAK(Allgather)
 
 int PMPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
-		   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
-		MPI_Request *request)
+		    void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+		    MPI_Request *request)
 {
 	return gather(CALL_ALLGATHER, "MPI_Iallgather", sendbuf, sendcount, sendtype, recvbuf,
 		      recvcount, recvtype, 0, comm, request);
@@ -889,8 +903,8 @@ int PMPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 SHIM_WEAK(Alltoall)
 
 int PMPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
-		  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
-		MPI_Request *request)
+		   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+		   MPI_Request *request)
 {
 	return gather(CALL_ALLTOALL, "MPI_Ialltoall", sendbuf, sendcount, sendtype, recvbuf,
 		      recvcount, recvtype, 0, comm, request);
@@ -1013,9 +1027,9 @@ int PMPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 SHIM_WEAK(Gatherv)
 
 int PMPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
-		 const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
-		 MPI_Comm comm,
-		MPI_Request *request)
+		  const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root,
+		  MPI_Comm comm,
+		  MPI_Request *request)
 {
 	return gatherv(CALL_GATHERV, "MPI_Igatherv", sendbuf, sendcount, sendtype, recvbuf,
 		       recvcounts, displs, recvtype, root, comm, request);
@@ -1032,9 +1046,9 @@ int PMPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 SHIM_WEAK(Allgatherv)
 
 int PMPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
-		    void *recvbuf, const int recvcounts[], const int displs[],
-		    MPI_Datatype recvtype, MPI_Comm comm,
-		MPI_Request *request)
+		     void *recvbuf, const int recvcounts[], const int displs[],
+		     MPI_Datatype recvtype, MPI_Comm comm,
+		     MPI_Request *request)
 {
 	return gatherv(CALL_ALLGATHERV, "MPI_Iallgatherv", sendbuf, sendcount, sendtype,
 		       recvbuf, recvcounts, displs, recvtype, 0, comm, request);
@@ -1301,8 +1315,8 @@ int PMPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts
 SHIM_WEAK(Reduce_scatter)
 
 int PMPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
-			MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
-		MPI_Request *request)
+			 MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
+			 MPI_Request *request)
 {
 	return reduce_scatter(CALL_REDUCE_SCATTER, "MPI_Ireduce_scatter", sendbuf, recvbuf,
 			      recvcounts, 0, datatype, op, comm, request);
@@ -1318,8 +1332,8 @@ int PMPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
 SHIM_WEAK(Reduce_scatter_block)
 
 int PMPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
-			      MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
-		MPI_Request *request)
+			       MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
+			       MPI_Request *request)
 {
 	return reduce_scatter(CALL_REDUCE_SCATTER_BLOCK, "MPI_Ireduce_scatter_block",
 			      sendbuf, recvbuf, NULL, recvcount, datatype, op, comm, request);

@@ -162,28 +162,9 @@ void shim_icoll_complete(struct shim_req *r, const struct chan_status *st)
 
 /* ---- at a checkpoint ---- */
 
-struct pending {
-	struct shim_req **r;
-	size_t n, cap;
-};
-
-static void collect_pending(uintptr_t h, void *obj, void *arg)
+static int pending(const struct shim_req *r)
 {
-	struct pending *l = arg;
-	struct shim_req *r = obj;
-
-	(void)h;
-	if (r->kind != SHIM_REQ_COLL || r->local_done || !r->coll)
-		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct shim_req **v = realloc(l->r, cap * sizeof(*v));
-		if (!v)
-			return;
-		l->r = v;
-		l->cap = cap;
-	}
-	l->r[l->n++] = r;
+	return r->kind == SHIM_REQ_COLL && !r->local_done && r->coll;
 }
 
 /* Complete r now if the proxy has (it has, after DRAIN). */
@@ -205,7 +186,7 @@ static int complete_now(struct shim_req *r)
 
 int shim_icoll_drained(void)
 {
-	struct pending l = { NULL, 0, 0 };
+	size_t n;
 	int rc = 0;
 
 	/* The checkpoint client thread: its calls pass the parked gate.
@@ -213,11 +194,11 @@ int shim_icoll_drained(void)
 	 * holds from its start in the proxy until its request has a plan. */
 	shim_ck_exempt = 1;
 	pthread_mutex_lock(&shim.lock);
-	shim_handle_each(SHIM_K_REQ, collect_pending, &l);
+	struct shim_req **l = shim_req_select(pending, &n);
 	pthread_mutex_unlock(&shim.lock);
-	for (size_t i = 0; i < l.n; i++)
-		if (complete_now(l.r[i]) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (complete_now(l[i]) < 0)
 			rc = -1;
-	free(l.r);
+	free(l);
 	return rc;
 }

@@ -331,18 +331,19 @@ void shim_req_parked(const struct chan_parked *p)
 	shim_req_done_locally(r, &st);
 }
 
-struct repost_list {
+struct req_list {
 	struct shim_req **r;
 	size_t n, cap;
+	int (*keep)(const struct shim_req *r);
 };
 
-static void collect_repost(uintptr_t h, void *obj, void *arg)
+static void collect(uintptr_t h, void *obj, void *arg)
 {
-	struct repost_list *l = arg;
+	struct req_list *l = arg;
 	struct shim_req *r = obj;
 
 	(void)h;
-	if (!r->repost)
+	if (!l->keep(r))
 		return;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 64;
@@ -391,15 +392,29 @@ static void repost(struct shim_req *r)
 }
 
 /* In the order the application posted them, as MPI matches them. */
+struct shim_req **shim_req_select(int (*keep)(const struct shim_req *r), size_t *n)
+{
+	struct req_list l = { NULL, 0, 0, keep };
+
+	shim_handle_each(SHIM_K_REQ, collect, &l);
+	*n = l.n;
+	return l.r;
+}
+
+static int to_repost(const struct shim_req *r)
+{
+	return r->repost;
+}
+
 void shim_req_repost_all(void)
 {
-	struct repost_list l = { NULL, 0, 0 };
+	size_t n;
+	struct shim_req **l = shim_req_select(to_repost, &n);
 
-	shim_handle_each(SHIM_K_REQ, collect_repost, &l);
-	qsort(l.r, l.n, sizeof(*l.r), by_post);
-	for (size_t i = 0; i < l.n; i++)
-		repost(l.r[i]);
-	free(l.r);
+	qsort(l, n, sizeof(*l), by_post);
+	for (size_t i = 0; i < n; i++)
+		repost(l[i]);
+	free(l);
 }
 
 /* ---- single request ---- */

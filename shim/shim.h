@@ -383,6 +383,9 @@ struct shim_req {
 /* Requests completed in the app and not yet waited for (zero almost
  * always: the completion calls test it before anything else). */
 extern _Atomic int shim_req_local;
+/* The request records for which keep(r) holds, as an array to free
+ * (NULL if none, or out of memory: then some may be missing); *n of them. */
+struct shim_req **shim_req_select(int (*keep)(const struct shim_req *r), size_t *n);
 /* Remember how receive r was posted (shim/p2p.c's Irecv). */
 void shim_req_note_recv(struct shim_req *r, MPI_Datatype type, int source, int tag);
 /* Complete r in the app with status st (its data is already delivered). */

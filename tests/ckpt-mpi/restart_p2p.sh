@@ -4,92 +4,9 @@
 #
 #   sh tests/ckpt-mpi/restart_p2p.sh [BUILD_DIR]
 #
-# restart_p2p.c runs on 2 ranks through dmtcp_mpi under MPICH, is
-# checkpointed a quarter of the way (dmtcp_mpi_command --checkpoint),
-# runs a little further and is killed.  Most of each step is spent with
-# a persistent receive active or a matched message held, so that is
-# where the checkpoint lands.  The checkpoint is then restarted under
-# Open MPI and under MPICH; each must end normally and leave the per-rank
-# files of a native run that was never interrupted.  Each check prints
-# PASS or FAIL; the exit status is the number of FAILs.
-set -u
-
-ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
-B=${1:-${B:-build}}
-case $B in /*) ;; *) B=$ROOT/$B ;; esac
-T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-restart-p2p.XXXXXX") || exit 1
-STEPS=200
-NFAIL=0
-
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
-export DMTCP_MPI_TMPDIR=$T/tmp
-unset DMTCP_MPI_PROXY DMTCP_MPI_NO_CLIENT DMTCP_MPI_CKPTDIR \
-	DMTCP_MPI_COORD_HOST DMTCP_MPI_SECRET DMTCP_MPI_INTERVAL
-
-check() {
-	what=$1; shift
-	if "$@"; then echo "PASS: restart_p2p: $what"; else
-		echo "FAIL: restart_p2p: $what"; NFAIL=$((NFAIL + 1)); fi
-}
-
-COORD_PID=
-cleanup() {
-	[ -n "$COORD_PID" ] && kill -TERM "$COORD_PID" 2>/dev/null
-	for p in $(pgrep -f "$T/"); do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-if ! command -v mpirun.mpich >/dev/null || ! command -v mpirun.openmpi >/dev/null; then
-	echo "SKIP: restart_p2p: needs mpirun.mpich and mpirun.openmpi"
-	exit 0
-fi
-mkdir -p "$T/ref" "$T/run" && mkdir -m 700 "$T/tmp" || exit 1
-"$B/bin/dmtcp_mpicc" -O1 -o "$T/p2p" "$ROOT/tests/ckpt-mpi/restart_p2p.c" &&
-	mpicc.mpich -O1 -o "$T/p2p-native" "$ROOT/tests/ckpt-mpi/restart_p2p.c" ||
-	{ echo "FAIL: restart_p2p: cannot build restart_p2p.c"; exit 1; }
-
-lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
-# wait_lines FILE N SECONDS
-wait_lines() {
-	n=$(($3 * 10))
-	while [ "$(lines "$1")" -lt "$2" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-}
-same_as_ref() { cmp -s "$T/ref/out.0" "$T/run/out.0" && cmp -s "$T/ref/out.1" "$T/run/out.1"; }
-
-timeout 300 mpirun.mpich -n 2 "$T/p2p-native" "$T/ref" "$STEPS" >/dev/null 2>"$T/ref.err"
-check "native reference run" [ "$(lines "$T/ref/out.1")" -eq "$STEPS" ]
-
-timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 --port-file "$T/port" \
-	--ckptdir "$T/ck" --timeout 30 || { echo "FAIL: restart_p2p: no coordinator"; exit 1; }
-export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
-cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
-COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
-
-timeout 300 mpirun.mpich -n 2 "$B/bin/dmtcp_mpi" "$T/p2p" "$T/run" "$STEPS" \
-	>"$T/run.stdout" 2>"$T/run.stderr" &
-job=$!
-wait_lines "$T/run/out.1" $((STEPS / 4)) 120
-ck=$(cmd --checkpoint 2>"$T/cmd.err")
-wait_lines "$T/run/out.1" $((STEPS / 4 + 20)) 60
-cmd --kill >/dev/null 2>&1
-wait $job 2>/dev/null
-check "MPICH job checkpointed mid-run" [ -n "$ck" ] && [ -f "$ck/rank1.img" ]
-check "the killed run had not finished" [ "$(lines "$T/run/out.1")" -lt "$STEPS" ]
-[ -n "$ck" ] || { cat "$T/cmd.err" "$T/run.stderr"; exit "$NFAIL"; }
-
-for mpi in openmpi mpich; do
-	timeout 300 "mpirun.$mpi" -n 2 "$B/bin/dmtcp_mpi_restart" "$ck" \
-		>"$T/$mpi.stdout" 2>"$T/$mpi.stderr"
-	rc=$?
-	check "restart under $mpi ends normally (exit $rc)" [ $rc -eq 0 ]
-	check "... output identical to the uninterrupted native run" same_as_ref
-	if grep -q '^dmtcp_mpi: error' "$T/$mpi.stderr"; then
-		check "restart ($mpi) printed no errors" false
-		sed 's/^/    | /' "$T/$mpi.stderr" | head -10
-	fi
-done
-echo "restart_p2p: $NFAIL failed"
-exit "$NFAIL"
+# restart_p2p.c goes through restart_app.sh: checkpointed under MPICH,
+# restarted under Open MPI and under MPICH, each restart must leave the
+# per-rank files of a native run that was never interrupted.  Most of each
+# step is spent with a persistent receive active or a matched message
+# held, so that is where the checkpoint lands.
+exec sh "$(dirname -- "$0")/restart_app.sh" p2p 200 "$@"
