@@ -12,30 +12,64 @@
  *
  * Header-only on purpose: each test is one .c file that any mpicc (MPICH,
  * Open MPI, dmtcp_mpicc) builds with no extra objects.
+ *
+ * MT_PAUSE_US=N (used by tests/ckpt-mpi/ckpt_all.sh): at every phase
+ * boundary (after mt_begin, at each mt_say, before the verdict's
+ * Allreduce) one rank, a different one each time, sleeps N microseconds
+ * while the others go on and wait for it in whatever comes next.  A
+ * checkpoint taken at a random moment then mostly finds ranks blocked in
+ * receives or inside a collective the sleeper has not entered yet, which
+ * is what the checkpoint protocol must handle.  The output is unchanged.
  */
 #ifndef MT_H
 #define MT_H
 
 #include <mpi.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct mt_state {
 	const char *name;
 	int rank;
+	int size;
 	int fails;
+	long pause_us;     /* MT_PAUSE_US, 0: no pauses */
+	unsigned pauses;   /* phase boundaries passed, picks the sleeper */
 	char first[200];   /* first failure on this rank, for the verdict */
 };
 static struct mt_state mt_st;
 
+/* A phase boundary: the rank whose turn it is sleeps (see MT_PAUSE_US).
+ * The sleep goes on after a signal, and after a restart, with what is left. */
+static inline void mt_pause(void)
+{
+	struct timespec t;
+
+	if (mt_st.pause_us <= 0 || mt_st.size <= 0)
+		return;
+	if ((int)(mt_st.pauses++ % (unsigned)mt_st.size) != mt_st.rank)
+		return;
+	t.tv_sec = mt_st.pause_us / 1000000;
+	t.tv_nsec = (mt_st.pause_us % 1000000) * 1000;
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
 /* Call right after MPI_Init / MPI_Init_thread. */
 static inline void mt_begin(const char *name)
 {
+	const char *p = getenv("MT_PAUSE_US");
+
 	mt_st.name = name;
 	MPI_Comm_rank(MPI_COMM_WORLD, &mt_st.rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &mt_st.size);
+	mt_st.pause_us = p ? atol(p) : 0;
+	mt_pause();
 }
 
 static inline int mt_rank(void)
@@ -72,6 +106,7 @@ static inline void mt_say(const char *fmt, ...)
 {
 	va_list ap;
 
+	mt_pause();
 	if (mt_st.rank != 0)
 		return;
 	va_start(ap, fmt);
@@ -86,6 +121,7 @@ static inline int mt_collect(void)
 {
 	int total = 0;
 
+	mt_pause();
 	MPI_Allreduce(&mt_st.fails, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
 	return total;
 }

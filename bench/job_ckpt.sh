@@ -1,0 +1,193 @@
+#!/bin/bash
+# job_ckpt.sh - the checkpoint of a whole MPI job: how long it takes next to
+# the slowest rank's own image write, restart under the same MPI and under
+# the other one, and what the consistency bookkeeping costs while running.
+#
+#   bash bench/job_ckpt.sh [BUILD_DIR]      (make ckpt-job-bench)
+#
+# Environment: JOB_BENCH_RANKS (default "2 4"), JOB_BENCH_MIB (per rank,
+# default 256), JOB_BENCH_REPS (checkpoints per rank count, default 3),
+# JOB_BENCH_KREPS (kernel runs per mode, default 7), JOB_BENCH_ITERS
+# (kernel iterations, default 20000), JOB_BENCH_OUT (results file, default
+# BUILD_DIR/bench/job_ckpt.txt).
+#
+# 1. bench/job_app.c on N ranks under MPICH holds MIB MiB of data per rank.
+#    Job checkpoint = wall time of `dmtcp_mpi_command --checkpoint` (every
+#    phase, the images, the manifest); slowest rank = the largest engine
+#    time the ranks report (DMTCP_MPI_CKPT_VERBOSE: ck_checkpoint from
+#    start to the renamed image).  Restart = from starting
+#    `mpirun.X -n N dmtcp_mpi_restart` to the first Allreduce the restored
+#    job completes (job_app writes the time), under MPICH (same) and Open
+#    MPI (other), in alternating order; the page cache is warm for both.
+# 2. bench/kernels.c (an Allreduce+Bcast loop and a ping-pong loop, 2
+#    ranks, MPICH) with the bookkeeping on and off
+#    (DMTCP_MPI_NO_CKPT_BOOKKEEPING, which exists for this benchmark only),
+#    runs interleaved on, off, on, off...; the ratio of the medians.
+# Medians throughout; the machine's load is printed, since on a shared
+# machine single runs mean little.  Lines `ratio KEY VALUE` at the end are
+# what bench/plot_job.py draws.
+set -u
+
+ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
+B=${1:-build}
+case $B in /*) ;; *) B=$ROOT/$B ;; esac
+RANKS=${JOB_BENCH_RANKS:-2 4}
+MIB=${JOB_BENCH_MIB:-256}
+REPS=${JOB_BENCH_REPS:-3}
+KREPS=${JOB_BENCH_KREPS:-7}
+ITERS=${JOB_BENCH_ITERS:-20000}
+OUT=${JOB_BENCH_OUT:-$B/bench/job_ckpt.txt}
+LIMIT=600
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+unset DMTCP_MPI_PROXY DMTCP_MPI_NO_CLIENT DMTCP_MPI_CKPTDIR DMTCP_MPI_COORD_HOST \
+	DMTCP_MPI_SECRET DMTCP_MPI_INTERVAL DMTCP_MPI_NO_CKPT_BOOKKEEPING
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-job-bench.XXXXXX") || exit 1
+export DMTCP_MPI_TMPDIR=$T/tmp
+COORD_PID=
+cleanup() {
+	[ -n "$COORD_PID" ] && kill -TERM "$COORD_PID" 2>/dev/null
+	for p in $(pgrep -f "$T/"); do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+die() { echo "job_ckpt: $*" >&2; exit 1; }
+now_ns() { date +%s%N; }
+secs() { echo "scale=3; $1 / 1000000000" | bc; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
+	else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { echo "scale=4; $1 / $2" | bc | sed 's/^\./0./'; }
+
+mkdir -p "$(dirname "$OUT")" || exit 1
+for p in job_app kernels; do
+	"$B/bin/dmtcp_mpicc" -O2 -o "$T/$p" "$ROOT/bench/$p.c" || die "cannot build $p"
+done
+timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 --port-file "$T/port" \
+	--ckptdir "$T/ck" --timeout 300 || die "cannot start a coordinator"
+export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
+cmd() { timeout "$LIMIT" "$B/bin/dmtcp_mpi_command" "$@"; }
+COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
+
+# wait_for SECONDS TEST...: poll every 20 ms until TEST succeeds.
+wait_for() {
+	local n=$(($1 * 50))
+	shift
+	until "$@"; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.02
+	done
+}
+all_ready() { [ "$(ls "$D"/ready.* 2>/dev/null | wc -l)" -eq "$N" ]; }
+alive_after() { [ -s "$D/alive" ] && [ "$(cat "$D/alive")" -gt "$1" ]; }
+
+# restart_s MPI CKPT: seconds until the restored job works; the job ends.
+restart_s() {
+	local t0 rc
+	rm -f "$D/stop" "$D/alive"
+	t0=$(now_ns)
+	timeout "$LIMIT" "mpirun.$1" -n "$N" "$B/bin/dmtcp_mpi_restart" "$2" \
+		>"$D.$1.out" 2>"$D.$1.err" </dev/null &
+	local job=$!
+	wait_for "$LIMIT" alive_after "$t0" || { kill "$job"; die "restart under $1 never worked"; }
+	local t1
+	t1=$(cat "$D/alive")
+	touch "$D/stop"
+	wait "$job"
+	rc=$?
+	[ "$rc" -eq 0 ] || die "restart under $1 exited $rc (data wrong?): $(tail -n 3 "$D.$1.err")"
+	secs $((t1 - t0))
+}
+
+# one_checkpoint REP: a job checkpointed once and restarted both ways;
+# appends "job slowest same other" to $T/ck.$N.
+one_checkpoint() {
+	local t0 t1 ck slowest same other
+	D=$T/run.$N
+	rm -rf "$D"
+	mkdir -p "$D"
+	DMTCP_MPI_CKPT_VERBOSE=1 timeout "$LIMIT" mpirun.mpich -n "$N" "$B/bin/dmtcp_mpi" \
+		"$T/job_app" "$D" "$MIB" >"$D.out" 2>"$D.err" </dev/null &
+	local job=$!
+	wait_for "$LIMIT" all_ready || die "the job did not fill its memory: $(tail -n 3 "$D.err")"
+	wait_for 60 sh -c "'$B/bin/dmtcp_mpi_command' --status | grep -qx 'ranks=$N/$N connected'" ||
+		die "the job's ranks did not register"
+	t0=$(now_ns)
+	ck=$(cmd --checkpoint) || die "checkpoint failed"
+	t1=$(now_ns)
+	slowest=$(sed -n 's/.*checkpoint .*: \([0-9.]*\) s (threads paused.*/\1/p' "$D.err" |
+		sort -n | tail -n 1)
+	[ "$(grep -c 'threads paused' "$D.err")" -eq "$N" ] ||
+		die "not every rank reported its engine time"
+	touch "$D/stop"
+	wait "$job" || die "the checkpointed job failed"
+	if [ $(($1 % 2)) -eq 1 ]; then
+		same=$(restart_s mpich "$ck") || exit 1
+		other=$(restart_s openmpi "$ck") || exit 1
+	else
+		other=$(restart_s openmpi "$ck") || exit 1
+		same=$(restart_s mpich "$ck") || exit 1
+	fi
+	echo "$(secs $((t1 - t0))) $slowest $same $other $(du -sm "$ck" | cut -f1)" >>"$T/ck.$N"
+	printf '  %d ranks, run %d: job %s s, slowest rank %s s, restart same %s s, other %s s\n' \
+		"$N" "$1" "$(secs $((t1 - t0)))" "$slowest" "$same" "$other"
+	rm -rf "$ck"
+}
+
+# kernel_s KIND MODE: one kernel run's seconds; MODE on or off.
+kernel_s() {
+	local o=$T/kernel.out
+	if [ "$2" = off ]; then
+		DMTCP_MPI_NO_CKPT_BOOKKEEPING=1 DMTCP_MPI_NO_CLIENT=1 timeout "$LIMIT" \
+			mpirun.mpich -n 2 "$B/bin/dmtcp_mpi" "$T/kernels" "$1" "$ITERS" >"$o" 2>&1
+	else
+		DMTCP_MPI_NO_CLIENT=1 timeout "$LIMIT" \
+			mpirun.mpich -n 2 "$B/bin/dmtcp_mpi" "$T/kernels" "$1" "$ITERS" >"$o" 2>&1
+	fi || die "kernel $1 ($2) failed: $(tail -n 3 "$o")"
+	sed -n 's/^seconds=\([0-9.]*\) .*/\1/p' "$o"
+}
+
+{
+echo "dmtcp_mpi job checkpoint benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
+	"load $(cut -d' ' -f1-3 /proc/loadavg), $MIB MiB per rank, $REPS checkpoints per rank count"
+for N in $RANKS; do
+	for rep in $(seq 1 "$REPS"); do
+		one_checkpoint "$rep" || exit 1
+	done
+done
+echo "bookkeeping: $KREPS runs each way, interleaved, $ITERS iterations, 2 ranks, MPICH"
+for kind in coll p2p; do
+	: >"$T/k.$kind.on"
+	: >"$T/k.$kind.off"
+	for rep in $(seq 1 "$KREPS"); do
+		kernel_s "$kind" on >>"$T/k.$kind.on" || exit 1
+		kernel_s "$kind" off >>"$T/k.$kind.off" || exit 1
+	done
+	echo "  $kind: on $(tr '\n' ' ' <"$T/k.$kind.on")| off $(tr '\n' ' ' <"$T/k.$kind.off")"
+done
+echo
+printf '%-6s %9s %9s %9s %10s %10s %11s %9s\n' ranks "job s" "slowest s" "job/slow" \
+	"restart s" "(other) s" "other/same" "image MB"
+for N in $RANKS; do
+	job=$(cut -d' ' -f1 "$T/ck.$N" | median)
+	slow=$(cut -d' ' -f2 "$T/ck.$N" | median)
+	same=$(cut -d' ' -f3 "$T/ck.$N" | median)
+	other=$(cut -d' ' -f4 "$T/ck.$N" | median)
+	mb=$(cut -d' ' -f5 "$T/ck.$N" | median)
+	printf '%-6s %9s %9s %9s %10s %10s %11s %9s\n' "$N" "$job" "$slow" "$(ratio "$job" "$slow")" \
+		"$same" "$other" "$(ratio "$other" "$same")" "$mb"
+	echo "ratio job_over_slowest_$N $(ratio "$job" "$slow")" >>"$T/ratios"
+	echo "ratio restart_other_over_same_$N $(ratio "$other" "$same")" >>"$T/ratios"
+done
+for kind in coll p2p; do
+	on=$(median <"$T/k.$kind.on")
+	off=$(median <"$T/k.$kind.off")
+	echo "bookkeeping $kind: median on $on s, off $off s, on/off $(ratio "$on" "$off")"
+	echo "ratio bookkeeping_$kind $(ratio "$on" "$off")" >>"$T/ratios"
+done
+cat "$T/ratios"
+} | tee "$OUT"

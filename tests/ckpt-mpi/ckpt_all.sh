@@ -1,0 +1,226 @@
+#!/bin/sh
+# ckpt_all.sh - every self-checking program of mpi-tests/ checkpointed at
+# random moments under MPICH, ended, restarted under Open MPI, and its
+# output compared with an uninterrupted native run.
+#
+#   sh tests/ckpt-mpi/ckpt_all.sh [BUILD_DIR]
+#
+# Environment:
+#   CKPT_ALL_SEED      seed of the moments (default: from the clock; always
+#                      printed, so a failing run can be repeated)
+#   CKPT_ALL_MOMENTS   checkpoints per program (default 2)
+#   CKPT_ALL_PAUSE_US  MT_PAUSE_US of the programs (default 250000)
+#   CKPT_ALL_LIMIT     seconds a job or a restart may take (default 120)
+#   CKPT_ALL_ONLY      space-separated program names (default: all)
+#   CKPT_ALL_KEEP=1    keep the scratch directory
+#
+# The programs are short, so they run with MT_PAUSE_US (mpi-tests/mt.h): at
+# each phase boundary one rank sleeps and the others wait for it, in a
+# receive or inside a collective the sleeper has not entered.  Per program:
+#   1. a native MPICH run with the same pauses gives the reference output
+#      and the length of the run, L (less mpirun's own start and end);
+#   2. per moment, the program runs on dmtcp_mpi under MPICH; once all ranks
+#      are registered with the coordinator the script waits a random time
+#      in [0, 0.7 L], runs dmtcp_mpi_command --checkpoint, then --kill;
+#   3. the checkpoint is restarted under Open MPI; it must exit 0, print no
+#      `dmtcp_mpi: error`, its output must be the end of the reference and
+#      the killed run's output its beginning, with no line left out between
+#      them (they may overlap: the job ran on between checkpoint and kill).
+# A moment that comes after the job ended by itself (its output is complete,
+# nothing to checkpoint) is reported as LATE and not counted as a failure.
+# Programs that end in a fatal MPI error by design are skipped (listed).
+# Each moment prints PASS or FAIL with the program, moment and delay; the
+# exit status is 1 if anything failed.
+set -u
+
+ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
+B=${1:-${B:-build}}
+case $B in /*) ;; *) B=$ROOT/$B ;; esac
+SRC=$ROOT/mpi-tests
+SEED=${CKPT_ALL_SEED:-$(( $(date +%s) % 100000 ))}
+MOMENTS=${CKPT_ALL_MOMENTS:-2}
+PAUSE_US=${CKPT_ALL_PAUSE_US:-250000}
+LIMIT=${CKPT_ALL_LIMIT:-120}
+CFLAGS="-std=gnu11 -O1 -g"
+NFAIL=0 NPASS=0 NLATE=0
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+unset DMTCP_MPI_PROXY DMTCP_MPI_NO_CLIENT DMTCP_MPI_CKPTDIR \
+	DMTCP_MPI_COORD_HOST DMTCP_MPI_SECRET DMTCP_MPI_INTERVAL
+
+for f in dmtcp_mpi dmtcp_mpi_restart dmtcp_mpi_coordinator dmtcp_mpi_command dmtcp_mpicc; do
+	if [ ! -x "$B/bin/$f" ]; then
+		echo "FAIL: ckpt_all: not built: $B/bin/$f"
+		exit 1
+	fi
+done
+if ! command -v mpirun.mpich >/dev/null || ! command -v mpirun.openmpi >/dev/null; then
+	echo "SKIP: ckpt_all: needs mpirun.mpich and mpirun.openmpi"
+	exit 0
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-ckpt-all.XXXXXX") || exit 1
+export DMTCP_MPI_TMPDIR=$T/tmp
+mkdir -p "$T/native" "$T/shim"
+COORD_PID=
+cleanup() {
+	[ -n "$COORD_PID" ] && kill -TERM "$COORD_PID" 2>/dev/null
+	for p in $(pgrep -f "$T/"); do kill -KILL "$p" 2>/dev/null; done
+	if [ -n "${CKPT_ALL_KEEP:-}" ]; then
+		echo "ckpt_all: files kept in $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pass() { NPASS=$((NPASS + 1)); echo "PASS: ckpt_all: $*"; }
+fail() { NFAIL=$((NFAIL + 1)); echo "FAIL: ckpt_all: $*"; }
+indent() { sed 's/^/    | /' | head -n "${1:-10}"; }
+
+# The next pseudo-random number in [0, 2^31): the same seed, the same moments.
+RND=$SEED
+next_random() { RND=$(( (RND * 1103515245 + 12345) % 2147483648 )); }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+sleep_ms() { sleep "$(( $1 / 1000 )).$(printf '%03d' $(( $1 % 1000 )))"; }
+
+ranks_of() {
+	r=$(sed -n 's|^/\* ranks: \([0-9][0-9]*\) \*/$|\1|p' "$SRC/$1.c" | head -n 1)
+	echo "${r:-2}"
+}
+
+timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 \
+	--port-file "$T/port" --ckptdir "$T/ck" --timeout 20 ||
+	{ fail "cannot start a coordinator"; exit 1; }
+export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
+cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
+COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
+
+# wait_registered N JOB: until N ranks are connected, or JOB has ended.
+wait_registered() {
+	i=600
+	while [ $i -gt 0 ] && kill -0 "$2" 2>/dev/null; do
+		cmd --status 2>/dev/null | grep -qx "ranks=$1/$1 connected" && return 0
+		sleep 0.1
+		i=$((i - 1))
+	done
+	return 1
+}
+
+# covered REF BEFORE AFTER: BEFORE is a beginning of REF, AFTER is its end
+# and the two leave no line of REF out.  The job runs on after its
+# checkpoint until it is killed, so BEFORE may overlap AFTER; the restart
+# must start from exactly the state of the image.
+covered() {
+	l=$(wc -l <"$1") b=$(wc -l <"$2") a=$(wc -l <"$3")
+	[ "$a" -ge 1 ] && [ $((b + a)) -ge "$l" ] &&
+		head -n "$b" "$1" | cmp -s - "$2" &&
+		tail -n "$a" "$1" | cmp -s - "$3"
+}
+
+# one_moment NAME RANKS K MAX_MS: steps 2 and 3 of the header.
+one_moment() {
+	n=$1 r=$2 k=$3
+	next_random
+	delay=$(( RND % ($4 + 1) ))
+	w=$T/$n.$k what="$n moment $k (${delay} ms)"
+	MT_PAUSE_US=$PAUSE_US timeout "$LIMIT" mpirun.mpich -n "$r" "$B/bin/dmtcp_mpi" \
+		"$T/shim/$n" >"$w.run.out" 2>"$w.run.err" </dev/null &
+	job=$!
+	if ! wait_registered "$r" "$job"; then
+		wait "$job"
+		fail "$what: the job did not register (exit $?)"
+		indent <"$w.run.err"
+		return
+	fi
+	sleep_ms "$delay"
+	ck=$(cmd --checkpoint 2>"$w.cmd.err")
+	cmd --kill >/dev/null 2>&1
+	wait "$job"
+	if [ -z "$ck" ]; then
+		if grep -q 'no clients connected\| left during phase' "$w.cmd.err" &&
+		   cmp -s "$T/$n.ref" "$w.run.out"; then
+			NLATE=$((NLATE + 1))
+			echo "LATE: ckpt_all: $what: the job had ended"
+		else
+			fail "$what: no checkpoint"
+			indent <"$w.cmd.err"
+			grep '^dmtcp_mpi: error' "$w.run.err" | indent 5
+		fi
+		return
+	fi
+	timeout "$LIMIT" mpirun.openmpi -n "$r" "$B/bin/dmtcp_mpi_restart" "$ck" \
+		>"$w.rs.out" 2>"$w.rs.err" </dev/null
+	rc=$?
+	if [ "$rc" -eq 124 ]; then
+		fail "$what: restart under Open MPI still running after $LIMIT s"
+		tail -n 4 "$T"/tmp/coord-*.log | indent
+	elif [ "$rc" -ne 0 ]; then
+		fail "$what: restart under Open MPI exited $rc"
+		indent 20 <"$w.rs.err"
+	elif ! covered "$T/$n.ref" "$w.run.out" "$w.rs.out"; then
+		fail "$what: output before and after the restart does not make the native output"
+		cat "$w.run.out" "$w.rs.out" | diff "$T/$n.ref" - | indent
+	elif grep -q '^dmtcp_mpi: error' "$w.rs.err"; then
+		fail "$what: the restart printed errors"
+		grep '^dmtcp_mpi: error' "$w.rs.err" | indent
+	else
+		pass "$what: restart printed the last $(wc -l <"$w.rs.out") of $(wc -l <"$T/$n.ref") lines"
+	fi
+	rm -rf "$ck"
+}
+
+# startup_ms RANKS: how long mpirun.mpich takes to run nothing on RANKS
+# ranks, which the reference run's length must not count (measured once).
+startup_ms() {
+	if [ ! -f "$T/startup.$1" ]; then
+		t0=$(now_ms)
+		timeout 60 mpirun.mpich -n "$1" true </dev/null >/dev/null 2>&1
+		echo $(( $(now_ms) - t0 )) >"$T/startup.$1"
+	fi
+	cat "$T/startup.$1"
+}
+
+# one_program NAME: build both ways, the reference, then the moments.
+one_program() {
+	n=$1 r=$(ranks_of "$1")
+	# shellcheck disable=SC2086
+	if ! mpicc.mpich $CFLAGS -I"$SRC" -o "$T/native/$n" "$SRC/$n.c" >"$T/$n.build" 2>&1 ||
+	   ! "$B/bin/dmtcp_mpicc" $CFLAGS -I"$SRC" -o "$T/shim/$n" "$SRC/$n.c" >>"$T/$n.build" 2>&1; then
+		fail "$n: build"
+		indent <"$T/$n.build"
+		return
+	fi
+	t0=$(now_ms)
+	MT_PAUSE_US=$PAUSE_US timeout 120 mpirun.mpich -n "$r" "$T/native/$n" \
+		>"$T/$n.ref" 2>"$T/$n.ref.err" </dev/null
+	rc=$? len=$(( $(now_ms) - t0 - $(startup_ms "$r") ))
+	if [ "$rc" -ne 0 ] || [ "$(tail -n 1 "$T/$n.ref")" != "PASS $n" ]; then
+		fail "$n: native reference run with pauses (exit $rc)"
+		indent <"$T/$n.ref.err"
+		return
+	fi
+	[ "$len" -ge 200 ] || len=200
+	k=1
+	while [ $k -le "$MOMENTS" ]; do
+		one_moment "$n" "$r" "$k" $(( len * 7 / 10 ))
+		k=$((k + 1))
+	done
+}
+
+echo "ckpt_all: seed $SEED (CKPT_ALL_SEED), $MOMENTS moments per program, pauses of $PAUSE_US us"
+for f in "$SRC"/*.c; do
+	n=$(basename "$f" .c)
+	if [ -n "${CKPT_ALL_ONLY:-}" ]; then
+		case " $CKPT_ALL_ONLY " in *" $n "*) ;; *) continue ;; esac
+	fi
+	if grep -q '^/\* expect: fatal ' "$f"; then
+		echo "SKIP: ckpt_all: $n: ends in a fatal MPI error by design"
+		continue
+	fi
+	one_program "$n"
+done
+echo "ckpt_all: seed $SEED: $NPASS passed, $NFAIL failed, $NLATE late"
+[ "$NFAIL" -eq 0 ]
