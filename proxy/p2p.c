@@ -86,7 +86,8 @@ void px_call_RECV(struct chan_call *c)
 	int rc = MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm, &r);
 	if (rc == MPI_SUCCESS)
 		rc = px_wait_recv(&r, &st);
-	if (rc == MPI_SUCCESS)
+	/* Not by the status: MPICH 4.0 reports source 0 for MPI_PROC_NULL. */
+	if (rc == MPI_SUCCESS && m.peer != MPI_PROC_NULL)
 		px_count_recv(&st);
 	if (rc != PX_RETRY)
 		px_status_out(&st, &c->status);
@@ -156,7 +157,7 @@ void px_call_SENDRECV(struct chan_call *c)
 	if (rc == PX_RETRY) {
 		sendrecv_to_recv(c);
 	} else {
-		if (rc == MPI_SUCCESS)
+		if (rc == MPI_SUCCESS && rv.peer != MPI_PROC_NULL)
 			px_count_recv(&st[1]);
 		px_status_out(&st[1], &c->status);
 	}
