@@ -19,5 +19,6 @@ int main(void)
 	if (chan_attach_env(&px.ch) < 0)
 		return DM_EXIT_CHANNEL;
 	px_xlate_init();
+	px.no_bookkeeping = getenv("DMTCP_MPI_NO_CKPT_BOOKKEEPING") != NULL;
 	return px_serve();
 }

@@ -41,6 +41,8 @@ struct px_state {
 				  * waits answer CHAN_RETRY */
 	int64_t busy;            /* call id being served, -1 when idle */
 	int64_t sent, recvd;     /* message counters, see chan.h */
+	int no_bookkeeping;      /* DMTCP_MPI_NO_CKPT_BOOKKEEPING: counters
+				  * off, for bench/job_ckpt.sh only */
 };
 extern struct px_state px;
 

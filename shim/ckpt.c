@@ -35,6 +35,7 @@
 #include "util/log.h"
 
 _Atomic int shim_ck_phase;
+int shim_ck_no_bookkeeping;
 _Thread_local int shim_ck_exempt;
 
 static pthread_mutex_t ck_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -464,6 +465,7 @@ void shim_ckpt_register(void)
 		.restart = hook_restart,
 	};
 
+	shim_ck_no_bookkeeping = getenv("DMTCP_MPI_NO_CKPT_BOOKKEEPING") != NULL;
 	if (!reg || !skip || !hooks)
 		return;
 	/* The channel belongs to this run's proxy: never in an image. */

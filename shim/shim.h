@@ -458,6 +458,10 @@ enum shim_ck_phase {
 			      * up to the targets excepted) */
 };
 extern _Atomic int shim_ck_phase;
+/* DMTCP_MPI_NO_CKPT_BOOKKEEPING set: collectives are not counted, so a
+ * checkpoint is not consistent; only bench/job_ckpt.sh uses it, to price
+ * the counting. */
+extern int shim_ck_no_bookkeeping;
 /* Threads that must never park: the checkpoint client thread. */
 extern _Thread_local int shim_ck_exempt;
 
@@ -467,6 +471,8 @@ void shim_ckpt_register(void);
 void shim_ckpt_coll_gate(struct shim_comm *c, int64_t seq);
 static inline void shim_coll_enter(struct shim_comm *c)
 {
+	if (shim_ck_no_bookkeeping)
+		return;
 	int64_t seq = atomic_fetch_add(&c->coll_seq, 1) + 1;
 
 	if (atomic_load(&shim_ck_phase) != SHIM_CK_NONE)
