@@ -140,11 +140,16 @@ static void add_seq_each(uintptr_t h, void *obj, void *arg)
 }
 
 /* From here on no collective is admitted until the targets arrive, so
- * the numbers reported stay true. */
+ * the numbers reported stay true.  A rank still in MPI_Init finishes it
+ * first: every rank's MPI_Init ends once all proxies have started, and
+ * the coordinator's phase timeout bounds the wait. */
 static int ck_coll_seqs(int64_t *pairs, int max)
 {
 	struct seq_walk w = { pairs, max, 0 };
+	struct timespec ms = { 0, 1000 * 1000 };
 
+	while (!__atomic_load_n(&shim.initialized, __ATOMIC_ACQUIRE))
+		nanosleep(&ms, NULL);
 	set_phase(SHIM_CK_INTENT);
 	add_seq(shim_comm_get(MPI_COMM_WORLD), &w);
 	shim_handle_each(SHIM_K_COMM, add_seq_each, &w);

@@ -50,6 +50,10 @@ static int init(int required, int *provided, const char *fn)
 		_exit(DM_EXIT_MPI_FATAL);
 	}
 	attach_channel();
+	/* Before the proxy's MPI_Init, which may take long: a checkpoint
+	 * meanwhile waits for it (ck_coll_seqs) instead of imaging a process
+	 * half-way into MPI_Init, which no restart could go on from. */
+	shim_ckpt_register();
 	struct chan_call *c = shim_call_begin(CALL_INIT);
 	c->arg[0] = required;
 	int err = shim_call_run(c);
@@ -80,8 +84,7 @@ static int init(int required, int *provided, const char *fn)
 	if (provided)
 		*provided = shim.thread_level;
 	shim.main_thread = pthread_self();
-	shim.initialized = 1;
-	shim_ckpt_register();
+	__atomic_store_n(&shim.initialized, 1, __ATOMIC_RELEASE);
 	return MPI_SUCCESS;
 }
 
