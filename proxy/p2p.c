@@ -84,11 +84,13 @@ void px_call_RECV(struct chan_call *c)
 
 	msg_in(c, 0, c->arg[5], &m);
 	int rc = MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm, &r);
-	if (rc == MPI_SUCCESS)
+	if (rc == MPI_SUCCESS) {
 		rc = px_wait_recv(&r, &st);
-	/* Not by the status: MPICH 4.0 reports source 0 for MPI_PROC_NULL. */
-	if (rc == MPI_SUCCESS && m.peer != MPI_PROC_NULL)
-		px_count_recv(&st);
+		/* A truncated message was taken all the same.  MPI_PROC_NULL
+		 * by the peer: MPICH 4.0 reports source 0 for it. */
+		if (rc != PX_RETRY && m.peer != MPI_PROC_NULL)
+			px_count_recv(&st);
+	}
 	if (rc != PX_RETRY)
 		px_status_out(&st, &c->status);
 	px_reply(c, rc);
