@@ -45,21 +45,24 @@ static void fill(uint64_t *w, size_t n, uint64_t seed)
 	}
 }
 
-/* Write text to DIR/NAME in one go (a small file, replaced each time). */
+/* Replace DIR/NAME with text; by rename, so a reader never sees half. */
 static void put(const char *dir, const char *name, const char *text)
 {
-	char path[4096];
+	char path[4096], tmp[4200];
 	int fd;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
-		perror(path);
+		perror(tmp);
 		return;
 	}
 	if (write(fd, text, strlen(text)) < 0)
-		perror(path);
+		perror(tmp);
 	close(fd);
+	if (rename(tmp, path) != 0)
+		perror(path);
 }
 
 static int exists(const char *dir, const char *name)

@@ -18,7 +18,11 @@
 #    start to the renamed image).  Restart = from starting
 #    `mpirun.X -n N dmtcp_mpi_restart` to the first Allreduce the restored
 #    job completes (job_app writes the time), under MPICH (same) and Open
-#    MPI (other), in alternating order; the page cache is warm for both.
+#    MPI (other, --bind-to none like MPICH), in alternating order, then
+#    under Open MPI with its default binding; the page cache is warm.
+#    Native = a native job of each MPI that starts, does one Allreduce and
+#    ends: the MPI's own start-up, part of any restart.  "net other/same"
+#    compares the restarts with those subtracted.
 # 2. bench/kernels.c (an Allreduce+Bcast loop and a ping-pong loop, 2
 #    ranks, MPICH) with the bookkeeping on and off
 #    (DMTCP_MPI_NO_CKPT_BOOKKEEPING, which exists for this benchmark only),
@@ -66,6 +70,9 @@ mkdir -p "$(dirname "$OUT")" || exit 1
 for p in job_app kernels; do
 	"$B/bin/dmtcp_mpicc" -O2 -o "$T/$p" "$ROOT/bench/$p.c" || die "cannot build $p"
 done
+for m in mpich openmpi; do
+	"mpicc.$m" -O2 -o "$T/kernels-$m" "$ROOT/bench/kernels.c" || die "cannot build kernels-$m"
+done
 timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 --port-file "$T/port" \
 	--ckptdir "$T/ck" --timeout 300 || die "cannot start a coordinator"
 export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
@@ -82,29 +89,35 @@ wait_for() {
 		sleep 0.02
 	done
 }
-all_ready() { [ "$(ls "$D"/ready.* 2>/dev/null | wc -l)" -eq "$N" ]; }
-alive_after() { [ -s "$D/alive" ] && [ "$(cat "$D/alive")" -gt "$1" ]; }
+all_ready() { [ "$(ls "$D"/ready.? "$D"/ready.?? 2>/dev/null | wc -l)" -eq "$N" ]; }
+# alive_after T: the job wrote a time after T (kept in ALIVE).
+alive_after() { ALIVE=$(cat "$D/alive" 2>/dev/null); [ -n "$ALIVE" ] && [ "$ALIVE" -gt "$1" ]; }
 
-# restart_s MPI CKPT: seconds until the restored job works; the job ends.
+# restart_s MPI CKPT [MPIRUN OPTIONS]: seconds until the restored job
+# works; the job ends.
 restart_s() {
-	local t0 rc
+	local t0 rc m=$1 ck=$2
+	shift 2
 	rm -f "$D/stop" "$D/alive"
 	t0=$(now_ns)
-	timeout "$LIMIT" "mpirun.$1" -n "$N" "$B/bin/dmtcp_mpi_restart" "$2" \
-		>"$D.$1.out" 2>"$D.$1.err" </dev/null &
+	timeout "$LIMIT" "mpirun.$m" "$@" -n "$N" "$B/bin/dmtcp_mpi_restart" "$ck" \
+		>"$D.$m.out" 2>"$D.$m.err" </dev/null &
 	local job=$!
-	wait_for "$LIMIT" alive_after "$t0" || { kill "$job"; die "restart under $1 never worked"; }
-	local t1
-	t1=$(cat "$D/alive")
+	wait_for "$LIMIT" alive_after "$t0" || { kill "$job"; die "restart under $m never worked"; }
+	local t1=$ALIVE
 	touch "$D/stop"
 	wait "$job"
 	rc=$?
-	[ "$rc" -eq 0 ] || die "restart under $1 exited $rc (data wrong?): $(tail -n 3 "$D.$1.err")"
+	[ "$rc" -eq 0 ] || die "restart under $m exited $rc (data wrong?): $(tail -n 3 "$D.$m.err")"
 	secs $((t1 - t0))
 }
 
 # one_checkpoint REP: a job checkpointed once and restarted both ways;
-# appends "job slowest same other" to $T/ck.$N.
+# appends "job slowest same other image_MB other_bound" to $T/ck.$N.
+# Open MPI runs with --bind-to none, MPICH's default (as in bench/run.sh);
+# other_bound is Open MPI's default binding (each rank to one core when
+# there are at most 2 ranks), which confines the restore's decompressing
+# threads to that core.
 one_checkpoint() {
 	local t0 t1 ck slowest same other
 	D=$T/run.$N
@@ -127,15 +140,29 @@ one_checkpoint() {
 	wait "$job" || die "the checkpointed job failed"
 	if [ $(($1 % 2)) -eq 1 ]; then
 		same=$(restart_s mpich "$ck") || exit 1
-		other=$(restart_s openmpi "$ck") || exit 1
+		other=$(restart_s openmpi "$ck" --bind-to none) || exit 1
 	else
-		other=$(restart_s openmpi "$ck") || exit 1
+		other=$(restart_s openmpi "$ck" --bind-to none) || exit 1
 		same=$(restart_s mpich "$ck") || exit 1
 	fi
-	echo "$(secs $((t1 - t0))) $slowest $same $other $(du -sm "$ck" | cut -f1)" >>"$T/ck.$N"
-	printf '  %d ranks, run %d: job %s s, slowest rank %s s, restart same %s s, other %s s\n' \
+	bound=$(restart_s openmpi "$ck") || exit 1
+	echo "$(secs $((t1 - t0))) $slowest $same $other $(du -sm "$ck" | cut -f1) $bound" \
+		"$(startup_s mpich) $(startup_s openmpi)" >>"$T/ck.$N"
+	printf '  %d ranks, run %d: job %s s, slowest rank %s s, restart same %s s, other %s s' \
 		"$N" "$1" "$(secs $((t1 - t0)))" "$slowest" "$same" "$other"
+	printf ' (Open MPI default binding %s s)\n' "$bound"
 	rm -rf "$ck"
+}
+
+# startup_s MPI: seconds of a native job that only starts, does one
+# Allreduce and ends: what the MPI itself adds to any restart.
+startup_s() {
+	local t0 t1
+	t0=$(now_ns)
+	timeout "$LIMIT" "mpirun.$1" --bind-to none -n "$N" "$T/kernels-$1" coll 1 >/dev/null 2>&1 ||
+		die "a native $1 job failed"
+	t1=$(now_ns)
+	secs $((t1 - t0))
 }
 
 # kernel_s KIND MODE: one kernel run's seconds; MODE on or off.
@@ -170,16 +197,23 @@ for kind in coll p2p; do
 	echo "  $kind: on $(tr '\n' ' ' <"$T/k.$kind.on")| off $(tr '\n' ' ' <"$T/k.$kind.off")"
 done
 echo
-printf '%-6s %9s %9s %9s %10s %10s %11s %9s\n' ranks "job s" "slowest s" "job/slow" \
-	"restart s" "(other) s" "other/same" "image MB"
+printf '%-6s %9s %9s %9s %10s %10s %11s %9s %10s %12s %14s\n' ranks "job s" "slowest s" \
+	"job/slow" "restart s" "(other) s" "other/same" "image MB" "(bound) s" "native s" \
+	"net other/same"
 for N in $RANKS; do
 	job=$(cut -d' ' -f1 "$T/ck.$N" | median)
 	slow=$(cut -d' ' -f2 "$T/ck.$N" | median)
 	same=$(cut -d' ' -f3 "$T/ck.$N" | median)
 	other=$(cut -d' ' -f4 "$T/ck.$N" | median)
 	mb=$(cut -d' ' -f5 "$T/ck.$N" | median)
-	printf '%-6s %9s %9s %9s %10s %10s %11s %9s\n' "$N" "$job" "$slow" "$(ratio "$job" "$slow")" \
-		"$same" "$other" "$(ratio "$other" "$same")" "$mb"
+	bound=$(cut -d' ' -f6 "$T/ck.$N" | median)
+	nsame=$(cut -d' ' -f7 "$T/ck.$N" | median)
+	nother=$(cut -d' ' -f8 "$T/ck.$N" | median)
+	net=$(ratio "$(echo "$other - $nother" | bc)" "$(echo "$same - $nsame" | bc)")
+	printf '%-6s %9s %9s %9s %10s %10s %11s %9s %10s %12s %14s\n' "$N" "$job" "$slow" \
+		"$(ratio "$job" "$slow")" "$same" "$other" "$(ratio "$other" "$same")" "$mb" "$bound" \
+		"$nsame/$nother" "$net"
+	echo "ratio restart_net_other_over_same_$N $net" >>"$T/ratios"
 	echo "ratio job_over_slowest_$N $(ratio "$job" "$slow")" >>"$T/ratios"
 	echo "ratio restart_other_over_same_$N $(ratio "$other" "$same")" >>"$T/ratios"
 done
