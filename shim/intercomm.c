@@ -152,7 +152,8 @@ int PMPI_Intercomm_merge(MPI_Comm intercomm, int high, MPI_Comm *newintracomm)
 		return err;
 	if (!(nc = shim_comm_reserve_new(intercomm, newintracomm, fn, &err)))
 		return err;
-	struct chan_call *c = shim_call_begin(CALL_INTERCOMM_MERGE);
+	struct chan_call *c = shim_call_begin_coll(CALL_INTERCOMM_MERGE,
+						       shim_comm_get(intercomm));
 	c->arg[2] = high != 0;
 	return shim_comm_finish(c, intercomm, nc, CALL_INTERCOMM_MERGE, newintracomm, fn, NULL,
 				NULL);

@@ -344,7 +344,8 @@ int PMPI_Cart_create(MPI_Comm comm_old, int ndims, const int dims[], const int p
 		return shim_error(comm_old, MPI_ERR_NO_MEM, fn, NULL);
 	if (!(nc = topo_reserve(comm_old, comm_cart, a.t, fn, &err)))
 		return err;
-	struct chan_call *c = shim_call_begin(CALL_CART_CREATE);
+	struct chan_call *c = shim_call_begin_coll(CALL_CART_CREATE,
+						       shim_comm_get(comm_old));
 	c->arg[2] = ndims;
 	c->arg[3] = reorder != 0;
 	if (ndims > 0) {
@@ -394,7 +395,8 @@ int PMPI_Cart_sub(MPI_Comm comm, const int remain_dims[], MPI_Comm *newcomm)
 		free(remain);
 		return err;
 	}
-	struct chan_call *c = shim_call_begin(CALL_CART_SUB);
+	struct chan_call *c = shim_call_begin_coll(CALL_CART_SUB,
+						       shim_comm_get(comm));
 	c->arg[2] = t->ndims;
 	memcpy(c->inl, remain, (size_t)t->ndims * sizeof(int32_t));
 	c->inl_len = (uint32_t)((size_t)t->ndims * sizeof(int32_t));
@@ -624,7 +626,8 @@ int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int indx[], const int
 		shim_stage_free(&arr.st);
 		return err;
 	}
-	struct chan_call *c = shim_call_begin(CALL_GRAPH_CREATE);
+	struct chan_call *c = shim_call_begin_coll(CALL_GRAPH_CREATE,
+						       shim_comm_get(comm_old));
 	c->arg[2] = nnodes;
 	c->arg[3] = reorder != 0;
 	ints_fill(&arr, c);
@@ -798,7 +801,8 @@ int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree, const int s
 		shim_stage_free(&arr.st);
 		return err;
 	}
-	struct chan_call *c = shim_call_begin(CALL_DIST_GRAPH_CREATE_ADJACENT);
+	struct chan_call *c = shim_call_begin_coll(CALL_DIST_GRAPH_CREATE_ADJACENT,
+						       shim_comm_get(comm_old));
 	c->arg[2] = indegree;
 	c->arg[3] = reorder != 0;
 	c->arg[7] = outdegree;
@@ -887,7 +891,8 @@ int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int sources[], const 
 		shim_stage_free(&arr.st);
 		return err;
 	}
-	struct chan_call *c = shim_call_begin(CALL_DIST_GRAPH_CREATE);
+	struct chan_call *c = shim_call_begin_coll(CALL_DIST_GRAPH_CREATE,
+						       shim_comm_get(comm_old));
 	c->arg[2] = n;
 	c->arg[3] = reorder != 0;
 	c->arg[7] = m;
