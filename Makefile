@@ -201,6 +201,13 @@ ft-check: build-all
 slurm-check: build-all
 	$(Q)sh tests/slurm/run.sh $(B)
 
+# Every mpi-tests program checkpointed at a random moment under MPICH and
+# restarted under Open MPI (tests/ckpt-mpi/ckpt_all.sh; CKPT_ALL_SEED repeats
+# a run, CKPT_ALL_MOMENTS=3 checks more moments).
+.PHONY: ckpt-all-check
+ckpt-all-check: build-all
+	$(Q)CKPT_ALL_MOMENTS=$${CKPT_ALL_MOMENTS:-1} sh tests/ckpt-mpi/ckpt_all.sh $(B)
+
 # ---------------------------------------------------------------- checkpoint engine
 # libdmtcp_ckpt.so (preloaded into the app; links the coordinator client
 # when that is in the tree), dmtcp_mpi_restart with the libc-free
@@ -273,6 +280,12 @@ $(B)/bench/ckpt_bench: bench/ckpt_bench.c $(CK_SO)
 ckpt-bench: $(B)/bench/ckpt_bench $(BINDIR)/dmtcp_mpi_restart
 	$(Q)bash bench/ckpt_bench.sh $(B)
 
+# The checkpoint of a whole job, restart under either MPI, and the cost of
+# the consistency bookkeeping (bench/job_ckpt.sh, doc/performance.md).
+.PHONY: ckpt-job-bench
+ckpt-job-bench: build-all
+	$(Q)bash bench/job_ckpt.sh $(B)
+
 # Fuzz the image reader with libFuzzer (clang), seeded from
 # tests/ckpt/corpus; FUZZ_TIME seconds (default 60).  New inputs go to
 # $(B)/fuzz/corpus, crashes to $(B)/fuzz/.
@@ -337,7 +350,7 @@ check-mpich-suite: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh
 
 check: all gen-check unit-check exports-check mpi-check coord-check launcher-check ckpt-check \
-	ckpt-mpi-check restart-check mpich-suite-check ft-check slurm-check
+	ckpt-mpi-check restart-check mpich-suite-check ft-check slurm-check ckpt-all-check
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.

@@ -248,9 +248,12 @@ static int any_count(const int *cnt, int n)
 	return 0;
 }
 
+/* Admitted as a collective (counted, held at a checkpoint's targets):
+ * a rank inside one in the proxy while the others were parked would keep
+ * the call slot, and the checkpoint could not drain. */
 static struct chan_call *begin(enum chan_call_id id, MPI_Comm comm)
 {
-	struct chan_call *c = shim_call_begin(id);
+	struct chan_call *c = shim_call_begin_coll(id, shim_comm_get(comm));
 
 	c->arg[COLL_COMM] = ABI(comm);
 	c->arg[COLL_SCOUNT] = c->arg[COLL_RCOUNT] = 0;

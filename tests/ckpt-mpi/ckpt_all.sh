@@ -8,11 +8,12 @@
 # Environment:
 #   CKPT_ALL_SEED      seed of the moments (default: from the clock; always
 #                      printed, so a failing run can be repeated)
-#   CKPT_ALL_MOMENTS   checkpoints per program (default 2)
+#   CKPT_ALL_MOMENTS   checkpoints per program (default 3; make check: 1)
 #   CKPT_ALL_PAUSE_US  MT_PAUSE_US of the programs (default 250000)
 #   CKPT_ALL_LIMIT     seconds a job or a restart may take (default 120)
 #   CKPT_ALL_ONLY      space-separated program names (default: all)
 #   CKPT_ALL_KEEP=1    keep the scratch directory
+#   CKPT_ALL_STRICT=1  failures of known-broken programs count too
 #
 # The programs are short, so they run with MT_PAUSE_US (mpi-tests/mt.h): at
 # each phase boundary one rank sleeps and the others wait for it, in a
@@ -29,6 +30,9 @@
 # A moment that comes after the job ended by itself (its output is complete,
 # nothing to checkpoint) is reported as LATE and not counted as a failure.
 # Programs that end in a fatal MPI error by design are skipped (listed).
+# Programs named in tests/ckpt-mpi/ckpt_all.known (NAME: the open bug) still
+# run, but a failure of theirs prints KNOWN instead of FAIL and does not
+# count unless CKPT_ALL_STRICT=1; take a name out once its bug is fixed.
 # Each moment prints PASS or FAIL with the program, moment and delay; the
 # exit status is 1 if anything failed.
 set -u
@@ -38,11 +42,12 @@ B=${1:-${B:-build}}
 case $B in /*) ;; *) B=$ROOT/$B ;; esac
 SRC=$ROOT/mpi-tests
 SEED=${CKPT_ALL_SEED:-$(( $(date +%s) % 100000 ))}
-MOMENTS=${CKPT_ALL_MOMENTS:-2}
+MOMENTS=${CKPT_ALL_MOMENTS:-3}
 PAUSE_US=${CKPT_ALL_PAUSE_US:-250000}
 LIMIT=${CKPT_ALL_LIMIT:-120}
 CFLAGS="-std=gnu11 -O1 -g"
-NFAIL=0 NPASS=0 NLATE=0
+KNOWN_LIST=$ROOT/tests/ckpt-mpi/ckpt_all.known
+NFAIL=0 NPASS=0 NLATE=0 NKNOWN=0
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
@@ -77,7 +82,17 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 pass() { NPASS=$((NPASS + 1)); echo "PASS: ckpt_all: $*"; }
-fail() { NFAIL=$((NFAIL + 1)); echo "FAIL: ckpt_all: $*"; }
+# fail WHAT: a failure, or a known one if the program ($n) is listed.
+fail() {
+	why=$(sed -n "s/^$n: //p" "$KNOWN_LIST" 2>/dev/null | head -n 1)
+	if [ -n "$why" ] && [ -z "${CKPT_ALL_STRICT:-}" ]; then
+		NKNOWN=$((NKNOWN + 1))
+		echo "KNOWN: ckpt_all: $* (open bug: $why)"
+	else
+		NFAIL=$((NFAIL + 1))
+		echo "FAIL: ckpt_all: $*"
+	fi
+}
 indent() { sed 's/^/    | /' | head -n "${1:-10}"; }
 
 # The next pseudo-random number in [0, 2^31): the same seed, the same moments.
@@ -93,7 +108,7 @@ ranks_of() {
 
 timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 \
 	--port-file "$T/port" --ckptdir "$T/ck" --timeout 20 ||
-	{ fail "cannot start a coordinator"; exit 1; }
+	{ n=; fail "cannot start a coordinator"; exit 1; }
 export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
 cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
 COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
@@ -222,5 +237,5 @@ for f in "$SRC"/*.c; do
 	fi
 	one_program "$n"
 done
-echo "ckpt_all: seed $SEED: $NPASS passed, $NFAIL failed, $NLATE late"
+echo "ckpt_all: seed $SEED: $NPASS passed, $NFAIL failed, $NKNOWN known failures, $NLATE late"
 [ "$NFAIL" -eq 0 ]
