@@ -12,6 +12,7 @@ with the checkpoint bookkeeping / without it (<= 1.02).  A bar at or
 below its target is green, above it red.
 Standard library only: the SVG is written by hand.
 """
+import html
 import sys
 
 GROUPS = [  # (key prefix, title, target)
@@ -74,11 +75,13 @@ def svg(ratios):
     y = TOP
     for kind, text, value, target in rs:
         if kind == "title":
-            out.append(f'<text x="10" y="{y + BAR_H - 6}" font-weight="bold">{text}</text>')
+            out.append(f'<text x="10" y="{y + BAR_H - 6}" font-weight="bold">'
+                       f'{html.escape(text)}</text>')
             tx = x_of(target)
         else:
             color = "#2ca02c" if value <= target else "#d62728"
-            out.append(f'<text x="{LEFT - 8}" y="{y + BAR_H - 6}" text-anchor="end">{text}</text>')
+            out.append(f'<text x="{LEFT - 8}" y="{y + BAR_H - 6}" text-anchor="end">'
+                       f'{html.escape(text)}</text>')
             out.append(f'<rect x="{LEFT}" y="{y}" width="{x_of(value) - LEFT:.1f}" '
                        f'height="{BAR_H}" fill="{color}"/>')
             out.append(f'<text x="{x_of(value) + 4:.1f}" y="{y + BAR_H - 6}">{value:.2f}</text>')
