@@ -56,14 +56,19 @@ static int ndead, cap_dead;
 
 static void dead_flush(void)
 {
-	int n = ndead;
-
-	if (n == 0 || !shim.initialized || shim.finalized)
+	if (ndead == 0 || !shim.initialized || shim.finalized)
 		return;
+	struct chan_call *c = shim_call_begin(CALL_TYPE_FREE);
+	/* Counted only now: the call may have waited at the checkpoint gate
+	 * through a restart, which dropped every dead record. */
+	int n = ndead;
+	if (n == 0) {
+		shim_call_end();
+		return;
+	}
 	if ((size_t)n * sizeof(int64_t) > CHAN_INLINE_SIZE)
 		n = CHAN_INLINE_SIZE / sizeof(int64_t);
 	struct shim_type **batch = dead + ndead - n;
-	struct chan_call *c = shim_call_begin(CALL_TYPE_FREE);
 	c->arg[0] = n;
 	for (int i = 0; i < n; i++)
 		((int64_t *)(void *)c->inl)[i] = ABI(batch[i]->handle);
