@@ -442,13 +442,23 @@ static int mpi_phase(const struct coord_phase_msg *ph,
 		d->npairs = (uint32_t)n;
 		return 0;
 	}
-	case COORD_PHASE_TARGETS:
-		if (ops->reach_targets((const int64_t *)(ph + 1),
-				       (int)ph->npairs) == 0)
+	case COORD_PHASE_TARGETS: {
+		int r = ops->reach_targets((const int64_t *)(ph + 1),
+					   (int)ph->npairs);
+		if (r == 0)
 			return 0;
+		/* Stuck below a target: the numbers now include the
+		 * collectives it waits to enter, the coordinator's raise. */
+		int n = r == 1 ? ops->coll_seqs((int64_t *)(d + 1),
+						COORD_MAX_PAIRS) : -1;
+		if (n >= 0 && n <= COORD_MAX_PAIRS) {
+			d->npairs = (uint32_t)n;
+			return 0;
+		}
 		snprintf(d->reason, sizeof(d->reason), "the application did "
 			 "not reach its collective targets");
 		return -1;
+	}
 	case COORD_PHASE_PARK:
 		if (ops->park() == 0)
 			return 0;

@@ -49,8 +49,11 @@ struct ck_mpi_ops {
 	 * gids of the job, in the same layout: n pairs).  The shim lets app
 	 * threads keep running until every comm's seq reached its target;
 	 * returns 0 when reached (may block, with the app still running;
-	 * bounded by the phase timeout, see ck_client_phase_left_ms), -1 on
-	 * failure. */
+	 * bounded by the phase timeout, see ck_client_phase_left_ms), 1 when
+	 * the rank is still behind but waits to enter a collective past
+	 * another communicator's target (the client then answers with
+	 * coll_seqs, and the coordinator raises the targets and sends
+	 * TARGETS again), -1 on failure. */
 	int (*reach_targets)(const int64_t *pairs, int n);
 	/* PARK: stop app threads at MPI entry, get every in-flight call out
 	 * of the proxy (completed, or cancelled and marked for retry),

@@ -79,7 +79,10 @@ struct coord_ckpt {
 	struct coord_part *parts;    /* indexed by rank */
 	struct coord_pair *pairs;    /* INTENT answers; then the targets */
 	size_t npairs, cap_pairs;
-	unsigned round;              /* DRAIN round, from 1 */
+	unsigned round;              /* DRAIN round, from 1; TARGETS
+					round, from 0 */
+	int raise;                   /* TARGETS: a rank asked for higher
+					targets (its pairs are in pairs) */
 	int64_t sent, recvd;         /* DRAIN: sums of the current round */
 	int64_t prev_sent, prev_recvd; /* ... and of the previous one */
 	unsigned idle_rounds;        /* DRAIN rounds in a row that found

@@ -254,7 +254,8 @@ static void start_phase(struct coord *c, enum coord_phase phase)
 		finish(c, 0);
 		return;
 	}
-	if (phase != COORD_PHASE_DRAIN || ck->round == 1)
+	if ((phase != COORD_PHASE_DRAIN || ck->round == 1) &&
+	    (phase != COORD_PHASE_TARGETS || ck->round == 0))
 		ck->deadline = now + c->timeout;
 	ck->phase = phase;
 	ck->nanswered = 0;
@@ -298,6 +299,7 @@ void coord_ckpt_request(struct coord *c, struct coord_conn *cmd,
 	c->ck.why[0] = '\0';
 	c->ck.exit_after = exit_after;
 	c->ck.round = 0;
+	c->ck.raise = 0;
 	if (make_tmpdir(c, why, sizeof(why)) < 0) {
 		fail(c, "%s", why);
 		return;
@@ -407,6 +409,16 @@ static void advance(struct coord *c)
 		start_phase(c, COORD_PHASE_TARGETS);
 		return;
 	case COORD_PHASE_TARGETS:
+		/* A rank held at one communicator's target could not reach
+		 * another's: raise the targets to what it asked and go round
+		 * again (MANA's targets rise the same way). */
+		if (ck->raise) {
+			ck->raise = 0;
+			make_targets(ck);
+			ck->round++;
+			start_phase(c, COORD_PHASE_TARGETS);
+			return;
+		}
 		start_phase(c, COORD_PHASE_PARK);
 		return;
 	case COORD_PHASE_PARK:
@@ -447,7 +459,8 @@ void coord_ckpt_answer(struct coord *c, struct coord_conn *k,
 	 * earlier round, is expected after a timeout: ignore it. */
 	if (!is_barrier(ck->phase) || d->gen != ck->gen ||
 	    d->phase != ck->phase || k->part_gen != ck->gen ||
-	    (ck->phase == COORD_PHASE_DRAIN && d->round != ck->round))
+	    ((ck->phase == COORD_PHASE_DRAIN || ck->phase == COORD_PHASE_TARGETS) &&
+	     d->round != ck->round))
 		return;
 	struct coord_part *p = &ck->parts[k->reg.rank];
 	if (p->answered)
@@ -462,10 +475,12 @@ void coord_ckpt_answer(struct coord *c, struct coord_conn *k,
 	}
 	switch (ck->phase) {
 	case COORD_PHASE_INTENT:
+	case COORD_PHASE_TARGETS:
 		if (add_pairs(ck, pairs, d->npairs) < 0) {
 			fail(c, "coordinator out of memory");
 			return;
 		}
+		ck->raise |= ck->phase == COORD_PHASE_TARGETS && d->npairs > 0;
 		break;
 	case COORD_PHASE_DRAIN:
 		p->sent = d->sent;

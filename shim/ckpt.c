@@ -74,13 +74,24 @@ static int coll_admitted(const struct shim_comm *c, int64_t seq)
 	}
 }
 
+/* Threads held at the gate now, and collectives admitted during a
+ * checkpoint so far: how ck_reach_targets tells a rank that is stuck. */
+static int gate_waiters;
+static uint64_t gate_admitted;
+
 void shim_ckpt_coll_gate(struct shim_comm *c, int64_t seq)
 {
 	if (shim_ck_exempt || c->gid < 0)
 		return;
 	pthread_mutex_lock(&ck_mu);
-	while (!coll_admitted(c, seq))
-		pthread_cond_wait(&ck_cv, &ck_mu);
+	if (!coll_admitted(c, seq)) {
+		gate_waiters++;
+		pthread_cond_broadcast(&ck_cv);
+		while (!coll_admitted(c, seq))
+			pthread_cond_wait(&ck_cv, &ck_mu);
+		gate_waiters--;
+	}
+	gate_admitted++;
 	/* Wake a client waiting for this rank to reach its targets. */
 	pthread_cond_broadcast(&ck_cv);
 	pthread_mutex_unlock(&ck_mu);
@@ -184,8 +195,13 @@ static int behind_targets(void)
 
 /* Waits, with the application running, until every communicator of
  * this rank has admitted its target; the phase timeout of the
- * coordinator bounds it from outside, CK_REACH_TIMEOUT_S from inside. */
+ * coordinator bounds it from outside, CK_REACH_TIMEOUT_S from inside.
+ * Returns 1 instead if the rank is behind but a thread has waited
+ * CK_STUCK_MS at the gate with nothing admitted meanwhile: it must pass
+ * another communicator's target to catch up (a split communicator's
+ * collectives before WORLD's next one), so the targets must rise. */
 #define CK_REACH_TIMEOUT_S 3600
+#define CK_STUCK_MS 2
 static int ck_reach_targets(const int64_t *pairs, int n)
 {
 	int64_t *copy = malloc((size_t)(n ? n : 1) * 2 * sizeof(int64_t));
@@ -202,11 +218,26 @@ static int ck_reach_targets(const int64_t *pairs, int n)
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += CK_REACH_TIMEOUT_S;
-	int rc = 0;
-	while (behind_targets() && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&ck_cv, &ck_mu, &deadline);
+	int rc = 0, stuck = 0;
+	while (behind_targets() && rc != ETIMEDOUT && !stuck) {
+		uint64_t admitted = gate_admitted;
+		struct timespec soon;
+		clock_gettime(CLOCK_REALTIME, &soon);
+		soon.tv_nsec += CK_STUCK_MS * 1000000L;
+		if (soon.tv_nsec >= 1000000000L) {
+			soon.tv_sec++;
+			soon.tv_nsec -= 1000000000L;
+		}
+		rc = pthread_cond_timedwait(&ck_cv, &ck_mu, &soon);
+		if (rc == ETIMEDOUT) {
+			stuck = gate_waiters > 0 && gate_admitted == admitted &&
+				behind_targets();
+			clock_gettime(CLOCK_REALTIME, &soon);
+			rc = soon.tv_sec >= deadline.tv_sec ? ETIMEDOUT : 0;
+		}
+	}
 	pthread_mutex_unlock(&ck_mu);
-	return rc == ETIMEDOUT ? -1 : 0;
+	return rc == ETIMEDOUT ? -1 : stuck;
 }
 
 /* ---- PARK, DRAIN ---- */
