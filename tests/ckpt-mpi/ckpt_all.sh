@@ -155,7 +155,7 @@ one_moment() {
 	cmd --kill >/dev/null 2>&1
 	wait "$job"
 	if [ -z "$ck" ]; then
-		if grep -q 'no clients connected\| left during phase' "$w.cmd.err" &&
+		if grep -q 'no clients connected\| left during phase\|is not connected' "$w.cmd.err" &&
 		   cmp -s "$T/$n.ref" "$w.run.out"; then
 			NLATE=$((NLATE + 1))
 			echo "LATE: ckpt_all: $what: the job had ended"
