@@ -239,7 +239,8 @@ static int make_tmpdir(struct coord *c, char *why, size_t len)
 
 /* Send PHASE(phase) to every participant and wait for their answers.
  * The TARGETS body carries the targets; every DRAIN round shares the
- * deadline of the first. */
+ * deadline of the first, while each TARGETS round has its own (a round
+ * only follows one in which some collective was admitted). */
 static void start_phase(struct coord *c, enum coord_phase phase)
 {
 	struct coord_ckpt *ck = &c->ck;
@@ -254,8 +255,7 @@ static void start_phase(struct coord *c, enum coord_phase phase)
 		finish(c, 0);
 		return;
 	}
-	if ((phase != COORD_PHASE_DRAIN || ck->round == 1) &&
-	    (phase != COORD_PHASE_TARGETS || ck->round == 0))
+	if (phase != COORD_PHASE_DRAIN || ck->round == 1)
 		ck->deadline = now + c->timeout;
 	ck->phase = phase;
 	ck->nanswered = 0;
