@@ -11,7 +11,7 @@
 # then restarted under Open MPI and under MPICH; each must end normally
 # and leave the per-rank files of a native run that was never
 # interrupted.  Each check prints PASS or FAIL; the exit status is the
-# number of FAILs.
+# number of FAILs.  DMTCP_MPI_TEST_TIMEOUT bounds each run (300 s).
 set -u
 
 [ $# -ge 2 ] || { echo "usage: $0 NAME STEPS [BUILD_DIR]" >&2; exit 2; }
@@ -22,6 +22,7 @@ B=${3:-${B:-build}}
 case $B in /*) ;; *) B=$ROOT/$B ;; esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-restart-$NAME.XXXXXX") || exit 1
 NFAIL=0
+TMO=${DMTCP_MPI_TEST_TIMEOUT:-300}
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
@@ -62,7 +63,7 @@ wait_lines() {
 }
 same_as_ref() { cmp -s "$T/ref/out.0" "$T/run/out.0" && cmp -s "$T/ref/out.1" "$T/run/out.1"; }
 
-timeout 300 mpirun.mpich -n 2 "$T/app-native" "$T/ref" "$STEPS" >/dev/null 2>"$T/ref.err"
+timeout "$TMO" mpirun.mpich -n 2 "$T/app-native" "$T/ref" "$STEPS" >/dev/null 2>"$T/ref.err"
 check "native reference run" [ "$(lines "$T/ref/out.1")" -eq "$STEPS" ]
 
 timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 --port-file "$T/port" \
@@ -71,7 +72,7 @@ export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
 cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
 COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
 
-timeout 300 mpirun.mpich -n 2 "$B/bin/dmtcp_mpi" "$T/app" "$T/run" "$STEPS" \
+timeout "$TMO" mpirun.mpich -n 2 "$B/bin/dmtcp_mpi" "$T/app" "$T/run" "$STEPS" \
 	>"$T/run.stdout" 2>"$T/run.stderr" &
 job=$!
 wait_lines "$T/run/out.1" $((STEPS / 4)) 120
@@ -80,11 +81,12 @@ wait_lines "$T/run/out.1" $((STEPS / 4 + 20)) 60
 cmd --kill >/dev/null 2>&1
 wait $job 2>/dev/null
 check "MPICH job checkpointed mid-run" [ -n "$ck" ] && [ -f "$ck/rank1.img" ]
+check "the run went on after the checkpoint" [ "$(lines "$T/run/out.1")" -ge $((STEPS / 4 + 20)) ]
 check "the killed run had not finished" [ "$(lines "$T/run/out.1")" -lt "$STEPS" ]
 [ -n "$ck" ] || { cat "$T/cmd.err" "$T/run.stderr"; exit "$NFAIL"; }
 
 for mpi in openmpi mpich; do
-	timeout 300 "mpirun.$mpi" -n 2 "$B/bin/dmtcp_mpi_restart" "$ck" \
+	timeout "$TMO" "mpirun.$mpi" -n 2 "$B/bin/dmtcp_mpi_restart" "$ck" \
 		>"$T/$mpi.stdout" 2>"$T/$mpi.stderr"
 	rc=$?
 	check "restart under $mpi ends normally (exit $rc)" [ $rc -eq 0 ]

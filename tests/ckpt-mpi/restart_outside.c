@@ -3,19 +3,27 @@
  *
  *   restart_outside DIR STEPS
  *
- * A rank that is outside MPI when it is checkpointed, and whose first
- * act once it runs again is to send.  Each step sends 64 KiB to the
- * right neighbour (the shim stages it in the channel's arena), receives
- * as much from the left and sums a checksum over the ranks; the rank
- * appends one line per step to DIR/out.<rank> and pauses 5 ms.  After step
- * STEPS/4 it waits, in nanosleep, until a checkpoint is over (its own
- * resume and restart hooks tell it), so the checkpoint always finds it
- * outside MPI.  Restored, the thread is let go as soon as the engine
- * releases it and sends at once, racing the engine's client thread that
- * is still finishing the restart: the new channel must already be
- * mapped by then (shim/ckpt.c, hook_restart; without it every restart
- * died of SIGSEGV in shim_stage_send).  A native run has no engine and
- * does not wait; its files are the reference.
+ * Rank 0 is outside MPI when it is checkpointed and its first act once
+ * it runs again is a Sendrecv whose message was drained.  Each step
+ * sends 64 KiB to the right neighbour (the shim stages it in the
+ * channel's arena), receives as much from the left and sums a checksum
+ * over the ranks; each rank pauses 5 ms and appends one line per step to
+ * DIR/out.<rank>.  After step STEPS/4 rank 0 waits, in nanosleep, until
+ * a checkpoint is over (its own resume and restart hooks tell it), while
+ * rank 1 goes on into its next Sendrecv.  So the checkpoint finds:
+ *   - rank 1 inside Sendrecv, its send done, its receive abandoned at
+ *     PARK; its message to rank 0 is drained into rank 0's memory.  Rank
+ *     0's next Sendrecv must take it from there: the real MPI will never
+ *     deliver it again (shim/p2p.c, sendrecv_drained; without it the job
+ *     hung at once, rank 0 in Sendrecv and rank 1 in Allreduce, after a
+ *     resume and after every restart);
+ *   - rank 0 outside MPI.  Restored, it is let go as soon as the engine
+ *     releases it and sends at once, racing the engine's client thread
+ *     that is still finishing the restart: the new channel must already
+ *     be mapped by then (shim/ckpt.c, hook_restart; without it every
+ *     restart died of SIGSEGV in shim_stage_send).
+ * A native run has no engine and does not wait; its files are the
+ * reference.
  */
 #include <dlfcn.h>
 #include <mpi.h>
@@ -106,12 +114,14 @@ int main(int argc, char **argv)
 			     MPI_UNSIGNED, left, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 		unsigned mine = checksum(in, WORDS), all;
 		MPI_Allreduce(&mine, &all, 1, MPI_UNSIGNED, MPI_BXOR, MPI_COMM_WORLD);
-		fprintf(f, "%ld: from %d %08x all %08x\n", s, left, mine, all);
-		fflush(f);
 		pause_ms(5); /* so the killed run is still going when it is killed */
 		fill(s + 1, rank);
+		/* Rank 1 is in its next Sendrecv by the time the test sees this
+		 * line and asks for the checkpoint. */
+		fprintf(f, "%ld: from %d %08x all %08x\n", s, left, mine, all);
+		fflush(f);
 		/* Nothing between this wait and the next send. */
-		if (engine && s == steps / 4 - 1)
+		if (engine && rank == 0 && s == steps / 4 - 1)
 			wait_for_checkpoint();
 	}
 	fclose(f);
