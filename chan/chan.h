@@ -112,7 +112,8 @@ struct chan_call {
  * receives (RECV, IRECV, SENDRECV, PARK's completed ones, drained
  * messages) completed with a message, not cancelled, not from
  * MPI_PROC_NULL.  Collectives are not counted.  Both count from the
- * proxy's start or the last CTL_RESUME.
+ * proxy's start, across checkpoints (a failed one leaves messages in
+ * flight that a later drain must still balance).
  *
  * CTL_PARK   No argument.  The proxy abandons a receive-side blocking call
  *            in progress (RECV, PROBE, WAIT, WAITALL, WAITANY, WAITSOME:
@@ -152,8 +153,8 @@ struct chan_call {
  *            collectives not complete yet (call again until 0: every
  *            member started them, they are never cancelled);
  *            n = entries in msgs[]
- * CTL_RESUME No argument.  Resets both counters, ends the parked state.
- *   reply    BUSY, SENT and RECVD (0)
+ * CTL_RESUME No argument.  Ends the parked state.
+ *   reply    BUSY, SENT, RECVD
  *
  * ctl.err: 0; an ABI error class if an MPI call failed (the reply is then
  * partial but consistent: its n entries are valid); ABI_ERR_ARG for an

@@ -25,8 +25,13 @@
  *
  * The counters (sent, received) let the coordinator tell when DRAIN has
  * found everything: summed over all ranks they agree once no message is
- * in flight.  Control requests themselves wait with px_wait_quiet, which
- * serves no other control request.
+ * in flight.  They count from the proxy's start and are never reset: a
+ * checkpoint that fails leaves messages in flight, and a reset would
+ * drop their sends from one side's count and keep their receives in the
+ * other's, so no later drain could balance.  Every rank of a restart
+ * starts a new proxy at 0 from images with nothing in flight, so the
+ * sums agree there too.  Control requests themselves wait with
+ * px_wait_quiet, which serves no other control request.
  */
 #include "px.h"
 
@@ -239,8 +244,6 @@ static void serve(struct chan_ctl *ctl)
 		break;
 	case CTL_RESUME:
 		px.parked = 0;
-		px.sent = 0;
-		px.recvd = 0;
 		break;
 	default:
 		ctl->err = ABI_ERR_ARG;
