@@ -14,7 +14,11 @@
  * abandoned, so PARK is answered with it still running (CTL_ARG_BUSY).
  *
  * After PARK the proxy has no receive posted: pending nonblocking
- * receives were completed or cancelled, blocking ones abandoned.  So
+ * receives were completed or cancelled, blocking ones abandoned.  They
+ * are cancelled latest first: a message arriving meanwhile then matches
+ * the earliest receive still posted, as it would have without us, and
+ * never a later one while an earlier one waits to be posted again
+ * (which would reorder a sender's messages).  So
  * every message DRAIN finds with Iprobe is one no receive will take,
  * and receiving it into the drain block loses nothing: the application
  * matches it from its drain queue later, as MPI would have.
@@ -35,6 +39,7 @@
  */
 #include "px.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void px_count_send(int peer)
@@ -57,14 +62,11 @@ void px_count_recv(const MPI_Status *st)
 /* ---- PARK ---- */
 
 /* Put one pending receive in the reply: complete, or cancelled. */
-static int park_recv(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *arg)
+static int park_recv(struct chan_ctl *ctl, int64_t abi, MPI_Request *r)
 {
-	struct chan_ctl *ctl = arg;
 	MPI_Status st;
 	int flag = 0, cancelled = 0;
 
-	if (kind != PX_REQ_RECV)
-		return 0;
 	if (ctl->n == CHAN_CTL_MAX) {
 		ctl->arg[CTL_ARG_MORE] = 1;
 		return 1;
@@ -98,10 +100,52 @@ static int park_recv(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *a
 	return 0;
 }
 
+struct recvs {
+	int64_t *h;
+	size_t n, cap;
+};
+
+static int add_recv(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *arg)
+{
+	struct recvs *l = arg;
+
+	(void)r;
+	if (kind != PX_REQ_RECV)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		int64_t *h = realloc(l->h, cap * sizeof(*h));
+		if (!h)
+			return 1;
+		l->h = h;
+		l->cap = cap;
+	}
+	l->h[l->n++] = abi;
+	return 0;
+}
+
+static int latest_first(const void *a, const void *b)
+{
+	uint64_t x = px_req_order(*(const int64_t *)a), y = px_req_order(*(const int64_t *)b);
+
+	return (x < y) - (x > y);
+}
+
 static void serve_park(struct chan_ctl *ctl)
 {
+	struct recvs l = { NULL, 0, 0 };
+
 	px.parked = 1;
-	px_req_each(park_recv, ctl);
+	if (px_req_each(add_recv, &l)) {
+		ctl->err = ABI_ERR_NO_MEM;
+		free(l.h);
+		return;
+	}
+	qsort(l.h, l.n, sizeof(*l.h), latest_first);
+	for (size_t i = 0; i < l.n; i++)
+		if (park_recv(ctl, l.h[i], px_req_slot(l.h[i])))
+			break;
+	free(l.h);
 }
 
 /* ---- DRAIN ---- */

@@ -113,6 +113,8 @@ enum px_req_kind { PX_REQ_OTHER = 0, PX_REQ_SEND = 1, PX_REQ_RECV = 2,
 		   PX_REQ_COLL = 3 /* nonblocking collective, proxy/icoll.c */ };
 void px_req_mark(int64_t abi, enum px_req_kind kind);
 enum px_req_kind px_req_kind(int64_t abi);
+/* When it was marked a send or receive: larger is later. */
+uint64_t px_req_order(int64_t abi);
 /* Visit every request slot whose kind is not PX_REQ_OTHER, and every
  * communicator in the table (not WORLD, SELF), until fn returns non-zero
  * (which is returned). */

@@ -9,7 +9,8 @@
  * its kind ever alive at once.
  *
  * Requests carry one more byte each, in an array of its own: whether a
- * checkpoint must treat them as a send or a receive (px_req_mark).
+ * checkpoint must treat them as a send or a receive (px_req_mark), and
+ * the order they were marked in (PARK cancels receives latest first).
  */
 #include "px.h"
 
@@ -39,6 +40,9 @@ static struct slots comms = { NULL, 0, sizeof(MPI_Comm), &comm_null };
 static struct slots reqs = { NULL, 0, sizeof(MPI_Request), &req_null };
 static const unsigned char kind_other = PX_REQ_OTHER;
 static struct slots kinds = { NULL, 0, 1, &kind_other };
+static const uint64_t order_none = 0;
+static struct slots orders = { NULL, 0, sizeof(uint64_t), &order_none };
+static uint64_t marks;
 static struct slots types = { NULL, 0, sizeof(MPI_Datatype), &type_null };
 
 /* Pointer to slot idx, growing the array; dies on ENOMEM (the proxy
@@ -114,6 +118,15 @@ MPI_Datatype px_type_take(int64_t abi)
 void px_req_mark(int64_t abi, enum px_req_kind kind)
 {
 	*(unsigned char *)slot(&kinds, H_INDEX(abi)) = (unsigned char)kind;
+	if (kind != PX_REQ_OTHER)
+		*(uint64_t *)slot(&orders, H_INDEX(abi)) = ++marks;
+}
+
+uint64_t px_req_order(int64_t abi)
+{
+	if (H_INDEX(abi) >= orders.len)
+		return 0;
+	return ((uint64_t *)orders.v)[H_INDEX(abi)];
 }
 
 enum px_req_kind px_req_kind(int64_t abi)
