@@ -46,7 +46,9 @@ static void usage(FILE *f)
 "else ./ckpt)\n"
 "  --interval N    checkpoint every N seconds (default $DMTCP_MPI_INTERVAL,\n"
 "                  else 0: only on request)\n"
-"  --timeout S     seconds a phase may take (default 60)\n"
+"  --timeout S     seconds a checkpoint phase may take before the\n"
+"                  checkpoint fails (default $DMTCP_MPI_COORD_TIMEOUT,\n"
+"                  else 60)\n"
 "  --daemon        detach; log to $DMTCP_MPI_TMPDIR/coord-<host>-<port>.log\n"
 "  --exit-on-last  exit when the last client has left\n");
 }
@@ -84,6 +86,7 @@ static void parse_options(int argc, char **argv, struct coord *c,
 	};
 	const char *dir = getenv("DMTCP_MPI_CKPTDIR");
 	const char *iv = getenv("DMTCP_MPI_INTERVAL");
+	const char *to = getenv("DMTCP_MPI_COORD_TIMEOUT");
 	int opt, bad = 0;
 
 	snprintf(c->host, sizeof(c->host), "%s", COORD_DEFAULT_HOST);
@@ -95,6 +98,8 @@ static void parse_options(int argc, char **argv, struct coord *c,
 	 * starts through the environment. */
 	if (iv && *iv && parse_int(iv, 0, 1 << 30, &c->interval) < 0)
 		dm_die(DM_EXIT_USAGE, "bad DMTCP_MPI_INTERVAL (%s)", iv);
+	if (to && *to && parse_int(to, 1, 1 << 20, &c->timeout) < 0)
+		dm_die(DM_EXIT_USAGE, "bad DMTCP_MPI_COORD_TIMEOUT (%s)", to);
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'H': snprintf(c->host, sizeof(c->host), "%s", optarg); break;
