@@ -62,7 +62,7 @@ lib_setup() {
 		exit 0
 	fi
 	trap lib_cleanup EXIT
-	trap 'exit 1' INT TERM
+	trap 'exit 1' INT TERM HUP PIPE
 	"$B/bin/dmtcp_mpicc" -O1 -o "$T/stress" "$ROOT/tests/ckpt-mpi/stress.c" ||
 		{ fail "cannot build stress with dmtcp_mpicc"; exit 1; }
 	mpicc.mpich -O1 -o "$T/stress-native" "$ROOT/tests/ckpt-mpi/stress.c" 2>/dev/null ||
