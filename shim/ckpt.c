@@ -126,6 +126,26 @@ void shim_ckpt_wait_resume(void)
 	pthread_mutex_lock(&shim.lock);
 }
 
+/* The drain queue is the application's only outside a parked
+ * checkpoint: set_phase takes ck_mu too, so no receive is taking a
+ * message when PARK begins, and none takes one until the receives PARK
+ * cancelled are posted again (release). */
+int shim_ckpt_queue_enter(void)
+{
+	if (!shim_drain_head)
+		return 0;
+	pthread_mutex_lock(&ck_mu);
+	if (shim_ck_exempt || atomic_load(&shim_ck_phase) != SHIM_CK_PARK)
+		return 1;
+	pthread_mutex_unlock(&ck_mu);
+	return 0;
+}
+
+void shim_ckpt_queue_leave(void)
+{
+	pthread_mutex_unlock(&ck_mu);
+}
+
 /* ---- INTENT and TARGETS ---- */
 
 struct seq_walk {
@@ -271,17 +291,21 @@ static void pause_briefly(void)
 	nanosleep(&ts, NULL);
 }
 
+/* CTL_PARK: every receive pending in the proxy completes or is
+ * cancelled.  Returns how many there were, or -1. */
 static int park_requests(void)
 {
 	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
+	int n = 0;
 
 	do {
 		if (chan_ctl_call(&shim.ch, CTL_PARK) != 0)
 			return -1;
 		for (uint32_t i = 0; i < ctl->n; i++)
 			shim_req_parked(&ctl->parked[i]);
+		n += (int)ctl->n;
 	} while (ctl->arg[CTL_ARG_MORE]);
-	return 0;
+	return n;
 }
 
 static int ck_park(void)
@@ -295,13 +319,26 @@ static int ck_park(void)
 	 * never polls a request PARK has just taken out of the proxy. */
 	if (!shim_mt()) {
 		set_phase(SHIM_CK_PARK);
-		return park_requests();
+		return park_requests() < 0 ? -1 : 0;
 	}
 	pthread_mutex_lock(&shim.lock);
 	set_phase(SHIM_CK_PARK);
 	int rc = park_requests();
 	pthread_mutex_unlock(&shim.lock);
-	return rc;
+	return rc < 0 ? -1 : 0;
+}
+
+/* With the slot idle and the rank parked nothing can post a receive, but
+ * a thread that passed the gate just before PARK may have posted an
+ * Irecv since: take it out of the proxy too.  How many, or -1. */
+static int park_late_receives(void)
+{
+	if (shim_mt())
+		pthread_mutex_lock(&shim.lock);
+	int n = park_requests();
+	if (shim_mt())
+		pthread_mutex_unlock(&shim.lock);
+	return n;
 }
 
 /* Take the drained messages out of the arena into application memory. */
@@ -347,8 +384,14 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 			return -1;
 		int more = ctl->arg[CTL_ARG_MORE] || ctl->arg[CTL_ARG_DRAIN_NEED];
 		if (!more && ctl->arg[CTL_ARG_BUSY] < 0 && !ctl->arg[CTL_ARG_DRAIN_COLLS] &&
-		    slot_idle() && !atomic_load(&shim_coll_pending))
-			break;
+		    slot_idle() && !atomic_load(&shim_coll_pending)) {
+			int late = park_late_receives();
+			if (late < 0)
+				return -1;
+			if (late == 0)
+				break;
+			continue; /* what they left unmatched is to be drained */
+		}
 		if (!more && phase_left_ms() <= 0)
 			return -1;
 		if (!more)

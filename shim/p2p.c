@@ -118,15 +118,39 @@ int PMPI_Rsend(const void *buf, int count, MPI_Datatype datatype, int dest, int 
 SHIM_WEAK(Rsend)
 
 /* After a checkpoint, drained messages are the oldest there are: the
- * first one that matches is the message MPI would deliver. */
-static int recv_drained(const char *fn, struct shim_drained *d, void *buf, int count,
-			const struct shim_type *type, MPI_Comm comm, MPI_Status *status)
+ * first one that matches is the message MPI would deliver.  The
+ * application takes one only with the queue held and no checkpoint
+ * parked (shim_ckpt_queue_enter): while parked, DRAIN fills the queue and
+ * the receives PARK cancelled, posted before any new one, must get their
+ * messages first (they do when the checkpoint ends).  1 if served. */
+static int recv_queued(void *buf, int count, const struct shim_type *type, MPI_Comm comm,
+		       int source, int tag, struct chan_status *st, int *err)
 {
-	struct chan_status st;
-	int err = shim_drain_deliver(d, buf, count, type, &st);
+	if (!shim_ckpt_queue_enter())
+		return 0;
+	shim_state_lock(); /* another thread may take the same message */
+	struct shim_drained *d = shim_drain_find(comm, source, tag);
+	if (d)
+		*err = shim_drain_deliver(d, buf, count, type, st);
+	shim_state_unlock();
+	shim_ckpt_queue_leave();
+	return d != NULL;
+}
 
-	shim_status_out(status, &st);
-	return shim_error(comm, err, fn, NULL);
+/* A receive looks in the drain queue before it takes the call slot, but
+ * a checkpoint may fill the queue after that look, even one the caller
+ * never waited for at the gate (it came and went between the look and
+ * the slot): looked at again with the slot held, a message found means
+ * the call must start over, or it would pass older messages. */
+static int drained_meanwhile(MPI_Comm comm, int source, int tag)
+{
+	if (!shim_ckpt_queue_enter())
+		return 0;
+	shim_state_lock();
+	int found = shim_drain_find(comm, source, tag) != NULL;
+	shim_state_unlock();
+	shim_ckpt_queue_leave();
+	return found;
 }
 
 int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
@@ -141,14 +165,16 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 		return err;
 	if (shim_mt())
 		return shim_mt_recv(buf, count, datatype, source, tag, comm, status);
-	struct shim_drained *d;
-	if (shim_drain_head && (d = shim_drain_find(comm, source, tag)))
-		return recv_drained("MPI_Recv", d, buf, count, m.type, comm, status);
+	struct chan_status qst;
+	if (recv_queued(buf, count, m.type, comm, source, tag, &qst, &err)) {
+		shim_status_out(status, &qst);
+		return shim_error(comm, err, "MPI_Recv", NULL);
+	}
 	if ((err = shim_stage_recv(buf, count, m.type, &s, &base, "MPI_Recv")))
 		return shim_error(comm, err, "MPI_Recv", NULL);
 	struct chan_call *c = shim_call_begin(CALL_RECV);
 	err = CHAN_RETRY; /* parked on the way: the message may be drained now */
-	if (!shim_call_was_parked()) {
+	if (!shim_call_was_parked() && !drained_meanwhile(comm, source, tag)) {
 		fill_msg(c, base, count, datatype, source, tag, comm);
 		err = shim_call_run(c);
 	}
@@ -253,18 +279,16 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		shim_req_done_locally(r, &st);
 		return MPI_SUCCESS;
 	}
-	struct shim_drained *d;
 	struct chan_status st;
-	shim_state_lock(); /* another thread may take the same message */
-	int drained = shim_drain_head && (d = shim_drain_find(comm, source, tag)) &&
-		      (shim_drain_deliver(d, buf, count, m.type, &st), 1);
-	shim_state_unlock();
-	if (drained) {
+	int qerr = 0; /* a truncation is in st, for the completion call */
+	if (recv_queued(buf, count, m.type, comm, source, tag, &st, &qerr)) {
 		shim_req_done_locally(r, &st);
 		return MPI_SUCCESS;
 	}
 	struct chan_call *c = shim_call_begin(CALL_IRECV);
-	if (shim_call_was_parked()) { /* the message may be in the drain queue now */
+	/* Parked on the way, or a checkpoint came and went: the message may
+	 * be in the drain queue now. */
+	if (shim_call_was_parked() || drained_meanwhile(comm, source, tag)) {
 		shim_call_end();
 		shim_stage_free(&r->stage);
 		shim_type_release(r->utype);
@@ -358,7 +382,9 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 		return shim_error(comm, err, fn, NULL);
 	}
 	struct chan_call *c = shim_call_begin(CALL_SENDRECV);
-	if (shim_call_was_parked()) { /* the message may be in the drain queue now */
+	/* Parked on the way, or a checkpoint came and went: the message may
+	 * be in the drain queue now. */
+	if (shim_call_was_parked() || drained_meanwhile(comm, source, rtag)) {
 		shim_call_end();
 		shim_stage_free(&rs);
 		shim_stage_free(&ss);
@@ -424,13 +450,16 @@ static int probe(const char *fn, enum chan_call_id id, int source, int tag,
 		return shim_errorf(comm, err, fn, "tag %d", tag);
 	if (id == CALL_PROBE && shim_mt())
 		return shim_mt_probe(source, tag, comm, status);
-	struct shim_drained *d;
+	struct shim_drained *d = NULL;
 	struct chan_status st;
-	shim_state_lock(); /* another thread may take the message meanwhile */
-	int drained = shim_drain_head && (d = shim_drain_find(comm, source, tag)) &&
-		      (shim_drain_status(d, &st), 1);
-	shim_state_unlock();
-	if (drained) {
+	if (shim_ckpt_queue_enter()) {
+		shim_state_lock(); /* another thread may take the message meanwhile */
+		if ((d = shim_drain_find(comm, source, tag)))
+			shim_drain_status(d, &st);
+		shim_state_unlock();
+		shim_ckpt_queue_leave();
+	}
+	if (d) {
 		if (flag)
 			*flag = 1;
 		shim_status_out(status, &st);
@@ -438,7 +467,7 @@ static int probe(const char *fn, enum chan_call_id id, int source, int tag,
 	}
 	struct chan_call *c = shim_call_begin(id);
 	err = CHAN_RETRY; /* parked on the way: the message may be drained now */
-	if (!shim_call_was_parked()) {
+	if (!shim_call_was_parked() && !drained_meanwhile(comm, source, tag)) {
 		c->arg[0] = source;
 		c->arg[1] = tag;
 		c->arg[2] = (int64_t)(intptr_t)comm;

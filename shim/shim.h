@@ -483,6 +483,11 @@ void shim_ckpt_call_gate(void);
 /* The proxy answered CHAN_RETRY: wait, slot lock released, until the
  * checkpoint is over.  The wrapper then starts its call over. */
 void shim_ckpt_wait_resume(void);
+/* May the caller use the drain queue now?  1 with it held (release with
+ * shim_ckpt_queue_leave); 0 when it is empty or a checkpoint is parked
+ * (the checkpoint's own thread excepted). */
+int shim_ckpt_queue_enter(void);
+void shim_ckpt_queue_leave(void);
 /* Restart support, elsewhere in the shim: MPI_Init again in a new proxy
  * (shim/env.c), make every communicator again (shim/comm.c), the pending
  * receives a checkpoint parked (shim/req.c). */
