@@ -1138,22 +1138,32 @@ static int alltoallv(const char *fn, const void *sendbuf, const int sendcounts[]
 	if ((err = check_side_v(comm, recvbuf, recvcounts, rdispls, n, recvtype, &rt,
 				"recv", fn)))
 		return err;
+	/* An empty datatype's blocks go as count 0, as in Alltoallw. */
+	int *zeros = NULL;
+	if (((st && !st->size) || !rt->size) && !(zeros = calloc((size_t)n + 1, sizeof(int))))
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, NULL);
+	const int *sc = st && !st->size ? zeros : sendcounts;
+	const int *rc = !rt->size ? zeros : recvcounts;
 	plan_init(&p, comm, request);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
 		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rt, 1, 1);
-		plan_arrays(&p, n, recvcounts, rdispls, recvcounts, rdispls);
+		plan_arrays(&p, n, rc, rdispls, rc, rdispls);
 	} else {
 		plan_v(&p, COLL_SBUF, sendbuf, sendcounts, sdispls, n, st, 1, 0);
 		plan_v(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, rt, 0, 1);
-		plan_arrays(&p, n, sendcounts, sdispls, recvcounts, rdispls);
+		plan_arrays(&p, n, sc, sdispls, rc, rdispls);
 	}
-	if ((err = plan_stage(&p, fn)))
+	if ((err = plan_stage(&p, fn))) {
+		free(zeros);
 		return shim_error(comm, err, fn, NULL);
+	}
 	struct chan_call *c = begin(&p, CALL_ALLTOALLV, cm);
 	set_side(c, COLL_SCOUNT, 0, in_place ? recvtype : sendtype);
 	set_side(c, COLL_RCOUNT, 0, recvtype);
-	return finish(&p, c, comm, fn);
+	err = finish(&p, c, comm, fn);
+	free(zeros);
+	return err;
 }
 
 int PMPI_Alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
@@ -1190,10 +1200,12 @@ static int alltoallw(const char *fn, const void *sendbuf, const int sendcounts[]
 	if (!(cm = shim_comm_check(comm, fn, &err)))
 		return err;
 	int n = peers(cm), in_place = sendbuf == MPI_IN_PLACE;
-	struct shim_type **st = calloc(2 * (size_t)(n ? n : 1), sizeof(*st));
+	size_t room = 2 * (size_t)(n ? n : 1);
+	struct shim_type **st = calloc(room, sizeof(*st) + sizeof(int));
 	if (!st)
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, NULL);
 	struct shim_type **rt = st + n;
+	int *sc = (int *)(void *)(st + room), *rc = sc + n;
 	if ((err = check_in_place(comm, cm, sendbuf, 1, "sendbuf", fn)) ||
 	    (!in_place && (err = check_side_w(comm, sendbuf, sendcounts, sdispls, sendtypes, n,
 					      st, "send", fn))) ||
@@ -1202,16 +1214,23 @@ static int alltoallw(const char *fn, const void *sendbuf, const int sendcounts[]
 		free(st);
 		return err;
 	}
+	/* A block of no bytes goes as count 0 (here count 1 of an empty type
+	 * may face count 0 of MPI_INT): Open MPI's Ialltoallw skips count 0
+	 * and would otherwise wait for a message the peer never sends. */
+	for (int i = 0; i < n; i++) {
+		sc[i] = in_place || !st[i]->size ? 0 : sendcounts[i];
+		rc[i] = rt[i]->size ? recvcounts[i] : 0;
+	}
 	plan_init(&p, comm, request);
 	if (in_place) {
 		plan_in_place(&p, COLL_SBUF);
 		plan_blocks(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, NULL, rt, 1, 1);
-		plan_arrays(&p, n, recvcounts, rdispls, recvcounts, rdispls);
+		plan_arrays(&p, n, rc, rdispls, rc, rdispls);
 		p.types[0] = recvtypes;
 	} else {
 		plan_blocks(&p, COLL_SBUF, sendbuf, sendcounts, sdispls, n, NULL, st, 1, 0);
 		plan_blocks(&p, COLL_RBUF, recvbuf, recvcounts, rdispls, n, NULL, rt, 0, 1);
-		plan_arrays(&p, n, sendcounts, sdispls, recvcounts, rdispls);
+		plan_arrays(&p, n, sc, sdispls, rc, rdispls);
 		p.types[0] = sendtypes;
 	}
 	p.types[1] = recvtypes;
