@@ -166,7 +166,10 @@ bad_restart "rank 1's image missing" mpich 2 "$T/missing" \
 	"rank 1 ($T/missing/rank1.img)"
 cp -r "$good" "$T/corrupt"
 size=$(wc -c <"$T/corrupt/rank1.img")
-printf 'X' | dd of="$T/corrupt/rank1.img" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+printf 'dmtcp_mpi faults.sh was here' |
+	dd of="$T/corrupt/rank1.img" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+check "rank 1's image corrupted: the copy differs from the image" \
+	sh -c "! cmp -s '$good/rank1.img' '$T/corrupt/rank1.img'"
 bad_restart "rank 1's image corrupted" openmpi 2 "$T/corrupt" \
 	"corrupt checkpoint image of rank 1 ($T/corrupt/rank1.img)"
 
