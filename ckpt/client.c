@@ -263,6 +263,11 @@ static void spawn_coordinator(const char *host, int port, char *err,
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	/* We run beside the application's threads: any fd it has open without
+	 * O_CLOEXEC right now (a shell's command-substitution pipe, the
+	 * channel) would live on in the daemon, and a reader of that pipe
+	 * would wait for an EOF that never comes. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	int rc = posix_spawn(&pid, path, &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	free(env);

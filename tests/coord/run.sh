@@ -335,12 +335,17 @@ test_autostart() {
 	check "racing coordinators: the winner answers with its secret" 'cmd --status >/dev/null'
 	CPID=$(cmd --status | sed -n 's/^pid=//p'); remember "$CPID"
 	stop_coord
+	# fd 7, open without O_CLOEXEC in every client, stands for whatever the
+	# application holds open when its client thread starts the daemon.
+	exec 7>"$T/held"
 	for r in 0 1 2; do
 		app auto$r DMTCP_MPI_RANK=$r DMTCP_MPI_NRANKS=3 DMTCP_MPI_CKPTDIR="$T/auto"
 		eval "A$r=\$APID"
 	done
+	exec 7>&-
 	check "auto-start: three racing clients share one coordinator" 'wait_until 8 has_clients 3'
 	CPID=$(cmd --status | sed -n 's/^pid=//p'); remember "$CPID"
+	check "auto-start: the daemon keeps none of the client's fds" '! ls -l /proc/$CPID/fd | grep -q "$T/held"'
 	check "auto-start: losing the race prints nothing" '[ -z "$(cat "$T"/auto0.err "$T"/auto1.err "$T"/auto2.err)" ]'
 	d=$(cmd --checkpoint)
 	check "auto-start: checkpoints into DMTCP_MPI_CKPTDIR" '[ "$(dirname "$d")" = "$T/auto" ] && [ -f "$d/rank2.img" ]'
