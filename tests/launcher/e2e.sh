@@ -86,7 +86,12 @@ for mpi in mpich openmpi; do
 		i=$((i + 1))
 	done
 	victim=$(pgrep -f "$T/pfx/libexec/dmtcp_mpi/proxy-$mpi" | sed -n 2p)
-	[ -n "$victim" ] && kill -KILL "$victim"
+	if [ -n "$victim" ]; then
+		kill -KILL "$victim"
+	else
+		echo "e2e: $mpi: no second proxy; processes of the test:"
+		ps -eo pid,ppid,stat,args | grep -F "$T/" | grep -v grep
+	fi
 	wait $job
 	rc=$?
 	el=$(( $(date +%s) - t0 ))
