@@ -159,6 +159,11 @@ one_moment() {
 		   cmp -s "$T/$n.ref" "$w.run.out"; then
 			NLATE=$((NLATE + 1))
 			echo "LATE: ckpt_all: $what: the job had ended"
+		elif grep -q ' left during phase\|is not connected' "$w.cmd.err"; then
+			# Every rank had registered, so one that is gone had finished:
+			# the job was ending, and our --kill cut the others' last lines.
+			NLATE=$((NLATE + 1))
+			echo "LATE: ckpt_all: $what: a rank had already finished"
 		else
 			fail "$what: no checkpoint"
 			indent <"$w.cmd.err"
