@@ -12,9 +12,12 @@
  *   mpibench compute STEPS WORK    2 ranks: STEPS x (WORK flops-ish loop
  *                                  + 8 B Allreduce); prints the wall time
  *   mpibench calibrate             1 rank: WORK for a ~10 ms step here
+ *   mpibench exchange              2 ranks: a 2-D halo exchange whose faces
+ *                                  are vector columns, and MPI_Alltoall
  *
  * Output: one "key value" line per measurement on rank 0, times in
- * microseconds, bandwidths in MB/s (10^6 bytes per second).  Each value
+ * microseconds, bandwidths in MB/s (10^6 bytes per second), halo
+ * exchanges per second.  Each value
  * is the median over a few batches of the run, so one preempted batch
  * (the machine may be busy) does not move it.
  */
@@ -195,6 +198,166 @@ static void bench_p2p(void)
 	free(buf);
 }
 
+/* ---- halo exchange and Alltoall ---- */
+
+/* Iterations of an exchange moving `bytes` per iteration: ~4 MB per
+ * batch, 50..1000. */
+static int exchange_iters(size_t bytes)
+{
+	size_t n = (4u << 20) / (bytes ? bytes : 1);
+
+	return n < 50 ? 50 : n > 1000 ? 1000 : (int)n;
+}
+
+/* What rank r holds at row i, column j of its n x n interior: known to
+ * every rank, so a ghost cell can be checked against its owner. */
+static double cell(int r, int n, int i, int j)
+{
+	return (double)r * 1e8 + (double)i * (n + 2) + j;
+}
+
+struct halo {
+	MPI_Comm cart;
+	MPI_Datatype col;  /* one column of the (n+2) x (n+2) array */
+	int n, west, east;
+	double *a;         /* row-major, ghost ring included */
+};
+
+/* One exchange along x: the first and last interior columns go west and
+ * east, the ghost columns 0 and n+1 come from west and east. */
+static void halo_exchange(const struct halo *h)
+{
+	int ld = h->n + 2;
+	MPI_Request req[4];
+	MPI_Status sts[4];
+
+	MPI_Irecv(&h->a[ld], 1, h->col, h->west, 0, h->cart, &req[0]);
+	MPI_Irecv(&h->a[ld + h->n + 1], 1, h->col, h->east, 1, h->cart, &req[1]);
+	MPI_Isend(&h->a[ld + h->n], 1, h->col, h->east, 0, h->cart, &req[2]);
+	MPI_Isend(&h->a[ld + 1], 1, h->col, h->west, 1, h->cart, &req[3]);
+	MPI_Waitall(4, req, sts);
+}
+
+static void halo_check(const struct halo *h, int west_rank, int east_rank)
+{
+	int n = h->n, ld = n + 2;
+
+	for (int i = 1; i <= n; i++) {
+		double w = h->a[i * ld], e = h->a[i * ld + n + 1];
+		if (w == cell(west_rank, n, i, n) && e == cell(east_rank, n, i, 1))
+			continue;
+		fprintf(stderr, "dmtcp_mpi: error: halo exchange %dx%d (mpibench rank %d): "
+			"row %d has ghosts %g and %g, want %g and %g\n", n, n, rank, i, w, e,
+			cell(west_rank, n, i, n), cell(east_rank, n, i, 1));
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+}
+
+/* Exchanges per second for an n x n interior of doubles per rank on a
+ * 1 x 2 grid, periodic along x, so each rank's west and east are the
+ * other rank and each exchange moves two columns each way. */
+static double halo(MPI_Comm cart, int n)
+{
+	struct halo h = { .cart = cart, .n = n };
+	size_t ld = (size_t)n + 2;
+	double t[BATCHES];
+	int iters = exchange_iters(4 * (size_t)n * sizeof(double));
+
+	h.a = malloc(ld * ld * sizeof(double));
+	if (h.a == NULL) {
+		fprintf(stderr, "dmtcp_mpi: error: cannot allocate a %dx%d grid "
+			"(mpibench rank %d): out of memory\n", n, n, rank);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	for (size_t i = 0; i < ld; i++)
+		for (size_t j = 0; j < ld; j++)
+			h.a[i * ld + j] = cell(rank, n, (int)i, (int)j);
+	MPI_Cart_shift(cart, 1, 1, &h.west, &h.east);
+	MPI_Type_vector(n, 1, n + 2, MPI_DOUBLE, &h.col);
+	MPI_Type_commit(&h.col);
+	for (int b = -1; b < BATCHES; b++) {
+		MPI_Barrier(cart);
+		double t0 = now_us();
+		for (int i = 0; i < iters; i++)
+			halo_exchange(&h);
+		if (b >= 0)
+			t[b] = iters / (now_us() - t0) * 1e6;
+	}
+	int wr, er;
+	MPI_Group g, wg;
+	MPI_Comm_group(cart, &g);
+	MPI_Comm_group(MPI_COMM_WORLD, &wg);
+	MPI_Group_translate_ranks(g, 1, &h.west, wg, &wr);
+	MPI_Group_translate_ranks(g, 1, &h.east, wg, &er);
+	halo_check(&h, wr, er);
+	MPI_Group_free(&g);
+	MPI_Group_free(&wg);
+	MPI_Type_free(&h.col);
+	free(h.a);
+	return median(t, BATCHES);
+}
+
+/* Byte of the block rank `from` sends rank `to`. */
+static unsigned char a2a_byte(int from, int to)
+{
+	return (unsigned char)(from * 16 + to + 1);
+}
+
+/* MPI_Alltoall of `size` bytes per peer; MB/s of the bytes each rank
+ * hands over (size x ranks per call), median over batches. */
+static double alltoall(size_t size, int nranks)
+{
+	size_t total = size * (size_t)nranks;
+	unsigned char *s = malloc(total), *r = malloc(total);
+	int iters = exchange_iters(total);
+	double t[BATCHES];
+
+	if (s == NULL || r == NULL) {
+		fprintf(stderr, "dmtcp_mpi: error: cannot allocate Alltoall buffers "
+			"(mpibench rank %d): out of memory\n", rank);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	for (int p = 0; p < nranks; p++)
+		memset(s + (size_t)p * size, a2a_byte(rank, p), size);
+	memset(r, 0, total);
+	for (int b = -1; b < BATCHES; b++) {
+		MPI_Barrier(MPI_COMM_WORLD);
+		double t0 = now_us();
+		for (int i = 0; i < iters; i++)
+			MPI_Alltoall(s, (int)size, MPI_BYTE, r, (int)size, MPI_BYTE,
+				     MPI_COMM_WORLD);
+		if (b >= 0)
+			t[b] = (double)total * iters / (now_us() - t0);
+	}
+	for (int p = 0; p < nranks; p++) {
+		unsigned char *blk = r + (size_t)p * size;
+		if (blk[0] == a2a_byte(p, rank) && blk[size - 1] == a2a_byte(p, rank))
+			continue;
+		fprintf(stderr, "dmtcp_mpi: error: Alltoall of %zu bytes (mpibench rank %d): "
+			"the block from rank %d holds %u, want %u\n", size, rank, p, blk[0],
+			a2a_byte(p, rank));
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	free(s);
+	free(r);
+	return median(t, BATCHES);
+}
+
+static void bench_exchange(int nranks)
+{
+	static const int grids[] = { 64, 512, 2048 };
+	static const size_t sizes[] = { 8, 64 << 10, 1 << 20 };
+	int dims[2] = { 1, nranks }, periods[2] = { 0, 1 };
+	MPI_Comm cart;
+
+	MPI_Cart_create(MPI_COMM_WORLD, 2, dims, periods, 0, &cart);
+	for (size_t i = 0; i < sizeof(grids) / sizeof(grids[0]); i++)
+		result("halo", (size_t)grids[i], halo(cart, grids[i]));
+	MPI_Comm_free(&cart);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		result("a2a", sizes[i], alltoall(sizes[i], nranks));
+}
+
 /* ---- compute kernel ---- */
 
 /* About `work` dependent multiply-adds on a few lanes; returns a value
@@ -246,7 +409,8 @@ static void calibrate(void)
 static int usage(void)
 {
 	if (rank == 0)
-		fprintf(stderr, "usage: mpibench null | p2p | compute STEPS WORK | calibrate\n");
+		fprintf(stderr, "usage: mpibench null | p2p | exchange | compute STEPS WORK | "
+			"calibrate\n");
 	MPI_Finalize();
 	return 64;
 }
@@ -267,6 +431,8 @@ int main(int argc, char **argv)
 		calibrate();
 	else if (strcmp(argv[1], "p2p") == 0 && size == 2)
 		bench_p2p();
+	else if (strcmp(argv[1], "exchange") == 0 && size == 2)
+		bench_exchange(size);
 	else if (strcmp(argv[1], "compute") == 0 && size == 2 && argc == 4)
 		bench_compute(atoi(argv[2]), atol(argv[3]));
 	else

@@ -41,6 +41,9 @@ DIR=$B/bench
 RAW=$DIR/raw.txt
 RES=$DIR/results.txt
 MPIS=${MPIS:-mpich openmpi}
+# mpibench modes to run; a subset (DMTCP_MPI_BENCH_SET="exchange") for a
+# quicker look at some rows, the others then print "-".
+BENCHES=${DMTCP_MPI_BENCH_SET:-null p2p compute exchange}
 COMPUTE_STEPS=200 # x ~10 ms: ~2 s of compute per run
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -99,9 +102,13 @@ for rep in $(seq 1 "$REPS"); do
 		failed=1
 	for mpi in $MPIS; do
 		for impl in native ours; do
-			run "$mpi" "$impl" "$rep" 1 null || failed=1
-			run "$mpi" "$impl" "$rep" 2 p2p || failed=1
-			run "$mpi" "$impl" "$rep" 2 compute "$COMPUTE_STEPS" "$WORK" || failed=1
+			for bench in $BENCHES; do
+				case $bench in
+				null) run "$mpi" "$impl" "$rep" 1 null ;;
+				compute) run "$mpi" "$impl" "$rep" 2 compute "$COMPUTE_STEPS" "$WORK" ;;
+				*) run "$mpi" "$impl" "$rep" 2 "$bench" ;;
+				esac || failed=1
+			done
 		done
 	done
 done
