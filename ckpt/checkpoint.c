@@ -5,6 +5,10 @@
  *   -> save our own context -> write the image (here, or in a forked
  *   copy-on-write child while everyone else resumes at once) -> resume
  *   hooks -> release the threads.
+ * With o->hold the last two steps wait for ck_release(): a job that ends
+ * after its checkpoint (--checkpoint-and-exit) must not run on between
+ * its image and its end, or what it prints meanwhile is printed again by
+ * the restarted job.
  *
  * The context saved just before writing is where a restarted process
  * comes back: ck_ctx_save "returns" a second time, in the new process,
@@ -26,6 +30,7 @@
 struct ck_ctx ck_self_ctx;
 struct ck_restart_info ck_rinfo;
 static int busy;
+static int held;                 /* threads stopped until ck_release() */
 
 /* What a forked writer tells its parent. */
 struct fork_report {
@@ -96,9 +101,11 @@ static int write_forked(const struct ck_opts *o, struct ck_meta *m,
 		rep->rc = ck_write_image(o, m, a, path, tmp, 1, &rep->res);
 		ck_sys1(CK_NR_exit_group, rep->rc ? 1 : 0);
 	}
-	run_hooks(1);
-	ck_threads_release();
-	ck_eng.last.pause_s = (double)(ck_now_ns() - t0) / 1e9;
+	if (!o->hold) {
+		run_hooks(1);
+		ck_threads_release();
+		ck_eng.last.pause_s = (double)(ck_now_ns() - t0) / 1e9;
+	}
 	if (pid < 0) {
 		dm_err("cannot fork the image writer (pid %d): %s",
 		       (int)ck_sys0(CK_NR_getpid), strerrordesc_np((int)-pid));
@@ -268,7 +275,9 @@ int ck_checkpoint(const struct ck_opts *o, char *path_out, size_t path_len)
 		__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 		return CK_RESTARTED;
 	}
-	if (!o->fork_ckpt) {
+	if (rc == CK_WRITTEN && o->hold) {
+		held = 1;
+	} else if (!o->fork_ckpt || o->hold) {
 		run_hooks(1);
 		ck_threads_release();
 		ck_eng.last.pause_s = (double)(ck_now_ns() - t0) / 1e9;
@@ -288,6 +297,18 @@ out:
 			(unsigned long long)ck_eng.last.image_bytes);
 	munmap(a.base, a.cap);
 	munmap(rep, sizeof(*rep));
-	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+	/* Held: still busy, no second checkpoint until the release. */
+	if (!held)
+		__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 	return rc;
+}
+
+void ck_release(void)
+{
+	if (!held)
+		return;
+	held = 0;
+	run_hooks(1);
+	ck_threads_release();
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }

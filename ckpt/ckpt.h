@@ -22,6 +22,10 @@ struct ck_opts {
 	int zstd_level;      /* 0: no compression; default 1 */
 	int threads;         /* compression threads; 0: number of CPUs */
 	int fork_ckpt;       /* write from a forked copy-on-write child */
+	int hold;            /* on CK_WRITTEN, leave the other threads
+				stopped (resume hooks not run) until
+				ck_release(): the process is about to
+				end, and nothing may run past the image */
 };
 
 /* Outcome of ck_checkpoint, as seen by its caller. */
@@ -39,6 +43,10 @@ int ck_init(void);
  * fsync, rename to its final path (written to path_out), resume.
  * Returns an enum ck_result; on CK_FAILED one error line was printed. */
 int ck_checkpoint(const struct ck_opts *o, char *path_out, size_t path_len);
+
+/* After ck_checkpoint() with hold returned CK_WRITTEN: run the resume
+ * hooks and let the other threads go.  Does nothing otherwise. */
+void ck_release(void);
 
 /* Hooks, run in the checkpoint thread with other threads stopped. */
 struct ck_hooks {

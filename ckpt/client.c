@@ -7,6 +7,9 @@
  *   serve: PHASE(INTENT | TARGETS | PARK | DRAIN) -> the MPI shim's ops
  *   -> PHASE_DONE(pairs, counts) | PHASE(WRITE) -> ck_checkpoint() ->
  *   PHASE_DONE(image path, size, CRC-32C) | PHASE(RESUME) | KILL.
+ * A WRITE with hold (--checkpoint-and-exit) leaves the application's
+ * threads stopped after the image is written, until RESUME (the
+ * checkpoint failed elsewhere) or KILL: nothing runs past the image.
  * The ops are taken once per checkpoint, at INTENT, so a shim that
  * registers half-way through one is left alone until the next; a
  * checkpoint that reached the shim always ends with ops->resume(), even
@@ -62,6 +65,9 @@ static struct {
 	uint32_t gen;                  /* ... of this checkpoint */
 	int owed;                      /* resume() is owed */
 } session;
+
+/* The application's threads are stopped since a WRITE with hold. */
+static int holding;
 
 /* CLOCK_MONOTONIC milliseconds at which the phase being served times
  * out; 0 when none is. */
@@ -367,10 +373,13 @@ int ck_client_phase_left_ms(void)
 	return left > 0 ? (int)(left < 1 << 30 ? left : 1 << 30) : 0;
 }
 
-/* The MPI side goes on: after a finished or failed checkpoint, or when
- * the coordinator is gone. */
+/* The application goes on (threads held since WRITE first, then the MPI
+ * side): after a finished or failed checkpoint, or when the coordinator
+ * is gone. */
 static void mpi_resume(void)
 {
+	ck_release();
+	holding = 0;
 	if (session.owed && session.ops)
 		session.ops->resume();
 	session.owed = 0;
@@ -385,7 +394,8 @@ static enum serve_end write_image(int fd, const struct coord_phase_msg *ph,
 	/* Image options from the launcher (--compress, --fork-ckpt). */
 	struct ck_opts o = { .dir = ph->dir, .name = name,
 			     .zstd_level = env_int("DMTCP_MPI_COMPRESS", 1, 0),
-			     .fork_ckpt = env_int("DMTCP_MPI_FORK_CKPT", 0, 0) };
+			     .fork_ckpt = env_int("DMTCP_MPI_FORK_CKPT", 0, 0),
+			     .hold = ph->hold != 0 };
 
 	snprintf(name, sizeof(name), "rank%d",
 		 env_int("DMTCP_MPI_RANK", 0, 0));
@@ -408,6 +418,7 @@ static enum serve_end write_image(int fd, const struct coord_phase_msg *ph,
 			ops->restart();
 		return SERVE_RESTARTED;
 	}
+	holding = r == CK_WRITTEN && o.hold;
 	if (r == CK_WRITTEN)
 		d->ok = checksum_file(d->path, &d->size, &d->crc, d->reason,
 				      sizeof(d->reason)) == 0;
@@ -517,10 +528,21 @@ static enum serve_end serve_phase(int fd, long n)
 		SERVE_LOST : SERVE_GO_ON;
 }
 
-/* KILL: end the process as a user would, then for sure. */
+/* KILL: end the process as a user would, then for sure.  Held threads
+ * are inside the engine's signal handler with every signal blocked, so
+ * a SIGTERM for the process would wait for SIGKILL: this thread takes it
+ * instead. */
 static void kill_self(void)
 {
-	kill(getpid(), SIGTERM);
+	if (holding) {
+		sigset_t term;
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+		pthread_kill(pthread_self(), SIGTERM);
+	} else {
+		kill(getpid(), SIGTERM);
+	}
 	sleep_ms(COORD_KILL_GRACE_S * 1000L);
 	kill(getpid(), SIGKILL);
 }

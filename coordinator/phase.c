@@ -265,6 +265,7 @@ static void start_phase(struct coord *c, enum coord_phase phase)
 	msg->round = ck->round;
 	msg->timeout_ms = (uint32_t)((ck->deadline - now) * 1000);
 	msg->npairs = (uint32_t)npairs;
+	msg->hold = (uint32_t)ck->exit_after;
 	snprintf(msg->dir, sizeof(msg->dir), "%s", ck->tmp);
 	memcpy(msg + 1, ck->pairs, npairs * sizeof(struct coord_pair));
 	for (int r = 0; r < ck->nparts; r++) {

@@ -152,6 +152,10 @@ struct coord_phase_msg {
 	uint32_t round;              /* DRAIN: round number, from 1 */
 	uint32_t timeout_ms;         /* time left for this phase */
 	uint32_t npairs;             /* TARGETS: pairs that follow */
+	uint32_t hold;               /* WRITE: 1 if the job ends once the
+					checkpoint succeeds: keep every thread
+					stopped after writing, until RESUME or
+					KILL */
 	char dir[COORD_PATH_MAX];    /* WRITE: directory to write the image in */
 };
 
