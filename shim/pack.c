@@ -1,7 +1,8 @@
 /*
  * pack.c - typemaps flattened, and everything that walks them: staging
  * copies, MPI_Pack/Unpack, the external32 representation, and element
- * counts of statuses.
+ * counts of statuses.  Counts and positions are 64 bits inside, so the
+ * large-count calls (MPI_Pack_c, ...) are the same functions.
  *
  * shim_type_map() turns the constructor tree of a datatype (shim/typeops.c)
  * into two flat lists for one element, both in typemap order:
@@ -255,75 +256,142 @@ static int64_t packed_bytes(const struct shim_type *t, int64_t count)
 	return __builtin_mul_overflow(count, t->size, &n) ? -1 : n;
 }
 
-int PMPI_Pack(const void *inbuf, int incount, MPI_Datatype datatype, void *outbuf,
-	      int outsize, int *position, MPI_Comm comm)
+/* MPI_Pack and MPI_Pack_c: counts and positions are 64 bits here. */
+static int pack(const char *fn, const void *inbuf, int64_t incount, MPI_Datatype datatype,
+		void *outbuf, int64_t outsize, int64_t *position, MPI_Comm comm)
 {
-	static const char fn[] = "MPI_Pack";
 	struct shim_type *t;
 	int err;
 
 	if (!shim_comm_check(comm, fn, &err))
 		return err;
 	if (incount < 0)
-		return shim_errorf(comm, MPI_ERR_COUNT, fn, "incount %d", incount);
+		return shim_errorf(comm, MPI_ERR_COUNT, fn, "incount %lld", (long long)incount);
 	if (!(t = pack_type(datatype, comm, fn, &err)))
 		return err;
 	int64_t n = packed_bytes(t, incount);
-	if (!position || *position < 0 || n < 0 || *position + n > outsize)
+	if (*position < 0 || n < 0 || *position + n > outsize)
 		return shim_errorf(comm, MPI_ERR_TRUNCATE, fn,
-				   "%lld bytes do not fit at position %d of %d",
-				   (long long)n, position ? *position : -1, outsize);
+				   "%lld bytes do not fit at position %lld of %lld",
+				   (long long)n, (long long)*position, (long long)outsize);
 	shim_type_pack_raw(t, incount, inbuf, (unsigned char *)outbuf + *position);
-	*position += (int)n;
+	*position += n;
 	return MPI_SUCCESS;
+}
+
+int PMPI_Pack(const void *inbuf, int incount, MPI_Datatype datatype, void *outbuf,
+	      int outsize, int *position, MPI_Comm comm)
+{
+	int64_t pos = position ? *position : -1;
+	int err = pack("MPI_Pack", inbuf, incount, datatype, outbuf, outsize, &pos, comm);
+
+	if (!err)
+		*position = (int)pos;
+	return err;
 }
 SHIM_WEAK(Pack)
 
-int PMPI_Unpack(const void *inbuf, int insize, int *position, void *outbuf, int outcount,
-		MPI_Datatype datatype, MPI_Comm comm)
+int PMPI_Pack_c(const void *inbuf, MPI_Count incount, MPI_Datatype datatype, void *outbuf,
+		MPI_Count outsize, MPI_Count *position, MPI_Comm comm)
 {
-	static const char fn[] = "MPI_Unpack";
+	int64_t pos = position ? *position : -1;
+	int err = pack("MPI_Pack_c", inbuf, incount, datatype, outbuf, outsize, &pos, comm);
+
+	if (!err)
+		*position = pos;
+	return err;
+}
+SHIM_WEAK(Pack_c)
+
+static int unpack(const char *fn, const void *inbuf, int64_t insize, int64_t *position,
+		  void *outbuf, int64_t outcount, MPI_Datatype datatype, MPI_Comm comm)
+{
 	struct shim_type *t;
 	int err;
 
 	if (!shim_comm_check(comm, fn, &err))
 		return err;
 	if (outcount < 0)
-		return shim_errorf(comm, MPI_ERR_COUNT, fn, "outcount %d", outcount);
+		return shim_errorf(comm, MPI_ERR_COUNT, fn, "outcount %lld",
+				   (long long)outcount);
 	if (!(t = pack_type(datatype, comm, fn, &err)))
 		return err;
 	int64_t n = packed_bytes(t, outcount);
-	if (!position || *position < 0 || n < 0 || *position + n > insize)
+	if (*position < 0 || n < 0 || *position + n > insize)
 		return shim_errorf(comm, MPI_ERR_TRUNCATE, fn,
-				   "%lld bytes are not there at position %d of %d",
-				   (long long)n, position ? *position : -1, insize);
+				   "%lld bytes are not there at position %lld of %lld",
+				   (long long)n, (long long)*position, (long long)insize);
 	shim_type_unpack_raw(t, outcount, (const unsigned char *)inbuf + *position, outbuf,
 			     n);
-	*position += (int)n;
+	*position += n;
 	return MPI_SUCCESS;
+}
+
+int PMPI_Unpack(const void *inbuf, int insize, int *position, void *outbuf, int outcount,
+		MPI_Datatype datatype, MPI_Comm comm)
+{
+	int64_t pos = position ? *position : -1;
+	int err = unpack("MPI_Unpack", inbuf, insize, &pos, outbuf, outcount, datatype, comm);
+
+	if (!err)
+		*position = (int)pos;
+	return err;
 }
 SHIM_WEAK(Unpack)
 
-int PMPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size)
+int PMPI_Unpack_c(const void *inbuf, MPI_Count insize, MPI_Count *position, void *outbuf,
+		  MPI_Count outcount, MPI_Datatype datatype, MPI_Comm comm)
 {
-	static const char fn[] = "MPI_Pack_size";
+	int64_t pos = position ? *position : -1;
+	int err = unpack("MPI_Unpack_c", inbuf, insize, &pos, outbuf, outcount, datatype,
+			 comm);
+
+	if (!err)
+		*position = pos;
+	return err;
+}
+SHIM_WEAK(Unpack_c)
+
+static int pack_size(const char *fn, int64_t incount, MPI_Datatype datatype, MPI_Comm comm,
+		     int64_t *size)
+{
 	struct shim_type *t;
 	int err;
 
 	if (!shim_comm_check(comm, fn, &err))
 		return err;
 	if (incount < 0)
-		return shim_errorf(comm, MPI_ERR_COUNT, fn, "incount %d", incount);
+		return shim_errorf(comm, MPI_ERR_COUNT, fn, "incount %lld", (long long)incount);
 	if (!(t = pack_type(datatype, comm, fn, &err)))
 		return err;
-	int64_t n = packed_bytes(t, incount);
-	if (n < 0 || n > INT_MAX)
+	if ((*size = packed_bytes(t, incount)) < 0)
+		return shim_errorf(comm, MPI_ERR_VALUE_TOO_LARGE, fn,
+				   "%lld elements take more than 2^63 bytes", (long long)incount);
+	return MPI_SUCCESS;
+}
+
+int PMPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size)
+{
+	static const char fn[] = "MPI_Pack_size";
+	int64_t n;
+	int err = pack_size(fn, incount, datatype, comm, &n);
+
+	if (err)
+		return err;
+	if (n > INT_MAX)
 		return shim_errorf(comm, MPI_ERR_VALUE_TOO_LARGE, fn,
 				   "%d elements take more than INT_MAX bytes", incount);
 	*size = (int)n;
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Pack_size)
+
+int PMPI_Pack_size_c(MPI_Count incount, MPI_Datatype datatype, MPI_Comm comm,
+		     MPI_Count *size)
+{
+	return pack_size("MPI_Pack_size_c", incount, datatype, comm, size);
+}
+SHIM_WEAK(Pack_size_c)
 
 /* ------------------------------------------------------------ external32 */
 
@@ -534,54 +602,119 @@ int PMPI_Pack_external_size(const char *datarep, int incount, MPI_Datatype datat
 }
 SHIM_WEAK(Pack_external_size)
 
-int PMPI_Pack_external(const char *datarep, const void *inbuf, int incount,
-		       MPI_Datatype datatype, void *outbuf, MPI_Aint outsize,
-		       MPI_Aint *position)
+int PMPI_Pack_external_size_c(const char *datarep, MPI_Count incount, MPI_Datatype datatype,
+			      MPI_Count *size)
 {
-	static const char fn[] = "MPI_Pack_external";
+	int64_t n;
+	int err;
+
+	if (!external_args(datarep, incount, datatype, &n, "MPI_Pack_external_size_c", &err))
+		return err;
+	*size = n;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Pack_external_size_c)
+
+static int pack_external(const char *fn, const char *datarep, const void *inbuf,
+			 int64_t incount, MPI_Datatype datatype, void *outbuf,
+			 int64_t outsize, int64_t *position)
+{
 	int64_t n;
 	int err;
 	struct shim_type *t = external_args(datarep, incount, datatype, &n, fn, &err);
 
 	if (!t)
 		return err;
-	if (!position || *position < 0 || *position + n > outsize)
+	if (*position < 0 || *position + n > outsize)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_TRUNCATE, fn,
-				   "%lld bytes do not fit at position %ld of %ld",
-				   (long long)n, position ? (long)*position : -1L, (long)outsize);
+				   "%lld bytes do not fit at position %lld of %lld",
+				   (long long)n, (long long)*position, (long long)outsize);
 	unsigned char *nat = malloc((size_t)(incount * t->size) + 1);
 	if (!nat)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
 	shim_type_pack_raw(t, incount, inbuf, nat);
 	external_convert(t, incount, (unsigned char *)outbuf + *position, nat, 1);
 	free(nat);
-	*position += (MPI_Aint)n;
+	*position += n;
 	return MPI_SUCCESS;
+}
+
+int PMPI_Pack_external(const char *datarep, const void *inbuf, int incount,
+		       MPI_Datatype datatype, void *outbuf, MPI_Aint outsize,
+		       MPI_Aint *position)
+{
+	int64_t pos = position ? *position : -1;
+	int err = pack_external("MPI_Pack_external", datarep, inbuf, incount, datatype, outbuf,
+				outsize, &pos);
+
+	if (!err)
+		*position = (MPI_Aint)pos;
+	return err;
 }
 SHIM_WEAK(Pack_external)
 
-int PMPI_Unpack_external(const char datarep[], const void *inbuf, MPI_Aint insize,
-			 MPI_Aint *position, void *outbuf, int outcount,
-			 MPI_Datatype datatype)
+int PMPI_Pack_external_c(const char *datarep, const void *inbuf, MPI_Count incount,
+			 MPI_Datatype datatype, void *outbuf, MPI_Count outsize,
+			 MPI_Count *position)
 {
-	static const char fn[] = "MPI_Unpack_external";
+	int64_t pos = position ? *position : -1;
+	int err = pack_external("MPI_Pack_external_c", datarep, inbuf, incount, datatype,
+				outbuf, outsize, &pos);
+
+	if (!err)
+		*position = pos;
+	return err;
+}
+SHIM_WEAK(Pack_external_c)
+
+static int unpack_external(const char *fn, const char *datarep, const void *inbuf,
+			   int64_t insize, int64_t *position, void *outbuf, int64_t outcount,
+			   MPI_Datatype datatype)
+{
 	int64_t n;
 	int err;
 	struct shim_type *t = external_args(datarep, outcount, datatype, &n, fn, &err);
 
 	if (!t)
 		return err;
-	if (!position || *position < 0 || *position + n > insize)
+	if (*position < 0 || *position + n > insize)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_TRUNCATE, fn,
-				   "%lld bytes are not there at position %ld of %ld",
-				   (long long)n, position ? (long)*position : -1L, (long)insize);
+				   "%lld bytes are not there at position %lld of %lld",
+				   (long long)n, (long long)*position, (long long)insize);
 	unsigned char *nat = malloc((size_t)(outcount * t->size) + 1);
 	if (!nat)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
 	external_convert(t, outcount, (unsigned char *)(uintptr_t)inbuf + *position, nat, 0);
 	shim_type_unpack_raw(t, outcount, nat, outbuf, INT64_MAX);
 	free(nat);
-	*position += (MPI_Aint)n;
+	*position += n;
 	return MPI_SUCCESS;
 }
+
+int PMPI_Unpack_external(const char datarep[], const void *inbuf, MPI_Aint insize,
+			 MPI_Aint *position, void *outbuf, int outcount,
+			 MPI_Datatype datatype)
+{
+	int64_t pos = position ? *position : -1;
+	int err = unpack_external("MPI_Unpack_external", datarep, inbuf, insize, &pos, outbuf,
+				  outcount, datatype);
+
+	if (!err)
+		*position = (MPI_Aint)pos;
+	return err;
+}
 SHIM_WEAK(Unpack_external)
+
+int PMPI_Unpack_external_c(const char datarep[], const void *inbuf, MPI_Count insize,
+			   MPI_Count *position, void *outbuf, MPI_Count outcount,
+			   MPI_Datatype datatype)
+{
+	int64_t pos = position ? *position : -1;
+	int err = unpack_external("MPI_Unpack_external_c", datarep, inbuf, insize, &pos,
+				  outbuf, outcount, datatype);
+
+	if (!err)
+		*position = pos;
+	return err;
+}
+SHIM_WEAK(Unpack_external_c)

@@ -278,6 +278,9 @@ struct shim_type {
 	int user_refs;           /* handles the application holds */
 	int refs;                /* records and requests that use it */
 	char name[MPI_MAX_OBJECT_NAME];
+	struct shim_type_c *big; /* made by an MPI_Type_*_c constructor: what
+				  * it was given (shim/typebig.c); the fields
+				  * above hold an int constructor of the same type */
 };
 /* Record of a valid datatype handle (predefined or derived, committed
  * or not), or NULL. */
@@ -657,5 +660,30 @@ int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *send
  * type, as MPI_Reduce_local; MPI_ERR_OP for a pair it does not define. */
 int shim_op_local_predefined(const void *in, void *inout, int64_t count, MPI_Datatype t,
 			     MPI_Op op);
+
+/* ---- large counts (shim/bigcount.c, shim/typebig.c) ---- */
+/* count elements as q chunks of SHIM_BIGC_CHUNK elements, then the rest
+ * at byte rest_disp; MPI_ERR_COUNT when count < 0 or q or rest_disp
+ * (with elements extent bytes apart) does not fit. */
+#define SHIM_BIGC_CHUNK ((int64_t)1 << 30)
+struct shim_bigc_split {
+	int nchunks;
+	int rest;
+	int64_t rest_disp;
+};
+int shim_bigc_split(int64_t count, int64_t extent, struct shim_bigc_split *s);
+/* A new (uncommitted) datatype whose one element is count consecutive
+ * elements of t, made with int constructors; errors raised for fn. */
+int shim_bigc_type(int64_t count, MPI_Datatype t, MPI_Datatype *out, const char *fn);
+/* The arguments of an MPI_Type_*_c constructor, as
+ * MPI_Type_get_envelope_c/get_contents_c return them; one allocation. */
+struct shim_type_c {
+	int combiner;
+	int nints, naddrs, ncounts, ntypes;
+	int *ints;
+	MPI_Aint *addrs;
+	MPI_Count *counts;
+	MPI_Datatype *types;
+};
 
 #endif

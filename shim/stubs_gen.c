@@ -136,78 +136,6 @@ int PMPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler)
 }
 #pragma weak MPI_Win_set_errhandler = PMPI_Win_set_errhandler
 
-/* point-to-point */
-
-int PMPI_Irecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)source; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Irecv_c");
-}
-#pragma weak MPI_Irecv_c = PMPI_Irecv_c
-
-int PMPI_Irsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Irsend_c");
-}
-#pragma weak MPI_Irsend_c = PMPI_Irsend_c
-
-int PMPI_Isend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Isend_c");
-}
-#pragma weak MPI_Isend_c = PMPI_Isend_c
-
-int PMPI_Issend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm; (void)request;
-	return shim_unsupported("MPI_Issend_c");
-}
-#pragma weak MPI_Issend_c = PMPI_Issend_c
-
-int PMPI_Recv_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag, MPI_Comm comm, MPI_Status *status)
-{
-	(void)buf; (void)count; (void)datatype; (void)source; (void)tag; (void)comm; (void)status;
-	return shim_unsupported("MPI_Recv_c");
-}
-#pragma weak MPI_Recv_c = PMPI_Recv_c
-
-int PMPI_Rsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm;
-	return shim_unsupported("MPI_Rsend_c");
-}
-#pragma weak MPI_Rsend_c = PMPI_Rsend_c
-
-int PMPI_Send_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm;
-	return shim_unsupported("MPI_Send_c");
-}
-#pragma weak MPI_Send_c = PMPI_Send_c
-
-int PMPI_Sendrecv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, int dest, int sendtag, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int source, int recvtag, MPI_Comm comm, MPI_Status *status)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)dest; (void)sendtag; (void)recvbuf; (void)recvcount; (void)recvtype; (void)source; (void)recvtag; (void)comm; (void)status;
-	return shim_unsupported("MPI_Sendrecv_c");
-}
-#pragma weak MPI_Sendrecv_c = PMPI_Sendrecv_c
-
-int PMPI_Sendrecv_replace_c(void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int sendtag, int source, int recvtag, MPI_Comm comm, MPI_Status *status)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)sendtag; (void)source; (void)recvtag; (void)comm; (void)status;
-	return shim_unsupported("MPI_Sendrecv_replace_c");
-}
-#pragma weak MPI_Sendrecv_replace_c = PMPI_Sendrecv_replace_c
-
-int PMPI_Ssend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm)
-{
-	(void)buf; (void)count; (void)datatype; (void)dest; (void)tag; (void)comm;
-	return shim_unsupported("MPI_Ssend_c");
-}
-#pragma weak MPI_Ssend_c = PMPI_Ssend_c
-
 /* buffered-send buffers */
 
 int PMPI_Buffer_flush(void)
@@ -348,48 +276,6 @@ int PMPI_Psend_init_c(const void *buf, int partitions, MPI_Count count, MPI_Data
 
 /* datatypes */
 
-int PMPI_Pack_c(const void *inbuf, MPI_Count incount, MPI_Datatype datatype, void *outbuf, MPI_Count outsize, MPI_Count *position, MPI_Comm comm)
-{
-	(void)inbuf; (void)incount; (void)datatype; (void)outbuf; (void)outsize; (void)position; (void)comm;
-	return shim_unsupported("MPI_Pack_c");
-}
-#pragma weak MPI_Pack_c = PMPI_Pack_c
-
-int PMPI_Pack_external_c(const char *datarep, const void *inbuf, MPI_Count incount, MPI_Datatype datatype, void *outbuf, MPI_Count outsize, MPI_Count *position)
-{
-	(void)datarep; (void)inbuf; (void)incount; (void)datatype; (void)outbuf; (void)outsize; (void)position;
-	return shim_unsupported("MPI_Pack_external_c");
-}
-#pragma weak MPI_Pack_external_c = PMPI_Pack_external_c
-
-int PMPI_Pack_external_size_c(const char *datarep, MPI_Count incount, MPI_Datatype datatype, MPI_Count *size)
-{
-	(void)datarep; (void)incount; (void)datatype; (void)size;
-	return shim_unsupported("MPI_Pack_external_size_c");
-}
-#pragma weak MPI_Pack_external_size_c = PMPI_Pack_external_size_c
-
-int PMPI_Pack_size_c(MPI_Count incount, MPI_Datatype datatype, MPI_Comm comm, MPI_Count *size)
-{
-	(void)incount; (void)datatype; (void)comm; (void)size;
-	return shim_unsupported("MPI_Pack_size_c");
-}
-#pragma weak MPI_Pack_size_c = PMPI_Pack_size_c
-
-int PMPI_Type_contiguous_c(MPI_Count count, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_contiguous_c");
-}
-#pragma weak MPI_Type_contiguous_c = PMPI_Type_contiguous_c
-
-int PMPI_Type_create_darray_c(int size, int rank, int ndims, const MPI_Count array_of_gsizes[], const int array_of_distribs[], const int array_of_dargs[], const int array_of_psizes[], int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)size; (void)rank; (void)ndims; (void)array_of_gsizes; (void)array_of_distribs; (void)array_of_dargs; (void)array_of_psizes; (void)order; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_darray_c");
-}
-#pragma weak MPI_Type_create_darray_c = PMPI_Type_create_darray_c
-
 int PMPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype)
 {
 	(void)p; (void)r; (void)newtype;
@@ -411,69 +297,6 @@ int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype)
 }
 #pragma weak MPI_Type_create_f90_real = PMPI_Type_create_f90_real
 
-int PMPI_Type_create_hindexed_c(MPI_Count count, const MPI_Count array_of_blocklengths[], const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)array_of_blocklengths; (void)array_of_displacements; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_hindexed_c");
-}
-#pragma weak MPI_Type_create_hindexed_c = PMPI_Type_create_hindexed_c
-
-int PMPI_Type_create_hindexed_block_c(MPI_Count count, MPI_Count blocklength, const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)blocklength; (void)array_of_displacements; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_hindexed_block_c");
-}
-#pragma weak MPI_Type_create_hindexed_block_c = PMPI_Type_create_hindexed_block_c
-
-int PMPI_Type_create_hvector_c(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)blocklength; (void)stride; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_hvector_c");
-}
-#pragma weak MPI_Type_create_hvector_c = PMPI_Type_create_hvector_c
-
-int PMPI_Type_create_indexed_block_c(MPI_Count count, MPI_Count blocklength, const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)blocklength; (void)array_of_displacements; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_indexed_block_c");
-}
-#pragma weak MPI_Type_create_indexed_block_c = PMPI_Type_create_indexed_block_c
-
-int PMPI_Type_create_resized_c(MPI_Datatype oldtype, MPI_Count lb, MPI_Count extent, MPI_Datatype *newtype)
-{
-	(void)oldtype; (void)lb; (void)extent; (void)newtype;
-	return shim_unsupported("MPI_Type_create_resized_c");
-}
-#pragma weak MPI_Type_create_resized_c = PMPI_Type_create_resized_c
-
-int PMPI_Type_create_struct_c(MPI_Count count, const MPI_Count array_of_blocklengths[], const MPI_Count array_of_displacements[], const MPI_Datatype array_of_types[], MPI_Datatype *newtype)
-{
-	(void)count; (void)array_of_blocklengths; (void)array_of_displacements; (void)array_of_types; (void)newtype;
-	return shim_unsupported("MPI_Type_create_struct_c");
-}
-#pragma weak MPI_Type_create_struct_c = PMPI_Type_create_struct_c
-
-int PMPI_Type_create_subarray_c(int ndims, const MPI_Count array_of_sizes[], const MPI_Count array_of_subsizes[], const MPI_Count array_of_starts[], int order, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)ndims; (void)array_of_sizes; (void)array_of_subsizes; (void)array_of_starts; (void)order; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_create_subarray_c");
-}
-#pragma weak MPI_Type_create_subarray_c = PMPI_Type_create_subarray_c
-
-int PMPI_Type_get_contents_c(MPI_Datatype datatype, MPI_Count max_integers, MPI_Count max_addresses, MPI_Count max_large_counts, MPI_Count max_datatypes, int array_of_integers[], MPI_Aint array_of_addresses[], MPI_Count array_of_large_counts[], MPI_Datatype array_of_datatypes[])
-{
-	(void)datatype; (void)max_integers; (void)max_addresses; (void)max_large_counts; (void)max_datatypes; (void)array_of_integers; (void)array_of_addresses; (void)array_of_large_counts; (void)array_of_datatypes;
-	return shim_unsupported("MPI_Type_get_contents_c");
-}
-#pragma weak MPI_Type_get_contents_c = PMPI_Type_get_contents_c
-
-int PMPI_Type_get_envelope_c(MPI_Datatype datatype, MPI_Count *num_integers, MPI_Count *num_addresses, MPI_Count *num_large_counts, MPI_Count *num_datatypes, int *combiner)
-{
-	(void)datatype; (void)num_integers; (void)num_addresses; (void)num_large_counts; (void)num_datatypes; (void)combiner;
-	return shim_unsupported("MPI_Type_get_envelope_c");
-}
-#pragma weak MPI_Type_get_envelope_c = PMPI_Type_get_envelope_c
-
 int PMPI_Type_get_value_index(MPI_Datatype value_type, MPI_Datatype index_type, MPI_Datatype *pair_type)
 {
 	(void)value_type; (void)index_type; (void)pair_type;
@@ -481,42 +304,7 @@ int PMPI_Type_get_value_index(MPI_Datatype value_type, MPI_Datatype index_type, 
 }
 #pragma weak MPI_Type_get_value_index = PMPI_Type_get_value_index
 
-int PMPI_Type_indexed_c(MPI_Count count, const MPI_Count array_of_blocklengths[], const MPI_Count array_of_displacements[], MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)array_of_blocklengths; (void)array_of_displacements; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_indexed_c");
-}
-#pragma weak MPI_Type_indexed_c = PMPI_Type_indexed_c
-
-int PMPI_Type_vector_c(MPI_Count count, MPI_Count blocklength, MPI_Count stride, MPI_Datatype oldtype, MPI_Datatype *newtype)
-{
-	(void)count; (void)blocklength; (void)stride; (void)oldtype; (void)newtype;
-	return shim_unsupported("MPI_Type_vector_c");
-}
-#pragma weak MPI_Type_vector_c = PMPI_Type_vector_c
-
-int PMPI_Unpack_c(const void *inbuf, MPI_Count insize, MPI_Count *position, void *outbuf, MPI_Count outcount, MPI_Datatype datatype, MPI_Comm comm)
-{
-	(void)inbuf; (void)insize; (void)position; (void)outbuf; (void)outcount; (void)datatype; (void)comm;
-	return shim_unsupported("MPI_Unpack_c");
-}
-#pragma weak MPI_Unpack_c = PMPI_Unpack_c
-
-int PMPI_Unpack_external_c(const char datarep[], const void *inbuf, MPI_Count insize, MPI_Count *position, void *outbuf, MPI_Count outcount, MPI_Datatype datatype)
-{
-	(void)datarep; (void)inbuf; (void)insize; (void)position; (void)outbuf; (void)outcount; (void)datatype;
-	return shim_unsupported("MPI_Unpack_external_c");
-}
-#pragma weak MPI_Unpack_external_c = PMPI_Unpack_external_c
-
 /* collectives */
-
-int PMPI_Allgather_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Allgather_c");
-}
-#pragma weak MPI_Allgather_c = PMPI_Allgather_c
 
 int PMPI_Allgather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
@@ -532,13 +320,6 @@ int PMPI_Allgather_init_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype
 }
 #pragma weak MPI_Allgather_init_c = PMPI_Allgather_init_c
 
-int PMPI_Allgatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Allgatherv_c");
-}
-#pragma weak MPI_Allgatherv_c = PMPI_Allgatherv_c
-
 int PMPI_Allgatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)comm; (void)info; (void)request;
@@ -552,13 +333,6 @@ int PMPI_Allgatherv_init_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatyp
 	return shim_unsupported("MPI_Allgatherv_init_c");
 }
 #pragma weak MPI_Allgatherv_init_c = PMPI_Allgatherv_init_c
-
-int PMPI_Allreduce_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm;
-	return shim_unsupported("MPI_Allreduce_c");
-}
-#pragma weak MPI_Allreduce_c = PMPI_Allreduce_c
 
 int PMPI_Allreduce_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
@@ -574,13 +348,6 @@ int PMPI_Allreduce_init_c(const void *sendbuf, void *recvbuf, MPI_Count count, M
 }
 #pragma weak MPI_Allreduce_init_c = PMPI_Allreduce_init_c
 
-int PMPI_Alltoall_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Alltoall_c");
-}
-#pragma weak MPI_Alltoall_c = PMPI_Alltoall_c
-
 int PMPI_Alltoall_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm; (void)info; (void)request;
@@ -595,13 +362,6 @@ int PMPI_Alltoall_init_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype 
 }
 #pragma weak MPI_Alltoall_init_c = PMPI_Alltoall_init_c
 
-int PMPI_Alltoallv_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtype; (void)comm;
-	return shim_unsupported("MPI_Alltoallv_c");
-}
-#pragma weak MPI_Alltoallv_c = PMPI_Alltoallv_c
-
 int PMPI_Alltoallv_init(const void *sendbuf, const int sendcounts[], const int sdispls[], MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtype; (void)comm; (void)info; (void)request;
@@ -615,13 +375,6 @@ int PMPI_Alltoallv_init_c(const void *sendbuf, const MPI_Count sendcounts[], con
 	return shim_unsupported("MPI_Alltoallv_init_c");
 }
 #pragma weak MPI_Alltoallv_init_c = PMPI_Alltoallv_init_c
-
-int PMPI_Alltoallw_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm;
-	return shim_unsupported("MPI_Alltoallw_c");
-}
-#pragma weak MPI_Alltoallw_c = PMPI_Alltoallw_c
 
 int PMPI_Alltoallw_init(const void *sendbuf, const int sendcounts[], const int sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[], const int rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
@@ -644,13 +397,6 @@ int PMPI_Barrier_init(MPI_Comm comm, MPI_Info info, MPI_Request *request)
 }
 #pragma weak MPI_Barrier_init = PMPI_Barrier_init
 
-int PMPI_Bcast_c(void *buffer, MPI_Count count, MPI_Datatype datatype, int root, MPI_Comm comm)
-{
-	(void)buffer; (void)count; (void)datatype; (void)root; (void)comm;
-	return shim_unsupported("MPI_Bcast_c");
-}
-#pragma weak MPI_Bcast_c = PMPI_Bcast_c
-
 int PMPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
 	(void)buffer; (void)count; (void)datatype; (void)root; (void)comm; (void)info; (void)request;
@@ -664,13 +410,6 @@ int PMPI_Bcast_init_c(void *buffer, MPI_Count count, MPI_Datatype datatype, int 
 	return shim_unsupported("MPI_Bcast_init_c");
 }
 #pragma weak MPI_Bcast_init_c = PMPI_Bcast_init_c
-
-int PMPI_Exscan_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm;
-	return shim_unsupported("MPI_Exscan_c");
-}
-#pragma weak MPI_Exscan_c = PMPI_Exscan_c
 
 int PMPI_Exscan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
@@ -686,13 +425,6 @@ int PMPI_Exscan_init_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_
 }
 #pragma weak MPI_Exscan_init_c = PMPI_Exscan_init_c
 
-int PMPI_Gather_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm;
-	return shim_unsupported("MPI_Gather_c");
-}
-#pragma weak MPI_Gather_c = PMPI_Gather_c
-
 int PMPI_Gather_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)info; (void)request;
@@ -706,13 +438,6 @@ int PMPI_Gather_init_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype se
 	return shim_unsupported("MPI_Gather_init_c");
 }
 #pragma weak MPI_Gather_init_c = PMPI_Gather_init_c
-
-int PMPI_Gatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, int root, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)root; (void)comm;
-	return shim_unsupported("MPI_Gatherv_c");
-}
-#pragma weak MPI_Gatherv_c = PMPI_Gatherv_c
 
 int PMPI_Gatherv_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, const int recvcounts[], const int displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
@@ -728,125 +453,6 @@ int PMPI_Gatherv_init_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype s
 }
 #pragma weak MPI_Gatherv_init_c = PMPI_Gatherv_init_c
 
-int PMPI_Iallgather_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iallgather_c");
-}
-#pragma weak MPI_Iallgather_c = PMPI_Iallgather_c
-
-int PMPI_Iallgatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iallgatherv_c");
-}
-#pragma weak MPI_Iallgatherv_c = PMPI_Iallgatherv_c
-
-int PMPI_Iallreduce_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iallreduce_c");
-}
-#pragma weak MPI_Iallreduce_c = PMPI_Iallreduce_c
-
-int PMPI_Ialltoall_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ialltoall_c");
-}
-#pragma weak MPI_Ialltoall_c = PMPI_Ialltoall_c
-
-int PMPI_Ialltoallv_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtype; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ialltoallv_c");
-}
-#pragma weak MPI_Ialltoallv_c = PMPI_Ialltoallv_c
-
-int PMPI_Ialltoallw_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcounts; (void)sdispls; (void)sendtypes; (void)recvbuf; (void)recvcounts; (void)rdispls; (void)recvtypes; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ialltoallw_c");
-}
-#pragma weak MPI_Ialltoallw_c = PMPI_Ialltoallw_c
-
-int PMPI_Ibcast_c(void *buffer, MPI_Count count, MPI_Datatype datatype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)buffer; (void)count; (void)datatype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ibcast_c");
-}
-#pragma weak MPI_Ibcast_c = PMPI_Ibcast_c
-
-int PMPI_Iexscan_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iexscan_c");
-}
-#pragma weak MPI_Iexscan_c = PMPI_Iexscan_c
-
-int PMPI_Igather_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Igather_c");
-}
-#pragma weak MPI_Igather_c = PMPI_Igather_c
-
-int PMPI_Igatherv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint displs[], MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcounts; (void)displs; (void)recvtype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Igatherv_c");
-}
-#pragma weak MPI_Igatherv_c = PMPI_Igatherv_c
-
-int PMPI_Ireduce_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ireduce_c");
-}
-#pragma weak MPI_Ireduce_c = PMPI_Ireduce_c
-
-int PMPI_Ireduce_scatter_c(const void *sendbuf, void *recvbuf, const MPI_Count recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)recvcounts; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ireduce_scatter_c");
-}
-#pragma weak MPI_Ireduce_scatter_c = PMPI_Ireduce_scatter_c
-
-int PMPI_Ireduce_scatter_block_c(const void *sendbuf, void *recvbuf, MPI_Count recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)recvcount; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Ireduce_scatter_block_c");
-}
-#pragma weak MPI_Ireduce_scatter_block_c = PMPI_Ireduce_scatter_block_c
-
-int PMPI_Iscan_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iscan_c");
-}
-#pragma weak MPI_Iscan_c = PMPI_Iscan_c
-
-int PMPI_Iscatter_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iscatter_c");
-}
-#pragma weak MPI_Iscatter_c = PMPI_Iscatter_c
-
-int PMPI_Iscatterv_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint displs[], MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Request *request)
-{
-	(void)sendbuf; (void)sendcounts; (void)displs; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)request;
-	return shim_unsupported("MPI_Iscatterv_c");
-}
-#pragma weak MPI_Iscatterv_c = PMPI_Iscatterv_c
-
-int PMPI_Reduce_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)root; (void)comm;
-	return shim_unsupported("MPI_Reduce_c");
-}
-#pragma weak MPI_Reduce_c = PMPI_Reduce_c
-
 int PMPI_Reduce_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
 	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)root; (void)comm; (void)info; (void)request;
@@ -860,20 +466,6 @@ int PMPI_Reduce_init_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_
 	return shim_unsupported("MPI_Reduce_init_c");
 }
 #pragma weak MPI_Reduce_init_c = PMPI_Reduce_init_c
-
-int PMPI_Reduce_scatter_c(const void *sendbuf, void *recvbuf, const MPI_Count recvcounts[], MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
-{
-	(void)sendbuf; (void)recvbuf; (void)recvcounts; (void)datatype; (void)op; (void)comm;
-	return shim_unsupported("MPI_Reduce_scatter_c");
-}
-#pragma weak MPI_Reduce_scatter_c = PMPI_Reduce_scatter_c
-
-int PMPI_Reduce_scatter_block_c(const void *sendbuf, void *recvbuf, MPI_Count recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
-{
-	(void)sendbuf; (void)recvbuf; (void)recvcount; (void)datatype; (void)op; (void)comm;
-	return shim_unsupported("MPI_Reduce_scatter_block_c");
-}
-#pragma weak MPI_Reduce_scatter_block_c = PMPI_Reduce_scatter_block_c
 
 int PMPI_Reduce_scatter_block_init(const void *sendbuf, void *recvbuf, int recvcount, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
@@ -903,13 +495,6 @@ int PMPI_Reduce_scatter_init_c(const void *sendbuf, void *recvbuf, const MPI_Cou
 }
 #pragma weak MPI_Reduce_scatter_init_c = PMPI_Reduce_scatter_init_c
 
-int PMPI_Scan_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
-{
-	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm;
-	return shim_unsupported("MPI_Scan_c");
-}
-#pragma weak MPI_Scan_c = PMPI_Scan_c
-
 int PMPI_Scan_init(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
 	(void)sendbuf; (void)recvbuf; (void)count; (void)datatype; (void)op; (void)comm; (void)info; (void)request;
@@ -924,13 +509,6 @@ int PMPI_Scan_init_c(const void *sendbuf, void *recvbuf, MPI_Count count, MPI_Da
 }
 #pragma weak MPI_Scan_init_c = PMPI_Scan_init_c
 
-int PMPI_Scatter_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm;
-	return shim_unsupported("MPI_Scatter_c");
-}
-#pragma weak MPI_Scatter_c = PMPI_Scatter_c
-
 int PMPI_Scatter_init(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
 	(void)sendbuf; (void)sendcount; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm; (void)info; (void)request;
@@ -944,13 +522,6 @@ int PMPI_Scatter_init_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype s
 	return shim_unsupported("MPI_Scatter_init_c");
 }
 #pragma weak MPI_Scatter_init_c = PMPI_Scatter_init_c
-
-int PMPI_Scatterv_c(const void *sendbuf, const MPI_Count sendcounts[], const MPI_Aint displs[], MPI_Datatype sendtype, void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm)
-{
-	(void)sendbuf; (void)sendcounts; (void)displs; (void)sendtype; (void)recvbuf; (void)recvcount; (void)recvtype; (void)root; (void)comm;
-	return shim_unsupported("MPI_Scatterv_c");
-}
-#pragma weak MPI_Scatterv_c = PMPI_Scatterv_c
 
 int PMPI_Scatterv_init(const void *sendbuf, const int sendcounts[], const int displs[], MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {

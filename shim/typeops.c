@@ -96,6 +96,8 @@ static void type_destroy(struct shim_type *t)
 	free(t->types);
 	free(t->blocks);
 	free(t->sig);
+	free(t->big);
+	t->big = NULL;
 	t->ints = NULL;
 	t->addrs = NULL;
 	t->types = NULL;
@@ -743,6 +745,9 @@ int PMPI_Type_get_envelope(MPI_Datatype datatype, int *num_integers, int *num_ad
 
 	if (!t)
 		return bad_type(datatype, "datatype", "MPI_Type_get_envelope");
+	if (t->big)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_TYPE, "MPI_Type_get_envelope",
+				  "made by a large-count constructor: use MPI_Type_get_envelope_c");
 	*num_integers = t->nints;
 	*num_addresses = t->naddrs;
 	*num_datatypes = t->ntypes;
@@ -764,6 +769,9 @@ int PMPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addr
 	if (t->combiner == MPI_COMBINER_NAMED)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn,
 				   "%s is predefined: it has no contents", t->name);
+	if (t->big)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_TYPE, fn,
+				  "made by a large-count constructor: use MPI_Type_get_contents_c");
 	if (max_integers < t->nints || max_addresses < t->naddrs ||
 	    max_datatypes < t->ntypes)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
