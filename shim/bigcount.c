@@ -80,8 +80,10 @@ static int big_arg(struct big_arg *a, const void *buf, MPI_Count count, MPI_Data
 	a->made = MPI_DATATYPE_NULL;
 	a->type = type;
 	/* MPI_IN_PLACE: count and type are not significant. */
-	if (count <= INT_MAX || buf == MPI_IN_PLACE) {
-		a->count = count > INT_MAX || count < INT_MIN ? -1 : (int)count;
+	if (buf == MPI_IN_PLACE && count > INT_MAX)
+		count = 0;
+	if (count <= INT_MAX) {
+		a->count = count < INT_MIN ? -1 : (int)count;
 		return MPI_SUCCESS;
 	}
 	int err = shim_bigc_type(count, type, &a->made, fn);
