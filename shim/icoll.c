@@ -66,7 +66,7 @@ int shim_icoll_prepare(struct coll_plan *p)
 
 	if (!k)
 		return MPI_ERR_NO_MEM;
-	if (!(p->req = shim_req_new(SHIM_REQ_COLL, p->comm))) {
+	if (!(p->req = shim_req_new_user(SHIM_REQ_COLL, p->comm))) {
 		free(k);
 		return MPI_ERR_NO_MEM;
 	}

@@ -21,6 +21,15 @@
  *
  * Argument slots are chan/coll.h's plus the degrees (layout at the top
  * of proxy/neighbor.c).
+ *
+ * The nonblocking forms (MPI_Ineighbor_*) run the blocking call at
+ * initiation and return a request that is already complete.  That is
+ * correct whenever every neighbour enters the collective without first
+ * waiting for this rank in another operation; a program whose ranks
+ * start it only after such a wait deadlocks here where MPI would not.
+ * The real nonblocking path is not there because on Cartesian
+ * communicators the proxy exchanges the blocks itself (see
+ * proxy/neighbor.c), as several requests that one handle cannot carry.
  */
 #include "shim.h"
 
@@ -503,3 +512,95 @@ int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[],
 			  fn, NULL);
 }
 SHIM_WEAK(Neighbor_alltoallw)
+
+/* ------------------------------------------------ the nonblocking forms */
+
+/* After the blocking call: a request completed in the app, empty status. */
+static int done_request(int err, MPI_Comm comm, MPI_Request *request)
+{
+	if (err)
+		return err;
+	struct shim_req *r = shim_req_new_user(SHIM_REQ_SEND, comm);
+	if (!r)
+		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Ineighbor_*", "no memory for a request");
+	struct chan_status st = { 0 };
+	st.source = MPI_ANY_SOURCE;
+	st.tag = MPI_ANY_TAG;
+	shim_req_done_locally(r, &st);
+	*request = r->handle;
+	return MPI_SUCCESS;
+}
+
+static int no_request(MPI_Request *request, MPI_Comm comm, const char *fn)
+{
+	return request ? MPI_SUCCESS : shim_error(comm, MPI_ERR_ARG, fn, "request is NULL");
+}
+
+int PMPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			     void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+			     MPI_Request *request)
+{
+	static const char fn[] = "MPI_Ineighbor_allgather";
+	int err = no_request(request, comm, fn);
+
+	if (!err)
+		err = plain(CALL_NEIGHBOR_ALLGATHER, fn, sendbuf, sendcount, sendtype, recvbuf,
+			    recvcount, recvtype, comm);
+	return done_request(err, comm, request);
+}
+SHIM_WEAK(Ineighbor_allgather)
+
+int PMPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			    void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+			    MPI_Request *request)
+{
+	static const char fn[] = "MPI_Ineighbor_alltoall";
+	int err = no_request(request, comm, fn);
+
+	if (!err)
+		err = plain(CALL_NEIGHBOR_ALLTOALL, fn, sendbuf, sendcount, sendtype, recvbuf,
+			    recvcount, recvtype, comm);
+	return done_request(err, comm, request);
+}
+SHIM_WEAK(Ineighbor_alltoall)
+
+int PMPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			      void *recvbuf, const int recvcounts[], const int displs[],
+			      MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
+{
+	int err = no_request(request, comm, "MPI_Ineighbor_allgatherv");
+
+	if (!err)
+		err = PMPI_Neighbor_allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts,
+					       displs, recvtype, comm);
+	return done_request(err, comm, request);
+}
+SHIM_WEAK(Ineighbor_allgatherv)
+
+int PMPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+			     MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+			     const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
+			     MPI_Request *request)
+{
+	int err = no_request(request, comm, "MPI_Ineighbor_alltoallv");
+
+	if (!err)
+		err = PMPI_Neighbor_alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf,
+					      recvcounts, rdispls, recvtype, comm);
+	return done_request(err, comm, request);
+}
+SHIM_WEAK(Ineighbor_alltoallv)
+
+int PMPI_Ineighbor_alltoallw(const void *sendbuf, const int sendcounts[],
+			     const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
+			     void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[],
+			     const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request)
+{
+	int err = no_request(request, comm, "MPI_Ineighbor_alltoallw");
+
+	if (!err)
+		err = PMPI_Neighbor_alltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf,
+					      recvcounts, rdispls, recvtypes, comm);
+	return done_request(err, comm, request);
+}
+SHIM_WEAK(Ineighbor_alltoallw)

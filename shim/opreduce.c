@@ -112,7 +112,7 @@ static int finish(int err, MPI_Comm comm, MPI_Request *request, const char *fn)
 
 	if (err || !request)
 		return err;
-	if (!(r = shim_req_new(SHIM_REQ_SEND, comm)))
+	if (!(r = shim_req_new_user(SHIM_REQ_SEND, comm)))
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
 	struct chan_status st = { 0 };
 	st.source = MPI_ANY_SOURCE;

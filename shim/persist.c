@@ -10,6 +10,9 @@
  * the record stays, inactive, instead of being freed; Wait and Test on an
  * inactive request return at once with an empty status (req.c).
  *
+ * A persistent collective (shim/pcoll.c) is the same record with the
+ * Init call's arguments in a struct shim_pcoll: Start hands it there.
+ *
  * Checkpoint: an inactive request is only this record, in application
  * memory.  An active receive is a pending receive like any other, parked
  * and reposted by shim/ckpt.c and req.c; an active send is drained like
@@ -21,7 +24,7 @@
 #include <stdlib.h>
 
 /* What MPI_Start posts: the send modes of shim/p2p.c, then ours. */
-enum { OP_SEND = 0, OP_SSEND = 1, OP_RSEND = 2, OP_BSEND = 3, OP_RECV = 4 };
+enum { OP_SEND = 0, OP_SSEND = 1, OP_RSEND = 2, OP_BSEND = 3, OP_RECV = 4, OP_COLL = 5 };
 
 struct shim_persist {
 	int op;
@@ -32,6 +35,7 @@ struct shim_persist {
 	int peer, tag;
 	MPI_Comm comm;
 	const char *fn;          /* the Init call, for errors at Start */
+	struct shim_pcoll *coll; /* OP_COLL: the collective's arguments (owned) */
 };
 
 static int make(const char *fn, int op, const void *buf, int count, MPI_Datatype type,
@@ -56,8 +60,25 @@ static int make(const char *fn, int op, const void *buf, int count, MPI_Datatype
 		free(p);
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
 	}
-	*p = (struct shim_persist){ op, (void *)buf, count, type, t, peer, tag, comm, fn };
+	*p = (struct shim_persist){ op, (void *)buf, count, type, t, peer, tag, comm, fn, NULL };
 	shim_type_hold(t);
+	r->persist = p;
+	r->inactive = 1;
+	*request = r->handle;
+	return MPI_SUCCESS;
+}
+
+int shim_persist_coll_make(const char *fn, MPI_Comm comm, struct shim_pcoll *pc,
+			   MPI_Request *request)
+{
+	struct shim_persist *p = malloc(sizeof(*p));
+	struct shim_req *r = p ? shim_req_new(SHIM_REQ_COLL, comm) : NULL;
+
+	if (!r) {
+		free(p);
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+	}
+	*p = (struct shim_persist){ .op = OP_COLL, .comm = comm, .fn = fn, .coll = pc };
 	r->persist = p;
 	r->inactive = 1;
 	*request = r->handle;
@@ -130,6 +151,8 @@ static int start(MPI_Request *request, const char *fn)
 					 p->tag, p->comm);
 	else if (p->op == OP_BSEND)
 		err = start_bsend(r, p);
+	else if (p->op == OP_COLL)
+		err = shim_pcoll_start(r, p->coll);
 	else
 		err = shim_p2p_post_send(r, fn, p->buf, p->count, p->type, p->t, p->peer,
 					 p->tag, p->comm, p->op);
@@ -169,7 +192,10 @@ int shim_persist_complete(struct shim_req *r)
 
 void shim_persist_forget(struct shim_req *r)
 {
-	shim_type_release(r->persist->t);
+	if (r->persist->coll)
+		shim_pcoll_free(r->persist->coll);
+	else
+		shim_type_release(r->persist->t);
 	free(r->persist);
 	r->persist = NULL;
 }

@@ -445,6 +445,19 @@ int shim_persist_complete(struct shim_req *r);
 /* MPI_Request_free of a persistent request: it is an ordinary one now,
  * freed at its completion (at once when inactive). */
 void shim_persist_forget(struct shim_req *r);
+/* Persistent collectives (shim/pcoll.c).  make: an inactive persistent
+ * request that owns pc (MPI_ERR_NO_MEM raised on comm for fn).  start:
+ * MPI_Start of r posts the nonblocking collective pc records, under r's
+ * handle.  free: pc's memory, at MPI_Request_free. */
+struct shim_pcoll;
+int shim_persist_coll_make(const char *fn, MPI_Comm comm, struct shim_pcoll *pc,
+			   MPI_Request *request);
+int shim_pcoll_start(struct shim_req *r, const struct shim_pcoll *pc);
+void shim_pcoll_free(struct shim_pcoll *pc);
+/* The request a nonblocking call hands the application: during
+ * shim_pcoll_start in this thread, the persistent request being started
+ * (made active again as kind on comm); otherwise shim_req_new's. */
+struct shim_req *shim_req_new_user(int kind, MPI_Comm comm);
 /* Before a generalized request's status is read: ask query_fn.  When
  * it is freed: call free_fn.  MPI_Cancel of one: cancel_fn. */
 void shim_greq_query(struct shim_req *r);
