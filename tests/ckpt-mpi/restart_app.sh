@@ -12,6 +12,9 @@
 # and leave the per-rank files of a native run that was never
 # interrupted.  Each check prints PASS or FAIL; the exit status is the
 # number of FAILs.  DMTCP_MPI_TEST_TIMEOUT bounds each run (300 s).
+# With RESTART_APP_GO=1 the app picks the moment instead: the checkpoint
+# is asked for once it creates DIR/started, and DIR/go is created once
+# the coordinator waits in its TARGETS phase (restart_nbc.c).
 set -u
 
 [ $# -ge 2 ] || { echo "usage: $0 NAME STEPS [BUILD_DIR]" >&2; exit 2; }
@@ -75,8 +78,26 @@ COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
 timeout "$TMO" mpirun.mpich -n 2 "$B/bin/dmtcp_mpi" "$T/app" "$T/run" "$STEPS" \
 	>"$T/run.stdout" 2>"$T/run.stderr" &
 job=$!
-wait_lines "$T/run/out.1" $((STEPS / 4)) 120
-ck=$(cmd --checkpoint 2>"$T/cmd.err")
+if [ -n "${RESTART_APP_GO:-}" ]; then
+	# The app picks the moment (restart_nbc.c): once it says it is there
+	# (run/started), checkpoint, and let it go on (run/go) only when the
+	# coordinator waits in TARGETS.
+	n=1200
+	while [ ! -f "$T/run/started" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	cmd --checkpoint >"$T/ck.path" 2>"$T/cmd.err" &
+	ckjob=$!
+	n=600
+	while ! cmd --status 2>/dev/null | grep -qx 'phase=targets' && [ $n -gt 0 ]; do
+		sleep 0.1; n=$((n - 1))
+	done
+	check "the checkpoint waited in TARGETS for the late rank" [ $n -gt 0 ]
+	touch "$T/run/go"
+	wait $ckjob
+	ck=$(cat "$T/ck.path")
+else
+	wait_lines "$T/run/out.1" $((STEPS / 4)) 120
+	ck=$(cmd --checkpoint 2>"$T/cmd.err")
+fi
 wait_lines "$T/run/out.1" $((STEPS / 4 + 20)) 60
 cmd --kill >/dev/null 2>&1
 wait $job 2>/dev/null

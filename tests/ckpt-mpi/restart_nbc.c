@@ -14,21 +14,99 @@
  * their results.  Each rank appends what it got to DIR/out.<rank>, as
  * restart_ring.c does, so a restarted run must leave the files of one
  * that never stopped.
+ *
+ * One step is the checkpoint's, so that the test does not depend on where
+ * a random moment falls: at step STEPS/4 + 1, which adds an Ibcast of 32
+ * MiB from rank 1 (too big to complete without many rounds of progress),
+ * rank 0 starts its four collectives and then waits, outside MPI, until a checkpoint is over
+ * (its resume or restart hook says so; it creates DIR/started first),
+ * while rank 1 waits before starting them until DIR/go exists, which
+ * restart_app.sh creates once the coordinator is in its TARGETS phase.  So the checkpoint begins with
+ * the collectives started on rank 0 only; rank 1 starts them to reach its
+ * targets; then DRAIN must complete them in the proxies (DRAIN_COLLS,
+ * proxy/icoll.c) and copy the results into application memory
+ * (shim_icoll_drained, shim/icoll.c): rank 0's Waitall after a restart
+ * runs in a proxy that never saw them.  A native run (no engine) does not
+ * wait.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <mpi.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ckpt/ckpt.h"
+
 #define MAXR 8
+#define WAIT_MS (120 * 1000) /* give up waiting: the run then fails */
+#define BIG (4L << 20)      /* longs of the checkpoint step's Ibcast: 32 MiB */
+
+static atomic_int ckpt_over;
 
 static void pause_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+static void note_ckpt_over(void *arg)
+{
+	(void)arg;
+	atomic_store(&ckpt_over, 1);
+}
+
+/* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi). */
+static int watch_checkpoints(void)
+{
+	static const struct ck_hooks hooks = {
+		.resume = note_ckpt_over,
+		.restart = note_ckpt_over,
+	};
+	int (*reg)(const struct ck_hooks *) =
+		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
+
+	return reg && reg(&hooks) == 0;
+}
+
+/* Rank 0, its collectives started: say so (DIR/started), and wait until
+ * a checkpoint is over. */
+static void wait_ckpt_over(const char *dir)
+{
+	char started[4200];
+
+	snprintf(started, sizeof(started), "%s/started", dir);
+	int fd = open(started, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0) {
+		perror(started);
+		exit(3);
+	}
+	close(fd);
+	for (int ms = 0; !atomic_load(&ckpt_over); ms++) {
+		if (ms == WAIT_MS) {
+			fprintf(stderr, "restart_nbc: rank 0: no checkpoint came\n");
+			exit(3);
+		}
+		pause_ms(1);
+	}
+}
+
+/* Rank 1, its collectives not started: until the checkpoint asks for them. */
+static void wait_go(const char *dir)
+{
+	char go[4200];
+
+	snprintf(go, sizeof(go), "%s/go", dir);
+	for (int ms = 0; access(go, F_OK) != 0; ms += 10) {
+		if (ms >= WAIT_MS) {
+			fprintf(stderr, "restart_nbc: rank 1: no %s came\n", go);
+			exit(3);
+		}
+		pause_ms(10);
+	}
 }
 
 int main(int argc, char **argv)
@@ -52,12 +130,18 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 1);
 	}
 	MPI_Comm_dup(MPI_COMM_WORLD, &dup);
+	long big_step = steps / 4 + 1;
+	int engine = watch_checkpoints();
+	long *big = malloc(BIG * sizeof(long));
+	if (!big)
+		MPI_Abort(MPI_COMM_WORLD, 1);
 	for (long s = 1; s <= steps; s++) {
 		long mine = s * (rank + 3), sum = 0, root_val = s * 11 + rank;
 		int sc[MAXR], sd[MAXR], rc[MAXR], rd[MAXR], at = 0, rat = 0;
 		long sbuf[3 * MAXR], rbuf[3 * MAXR];
-		MPI_Request rq[3];
-		MPI_Status st[3];
+		MPI_Request rq[4];
+		MPI_Status st[4];
+		int nrq = s == big_step ? 4 : 3;
 
 		/* to rank d: (s + rank + d) % 3 + 1 longs */
 		for (int d = 0; d < size; d++) {
@@ -74,21 +158,33 @@ int main(int argc, char **argv)
 			rbuf[i] = -1;
 		if (rank == 1)
 			pause_ms(15);
+		if (engine && rank == 1 && s == big_step)
+			wait_go(argv[1]);
 		MPI_Iallreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD, &rq[0]);
 		MPI_Ibcast(&root_val, 1, MPI_LONG, (int)(s % size), dup, &rq[1]);
 		MPI_Ialltoallv(sbuf, sc, sd, MPI_LONG, rbuf, rc, rd, MPI_LONG, MPI_COMM_WORLD,
 			       &rq[2]);
+		if (nrq == 4) {
+			for (long i = 0; i < BIG; i++)
+				big[i] = rank == 1 ? i * 2654435761L + s : -1;
+			MPI_Ibcast(big, (int)BIG, MPI_LONG, 1, dup, &rq[3]);
+		}
+		if (engine && rank == 0 && s == big_step)
+			wait_ckpt_over(argv[1]);
 		pause_ms(rank == 1 ? 5 : 20);
 		int flag = 0;
-		MPI_Testall(3, rq, &flag, st);
-		MPI_Waitall(3, rq, st);
+		MPI_Testall(nrq, rq, &flag, st);
+		MPI_Waitall(nrq, rq, st);
 		long h = 0;
 		for (int i = 0; i < rat; i++)
 			h = h * 31 + rbuf[i];
+		for (long i = 0; nrq == 4 && i < BIG; i++)
+			h = h * 31 + big[i];
 		dprintf(fd, "step %ld sum %ld bcast %ld alltoallv %d %ld\n", s, sum, root_val,
 			rat, h);
 	}
 	MPI_Comm_free(&dup);
+	free(big);
 	close(fd);
 	printf("rank %d of %d done\n", rank, size);
 	MPI_Finalize();
