@@ -11,6 +11,11 @@
  * buffer attached in the proxy would instead hold messages no image
  * keeps and would have to be attached again after a restart.
  *
+ * MPI-4.1 adds buffers attached to one communicator (its buffered sends
+ * use that one instead of the process's), MPI_BUFFER_AUTOMATIC (no
+ * limit) and flushing (wait until a buffer's messages are sent, keep the
+ * buffer attached).
+ *
  * The attached buffer is used for accounting only: each pending buffered
  * message holds its MPI_Pack_size plus HEADER bytes of it, released when
  * its Isend completes, so MPI_ERR_BUFFER comes when the application
@@ -34,78 +39,142 @@ static pthread_mutex_t bb_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum { HEADER = 96 };
 
-static struct {
-	void *buf;               /* attached buffer, NULL when none */
+/* An attached buffer: the process's (comm MPI_COMM_NULL) or, from
+ * MPI_Comm_attach_buffer (MPI-4.1), one communicator's, which that
+ * communicator's buffered sends use instead.  MPI_BUFFER_AUTOMATIC is a
+ * buffer without limit. */
+struct pool {
+	MPI_Comm comm;
+	void *buf;               /* NULL when none is attached */
 	int64_t size;
 	int64_t used;            /* bytes held by pending messages */
-	MPI_Request *req;        /* pending messages' Isends ... */
-	int64_t *len;            /* ... and the bytes each holds */
+};
+
+static struct pool proc_pool = { MPI_COMM_NULL, NULL, 0, 0 };
+static struct pool *comm_pools;
+static int ncomm_pools;
+
+/* Pending messages: their Isends, the bytes each holds, and whose. */
+static struct {
+	MPI_Request *req;
+	int64_t *len;
+	MPI_Comm *owner;
 	int n, cap;
 } bb;
 
-static int attach_locked(void *buffer, int64_t size, const char *fn)
+/* The pool of key (a communicator, or MPI_COMM_NULL for the process's),
+ * made empty if make; NULL if there is none (or no memory). */
+static struct pool *pool_find(MPI_Comm key, int make)
 {
-	if (bb.buf)
-		return shim_error(SHIM_NOCOMM, MPI_ERR_BUFFER, fn, "a buffer is attached already");
+	if (key == MPI_COMM_NULL)
+		return &proc_pool;
+	for (int i = 0; i < ncomm_pools; i++)
+		if (comm_pools[i].comm == key)
+			return &comm_pools[i];
+	if (!make)
+		return NULL;
+	struct pool *p = realloc(comm_pools, (size_t)(ncomm_pools + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	comm_pools = p;
+	p = &comm_pools[ncomm_pools++];
+	*p = (struct pool){ key, NULL, 0, 0 };
+	return p;
+}
+
+/* What a buffered send on comm uses: its own buffer, else the process's. */
+static struct pool *pool_for(MPI_Comm comm)
+{
+	struct pool *p = pool_find(comm, 0);
+
+	return p && p->buf ? p : &proc_pool;
+}
+
+static int attach_locked(MPI_Comm key, void *buffer, int64_t size, const char *fn)
+{
+	MPI_Comm ec = key == MPI_COMM_NULL ? SHIM_NOCOMM : key;
+	struct pool *p = pool_find(key, 1);
+
+	if (!p)
+		return shim_error(ec, MPI_ERR_NO_MEM, fn, NULL);
+	if (p->buf)
+		return shim_error(ec, MPI_ERR_BUFFER, fn, "a buffer is attached already");
+	if (buffer == MPI_BUFFER_AUTOMATIC)
+		size = INT64_MAX;
 	if (size < 0)
-		return shim_errorf(SHIM_NOCOMM, MPI_ERR_BUFFER, fn, "size %lld",
-				   (long long)size);
+		return shim_errorf(ec, MPI_ERR_BUFFER, fn, "size %lld", (long long)size);
 	if (!buffer && size > 0)
-		return shim_error(SHIM_NOCOMM, MPI_ERR_BUFFER, fn, "buffer is NULL");
+		return shim_error(ec, MPI_ERR_BUFFER, fn, "buffer is NULL");
 	/* A zero-sized buffer still counts as attached: remember something. */
-	bb.buf = buffer ? buffer : (void *)&bb;
-	bb.size = size;
-	bb.used = 0;
+	p->buf = buffer ? buffer : (void *)p;
+	p->size = size;
+	p->used = 0;
 	return MPI_SUCCESS;
 }
 
-static int attach(void *buffer, int64_t size, const char *fn)
+static int attach(MPI_Comm key, void *buffer, int64_t size, const char *fn)
 {
 	pthread_mutex_lock(&bb_lock);
-	int err = attach_locked(buffer, size, fn);
+	int err = attach_locked(key, buffer, size, fn);
 	pthread_mutex_unlock(&bb_lock);
 	return err;
 }
 
 int PMPI_Buffer_attach(void *buffer, int size)
 {
-	return attach(buffer, size, "MPI_Buffer_attach");
+	return attach(MPI_COMM_NULL, buffer, size, "MPI_Buffer_attach");
 }
 SHIM_WEAK(Buffer_attach)
 
 int PMPI_Buffer_attach_c(void *buffer, MPI_Count size)
 {
-	return attach(buffer, size, "MPI_Buffer_attach_c");
+	return attach(MPI_COMM_NULL, buffer, size, "MPI_Buffer_attach_c");
 }
 SHIM_WEAK(Buffer_attach_c)
 
-/* Drop the messages whose Isend completed, or wait for all of them. */
-static int reap(int wait)
+/* Complete pending messages (all, or only those in key's pool): wait for
+ * them, or take those done; give their bytes back and drop them. */
+static int settle(int wait, int all, MPI_Comm key)
 {
-	int out = 0, err;
+	int m = 0, out = 0, err;
 	int *idx = malloc((size_t)(bb.n ? bb.n : 1) * sizeof(int));
+	int *done = malloc((size_t)(bb.n ? bb.n : 1) * sizeof(int));
+	MPI_Request *q = malloc((size_t)(bb.n ? bb.n : 1) * sizeof(*q));
 
-	if (!idx)
-		return MPI_ERR_NO_MEM;
-	if (wait) {
-		err = PMPI_Waitall(bb.n, bb.req, MPI_STATUSES_IGNORE);
-		bb.n = 0;
-		bb.used = 0;
+	if (!idx || !done || !q) {
 		free(idx);
-		return err;
+		free(done);
+		free(q);
+		return MPI_ERR_NO_MEM;
 	}
-	err = PMPI_Testsome(bb.n, bb.req, &out, idx, MPI_STATUSES_IGNORE);
-	for (int j = 0; j < out && out != MPI_UNDEFINED; j++)
-		bb.used -= bb.len[idx[j]];
+	for (int i = 0; i < bb.n; i++)
+		if (all || bb.owner[i] == key) {
+			idx[m] = i;
+			q[m++] = bb.req[i];
+		}
+	if (wait)
+		err = PMPI_Waitall(m, q, MPI_STATUSES_IGNORE);
+	else
+		err = PMPI_Testsome(m, q, &out, done, MPI_STATUSES_IGNORE);
+	for (int j = 0; j < m; j++) {
+		if (q[j] != MPI_REQUEST_NULL)
+			continue;
+		int i = idx[j];
+		pool_find(bb.owner[i], 0)->used -= bb.len[i];
+		bb.req[i] = MPI_REQUEST_NULL;
+	}
 	int k = 0;
 	for (int i = 0; i < bb.n; i++) {
 		if (bb.req[i] == MPI_REQUEST_NULL)
 			continue;
 		bb.req[k] = bb.req[i];
+		bb.owner[k] = bb.owner[i];
 		bb.len[k++] = bb.len[i];
 	}
 	bb.n = k;
 	free(idx);
+	free(done);
+	free(q);
 	return err;
 }
 
@@ -113,34 +182,37 @@ void shim_bsend_flush(void)
 {
 	pthread_mutex_lock(&bb_lock);
 	if (bb.n)
-		reap(1);
+		settle(1, 1, MPI_COMM_NULL);
 	pthread_mutex_unlock(&bb_lock);
 }
 
-static int detach_locked(void *buffer_addr, int64_t *size, const char *fn)
+static int detach_locked(MPI_Comm key, void *buffer_addr, int64_t *size, const char *fn)
 {
+	MPI_Comm ec = key == MPI_COMM_NULL ? SHIM_NOCOMM : key;
+	struct pool *p = pool_find(key, 0);
+
 	if (!buffer_addr || !size)
-		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "NULL argument");
-	if (!bb.buf) {
+		return shim_error(ec, MPI_ERR_ARG, fn, "NULL argument");
+	if (!p || !p->buf) {
 		/* As both MPIs do: nothing attached gives NULL and 0. */
 		*(void **)buffer_addr = NULL;
 		*size = 0;
 		return MPI_SUCCESS;
 	}
-	int err = reap(1);
+	int err = settle(1, 0, key);
 	if (err)
-		return shim_error(SHIM_NOCOMM, err, fn, "waiting for buffered messages");
-	*(void **)buffer_addr = bb.buf == (void *)&bb ? NULL : bb.buf;
-	*size = bb.size;
-	bb.buf = NULL;
-	bb.size = 0;
+		return shim_error(ec, err, fn, "waiting for buffered messages");
+	*(void **)buffer_addr = p->buf == (void *)p ? NULL : p->buf;
+	*size = p->buf == MPI_BUFFER_AUTOMATIC ? 0 : p->size;
+	p->buf = NULL;
+	p->size = 0;
 	return MPI_SUCCESS;
 }
 
-static int detach(void *buffer_addr, int64_t *size, const char *fn)
+static int detach(MPI_Comm key, void *buffer_addr, int64_t *size, const char *fn)
 {
 	pthread_mutex_lock(&bb_lock);
-	int err = detach_locked(buffer_addr, size, fn);
+	int err = detach_locked(key, buffer_addr, size, fn);
 	pthread_mutex_unlock(&bb_lock);
 	return err;
 }
@@ -148,7 +220,7 @@ static int detach(void *buffer_addr, int64_t *size, const char *fn)
 int PMPI_Buffer_detach(void *buffer_addr, int *size)
 {
 	int64_t n = 0;
-	int err = detach(buffer_addr, &n, "MPI_Buffer_detach");
+	int err = detach(MPI_COMM_NULL, buffer_addr, &n, "MPI_Buffer_detach");
 
 	if (!err)
 		*size = (int)n;
@@ -159,7 +231,7 @@ SHIM_WEAK(Buffer_detach)
 int PMPI_Buffer_detach_c(void *buffer_addr, MPI_Count *size)
 {
 	int64_t n = 0;
-	int err = detach(buffer_addr, &n, "MPI_Buffer_detach_c");
+	int err = detach(MPI_COMM_NULL, buffer_addr, &n, "MPI_Buffer_detach_c");
 
 	if (!err)
 		*size = n;
@@ -167,7 +239,120 @@ int PMPI_Buffer_detach_c(void *buffer_addr, MPI_Count *size)
 }
 SHIM_WEAK(Buffer_detach_c)
 
-static int remember(MPI_Request h, int64_t len)
+/* ---- MPI-4.1: communicator buffers, flushing ---- */
+
+int PMPI_Comm_attach_buffer(MPI_Comm comm, void *buffer, int size)
+{
+	int err;
+
+	if (!shim_comm_check(comm, "MPI_Comm_attach_buffer", &err))
+		return err;
+	return attach(comm, buffer, size, "MPI_Comm_attach_buffer");
+}
+SHIM_WEAK(Comm_attach_buffer)
+
+int PMPI_Comm_attach_buffer_c(MPI_Comm comm, void *buffer, MPI_Count size)
+{
+	int err;
+
+	if (!shim_comm_check(comm, "MPI_Comm_attach_buffer_c", &err))
+		return err;
+	return attach(comm, buffer, size, "MPI_Comm_attach_buffer_c");
+}
+SHIM_WEAK(Comm_attach_buffer_c)
+
+int PMPI_Comm_detach_buffer(MPI_Comm comm, void *buffer_addr, int *size)
+{
+	int64_t n = 0;
+	int err;
+
+	if (!shim_comm_check(comm, "MPI_Comm_detach_buffer", &err))
+		return err;
+	if (!(err = detach(comm, buffer_addr, &n, "MPI_Comm_detach_buffer")))
+		*size = (int)n;
+	return err;
+}
+SHIM_WEAK(Comm_detach_buffer)
+
+int PMPI_Comm_detach_buffer_c(MPI_Comm comm, void *buffer_addr, MPI_Count *size)
+{
+	int64_t n = 0;
+	int err;
+
+	if (!shim_comm_check(comm, "MPI_Comm_detach_buffer_c", &err))
+		return err;
+	if (!(err = detach(comm, buffer_addr, &n, "MPI_Comm_detach_buffer_c")))
+		*size = n;
+	return err;
+}
+SHIM_WEAK(Comm_detach_buffer_c)
+
+/* Wait until the messages in key's buffer are sent; the buffer stays. */
+static int flush(MPI_Comm key, const char *fn)
+{
+	pthread_mutex_lock(&bb_lock);
+	int err = bb.n ? settle(1, 0, key) : MPI_SUCCESS;
+	pthread_mutex_unlock(&bb_lock);
+	return err ? shim_error(key == MPI_COMM_NULL ? SHIM_NOCOMM : key, err, fn,
+				"waiting for buffered messages") : MPI_SUCCESS;
+}
+
+/* The nonblocking flushes flush at once and hand back a request that is
+ * complete: the messages are already on their way in the proxy, so the
+ * wait is for their sends, which need no action of another rank beyond
+ * the receives the standard already requires. */
+static int done_request(int err, MPI_Comm comm, MPI_Request *request, const char *fn)
+{
+	if (err)
+		return err;
+	if (!request)
+		return shim_error(comm, MPI_ERR_ARG, fn, "request is NULL");
+	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
+	if (!r)
+		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+	struct chan_status st = { 0 };
+	st.source = MPI_ANY_SOURCE;
+	st.tag = MPI_ANY_TAG;
+	shim_req_done_locally(r, &st);
+	*request = r->handle;
+	return MPI_SUCCESS;
+}
+
+int PMPI_Buffer_flush(void)
+{
+	return flush(MPI_COMM_NULL, "MPI_Buffer_flush");
+}
+SHIM_WEAK(Buffer_flush)
+
+int PMPI_Buffer_iflush(MPI_Request *request)
+{
+	return done_request(flush(MPI_COMM_NULL, "MPI_Buffer_iflush"), SHIM_NOCOMM, request,
+			    "MPI_Buffer_iflush");
+}
+SHIM_WEAK(Buffer_iflush)
+
+int PMPI_Comm_flush_buffer(MPI_Comm comm)
+{
+	int err;
+
+	if (!shim_comm_check(comm, "MPI_Comm_flush_buffer", &err))
+		return err;
+	return flush(comm, "MPI_Comm_flush_buffer");
+}
+SHIM_WEAK(Comm_flush_buffer)
+
+int PMPI_Comm_iflush_buffer(MPI_Comm comm, MPI_Request *request)
+{
+	int err;
+
+	if (!shim_comm_check(comm, "MPI_Comm_iflush_buffer", &err))
+		return err;
+	return done_request(flush(comm, "MPI_Comm_iflush_buffer"), comm, request,
+			    "MPI_Comm_iflush_buffer");
+}
+SHIM_WEAK(Comm_iflush_buffer)
+
+static int remember(MPI_Request h, int64_t len, struct pool *p)
 {
 	if (bb.n == bb.cap) {
 		int cap = bb.cap ? 2 * bb.cap : 16;
@@ -179,11 +364,16 @@ static int remember(MPI_Request h, int64_t len)
 		if (!l)
 			return MPI_ERR_NO_MEM;
 		bb.len = l;
+		MPI_Comm *o = realloc(bb.owner, (size_t)cap * sizeof(*o));
+		if (!o)
+			return MPI_ERR_NO_MEM;
+		bb.owner = o;
 		bb.cap = cap;
 	}
 	bb.req[bb.n] = h;
+	bb.owner[bb.n] = p->comm;
 	bb.len[bb.n++] = len;
-	bb.used += len;
+	p->used += len;
 	return MPI_SUCCESS;
 }
 
@@ -197,17 +387,18 @@ static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype
 	if (dest == MPI_PROC_NULL)
 		return PMPI_Send(buf, count, type, dest, tag, comm);
 	int64_t need = (int64_t)packed + HEADER;
-	if (bb.n && bb.used + need > bb.size && (err = reap(0)))
+	struct pool *p = pool_for(comm);
+	if (bb.n && p->used + need > p->size && (err = settle(0, 1, MPI_COMM_NULL)))
 		return shim_error(comm, err, fn, "completing buffered messages");
-	if (!bb.buf || bb.used + need > bb.size)
+	if (!p->buf || p->used + need > p->size)
 		return shim_errorf(comm, MPI_ERR_BUFFER, fn,
 				   "message needs %lld bytes of the buffer, %lld of %lld are free",
-				   (long long)need, (long long)(bb.size - bb.used),
-				   (long long)bb.size);
+				   (long long)need, (long long)(p->size - p->used),
+				   (long long)p->size);
 	MPI_Request h;
 	if ((err = PMPI_Isend(buf, count, type, dest, tag, comm, &h)))
 		return err;
-	if ((err = remember(h, need))) {
+	if ((err = remember(h, need, p))) {
 		PMPI_Wait(&h, MPI_STATUS_IGNORE);
 		return shim_error(comm, err, fn, "no memory for a buffered message");
 	}
@@ -229,8 +420,8 @@ int shim_bsend_adopt(MPI_Request h)
 {
 	pthread_mutex_lock(&bb_lock);
 	if (bb.n >= 64)
-		reap(0);
-	int err = remember(h, 0);
+		settle(0, 1, MPI_COMM_NULL);
+	int err = remember(h, 0, &proc_pool);
 	pthread_mutex_unlock(&bb_lock);
 	return err;
 }

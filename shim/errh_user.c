@@ -12,7 +12,10 @@
  *
  * Error classes and codes added by MPI_Add_error_class/code are numbered
  * upward from MPI_ERR_LASTCODE + 1, above every predefined one, and
- * MPI_LASTUSEDCODE follows them (shim/attr.c).  Their strings are kept
+ * MPI_LASTUSEDCODE follows them (shim/attr.c).  MPI_Remove_error_class/
+ * code/string (MPI-4.1) take them back in the order the standard
+ * requires (string before code, codes before their class); a removed
+ * number is never handed out again.  Their strings are kept
  * here for MPI_Error_string; a code without one has the empty string, as
  * in both MPIs.  None of this crosses the channel: the proxy never sees
  * a user code.
@@ -33,7 +36,7 @@ struct user_code {
 };
 
 static struct user_code *codes;
-static int ncodes, capcodes;
+static int ncodes, capcodes, made;
 
 int shim_errh_valid(MPI_Errhandler e)
 {
@@ -120,7 +123,8 @@ static int code_new(int cls, int *out, const char *fn)
 		capcodes = cap;
 	}
 	struct user_code *u = &codes[ncodes];
-	u->code = MPI_ERR_LASTCODE + 1 + ncodes++;
+	u->code = MPI_ERR_LASTCODE + 1 + made++;
+	ncodes++;
 	u->cls = cls ? cls : u->code;
 	u->text = NULL;
 	shim_attr_set_lastused(u->code);
@@ -167,3 +171,70 @@ int PMPI_Add_error_string(int errorcode, const char *string)
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Add_error_string)
+
+/* The record of a code the application added and may remove: a class
+ * (class 1) or a code of a class (class 0), with no string left. */
+static struct user_code *removable(int code, int class, const char *fn, int *err)
+{
+	struct user_code *u = code_find(code);
+
+	*err = MPI_SUCCESS;
+	if (!u || (u->cls == u->code) != class) {
+		*err = shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "%d is not an error %s added by the"
+				   " application", code, class ? "class" : "code");
+		return NULL;
+	}
+	if (u->text) {
+		*err = shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "%d still has an error string"
+				   " (MPI_Remove_error_string first)", code);
+		return NULL;
+	}
+	return u;
+}
+
+static void code_drop(struct user_code *u)
+{
+	*u = codes[--ncodes];
+}
+
+int PMPI_Remove_error_class(int errorclass)
+{
+	static const char fn[] = "MPI_Remove_error_class";
+	int err;
+	struct user_code *u = removable(errorclass, 1, fn, &err);
+
+	if (!u)
+		return err;
+	for (int i = 0; i < ncodes; i++)
+		if (codes[i].cls == errorclass && codes[i].code != errorclass)
+			return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "class %d still has code %d"
+					   " (MPI_Remove_error_code first)", errorclass,
+					   codes[i].code);
+	code_drop(u);
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Remove_error_class)
+
+int PMPI_Remove_error_code(int errorcode)
+{
+	int err;
+	struct user_code *u = removable(errorcode, 0, "MPI_Remove_error_code", &err);
+
+	if (u)
+		code_drop(u);
+	return err;
+}
+SHIM_WEAK(Remove_error_code)
+
+int PMPI_Remove_error_string(int errorcode)
+{
+	struct user_code *u = code_find(errorcode);
+
+	if (!u || !u->text)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Remove_error_string",
+				   "%d has no error string the application added", errorcode);
+	free(u->text);
+	u->text = NULL;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Remove_error_string)

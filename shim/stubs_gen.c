@@ -22,13 +22,6 @@ int PMPI_Get_hw_resource_info(MPI_Info *hw_info)
 }
 #pragma weak MPI_Get_hw_resource_info = PMPI_Get_hw_resource_info
 
-int PMPI_Pcontrol(const int level, ...)
-{
-	(void)level;
-	return shim_unsupported("MPI_Pcontrol");
-}
-#pragma weak MPI_Pcontrol = PMPI_Pcontrol
-
 /* errors */
 
 int PMPI_File_call_errhandler(MPI_File fh, int errorcode)
@@ -58,27 +51,6 @@ int PMPI_File_set_errhandler(MPI_File file, MPI_Errhandler errhandler)
 	return shim_unsupported("MPI_File_set_errhandler");
 }
 #pragma weak MPI_File_set_errhandler = PMPI_File_set_errhandler
-
-int PMPI_Remove_error_class(int errorclass)
-{
-	(void)errorclass;
-	return shim_unsupported("MPI_Remove_error_class");
-}
-#pragma weak MPI_Remove_error_class = PMPI_Remove_error_class
-
-int PMPI_Remove_error_code(int errorcode)
-{
-	(void)errorcode;
-	return shim_unsupported("MPI_Remove_error_code");
-}
-#pragma weak MPI_Remove_error_code = PMPI_Remove_error_code
-
-int PMPI_Remove_error_string(int errorcode)
-{
-	(void)errorcode;
-	return shim_unsupported("MPI_Remove_error_string");
-}
-#pragma weak MPI_Remove_error_string = PMPI_Remove_error_string
 
 int PMPI_Session_call_errhandler(MPI_Session session, int errorcode)
 {
@@ -135,86 +107,6 @@ int PMPI_Win_set_errhandler(MPI_Win win, MPI_Errhandler errhandler)
 	return shim_unsupported("MPI_Win_set_errhandler");
 }
 #pragma weak MPI_Win_set_errhandler = PMPI_Win_set_errhandler
-
-/* buffered-send buffers */
-
-int PMPI_Buffer_flush(void)
-{
-	return shim_unsupported("MPI_Buffer_flush");
-}
-#pragma weak MPI_Buffer_flush = PMPI_Buffer_flush
-
-int PMPI_Buffer_iflush(MPI_Request *request)
-{
-	(void)request;
-	return shim_unsupported("MPI_Buffer_iflush");
-}
-#pragma weak MPI_Buffer_iflush = PMPI_Buffer_iflush
-
-int PMPI_Comm_attach_buffer(MPI_Comm comm, void *buffer, int size)
-{
-	(void)comm; (void)buffer; (void)size;
-	return shim_unsupported("MPI_Comm_attach_buffer");
-}
-#pragma weak MPI_Comm_attach_buffer = PMPI_Comm_attach_buffer
-
-int PMPI_Comm_attach_buffer_c(MPI_Comm comm, void *buffer, MPI_Count size)
-{
-	(void)comm; (void)buffer; (void)size;
-	return shim_unsupported("MPI_Comm_attach_buffer_c");
-}
-#pragma weak MPI_Comm_attach_buffer_c = PMPI_Comm_attach_buffer_c
-
-int PMPI_Comm_detach_buffer(MPI_Comm comm, void *buffer_addr, int *size)
-{
-	(void)comm; (void)buffer_addr; (void)size;
-	return shim_unsupported("MPI_Comm_detach_buffer");
-}
-#pragma weak MPI_Comm_detach_buffer = PMPI_Comm_detach_buffer
-
-int PMPI_Comm_detach_buffer_c(MPI_Comm comm, void *buffer_addr, MPI_Count *size)
-{
-	(void)comm; (void)buffer_addr; (void)size;
-	return shim_unsupported("MPI_Comm_detach_buffer_c");
-}
-#pragma weak MPI_Comm_detach_buffer_c = PMPI_Comm_detach_buffer_c
-
-int PMPI_Comm_flush_buffer(MPI_Comm comm)
-{
-	(void)comm;
-	return shim_unsupported("MPI_Comm_flush_buffer");
-}
-#pragma weak MPI_Comm_flush_buffer = PMPI_Comm_flush_buffer
-
-int PMPI_Comm_iflush_buffer(MPI_Comm comm, MPI_Request *request)
-{
-	(void)comm; (void)request;
-	return shim_unsupported("MPI_Comm_iflush_buffer");
-}
-#pragma weak MPI_Comm_iflush_buffer = PMPI_Comm_iflush_buffer
-
-/* requests and status */
-
-int PMPI_Request_get_status_all(int count, const MPI_Request array_of_requests[], int *flag, MPI_Status *array_of_statuses)
-{
-	(void)count; (void)array_of_requests; (void)flag; (void)array_of_statuses;
-	return shim_unsupported("MPI_Request_get_status_all");
-}
-#pragma weak MPI_Request_get_status_all = PMPI_Request_get_status_all
-
-int PMPI_Request_get_status_any(int count, const MPI_Request array_of_requests[], int *indx, int *flag, MPI_Status *status)
-{
-	(void)count; (void)array_of_requests; (void)indx; (void)flag; (void)status;
-	return shim_unsupported("MPI_Request_get_status_any");
-}
-#pragma weak MPI_Request_get_status_any = PMPI_Request_get_status_any
-
-int PMPI_Request_get_status_some(int incount, const MPI_Request array_of_requests[], int *outcount, int array_of_indices[], MPI_Status *array_of_statuses)
-{
-	(void)incount; (void)array_of_requests; (void)outcount; (void)array_of_indices; (void)array_of_statuses;
-	return shim_unsupported("MPI_Request_get_status_some");
-}
-#pragma weak MPI_Request_get_status_some = PMPI_Request_get_status_some
 
 /* partitioned communication */
 
@@ -296,13 +188,6 @@ int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype)
 	return shim_unsupported("MPI_Type_create_f90_real");
 }
 #pragma weak MPI_Type_create_f90_real = PMPI_Type_create_f90_real
-
-int PMPI_Type_get_value_index(MPI_Datatype value_type, MPI_Datatype index_type, MPI_Datatype *pair_type)
-{
-	(void)value_type; (void)index_type; (void)pair_type;
-	return shim_unsupported("MPI_Type_get_value_index");
-}
-#pragma weak MPI_Type_get_value_index = PMPI_Type_get_value_index
 
 /* collectives */
 
@@ -591,13 +476,6 @@ int PMPI_Comm_disconnect(MPI_Comm *comm)
 	return shim_unsupported("MPI_Comm_disconnect");
 }
 #pragma weak MPI_Comm_disconnect = PMPI_Comm_disconnect
-
-int PMPI_Comm_get_parent(MPI_Comm *parent)
-{
-	(void)parent;
-	return shim_unsupported("MPI_Comm_get_parent");
-}
-#pragma weak MPI_Comm_get_parent = PMPI_Comm_get_parent
 
 int PMPI_Comm_join(int fd, MPI_Comm *intercomm)
 {
@@ -2054,40 +1932,3 @@ int PMPI_T_source_get_timestamp(int source_index, MPI_Count *timestamp)
 	return shim_unsupported("MPI_T_source_get_timestamp");
 }
 #pragma weak MPI_T_source_get_timestamp = PMPI_T_source_get_timestamp
-
-/* ABI support */
-
-int PMPI_Abi_get_fortran_booleans(int logical_size, void *logical_true, void *logical_false, int *is_set)
-{
-	(void)logical_size; (void)logical_true; (void)logical_false; (void)is_set;
-	return shim_unsupported("MPI_Abi_get_fortran_booleans");
-}
-#pragma weak MPI_Abi_get_fortran_booleans = PMPI_Abi_get_fortran_booleans
-
-int PMPI_Abi_get_fortran_info(MPI_Info *info)
-{
-	(void)info;
-	return shim_unsupported("MPI_Abi_get_fortran_info");
-}
-#pragma weak MPI_Abi_get_fortran_info = PMPI_Abi_get_fortran_info
-
-int PMPI_Abi_get_info(MPI_Info *info)
-{
-	(void)info;
-	return shim_unsupported("MPI_Abi_get_info");
-}
-#pragma weak MPI_Abi_get_info = PMPI_Abi_get_info
-
-int PMPI_Abi_set_fortran_booleans(int logical_size, void *logical_true, void *logical_false)
-{
-	(void)logical_size; (void)logical_true; (void)logical_false;
-	return shim_unsupported("MPI_Abi_set_fortran_booleans");
-}
-#pragma weak MPI_Abi_set_fortran_booleans = PMPI_Abi_set_fortran_booleans
-
-int PMPI_Abi_set_fortran_info(MPI_Info info)
-{
-	(void)info;
-	return shim_unsupported("MPI_Abi_set_fortran_info");
-}
-#pragma weak MPI_Abi_set_fortran_info = PMPI_Abi_set_fortran_info

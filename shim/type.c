@@ -380,3 +380,32 @@ int PMPI_Type_match_size(int typeclass, int size, MPI_Datatype *datatype)
 			   "no predefined type of class %d and size %d", typeclass, size);
 }
 SHIM_WEAK(Type_match_size)
+
+/* MPI-4.1: the predefined (value, index) pair type for MPI_MINLOC and
+ * MPI_MAXLOC, or MPI_DATATYPE_NULL when no predefined one has that pair. */
+int PMPI_Type_get_value_index(MPI_Datatype value_type, MPI_Datatype index_type,
+			      MPI_Datatype *pair_type)
+{
+	static const struct { MPI_Datatype value, index, pair; } pairs[] = {
+		{ MPI_FLOAT, MPI_INT, MPI_FLOAT_INT }, { MPI_DOUBLE, MPI_INT, MPI_DOUBLE_INT },
+		{ MPI_LONG, MPI_INT, MPI_LONG_INT }, { MPI_INT, MPI_INT, MPI_2INT },
+		{ MPI_SHORT, MPI_INT, MPI_SHORT_INT },
+		{ MPI_LONG_DOUBLE, MPI_INT, MPI_LONG_DOUBLE_INT },
+		{ MPI_REAL, MPI_REAL, MPI_2REAL },
+		{ MPI_DOUBLE_PRECISION, MPI_DOUBLE_PRECISION, MPI_2DOUBLE_PRECISION },
+		{ MPI_INTEGER, MPI_INTEGER, MPI_2INTEGER },
+	};
+
+	if (!pair_type)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Type_get_value_index",
+				  "pair_type is NULL");
+	if (!shim_type_get(value_type) || !shim_type_get(index_type))
+		return shim_error(SHIM_NOCOMM, MPI_ERR_TYPE, "MPI_Type_get_value_index",
+				  "value_type or index_type is not a datatype");
+	*pair_type = MPI_DATATYPE_NULL;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (pairs[i].value == value_type && pairs[i].index == index_type)
+			*pair_type = pairs[i].pair;
+	return MPI_SUCCESS;
+}
+SHIM_WEAK(Type_get_value_index)
