@@ -10,7 +10,9 @@
  * formula of (rank, index, round).  Between rounds the requests are inactive: MPI_Test returns at once
  * with flag set and the handle kept.  A reduction with a user operation
  * goes through the same path.  At the end every request is freed and
- * must read MPI_REQUEST_NULL.
+ * must read MPI_REQUEST_NULL.  With MT_PAUSE_US (tests/ckpt-mpi/ckpt_all.sh)
+ * a rank pauses while they are active and while they are inactive, so a
+ * checkpoint at a random moment may find them either way.
  *
  * Neighbourhood collectives run on a non-periodic 1-D Cartesian
  * communicator (the end ranks have an MPI_PROC_NULL neighbour, whose
@@ -326,11 +328,13 @@ static void persistent(const struct topo *cart, const struct topo *ring)
 			}
 		} else {
 			MPI_Startall(k, q);
+			mt_pause(); /* a checkpoint finds them active */
 		}
 		MPI_Waitall(k, q, MPI_STATUSES_IGNORE);
 		for (int i = 0; i < k; i++)
 			MT_CHECK(q[i] != MPI_REQUEST_NULL, "request %d freed by its completion", i);
 		check_round(it, cart, ring);
+		mt_pause(); /* a checkpoint finds them inactive */
 		flag = 0;
 		MPI_Test(&q[0], &flag, MPI_STATUS_IGNORE);
 		MT_CHECK(flag && q[0] != MPI_REQUEST_NULL, "an inactive request tests wrong");
