@@ -102,6 +102,10 @@ enum ln_mpi ln_singleton_mpi(void);
 /* Resolve a program name like execvp would; NULL with an error printed. */
 char *ln_find_program(const char *name);
 
+/* session.c: under Open MPI, make this rank a session of its own, as
+ * Hydra does (the scheduler's autogroup share); never fails. */
+void ln_own_session(const struct ln_where *w, int verbose);
+
 /* bind.c: decide placement; never fails (no binding on any problem). */
 void ln_bind_plan(struct ln_bind *b, const struct ln_where *w, int no_bind,
 		  int verbose);

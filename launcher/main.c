@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 	ensure_stdio();
 	ln_parse_opts(&o, argc, argv);
 	ln_detect(&w);
+	ln_own_session(&w, o.verbose);
 	if (o.restart != NULL) {
 		ln_restart_prepare(&o, &w, choose_mpi(&o, &w), &rs);
 		a = (struct ln_app){ .path = rs.tool, .argv = rs.argv };

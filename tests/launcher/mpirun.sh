@@ -2,7 +2,8 @@
 # mpirun.sh - the launcher under the real mpirun of each MPI, with a fake
 # proxy: it detects the MPI and the rank, the proxy keeps what mpirun gave
 # the rank (PMI_FD) with stdin from /dev/null, the app keeps only stdio and
-# the channel, and placement follows mpirun's binding.
+# the channel, placement follows mpirun's binding, and each rank is a
+# session of its own.
 . "$(dirname "$0")/lib.sh"
 
 export DMTCP_MPI_PROXY=$T/proxy DMTCP_MPI_VERBOSE=1
@@ -18,6 +19,7 @@ record='r=${PMI_RANK:-$OMPI_COMM_WORLD_RANK}
   echo "stdin $(readlink /proc/$$/fd/0)"
   echo "pmifd ${PMI_FD:+$( [ -e /proc/$$/fd/$PMI_FD ] && echo open || echo closed)}"
   echo "cpus $(sed -n "s/^Cpus_allowed_list:[[:space:]]*//p" /proc/$$/status) $($PEEK same_cpu)"
+  echo "session $(ps -o sid= -p $$ | tr -d " ") $PPID"
 } >$OUT/$WHO.$r'
 fake proxy "WHO=proxy; $record; exit 0"
 fake app "WHO=app; $record; exec \$PEEK finalize"
@@ -58,6 +60,12 @@ for mpi in mpich openmpi; do
 			check "$mpi rank $r: app does not" \
 				[ "$(field app.$r pmifd)" = closed ]
 		fi
+		# One scheduler share (autogroup) per rank under either MPI:
+		# Hydra makes each rank a session, our launcher does under
+		# Open MPI (launcher/session.c).
+		set -- $(field app.$r session)
+		check "$mpi rank $r: app in its launcher's own session ($1 / $2)" \
+			[ -n "$1" -a "$1" = "$2" ]
 		# Whatever mpirun did with the binding, same_cpu must be 1
 		# exactly when the two share a single CPU.
 		set -- $(field app.$r cpus) $(field proxy.$r cpus)
