@@ -107,6 +107,26 @@ static void collectives(int me, int np)
 		MPI_Ialltoall_c(a2a_out, 1, MPI_INT, a2a_in, 1, MPI_INT, MPI_COMM_WORLD, &r);
 		MPI_Wait(&r, MPI_STATUS_IGNORE);
 		MT_EQ(a2a_in[1 - me], (1 - me) * 10 + me, "Ialltoall_c");
+		MPI_Count c2[2] = { 1, 1 };
+		MPI_Aint d2[2] = { 0, 1 }, bytes2[2] = { 0, sizeof(int) };
+		MPI_Datatype t2[2] = { MPI_INT, MPI_INT };
+		a2a_in[1 - me] = -1;
+		MPI_Alltoallv_c(a2a_out, c2, d2, MPI_INT, a2a_in, c2, d2, MPI_INT, MPI_COMM_WORLD);
+		MT_EQ(a2a_in[1 - me], (1 - me) * 10 + me, "Alltoallv_c");
+		a2a_in[1 - me] = -1;
+		MPI_Alltoallw_c(a2a_out, c2, bytes2, t2, a2a_in, c2, bytes2, t2, MPI_COMM_WORLD);
+		MT_EQ(a2a_in[1 - me], (1 - me) * 10 + me, "Alltoallw_c");
+		/* to rank 1; rank 0's receive arrays are not significant */
+		MPI_Count gc[2] = { 1, 2 };
+		MPI_Aint gd[2] = { 2, 0 };
+		int g[3] = { -1, -1, -1 };
+		MPI_Gatherv_c(mine, me + 1, MPI_INT, g, me == 1 ? gc : NULL, me == 1 ? gd : NULL,
+			      MPI_INT, 1, MPI_COMM_WORLD);
+		if (me == 1) {
+			MT_EQ(g[2], 1, "Gatherv_c from 0");
+			MT_EQ(g[0], 2, "Gatherv_c from 1");
+			MT_EQ(g[1], 3, "Gatherv_c from 1");
+		}
 	}
 }
 
@@ -260,7 +280,8 @@ int main(int argc, char **argv)
 #if MPI_VERSION >= 4
 	collectives(me, np);
 #endif
-	mt_say("Bcast_c, Allreduce_c, Allgatherv_c, Iallreduce_c, Ialltoall_c");
+	mt_say("Bcast_c, Allreduce_c, Allgatherv_c, Iallreduce_c, Ialltoall_c, Alltoallv_c, "
+	       "Alltoallw_c, Gatherv_c");
 #if MPI_VERSION >= 4
 	small_types(me);
 	big_types();

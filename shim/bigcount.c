@@ -426,59 +426,58 @@ GATHERV_C(Iallgatherv, NONE, NONE, 1, REQ_P, REQ_A)
 SCATTERV_C(Scatterv, NONE, NONE)
 SCATTERV_C(Iscatterv, REQ_P, REQ_A)
 
-/* Alltoallv: four arrays, the send ones unused with MPI_IN_PLACE. */
-#define ALLTOALLV_C(Name, ReqP, ReqA)                                                  \
+/* Alltoallv and Alltoallw: four arrays as ints, the send ones unused
+ * with MPI_IN_PLACE. */
+struct four {
+	int *sc, *sd, *rc, *rd;
+};
+
+static int four_of(struct four *f, const void *sendbuf, const MPI_Count *sc,
+		   const MPI_Aint *sd, const MPI_Count *rc, const MPI_Aint *rd, MPI_Comm comm,
+		   const char *fn)
+{
+	int n = peers(comm), ns = sendbuf == MPI_IN_PLACE ? 0 : n;
+	int err;
+
+	f->sd = f->rc = f->rd = NULL;
+	if ((err = INTS(sc, ns, &f->sc, comm, fn, "sendcounts")) ||
+	    (err = INTS(sd, ns, &f->sd, comm, fn, "sdispls")) ||
+	    (err = INTS(rc, n, &f->rc, comm, fn, "recvcounts")))
+		return err;
+	return INTS(rd, n, &f->rd, comm, fn, "rdispls");
+}
+
+static void four_free(struct four *f)
+{
+	free(f->sc);
+	free(f->sd);
+	free(f->rc);
+	free(f->rd);
+}
+
+/* STypeP/RTypeP: the datatype parameters (one, or an array for w). */
+#define ALLTOALLVW_C(Name, STypeP, SType, RTypeP, RType, ReqP, ReqA)                   \
 	int PMPI_##Name##_c(const void *sendbuf, const MPI_Count sendcounts[],         \
-			    const MPI_Aint sdispls[], MPI_Datatype sendtype,            \
-			    void *recvbuf, const MPI_Count recvcounts[],                \
-			    const MPI_Aint rdispls[], MPI_Datatype recvtype,            \
-			    MPI_Comm comm ReqP)                                         \
+			    const MPI_Aint sdispls[], STypeP, void *recvbuf,            \
+			    const MPI_Count recvcounts[], const MPI_Aint rdispls[],     \
+			    RTypeP, MPI_Comm comm ReqP)                                 \
 	{                                                                              \
-		static const char fn[] = "MPI_" #Name "_c";                            \
-		int n = peers(comm), ns = sendbuf == MPI_IN_PLACE ? 0 : n;             \
-		int *sc = NULL, *sd = NULL, *rc = NULL, *rd = NULL;                    \
-		int err;                                                               \
-		if (!(err = INTS(sendcounts, ns, &sc, comm, fn, "sendcounts")) &&      \
-		    !(err = INTS(sdispls, ns, &sd, comm, fn, "sdispls")) &&            \
-		    !(err = INTS(recvcounts, n, &rc, comm, fn, "recvcounts")) &&       \
-		    !(err = INTS(rdispls, n, &rd, comm, fn, "rdispls")))               \
-			err = PMPI_##Name(sendbuf, sc, sd, sendtype, recvbuf, rc, rd,  \
-					  recvtype, comm ReqA);                        \
-		free(sc);                                                              \
-		free(sd);                                                              \
-		free(rc);                                                              \
-		free(rd);                                                              \
+		struct four f;                                                         \
+		int err = four_of(&f, sendbuf, sendcounts, sdispls, recvcounts,        \
+				  rdispls, comm, "MPI_" #Name "_c");                   \
+		if (!err)                                                              \
+			err = PMPI_##Name(sendbuf, f.sc, f.sd, SType, recvbuf, f.rc,   \
+					  f.rd, RType, comm ReqA);                     \
+		four_free(&f);                                                         \
 		return err;                                                            \
 	}                                                                              \
 	SHIM_WEAK(Name##_c)
 
-ALLTOALLV_C(Alltoallv, NONE, NONE)
-ALLTOALLV_C(Ialltoallv, REQ_P, REQ_A)
-
-#define ALLTOALLW_C(Name, ReqP, ReqA)                                                  \
-	int PMPI_##Name##_c(const void *sendbuf, const MPI_Count sendcounts[],         \
-			    const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],   \
-			    void *recvbuf, const MPI_Count recvcounts[],                \
-			    const MPI_Aint rdispls[], const MPI_Datatype recvtypes[],   \
-			    MPI_Comm comm ReqP)                                         \
-	{                                                                              \
-		static const char fn[] = "MPI_" #Name "_c";                            \
-		int n = peers(comm), ns = sendbuf == MPI_IN_PLACE ? 0 : n;             \
-		int *sc = NULL, *sd = NULL, *rc = NULL, *rd = NULL;                    \
-		int err;                                                               \
-		if (!(err = INTS(sendcounts, ns, &sc, comm, fn, "sendcounts")) &&      \
-		    !(err = INTS(sdispls, ns, &sd, comm, fn, "sdispls")) &&            \
-		    !(err = INTS(recvcounts, n, &rc, comm, fn, "recvcounts")) &&       \
-		    !(err = INTS(rdispls, n, &rd, comm, fn, "rdispls")))               \
-			err = PMPI_##Name(sendbuf, sc, sd, sendtypes, recvbuf, rc, rd, \
-					  recvtypes, comm ReqA);                       \
-		free(sc);                                                              \
-		free(sd);                                                              \
-		free(rc);                                                              \
-		free(rd);                                                              \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-ALLTOALLW_C(Alltoallw, NONE, NONE)
-ALLTOALLW_C(Ialltoallw, REQ_P, REQ_A)
+#define V_STYPE MPI_Datatype sendtype
+#define V_RTYPE MPI_Datatype recvtype
+#define W_STYPES const MPI_Datatype sendtypes[]
+#define W_RTYPES const MPI_Datatype recvtypes[]
+ALLTOALLVW_C(Alltoallv, V_STYPE, sendtype, V_RTYPE, recvtype, NONE, NONE)
+ALLTOALLVW_C(Ialltoallv, V_STYPE, sendtype, V_RTYPE, recvtype, REQ_P, REQ_A)
+ALLTOALLVW_C(Alltoallw, W_STYPES, sendtypes, W_RTYPES, recvtypes, NONE, NONE)
+ALLTOALLVW_C(Ialltoallw, W_STYPES, sendtypes, W_RTYPES, recvtypes, REQ_P, REQ_A)
