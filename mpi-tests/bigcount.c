@@ -227,7 +227,7 @@ static void small_types(int me)
 /* Types of more than INT_MAX elements or bytes: bounds only. */
 static void big_types(void)
 {
-	MPI_Datatype contig, hidx, vec, sub;
+	MPI_Datatype contig, hidx, vec, hv, sub;
 	MPI_Count n = BIG + 5, l = -1, e = -1;
 
 	MPI_Type_contiguous_c(n, MPI_BYTE, &contig);
@@ -251,6 +251,11 @@ static void big_types(void)
 	MPI_Count vwant[3] = { 2, BIG, BIG + 10 };
 	contents(vec, vwant, 3, MPI_INT, "vector_c beyond INT_MAX contents");
 
+	/* overlapping blocks 3 bytes apart: an extent no struct would have */
+	MPI_Type_create_hvector_c(2, BIG, 3, MPI_INT, &hv);
+	extent_is(hv, 8 * BIG, 0, 4 * BIG + 3, "hvector_c beyond INT_MAX bounds");
+	envelope(hv, MPI_COMBINER_HVECTOR, 0, 3, 1, "hvector_c beyond INT_MAX envelope");
+
 	MPI_Count sz[2] = { 4, 6 }, subsz[2] = { 2, 3 }, st[2] = { 1, 2 };
 	MPI_Count swant[6] = { 4, 6, 2, 3, 1, 2 };
 	MPI_Type_create_subarray_c(2, sz, subsz, st, MPI_ORDER_C, MPI_INT, &sub);
@@ -260,6 +265,7 @@ static void big_types(void)
 	MPI_Type_free(&contig);
 	MPI_Type_free(&hidx);
 	MPI_Type_free(&vec);
+	MPI_Type_free(&hv);
 	MPI_Type_free(&sub);
 }
 #endif
@@ -286,7 +292,7 @@ int main(int argc, char **argv)
 	small_types(me);
 	big_types();
 #endif
-	mt_say("vector_c, hindexed_c, struct_c, subarray_c, contiguous_c(2^31+5): bounds, "
-	       "envelope, contents; Pack_c, Unpack_c");
+	mt_say("vector_c, hvector_c, hindexed_c, struct_c, subarray_c, contiguous_c(2^31+5): "
+	       "bounds, envelope, contents; Pack_c, Unpack_c");
 	return mt_finish();
 }

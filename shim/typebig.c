@@ -78,13 +78,18 @@ static int extent_of(MPI_Datatype t, int64_t *extent, const char *fn)
 /* ------------------------------------------- the typemap as a struct */
 
 /* The blocks of a struct constructor being filled; made[i] is the type
- * made for a long block i, freed once the struct holds it. */
+ * made for a long block i, freed once the struct holds it.  [lo, hi) are
+ * the bounds the blocks span, which a vector or an indexed type has
+ * exactly: a struct would pad its extent for alignment. */
 struct blocks {
 	int n;
 	int *bl;
 	MPI_Aint *disp;
 	MPI_Datatype *types;
 	MPI_Datatype *made;
+	int64_t lo, hi;
+	int spans;               /* 1: lo and hi are set; -1: a negative extent,
+				  * left to the struct */
 };
 
 static int blocks_init(struct blocks *b, int64_t n, const char *fn)
@@ -108,6 +113,34 @@ static int blocks_init(struct blocks *b, int64_t n, const char *fn)
 	}
 	for (int i = 0; i < b->n; i++)
 		b->made[i] = MPI_DATATYPE_NULL;
+	b->spans = 0;
+	return MPI_SUCCESS;
+}
+
+/* Widen [lo, hi) by bl elements of t at byte disp. */
+static int blocks_span(struct blocks *b, int64_t bl, int64_t disp, MPI_Datatype t,
+		       const char *fn)
+{
+	const struct shim_type *r = shim_type_get(t);
+	int64_t len, lo, hi;
+
+	if (!r || bl <= 0 || b->spans < 0)
+		return MPI_SUCCESS;
+	if (r->extent < 0) {
+		b->spans = -1;
+		return MPI_SUCCESS;
+	}
+	if (__builtin_mul_overflow(bl - 1, r->extent, &len) ||
+	    __builtin_add_overflow(disp, r->lb, &lo) ||
+	    __builtin_add_overflow(lo, r->extent, &hi) || __builtin_add_overflow(hi, len, &hi))
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_COUNT, fn,
+				   "%lld elements at byte %lld do not fit 64 bits", (long long)bl,
+				   (long long)disp);
+	if (!b->spans || lo < b->lo)
+		b->lo = lo;
+	if (!b->spans || hi > b->hi)
+		b->hi = hi;
+	b->spans = 1;
 	return MPI_SUCCESS;
 }
 
@@ -122,20 +155,32 @@ static int blocks_set(struct blocks *b, int i, int64_t bl, int64_t index, int64_
 				   "displacement %lld of %lld-byte units does not fit",
 				   (long long)index, (long long)unit);
 	b->disp[i] = (MPI_Aint)disp;
+	int err = blocks_span(b, bl, disp, t, fn);
+	if (err)
+		return err;
 	if (fits(bl)) {
 		b->bl[i] = (int)bl;
 		b->types[i] = t;
 		return MPI_SUCCESS;
 	}
 	b->bl[i] = 1;
-	int err = shim_bigc_type(bl, t, &b->made[i], fn);
+	err = shim_bigc_type(bl, t, &b->made[i], fn);
 	b->types[i] = b->made[i];
 	return err;
 }
 
-static int blocks_make(struct blocks *b, MPI_Datatype *out)
+/* The struct; with exact, resized to the blocks' own bounds. */
+static int blocks_make(struct blocks *b, int exact, MPI_Datatype *out)
 {
-	return PMPI_Type_create_struct(b->n, b->bl, b->disp, b->types, out);
+	MPI_Datatype st;
+	int resize = exact && b->spans == 1;
+	int err = PMPI_Type_create_struct(b->n, b->bl, b->disp, b->types, resize ? &st : out);
+
+	if (err || !resize)
+		return err;
+	err = PMPI_Type_create_resized(st, (MPI_Aint)b->lo, (MPI_Aint)(b->hi - b->lo), out);
+	PMPI_Type_free(&st);
+	return err;
 }
 
 static void blocks_free(struct blocks *b)
@@ -162,7 +207,7 @@ static int strided_struct(int64_t count, int64_t bl, int64_t stride, MPI_Datatyp
 	for (int i = 0; !err && i < b.n; i++)
 		err = blocks_set(&b, i, bl, i, stride, t, fn);
 	if (!err)
-		err = blocks_make(&b, out);
+		err = blocks_make(&b, 1, out);
 	blocks_free(&b);
 	return err;
 }
@@ -307,7 +352,7 @@ static int indexed_struct(MPI_Count count, const MPI_Count *bl, MPI_Count bl1,
 	for (int i = 0; !err && i < b.n; i++)
 		err = blocks_set(&b, i, bl ? bl[i] : bl1, disp[i], unit, oldtype, fn);
 	if (!err)
-		err = blocks_make(&b, newtype);
+		err = blocks_make(&b, 1, newtype);
 	blocks_free(&b);
 	return err;
 }
@@ -429,7 +474,7 @@ int PMPI_Type_create_struct_c(MPI_Count count, const MPI_Count array_of_blocklen
 		for (int i = 0; !err && i < b.n; i++)
 			err = blocks_set(&b, i, bl[i], d[i], 1, array_of_types[i], fn);
 		if (!err)
-			err = blocks_make(&b, newtype);
+			err = blocks_make(&b, 0, newtype);
 		blocks_free(&b);
 	}
 	return err ? err : remember_arrays(newtype, MPI_COMBINER_STRUCT, count, bl, count, d,
