@@ -31,12 +31,18 @@
  * fold the remote group's blocks (what Gather and Allgather bring in
  * there).
  *
- * The nonblocking reductions (request not NULL) are computed at once,
- * with the same blocking collectives, and hand back a request that is
- * already complete.  Every rank enters those collectives in the order it
- * starts its reductions, so this is safe except where a rank makes the
- * start of a reduction wait for a message another rank sends only after
- * starting it.
+ * The nonblocking reductions (request not NULL) start the nonblocking
+ * twin of that collective (Igather, Iallgather, Ialltoallv) and hand its
+ * request to the application with the fold attached (struct shim_fold):
+ * the application never blocks at the start, so it may start one and
+ * then send what a peer waits for before starting its own, and the real
+ * MPI orders it among the communicator's other collectives as it was
+ * started.  The fold runs when a completion call completes the request
+ * (shim_req_complete, in the application thread, after the collective's
+ * results are copied into the scratch).  The fold and its scratch are
+ * application memory, so a request pending at a checkpoint (completed
+ * into the scratch by shim_icoll_drained) is folded by the Wait after
+ * resume or restart.
  */
 #include "shim.h"
 
@@ -48,6 +54,18 @@ struct blocks {
 	unsigned char *mem;
 	uintptr_t base;         /* byte 0 of block 0 */
 	int64_t stride;         /* bytes from a block to the next */
+};
+
+/* What is left to do once the blocks are in: fold blocks first..last
+ * (count elements each, from shift bytes into each block) into recvbuf. */
+struct shim_fold {
+	struct blocks b;
+	int first, last;
+	int64_t count;          /* 0: this rank gets no result */
+	int64_t shift;
+	struct shim_op o;       /* a copy: the application may free the op */
+	struct shim_type *t;    /* held: it may free the datatype too */
+	void *recvbuf;
 };
 
 void shim_op_apply(const struct shim_op *o, const void *in, void *inout, int64_t count,
@@ -85,41 +103,73 @@ static void *block(const struct blocks *b, int i)
 	return (void *)(b->base + (uintptr_t)((int64_t)i * b->stride));
 }
 
-/* Blocks first..last, in rank order, reduced into the result, returned:
- * x(first) op (... op x(last)), built from the right. */
-static void *fold(const struct blocks *b, int first, int last, const struct shim_op *o,
-		  int64_t count, MPI_Datatype t)
+/* A fold of n blocks of per_block elements of t, the application's op. */
+static struct shim_fold *fold_new(struct shim_type *t, int64_t per_block, int n,
+				  MPI_Op op, void *recvbuf, MPI_Comm comm, const char *fn)
 {
-	void *acc = block(b, last);
+	struct shim_fold *f = calloc(1, sizeof(*f));
 
-	for (int i = last - 1; i >= first; i--)
-		shim_op_apply(o, block(b, i), acc, count, t);
-	return acc;
+	if (!f) {
+		shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a reduction");
+		return NULL;
+	}
+	if (blocks_alloc(&f->b, t, per_block, n, comm, fn)) {
+		free(f);
+		return NULL;
+	}
+	f->o = *shim_op_get(op);
+	f->t = t;
+	shim_type_hold(t);
+	f->recvbuf = recvbuf;
+	return f;
 }
 
-/* The result's typemap bytes into the user's buffer, holes untouched. */
-static void result_out(const struct shim_type *t, int64_t count, void *recvbuf,
-		       const void *acc)
+static void fold_free(struct shim_fold *f)
 {
-	shim_type_copy_out(t, count, recvbuf, acc, count * t->size);
+	shim_type_release(f->t);
+	free(f->b.mem);
+	free(f);
 }
 
-/* After the work of a reduction: for a nonblocking one, a request that
- * is already complete, with an empty status. */
-static int finish(int err, MPI_Comm comm, MPI_Request *request, const char *fn)
+/* Blocks first..last, in rank order, reduced into the result's typemap
+ * bytes in recvbuf (holes untouched): x(first) op (... op x(last)),
+ * built from the right. */
+static void fold_run(const struct shim_fold *f)
+{
+	if (f->count <= 0)
+		return;
+	uintptr_t at = f->b.base + (uintptr_t)f->shift;
+	void *acc = (void *)(at + (uintptr_t)((int64_t)f->last * f->b.stride));
+
+	for (int i = f->last - 1; i >= f->first; i--)
+		shim_op_apply(&f->o, (void *)(at + (uintptr_t)((int64_t)i * f->b.stride)),
+			      acc, f->count, f->t->handle);
+	shim_type_copy_out(f->t, f->count, f->recvbuf, acc, f->count * f->t->size);
+}
+
+/* After the collective that brings the blocks in started (err is its
+ * error): a blocking reduction folds now; a nonblocking one leaves f to
+ * its request, which folds when it completes (shim_opreduce_done). */
+static int fold_after(struct shim_fold *f, int err, MPI_Request *request)
 {
 	struct shim_req *r;
 
-	if (err || !request)
-		return err;
-	if (!(r = shim_req_new_user(SHIM_REQ_SEND, comm)))
-		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
-	struct chan_status st = { 0 };
-	st.source = MPI_ANY_SOURCE;
-	st.tag = MPI_ANY_TAG;
-	shim_req_done_locally(r, &st);
-	*request = r->handle;
-	return MPI_SUCCESS;
+	if (err == MPI_SUCCESS && request && (r = shim_req_get(*request))) {
+		r->fold = f;
+		return MPI_SUCCESS;
+	}
+	if (err == MPI_SUCCESS)
+		fold_run(f);
+	fold_free(f);
+	return err;
+}
+
+void shim_opreduce_done(struct shim_req *r, const struct chan_status *st)
+{
+	if (st && !st->error)
+		fold_run(r->fold);
+	fold_free(r->fold);
+	r->fold = NULL;
 }
 
 /* ------------------------------------------------------------- checks */
@@ -182,10 +232,9 @@ int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, voi
 		  int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm,
 		  MPI_Request *request)
 {
-	const struct shim_op *o = shim_op_get(op);
 	struct shim_comm *cm;
 	struct shim_type *t;
-	struct blocks b;
+	struct shim_fold *f;
 	int err, first, last;
 
 	if (!(cm = shim_comm_check(comm, fn, &err)))
@@ -203,28 +252,36 @@ int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, voi
 	/* Allgather fills n blocks everywhere (Exscan's rank 0 too); Gather
 	 * only at the root. */
 	int n = cm->remote ? cm->remote_size : cm->size;
-	if ((err = blocks_alloc(&b, t, count, id != CALL_REDUCE || gets ? n : 0, comm, fn)))
-		return err;
+	if (!(f = fold_new(t, count, id != CALL_REDUCE || gets ? n : 0, op, recvbuf, comm, fn)))
+		return MPI_ERR_NO_MEM;
+	f->first = first;
+	f->last = last;
+	f->count = gets ? count : 0;
+	void *blocks = block(&f->b, 0);
 	if (id == CALL_REDUCE)
-		err = PMPI_Gather(in, count, datatype, block(&b, 0), count, datatype, root, comm);
+		err = request ? PMPI_Igather(in, count, datatype, blocks, count, datatype, root,
+					     comm, request)
+			      : PMPI_Gather(in, count, datatype, blocks, count, datatype, root,
+					    comm);
 	else
-		err = PMPI_Allgather(in, count, datatype, block(&b, 0), count, datatype, comm);
-	if (err == MPI_SUCCESS && gets && count > 0)
-		result_out(t, count, recvbuf, fold(&b, first, last, o, count, datatype));
-	free(b.mem);
-	return finish(err, comm, request, fn);
+		err = request ? PMPI_Iallgather(in, count, datatype, blocks, count, datatype,
+						comm, request)
+			      : PMPI_Allgather(in, count, datatype, blocks, count, datatype,
+					       comm);
+	return fold_after(f, err, request);
 }
 
 /* ---------------------------------------------------- Reduce_scatter */
 
 /* Intracommunicator: each rank i receives block i of every rank's input
  * (Alltoallv) and folds the n pieces it got. */
-static int scatter_intra(const struct shim_op *o, const void *in, void *recvbuf,
-			 const int *cnt, const int *dsp, int rank, int n, struct shim_type *t,
-			 MPI_Datatype datatype, MPI_Comm comm, const char *fn)
+static int scatter_intra(MPI_Op op, const void *in, void *recvbuf, const int *cnt,
+			 const int *dsp, int rank, int n, struct shim_type *t,
+			 MPI_Datatype datatype, MPI_Comm comm, const char *fn,
+			 MPI_Request *request)
 {
 	int mine = cnt[rank], err;
-	struct blocks b;
+	struct shim_fold *f;
 	int *rcnt = malloc(2 * (size_t)n * sizeof(int)), *rdsp = rcnt + n;
 
 	if (!rcnt)
@@ -233,45 +290,47 @@ static int scatter_intra(const struct shim_op *o, const void *in, void *recvbuf,
 		rcnt[i] = mine;
 		rdsp[i] = i * mine;
 	}
-	if (!(err = blocks_alloc(&b, t, mine, n, comm, fn))) {
-		err = PMPI_Alltoallv(in, cnt, dsp, datatype, block(&b, 0), rcnt, rdsp, datatype,
-				     comm);
-		if (err == MPI_SUCCESS && mine > 0)
-			result_out(t, mine, recvbuf, fold(&b, 0, n - 1, o, mine, datatype));
-		free(b.mem);
+	if (!(f = fold_new(t, mine, n, op, recvbuf, comm, fn))) {
+		free(rcnt);
+		return MPI_ERR_NO_MEM;
 	}
+	f->last = n - 1;
+	f->count = mine;
+	void *blocks = block(&f->b, 0);
+	err = request ? PMPI_Ialltoallv(in, cnt, dsp, datatype, blocks, rcnt, rdsp, datatype,
+					comm, request)
+		      : PMPI_Alltoallv(in, cnt, dsp, datatype, blocks, rcnt, rdsp, datatype,
+				       comm);
 	free(rcnt);
-	return err;
+	return fold_after(f, err, request);
 }
 
 /* Intercommunicator: each group reduces the other group's inputs (total
  * elements each, the sum of either group's recvcounts) and keeps this
  * rank's block of the result.  Every rank gets the remote group's whole
  * inputs (Allgather) and folds its own block of them. */
-static int scatter_inter(const struct shim_op *o, const void *in, void *recvbuf, int total,
-			 int off, int mine, int rn, struct shim_type *t,
-			 MPI_Datatype datatype, MPI_Comm comm, const char *fn)
+static int scatter_inter(MPI_Op op, const void *in, void *recvbuf, int total, int off,
+			 int mine, int rn, struct shim_type *t, MPI_Datatype datatype,
+			 MPI_Comm comm, const char *fn, MPI_Request *request)
 {
-	struct blocks b;
-	int err;
+	struct shim_fold *f;
 
-	if ((err = blocks_alloc(&b, t, total, rn, comm, fn)))
-		return err;
-	err = PMPI_Allgather(in, total, datatype, block(&b, 0), total, datatype, comm);
-	if (err == MPI_SUCCESS && mine > 0) {
-		struct blocks part = b;
-		part.base += (uintptr_t)((int64_t)off * t->extent);
-		result_out(t, mine, recvbuf, fold(&part, 0, rn - 1, o, mine, datatype));
-	}
-	free(b.mem);
-	return err;
+	if (!(f = fold_new(t, total, rn, op, recvbuf, comm, fn)))
+		return MPI_ERR_NO_MEM;
+	f->last = rn - 1;
+	f->count = mine;
+	f->shift = (int64_t)off * t->extent;
+	void *blocks = block(&f->b, 0);
+	int err = request ? PMPI_Iallgather(in, total, datatype, blocks, total, datatype, comm,
+					    request)
+			  : PMPI_Allgather(in, total, datatype, blocks, total, datatype, comm);
+	return fold_after(f, err, request);
 }
 
 int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
 			  void *recvbuf, const int recvcounts[], int recvcount,
 			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request)
 {
-	const struct shim_op *o = shim_op_get(op);
 	struct shim_comm *cm;
 	struct shim_type *t;
 	int err;
@@ -298,14 +357,15 @@ int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *send
 	if (!err && !(err = check_in_place(comm, cm, sendbuf, 1, fn))) {
 		const void *in = sendbuf == MPI_IN_PLACE ? recvbuf : sendbuf;
 		if (cm->remote)
-			err = scatter_inter(o, in, recvbuf, (int)at, dsp[cm->rank],
-					    cnt[cm->rank], cm->remote_size, t, datatype, comm, fn);
+			err = scatter_inter(op, in, recvbuf, (int)at, dsp[cm->rank],
+					    cnt[cm->rank], cm->remote_size, t, datatype, comm, fn,
+					    request);
 		else
-			err = scatter_intra(o, in, recvbuf, cnt, dsp, cm->rank, n, t, datatype,
-					    comm, fn);
+			err = scatter_intra(op, in, recvbuf, cnt, dsp, cm->rank, n, t, datatype,
+					    comm, fn, request);
 	}
 	free(cnt);
-	return finish(err, comm, request, fn);
+	return err;
 }
 
 /* ------------------------------------------------------ Reduce_local */

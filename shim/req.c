@@ -71,6 +71,8 @@ void shim_req_complete(struct shim_req *r, const struct chan_status *st)
 		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, st);
 	if (r->kind == SHIM_REQ_COLL)
 		shim_icoll_complete(r, st);
+	if (r->fold)
+		shim_opreduce_done(r, st);
 	if (r->utype)
 		shim_type_release(r->utype);
 	r->utype = NULL;

@@ -382,6 +382,7 @@ struct shim_req {
 	/* Generalized (shim/greq.c): the application's callbacks. */
 	struct shim_greq *greq;
 	struct icoll *coll;      /* SHIM_REQ_COLL: its plan, until completion */
+	struct shim_fold *fold;  /* a user-op reduction's fold, run at completion */
 };
 /* Requests completed in the app and not yet waited for (zero almost
  * always: the completion calls test it before anything else). */
@@ -661,14 +662,18 @@ void shim_op_apply(const struct shim_op *o, const void *in, void *inout, int64_t
  * the application from blocks that ordinary collectives bring in.  id is
  * CALL_REDUCE, CALL_ALLREDUCE, CALL_SCAN or CALL_EXSCAN (root only for
  * Reduce), or CALL_REDUCE_SCATTER(_BLOCK) with recvcounts or recvcount.
- * request: NULL for the blocking call; for a nonblocking one the result
- * is computed before returning and *request is already complete. */
+ * request: NULL for the blocking call; for a nonblocking one *request
+ * is the collective that brings the blocks in, with r->fold attached. */
 int shim_opreduce(enum chan_call_id id, const char *fn, const void *sendbuf, void *recvbuf,
 		  int count, MPI_Datatype datatype, MPI_Op op, int root, MPI_Comm comm,
 		  MPI_Request *request);
 int shim_opreduce_scatter(enum chan_call_id id, const char *fn, const void *sendbuf,
 			  void *recvbuf, const int recvcounts[], int recvcount,
 			  MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Request *request);
+/* Request r with a fold completed with st (NULL: it never finished):
+ * fold its blocks into the application's buffer unless it failed, and
+ * free the fold. */
+void shim_opreduce_done(struct shim_req *r, const struct chan_status *st);
 /* inoutbuf = inbuf op inoutbuf with a predefined op on a predefined
  * type, as MPI_Reduce_local; MPI_ERR_OP for a pair it does not define. */
 int shim_op_local_predefined(const void *in, void *inout, int64_t count, MPI_Datatype t,
