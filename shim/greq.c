@@ -11,8 +11,10 @@
  *
  * MPI_Wait and MPI_Test on one request wait for (or test) the
  * MPI_Grequest_complete of another thread.  The calls on arrays of
- * requests see only completed generalized requests (which they complete
- * in the app); one still running among them is an error (MPI_ERR_REQUEST).
+ * requests complete the finished ones in the app and pass the others to
+ * the proxy, leaving out generalized requests still running; Waitall,
+ * Waitany and Waitsome with one of those poll (shim/mtwait.c) until it
+ * or another completes.
  * At a checkpoint the record is application memory like the state it
  * describes.
  */

@@ -13,7 +13,9 @@
  * away arrives within microseconds), then sleeps that double up to
  * MT_SLEEP_MAX_NS, so a thread waiting long costs about one round trip
  * per MT_SLEEP_MAX_NS and never spins on a crowded machine.  Below
- * MULTIPLE none of this runs: a blocking call is one round trip.
+ * MULTIPLE a blocking call is one round trip, except a Waitall, Waitany
+ * or Waitsome over a generalized request still running (shim/req.c):
+ * only the application completes that one, so those poll too.
  *
  * A checkpoint parks polling threads at their next poll (the gate in
  * shim_call_begin); the requests they poll are reposted or completed by

@@ -123,9 +123,12 @@ static int64_t region_arg(const struct region *g)
 	return g->stage.off == ARENA_NONE ? CHAN_OFF_NONE : (int64_t)g->stage.off;
 }
 
-/* The active requests of a user array: their positions and records. */
+/* The active requests of a user array: their positions and records,
+ * and how many generalized requests not complete yet it holds besides
+ * (only MPI_Grequest_complete, in the app, completes those). */
 struct active {
 	int n;
+	int greqs;
 	int *pos;
 	struct shim_req **req;
 };
@@ -134,6 +137,7 @@ static int active_collect(struct active *a, int count, const MPI_Request *reqs,
 			  const char *fn)
 {
 	a->n = 0;
+	a->greqs = 0;
 	a->pos = malloc((size_t)(count ? count : 1) * sizeof(int));
 	a->req = malloc((size_t)(count ? count : 1) * sizeof(*a->req));
 	if (!a->pos || !a->req) {
@@ -154,11 +158,8 @@ static int active_collect(struct active *a, int count, const MPI_Request *reqs,
 		if (r->inactive)
 			continue;
 		if (r->greq && !r->local_done) {
-			free(a->pos);
-			free(a->req);
-			return shim_errorf(SHIM_NOCOMM, MPI_ERR_REQUEST, fn,
-					   "request %d is a generalized request not complete yet"
-					   " (only MPI_Wait and MPI_Test wait for one)", i);
+			a->greqs++;
+			continue;
 		}
 		a->pos[a->n] = i;
 		a->req[a->n++] = r;
@@ -598,6 +599,15 @@ static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses
 
 	if (err)
 		return err;
+	if (a.greqs) {
+		/* Not all complete; Waitall polls until the application's
+		 * other thread completes them. */
+		active_free(&a);
+		if (!flag)
+			return shim_mt_waitall(count, reqs, statuses);
+		*flag = 0;
+		return MPI_SUCCESS;
+	}
 	if ((err = region_open(&g, a.n, fn))) {
 		active_free(&a);
 		return shim_error(SHIM_NOCOMM, err, fn, NULL);
@@ -656,12 +666,17 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 
 	if (err)
 		return err;
+	if (a.greqs && !flag) { /* one may complete first: poll them all */
+		active_free(&a);
+		return shim_mt_waitany(count, reqs, index, status);
+	}
 	*index = MPI_UNDEFINED;
 	if (a.n == 0) {
 		active_free(&a);
 		if (flag)
-			*flag = 1;
-		shim_status_empty(status);
+			*flag = !a.greqs;
+		if (!a.greqs)
+			shim_status_empty(status);
 		return MPI_SUCCESS;
 	}
 	if ((err = region_open(&g, a.n, fn))) {
@@ -726,9 +741,13 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 
 	if (err)
 		return err;
+	if (a.greqs && id == CALL_WAITSOME) { /* one may complete first */
+		active_free(&a);
+		return shim_mt_waitsome(incount, reqs, outcount, indices, statuses);
+	}
 	if (a.n == 0) {
 		active_free(&a);
-		*outcount = MPI_UNDEFINED;
+		*outcount = a.greqs ? 0 : MPI_UNDEFINED;
 		return MPI_SUCCESS;
 	}
 	if ((err = region_open(&g, a.n, fn))) {
