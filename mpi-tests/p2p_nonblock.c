@@ -229,6 +229,35 @@ static void test_request_free(void)
 	mt_say("request_free: freed active send delivered");
 }
 
+/* Many freed sends in a row (the shim reaps them as they finish): each
+ * is delivered, in order, with its own payload. */
+static void test_request_free_many(void)
+{
+	enum { MANY = 500 };
+	static int v[MANY];
+	int got = -1, bad = 0;
+	MPI_Request rq;
+
+	if (me == 0) {
+		for (int i = 0; i < MANY; i++) {
+			v[i] = 7 * i + 3;
+			MPI_Isend(&v[i], 1, MPI_INT, 1, 91, MPI_COMM_WORLD, &rq);
+			MPI_Request_free(&rq);
+		}
+		MPI_Recv(&got, 1, MPI_INT, 1, 92, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		MT_EQ(got, MANY, "freed sends the peer received");
+	} else {
+		for (int i = 0; i < MANY; i++) {
+			MPI_Recv(&got, 1, MPI_INT, 0, 91, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+			bad += got != 7 * i + 3;
+		}
+		MT_EQ(bad, 0, "freed sends with a wrong payload");
+		got = MANY;
+		MPI_Send(&got, 1, MPI_INT, 0, 92, MPI_COMM_WORLD);
+	}
+	mt_say("request_free: 500 freed active sends delivered in order");
+}
+
 /* Get_status reports without freeing; the send comes only after a barrier. */
 static void test_get_status(void)
 {
@@ -297,6 +326,7 @@ int main(int argc, char **argv)
 	test_test_family();
 	test_issend();
 	test_request_free();
+	test_request_free_many();
 	test_get_status();
 	test_cancel();
 	return mt_finish();

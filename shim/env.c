@@ -136,6 +136,7 @@ int PMPI_Finalize(void)
 	shim_attr_comm_delete_all(MPI_COMM_SELF);
 	shim_attr_comm_delete_all(MPI_COMM_WORLD);
 	shim_bsend_flush();
+	shim_req_reap(1);
 	int err = shim_call_simple(shim_call_begin(CALL_FINALIZE));
 	shim.finalized = 1;
 	return shim_error(MPI_COMM_WORLD, err, "MPI_Finalize", NULL);

@@ -29,7 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Requests freed while active: the proxy still works on them, so their
+ * records and arena blocks stay until it reports them done.  They are
+ * reaped when their number reaches reap_at, which then becomes twice
+ * what is left (at least REAP_FIRST), so a loop of Isend and
+ * Request_free costs O(1) tests per request; MPI_Finalize reaps them all. */
+#define REAP_FIRST 16
 static struct shim_req *zombies;
+static int nzombies, reap_at = REAP_FIRST;
 
 struct shim_req *shim_req_new(int kind, MPI_Comm comm)
 {
@@ -544,30 +551,64 @@ int PMPI_Request_free(MPI_Request *request)
 	shim_state_lock();
 	r->next_zombie = zombies;
 	zombies = r;
+	int due = ++nzombies >= reap_at;
 	shim_state_unlock();
 	*request = MPI_REQUEST_NULL;
+	if (due)
+		shim_req_reap(0);
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Request_free)
 
+/* Complete zombie r if the proxy is done with it (with wait: once it
+ * is); 1 when r is gone.  A checkpoint on the way leaves it for later. */
+static int reap_one(struct shim_req *r, int wait)
+{
+	if (r->local_done) { /* a checkpoint completed it */
+		atomic_fetch_sub(&shim_req_local, 1);
+		shim_req_complete(r, NULL);
+		return 1;
+	}
+	struct chan_call *c = shim_call_begin(wait ? CALL_WAIT : CALL_TEST);
+	int err = CHAN_RETRY;
+	if (!shim_call_was_parked()) {
+		c->arg[0] = (int64_t)(intptr_t)r->handle;
+		err = shim_call_run(c);
+	}
+	int done = err != CHAN_RETRY && (wait || err != MPI_SUCCESS || c->arg[1]);
+	shim_call_end();
+	if (done)
+		shim_req_complete(r, NULL);
+	return done;
+}
+
+/* The list is taken out under the state lock and the survivors put
+ * back, so no call runs with that lock held. */
 void shim_req_reap(int wait)
 {
-	struct shim_req **pp = &zombies;
-
-	while (*pp) {
-		struct shim_req *r = *pp;
-		struct chan_call *c = shim_call_begin(wait ? CALL_WAIT : CALL_TEST);
-		c->arg[0] = (int64_t)(intptr_t)r->handle;
-		shim_call_run(c);
-		int done = wait || c->arg[1];
-		shim_call_end();
-		if (done) {
-			*pp = r->next_zombie;
-			shim_req_complete(r, NULL);
-		} else {
-			pp = &r->next_zombie;
-		}
+	shim_state_lock();
+	struct shim_req *list = zombies, *keep = NULL, **tail = &keep;
+	zombies = NULL;
+	nzombies = 0;
+	shim_state_unlock();
+	int kept = 0;
+	while (list) {
+		struct shim_req *r = list;
+		list = r->next_zombie;
+		if (reap_one(r, wait))
+			continue;
+		*tail = r;
+		tail = &r->next_zombie;
+		kept++;
 	}
+	shim_state_lock();
+	*tail = zombies;
+	zombies = keep;
+	nzombies += kept;
+	reap_at = 2 * nzombies > REAP_FIRST ? 2 * nzombies : REAP_FIRST;
+	shim_state_unlock();
+	if (wait && kept) /* a checkpoint came in between */
+		shim_req_reap(1);
 }
 
 /* ---- many requests ---- */
