@@ -71,8 +71,8 @@ void shim_drain_status(const struct shim_drained *d, struct chan_status *st)
 	memcpy(&st->internal[0], &bytes, sizeof(bytes));
 }
 
-int shim_drain_deliver(struct shim_drained *d, void *buf, int count,
-		       const struct shim_type *t, struct chan_status *st)
+int shim_drain_unpack(const struct shim_drained *d, void *buf, int count,
+		      const struct shim_type *t, struct chan_status *st)
 {
 	int err = MPI_SUCCESS;
 	int64_t cap = (int64_t)count * t->size, n = (int64_t)d->bytes;
@@ -85,6 +85,14 @@ int shim_drain_deliver(struct shim_drained *d, void *buf, int count,
 	}
 	/* The wire image is the typemap's bytes in order: unpack it. */
 	shim_type_unpack_raw(t, count, d->data, buf, n);
+	return err;
+}
+
+int shim_drain_deliver(struct shim_drained *d, void *buf, int count,
+		       const struct shim_type *t, struct chan_status *st)
+{
+	int err = shim_drain_unpack(d, buf, count, t, st);
+
 	shim_drain_remove(d);
 	return err;
 }

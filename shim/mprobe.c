@@ -142,58 +142,30 @@ static int deliver(const char *fn, void *buf, int64_t count, MPI_Datatype type,
 	if ((err = shim_type_check(type, &t)))
 		return shim_errorf(d->comm, err, fn, "datatype %#lx is %s",
 				   (unsigned long)(uintptr_t)type, shim_type_why(type));
-	int64_t cap = count * t->size, n = (int64_t)d->bytes;
-	shim_drain_status(d, st);
-	if (n > cap) {
-		err = MPI_ERR_TRUNCATE;
-		st->error = err;
-		n = cap;
-	}
-	shim_type_unpack_raw(t, count, d->data, buf, n);
+	err = shim_drain_unpack(d, buf, (int)count, t, st);
 	shim_handle_free(SHIM_K_MESSAGE, (uintptr_t)*message);
 	free(d);
 	*message = MPI_MESSAGE_NULL;
 	return err ? shim_error(*comm, err, fn, NULL) : MPI_SUCCESS;
 }
 
-static int mrecv(const char *fn, void *buf, int64_t count, MPI_Datatype type,
-		 MPI_Message *message, MPI_Status *status)
-{
-	struct chan_status st;
-	MPI_Comm comm;
-	int err = deliver(fn, buf, count, type, message, &st, &comm);
-
-	if (!err || err == MPI_ERR_TRUNCATE)
-		shim_status_out(status, &st);
-	return err;
-}
-
-int PMPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message,
-	       MPI_Status *status)
-{
-	return mrecv("MPI_Mrecv", buf, count, datatype, message, status);
-}
-SHIM_WEAK(Mrecv)
-
-int PMPI_Mrecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, MPI_Message *message,
-		 MPI_Status *status)
-{
-	return mrecv("MPI_Mrecv_c", buf, count, datatype, message, status);
-}
-SHIM_WEAK(Mrecv_c)
-
-/* The data is here already: the request is complete when it is made. */
-static int imrecv(const char *fn, void *buf, int64_t count, MPI_Datatype type,
-		  MPI_Message *message, MPI_Request *request)
+/* Mrecv (blocking: the status out), or Imrecv, whose request is
+ * complete when it is made: the data is here already. */
+static int mrecv(const char *fn, int blocking, void *buf, int64_t count, MPI_Datatype type,
+		 MPI_Message *message, MPI_Status *status, MPI_Request *request)
 {
 	struct chan_status st;
 	MPI_Comm comm;
 
-	if (!request)
+	if (!blocking && !request)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "request is NULL");
 	int err = deliver(fn, buf, count, type, message, &st, &comm);
 	if (err && err != MPI_ERR_TRUNCATE)
 		return err;
+	if (blocking) {
+		shim_status_out(status, &st);
+		return err;
+	}
 	struct shim_req *r = shim_req_new(SHIM_REQ_RECV, comm);
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
@@ -202,16 +174,30 @@ static int imrecv(const char *fn, void *buf, int64_t count, MPI_Datatype type,
 	return MPI_SUCCESS;
 }
 
+int PMPI_Mrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message,
+	       MPI_Status *status)
+{
+	return mrecv("MPI_Mrecv", 1, buf, count, datatype, message, status, NULL);
+}
+SHIM_WEAK(Mrecv)
+
+int PMPI_Mrecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, MPI_Message *message,
+		 MPI_Status *status)
+{
+	return mrecv("MPI_Mrecv_c", 1, buf, count, datatype, message, status, NULL);
+}
+SHIM_WEAK(Mrecv_c)
+
 int PMPI_Imrecv(void *buf, int count, MPI_Datatype datatype, MPI_Message *message,
 		MPI_Request *request)
 {
-	return imrecv("MPI_Imrecv", buf, count, datatype, message, request);
+	return mrecv("MPI_Imrecv", 0, buf, count, datatype, message, NULL, request);
 }
 SHIM_WEAK(Imrecv)
 
 int PMPI_Imrecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, MPI_Message *message,
 		  MPI_Request *request)
 {
-	return imrecv("MPI_Imrecv_c", buf, count, datatype, message, request);
+	return mrecv("MPI_Imrecv_c", 0, buf, count, datatype, message, NULL, request);
 }
 SHIM_WEAK(Imrecv_c)

@@ -180,6 +180,37 @@ static void active_free(struct active *a)
 	free(a->req);
 }
 
+/* Run completion call id on a's requests: their handles in a region,
+ * then the call.  Returns the slot, still locked, with *err the call's
+ * error.  Returns NULL with everything released (a, the region, the
+ * slot) when the region could not be had (*err raised already) or a
+ * checkpoint came on the way (*err CHAN_RETRY: some may be done now, so
+ * the caller starts over). */
+static struct chan_call *run_active(const char *fn, enum chan_call_id id, struct active *a,
+				    struct region *g, int *err)
+{
+	if ((*err = region_open(g, a->n, fn))) {
+		active_free(a);
+		*err = shim_error(SHIM_NOCOMM, *err, fn, NULL);
+		return NULL;
+	}
+	struct chan_call *c = shim_call_begin(id);
+	*err = CHAN_RETRY; /* parked at the gate */
+	if (!shim_call_was_parked()) {
+		for (int k = 0; k < a->n; k++)
+			g->h[k] = (int64_t)(intptr_t)a->req[k]->handle;
+		c->arg[0] = a->n;
+		c->arg[1] = region_arg(g);
+		*err = shim_call_run(c);
+	}
+	if (*err != CHAN_RETRY)
+		return c;
+	shim_call_end();
+	shim_stage_free(&g->stage);
+	active_free(a);
+	return NULL;
+}
+
 /* Correct what the proxy reported for a receive from MPI_PROC_NULL. */
 static void fix_status(const struct shim_req *r, struct chan_status *st)
 {
@@ -649,25 +680,9 @@ static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses
 		*flag = 0;
 		return MPI_SUCCESS;
 	}
-	if ((err = region_open(&g, a.n, fn))) {
-		active_free(&a);
-		return shim_error(SHIM_NOCOMM, err, fn, NULL);
-	}
-	struct chan_call *c = shim_call_begin(flag ? CALL_TESTALL : CALL_WAITALL);
-	err = CHAN_RETRY; /* parked on the way: some may be done now */
-	if (!shim_call_was_parked()) {
-		for (int k = 0; k < a.n; k++)
-			g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
-		c->arg[0] = a.n;
-		c->arg[1] = region_arg(&g);
-		err = shim_call_run(c);
-	}
-	if (err == CHAN_RETRY) {
-		shim_call_end();
-		shim_stage_free(&g.stage);
-		active_free(&a);
-		return PMPI_Testall(count, reqs, flag, statuses);
-	}
+	struct chan_call *c = run_active(fn, flag ? CALL_TESTALL : CALL_WAITALL, &a, &g, &err);
+	if (!c)
+		return err == CHAN_RETRY ? PMPI_Testall(count, reqs, flag, statuses) : err;
 	int done = flag ? (int)c->arg[2] : 1;
 	MPI_Comm bad = MPI_COMM_NULL;
 	if (done) {
@@ -720,29 +735,15 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 			shim_status_empty(status);
 		return MPI_SUCCESS;
 	}
-	if ((err = region_open(&g, a.n, fn))) {
-		active_free(&a);
-		return shim_error(SHIM_NOCOMM, err, fn, NULL);
-	}
-	struct chan_call *c = shim_call_begin(flag ? CALL_TESTANY : CALL_WAITANY);
-	err = CHAN_RETRY; /* parked on the way: some may be done now */
-	if (!shim_call_was_parked()) {
-		for (int k = 0; k < a.n; k++)
-			g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
-		c->arg[0] = a.n;
-		c->arg[1] = region_arg(&g);
-		err = shim_call_run(c);
-	}
+	struct chan_call *c = run_active(fn, flag ? CALL_TESTANY : CALL_WAITANY, &a, &g, &err);
+	if (!c)
+		return err == CHAN_RETRY ? any(fn, count, reqs, index, flag, status) : err;
 	int k = (int)c->arg[2];
 	struct chan_status st = c->status;
 	if (flag)
 		*flag = (int)c->arg[3];
 	shim_call_end();
 	shim_stage_free(&g.stage);
-	if (err == CHAN_RETRY) {
-		active_free(&a);
-		return any(fn, count, reqs, index, flag, status);
-	}
 	MPI_Comm comm = MPI_COMM_WORLD;
 	if (k >= 0 && k < a.n) {
 		fix_status(a.req[k], &st);
@@ -791,25 +792,10 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 		*outcount = a.greqs ? 0 : MPI_UNDEFINED;
 		return MPI_SUCCESS;
 	}
-	if ((err = region_open(&g, a.n, fn))) {
-		active_free(&a);
-		return shim_error(SHIM_NOCOMM, err, fn, NULL);
-	}
-	struct chan_call *c = shim_call_begin(id);
-	err = CHAN_RETRY; /* parked on the way: some may be done now */
-	if (!shim_call_was_parked()) {
-		for (int k = 0; k < a.n; k++)
-			g.h[k] = (int64_t)(intptr_t)a.req[k]->handle;
-		c->arg[0] = a.n;
-		c->arg[1] = region_arg(&g);
-		err = shim_call_run(c);
-	}
-	if (err == CHAN_RETRY) {
-		shim_call_end();
-		shim_stage_free(&g.stage);
-		active_free(&a);
-		return some(fn, id, incount, reqs, outcount, indices, statuses);
-	}
+	struct chan_call *c = run_active(fn, id, &a, &g, &err);
+	if (!c)
+		return err == CHAN_RETRY ? some(fn, id, incount, reqs, outcount, indices, statuses)
+					 : err;
 	int out = (int)c->arg[2];
 	MPI_Comm bad = MPI_COMM_NULL;
 	for (int j = 0; j < out; j++) {

@@ -534,6 +534,10 @@ void shim_drain_status(const struct shim_drained *d, struct chan_status *st);
  * is delivered). */
 int shim_drain_deliver(struct shim_drained *d, void *buf, int count,
 		       const struct shim_type *t, struct chan_status *st);
+/* The same for a message kept outside the queue (a matched probe's):
+ * d stays. */
+int shim_drain_unpack(const struct shim_drained *d, void *buf, int count,
+		      const struct shim_type *t, struct chan_status *st);
 
 /* Status helpers (shim/status.c) */
 void shim_status_out(MPI_Status *out, const struct chan_status *in);
