@@ -4,8 +4,10 @@
  *   restart_nbc DIR STEPS
  *
  * Step after step: start an Iallreduce on WORLD, an Ibcast on a dup of
- * WORLD from a root that moves, and an Ialltoallv on WORLD whose counts
- * change with the step, then "compute" (sleep) with the three left
+ * WORLD from a root that moves, an Ialltoallv on WORLD whose counts
+ * change with the step, and an Iallreduce with a non-commutative user
+ * operation (composition of affine maps, folded in the application when
+ * the request completes), then "compute" (sleep) with the four left
  * outstanding, poll them once with Testall, and Waitall.  Rank 1 starts
  * its collectives later than rank 0, so a checkpoint usually finds rank 0
  * with collectives pending that rank 1 has not started: rank 1 must catch
@@ -18,7 +20,7 @@
  * One step is the checkpoint's, so that the test does not depend on where
  * a random moment falls: at step STEPS/4 + 1, which adds an Ibcast of 32
  * MiB from rank 1 (too big to complete without many rounds of progress),
- * rank 0 starts its four collectives and then waits, outside MPI, until a checkpoint is over
+ * rank 0 starts its five collectives and then waits, outside MPI, until a checkpoint is over
  * (its resume or restart hook says so; it creates DIR/started first),
  * while rank 1 waits before starting them until DIR/go exists, which
  * restart_app.sh creates once the coordinator is in its TARGETS phase.  So the checkpoint begins with
@@ -45,6 +47,20 @@
 #define BIG (4L << 20)      /* longs of the checkpoint step's Ibcast: 32 MiB */
 
 static atomic_int ckpt_over;
+
+/* inout = in o inout, for x -> m x + c kept as (m, c): associative, not
+ * commutative, so the result shows the ranks' order. */
+static void compose(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+	const long *f = in;
+	long *g = inout;
+
+	(void)dt;
+	for (int i = 0; i < *len; i++, f += 2, g += 2) {
+		g[1] = f[0] * g[1] + f[1];
+		g[0] = f[0] * g[0];
+	}
+}
 
 static void pause_ms(long ms)
 {
@@ -114,6 +130,8 @@ int main(int argc, char **argv)
 	int rank, size;
 	char path[4096];
 	MPI_Comm dup;
+	MPI_Datatype affine;
+	MPI_Op comp;
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -130,6 +148,9 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 1);
 	}
 	MPI_Comm_dup(MPI_COMM_WORLD, &dup);
+	MPI_Type_contiguous(2, MPI_LONG, &affine);
+	MPI_Type_commit(&affine);
+	MPI_Op_create(compose, 0, &comp);
 	long big_step = steps / 4 + 1;
 	int engine = watch_checkpoints();
 	long *big = malloc(BIG * sizeof(long));
@@ -139,9 +160,10 @@ int main(int argc, char **argv)
 		long mine = s * (rank + 3), sum = 0, root_val = s * 11 + rank;
 		int sc[MAXR], sd[MAXR], rc[MAXR], rd[MAXR], at = 0, rat = 0;
 		long sbuf[3 * MAXR], rbuf[3 * MAXR];
-		MPI_Request rq[4];
-		MPI_Status st[4];
-		int nrq = s == big_step ? 4 : 3;
+		long map[2] = { rank + 2, s + rank }, maps[2] = { 0, 0 };
+		MPI_Request rq[5];
+		MPI_Status st[5];
+		int nrq = s == big_step ? 5 : 4;
 
 		/* to rank d: (s + rank + d) % 3 + 1 longs */
 		for (int d = 0; d < size; d++) {
@@ -164,10 +186,11 @@ int main(int argc, char **argv)
 		MPI_Ibcast(&root_val, 1, MPI_LONG, (int)(s % size), dup, &rq[1]);
 		MPI_Ialltoallv(sbuf, sc, sd, MPI_LONG, rbuf, rc, rd, MPI_LONG, MPI_COMM_WORLD,
 			       &rq[2]);
-		if (nrq == 4) {
+		MPI_Iallreduce(map, maps, 1, affine, comp, MPI_COMM_WORLD, &rq[3]);
+		if (nrq == 5) {
 			for (long i = 0; i < BIG; i++)
 				big[i] = rank == 1 ? i * 2654435761L + s : -1;
-			MPI_Ibcast(big, (int)BIG, MPI_LONG, 1, dup, &rq[3]);
+			MPI_Ibcast(big, (int)BIG, MPI_LONG, 1, dup, &rq[4]);
 		}
 		if (engine && rank == 0 && s == big_step)
 			wait_ckpt_over(argv[1]);
@@ -178,12 +201,14 @@ int main(int argc, char **argv)
 		long h = 0;
 		for (int i = 0; i < rat; i++)
 			h = h * 31 + rbuf[i];
-		for (long i = 0; nrq == 4 && i < BIG; i++)
+		for (long i = 0; nrq == 5 && i < BIG; i++)
 			h = h * 31 + big[i];
-		dprintf(fd, "step %ld sum %ld bcast %ld alltoallv %d %ld\n", s, sum, root_val,
-			rat, h);
+		dprintf(fd, "step %ld sum %ld bcast %ld alltoallv %d %ld affine %ld %ld\n", s, sum,
+			root_val, rat, h, maps[0], maps[1]);
 	}
 	MPI_Comm_free(&dup);
+	MPI_Op_free(&comp);
+	MPI_Type_free(&affine);
 	free(big);
 	close(fd);
 	printf("rank %d of %d done\n", rank, size);

@@ -3,8 +3,9 @@
 #
 #   sh tests/ckpt-mpi/restart_nbc.sh [BUILD_DIR]
 #
-# restart_nbc.c (an Iallreduce, an Ibcast on a dup and an Ialltoallv left
-# outstanding while the ranks compute, rank 1 starting later than rank 0)
+# restart_nbc.c (an Iallreduce, an Ibcast on a dup, an Ialltoallv and an
+# Iallreduce with a user operation left outstanding while the ranks
+# compute, rank 1 starting later than rank 0)
 # goes through restart_app.sh: checkpointed under MPICH, restarted under
 # Open MPI and under MPICH, each restart must leave the per-rank files of
 # a native run that was never interrupted.  That needs every rank to
