@@ -3,10 +3,9 @@
  * (shim/coll.c): what crosses the channel, what comes back into the
  * application's buffers, and what never leaves the shim.
  *
- * A real channel is created in this process and a thread plays the
- * proxy: it answers each call through a small fake collective chosen by
- * the test, and records what it saw (arguments, arena use, the staged
- * inputs).  The world has W = 20000 ranks, so Alltoallv's four count and
+ * A thread plays the proxy (fakepx.h): it answers each call through a
+ * small fake collective chosen by the test, and records what it saw
+ * (arguments, arena use, the staged inputs).  The world has W = 20000 ranks, so Alltoallv's four count and
  * displacement arrays (320 000 bytes) no longer fit the inline area and
  * must travel in the arena; smaller communicators are made the way a
  * constructor's reply makes them (an intercommunicator by giving one a
@@ -25,7 +24,7 @@
 #include <cmocka.h>
 
 #include "chan/coll.h"
-#include "shim/shim.h"
+#include "fakepx.h"
 
 #define W 20000
 #define ME 2
@@ -33,8 +32,6 @@
 
 /* ---------------------------------------------------------- fake proxy */
 
-static struct chan pch;          /* the proxy's own mapping */
-static pthread_t proxy_thread;
 static void (*respond)(struct chan_call *c);
 
 /* What the fake proxy saw of the last call. */
@@ -49,57 +46,32 @@ static struct {
 
 static void *pptr(int64_t off)
 {
-	return chan_arena_ptr(&pch, (uint64_t)off);
+	return chan_arena_ptr(&fakepx_ch, (uint64_t)off);
 }
 
-static void *fake_proxy(void *arg)
+/* Record the call, then answer it with the test's responder. */
+static void answer(struct chan_call *c)
 {
-	uint32_t last = 0;
-
-	(void)arg;
-	while (chan_wait(&pch, CHAN_REQ, last) == 0) {
-		struct chan_call *c = &pch.hdr->call;
-
-		last = chan_seq(&pch, CHAN_REQ);
-		seen.calls++;
-		seen.id = c->id;
-		memcpy(seen.arg, c->arg, sizeof(seen.arg));
-		seen.inl_len = c->inl_len;
-		seen.arena_used = shim.arena.used;
-		seen.ok = 1;
-		c->err = 0;
-		if (respond)
-			respond(c);
-		chan_post(&pch, CHAN_RSP);
-	}
-	return NULL;
+	seen.calls++;
+	seen.id = c->id;
+	memcpy(seen.arg, c->arg, sizeof(seen.arg));
+	seen.inl_len = c->inl_len;
+	seen.arena_used = shim.arena.used;
+	seen.ok = 1;
+	if (respond)
+		respond(c);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	int fd = chan_create(64u << 20);
-
-	if (fd < 0 || chan_attach(&shim.ch, fd) < 0 || chan_attach(&pch, fd) < 0)
-		return -1;
-	if (arena_init(&shim.arena, shim.ch.hdr->arena_size) < 0)
-		return -1;
-	shim.world_rank = ME;
-	shim.world_size = W;
-	if (shim_comm_init_world(ME, W) != MPI_SUCCESS)
-		return -1;
-	shim.attached = shim.initialized = 1;
-	if (MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
-	    MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN) != MPI_SUCCESS)
-		return -1;
-	return pthread_create(&proxy_thread, NULL, fake_proxy, NULL) == 0 ? 0 : -1;
+	return fakepx_start(64u << 20, ME, W, answer);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	chan_set_state(&shim.ch, CHAN_APP_GONE);
-	pthread_join(proxy_thread, NULL);
+	fakepx_stop();
 	return 0;
 }
 

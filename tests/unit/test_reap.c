@@ -5,11 +5,11 @@
  * then go, or a loop of Isend and Request_free fills the handle table
  * and the arena.
  *
- * A real channel is created in this process and a thread plays the
- * proxy: ISEND remembers the payload staged for each request; TEST
- * answers done or not as the test says, WAIT always done; both check
- * that the request's payload is still intact in the arena, which it is
- * not if the shim freed the block (and a later send reused it) early.
+ * A thread plays the proxy (fakepx.h): ISEND remembers the payload
+ * staged for each request; TEST answers done or not as the test says,
+ * WAIT always done; both check that the request's payload is still
+ * intact in the arena, which it is not if the shim freed the block (and
+ * a later send reused it) early.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,14 +21,11 @@
 
 #include <cmocka.h>
 
-#include "shim/shim.h"
+#include "fakepx.h"
 
 #define W 2
 #define ME 0
 #define MAXREQ 4096
-
-static struct chan pch;          /* the proxy's own mapping */
-static pthread_t proxy_thread;
 
 /* The fake proxy's view: per request index, where its payload is and
  * what it held at ISEND. */
@@ -45,14 +42,13 @@ static void check_payload(int64_t h)
 	uint32_t i = SHIM_H_INDEX(h);
 	int v;
 
-	memcpy(&v, chan_arena_ptr(&pch, (uint64_t)px.base[i]), sizeof(v));
+	memcpy(&v, chan_arena_ptr(&fakepx_ch, (uint64_t)px.base[i]), sizeof(v));
 	if (v != px.value[i])
 		px.corrupt++;
 }
 
 static void answer(struct chan_call *c)
 {
-	c->err = 0;
 	switch (c->id) {
 	case CALL_ISEND: {
 		uint32_t i = SHIM_H_INDEX(c->arg[7]);
@@ -61,7 +57,7 @@ static void answer(struct chan_call *c)
 			break;
 		}
 		px.base[i] = c->arg[0];
-		memcpy(&px.value[i], chan_arena_ptr(&pch, (uint64_t)c->arg[0]), sizeof(int));
+		memcpy(&px.value[i], chan_arena_ptr(&fakepx_ch, (uint64_t)c->arg[0]), sizeof(int));
 		break;
 	}
 	case CALL_TEST:
@@ -78,43 +74,16 @@ static void answer(struct chan_call *c)
 	}
 }
 
-static void *fake_proxy(void *arg)
-{
-	uint32_t last = 0;
-
-	(void)arg;
-	while (chan_wait(&pch, CHAN_REQ, last) == 0) {
-		last = chan_seq(&pch, CHAN_REQ);
-		answer(&pch.hdr->call);
-		chan_post(&pch, CHAN_RSP);
-	}
-	return NULL;
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	int fd = chan_create(16u << 20);
-
-	if (fd < 0 || chan_attach(&shim.ch, fd) < 0 || chan_attach(&pch, fd) < 0)
-		return -1;
-	if (arena_init(&shim.arena, shim.ch.hdr->arena_size) < 0)
-		return -1;
-	shim.world_rank = ME;
-	shim.world_size = W;
-	if (shim_comm_init_world(ME, W) != MPI_SUCCESS)
-		return -1;
-	shim.attached = shim.initialized = 1;
-	if (MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN) != MPI_SUCCESS)
-		return -1;
-	return pthread_create(&proxy_thread, NULL, fake_proxy, NULL) == 0 ? 0 : -1;
+	return fakepx_start(16u << 20, ME, W, answer);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	chan_set_state(&shim.ch, CHAN_APP_GONE);
-	pthread_join(proxy_thread, NULL);
+	fakepx_stop();
 	return 0;
 }
 
