@@ -528,21 +528,15 @@ static enum serve_end serve_phase(int fd, long n)
 		SERVE_LOST : SERVE_GO_ON;
 }
 
-/* KILL: end the process as a user would, then for sure.  Held threads
- * are inside the engine's signal handler with every signal blocked, so
- * a SIGTERM for the process would wait for SIGKILL: this thread takes it
- * instead. */
+/* KILL: end the process as a user would, then for sure.  With the
+ * threads held since WRITE, at once: a SIGTERM handler of the
+ * application would run past the image (and could wait for ever on a
+ * lock a stopped thread holds). */
 static void kill_self(void)
 {
-	if (holding) {
-		sigset_t term;
-		sigemptyset(&term);
-		sigaddset(&term, SIGTERM);
-		pthread_sigmask(SIG_UNBLOCK, &term, NULL);
-		pthread_kill(pthread_self(), SIGTERM);
-	} else {
-		kill(getpid(), SIGTERM);
-	}
+	if (holding)
+		kill(getpid(), SIGKILL);
+	kill(getpid(), SIGTERM);
 	sleep_ms(COORD_KILL_GRACE_S * 1000L);
 	kill(getpid(), SIGKILL);
 }

@@ -24,7 +24,8 @@ lib_setup "${1:-build}" 30
 "$B/bin/dmtcp_mpicc" -O1 -o "$T/app" "$ROOT/tests/ckpt-mpi/exit_once.c" ||
 	{ fail "cannot build exit_once.c"; exit 1; }
 
-ticks_of() { [ -f "$1" ] && grep -c '^rank 1 tick' "$1"; }
+# (the job's output file may not exist yet)
+ticks_of() { if [ -f "$1" ]; then grep -c '^rank 1 tick' "$1"; else echo 0; fi; }
 
 timeout 120 mpirun.mpich -n 2 "$B/bin/dmtcp_mpi" "$T/app" "$TICKS" \
 	>"$T/run.out" 2>"$T/run.err" &
