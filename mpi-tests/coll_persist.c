@@ -9,7 +9,8 @@
  * wait with MPI_Waitall; each round checks every result against a
  * formula of (rank, index, round).  Between rounds the requests are inactive: MPI_Test returns at once
  * with flag set and the handle kept.  A reduction with a user operation
- * goes through the same path.  At the end every request is freed and
+ * goes through the same path, and two large-count forms (_init_c) with
+ * their arrays narrowed.  At the end every request is freed and
  * must read MPI_REQUEST_NULL.  With MT_PAUSE_US (tests/ckpt-mpi/ckpt_all.sh)
  * a rank pauses while they are active and while they are inactive, so a
  * checkpoint at a random moment may find them either way.
@@ -27,7 +28,8 @@
  * MPI_Test of a new request says it is active.  Natively under both
  * those checks are skipped and the same lines printed, so outputs agree;
  * through dmtcp_mpi (our mpi.h is MPI 5.0) they run under both MPIs.
- * The MPI-3 neighbourhood part runs everywhere.
+ * The MPI-3 neighbourhood part runs everywhere, its two large-count
+ * calls (MPI-4.0) where they exist.
  */
 /* ranks: 2 */
 #include "mt.h"
@@ -125,12 +127,26 @@ static void ineighbor(const struct topo *t, int it)
 	for (int k = 0; k < t->deg; k++)
 		MT_EQ(r[wr[k] / (MPI_Aint)sizeof(int)], from(t, k, t->their_block[k], it),
 		      "Ineighbor_alltoallw");
+#if MPI_VERSION >= 4
+	MPI_Count ccnt[2] = { 1, 1 };
+	MPI_Aint cdsp[2] = { 0, 1 }, crdsp[2] = { 2, 0 };
+
+	memset(r, 0xff, sizeof r);
+	MPI_Ineighbor_allgatherv_c(s, 1, MPI_INT, r, ccnt, crdsp, MPI_INT, t->comm, &q);
+	MPI_Wait(&q, MPI_STATUS_IGNORE);
+	for (int k = 0; k < t->deg; k++)
+		MT_EQ(r[crdsp[k]], from(t, k, 0, it), "Ineighbor_allgatherv_c");
+	memset(r, 0xff, sizeof r);
+	MPI_Neighbor_alltoallv_c(s, ccnt, cdsp, MPI_INT, r, ccnt, crdsp, MPI_INT, t->comm);
+	for (int k = 0; k < t->deg; k++)
+		MT_EQ(r[crdsp[k]], from(t, k, t->their_block[k], it), "Neighbor_alltoallv_c");
+#endif
 }
 
 #ifdef PERSISTENT_COLLECTIVES
 /* ------------------------------------------------ persistent collectives */
 
-#define NREQ 24
+#define NREQ 26
 #define M 4                   /* elements per rank and block */
 #define MAXR 8                /* ranks the buffers have room for */
 
@@ -142,11 +158,13 @@ static struct bufs {
 	int ag_s[M], ag_r[M * MAXR], av_s[MAXR], av_r[MAXR * MAXR];
 	int a2a_s[M * MAXR], a2a_r[M * MAXR], a2v_s[MAXR * MAXR], a2v_r[MAXR * MAXR];
 	int a2w_s[MAXR], a2w_r[MAXR], rs_s[MAXR * MAXR], rs_r[MAXR], rsb_s[M * MAXR];
-	int rsb_r[M], uo_s[M], uo_r[M];
+	int rsb_r[M], uo_s[M], uo_r[M], bcc[M], avc_s[MAXR], avc_r[MAXR * MAXR];
 	int nb_s[2], nb_r[2], nbt_s[2], nbt_r[2], nbv_r[4], nbx_r[4], nbw_r[4];
 } b;
 
 static int cnt_v[MAXR], dsp_v[MAXR], one[MAXR], dsp_one[MAXR], wdsp[MAXR];
+static MPI_Count cnt_c[MAXR];
+static MPI_Aint dsp_c[MAXR];
 static MPI_Datatype wtypes[MAXR];
 
 /* A commutative user operation: elementwise sum. */
@@ -174,6 +192,8 @@ static int make_all(MPI_Request *q, MPI_Op uop, const struct topo *cart,
 		dsp_one[i] = i;
 		wdsp[i] = i * (int)sizeof(int);
 		wtypes[i] = MPI_INT;
+		cnt_c[i] = i + 1;
+		dsp_c[i] = i * MAXR;
 	}
 	MPI_Barrier_init(w, ni, &q[k++]);
 	MPI_Bcast_init(b.bc, M, MPI_INT, n - 1, w, ni, &q[k++]);
@@ -198,6 +218,9 @@ static int make_all(MPI_Request *q, MPI_Op uop, const struct topo *cart,
 	MPI_Reduce_scatter_init(b.rs_s, b.rs_r, cnt_v, MPI_INT, MPI_SUM, w, ni, &q[k++]);
 	MPI_Reduce_scatter_block_init(b.rsb_s, b.rsb_r, M, MPI_INT, MPI_SUM, w, ni, &q[k++]);
 	MPI_Allreduce_init(b.uo_s, b.uo_r, M, MPI_INT, uop, w, ni, &q[k++]);
+	MPI_Bcast_init_c(b.bcc, M, MPI_INT, 0, w, ni, &q[k++]);
+	MPI_Allgatherv_init_c(b.avc_s, me + 1, MPI_INT, b.avc_r, cnt_c, dsp_c, MPI_INT, w, ni,
+			      &q[k++]);
 	MPI_Neighbor_allgather_init(b.nb_s, 1, MPI_INT, b.nb_r, 1, MPI_INT, cart->comm, ni,
 				    &q[k++]);
 	MPI_Neighbor_alltoall_init(b.nbt_s, 1, MPI_INT, b.nbt_r, 1, MPI_INT, ring->comm, ni,
@@ -233,6 +256,11 @@ static void fill_round(int it)
 	fill(b.rs_s, MAXR * n, it);
 	fill(b.rsb_s, M * n, it);
 	fill(b.uo_s, M, it);
+	memset(b.bcc, 0xff, sizeof b.bcc);
+	if (me == 0)
+		fill(b.bcc, M, it);
+	fill(b.avc_s, me + 1, it);
+	memset(b.avc_r, 0xff, sizeof b.avc_r);
 	fill(b.nb_s, 1, it);
 	fill(b.nbt_s, 2, it);
 	memset(b.nb_r, 0xff, sizeof b.nb_r);
@@ -270,6 +298,7 @@ static void check_round(int it, const struct topo *cart, const struct topo *ring
 		MT_EQ(b.sc_r[i], val(0, me * M + i, it), "Scatter_init");
 		MT_EQ(b.rsb_r[i], sum(0, n, me * M + i, it), "Reduce_scatter_block_init");
 		MT_EQ(b.uo_r[i], sum(0, n, i, it), "Allreduce_init (user op)");
+		MT_EQ(b.bcc[i], val(0, i, it), "Bcast_init_c");
 	}
 	for (int r = 0; r < n; r++) {
 		for (int i = 0; i < M; i++) {
@@ -282,6 +311,7 @@ static void check_round(int it, const struct topo *cart, const struct topo *ring
 			if (me == 0)
 				MT_EQ(b.gv_r[r * MAXR + i], val(r, i, it), "Gatherv_init");
 			MT_EQ(b.av_r[r * MAXR + i], val(r, i, it), "Allgatherv_init");
+			MT_EQ(b.avc_r[r * MAXR + i], val(r, i, it), "Allgatherv_init_c");
 		}
 		if (r + 1 < MAXR)
 			MT_EQ(b.av_r[r * MAXR + r + 1], -1, "Allgatherv_init: gap written");
@@ -369,7 +399,7 @@ int main(int argc, char **argv)
 #ifdef PERSISTENT_COLLECTIVES
 	persistent(&cart, &ring);
 #endif
-	mt_say("23 persistent collectives, Start then Startall, %d rounds", ROUNDS);
+	mt_say("25 persistent collectives, Start then Startall, %d rounds", ROUNDS);
 	MPI_Comm_free(&cart.comm);
 	MPI_Comm_free(&ring.comm);
 	return mt_finish();

@@ -481,3 +481,103 @@ ALLTOALLVW_C(Alltoallv, V_STYPE, sendtype, V_RTYPE, recvtype, NONE, NONE)
 ALLTOALLVW_C(Ialltoallv, V_STYPE, sendtype, V_RTYPE, recvtype, REQ_P, REQ_A)
 ALLTOALLVW_C(Alltoallw, W_STYPES, sendtypes, W_RTYPES, recvtypes, NONE, NONE)
 ALLTOALLVW_C(Ialltoallw, W_STYPES, sendtypes, W_RTYPES, recvtypes, REQ_P, REQ_A)
+
+/* ------------------------------------- neighbourhood collectives */
+
+/* The nonblocking ones complete at initiation (shim/neighbor.c), so the
+ * narrowed arrays may go when they return. */
+
+/* Blocks of the v/w variants: in receive, out send (shim_topo_degrees);
+ * 0 and 0 without a topology, which the int call then reports. */
+static void degrees(MPI_Comm comm, int *in, int *out)
+{
+	struct shim_comm *c = shim_comm_get(comm);
+
+	*in = *out = 0;
+	if (c)
+		shim_topo_degrees(c, in, out);
+}
+
+PAIR_C(Neighbor_allgather, NONE, NONE, NONE, NONE)
+PAIR_C(Neighbor_alltoall, NONE, NONE, NONE, NONE)
+PAIR_C(Ineighbor_allgather, NONE, NONE, REQ_P, REQ_A)
+PAIR_C(Ineighbor_alltoall, NONE, NONE, REQ_P, REQ_A)
+
+#define NB_ALLGATHERV_C(Name, ReqP, ReqA)                                              \
+	int PMPI_##Name##_c(const void *sendbuf, MPI_Count sendcount,                  \
+			    MPI_Datatype sendtype, void *recvbuf,                       \
+			    const MPI_Count recvcounts[], const MPI_Aint displs[],      \
+			    MPI_Datatype recvtype, MPI_Comm comm ReqP)                  \
+	{                                                                              \
+		static const char fn[] = "MPI_" #Name "_c";                            \
+		int in, out, *rc = NULL, *rd = NULL;                                   \
+		struct big_arg s;                                                      \
+		degrees(comm, &in, &out);                                              \
+		int err = big_arg(&s, sendbuf, sendcount, sendtype, fn);               \
+		if (!err && !(err = INTS(recvcounts, in, &rc, comm, fn, "recvcounts")) && \
+		    !(err = INTS(displs, in, &rd, comm, fn, "displs")))                \
+			err = PMPI_##Name(sendbuf, s.count, s.type, recvbuf, rc, rd,   \
+					  recvtype, comm ReqA);                        \
+		big_done(&s);                                                          \
+		free(rc);                                                              \
+		free(rd);                                                              \
+		return err;                                                            \
+	}                                                                              \
+	SHIM_WEAK(Name##_c)
+
+NB_ALLGATHERV_C(Neighbor_allgatherv, NONE, NONE)
+NB_ALLGATHERV_C(Ineighbor_allgatherv, REQ_P, REQ_A)
+
+#define NB_ALLTOALLV_C(Name, ReqP, ReqA)                                               \
+	int PMPI_##Name##_c(const void *sendbuf, const MPI_Count sendcounts[],         \
+			    const MPI_Aint sdispls[], MPI_Datatype sendtype,            \
+			    void *recvbuf, const MPI_Count recvcounts[],                \
+			    const MPI_Aint rdispls[], MPI_Datatype recvtype,            \
+			    MPI_Comm comm ReqP)                                         \
+	{                                                                              \
+		static const char fn[] = "MPI_" #Name "_c";                            \
+		int in, out, *sc = NULL, *sd = NULL, *rc = NULL, *rd = NULL;           \
+		int err;                                                               \
+		degrees(comm, &in, &out);                                              \
+		if (!(err = INTS(sendcounts, out, &sc, comm, fn, "sendcounts")) &&     \
+		    !(err = INTS(sdispls, out, &sd, comm, fn, "sdispls")) &&           \
+		    !(err = INTS(recvcounts, in, &rc, comm, fn, "recvcounts")) &&      \
+		    !(err = INTS(rdispls, in, &rd, comm, fn, "rdispls")))              \
+			err = PMPI_##Name(sendbuf, sc, sd, sendtype, recvbuf, rc, rd,  \
+					  recvtype, comm ReqA);                        \
+		free(sc);                                                              \
+		free(sd);                                                              \
+		free(rc);                                                              \
+		free(rd);                                                              \
+		return err;                                                            \
+	}                                                                              \
+	SHIM_WEAK(Name##_c)
+
+NB_ALLTOALLV_C(Neighbor_alltoallv, NONE, NONE)
+NB_ALLTOALLV_C(Ineighbor_alltoallv, REQ_P, REQ_A)
+
+/* Alltoallw's displacements are MPI_Aint in both forms: only the counts
+ * narrow. */
+#define NB_ALLTOALLW_C(Name, ReqP, ReqA)                                               \
+	int PMPI_##Name##_c(const void *sendbuf, const MPI_Count sendcounts[],         \
+			    const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],   \
+			    void *recvbuf, const MPI_Count recvcounts[],                \
+			    const MPI_Aint rdispls[], const MPI_Datatype recvtypes[],   \
+			    MPI_Comm comm ReqP)                                         \
+	{                                                                              \
+		static const char fn[] = "MPI_" #Name "_c";                            \
+		int in, out, *sc = NULL, *rc = NULL;                                   \
+		int err;                                                               \
+		degrees(comm, &in, &out);                                              \
+		if (!(err = INTS(sendcounts, out, &sc, comm, fn, "sendcounts")) &&     \
+		    !(err = INTS(recvcounts, in, &rc, comm, fn, "recvcounts")))        \
+			err = PMPI_##Name(sendbuf, sc, sdispls, sendtypes, recvbuf, rc, \
+					  rdispls, recvtypes, comm ReqA);              \
+		free(sc);                                                              \
+		free(rc);                                                              \
+		return err;                                                            \
+	}                                                                              \
+	SHIM_WEAK(Name##_c)
+
+NB_ALLTOALLW_C(Neighbor_alltoallw, NONE, NONE)
+NB_ALLTOALLW_C(Ineighbor_alltoallw, REQ_P, REQ_A)

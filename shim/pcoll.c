@@ -20,6 +20,12 @@
  * exists, so we keep the pointers.  Errors in the buffers or datatypes
  * show at MPI_Start, named after the MPI_I* call that found them.
  *
+ * The large-count forms (MPI_*_init_c) take counts that fit an int
+ * (MPI_ERR_COUNT otherwise: a chunked datatype, as shim/bigcount.c makes
+ * for the other _c calls, would have to live as long as the request);
+ * their count and displacement arrays are narrowed into int arrays the
+ * record owns.
+ *
  * Checkpoint: an inactive one is only records in application memory; an
  * active one is a pending nonblocking collective like any other (counted
  * in its communicator's sequence, completed at DRAIN, shim/icoll.c).
@@ -27,6 +33,7 @@
 #include "shim.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdlib.h>
 
 /* Which collective a record starts. */
@@ -52,6 +59,7 @@ struct shim_pcoll {
 	MPI_Op op;
 	int root;
 	MPI_Comm comm;
+	int *owned[4];                           /* _init_c: the narrowed arrays */
 };
 
 static _Thread_local struct shim_req *starting;
@@ -154,8 +162,15 @@ int shim_pcoll_start(struct shim_req *r, const struct shim_pcoll *pc)
 	return err;
 }
 
+static void free_owned(const struct shim_pcoll *a)
+{
+	for (int i = 0; i < 4; i++)
+		free(a->owned[i]);
+}
+
 void shim_pcoll_free(struct shim_pcoll *pc)
 {
+	free_owned(pc);
 	free(pc);
 }
 
@@ -165,18 +180,26 @@ static int make(const char *fn, const struct shim_pcoll *a, MPI_Info info,
 {
 	int err;
 
+	struct shim_pcoll *pc = NULL;
+
 	if (!shim_comm_check(a->comm, fn, &err))
-		return err;
+		goto fail;
 	if ((err = shim_info_check(info, a->comm, fn)))
-		return err;
-	if (!request)
-		return shim_error(a->comm, MPI_ERR_ARG, fn, "request is NULL");
-	struct shim_pcoll *pc = malloc(sizeof(*pc));
-	if (!pc)
-		return shim_error(a->comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+		goto fail;
+	if (!request) {
+		err = shim_error(a->comm, MPI_ERR_ARG, fn, "request is NULL");
+		goto fail;
+	}
+	if (!(pc = malloc(sizeof(*pc)))) {
+		err = shim_error(a->comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
+		goto fail;
+	}
 	*pc = *a;
-	if ((err = shim_persist_coll_make(fn, a->comm, pc, request)))
-		free(pc);
+	if (!(err = shim_persist_coll_make(fn, a->comm, pc, request)))
+		return MPI_SUCCESS;
+fail:
+	free_owned(a);
+	free(pc);
 	return err;
 }
 
@@ -320,3 +343,227 @@ int PMPI_Reduce_scatter_block_init(const void *sendbuf, void *recvbuf, int recvc
 	     .rbuf = recvbuf, .rcount = recvcount, .rtype = datatype, .op = op, .comm = comm);
 }
 SHIM_WEAK(Reduce_scatter_block_init)
+
+/* ------------------------------------------------ the large-count forms */
+
+static int narrow(MPI_Count c, int *out, int *err, MPI_Comm comm, const char *fn)
+{
+	if (*err)
+		return *err;
+	if (c > INT_MAX || c < INT_MIN)
+		return *err = shim_errorf(comm, MPI_ERR_COUNT, fn, "count %lld: persistent"
+					  " collectives of more than INT_MAX elements are not"
+					  " supported", (long long)c);
+	*out = (int)c;
+	return MPI_SUCCESS;
+}
+
+/* n entries of v (MPI_Count or MPI_Aint, both 64 bits) as an int array
+ * a owns (slot k); NULL for NULL or n 0. */
+static const int *narrow_array(const void *v, int n, struct shim_pcoll *a, int k, int *err,
+			       const char *fn)
+{
+	const int64_t *w = v;
+
+	if (*err || !v || n <= 0)
+		return NULL;
+	if (!(a->owned[k] = malloc((size_t)n * sizeof(int)))) {
+		*err = shim_error(a->comm, MPI_ERR_NO_MEM, fn, NULL);
+		return NULL;
+	}
+	for (int i = 0; i < n && !*err; i++)
+		narrow(w[i], &a->owned[k][i], err, a->comm, fn);
+	return a->owned[k];
+}
+
+/* Entries of the arrays: the group addressed (the remote one of an
+ * intercommunicator); with at_root, only at the root, as Gatherv's and
+ * Scatterv's are significant; or the topology's degrees (in, out). */
+static int peers(MPI_Comm comm)
+{
+	struct shim_comm *c = shim_comm_get(comm);
+
+	return !c ? 0 : c->remote ? c->remote_size : c->size;
+}
+
+static int root_peers(MPI_Comm comm, int root)
+{
+	struct shim_comm *c = shim_comm_get(comm);
+
+	return c && (c->remote ? root == MPI_ROOT : c->rank == root) ? peers(comm) : 0;
+}
+
+static int degree(MPI_Comm comm, int out)
+{
+	struct shim_comm *c = shim_comm_get(comm);
+	int d[2] = { 0, 0 };
+
+	if (c)
+		shim_topo_degrees(c, &d[0], &d[1]);
+	return d[out];
+}
+
+/* Narrow, then make as the int form does; an error already raised ends
+ * it, with what was narrowed freed. */
+#define INIT_C(name, ...)                                                                \
+	do {                                                                             \
+		static const char fn[] = "MPI_" #name;                                   \
+		int err = MPI_SUCCESS;                                                   \
+		struct shim_pcoll a = { .comm = comm };                                  \
+		__VA_ARGS__;                                                             \
+		if (err) {                                                               \
+			free_owned(&a);                                                  \
+			return err;                                                      \
+		}                                                                        \
+		return make(fn, &a, info, request);                                      \
+	} while (0)
+
+int PMPI_Bcast_init_c(void *buffer, MPI_Count count, MPI_Datatype datatype, int root,
+		      MPI_Comm comm, MPI_Info info, MPI_Request *request)
+{
+	INIT_C(Bcast_init_c, a.kind = PC_BCAST; a.rbuf = buffer; a.rtype = datatype;
+	       a.root = root; narrow(count, &a.rcount, &err, comm, fn));
+}
+SHIM_WEAK(Bcast_init_c)
+
+#define REDUCTION_INIT_C(name, kind_, root_, ...)                                        \
+	int PMPI_##name(const void *sendbuf, void *recvbuf, MPI_Count count,             \
+			MPI_Datatype datatype, MPI_Op op, __VA_ARGS__ MPI_Comm comm,     \
+			MPI_Info info, MPI_Request *request)                             \
+	{                                                                                \
+		INIT_C(name, a.kind = kind_; a.sbuf = sendbuf; a.rbuf = recvbuf;         \
+		       a.rtype = datatype; a.op = op; a.root = root_;                    \
+		       narrow(count, &a.rcount, &err, comm, fn));                        \
+	}                                                                                \
+	SHIM_WEAK(name)
+
+REDUCTION_INIT_C(Reduce_init_c, PC_REDUCE, root, int root,)
+REDUCTION_INIT_C(Allreduce_init_c, PC_ALLREDUCE, 0, )
+REDUCTION_INIT_C(Scan_init_c, PC_SCAN, 0, )
+REDUCTION_INIT_C(Exscan_init_c, PC_EXSCAN, 0, )
+
+int PMPI_Reduce_scatter_block_init_c(const void *sendbuf, void *recvbuf, MPI_Count recvcount,
+				     MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
+				     MPI_Info info, MPI_Request *request)
+{
+	INIT_C(Reduce_scatter_block_init_c, a.kind = PC_REDUCE_SCATTER_BLOCK; a.sbuf = sendbuf;
+	       a.rbuf = recvbuf; a.rtype = datatype; a.op = op;
+	       narrow(recvcount, &a.rcount, &err, comm, fn));
+}
+SHIM_WEAK(Reduce_scatter_block_init_c)
+
+int PMPI_Reduce_scatter_init_c(const void *sendbuf, void *recvbuf, const MPI_Count recvcounts[],
+			       MPI_Datatype datatype, MPI_Op op, MPI_Comm comm, MPI_Info info,
+			       MPI_Request *request)
+{
+	INIT_C(Reduce_scatter_init_c, a.kind = PC_REDUCE_SCATTER; a.sbuf = sendbuf;
+	       a.rbuf = recvbuf; a.rtype = datatype; a.op = op;
+	       a.rcounts = narrow_array(recvcounts, shim_comm_get(comm) ?
+					shim_comm_get(comm)->size : 0, &a, 0, &err, fn));
+}
+SHIM_WEAK(Reduce_scatter_init_c)
+
+#define PLAIN_INIT_C(name, kind_, root_, ...)                                            \
+	int PMPI_##name(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, \
+			void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype,       \
+			__VA_ARGS__ MPI_Comm comm, MPI_Info info, MPI_Request *request)  \
+	{                                                                                \
+		INIT_C(name, a.kind = kind_; a.sbuf = sendbuf; a.stype = sendtype;       \
+		       a.rbuf = recvbuf; a.rtype = recvtype; a.root = root_;             \
+		       narrow(sendcount, &a.scount, &err, comm, fn);                     \
+		       narrow(recvcount, &a.rcount, &err, comm, fn));                    \
+	}                                                                                \
+	SHIM_WEAK(name)
+
+PLAIN_INIT_C(Gather_init_c, PC_GATHER, root, int root,)
+PLAIN_INIT_C(Scatter_init_c, PC_SCATTER, root, int root,)
+PLAIN_INIT_C(Allgather_init_c, PC_ALLGATHER, 0, )
+PLAIN_INIT_C(Alltoall_init_c, PC_ALLTOALL, 0, )
+PLAIN_INIT_C(Neighbor_allgather_init_c, PC_NB_ALLGATHER, 0, )
+PLAIN_INIT_C(Neighbor_alltoall_init_c, PC_NB_ALLTOALL, 0, )
+
+/* n: the receive arrays' entries, from comm and root. */
+#define GATHERV_INIT_C(name, kind_, root_, n, ...)                                       \
+	int PMPI_##name(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, \
+			void *recvbuf, const MPI_Count recvcounts[],                     \
+			const MPI_Aint displs[], MPI_Datatype recvtype,                  \
+			__VA_ARGS__ MPI_Comm comm, MPI_Info info, MPI_Request *request)  \
+	{                                                                                \
+		INIT_C(name, a.kind = kind_; a.sbuf = sendbuf; a.stype = sendtype;       \
+		       a.rbuf = recvbuf; a.rtype = recvtype; a.root = root_;             \
+		       narrow(sendcount, &a.scount, &err, comm, fn);                     \
+		       a.rcounts = narrow_array(recvcounts, n, &a, 0, &err, fn);         \
+		       a.rdispls = narrow_array(displs, n, &a, 1, &err, fn));            \
+	}                                                                                \
+	SHIM_WEAK(name)
+
+GATHERV_INIT_C(Gatherv_init_c, PC_GATHERV, root, root_peers(comm, root), int root,)
+GATHERV_INIT_C(Allgatherv_init_c, PC_ALLGATHERV, 0, peers(comm), )
+GATHERV_INIT_C(Neighbor_allgatherv_init_c, PC_NB_ALLGATHERV, 0, degree(comm, 0), )
+
+int PMPI_Scatterv_init_c(const void *sendbuf, const MPI_Count sendcounts[],
+			 const MPI_Aint displs[], MPI_Datatype sendtype, void *recvbuf,
+			 MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
+			 MPI_Info info, MPI_Request *request)
+{
+	INIT_C(Scatterv_init_c, a.kind = PC_SCATTERV; a.sbuf = sendbuf; a.stype = sendtype;
+	       a.rbuf = recvbuf; a.rtype = recvtype; a.root = root;
+	       narrow(recvcount, &a.rcount, &err, comm, fn);
+	       a.scounts = narrow_array(sendcounts, root_peers(comm, root), &a, 0, &err, fn);
+	       a.sdispls = narrow_array(displs, root_peers(comm, root), &a, 1, &err, fn));
+}
+SHIM_WEAK(Scatterv_init_c)
+
+/* ns, nr: entries of the send and receive arrays. */
+#define ALLTOALLV_INIT_C(name, kind_, ns, nr)                                            \
+	int PMPI_##name(const void *sendbuf, const MPI_Count sendcounts[],               \
+			const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf,  \
+			const MPI_Count recvcounts[], const MPI_Aint rdispls[],          \
+			MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info,             \
+			MPI_Request *request)                                            \
+	{                                                                                \
+		INIT_C(name, a.kind = kind_; a.sbuf = sendbuf; a.stype = sendtype;       \
+		       a.rbuf = recvbuf; a.rtype = recvtype;                             \
+		       a.scounts = narrow_array(sendcounts, ns, &a, 0, &err, fn);        \
+		       a.sdispls = narrow_array(sdispls, ns, &a, 1, &err, fn);           \
+		       a.rcounts = narrow_array(recvcounts, nr, &a, 2, &err, fn);        \
+		       a.rdispls = narrow_array(rdispls, nr, &a, 3, &err, fn));          \
+	}                                                                                \
+	SHIM_WEAK(name)
+
+ALLTOALLV_INIT_C(Alltoallv_init_c, PC_ALLTOALLV,
+		 sendbuf == MPI_IN_PLACE ? 0 : peers(comm), peers(comm))
+ALLTOALLV_INIT_C(Neighbor_alltoallv_init_c, PC_NB_ALLTOALLV, degree(comm, 1),
+		 degree(comm, 0))
+
+int PMPI_Alltoallw_init_c(const void *sendbuf, const MPI_Count sendcounts[],
+			  const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
+			  void *recvbuf, const MPI_Count recvcounts[], const MPI_Aint rdispls[],
+			  const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info,
+			  MPI_Request *request)
+{
+	int ns = sendbuf == MPI_IN_PLACE ? 0 : peers(comm), nr = peers(comm);
+
+	INIT_C(Alltoallw_init_c, a.kind = PC_ALLTOALLW; a.sbuf = sendbuf; a.stypes = sendtypes;
+	       a.rbuf = recvbuf; a.rtypes = recvtypes;
+	       a.scounts = narrow_array(sendcounts, ns, &a, 0, &err, fn);
+	       a.sdispls = narrow_array(sdispls, ns, &a, 1, &err, fn);
+	       a.rcounts = narrow_array(recvcounts, nr, &a, 2, &err, fn);
+	       a.rdispls = narrow_array(rdispls, nr, &a, 3, &err, fn));
+}
+SHIM_WEAK(Alltoallw_init_c)
+
+/* Its displacements are MPI_Aint in both forms: only the counts narrow. */
+int PMPI_Neighbor_alltoallw_init_c(const void *sendbuf, const MPI_Count sendcounts[],
+				   const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
+				   void *recvbuf, const MPI_Count recvcounts[],
+				   const MPI_Aint rdispls[], const MPI_Datatype recvtypes[],
+				   MPI_Comm comm, MPI_Info info, MPI_Request *request)
+{
+	INIT_C(Neighbor_alltoallw_init_c, a.kind = PC_NB_ALLTOALLW; a.sbuf = sendbuf;
+	       a.stypes = sendtypes; a.sdispls_w = sdispls; a.rbuf = recvbuf;
+	       a.rtypes = recvtypes; a.rdispls_w = rdispls;
+	       a.scounts = narrow_array(sendcounts, degree(comm, 1), &a, 0, &err, fn);
+	       a.rcounts = narrow_array(recvcounts, degree(comm, 0), &a, 1, &err, fn));
+}
+SHIM_WEAK(Neighbor_alltoallw_init_c)
