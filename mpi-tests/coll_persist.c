@@ -12,10 +12,13 @@
  * goes through the same path, and two large-count forms (_init_c) with
  * their arrays narrowed.  At the end every request is freed and
  * must read MPI_REQUEST_NULL.  With MT_PAUSE_US (tests/ckpt-mpi/ckpt_all.sh)
- * a rank pauses while they are active and while they are inactive, so a
- * checkpoint at a random moment may find them either way.
+ * a rank pauses while they are active and while they are inactive, and
+ * while an Ineighbor_alltoall is pending, so a checkpoint at a random
+ * moment may find them either way.
  *
- * Neighbourhood collectives run on a non-periodic 1-D Cartesian
+ * A nonblocking neighbourhood collective started by rank 0 before it
+ * sends rank 1 the message rank 1 waits for before starting it must not
+ * deadlock.  Neighbourhood collectives run on a non-periodic 1-D Cartesian
  * communicator (the end ranks have an MPI_PROC_NULL neighbour, whose
  * receive block must stay untouched) and on a ring made with
  * MPI_Dist_graph_create_adjacent.  Not a periodic Cartesian one of two
@@ -86,6 +89,29 @@ static int from(const struct topo *t, int k, int block, int it)
 	return t->in[k] == MPI_PROC_NULL ? -1 : val(t->in[k], block, it);
 }
 
+/* A nonblocking collective must not wait for the other members at its
+ * start: rank 0 starts it and only then sends rank 1 the message that
+ * rank 1 waits for before it starts it too (deadlocks otherwise). */
+static void no_wait_at_start(const struct topo *t, int it)
+{
+	int s = val(me, 0, it), r[2] = { -1, -1 }, m = 0;
+	MPI_Request q;
+
+	if (n != 2)
+		return;
+	if (me == 0) {
+		MPI_Ineighbor_allgather(&s, 1, MPI_INT, r, 1, MPI_INT, t->comm, &q);
+		MPI_Send(&s, 1, MPI_INT, 1, 9, MPI_COMM_WORLD);
+	} else {
+		MPI_Recv(&m, 1, MPI_INT, 0, 9, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		MT_EQ(m, val(0, 0, it), "the message sent after the start");
+		MPI_Ineighbor_allgather(&s, 1, MPI_INT, r, 1, MPI_INT, t->comm, &q);
+	}
+	MPI_Wait(&q, MPI_STATUS_IGNORE);
+	for (int k = 0; k < t->deg; k++)
+		MT_EQ(r[k], from(t, k, 0, it), "Ineighbor_allgather started before a send");
+}
+
 /* Each nonblocking neighbourhood collective once on t, one int a block. */
 static void ineighbor(const struct topo *t, int it)
 {
@@ -104,6 +130,7 @@ static void ineighbor(const struct topo *t, int it)
 
 	memset(r, 0xff, sizeof r);
 	MPI_Ineighbor_alltoall(s, 1, MPI_INT, r, 1, MPI_INT, t->comm, &q);
+	mt_pause(); /* a checkpoint finds it pending */
 	MPI_Wait(&q, MPI_STATUS_IGNORE);
 	for (int k = 0; k < t->deg; k++)
 		MT_EQ(r[k], from(t, k, t->their_block[k], it), "Ineighbor_alltoall");
@@ -393,6 +420,8 @@ int main(int argc, char **argv)
 	for (int it = 0; it < ROUNDS; it++) {
 		ineighbor(&cart, it);
 		ineighbor(&ring, it);
+		no_wait_at_start(&cart, it);
+		no_wait_at_start(&ring, it);
 	}
 	mt_say("ineighbor allgather(v), alltoall(v,w) on a cart and a ring, %d rounds",
 	       ROUNDS);

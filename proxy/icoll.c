@@ -12,7 +12,9 @@
  * (count and displacement arrays, Alltoallw's datatypes) is kept here,
  * per request, and freed when a completion call sees it finish
  * (px_icoll_done).  A blocking collective the shim detaches under
- * MPI_THREAD_MULTIPLE (COLL_DETACH, proxy/coll.c) is kept the same way.
+ * MPI_THREAD_MULTIPLE (COLL_DETACH, proxy/coll.c) and a nonblocking
+ * neighbourhood collective (proxy/neighbor.c, px_icoll_track) are kept
+ * the same way.
  *
  * At a checkpoint a pending collective is never cancelled: every member
  * has started it (the shim admits it like a blocking one), so DRAIN
@@ -48,6 +50,20 @@ int px_icoll_start(struct chan_call *c, int64_t id, int64_t req)
 	px_req_mark(req, PX_REQ_COLL);
 	k->next = pending;
 	pending = k;
+	return MPI_SUCCESS;
+}
+
+int px_icoll_track(int64_t req, void *keep)
+{
+	struct icoll *k = malloc(sizeof(*k));
+
+	if (!k) {
+		free(keep);
+		return MPI_ERR_NO_MEM;
+	}
+	*k = (struct icoll){ req, keep, pending };
+	pending = k;
+	px_req_mark(req, PX_REQ_COLL);
 	return MPI_SUCCESS;
 }
 

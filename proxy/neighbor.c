@@ -16,10 +16,18 @@
  * still gets each block in its place; MPI_PROC_NULL neighbours make the
  * calls no-ops, as the standard wants.
  *
+ * COLL_REQ non-zero makes the call nonblocking (MPI_Ineighbor_*): the
+ * real nonblocking collective is started into that request's slot, kept
+ * with a copy of its arrays (px_icoll_track), and the call answered at
+ * once.  On a Cartesian communicator that is only done where no
+ * dimension has one process as both neighbours; elsewhere the exchange
+ * is done as for the blocking call and the request's slot stays empty,
+ * so the application's request completes at its first test.
+ *
  * Slots are chan/coll.h's: COMM, SBUF, SCOUNT, STYPE, RBUF, RCOUNT,
  * RTYPE, ARRAYS (CHAN_OFF_NONE: the arrays are in inl, else the arena
- * offset of a block holding them); NB_IN and NB_OUT carry the in- and
- * out-degree the shim computed from its topology record.  The arrays:
+ * offset of a block holding them), REQ; NB_IN and NB_OUT carry the in-
+ * and out-degree the shim computed from its topology record.  The arrays:
  *   ALLGATHERV  int32 recvcounts[in], int32 displs[in]
  *   ALLTOALLV   int32 sendcounts[out], int32 sdispls[out],
  *               int32 recvcounts[in], int32 rdispls[in]
@@ -60,10 +68,42 @@ static MPI_Comm nb_comm(struct chan_call *c)
 	return comm;
 }
 
-static void nb_finish(struct chan_call *c, int rc, MPI_Request *req)
+/* Where the real request goes: the application's request's slot for a
+ * nonblocking call, else local, completed before the reply. */
+static MPI_Request *nb_req(struct chan_call *c, MPI_Request *local)
 {
+	return c->arg[COLL_REQ] ? px_req_slot(c->arg[COLL_REQ]) : local;
+}
+
+/* The arrays of call c (bytes of them): the call's own for a blocking
+ * call, a copy for a nonblocking one, which *keep then owns. */
+static unsigned char *nb_keep_arrays(struct chan_call *c, size_t bytes, void **keep)
+{
+	*keep = NULL;
+	if (!c->arg[COLL_REQ])
+		return nb_arrays(c);
+	if (!(*keep = malloc(bytes ? bytes : 1)))
+		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
+	if (bytes)
+		memcpy(*keep, nb_arrays(c), bytes);
+	return *keep;
+}
+
+/* Started (rc): complete it and reply, or for a nonblocking call keep
+ * it with keep and reply at once. */
+static void nb_finish(struct chan_call *c, int rc, MPI_Request *req, void *keep)
+{
+	if (c->arg[COLL_REQ]) {
+		if (rc == MPI_SUCCESS)
+			rc = px_icoll_track(c->arg[COLL_REQ], keep);
+		else
+			free(keep);
+		px_reply(c, rc);
+		return;
+	}
 	if (rc == MPI_SUCCESS)
 		rc = px_wait(req, MPI_STATUS_IGNORE);
+	free(keep);
 	px_reply(c, rc);
 }
 
@@ -133,6 +173,28 @@ static int is_cart(MPI_Comm comm)
 	return t == MPI_CART;
 }
 
+/* Does a dimension of Cartesian comm have one process as both
+ * neighbours (the case the real nonblocking calls get wrong)? */
+static int cart_doubled(MPI_Comm comm)
+{
+	int nd = 0, lo, hi;
+
+	MPI_Cartdim_get(comm, &nd);
+	for (int d = 0; d < nd; d++) {
+		MPI_Cart_shift(comm, d, 1, &lo, &hi);
+		if (lo == hi && lo != MPI_PROC_NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* Exchange the blocks ourselves: a Cartesian communicator, unless the
+ * call is nonblocking and the real MPI gets it right. */
+static int own_exchange(struct chan_call *c, MPI_Comm comm)
+{
+	return is_cart(comm) && (!c->arg[COLL_REQ] || cart_doubled(comm));
+}
+
 /* Exchange n = 2 * ndims blocks each way with the Cartesian neighbours. */
 static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct blk *s,
 			 const struct blk *r)
@@ -191,10 +253,15 @@ static struct blk *blk_alloc(int n)
 #define STYPE px_type(c->arg[COLL_STYPE])
 #define RTYPE px_type(c->arg[COLL_RTYPE])
 
-/* The blocks of a call on a Cartesian communicator, then the exchange. */
+/* The blocks of a call on a Cartesian communicator, then the exchange;
+ * a nonblocking call's request slot stays empty: complete. */
 static void cart_call(struct chan_call *c, MPI_Comm comm, struct blk *s, struct blk *r)
 {
-	px_reply(c, cart_exchange(c, comm, (int)c->arg[NB_IN], s, r));
+	int rc = cart_exchange(c, comm, (int)c->arg[NB_IN], s, r);
+
+	if (c->arg[COLL_REQ])
+		*px_req_slot(c->arg[COLL_REQ]) = MPI_REQUEST_NULL;
+	px_reply(c, rc);
 	free(s);
 	free(r);
 }
@@ -207,9 +274,10 @@ void px_call_NEIGHBOR_ALLGATHER(struct chan_call *c)
 
 	if (comm == MPI_COMM_NULL)
 		return;
-	if (!is_cart(comm)) {
+	if (!own_exchange(c, comm)) {
+		MPI_Request *q = nb_req(c, &req);
 		nb_finish(c, MPI_Ineighbor_allgather(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, comm,
-						     &req), &req);
+						     q), q, NULL);
 		return;
 	}
 	struct blk *s = blk_alloc(n), *r = blk_alloc(n);
@@ -227,9 +295,10 @@ void px_call_NEIGHBOR_ALLTOALL(struct chan_call *c)
 
 	if (comm == MPI_COMM_NULL)
 		return;
-	if (!is_cart(comm)) {
+	if (!own_exchange(c, comm)) {
+		MPI_Request *q = nb_req(c, &req);
 		nb_finish(c, MPI_Ineighbor_alltoall(SBUF, SCOUNT, STYPE, RBUF, RCOUNT, RTYPE, comm,
-						    &req), &req);
+						    q), q, NULL);
 		return;
 	}
 	struct blk *s = blk_alloc(n), *r = blk_alloc(n);
@@ -243,13 +312,16 @@ void px_call_NEIGHBOR_ALLGATHERV(struct chan_call *c)
 	MPI_Request req;
 	MPI_Comm comm = nb_comm(c);
 	int n = (int)c->arg[NB_IN];
-	const int *cnt = (const int *)(void *)nb_arrays(c), *dsp = cnt + n;
+	void *keep;
 
 	if (comm == MPI_COMM_NULL)
 		return;
-	if (!is_cart(comm)) {
+	const int *cnt = (const int *)(void *)nb_keep_arrays(c, 2 * (size_t)n * sizeof(int),
+							     &keep), *dsp = cnt + n;
+	if (!own_exchange(c, comm)) {
+		MPI_Request *q = nb_req(c, &req);
 		nb_finish(c, MPI_Ineighbor_allgatherv(SBUF, SCOUNT, STYPE, RBUF, cnt, dsp, RTYPE,
-						      comm, &req), &req);
+						      comm, q), q, keep);
 		return;
 	}
 	struct blk *s = blk_alloc(n), *r = blk_alloc(n);
@@ -257,6 +329,7 @@ void px_call_NEIGHBOR_ALLGATHERV(struct chan_call *c)
 		s[k] = (struct blk){ SBUF, SCOUNT, STYPE };
 	blocks(r, n, RBUF, cnt, 0, dsp, RTYPE);
 	cart_call(c, comm, s, r);
+	free(keep);
 }
 
 void px_call_NEIGHBOR_ALLTOALLV(struct chan_call *c)
@@ -264,56 +337,65 @@ void px_call_NEIGHBOR_ALLTOALLV(struct chan_call *c)
 	MPI_Request req;
 	MPI_Comm comm = nb_comm(c);
 	int in = (int)c->arg[NB_IN], out = (int)c->arg[NB_OUT];
-	const int *scnt = (const int *)(void *)nb_arrays(c);
-	const int *sdsp = scnt + out, *rcnt = sdsp + out, *rdsp = rcnt + in;
+	void *keep;
 
 	if (comm == MPI_COMM_NULL)
 		return;
-	if (!is_cart(comm)) {
+	const int *scnt = (const int *)(void *)nb_keep_arrays(
+		c, 2 * (size_t)(in + out) * sizeof(int), &keep);
+	const int *sdsp = scnt + out, *rcnt = sdsp + out, *rdsp = rcnt + in;
+	if (!own_exchange(c, comm)) {
+		MPI_Request *q = nb_req(c, &req);
 		nb_finish(c, MPI_Ineighbor_alltoallv(SBUF, scnt, sdsp, STYPE, RBUF, rcnt, rdsp,
-						     RTYPE, comm, &req), &req);
+						     RTYPE, comm, q), q, keep);
 		return;
 	}
 	struct blk *s = blk_alloc(out), *r = blk_alloc(in);
 	blocks(s, out, SBUF, scnt, 0, sdsp, STYPE);
 	blocks(r, in, RBUF, rcnt, 0, rdsp, RTYPE);
 	cart_call(c, comm, s, r);
+	free(keep);
 }
 
 /* ALLTOALLW: the real MPI wants MPI_Aint displacements and real
- * datatypes; both arrays must live until the collective completes,
- * which px_wait guarantees before we free them. */
+ * datatypes; they and the counts must live until the collective
+ * completes: one block, freed after px_wait or, for a nonblocking call,
+ * kept with its request. */
 void px_call_NEIGHBOR_ALLTOALLW(struct chan_call *c)
 {
 	MPI_Request req;
 	MPI_Comm comm = nb_comm(c);
 	int in = (int)c->arg[NB_IN], out = (int)c->arg[NB_OUT], n = in + out;
 	unsigned char *a = nb_arrays(c);
-	const int *scnt = (const int *)(void *)a, *rcnt = scnt + out;
 	size_t wide = ((size_t)n * sizeof(int32_t) + 7) & ~(size_t)7;
 	const int64_t *dsp = (const int64_t *)(void *)(a + wide), *typ = dsp + n;
 
 	if (comm == MPI_COMM_NULL)
 		return;
-	MPI_Aint *d = malloc((size_t)(n ? n : 1) * sizeof(*d));
-	MPI_Datatype *t = malloc((size_t)(n ? n : 1) * sizeof(*t));
-	if (!d || !t)
+	size_t nn = (size_t)(n ? n : 1);
+	unsigned char *keep = malloc(nn * (sizeof(MPI_Aint) + sizeof(MPI_Datatype) + sizeof(int)));
+	if (!keep)
 		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for MPI_Neighbor_alltoallw");
+	MPI_Aint *d = (MPI_Aint *)(void *)keep;
+	MPI_Datatype *t = (MPI_Datatype *)(void *)(keep + nn * sizeof(MPI_Aint));
+	int *scnt = (int *)(void *)(keep + nn * (sizeof(MPI_Aint) + sizeof(MPI_Datatype)));
+	int *rcnt = scnt + out;
+	memcpy(scnt, a, (size_t)n * sizeof(int));
 	for (int i = 0; i < n; i++) {
 		d[i] = (MPI_Aint)dsp[i];
 		t[i] = px_type(typ[i]);
 	}
-	if (!is_cart(comm)) {
+	if (!own_exchange(c, comm)) {
+		MPI_Request *q = nb_req(c, &req);
 		nb_finish(c, MPI_Ineighbor_alltoallw(SBUF, scnt, d, t, RBUF, rcnt, d + out, t + out,
-						     comm, &req), &req);
-	} else {
-		struct blk *s = blk_alloc(out), *r = blk_alloc(in);
-		for (int k = 0; k < out; k++)
-			s[k] = (struct blk){ (char *)SBUF + d[k], scnt[k], t[k] };
-		for (int k = 0; k < in; k++)
-			r[k] = (struct blk){ (char *)RBUF + d[out + k], rcnt[k], t[out + k] };
-		cart_call(c, comm, s, r);
+						     comm, q), q, keep);
+		return;
 	}
-	free(d);
-	free(t);
+	struct blk *s = blk_alloc(out), *r = blk_alloc(in);
+	for (int k = 0; k < out; k++)
+		s[k] = (struct blk){ (char *)SBUF + d[k], scnt[k], t[k] };
+	for (int k = 0; k < in; k++)
+		r[k] = (struct blk){ (char *)RBUF + d[out + k], rcnt[k], t[out + k] };
+	cart_call(c, comm, s, r);
+	free(keep);
 }

@@ -164,6 +164,10 @@ int px_coll_start(struct chan_call *c, int64_t id, MPI_Request *req, void **keep
 /* Start collective id as request req and keep it until it completes
  * (CALL_ICOLL, a detached blocking one); returns the real MPI code. */
 int px_icoll_start(struct chan_call *c, int64_t id, int64_t req);
+/* A nonblocking collective started elsewhere (proxy/neighbor.c) into
+ * req's slot: kept and counted like ours, keep freed at completion;
+ * MPI_ERR_NO_MEM (keep freed). */
+int px_icoll_track(int64_t req, void *keep);
 /* Nonblocking collective request abi completed: free what it kept. */
 void px_icoll_done(int64_t abi);
 /* Nonblocking collectives started and not complete yet (progresses them). */

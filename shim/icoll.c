@@ -157,14 +157,17 @@ int shim_icoll_post(struct coll_plan *p, struct chan_call *c)
 
 void shim_icoll_complete(struct shim_req *r, const struct chan_status *st)
 {
-	finish_plan(r, st);
+	if (r->nb)
+		shim_neighbor_complete(r, st);
+	else
+		finish_plan(r, st);
 }
 
 /* ---- at a checkpoint ---- */
 
 static int pending(const struct shim_req *r)
 {
-	return r->kind == SHIM_REQ_COLL && !r->local_done && r->coll;
+	return r->kind == SHIM_REQ_COLL && !r->local_done && (r->coll || r->nb);
 }
 
 /* Complete r now if the proxy has (it has, after DRAIN). */
@@ -179,7 +182,7 @@ static int complete_now(struct shim_req *r)
 	shim_call_end();
 	if (err != MPI_SUCCESS || !done)
 		return -1;
-	finish_plan(r, &st);
+	shim_icoll_complete(r, &st);
 	shim_req_done_locally(r, &st);
 	return 0;
 }

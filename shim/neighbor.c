@@ -22,14 +22,17 @@
  * Argument slots are chan/coll.h's plus the degrees (layout at the top
  * of proxy/neighbor.c).
  *
- * The nonblocking forms (MPI_Ineighbor_*) run the blocking call at
- * initiation and return a request that is already complete.  That is
- * correct whenever every neighbour enters the collective without first
- * waiting for this rank in another operation; a program whose ranks
- * start it only after such a wait deadlocks here where MPI would not.
- * The real nonblocking path is not there because on Cartesian
- * communicators the proxy exchanges the blocks itself (see
- * proxy/neighbor.c), as several requests that one handle cannot carry.
+ * The nonblocking forms (MPI_Ineighbor_*) plan and stage exactly as the
+ * blocking ones and send the same call with COLL_REQ set: the proxy
+ * starts the real MPI_Ineighbor_* under the request's handle and answers
+ * at once.  The request keeps the receive blocks and the staged block
+ * (struct shim_nbkeep) and copies the blocks out when it completes
+ * (shim_neighbor_complete, from shim/icoll.c's completion); across a
+ * checkpoint it is a pending nonblocking collective like the others
+ * (shim/icoll.c).  On a Cartesian communicator where the proxy must
+ * exchange the blocks itself (a dimension whose two neighbours are one
+ * process, see proxy/neighbor.c) the proxy completes the exchange before
+ * it answers, so there the call waits for its neighbours at initiation.
  */
 #include "shim.h"
 
@@ -57,13 +60,23 @@ struct nb_plan {
 	unsigned char *arr;     /* arrays for the proxy, laid out as it reads them */
 	size_t arr_len;
 	struct shim_stage st;
+	MPI_Comm comm;
+	MPI_Request *request;   /* nonblocking: where its handle goes ... */
+	struct shim_req *req;   /* ... and its record, made before admission */
 };
 
-static void plan_init(struct nb_plan *p)
+/* What a pending nonblocking one copies out at completion. */
+struct shim_nbkeep {
+	struct nb_buf out;
+};
+
+static void plan_init(struct nb_plan *p, MPI_Comm comm, MPI_Request *request)
 {
 	memset(p, 0, sizeof(*p));
 	p->st.off = ARENA_NONE;
 	p->b[0].arg = p->b[1].arg = CHAN_OFF_NONE;
+	p->comm = comm;
+	p->request = request;
 }
 
 static void plan_free(struct nb_plan *p)
@@ -149,6 +162,8 @@ static int plan_stage(struct nb_plan *p, const char *fn)
 		if (b->in)
 			buf_copy(b, 0);
 	}
+	if (p->request && !(p->req = shim_req_new_user(SHIM_REQ_COLL, p->comm)))
+		return MPI_ERR_NO_MEM;
 	return MPI_SUCCESS;
 }
 
@@ -180,9 +195,43 @@ static void skip_proc_null(struct nb_buf *b, const struct shim_comm *c)
 			b->len[i] = 0;
 }
 
-/* Run call c with plan p; ends the call, copies results out, frees p. */
+/* A nonblocking call: the request takes the receive blocks and the
+ * staged block before the call runs (under the slot lock, so a
+ * checkpoint counts it as started in the proxy only with them). */
+static int run_nonblocking(struct nb_plan *p, struct chan_call *c)
+{
+	struct shim_req *r = p->req;
+	struct shim_nbkeep *k = malloc(sizeof(*k));
+
+	if (!k) {
+		shim_call_end();
+		shim_req_complete(r, NULL);
+		return MPI_ERR_NO_MEM;
+	}
+	k->out = p->b[1];
+	p->b[1].off = p->b[1].len = NULL;
+	r->nb = k;
+	r->stage = p->st;
+	p->st.off = ARENA_NONE;
+	c->arg[COLL_REQ] = ABI(r->handle);
+	int err = shim_call_run(c);
+	if (err != MPI_SUCCESS) /* not pending for a checkpoint any more */
+		shim_neighbor_complete(r, NULL);
+	shim_call_end();
+	if (err != MPI_SUCCESS) {
+		shim_req_complete(r, NULL);
+		return err;
+	}
+	*p->request = r->handle;
+	return MPI_SUCCESS;
+}
+
+/* Run call c with plan p; ends the call, copies results out (or hands
+ * them to the request), frees p. */
 static int plan_run(struct nb_plan *p, struct chan_call *c, int in, int out)
 {
+	int err;
+
 	c->arg[COLL_SBUF] = p->b[0].arg;
 	c->arg[COLL_RBUF] = p->b[1].arg;
 	c->arg[NB_IN] = in;
@@ -196,12 +245,30 @@ static int plan_run(struct nb_plan *p, struct chan_call *c, int in, int out)
 		memcpy(c->inl, p->arr, p->arr_len);
 		c->inl_len = (uint32_t)p->arr_len;
 	}
-	int err = shim_call_run(c);
-	shim_call_end();
-	if (err == MPI_SUCCESS && p->b[1].out && p->b[1].arg != CHAN_OFF_NONE)
-		buf_copy(&p->b[1], 1);
+	if (p->req) {
+		err = run_nonblocking(p, c);
+	} else {
+		err = shim_call_run(c);
+		shim_call_end();
+		if (err == MPI_SUCCESS && p->b[1].out && p->b[1].arg != CHAN_OFF_NONE)
+			buf_copy(&p->b[1], 1);
+	}
 	plan_free(p);
 	return err;
+}
+
+void shim_neighbor_complete(struct shim_req *r, const struct chan_status *st)
+{
+	struct shim_nbkeep *k = r->nb;
+
+	if (!k)
+		return;
+	if (st && !r->local_done && k->out.out && k->out.arg != CHAN_OFF_NONE)
+		buf_copy(&k->out, 1);
+	free(k->out.off);
+	free(k->out.len);
+	free(k);
+	r->nb = NULL;
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -267,6 +334,7 @@ static struct chan_call *begin(enum chan_call_id id, MPI_Comm comm)
 	c->arg[COLL_COMM] = ABI(comm);
 	c->arg[COLL_SCOUNT] = c->arg[COLL_RCOUNT] = 0;
 	c->arg[COLL_STYPE] = c->arg[COLL_RTYPE] = ABI(MPI_BYTE);
+	c->arg[COLL_REQ] = 0;
 	return c;
 }
 
@@ -276,7 +344,7 @@ static struct chan_call *begin(enum chan_call_id id, MPI_Comm comm)
  * and of rcount per in-neighbour. */
 static int plain(enum chan_call_id id, const char *fn, const void *sendbuf, int sendcount,
 		 MPI_Datatype sendtype, void *recvbuf, int recvcount, MPI_Datatype recvtype,
-		 MPI_Comm comm)
+		 MPI_Comm comm, MPI_Request *request)
 {
 	struct nb_plan p;
 	struct shim_comm *cm;
@@ -290,7 +358,7 @@ static int plain(enum chan_call_id id, const char *fn, const void *sendbuf, int 
 			      "send", fn)) ||
 	    (err = check_side(comm, recvbuf, recvcount, in, recvtype, &rsize, &rext, "recv", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if ((err = buf_blocks(&p.b[0], sendbuf, 1, 1, 0)) ||
 	    (err = buf_blocks(&p.b[1], recvbuf, in, has_holes(recvtype), 1))) {
 		plan_free(&p);
@@ -316,7 +384,7 @@ int PMPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sen
 			    void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
 	return plain(CALL_NEIGHBOR_ALLGATHER, "MPI_Neighbor_allgather", sendbuf, sendcount,
-		     sendtype, recvbuf, recvcount, recvtype, comm);
+		     sendtype, recvbuf, recvcount, recvtype, comm, NULL);
 }
 SHIM_WEAK(Neighbor_allgather)
 
@@ -324,7 +392,7 @@ int PMPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype send
 			   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
 {
 	return plain(CALL_NEIGHBOR_ALLTOALL, "MPI_Neighbor_alltoall", sendbuf, sendcount,
-		     sendtype, recvbuf, recvcount, recvtype, comm);
+		     sendtype, recvbuf, recvcount, recvtype, comm, NULL);
 }
 SHIM_WEAK(Neighbor_alltoall)
 
@@ -350,11 +418,11 @@ static int arr_add(struct nb_plan *p, const void *a, size_t bytes)
 	return MPI_SUCCESS;
 }
 
-int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
-			     void *recvbuf, const int recvcounts[], const int displs[],
-			     MPI_Datatype recvtype, MPI_Comm comm)
+static int allgatherv(const char *fn, const void *sendbuf, int sendcount,
+		      MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+		      const int displs[], MPI_Datatype recvtype, MPI_Comm comm,
+		      MPI_Request *request)
 {
-	static const char fn[] = "MPI_Neighbor_allgatherv";
 	struct nb_plan p;
 	struct shim_comm *cm;
 	size_t ssize, sext, rsize, rext;
@@ -368,7 +436,7 @@ int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype se
 	    (err = check_side(comm, recvbuf, any_count(recvcounts, in), in, recvtype, &rsize,
 			      &rext, "recv", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if ((err = buf_blocks(&p.b[0], sendbuf, 1, 1, 0)) ||
 	    (err = buf_blocks(&p.b[1], recvbuf, in, has_holes(recvtype), 1)) ||
 	    (err = arr_add(&p, recvcounts, (size_t)in * sizeof(int))) ||
@@ -390,13 +458,21 @@ int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype se
 	c->arg[COLL_RTYPE] = ABI(recvtype);
 	return shim_error(comm, plan_run(&p, c, in, out), fn, NULL);
 }
+
+int PMPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			     void *recvbuf, const int recvcounts[], const int displs[],
+			     MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return allgatherv("MPI_Neighbor_allgatherv", sendbuf, sendcount, sendtype, recvbuf,
+			  recvcounts, displs, recvtype, comm, NULL);
+}
 SHIM_WEAK(Neighbor_allgatherv)
 
-int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
-			    MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
-			    const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+static int alltoallv(const char *fn, const void *sendbuf, const int sendcounts[],
+		     const int sdispls[], MPI_Datatype sendtype, void *recvbuf,
+		     const int recvcounts[], const int rdispls[], MPI_Datatype recvtype,
+		     MPI_Comm comm, MPI_Request *request)
 {
-	static const char fn[] = "MPI_Neighbor_alltoallv";
 	struct nb_plan p;
 	struct shim_comm *cm;
 	size_t ssize, sext, rsize, rext;
@@ -411,7 +487,7 @@ int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const i
 	    (err = check_side(comm, recvbuf, any_count(recvcounts, in), in, recvtype, &rsize,
 			      &rext, "recv", fn)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if ((err = buf_blocks(&p.b[0], sendbuf, out, 1, 0)) ||
 	    (err = buf_blocks(&p.b[1], recvbuf, in, has_holes(recvtype), 1)) ||
 	    (err = arr_add(&p, sendcounts, (size_t)out * sizeof(int))) ||
@@ -432,6 +508,14 @@ int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const i
 	c->arg[COLL_STYPE] = ABI(sendtype);
 	c->arg[COLL_RTYPE] = ABI(recvtype);
 	return shim_error(comm, plan_run(&p, c, in, out), fn, NULL);
+}
+
+int PMPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+			    MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+			    const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return alltoallv("MPI_Neighbor_alltoallv", sendbuf, sendcounts, sdispls, sendtype,
+			 recvbuf, recvcounts, rdispls, recvtype, comm, NULL);
 }
 SHIM_WEAK(Neighbor_alltoallv)
 
@@ -462,19 +546,18 @@ static int side_w(MPI_Comm comm, struct nb_buf *b, const void *buf, const int *c
 	return MPI_SUCCESS;
 }
 
-int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[],
-			    const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
-			    void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[],
-			    const MPI_Datatype recvtypes[], MPI_Comm comm)
+static int alltoallw(const char *fn, const void *sendbuf, const int sendcounts[],
+		     const MPI_Aint sdispls[], const MPI_Datatype sendtypes[], void *recvbuf,
+		     const int recvcounts[], const MPI_Aint rdispls[],
+		     const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request)
 {
-	static const char fn[] = "MPI_Neighbor_alltoallw";
 	struct nb_plan p;
 	struct shim_comm *cm;
 	int in, out, err;
 
 	if (!(cm = nb_comm(comm, &in, &out, fn, &err)))
 		return err;
-	plan_init(&p);
+	plan_init(&p, comm, request);
 	if ((err = side_w(comm, &p.b[0], sendbuf, sendcounts, sdispls, sendtypes, out, 0,
 			  "send", fn)) ||
 	    (err = side_w(comm, &p.b[1], recvbuf, recvcounts, rdispls, recvtypes, in, 1,
@@ -511,25 +594,19 @@ int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[],
 	return shim_error(comm, plan_run(&p, begin(CALL_NEIGHBOR_ALLTOALLW, comm), in, out),
 			  fn, NULL);
 }
+
+int PMPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[],
+			    const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
+			    void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[],
+			    const MPI_Datatype recvtypes[], MPI_Comm comm)
+{
+	return alltoallw("MPI_Neighbor_alltoallw", sendbuf, sendcounts, sdispls, sendtypes,
+			 recvbuf, recvcounts, rdispls, recvtypes, comm, NULL);
+}
 SHIM_WEAK(Neighbor_alltoallw)
 
-/* ------------------------------------------------ the nonblocking forms */
 
-/* After the blocking call: a request completed in the app, empty status. */
-static int done_request(int err, MPI_Comm comm, MPI_Request *request)
-{
-	if (err)
-		return err;
-	struct shim_req *r = shim_req_new_user(SHIM_REQ_SEND, comm);
-	if (!r)
-		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Ineighbor_*", "no memory for a request");
-	struct chan_status st = { 0 };
-	st.source = MPI_ANY_SOURCE;
-	st.tag = MPI_ANY_TAG;
-	shim_req_done_locally(r, &st);
-	*request = r->handle;
-	return MPI_SUCCESS;
-}
+/* ------------------------------------------------ the nonblocking forms */
 
 static int no_request(MPI_Request *request, MPI_Comm comm, const char *fn)
 {
@@ -541,12 +618,10 @@ int PMPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype se
 			     MPI_Request *request)
 {
 	static const char fn[] = "MPI_Ineighbor_allgather";
-	int err = no_request(request, comm, fn);
 
-	if (!err)
-		err = plain(CALL_NEIGHBOR_ALLGATHER, fn, sendbuf, sendcount, sendtype, recvbuf,
-			    recvcount, recvtype, comm);
-	return done_request(err, comm, request);
+	return no_request(request, comm, fn)
+		       ?: plain(CALL_NEIGHBOR_ALLGATHER, fn, sendbuf, sendcount, sendtype,
+				recvbuf, recvcount, recvtype, comm, request);
 }
 SHIM_WEAK(Ineighbor_allgather)
 
@@ -555,12 +630,10 @@ int PMPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sen
 			    MPI_Request *request)
 {
 	static const char fn[] = "MPI_Ineighbor_alltoall";
-	int err = no_request(request, comm, fn);
 
-	if (!err)
-		err = plain(CALL_NEIGHBOR_ALLTOALL, fn, sendbuf, sendcount, sendtype, recvbuf,
-			    recvcount, recvtype, comm);
-	return done_request(err, comm, request);
+	return no_request(request, comm, fn)
+		       ?: plain(CALL_NEIGHBOR_ALLTOALL, fn, sendbuf, sendcount, sendtype,
+				recvbuf, recvcount, recvtype, comm, request);
 }
 SHIM_WEAK(Ineighbor_alltoall)
 
@@ -568,12 +641,11 @@ int PMPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype s
 			      void *recvbuf, const int recvcounts[], const int displs[],
 			      MPI_Datatype recvtype, MPI_Comm comm, MPI_Request *request)
 {
-	int err = no_request(request, comm, "MPI_Ineighbor_allgatherv");
+	static const char fn[] = "MPI_Ineighbor_allgatherv";
 
-	if (!err)
-		err = PMPI_Neighbor_allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts,
-					       displs, recvtype, comm);
-	return done_request(err, comm, request);
+	return no_request(request, comm, fn)
+		       ?: allgatherv(fn, sendbuf, sendcount, sendtype, recvbuf, recvcounts,
+				     displs, recvtype, comm, request);
 }
 SHIM_WEAK(Ineighbor_allgatherv)
 
@@ -582,12 +654,11 @@ int PMPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[], const 
 			     const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
 			     MPI_Request *request)
 {
-	int err = no_request(request, comm, "MPI_Ineighbor_alltoallv");
+	static const char fn[] = "MPI_Ineighbor_alltoallv";
 
-	if (!err)
-		err = PMPI_Neighbor_alltoallv(sendbuf, sendcounts, sdispls, sendtype, recvbuf,
-					      recvcounts, rdispls, recvtype, comm);
-	return done_request(err, comm, request);
+	return no_request(request, comm, fn)
+		       ?: alltoallv(fn, sendbuf, sendcounts, sdispls, sendtype, recvbuf,
+				    recvcounts, rdispls, recvtype, comm, request);
 }
 SHIM_WEAK(Ineighbor_alltoallv)
 
@@ -596,11 +667,10 @@ int PMPI_Ineighbor_alltoallw(const void *sendbuf, const int sendcounts[],
 			     void *recvbuf, const int recvcounts[], const MPI_Aint rdispls[],
 			     const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Request *request)
 {
-	int err = no_request(request, comm, "MPI_Ineighbor_alltoallw");
+	static const char fn[] = "MPI_Ineighbor_alltoallw";
 
-	if (!err)
-		err = PMPI_Neighbor_alltoallw(sendbuf, sendcounts, sdispls, sendtypes, recvbuf,
-					      recvcounts, rdispls, recvtypes, comm);
-	return done_request(err, comm, request);
+	return no_request(request, comm, fn)
+		       ?: alltoallw(fn, sendbuf, sendcounts, sdispls, sendtypes, recvbuf,
+				    recvcounts, rdispls, recvtypes, comm, request);
 }
 SHIM_WEAK(Ineighbor_alltoallw)

@@ -75,6 +75,7 @@ struct shim_req *shim_req_new_user(int kind, MPI_Comm comm)
 	r->comm = comm;
 	r->stage.off = ARENA_NONE;
 	r->coll = NULL;
+	r->nb = NULL;
 	r->local_done = 0;
 	return r;
 }

@@ -383,6 +383,7 @@ struct shim_req {
 	struct shim_greq *greq;
 	struct icoll *coll;      /* SHIM_REQ_COLL: its plan, until completion */
 	struct shim_fold *fold;  /* a user-op reduction's fold, run at completion */
+	struct shim_nbkeep *nb;  /* a neighbourhood one's receive blocks (shim/neighbor.c) */
 };
 /* Requests completed in the app and not yet waited for (zero almost
  * always: the completion calls test it before anything else). */
@@ -415,6 +416,8 @@ static inline MPI_Request shim_req_left(const struct shim_req *r)
  * complete them in the app (0, or -1 if one was not complete). */
 void shim_icoll_complete(struct shim_req *r, const struct chan_status *st);
 int shim_icoll_drained(void);
+/* The same for a nonblocking neighbourhood collective (r->nb). */
+void shim_neighbor_complete(struct shim_req *r, const struct chan_status *st);
 /* Complete requests the application freed while active (MPI_Request_free)
  * whose proxy side is done; with wait, wait for all of them. */
 void shim_req_reap(int wait);
