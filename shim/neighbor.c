@@ -61,8 +61,9 @@ struct nb_plan {
 	size_t arr_len;
 	struct shim_stage st;
 	MPI_Comm comm;
-	MPI_Request *request;   /* nonblocking: where its handle goes ... */
-	struct shim_req *req;   /* ... and its record, made before admission */
+	MPI_Request *request;   /* nonblocking: where its handle goes, ... */
+	struct shim_req *req;   /* ... its record and what it keeps, made */
+	struct shim_nbkeep *keep; /* before admission so nothing fails after */
 };
 
 /* What a pending nonblocking one copies out at completion. */
@@ -86,6 +87,7 @@ static void plan_free(struct nb_plan *p)
 		free(p->b[i].len);
 	}
 	free(p->arr);
+	free(p->keep);
 	shim_stage_free(&p->st);
 }
 
@@ -162,7 +164,8 @@ static int plan_stage(struct nb_plan *p, const char *fn)
 		if (b->in)
 			buf_copy(b, 0);
 	}
-	if (p->request && !(p->req = shim_req_new_user(SHIM_REQ_COLL, p->comm)))
+	if (p->request && (!(p->keep = malloc(sizeof(*p->keep))) ||
+			   !(p->req = shim_req_new_user(SHIM_REQ_COLL, p->comm))))
 		return MPI_ERR_NO_MEM;
 	return MPI_SUCCESS;
 }
@@ -201,13 +204,9 @@ static void skip_proc_null(struct nb_buf *b, const struct shim_comm *c)
 static int run_nonblocking(struct nb_plan *p, struct chan_call *c)
 {
 	struct shim_req *r = p->req;
-	struct shim_nbkeep *k = malloc(sizeof(*k));
+	struct shim_nbkeep *k = p->keep;
 
-	if (!k) {
-		shim_call_end();
-		shim_req_complete(r, NULL);
-		return MPI_ERR_NO_MEM;
-	}
+	p->keep = NULL;
 	k->out = p->b[1];
 	p->b[1].off = p->b[1].len = NULL;
 	r->nb = k;
