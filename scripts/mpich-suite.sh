@@ -307,11 +307,9 @@ select_entries() {
 }
 
 # ---------------------------------------------------------------- build
-# The programs each directory needs, then make -k for all of them at
-# once; a program that did not build is made again alone so that its own
-# log says why.
-build_tree() {
-	local f=$1 t=$W/build-$1 d progs p
+# The trees' own libraries; the programs come later, one entry at a time.
+prepare_tree() {
+	local f=$1 t=$W/build-$1
 	mkdir -p "$LOGS/build-$f" || return 1
 	# Programs built against another mpi.h of ours are built again.
 	if [ "$f" = shim ] && ! cmp -s "$B/include/mpi.h" "$t/.mpi.h"; then
@@ -323,20 +321,21 @@ build_tree() {
 		err "building the suite's util and dtpools failed ($f): see $LOGS/build-$f"
 		return 1
 	fi
-	for d in $(awk -F'\t' '$5 == "-" { sub("/[^/]*$", "", $2); print $2 }' \
-	    "$RUN/entries" | sort -u); do
-		progs=$(awk -F'\t' -v d="$d" '$5 == "-" { p = $2; sub("/[^/]*$", "", p);
-		    if (p == d) { sub(".*/", "", $2); print $2 } }' "$RUN/entries" | sort -u)
-		mkdir -p "$LOGS/build-$f/$d"
-		# shellcheck disable=SC2086
-		make -k -C "$t/$d" -j"$JOBS" $progs > "$LOGS/build-$f/$d/all.log" 2>&1
-		for p in $progs; do
-			[ -x "$t/$d/$p" ] && continue
-			make -C "$t/$d" "$p" > "$LOGS/build-$f/$d/$p.log" 2>&1
-		done
+}
+
+# The program of an entry, in every tree side by side, just before its
+# first run: on a loaded machine building all 300 programs three times
+# takes longer than a run may last, and a run cut short should still have
+# results, the directories taking turns.  A program that does not build
+# is a failed entry; its own log says why.
+build_program() {
+	local id=$1 dir=${1%/*} name=${1##*/} f
+	for f in $FLAVOURS; do
+		[ -x "$W/build-$f/$dir/$name" ] && continue
+		mkdir -p "$LOGS/build-$f/$dir" &&
+		    make -C "$W/build-$f/$dir" "$name" > "$LOGS/build-$f/$dir/$name.log" 2>&1 &
 	done
-	# A program that does not build is a failed entry, not a failed build.
-	return 0
+	wait
 }
 
 # One line on why a program did not build: the MPI symbols it lacked, or
@@ -430,6 +429,7 @@ run_all() {
 			continue
 		fi
 		i=$((i + 1))
+		build_program "$id"
 		mkdir -p "$LOGS/run/${id%/*}"
 		for mpi in $MPIS; do
 			IFS=$'\t' read -r n nt nw < <(run_one "$mpi" native "$id" "$np" \
@@ -514,8 +514,8 @@ if [ $LIST = 1 ]; then
 	exit 0
 fi
 for f in $FLAVOURS; do
-	say "building the suite ($f)"
-	build_tree "$f" || exit 1
+	say "building the suite's libraries ($f)"
+	prepare_tree "$f" || exit 1
 done
 say "running $(awk -F'\t' '$5 == "-"' "$RUN/entries" | wc -l) entries"
 run_all
