@@ -10,7 +10,8 @@
  * formula of (rank, index, round).  Between rounds the requests are inactive: MPI_Test returns at once
  * with flag set and the handle kept.  A reduction with a user operation
  * goes through the same path, and two large-count forms (_init_c) with
- * their arrays narrowed.  At the end every request is freed and
+ * their arrays narrowed; one uses a derived datatype freed right after
+ * its Init call.  At the end every request is freed and
  * must read MPI_REQUEST_NULL.  With MT_PAUSE_US (tests/ckpt-mpi/ckpt_all.sh)
  * a rank pauses while they are active and while they are inactive, and
  * while an Ineighbor_alltoall is pending, so a checkpoint at a random
@@ -173,7 +174,7 @@ static void ineighbor(const struct topo *t, int it)
 #ifdef PERSISTENT_COLLECTIVES
 /* ------------------------------------------------ persistent collectives */
 
-#define NREQ 26
+#define NREQ 27
 #define M 4                   /* elements per rank and block */
 #define MAXR 8                /* ranks the buffers have room for */
 
@@ -186,6 +187,7 @@ static struct bufs {
 	int a2a_s[M * MAXR], a2a_r[M * MAXR], a2v_s[MAXR * MAXR], a2v_r[MAXR * MAXR];
 	int a2w_s[MAXR], a2w_r[MAXR], rs_s[MAXR * MAXR], rs_r[MAXR], rsb_s[M * MAXR];
 	int rsb_r[M], uo_s[M], uo_r[M], bcc[M], avc_s[MAXR], avc_r[MAXR * MAXR];
+	int dt_s[M], dt_r[M * MAXR];
 	int nb_s[2], nb_r[2], nbt_s[2], nbt_r[2], nbv_r[4], nbx_r[4], nbw_r[4];
 } b;
 
@@ -246,6 +248,12 @@ static int make_all(MPI_Request *q, MPI_Op uop, const struct topo *cart,
 	MPI_Reduce_scatter_block_init(b.rsb_s, b.rsb_r, M, MPI_INT, MPI_SUM, w, ni, &q[k++]);
 	MPI_Allreduce_init(b.uo_s, b.uo_r, M, MPI_INT, uop, w, ni, &q[k++]);
 	MPI_Bcast_init_c(b.bcc, M, MPI_INT, 0, w, ni, &q[k++]);
+	/* A derived datatype the application frees right after the Init. */
+	MPI_Datatype tc;
+	MPI_Type_contiguous(M, MPI_INT, &tc);
+	MPI_Type_commit(&tc);
+	MPI_Allgather_init(b.dt_s, 1, tc, b.dt_r, 1, tc, w, ni, &q[k++]);
+	MPI_Type_free(&tc);
 	MPI_Allgatherv_init_c(b.avc_s, me + 1, MPI_INT, b.avc_r, cnt_c, dsp_c, MPI_INT, w, ni,
 			      &q[k++]);
 	MPI_Neighbor_allgather_init(b.nb_s, 1, MPI_INT, b.nb_r, 1, MPI_INT, cart->comm, ni,
@@ -287,6 +295,8 @@ static void fill_round(int it)
 	if (me == 0)
 		fill(b.bcc, M, it);
 	fill(b.avc_s, me + 1, it);
+	fill(b.dt_s, M, it);
+	memset(b.dt_r, 0xff, sizeof b.dt_r);
 	memset(b.avc_r, 0xff, sizeof b.avc_r);
 	fill(b.nb_s, 1, it);
 	fill(b.nbt_s, 2, it);
@@ -332,6 +342,7 @@ static void check_round(int it, const struct topo *cart, const struct topo *ring
 			if (me == 0)
 				MT_EQ(b.ga_r[r * M + i], val(r, i, it), "Gather_init");
 			MT_EQ(b.ag_r[r * M + i], val(r, i, it), "Allgather_init");
+			MT_EQ(b.dt_r[r * M + i], val(r, i, it), "Allgather_init, datatype freed");
 			MT_EQ(b.a2a_r[r * M + i], val(r, me * M + i, it), "Alltoall_init");
 		}
 		for (int i = 0; i <= r; i++) {
@@ -428,7 +439,7 @@ int main(int argc, char **argv)
 #ifdef PERSISTENT_COLLECTIVES
 	persistent(&cart, &ring);
 #endif
-	mt_say("25 persistent collectives, Start then Startall, %d rounds", ROUNDS);
+	mt_say("26 persistent collectives, Start then Startall, %d rounds", ROUNDS);
 	MPI_Comm_free(&cart.comm);
 	MPI_Comm_free(&ring.comm);
 	return mt_finish();

@@ -17,7 +17,10 @@
  *
  * The arrays (counts, displacements, Alltoallw's datatypes) are the
  * application's: the standard forbids changing them while the request
- * exists, so we keep the pointers.  Errors in the buffers or datatypes
+ * exists, so we keep the pointers.  The datatypes are held as the
+ * application holds them (shim_type_user_hold), so it may free them
+ * after the Init call; user operations are not (MPI_Op_free before a
+ * Start makes it fail).  Errors in the buffers or datatypes
  * show at MPI_Start, named after the MPI_I* call that found them.
  *
  * The large-count forms (MPI_*_init_c) take counts that fit an int
@@ -60,7 +63,11 @@ struct shim_pcoll {
 	int root;
 	MPI_Comm comm;
 	int *owned[4];                           /* _init_c: the narrowed arrays */
+	int nstypes, nrtypes;                    /* entries of stypes, rtypes held */
 };
+
+static int peers(MPI_Comm comm);
+static int degree(MPI_Comm comm, int out);
 
 static _Thread_local struct shim_req *starting;
 
@@ -169,8 +176,23 @@ static void free_owned(const struct shim_pcoll *a)
 		free(a->owned[i]);
 }
 
+/* The datatypes a record uses, held (1) or released (0) as the
+ * application holds its own, so freeing them after Init is fine. */
+static void hold_types(const struct shim_pcoll *a, int hold)
+{
+	void (*fn)(MPI_Datatype) = hold ? shim_type_user_hold : shim_type_user_release;
+
+	fn(a->stype);
+	fn(a->rtype);
+	for (int i = 0; i < a->nstypes; i++)
+		fn(a->stypes[i]);
+	for (int i = 0; i < a->nrtypes; i++)
+		fn(a->rtypes[i]);
+}
+
 void shim_pcoll_free(struct shim_pcoll *pc)
 {
+	hold_types(pc, 0);
 	free_owned(pc);
 	free(pc);
 }
@@ -196,8 +218,10 @@ static int make(const char *fn, const struct shim_pcoll *a, MPI_Info info,
 		goto fail;
 	}
 	*pc = *a;
-	if (!(err = shim_persist_coll_make(fn, a->comm, pc, request)))
+	if (!(err = shim_persist_coll_make(fn, a->comm, pc, request))) {
+		hold_types(pc, 1);
 		return MPI_SUCCESS;
+	}
 fail:
 	free_owned(a);
 	free(pc);
@@ -311,7 +335,9 @@ int PMPI_Alltoallw_init(const void *sendbuf, const int sendcounts[], const int s
 {
 	INIT(Alltoallw_init, .kind = PC_ALLTOALLW, .sbuf = sendbuf, .scounts = sendcounts,
 	     .sdispls = sdispls, .stypes = sendtypes, .rbuf = recvbuf, .rcounts = recvcounts,
-	     .rdispls = rdispls, .rtypes = recvtypes, .comm = comm);
+	     .rdispls = rdispls, .rtypes = recvtypes, .comm = comm,
+	     .nstypes = sendbuf == MPI_IN_PLACE || !sendtypes ? 0 : peers(comm),
+	     .nrtypes = recvtypes ? peers(comm) : 0);
 }
 SHIM_WEAK(Alltoallw_init)
 
@@ -323,7 +349,8 @@ int PMPI_Neighbor_alltoallw_init(const void *sendbuf, const int sendcounts[],
 {
 	INIT(Neighbor_alltoallw_init, .kind = PC_NB_ALLTOALLW, .sbuf = sendbuf,
 	     .scounts = sendcounts, .sdispls_w = sdispls, .stypes = sendtypes, .rbuf = recvbuf,
-	     .rcounts = recvcounts, .rdispls_w = rdispls, .rtypes = recvtypes, .comm = comm);
+	     .rcounts = recvcounts, .rdispls_w = rdispls, .rtypes = recvtypes, .comm = comm,
+	     .nstypes = sendtypes ? degree(comm, 1) : 0, .nrtypes = recvtypes ? degree(comm, 0) : 0);
 }
 SHIM_WEAK(Neighbor_alltoallw_init)
 
@@ -546,7 +573,8 @@ int PMPI_Alltoallw_init_c(const void *sendbuf, const MPI_Count sendcounts[],
 	int ns = sendbuf == MPI_IN_PLACE ? 0 : peers(comm), nr = peers(comm);
 
 	INIT_C(Alltoallw_init_c, a.kind = PC_ALLTOALLW; a.sbuf = sendbuf; a.stypes = sendtypes;
-	       a.rbuf = recvbuf; a.rtypes = recvtypes;
+	       a.rbuf = recvbuf; a.rtypes = recvtypes; a.nstypes = sendtypes ? ns : 0;
+	       a.nrtypes = recvtypes ? nr : 0;
 	       a.scounts = narrow_array(sendcounts, ns, &a, 0, &err, fn);
 	       a.sdispls = narrow_array(sdispls, ns, &a, 1, &err, fn);
 	       a.rcounts = narrow_array(recvcounts, nr, &a, 2, &err, fn);
@@ -564,6 +592,8 @@ int PMPI_Neighbor_alltoallw_init_c(const void *sendbuf, const MPI_Count sendcoun
 	INIT_C(Neighbor_alltoallw_init_c, a.kind = PC_NB_ALLTOALLW; a.sbuf = sendbuf;
 	       a.stypes = sendtypes; a.sdispls_w = sdispls; a.rbuf = recvbuf;
 	       a.rtypes = recvtypes; a.rdispls_w = rdispls;
+	       a.nstypes = sendtypes ? degree(comm, 1) : 0;
+	       a.nrtypes = recvtypes ? degree(comm, 0) : 0;
 	       a.scounts = narrow_array(sendcounts, degree(comm, 1), &a, 0, &err, fn);
 	       a.rcounts = narrow_array(recvcounts, degree(comm, 0), &a, 1, &err, fn));
 }

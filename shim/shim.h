@@ -295,6 +295,11 @@ int shim_type_info(MPI_Datatype t, size_t *size, size_t *extent);
 /* Keep a record alive past MPI_Type_free (pending requests, parents). */
 void shim_type_hold(struct shim_type *t);
 void shim_type_release(struct shim_type *t);
+/* A reference like the application's own, which keeps the handle valid
+ * after MPI_Type_free (persistent collectives, shim/pcoll.c); no-ops for
+ * predefined or invalid handles. */
+void shim_type_user_hold(MPI_Datatype h);
+void shim_type_user_release(MPI_Datatype h);
 /* Visit the constructor's components in typemap order: bl consecutive
  * elements of k at byte disp.  A non-zero return stops and is returned. */
 typedef int shim_type_comp_fn(void *arg, int64_t disp, int64_t bl, struct shim_type *k);

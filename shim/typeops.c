@@ -736,6 +736,30 @@ int PMPI_Type_free(MPI_Datatype *datatype)
 }
 SHIM_WEAK(Type_free)
 
+void shim_type_user_hold(MPI_Datatype h)
+{
+	struct shim_type *t = h == MPI_DATATYPE_NULL ? NULL : shim_type_get(h);
+
+	if (!t || t->combiner == MPI_COMBINER_NAMED)
+		return;
+	shim_state_lock();
+	t->user_refs++;
+	shim_state_unlock();
+}
+
+void shim_type_user_release(MPI_Datatype h)
+{
+	struct shim_type *t = h == MPI_DATATYPE_NULL ? NULL : shim_type_get(h);
+
+	if (!t || t->combiner == MPI_COMBINER_NAMED)
+		return;
+	shim_state_lock();
+	if (--t->user_refs == 0 && t->refs == 0)
+		type_destroy(t);
+	dead_flush();
+	shim_state_unlock();
+}
+
 /* --------------------------------------------------- envelope, contents */
 
 int PMPI_Type_get_envelope(MPI_Datatype datatype, int *num_integers, int *num_addresses,
