@@ -50,9 +50,9 @@ struct chan_call *shim_call_begin(enum chan_call_id id)
 	was_parked = 0;
 	/* An admitted collective must reach the proxy even while parked:
 	 * the other members are in it already. */
-	if (atomic_load_explicit(&shim_ck_phase, memory_order_relaxed) == SHIM_CK_PARK &&
-	    !admitted_collective) {
-		shim_ckpt_call_gate();
+	if (shim_ck_closed(atomic_load_explicit(&shim_ck_phase, memory_order_relaxed),
+			   admitted_collective)) {
+		shim_ckpt_call_gate(admitted_collective);
 		was_parked = 1;
 	}
 	admitted_collective = 0;

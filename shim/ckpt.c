@@ -5,7 +5,8 @@
  * coordinator announces, through the ops this file registers at MPI_Init:
  *
  *   INTENT   report, per communicator, how many collectives this rank has
- *            admitted (its sequence number); admit no new collective.
+ *            admitted (its sequence number), and the same for the keys of
+ *            shim/collkey.c; admit no new collective.
  *   TARGETS  the coordinator's maximum per communicator: collectives up to
  *            it may start (a rank behind catches up; nobody passes it), so
  *            no rank is ever caught inside a collective others will not
@@ -16,7 +17,8 @@
  *            see shim_ckpt_retry).
  *   DRAIN    messages still in flight are received into application memory
  *            (shim/drain.c) until every rank's sends are accounted for.
- *   then the engine writes the image; RESUME or RESTART undo the parking.
+ *   then the engine writes the image; RESUME or RESTART undo the parking
+ *   (a restored image keeps every call out until its new proxy is ready).
  *
  * This is MANA's sequence-number scheme (see doc/design.md), run over the
  * coordinator instead of inside MPI.
@@ -61,8 +63,8 @@ static void set_phase(int phase)
 	pthread_mutex_unlock(&ck_mu);
 }
 
-/* May the collective numbered seq on c start now? */
-static int coll_admitted(const struct shim_comm *c, int64_t seq)
+/* May the call of ticket t start now?  Only if it passes no target. */
+static int ticket_admitted(const struct shim_coll_ticket *t)
 {
 	switch (atomic_load(&shim_ck_phase)) {
 	case SHIM_CK_NONE:
@@ -70,25 +72,46 @@ static int coll_admitted(const struct shim_comm *c, int64_t seq)
 	case SHIM_CK_INTENT:
 		return 0; /* targets not known yet */
 	default:
-		return seq <= target_of(c->gid);
+		for (int i = 0; i < t->n; i++)
+			if (t->seq[i] > target_of(t->key[i]))
+				return 0;
+		return 1;
 	}
 }
 
-/* Threads held at the gate now, and collectives admitted during a
- * checkpoint so far: how ck_reach_targets tells a rank that is stuck. */
+/* Held back by one key although another's target counts the call: a
+ * fellow participant is inside it, so the targets must rise. */
+static int ticket_owed(const struct shim_coll_ticket *t)
+{
+	for (int i = 0; i < t->n; i++)
+		if (t->seq[i] <= target_of(t->key[i]) && target_of(t->key[i]) != INT64_MAX)
+			return 1;
+	return 0;
+}
+
+/* Threads held at the gate now (their tickets), and collectives
+ * admitted during a checkpoint so far: how ck_reach_targets tells a rank
+ * that is stuck. */
 static int gate_waiters;
+static struct shim_coll_ticket *held;
 static uint64_t gate_admitted;
 
-void shim_ckpt_coll_gate(struct shim_comm *c, int64_t seq)
+void shim_ckpt_ticket_gate(struct shim_coll_ticket *t)
 {
-	if (shim_ck_exempt || c->gid < 0)
+	if (shim_ck_exempt || t->n == 0)
 		return;
 	pthread_mutex_lock(&ck_mu);
-	if (!coll_admitted(c, seq)) {
+	if (!ticket_admitted(t)) {
 		gate_waiters++;
+		t->next = held;
+		held = t;
 		pthread_cond_broadcast(&ck_cv);
-		while (!coll_admitted(c, seq))
+		while (!ticket_admitted(t))
 			pthread_cond_wait(&ck_cv, &ck_mu);
+		struct shim_coll_ticket **pp = &held;
+		while (*pp != t)
+			pp = &(*pp)->next;
+		*pp = t->next;
 		gate_waiters--;
 	}
 	gate_admitted++;
@@ -97,16 +120,30 @@ void shim_ckpt_coll_gate(struct shim_comm *c, int64_t seq)
 	pthread_mutex_unlock(&ck_mu);
 }
 
+int shim_ckpt_was_admitted(const struct shim_comm *c, int64_t seq)
+{
+	return seq <= target_of(c->gid);
+}
+
+void shim_ckpt_coll_gate(struct shim_comm *c, int64_t seq)
+{
+	struct shim_coll_ticket t = { .n = 1, .key = { c->gid }, .seq = { seq } };
+
+	if (c->gid >= 0)
+		shim_ckpt_ticket_gate(&t);
+}
+
 /* Everything but admitted collectives (shim_call_begin_coll) stops here
- * while parked; called with the slot locked, waits with it unlocked. */
-void shim_ckpt_call_gate(void)
+ * while parked, and everything while restarting; called with the slot
+ * locked, waits with it unlocked. */
+void shim_ckpt_call_gate(int admitted)
 {
 	if (shim_ck_exempt)
 		return;
-	while (atomic_load(&shim_ck_phase) == SHIM_CK_PARK) {
+	while (shim_ck_closed(atomic_load(&shim_ck_phase), admitted)) {
 		pthread_mutex_unlock(&shim.lock);
 		pthread_mutex_lock(&ck_mu);
-		while (atomic_load(&shim_ck_phase) == SHIM_CK_PARK)
+		while (shim_ck_closed(atomic_load(&shim_ck_phase), admitted))
 			pthread_cond_wait(&ck_cv, &ck_mu);
 		pthread_mutex_unlock(&ck_mu);
 		pthread_mutex_lock(&shim.lock);
@@ -135,7 +172,7 @@ int shim_ckpt_queue_enter(void)
 	if (!shim_drain_head)
 		return 0;
 	pthread_mutex_lock(&ck_mu);
-	if (shim_ck_exempt || atomic_load(&shim_ck_phase) != SHIM_CK_PARK)
+	if (shim_ck_exempt || !shim_ck_closed(atomic_load(&shim_ck_phase), 0))
 		return 1;
 	pthread_mutex_unlock(&ck_mu);
 	return 0;
@@ -184,7 +221,7 @@ static int ck_coll_seqs(int64_t *pairs, int max)
 	set_phase(SHIM_CK_INTENT);
 	add_seq(shim_comm_get(MPI_COMM_WORLD), &w);
 	shim_handle_each(SHIM_K_COMM, add_seq_each, &w);
-	return w.n;
+	return w.n + shim_key_report(pairs + 2 * w.n, max - w.n, shim.world_rank);
 }
 
 struct reach_walk {
@@ -210,7 +247,9 @@ static int behind_targets(void)
 
 	check_reached(shim_comm_get(MPI_COMM_WORLD), &w);
 	shim_handle_each(SHIM_K_COMM, check_reached_each, &w);
-	return w.behind;
+	for (const struct shim_coll_ticket *t = held; t; t = t->next)
+		w.behind += !ticket_admitted(t) && ticket_owed(t);
+	return w.behind + shim_key_behind(targets, ntargets, shim.world_rank);
 }
 
 /* Waits, with the application running, until every communicator of
@@ -310,6 +349,9 @@ static int park_requests(void)
 
 static int ck_park(void)
 {
+	/* Every rank has reached its targets: no member of a freed
+	 * communicator needs telling any more. */
+	shim_key_forget_retired();
 	/* From here on only admitted collectives pass the gate.  A thread
 	 * may be past it already (it holds the slot lock, perhaps blocked in
 	 * a receive the proxy is about to abandon): ck_drain waits for it.
@@ -483,6 +525,11 @@ static void hook_restart(void *arg)
 		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): cannot map the new channel",
 		       shim.world_rank);
 	restore_arena();
+	/* The threads go on before ck_restart has started MPI in the new
+	 * proxy and made the communicators again: until then none may call
+	 * it, not even a collective admitted before the image.  No lock: a
+	 * stopped thread may hold ck_mu; release() wakes the waiters. */
+	atomic_store(&shim_ck_phase, SHIM_CK_RESTART);
 }
 
 /* ---- RESUME, RESTART ---- */

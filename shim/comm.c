@@ -172,13 +172,20 @@ int shim_comm_rebuild_all(void)
 	shim_handle_each(SHIM_K_COMM, collect, &l);
 	qsort(l.c, l.n, sizeof(*l.c), by_creation);
 	for (size_t i = 0; i < l.n && err == MPI_SUCCESS; i++) {
-		err = rebuild(l.c[i]);
+		struct shim_comm *c = l.c[i];
+		/* Every member has admitted its Comm_free (shim/commops.c). */
+		if (c->free_seq && c->free_seq <= atomic_load(&c->coll_seq) &&
+		    shim_ckpt_was_admitted(c, c->free_seq)) {
+			c->unbuilt = 1;
+			continue;
+		}
+		err = rebuild(c);
 		/* Topology or remote group, from the record (shim/commdup.c). */
 		if (!err)
-			err = shim_comm_rebuild_extras(l.c[i]);
+			err = shim_comm_rebuild_extras(c);
 		if (err)
 			dm_err("restart (rank %d): cannot make communicator %s again (%s)",
-			       shim.world_rank, l.c[i]->name, shim_error_name(err));
+			       shim.world_rank, c->name, shim_error_name(err));
 	}
 	free(l.c);
 	return err;

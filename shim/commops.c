@@ -437,10 +437,17 @@ int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *ne
 	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
 	if (!nc)
 		return err;
-	struct chan_call *c = shim_call_begin(CALL_COMM_CREATE_GROUP);
+	/* Counted under the group's own key (shim/collkey.c). */
+	struct shim_coll_ticket t = { 0 };
+	shim_coll_ticket_key(&t, shim_key_group(p->gid, tag, g->world, g->size), g->world,
+			     g->size);
+	shim_coll_ticket_admit(&t);
+	struct chan_call *c = shim_call_begin_admitted(CALL_COMM_CREATE_GROUP);
 	group_to_call(c, g);
 	c->arg[3] = tag;
-	return comm_finish(c, comm, nc, CALL_COMM_CREATE_GROUP, newcomm, fn);
+	err = comm_finish(c, comm, nc, CALL_COMM_CREATE_GROUP, newcomm, fn);
+	shim_coll_ticket_done(&t);
+	return err;
 }
 SHIM_WEAK(Comm_create_group)
 
@@ -460,11 +467,24 @@ int PMPI_Comm_free(MPI_Comm *comm)
 				   *comm == MPI_COMM_WORLD ? "MPI_COMM_WORLD" : "MPI_COMM_SELF");
 	if ((err = shim_attr_comm_delete_all(*comm)))
 		return shim_error(*comm, err, fn, "an attribute's delete callback failed");
-	struct chan_call *c = shim_call_begin(CALL_COMM_FREE);
+	/* MPI_Comm_free is collective: admitted like one, so at a checkpoint
+	 * either every member has begun freeing it (and no restart makes it
+	 * again) or none has (every restart does).  Nothing else may use the
+	 * communicator meanwhile, so its number is known before it is counted:
+	 * the restart can tell from the image alone which one it was. */
+	rec->free_seq = atomic_load(&rec->coll_seq) + 1;
+	struct chan_call *c = shim_call_begin_coll(CALL_COMM_FREE, rec);
 	c->arg[0] = ABI(*comm);
-	err = shim_call_simple(c);
+	if (rec->unbuilt) { /* a restart came meanwhile and left it out */
+		shim_call_end();
+		err = MPI_SUCCESS;
+	} else {
+		err = shim_call_simple(c);
+	}
 	if (err)
 		return shim_error(*comm, err, fn, NULL);
+	if (rec->gid >= 0)
+		shim_key_retire(rec->gid, atomic_load(&rec->coll_seq));
 	shim_comm_release(rec);
 	*comm = MPI_COMM_NULL;
 	return MPI_SUCCESS;

@@ -130,13 +130,25 @@ int PMPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_c
 	}
 	if (!(nc = shim_comm_reserve_new(local_comm, newintercomm, fn, &err)))
 		return err;
-	struct chan_call *c = shim_call_begin(CALL_INTERCOMM_CREATE);
+	/* Collective over local_comm, and the leaders wait for each other
+	 * (shim/collkey.c). */
+	struct shim_coll_ticket t = { 0 };
+	shim_coll_ticket_comm(&t, lc);
+	if (lc->rank == local_leader) {
+		const int *peers = peer->remote ? peer->remote : peer->world;
+		shim_coll_ticket_key(&t, shim_key_pair(shim.world_rank, peers[remote_leader]),
+				     NULL, 0);
+	}
+	shim_coll_ticket_admit(&t);
+	struct chan_call *c = shim_call_begin_admitted(CALL_INTERCOMM_CREATE);
 	c->arg[2] = local_leader;
 	c->arg[3] = ABI(peer ? peer_comm : MPI_COMM_NULL);
 	c->arg[4] = remote_leader;
 	c->arg[7] = tag;
-	return shim_comm_finish(c, local_comm, nc, CALL_INTERCOMM_CREATE, newintercomm, fn, NULL,
-				NULL);
+	err = shim_comm_finish(c, local_comm, nc, CALL_INTERCOMM_CREATE, newintercomm, fn, NULL,
+			       NULL);
+	shim_coll_ticket_done(&t);
+	return err;
 }
 SHIM_WEAK(Intercomm_create)
 

@@ -204,6 +204,8 @@ struct shim_comm {
 	int64_t gid;             /* id all members agree on; WORLD 0, SELF -1 */
 	uint64_t created;        /* this process's creation order, for rebuild */
 	_Atomic int64_t coll_seq; /* collectives admitted on it so far */
+	int64_t free_seq;        /* coll_seq of its MPI_Comm_free, once begun */
+	int unbuilt;             /* freed at a checkpoint: not in this proxy */
 };
 /* Record for h, or NULL if h is not a live communicator. */
 struct shim_comm *shim_comm_get(MPI_Comm h);
@@ -479,9 +481,16 @@ enum shim_ck_phase {
 	SHIM_CK_NONE = 0,    /* run freely */
 	SHIM_CK_INTENT,      /* sequence numbers reported: no new collective */
 	SHIM_CK_TARGETS,     /* collectives up to the targets may start */
-	SHIM_CK_PARK         /* no new call at all (collectives already admitted
+	SHIM_CK_PARK,        /* no new call at all (collectives already admitted
 			      * up to the targets excepted) */
+	SHIM_CK_RESTART      /* a restored image, its proxy not ready: no call,
+			      * admitted or not, but the checkpoint thread's */
 };
+/* Calls wait at the gate in this phase (shim_ckpt_call_gate). */
+static inline int shim_ck_closed(int phase, int admitted)
+{
+	return phase == SHIM_CK_RESTART || (phase == SHIM_CK_PARK && !admitted);
+}
 extern _Atomic int shim_ck_phase;
 /* DMTCP_MPI_NO_CKPT_BOOKKEEPING set: collectives are not counted, so a
  * checkpoint is not consistent; only bench/job_ckpt.sh uses it, to price
@@ -494,6 +503,8 @@ void shim_ckpt_register(void);
 /* Admit a collective (or communicator constructor) on c: count it, and
  * during a checkpoint wait while it would pass c's target. */
 void shim_ckpt_coll_gate(struct shim_comm *c, int64_t seq);
+/* At a restart: did the checkpoint admit collective seq of c? */
+int shim_ckpt_was_admitted(const struct shim_comm *c, int64_t seq);
 static inline void shim_coll_enter(struct shim_comm *c)
 {
 	if (shim_ck_no_bookkeeping)
@@ -503,8 +514,41 @@ static inline void shim_coll_enter(struct shim_comm *c)
 	if (atomic_load(&shim_ck_phase) != SHIM_CK_NONE)
 		shim_ckpt_coll_gate(c, seq);
 }
-/* shim_call_begin, with the slot locked: wait (unlocking) while parked. */
-void shim_ckpt_call_gate(void);
+/* A constructor counted under several keys at once (shim/collkey.c):
+ * Intercomm_create at a leader (local_comm and the leaders' pair),
+ * Comm_create_group (its group).  It is admitted on all of them or none.
+ * Fill with shim_coll_ticket_comm/_key, then shim_coll_ticket_admit
+ * before shim_call_begin_admitted, and shim_coll_ticket_done once the
+ * call has returned. */
+#define SHIM_TICKET_MAX 2
+struct shim_coll_ticket {
+	int n;
+	int64_t key[SHIM_TICKET_MAX];
+	int64_t seq[SHIM_TICKET_MAX];
+	int counted[SHIM_TICKET_MAX];    /* a collkey.c record, not a comm */
+	struct shim_coll_ticket *next;   /* shim/ckpt.c: tickets held back */
+};
+void shim_coll_ticket_comm(struct shim_coll_ticket *t, struct shim_comm *c);
+void shim_coll_ticket_key(struct shim_coll_ticket *t, int64_t key, const int *members, int n);
+void shim_coll_ticket_admit(struct shim_coll_ticket *t);
+void shim_coll_ticket_done(struct shim_coll_ticket *t);
+void shim_ckpt_ticket_gate(struct shim_coll_ticket *t);
+/* Keys: the two leaders of an Intercomm_create (world ranks), a
+ * Comm_create_group's group. */
+int64_t shim_key_pair(int a, int b);
+int64_t shim_key_group(int64_t parent_gid, int tag, const int *world, int n);
+int64_t shim_key_seq(int64_t key);
+/* INTENT: write (key, seq) pairs and notices, at most max; how many.
+ * TARGETS: on how many keys this rank (world rank me) is behind. */
+int shim_key_report(int64_t *pairs, int max, int me);
+/* A communicator freed with its last sequence number; forgotten once a
+ * checkpoint has parked (every member has reached it then). */
+void shim_key_retire(int64_t gid, int64_t seq);
+void shim_key_forget_retired(void);
+int shim_key_behind(const int64_t *targets, int n, int me);
+/* shim_call_begin, with the slot locked: wait (unlocking) while closed
+ * to this call (shim_ck_closed). */
+void shim_ckpt_call_gate(int admitted);
 /* The proxy answered CHAN_RETRY: wait, slot lock released, until the
  * checkpoint is over.  The wrapper then starts its call over. */
 void shim_ckpt_wait_resume(void);
