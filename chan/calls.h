@@ -49,6 +49,10 @@
  * a restart through COMM_REBUILD.  Made as m << 32 | k: m the lowest
  * world rank among the members, k a counter of process m (from 1). */
 #define CALL_ARG_GID (CHAN_ARGS - 1)
+/* k with this bit set came from the shim's own counter, not process m's
+ * proxy: MPI_Comm_dup under MPI_THREAD_MULTIPLE agrees its id app-side
+ * (shim/commdup.c), and the two counters must never meet. */
+#define CALL_GID_SHIM_K 0x40000000
 
 /* Reply slot of the same calls: -1 for an intracommunicator; for an
  * intercommunicator the size of its remote group, whose members follow

@@ -12,6 +12,12 @@
  *   coll      NCOLL threads per rank each run collectives on their own
  *             duplicate of MPI_COMM_WORLD while another ping-pongs on
  *             MPI_COMM_WORLD.
+ *   dup       two threads per rank duplicate two different communicators
+ *             in opposite orders: rank 0 is in the dup of P0 and rank 1
+ *             in that of P1 before rank 1's other thread receives the
+ *             message that lets it dup P0.  A dup that kept the rank's
+ *             way into MPI while it waits for the other members would
+ *             (most likely) hang here.
  *
  * Thread levels are checked too.  Output: the verdict per part (rank 0).
  */
@@ -226,6 +232,61 @@ static void coll(void)
 	mt_say("coll: %d communicator(s) x %d rounds next to p2p done", NCOLL, COLL_ROUNDS);
 }
 
+/* ---- communicator duplicates in crossed orders ---- */
+
+static MPI_Comm dup_parent[2], dup_child[2];
+
+/* Dup parent k, then check the child is a working copy of it. */
+static void dup_and_check(int k)
+{
+	int size = 0, psize = -1, sum = 0;
+
+	MPI_Comm_dup(dup_parent[k], &dup_child[k]);
+	MPI_Comm_size(dup_child[k], &size);
+	MPI_Comm_size(dup_parent[k], &psize);
+	CHECK(size == psize, "dup %d: size %d, parent's %d", k, size, psize);
+	MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, dup_child[k]);
+	CHECK(sum == size * (size - 1) / 2, "dup %d: Allreduce %d", k, sum);
+}
+
+/* Rank 0 dups P0 at once, rank 1 P1. */
+static void *dup_first(void *arg)
+{
+	(void)arg;
+	dup_and_check(rank == 0 ? 0 : 1);
+	return NULL;
+}
+
+/* Rank 1 dups P0 only once rank 0's message came.  Every dup is started
+ * without waiting for another to finish (Open MPI 4.1 itself hangs
+ * otherwise: it advances only the oldest pending dup of a process). */
+static void *dup_second(void *arg)
+{
+	int go = 1;
+
+	(void)arg;
+	if (rank == 0) {
+		MPI_Send(&go, 1, MPI_INT, 1, 50, MPI_COMM_WORLD);
+		dup_and_check(1);
+	} else {
+		MPI_Recv(&go, 1, MPI_INT, 0, 50, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		dup_and_check(0);
+	}
+	return NULL;
+}
+
+static void dup_crossed(void)
+{
+	for (int k = 0; k < 2; k++)
+		MPI_Comm_dup(MPI_COMM_WORLD, &dup_parent[k]);
+	two_threads(dup_first, dup_second);
+	for (int k = 0; k < 2; k++) {
+		MPI_Comm_free(&dup_child[k]);
+		MPI_Comm_free(&dup_parent[k]);
+	}
+	mt_say("dup: two communicators duplicated in crossed orders");
+}
+
 int main(int argc, char **argv)
 {
 	int provided = -1, level = -1, main_flag = 0, size;
@@ -245,6 +306,7 @@ int main(int argc, char **argv)
 		crossed();
 		pingpong();
 		coll();
+		dup_crossed();
 	}
 	return mt_finish();
 }

@@ -17,9 +17,16 @@
  * the request (SHIM_REQ_COMM) only tells the application when the real
  * communicator exists in the proxy, which stores it under the handle at
  * completion.  Copy callbacks run at the call, as in MPICH and Open MPI.
+ *
+ * MPI_Comm_dup under MPI_THREAD_MULTIPLE is an idup plus polls: a dup
+ * that kept the call slot while the proxy waits for the other members
+ * deadlocks two threads that dup different communicators in different
+ * orders on two ranks (rank 0's slot waits in dup(A) for rank 1, whose
+ * slot waits in dup(B) for rank 0; MPICH's threads/comm/ctxdup).
  */
 #include "shim.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define ABI(h) ((int64_t)(intptr_t)(h))
@@ -163,3 +170,50 @@ int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm,
 	return idup(comm, info, newcomm, request, "MPI_Comm_idup_with_info");
 }
 SHIM_WEAK(Comm_idup_with_info)
+
+/* k of the next id this rank hands out for a dup under MULTIPLE; in the
+ * shim's own range (CALL_GID_SHIM_K), and in application memory, so a
+ * restart goes on counting where the image stopped. */
+static _Atomic int mt_next_k = 1;
+
+/* MPI_2INT: value, index. */
+struct gid_pair {
+	int neg_rank;
+	int k;
+};
+
+/* The global id of n (chan/calls.h), agreed the way proxy/gid.c does for
+ * intracommunicators: MAXLOC over (-world rank, k) picks the lowest world
+ * rank and carries its k along.  The Allreduce is detached under
+ * MULTIPLE (shim/mtwait.c), so it too leaves the slot free while it
+ * waits; every member makes it, so collective counts stay equal. */
+static int agree_gid(struct shim_comm *n)
+{
+	struct gid_pair mine = { -shim.world_rank,
+				 CALL_GID_SHIM_K | atomic_fetch_add(&mt_next_k, 1) }, got;
+	int err = PMPI_Allreduce(&mine, &got, 1, MPI_2INT, MPI_MAXLOC, n->handle);
+
+	if (err == MPI_SUCCESS)
+		n->gid = (int64_t)-got.neg_rank << 32 | (uint32_t)got.k;
+	return err;
+}
+
+int shim_comm_dup_mt(MPI_Comm comm, MPI_Comm *newcomm)
+{
+	static const char fn[] = "MPI_Comm_dup";
+	MPI_Request r;
+	/* Counted on the parent like the blocking dup it stands for. */
+	shim_coll_enter(shim_comm_get(comm));
+	int err = idup(comm, MPI_INFO_NULL, newcomm, &r, fn);
+
+	if (err)
+		return err;
+	if ((err = shim_mt_wait(&r, MPI_STATUS_IGNORE))) {
+		shim_comm_release(shim_comm_get(*newcomm));
+		*newcomm = MPI_COMM_NULL;
+		return err;
+	}
+	if ((err = agree_gid(shim_comm_get(*newcomm))))
+		PMPI_Comm_free(newcomm);
+	return err;
+}

@@ -291,9 +291,14 @@ int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 {
 	static const char fn[] = "MPI_Comm_dup";
 	int err;
-	struct shim_comm *nc = comm_parent(comm, fn, &err) ?
-		comm_reserve(comm, newcomm, fn, &err) : NULL;
+	struct shim_comm *p = comm_parent(comm, fn, &err);
 
+	if (!p)
+		return err;
+	/* An intercommunicator's id takes two rounds in the proxy. */
+	if (shim_mt() && !p->remote)
+		return shim_comm_dup_mt(comm, newcomm);
+	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
 	if (!nc)
 		return err;
 	struct chan_call *c = shim_call_begin_coll(CALL_COMM_DUP, shim_comm_get(comm));

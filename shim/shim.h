@@ -616,6 +616,9 @@ int shim_comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
  * callbacks, from parent to the new *newcomm.  On failure *newcomm is
  * freed and set to MPI_COMM_NULL, and the error is raised on parent. */
 int shim_comm_inherit(MPI_Comm parent, MPI_Comm *newcomm, const char *fn);
+/* MPI_Comm_dup of an intracommunicator under MPI_THREAD_MULTIPLE: the
+ * call slot stays free while it waits for the other members. */
+int shim_comm_dup_mt(MPI_Comm comm, MPI_Comm *newcomm);
 /* Free what c carries besides its members (shim_comm_release). */
 void shim_comm_drop_extras(struct shim_comm *c);
 /* After a restart, once c is made again from its members (COMM_REBUILD),
