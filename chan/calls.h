@@ -39,7 +39,9 @@
 	/* benchmarking: proxy/env.c */                                          \
 	X(NOP)                                                                  \
 	/* Alltoallw: proxy/coll.c; nonblocking collectives: proxy/icoll.c */    \
-	X(ALLTOALLW) X(ICOLL)
+	X(ALLTOALLW) X(ICOLL)                                                    \
+	/* constructors on a proxy thread (MULTIPLE): proxy/ctorbg.c */          \
+	X(COMM_POLL)
 
 /* Reply slot of every call that makes a communicator (proxy/comm.c,
  * proxy/topo.c, proxy/intercomm.c; not COMM_IDUP): the communicator's
@@ -53,6 +55,13 @@
  * proxy: MPI_Comm_dup under MPI_THREAD_MULTIPLE agrees its id app-side
  * (shim/commdup.c), and the two counters must never meet. */
 #define CALL_GID_SHIM_K 0x40000000
+
+/* Request slot of COMM_SPLIT, COMM_SPLIT_TYPE, COMM_CREATE and
+ * COMM_CREATE_GROUP: 0, or under MPI_THREAD_MULTIPLE a token the shim
+ * picked; the proxy then makes the communicator on a thread of its own,
+ * replies at once, and the shim asks for the result with COMM_POLL
+ * (proxy/ctorbg.c).  The slot of COLL_DETACH (chan/coll.h). */
+#define CALL_ARG_DETACH (CHAN_ARGS - 3)
 
 /* Reply slot of the same calls: -1 for an intracommunicator; for an
  * intercommunicator the size of its remote group, whose members follow

@@ -12,7 +12,9 @@
  *
  * Split and create have no nonblocking form in MPI, so they block here;
  * all ranks of the parent are inside the same call, so this is short.
- * Dup uses MPI_Comm_idup and the progress loop.
+ * Under MPI_THREAD_MULTIPLE the shim may ask (CALL_ARG_DETACH) for them
+ * to block on a thread of their own instead (proxy/ctorbg.c).  Dup uses
+ * MPI_Comm_idup and the progress loop.
  *
  * Calls that make a communicator share one layout:
  *   arg[0] parent comm, arg[1] handle for the new comm, arg[2..4] below;
@@ -76,39 +78,49 @@ static int reply_members(struct chan_call *c, MPI_Comm real)
 	return rc;
 }
 
-/* Keep real under the new handle and reply with its members and gid. */
-static void comm_keep(struct chan_call *c, int rc, MPI_Comm real, int64_t gid)
+/* Fill c's reply for real, whose id is gid: size 0 for MPI_COMM_NULL or
+ * a failure (real is then freed).  Returns rc or the first error. */
+static int describe(struct chan_call *c, int rc, MPI_Comm *real, int64_t gid)
 {
 	c->arg[ARG_SIZE] = 0;
 	c->inl_len = 0;
 	c->arg[CALL_ARG_GID] = gid;
-	if (rc == MPI_SUCCESS && real != MPI_COMM_NULL) {
-		rc = MPI_Comm_set_errhandler(real, MPI_ERRORS_RETURN);
+	if (rc == MPI_SUCCESS && *real != MPI_COMM_NULL) {
+		rc = MPI_Comm_set_errhandler(*real, MPI_ERRORS_RETURN);
 		if (rc == MPI_SUCCESS)
-			rc = reply_members(c, real);
-		if (rc == MPI_SUCCESS)
-			px_comm_set(c->arg[1], real);
-		else
-			MPI_Comm_free(&real);
+			rc = reply_members(c, *real);
+		if (rc != MPI_SUCCESS)
+			MPI_Comm_free(real);
 	}
 	if (rc != MPI_SUCCESS)
 		c->arg[ARG_SIZE] = 0;
-	px_reply(c, rc);
+	return rc;
 }
 
-/* The creation call for c returned rc and real: agree its global id
- * (first, while every member is still in step), keep it and reply
- * (nothing for MPI_COMM_NULL). */
-void px_comm_made(struct chan_call *c, int rc, MPI_Comm real)
+int px_comm_describe(struct chan_call *c, int rc, MPI_Comm *real)
 {
 	int64_t gid = -1;
 
-	if (rc == MPI_SUCCESS && real != MPI_COMM_NULL) {
-		rc = px_gid_agree(real, &gid);
+	/* The id first, while every member is still in step. */
+	if (rc == MPI_SUCCESS && *real != MPI_COMM_NULL) {
+		rc = px_gid_agree(*real, &gid);
 		if (rc != MPI_SUCCESS)
-			MPI_Comm_free(&real);
+			MPI_Comm_free(real);
 	}
-	comm_keep(c, rc, real, gid);
+	return describe(c, rc, real, gid);
+}
+
+void px_comm_keep(struct chan_call *c, int rc, MPI_Comm real)
+{
+	if (rc == MPI_SUCCESS && real != MPI_COMM_NULL)
+		px_comm_set(c->arg[1], real);
+	px_reply(c, rc);
+}
+
+void px_comm_made(struct chan_call *c, int rc, MPI_Comm real)
+{
+	rc = px_comm_describe(c, rc, &real);
+	px_comm_keep(c, rc, real);
 }
 
 /* The real parent named by arg[0]; replies MPI_ERR_COMM when unknown. */
@@ -121,6 +133,23 @@ static MPI_Comm parent_of(struct chan_call *c)
 		px_reply(c, MPI_ERR_COMM);
 	}
 	return p;
+}
+
+/* Make the communicator now, or on a thread of its own when the shim
+ * asked (proxy/ctorbg.c). */
+static void serve(struct chan_call *c, px_make_fn *make)
+{
+	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
+
+	if (parent == MPI_COMM_NULL)
+		return;
+	if (c->arg[CALL_ARG_DETACH]) {
+		px_ctor_start(c, parent, make);
+		return;
+	}
+	int rc = make(c, parent, &real);
+
+	px_comm_made(c, rc, real);
 }
 
 void px_call_COMM_DUP(struct chan_call *c)
@@ -136,45 +165,59 @@ void px_call_COMM_DUP(struct chan_call *c)
 	px_comm_made(c, rc, real);
 }
 
-void px_call_COMM_SPLIT(struct chan_call *c)
+static int make_split(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
 {
-	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
-
-	if (parent == MPI_COMM_NULL)
-		return;
-	int rc = MPI_Comm_split(parent, px_undefined_in(c->arg[2]), (int)c->arg[3], &real);
-	px_comm_made(c, rc, real);
+	return MPI_Comm_split(parent, px_undefined_in(c->arg[2]), (int)c->arg[3], real);
 }
 
-void px_call_COMM_SPLIT_TYPE(struct chan_call *c)
+void px_call_COMM_SPLIT(struct chan_call *c)
 {
-	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
+	serve(c, make_split);
+}
+
+static int make_split_type(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
+{
 	int type;
 
-	if (parent == MPI_COMM_NULL)
-		return;
 	if (c->arg[2] == ABI_COMM_TYPE_SHARED)
 		type = MPI_COMM_TYPE_SHARED;
 	else if (c->arg[2] == ABI_UNDEFINED)
 		type = MPI_UNDEFINED;
-	else {
-		px_comm_made(c, MPI_ERR_ARG, real);
-		return;
-	}
-	int rc = MPI_Comm_split_type(parent, type, (int)c->arg[3], MPI_INFO_NULL, &real);
-	px_comm_made(c, rc, real);
+	else
+		return MPI_ERR_ARG;
+	return MPI_Comm_split_type(parent, type, (int)c->arg[3], MPI_INFO_NULL, real);
 }
 
-/* The group named by arg[2] and inl, made from the world group. */
-static int group_of(struct chan_call *c, MPI_Group *g)
+void px_call_COMM_SPLIT_TYPE(struct chan_call *c)
 {
-	int n = (int)c->arg[2];
+	serve(c, make_split_type);
+}
+
+/* The group named by arg[2] and inl (world ranks), made from parent's
+ * own group: MPICH 4.0.2 crashes in MPI_Comm_create_group given a group
+ * made from another communicator's, even one with the same members. */
+static int group_of(struct chan_call *c, MPI_Comm parent, MPI_Group *g)
+{
+	int n = (int)c->arg[2], rc;
+	MPI_Group pg;
 
 	if (n == 0) {
 		*g = MPI_GROUP_EMPTY;
 		return MPI_SUCCESS;
 	}
-	return MPI_Group_incl(px.world_group, n, (const int *)c->inl, g);
+	int *ranks = malloc((size_t)n * sizeof(int));
+	if (!ranks)
+		return MPI_ERR_NO_MEM;
+	rc = MPI_Comm_group(parent, &pg);
+	if (rc == MPI_SUCCESS) {
+		rc = MPI_Group_translate_ranks(px.world_group, n, (const int *)c->inl, pg,
+					       ranks);
+		if (rc == MPI_SUCCESS)
+			rc = MPI_Group_incl(pg, n, ranks, g);
+		MPI_Group_free(&pg);
+	}
+	free(ranks);
+	return rc;
 }
 
 static void group_release(MPI_Group *g)
@@ -183,34 +226,38 @@ static void group_release(MPI_Group *g)
 		MPI_Group_free(g);
 }
 
-void px_call_COMM_CREATE(struct chan_call *c)
+static int make_create(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
 {
-	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
 	MPI_Group g;
+	int rc = group_of(c, parent, &g);
 
-	if (parent == MPI_COMM_NULL)
-		return;
-	int rc = group_of(c, &g);
 	if (rc == MPI_SUCCESS) {
-		rc = MPI_Comm_create(parent, g, &real);
+		rc = MPI_Comm_create(parent, g, real);
 		group_release(&g);
 	}
-	px_comm_made(c, rc, real);
+	return rc;
+}
+
+void px_call_COMM_CREATE(struct chan_call *c)
+{
+	serve(c, make_create);
+}
+
+static int make_create_group(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
+{
+	MPI_Group g;
+	int rc = group_of(c, parent, &g);
+
+	if (rc == MPI_SUCCESS) {
+		rc = MPI_Comm_create_group(parent, g, px_tag_in(c->arg[3]), real);
+		group_release(&g);
+	}
+	return rc;
 }
 
 void px_call_COMM_CREATE_GROUP(struct chan_call *c)
 {
-	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
-	MPI_Group g;
-
-	if (parent == MPI_COMM_NULL)
-		return;
-	int rc = group_of(c, &g);
-	if (rc == MPI_SUCCESS) {
-		rc = MPI_Comm_create_group(parent, g, px_tag_in(c->arg[3]), &real);
-		group_release(&g);
-	}
-	px_comm_made(c, rc, real);
+	serve(c, make_create_group);
 }
 
 void px_call_COMM_REBUILD(struct chan_call *c)
@@ -220,7 +267,7 @@ void px_call_COMM_REBUILD(struct chan_call *c)
 	int64_t gid = c->arg[3];
 	/* Concurrent rebuilds with common members come in the same order on
 	 * each: any tag in range will do; the leader's counter varies. */
-	int rc = group_of(c, &g);
+	int rc = group_of(c, MPI_COMM_WORLD, &g);
 
 	if (rc == MPI_SUCCESS) {
 		rc = MPI_Comm_create_group(MPI_COMM_WORLD, g, (int)(gid & 0x7fff), &real);
@@ -228,7 +275,8 @@ void px_call_COMM_REBUILD(struct chan_call *c)
 	}
 	if (rc == MPI_SUCCESS)
 		px_gid_keep(gid);
-	comm_keep(c, rc, real, gid);
+	rc = describe(c, rc, &real, gid);
+	px_comm_keep(c, rc, real);
 }
 
 void px_call_COMM_FREE(struct chan_call *c)

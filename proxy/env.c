@@ -38,12 +38,16 @@ static void library_version(struct chan_call *c)
 void px_call_INIT(struct chan_call *c)
 {
 	int provided;
-	/* The proxy is single-threaded and the shim serialises the
-	 * application's threads, so the real MPI needs no more than this. */
-	int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SINGLE, &provided);
+	/* The shim serialises the application's threads, so the real MPI
+	 * needs no more than SINGLE; but under MULTIPLE communicator
+	 * constructors block on threads of their own (proxy/ctorbg.c). */
+	int want = px_thread_level_in(c->arg[0]) == MPI_THREAD_MULTIPLE ?
+		MPI_THREAD_MULTIPLE : MPI_THREAD_SINGLE;
+	int rc = MPI_Init_thread(NULL, NULL, want, &provided);
 
 	if (rc == MPI_SUCCESS) {
 		px.initialized = 1;
+		px.mt = provided == MPI_THREAD_MULTIPLE;
 		/* Errors come back as codes; the shim raises them. */
 		MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
 		MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);

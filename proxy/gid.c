@@ -9,8 +9,8 @@
  *
  *     gid = m << 32 | k
  *
- * where m is the lowest world rank among its members and k a counter
- * that only process m advances (one per communicator it leads).  Two
+ * where m is the lowest world rank among its members and k drawn from a
+ * counter of process m (one draw per communicator it is in).  Two
  * communicators with the same m both contain m, which handed out
  * different k: ids are unique job-wide without a central authority.  The
  * members learn (m, k) in one reduction over the new communicator:
@@ -26,7 +26,12 @@
  */
 #include "px.h"
 
-static int next_k = 1; /* k of the next communicator this rank leads */
+#include <stdatomic.h>
+
+/* k of the next communicator this rank may lead.  Taken before the
+ * agreement, not after, since constructor threads (proxy/ctorbg.c) agree
+ * ids at the same time: a k not used is lost, which is harmless. */
+static _Atomic int next_k = 1;
 
 /* MPI_2INT: value, index. */
 struct pair {
@@ -39,7 +44,10 @@ static int maxloc(MPI_Comm comm, const struct pair *in, struct pair *out)
 	MPI_Request r;
 	int rc = MPI_Iallreduce(in, out, 1, MPI_2INT, MPI_MAXLOC, comm, &r);
 
-	return rc == MPI_SUCCESS ? px_wait(&r, MPI_STATUS_IGNORE) : rc;
+	if (rc != MPI_SUCCESS)
+		return rc;
+	return px_on_ctor_thread ? MPI_Wait(&r, MPI_STATUS_IGNORE)
+		: px_wait(&r, MPI_STATUS_IGNORE);
 }
 
 static const struct pair *better(const struct pair *a, const struct pair *b)
@@ -49,7 +57,7 @@ static const struct pair *better(const struct pair *a, const struct pair *b)
 
 int px_gid_agree(MPI_Comm real, int64_t *gid)
 {
-	struct pair mine = { -px.world_rank, next_k }, got;
+	struct pair mine = { -px.world_rank, atomic_fetch_add(&next_k, 1) }, got;
 	int inter = 0;
 	int rc = maxloc(real, &mine, &got);
 
@@ -61,8 +69,6 @@ int px_gid_agree(MPI_Comm real, int64_t *gid)
 	}
 	if (rc != MPI_SUCCESS)
 		return rc;
-	if (-got.neg_rank == px.world_rank)
-		next_k++;
 	*gid = (int64_t)-got.neg_rank << 32 | (uint32_t)got.k;
 	return MPI_SUCCESS;
 }
@@ -74,5 +80,5 @@ void px_gid_keep(int64_t gid)
 	if (k & CALL_GID_SHIM_K)
 		return; /* the shim's counter (chan/calls.h) */
 	if (gid >= 0 && (gid >> 32) == px.world_rank && k >= next_k)
-		next_k = k + 1;
+		atomic_store(&next_k, k + 1); /* at restart: no thread runs yet */
 }

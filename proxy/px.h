@@ -43,6 +43,8 @@ struct px_state {
 	int64_t sent, recvd;     /* message counters, see chan.h */
 	int no_bookkeeping;      /* DMTCP_MPI_NO_CKPT_BOOKKEEPING: counters
 				  * off, for bench/job_ckpt.sh only */
+	int mt;                  /* the real MPI is at MPI_THREAD_MULTIPLE:
+				  * constructors may run on threads */
 };
 extern struct px_state px;
 
@@ -130,8 +132,24 @@ MPI_Op px_op(int64_t abi);              /* MPI_OP_NULL if unknown */
 /* ---- comm.c: the outcome of every communicator constructor ---- */
 /* The creation call c returned rc and real: keep real under the new
  * handle (arg[1]) and reply with its members (layout in proxy/comm.c);
- * used by proxy/topo.c and proxy/intercomm.c too. */
+ * used by proxy/topo.c and proxy/intercomm.c too.  It is the two steps
+ * below; a constructor thread (proxy/ctorbg.c) does the first. */
 void px_comm_made(struct chan_call *c, int rc, MPI_Comm real);
+/* Agree real's id and write c's reply; frees real on failure (then
+ * MPI_COMM_NULL).  Touches nothing but c and real. */
+int px_comm_describe(struct chan_call *c, int rc, MPI_Comm *real);
+/* Keep real under c->arg[1] (on success) and set the reply's code. */
+void px_comm_keep(struct chan_call *c, int rc, MPI_Comm real);
+/* Make the communicator c asks for from parent (the blocking MPI call). */
+typedef int px_make_fn(struct chan_call *c, MPI_Comm parent, MPI_Comm *real);
+
+/* ---- ctorbg.c: constructors on threads of their own (MULTIPLE) ---- */
+/* Start make on a thread of its own for the call c (which carries
+ * CALL_ARG_DETACH) and reply at once; COMM_POLL collects the result. */
+void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make);
+/* Set on those threads: they wait in MPI itself, not in px_wait, which
+ * serves the channel and belongs to the main thread. */
+extern _Thread_local int px_on_ctor_thread;
 
 /* ---- gid.c: global communicator ids (chan/calls.h CALL_ARG_GID) ---- */
 /* Agree the id of the new communicator real with its other members, all

@@ -256,7 +256,7 @@ int shim_comm_finish(struct chan_call *c, MPI_Comm parent, struct shim_comm *nc,
 {
 	c->arg[0] = ABI(parent);
 	c->arg[1] = ABI(nc->handle);
-	int err = shim_call_run(c);
+	int err = shim_mt_ctor_run(c);
 	int size = err ? 0 : (int)c->arg[5];
 
 	if (size > 0)
@@ -295,8 +295,9 @@ int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 
 	if (!p)
 		return err;
-	/* An intercommunicator's id takes two rounds in the proxy. */
-	if (shim_mt() && !p->remote)
+	/* A dup with no other member waits for nobody; an
+	 * intercommunicator's id takes two rounds in the proxy. */
+	if (shim_mt() && p->size > 1 && !p->remote)
 		return shim_comm_dup_mt(comm, newcomm);
 	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);
 	if (!nc)

@@ -23,6 +23,8 @@
  * Blocking collectives work the same way (shim_coll_run), except that
  * their polls are never parked: the collective was admitted, every
  * member will finish it, and the checkpoint drains only after that.
+ * So do communicator splits and creates (shim_mt_ctor_run), which the
+ * proxy makes on a thread of its own.
  *
  * Errors were raised by the nonblocking call or the poll that found them,
  * through the communicator's handler, and are returned as they are.
@@ -205,5 +207,48 @@ int shim_coll_run(struct chan_call *c)
 	}
 	atomic_fetch_sub(&shim_coll_pending, 1);
 	shim_req_complete(r, NULL);
+	return err;
+}
+
+/* ---- communicator constructors ---- */
+
+/* The constructors the proxy can make on a thread of its own. */
+static int detachable(uint32_t id)
+{
+	return id == CALL_COMM_SPLIT || id == CALL_COMM_SPLIT_TYPE ||
+	       id == CALL_COMM_CREATE || id == CALL_COMM_CREATE_GROUP;
+}
+
+/* Split and create have no nonblocking form, and one that kept the slot
+ * until every member got there would deadlock like a collective (see
+ * shim_coll_run): the proxy makes it on a thread of its own and we poll
+ * (proxy/ctorbg.c).  The polls pass the checkpoint gate as admitted
+ * collectives do, and DRAIN waits for them (shim_coll_pending). */
+int shim_mt_ctor_run(struct chan_call *c)
+{
+	static _Atomic int64_t next_token = 1;
+	unsigned n = 0;
+
+	if (!shim_mt() || !detachable(c->id)) {
+		c->arg[CALL_ARG_DETACH] = 0;
+		return shim_call_run(c);
+	}
+	int64_t token = atomic_fetch_add(&next_token, 1);
+	c->arg[CALL_ARG_DETACH] = token;
+	int err = shim_call_run(c);
+	if (err)
+		return err;
+	atomic_fetch_add(&shim_coll_pending, 1);
+	shim_call_end();
+	for (;;) {
+		c = shim_call_begin_admitted(CALL_COMM_POLL);
+		c->arg[0] = token;
+		err = shim_call_run(c);
+		if (err || c->arg[2])
+			break;
+		shim_call_end();
+		pause_poll(&n);
+	}
+	atomic_fetch_sub(&shim_coll_pending, 1);
 	return err;
 }

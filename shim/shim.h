@@ -120,6 +120,10 @@ int shim_mt_sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
 		     int rtag, MPI_Comm comm, MPI_Status *status);
 int shim_mt_probe(int source, int tag, MPI_Comm comm, MPI_Status *status);
 int shim_mt_wait(MPI_Request *request, MPI_Status *status);
+/* shim_call_run for a communicator constructor: under MULTIPLE a split
+ * or create is made on a proxy thread and polled for; returns with the
+ * slot held and the constructor's reply in it. */
+int shim_mt_ctor_run(struct chan_call *c);
 int shim_mt_waitall(int count, MPI_Request reqs[], MPI_Status statuses[]);
 int shim_mt_waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status);
 int shim_mt_waitsome(int incount, MPI_Request reqs[], int *outcount, int indices[],

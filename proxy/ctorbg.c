@@ -1,0 +1,125 @@
+/*
+ * ctorbg.c - communicator constructors on threads of their own, under
+ * MPI_THREAD_MULTIPLE (issued by shim/mtwait.c).
+ *
+ *   COMM_SPLIT, COMM_SPLIT_TYPE, COMM_CREATE, COMM_CREATE_GROUP with
+ *              CALL_ARG_DETACH = token (chan/calls.h): reply at once;
+ *   COMM_POLL  arg[0] token -> arg[2] 1 once the communicator is made,
+ *              and then the constructor's whole reply (proxy/comm.c).
+ *
+ * MPI has no nonblocking split or create.  Made in the proxy's only
+ * thread, two of them on different communicators, which an application's
+ * threads may enter in different orders on two ranks, wait for each
+ * other: rank 0's proxy blocks in create(A) until rank 1 enters it, rank
+ * 1's in create(B) until rank 0 does (MPICH 4.0 even crashes on that).
+ * So each one blocks on a thread of its own while the main thread goes on
+ * serving calls, the real MPI being initialised at MPI_THREAD_MULTIPLE
+ * (proxy/env.c).  The thread writes only its job: the communicator, its
+ * id (agreed with MPI_Wait, proxy/gid.c) and the reply; the main thread
+ * keeps the communicator in its table when a poll finds the job done.
+ * When the real MPI did not grant MULTIPLE, the job runs at once in the
+ * main thread, as without CALL_ARG_DETACH.
+ */
+#include "px.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Thread_local int px_on_ctor_thread;
+
+struct ctor_job {
+	int64_t token;
+	MPI_Comm parent;
+	MPI_Comm real;           /* the new communicator, once done */
+	px_make_fn *make;
+	int rc;
+	atomic_int done;
+	struct ctor_job *next;   /* jobs not collected yet (main thread) */
+	struct chan_call call;   /* the request, then the reply */
+};
+
+static struct ctor_job *jobs;
+
+static void run_job(struct ctor_job *j)
+{
+	int rc = j->make(&j->call, j->parent, &j->real);
+
+	j->rc = px_comm_describe(&j->call, rc, &j->real);
+	atomic_store(&j->done, 1);
+}
+
+static void *ctor_thread(void *arg)
+{
+	px_on_ctor_thread = 1;
+	run_job(arg);
+	return NULL;
+}
+
+/* Start j on a thread of its own; 0 on success. */
+static int start_thread(struct ctor_job *j)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int rc;
+
+	if (pthread_attr_init(&a))
+		return -1;
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &a, ctor_thread, j);
+	pthread_attr_destroy(&a);
+	return rc;
+}
+
+void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make)
+{
+	struct ctor_job *j = malloc(sizeof(*j));
+
+	if (!j) {
+		px_reply(c, MPI_ERR_NO_MEM);
+		return;
+	}
+	memcpy(&j->call, c, offsetof(struct chan_call, inl) + c->inl_len);
+	j->token = c->arg[CALL_ARG_DETACH];
+	j->parent = parent;
+	j->real = MPI_COMM_NULL;
+	j->make = make;
+	atomic_init(&j->done, 0);
+	if (!px.mt)
+		run_job(j);
+	else if (start_thread(j)) {
+		free(j);
+		px_reply(c, MPI_ERR_OTHER);
+		return;
+	}
+	j->next = jobs;
+	jobs = j;
+	px_reply(c, MPI_SUCCESS);
+}
+
+void px_call_COMM_POLL(struct chan_call *c)
+{
+	struct ctor_job **pp = &jobs;
+
+	while (*pp && (*pp)->token != c->arg[0])
+		pp = &(*pp)->next;
+	struct ctor_job *j = *pp;
+	if (!j) {
+		px_reply(c, MPI_ERR_INTERN);
+		return;
+	}
+	if (!atomic_load(&j->done)) {
+		c->arg[2] = 0;
+		px_reply(c, MPI_SUCCESS);
+		return;
+	}
+	*pp = j->next;
+	memcpy(c->arg, j->call.arg, sizeof(c->arg));
+	memcpy(c->inl, j->call.inl, j->call.inl_len);
+	c->inl_len = j->call.inl_len;
+	c->arg[2] = 1;
+	px_comm_keep(c, j->rc, j->real);
+	free(j);
+}
