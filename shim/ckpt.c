@@ -303,7 +303,7 @@ static int ck_reach_targets(const int64_t *pairs, int n)
 
 /* The drain block: arena memory the proxy receives drained messages
  * into, grown when a message does not fit. */
-static struct shim_stage drain_block = { ARENA_NONE, 0 };
+static struct shim_stage drain_block = { .off = ARENA_NONE };
 #define CK_DRAIN_BLOCK (16u << 20)
 
 static int drain_block_at_least(uint64_t need)

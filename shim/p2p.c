@@ -63,11 +63,16 @@ static int check_msg(const char *fn, const void *buf, int count, MPI_Datatype ty
 	return MPI_SUCCESS;
 }
 
-static void fill_msg(struct chan_call *c, int64_t base, int count, MPI_Datatype type,
+/* s and t: the buffer as staged, which may go packed (shim_stage_wire). */
+static void fill_msg(struct chan_call *c, const struct shim_stage *s,
+		     const struct shim_type *t, int64_t base, int count, MPI_Datatype type,
 		     int peer, int tag, MPI_Comm comm)
 {
+	int64_t n = count;
+
+	shim_stage_wire(s, t, &n, &type);
 	c->arg[0] = base;
-	c->arg[1] = count;
+	c->arg[1] = n;
 	c->arg[2] = (int64_t)(intptr_t)type;
 	c->arg[3] = peer;
 	c->arg[4] = tag;
@@ -89,7 +94,7 @@ static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype ty
 	if ((err = shim_stage_send(buf, count, m.type, &s, &base, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = shim_call_begin(CALL_SEND);
-	fill_msg(c, base, count, type, dest, tag, comm);
+	fill_msg(c, &s, m.type, base, count, type, dest, tag, comm);
 	c->arg[6] = mode;
 	err = shim_call_simple(c);
 	shim_stage_free(&s);
@@ -175,7 +180,7 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	struct chan_call *c = shim_call_begin(CALL_RECV);
 	err = CHAN_RETRY; /* parked on the way: the message may be drained now */
 	if (!shim_call_was_parked() && !drained_meanwhile(comm, source, tag)) {
-		fill_msg(c, base, count, datatype, source, tag, comm);
+		fill_msg(c, &s, m.type, base, count, datatype, source, tag, comm);
 		err = shim_call_run(c);
 	}
 	if (err == CHAN_RETRY) {
@@ -186,7 +191,7 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	}
 	if (source == MPI_PROC_NULL)
 		shim_status_proc_null(&c->status);
-	shim_stage_unload_typed(buf, count, m.type, base, &c->status);
+	shim_stage_unload_typed(buf, count, m.type, base, s.packed, &c->status);
 	shim_status_out(status, &c->status);
 	shim_call_end();
 	shim_stage_free(&s);
@@ -206,7 +211,7 @@ int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int 
 	if ((err = shim_stage_send(buf, count, m.type, &r->stage, &r->base, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = shim_call_begin(CALL_ISEND);
-	fill_msg(c, r->base, count, type, dest, tag, comm);
+	fill_msg(c, &r->stage, m.type, r->base, count, type, dest, tag, comm);
 	c->arg[6] = mode;
 	c->arg[7] = (int64_t)(intptr_t)r->handle;
 	err = shim_call_simple(c);
@@ -295,7 +300,7 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		r->utype = NULL;
 		return shim_p2p_post_recv(r, fn, buf, count, type, held, source, tag, comm);
 	}
-	fill_msg(c, r->base, count, type, source, tag, comm);
+	fill_msg(c, &r->stage, m.type, r->base, count, type, source, tag, comm);
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
 	err = shim_call_simple(c);
 	if (err) {
@@ -391,10 +396,13 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 		return sendrecv(fn, sbuf, scount, stype, dest, stag, rbuf, rcount, rtype,
 				source, rtag, comm, status);
 	}
-	fill_msg(c, sbase, scount, stype, dest, stag, comm);
+	fill_msg(c, &ss, sm.type, sbase, scount, stype, dest, stag, comm);
+	int64_t wrcount = rcount;
+	MPI_Datatype wrtype = rtype;
+	shim_stage_wire(&rs, rm.type, &wrcount, &wrtype);
 	c->arg[5] = rbase;
-	c->arg[6] = rcount;
-	c->arg[7] = (int64_t)(intptr_t)rtype;
+	c->arg[6] = wrcount;
+	c->arg[7] = (int64_t)(intptr_t)wrtype;
 	c->arg[8] = source;
 	c->arg[9] = rtag;
 	c->arg[10] = (int64_t)(intptr_t)comm;
@@ -408,7 +416,7 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 	}
 	if (source == MPI_PROC_NULL)
 		shim_status_proc_null(&c->status);
-	shim_stage_unload_typed(rbuf, rcount, rm.type, rbase, &c->status);
+	shim_stage_unload_typed(rbuf, rcount, rm.type, rbase, rs.packed, &c->status);
 	shim_status_out(status, &c->status);
 	shim_call_end();
 	shim_stage_free(&rs);

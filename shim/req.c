@@ -75,7 +75,8 @@ void shim_req_complete(struct shim_req *r, const struct chan_status *st)
 	/* A cancelled receive delivered nothing, whatever its count says. */
 	if (st && r->kind == SHIM_REQ_RECV && (r->ubuf || r->bottom) &&
 	    r->stage.off != ARENA_NONE && !st->internal[2])
-		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, st);
+		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, r->stage.packed,
+					 st);
 	if (r->kind == SHIM_REQ_COLL)
 		shim_icoll_complete(r, st);
 	if (r->fold)
@@ -368,7 +369,8 @@ void shim_req_parked(const struct chan_parked *p)
 	struct chan_status st = p->status;
 	fix_status(r, &st);
 	if (r->ubuf && !st.internal[2])
-		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, &st);
+		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, r->stage.packed,
+					&st);
 	shim_req_done_locally(r, &st);
 }
 
@@ -421,10 +423,13 @@ static void repost(struct shim_req *r)
 		shim_req_done_locally(r, &st);
 		return;
 	}
+	int64_t count = r->ucount;
+	MPI_Datatype type = r->dtype;
+	shim_stage_wire(&r->stage, r->utype, &count, &type);
 	struct chan_call *c = shim_call_begin(CALL_IRECV);
 	c->arg[0] = r->base;
-	c->arg[1] = r->ucount;
-	c->arg[2] = (int64_t)(intptr_t)r->dtype;
+	c->arg[1] = count;
+	c->arg[2] = (int64_t)(intptr_t)type;
 	c->arg[3] = r->peer;
 	c->arg[4] = r->tag;
 	c->arg[5] = (int64_t)(intptr_t)r->comm;

@@ -143,6 +143,7 @@ struct chan_call *shim_call_begin_admitted(enum chan_call_id id);
 struct shim_stage {
 	uint64_t off;   /* arena offset, ARENA_NONE when nothing staged */
 	uint64_t len;   /* bytes reserved from off rounded down to ARENA_ALIGN */
+	int packed;     /* shim_stage_send/recv: MPI_PACKED bytes at off */
 };
 /* Reserve len bytes; MPI_ERR_NO_MEM (with one message) if it can't. */
 int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn);
@@ -172,10 +173,16 @@ int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
  * of the first element stretched by count - 1 extents either way; empty
  * without data.  MPI_ERR_NO_MEM when that does not fit 64 bits. */
 int shim_type_span(const struct shim_type *t, int64_t count, int64_t *lo, int64_t *hi);
+/* A sparse type (holes most of its span, no prefill) is staged packed
+ * instead: its typemap's bytes, in order, at *base == s->off, s->packed
+ * set, and the proxy is told count * size bytes of MPI_PACKED
+ * (shim_stage_wire), which matches any type signature. */
+void shim_stage_wire(const struct shim_stage *s, const struct shim_type *t, int64_t *count,
+		     MPI_Datatype *type);
 /* Copy what a receive delivered (the byte count of st) from the image
  * into buf: only the typemap's bytes, never the holes between them. */
 void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t,
-			     int64_t base, const struct chan_status *st);
+			     int64_t base, int packed, const struct chan_status *st);
 
 /* ---- virtual handles (shim/handle.c) ---- */
 /* Register obj; returns a new handle value of that kind (0 on ENOMEM). */

@@ -23,9 +23,19 @@
  * keep whatever it had there.  A long double is 16 bytes of typemap but
  * the real MPI may move only its 10 (MPICH packs it with x87 stores), so
  * receive images of such types start as the application's bytes.
+ *
+ * A sparse type, whose holes are most of its span (a column of a matrix),
+ * is packed instead: an image of a 2048-double column of a 2048 x 2048
+ * matrix spans 32 MiB, one double per page, and the real MPI would walk
+ * those pages again after our copy (measured: 4 columns in 170 us under
+ * Open MPI, against 45 us native).  Packed, only our gather or scatter
+ * walks the stride, and the real MPI moves contiguous MPI_PACKED bytes;
+ * the standard lets a message sent with any type be received as
+ * MPI_PACKED and the reverse, and the status holds bytes either way.
  */
 #include "shim.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "util/log.h"
@@ -33,6 +43,7 @@
 int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn)
 {
 	s->len = len;
+	s->packed = 0;
 	shim_state_lock();
 	s->off = arena_alloc(&shim.arena, len);
 	shim_state_unlock();
@@ -125,6 +136,31 @@ static int span_error(const char *fn, int64_t count, const struct shim_type *t)
 	return MPI_ERR_NO_MEM;
 }
 
+/* Holes are most of the span: packing beats copying the span whole. */
+static int sparse(const struct shim_type *t, int64_t count, int64_t lo, int64_t hi)
+{
+	return !t->contig && hi - lo > 2 * count * t->size + 4096;
+}
+
+/* A packed block for count elements of t (count * size bytes, which a
+ * sparse span bounds; the wire count is an int). */
+static int stage_packed(const struct shim_type *t, int64_t count, struct shim_stage *s,
+			int64_t *base, const char *fn)
+{
+	int err = shim_stage_alloc(s, (uint64_t)(count * t->size), fn);
+
+	if (err)
+		return err;
+	s->packed = 1;
+	*base = (int64_t)s->off;
+	return MPI_SUCCESS;
+}
+
+static int packable(const struct shim_type *t, int64_t count, int64_t lo, int64_t hi)
+{
+	return sparse(t, count, lo, hi) && !t->prefill && count * t->size <= INT_MAX;
+}
+
 int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 		    struct shim_stage *s, int64_t *base, const char *fn)
 {
@@ -133,10 +169,16 @@ int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 
 	if (shim_type_span(t, count, &lo, &hi))
 		return span_error(fn, count, t);
+	if (packable(t, count, lo, hi)) {
+		if ((err = stage_packed(t, count, s, base, fn)))
+			return err;
+		shim_type_pack_raw(t, count, buf, shim_stage_ptr(s));
+		return MPI_SUCCESS;
+	}
 	if ((err = stage_span(buf, lo, hi, s, base, fn)))
 		return err;
 	/* Holes are copied too, in one memcpy, unless they dominate. */
-	if (t->contig || hi - lo <= 2 * count * t->size + 4096)
+	if (!sparse(t, count, lo, hi))
 		memcpy(shim_stage_ptr(s), (const void *)((uintptr_t)buf + (uintptr_t)lo),
 		       (size_t)(hi - lo));
 	else
@@ -153,17 +195,32 @@ int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
 		return shim_stage_send(buf, count, t, s, base, fn);
 	if (shim_type_span(t, count, &lo, &hi))
 		return span_error(fn, count, t);
+	if (packable(t, count, lo, hi))
+		return stage_packed(t, count, s, base, fn);
 	return stage_span(buf, lo, hi, s, base, fn);
 }
 
+void shim_stage_wire(const struct shim_stage *s, const struct shim_type *t, int64_t *count,
+		     MPI_Datatype *type)
+{
+	if (!s->packed)
+		return;
+	*count *= t->size;
+	*type = MPI_PACKED;
+}
+
 void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t,
-			     int64_t base, const struct chan_status *st)
+			     int64_t base, int packed, const struct chan_status *st)
 {
 	int64_t got;
 
 	memcpy(&got, &st->internal[0], sizeof(got));
 	if (got <= 0)
 		return;
+	if (packed) {
+		shim_type_unpack_raw(t, count, image0(base), buf, got);
+		return;
+	}
 	if (!t->contig) {
 		shim_type_copy_out(t, count, buf, image0(base), got);
 		return;

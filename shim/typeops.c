@@ -195,7 +195,7 @@ static void arrays_fill(const struct shim_type *t, unsigned char *p)
 /* Have the proxy build the real type under t's handle. */
 static int type_create_real(struct shim_type *t, const char *fn)
 {
-	struct shim_stage s = { ARENA_NONE, 0 };
+	struct shim_stage s = { .off = ARENA_NONE };
 	uint64_t bytes = arrays_bytes(t);
 	int err;
 

@@ -6,7 +6,9 @@
  * The requests of shim/persist.c, bsend.c and mprobe.c across a
  * checkpoint.  Made once before the first step: a persistent receive
  * from the left neighbour and a persistent send to the right one, and an
- * attached send buffer.  Each step starts the receive and pauses with it
+ * attached send buffer.  The persistent receive lands in a column (3
+ * ints 8 KiB apart: a sparse type, which the shim stages packed).  Each
+ * step starts the receive and pauses with it
  * active (a checkpoint then finds it posted: it must be reposted under
  * the same handle in the new proxy), starts the send, waits for both;
  * then it buffered-sends a second message to the right, matches the one
@@ -31,8 +33,11 @@ static void pause_ms(long ms)
 
 int main(int argc, char **argv)
 {
-	int rank, size, sv[3], rv[3], bs[2], br[2], bsize;
+	enum { STRIDE = 2048 };
+	static int rv[2 * STRIDE + 1];
+	int rank, size, sv[3], bs[2], br[2], bsize;
 	MPI_Request pr, ps;
+	MPI_Datatype col;
 	char path[4096];
 
 	MPI_Init(&argc, &argv);
@@ -50,7 +55,9 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
-	MPI_Recv_init(rv, 3, MPI_INT, left, 3, MPI_COMM_WORLD, &pr);
+	MPI_Type_vector(3, 1, STRIDE, MPI_INT, &col);
+	MPI_Type_commit(&col);
+	MPI_Recv_init(rv, 1, col, left, 3, MPI_COMM_WORLD, &pr);
 	MPI_Send_init(sv, 3, MPI_INT, right, 3, MPI_COMM_WORLD, &ps);
 	MPI_Pack_size(2, MPI_INT, MPI_COMM_WORLD, &bsize);
 	bsize = 4 * (bsize + MPI_BSEND_OVERHEAD);
@@ -78,11 +85,12 @@ int main(int argc, char **argv)
 		pause_ms(10);
 		MPI_Mrecv(br, 2, MPI_INT, &msg, MPI_STATUS_IGNORE);
 		fprintf(f, "%ld: persistent %d %d %d (count %d, from %d); matched %d %d\n", s,
-			rv[0], rv[1], rv[2], n, st.MPI_SOURCE, br[0], br[1]);
+			rv[0], rv[STRIDE], rv[2 * STRIDE], n, st.MPI_SOURCE, br[0], br[1]);
 		fflush(f);
 	}
 	MPI_Request_free(&pr);
 	MPI_Request_free(&ps);
+	MPI_Type_free(&col);
 	MPI_Buffer_detach(&buffer, &bsize);
 	free(buffer);
 	fclose(f);

@@ -796,6 +796,72 @@ static void test_predefined_fast_path(void **state)
 	assert_true(shim_type_get(MPI_2INT)->contig);
 }
 
+/* A column-like vector (one double every 64 bytes) is sparse: the proxy
+ * is told count * size bytes of MPI_PACKED and finds them in typemap
+ * order; a receive scatters what arrived and leaves the holes alone.
+ * A vector with small holes keeps its datatype and layout. */
+static void test_sparse_goes_packed(void **state)
+{
+	(void)state;
+	enum { N = 1000, STRIDE = 8 };
+	static double v[N * STRIDE], before[N * STRIDE];
+	static struct entry e[N];
+	unsigned char *reply = malloc(N * sizeof(double));
+	MPI_Datatype col, dense;
+	MPI_Status st;
+	int n;
+
+	assert_int_equal(MPI_Type_vector(N, 1, STRIDE, MPI_DOUBLE, &col), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_commit(&col), MPI_SUCCESS);
+	for (int i = 0; i < N * STRIDE; i++)
+		v[i] = i + 0.5;
+	for (int i = 0; i < N; i++)
+		e[i] = (struct entry){ i * 8, 8, MPI_DOUBLE }; /* packed: dense */
+	msg_map = e;
+	msg_n = N;
+	assert_int_equal(MPI_Send(v, 1, col, 1, 3, MPI_COMM_WORLD), MPI_SUCCESS);
+	assert_int_equal(seen.arg[1], N * (int64_t)sizeof(double));
+	assert_int_equal(seen.arg[2], (int64_t)(intptr_t)MPI_PACKED);
+	for (int i = 0; i < N; i++) {
+		double got;
+		memcpy(&got, seen.sent + i * 8, 8);
+		assert_true(got == i * STRIDE + 0.5);
+	}
+
+	fill(reply, N * sizeof(double), 9);
+	memcpy(before, v, sizeof(v));
+	seen.reply = reply;
+	seen.reply_len = N * sizeof(double) - 3; /* the last double comes short */
+	assert_int_equal(MPI_Recv(v, 1, col, 1, 3, MPI_COMM_WORLD, &st), MPI_SUCCESS);
+	assert_int_equal(seen.arg[2], (int64_t)(intptr_t)MPI_PACKED);
+	for (int i = 0; i < N * STRIDE; i++) {
+		if (i % STRIDE) {
+			assert_memory_equal(&v[i], &before[i], 8);
+			continue;
+		}
+		size_t k = (size_t)(i / STRIDE) * 8, len = i / STRIDE < N - 1 ? 8 : 5;
+		assert_memory_equal(&v[i], reply + k, len);
+		assert_memory_equal((unsigned char *)&v[i] + len,
+				    (unsigned char *)&before[i] + len, 8 - len);
+	}
+	assert_int_equal(MPI_Get_elements(&st, MPI_DOUBLE, &n), MPI_SUCCESS);
+	assert_int_equal(n, MPI_UNDEFINED);
+	assert_int_equal(MPI_Get_count(&st, MPI_BYTE, &n), MPI_SUCCESS);
+	assert_int_equal(n, N * (int)sizeof(double) - 3);
+
+	assert_int_equal(MPI_Type_vector(N, 1, 2, MPI_DOUBLE, &dense), MPI_SUCCESS);
+	assert_int_equal(MPI_Type_commit(&dense), MPI_SUCCESS);
+	for (int i = 0; i < N; i++)
+		e[i] = (struct entry){ i * 16, 8, MPI_DOUBLE }; /* laid out as v */
+	assert_int_equal(MPI_Send(v, 1, dense, 1, 3, MPI_COMM_WORLD), MPI_SUCCESS);
+	assert_int_equal(seen.arg[1], 1);
+	assert_int_equal(seen.arg[2], (int64_t)(intptr_t)dense);
+	assert_memory_equal(seen.sent, v, 8);
+	MPI_Type_free(&dense);
+	MPI_Type_free(&col);
+	free(reply);
+}
+
 /* MPI_BOTTOM with absolute addresses: the image keeps relative layout. */
 static void test_bottom_absolute(void **state)
 {
@@ -1155,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_staging_send_recv),
 		cmocka_unit_test(test_predefined_fast_path),
 		cmocka_unit_test(test_long_double_padding),
+		cmocka_unit_test(test_sparse_goes_packed),
 		cmocka_unit_test(test_bottom_absolute),
 		cmocka_unit_test(test_free_while_pending),
 		cmocka_unit_test(test_envelope_contents),
