@@ -182,7 +182,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # Thousands of messages in flight (stress.sh), five generations alternating
 # the MPIs (chain.sh), ranks and the coordinator dying mid-checkpoint and
 # bad restart input (faults.sh), nothing printed twice across a
-# --checkpoint-and-exit (exit_once.sh): about 3 minutes together.
+# --checkpoint-and-exit (exit_once.sh), large-count datatypes across a
+# restart (restart_bigc.sh): about 3 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -195,6 +196,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/chain.sh $(B)
 	$(Q)sh tests/ckpt-mpi/faults.sh $(B)
 	$(Q)sh tests/ckpt-mpi/exit_once.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_bigc.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -87,6 +87,10 @@ static int flat_add(void *arg, int64_t disp, int64_t bl, struct shim_type *k)
 
 	if (bl <= 0 || (err = shim_type_map(k)))
 		return bl <= 0 ? MPI_SUCCESS : err;
+	/* Elements of an empty type add nothing, however many (a large-count
+	 * call may ask for 2^31 of them). */
+	if (k->nblocks == 0 && k->nsig == 0)
+		return MPI_SUCCESS;
 	if (k->contig) {
 		err = flat_block(f, disp + k->blocks[0].off, bl * k->size);
 	} else {
