@@ -28,11 +28,31 @@ pthread_mutex_t shim_state_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 /* Set by shim_call_begin_coll for the shim_call_begin it makes. */
 static _Thread_local int admitted_collective;
+/* Collectives admitted whose call has not taken the slot yet, and
+ * whether this thread's next shim_call_begin is one of them.  A DRAIN
+ * that ended meanwhile would image this rank before the call and a peer
+ * after it, the peer's eager part of it lost with the proxy (seen with
+ * an intercommunicator Bcast). */
+_Atomic int shim_coll_on_way;
+static _Thread_local int on_way;
+
+void shim_coll_on_way_mine(void)
+{
+	atomic_fetch_add(&shim_coll_on_way, 1);
+	on_way = 1;
+}
+
+void shim_coll_on_way_hold(int held)
+{
+	if (on_way)
+		atomic_fetch_add(&shim_coll_on_way, held ? -1 : 1);
+}
 /* This thread's last shim_call_begin waited at the checkpoint gate. */
 static _Thread_local int was_parked;
 
 struct chan_call *shim_call_begin_coll(enum chan_call_id id, struct shim_comm *cm)
 {
+	shim_coll_on_way_mine();
 	shim_coll_enter(cm);
 	admitted_collective = 1;
 	return shim_call_begin(id);
@@ -56,6 +76,10 @@ struct chan_call *shim_call_begin(enum chan_call_id id)
 		was_parked = 1;
 	}
 	admitted_collective = 0;
+	if (on_way) { /* the slot is ours: DRAIN waits for the call now */
+		on_way = 0;
+		atomic_fetch_sub(&shim_coll_on_way, 1);
+	}
 	struct chan_call *c = &shim.ch.hdr->call;
 
 	c->id = (uint32_t)id;

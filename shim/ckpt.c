@@ -102,6 +102,7 @@ void shim_ckpt_ticket_gate(struct shim_coll_ticket *t)
 		return;
 	pthread_mutex_lock(&ck_mu);
 	if (!ticket_admitted(t)) {
+		shim_coll_on_way_hold(1); /* not on its way meanwhile */
 		gate_waiters++;
 		t->next = held;
 		held = t;
@@ -113,6 +114,7 @@ void shim_ckpt_ticket_gate(struct shim_coll_ticket *t)
 			pp = &(*pp)->next;
 		*pp = t->next;
 		gate_waiters--;
+		shim_coll_on_way_hold(0);
 	}
 	gate_admitted++;
 	/* Wake a client waiting for this rank to reach its targets. */
@@ -426,7 +428,8 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 			return -1;
 		int more = ctl->arg[CTL_ARG_MORE] || ctl->arg[CTL_ARG_DRAIN_NEED];
 		if (!more && ctl->arg[CTL_ARG_BUSY] < 0 && !ctl->arg[CTL_ARG_DRAIN_COLLS] &&
-		    slot_idle() && !atomic_load(&shim_coll_pending)) {
+		    slot_idle() && !atomic_load(&shim_coll_pending) &&
+		    !atomic_load(&shim_coll_on_way)) {
 			int late = park_late_receives();
 			if (late < 0)
 				return -1;

@@ -210,6 +210,7 @@ void shim_coll_ticket_key(struct shim_coll_ticket *t, int64_t key, const int *me
 
 void shim_coll_ticket_admit(struct shim_coll_ticket *t)
 {
+	shim_coll_on_way_mine();
 	if (t->n && atomic_load(&shim_ck_phase) != SHIM_CK_NONE)
 		shim_ckpt_ticket_gate(t);
 }

@@ -74,6 +74,13 @@ struct chan_call *shim_call_begin(enum chan_call_id id);
  * checkpoint may hold it back there. */
 struct shim_comm;
 struct chan_call *shim_call_begin_coll(enum chan_call_id id, struct shim_comm *cm);
+/* Admitted collectives on their way to the slot (shim/call.c): counted
+ * from before admission until the call holds the slot; the checkpoint
+ * gate uncounts a thread while it holds it back. */
+extern _Atomic int shim_coll_on_way;
+void shim_coll_on_way_mine(void);
+/* The gate holds this thread's collective back (1), or lets it go (0). */
+void shim_coll_on_way_hold(int held);
 /* Post the call, wait for the reply.  Returns the ABI error code; the
  * reply's outputs are readable in the slot until shim_call_end(). */
 int shim_call_run(struct chan_call *c);
