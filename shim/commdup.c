@@ -143,7 +143,10 @@ static int idup(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *re
 		shim_comm_release(n);
 		return shim_error(comm, err, fn, NULL);
 	}
-	struct chan_call *c = shim_call_begin(CALL_COMM_IDUP);
+	/* Admitted as a collective on the parent: at a checkpoint every
+	 * member has started it, or none (each image then holds the new
+	 * record, or none does, and a restart makes it again alike). */
+	struct chan_call *c = shim_call_begin_coll(CALL_COMM_IDUP, p);
 	c->arg[0] = ABI(comm);
 	c->arg[1] = ABI(n->handle);
 	c->arg[2] = ABI(r->handle);
@@ -202,8 +205,7 @@ int shim_comm_dup_mt(MPI_Comm comm, MPI_Comm *newcomm)
 {
 	static const char fn[] = "MPI_Comm_dup";
 	MPI_Request r;
-	/* Counted on the parent like the blocking dup it stands for. */
-	shim_coll_enter(shim_comm_get(comm));
+	/* Counted on the parent by idup, like the blocking dup it stands for. */
 	int err = idup(comm, MPI_INFO_NULL, newcomm, &r, fn);
 
 	if (err)
