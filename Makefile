@@ -183,7 +183,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # the MPIs (chain.sh), ranks and the coordinator dying mid-checkpoint and
 # bad restart input (faults.sh), nothing printed twice across a
 # --checkpoint-and-exit (exit_once.sh), large-count datatypes across a
-# restart (restart_bigc.sh): about 3 minutes together.
+# restart (restart_bigc.sh), a collective on an idup'd communicator at the
+# checkpoint (restart_idup.sh): about 3 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -197,6 +198,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/faults.sh $(B)
 	$(Q)sh tests/ckpt-mpi/exit_once.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_bigc.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_idup.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -51,10 +51,11 @@
  * a restart through COMM_REBUILD.  Made as m << 32 | k: m the lowest
  * world rank among the members, k a counter of process m (from 1). */
 #define CALL_ARG_GID (CHAN_ARGS - 1)
-/* k with this bit set came from the shim's own counter, not process m's
- * proxy: MPI_Comm_dup under MPI_THREAD_MULTIPLE agrees its id app-side
- * (shim/commdup.c), and the two counters must never meet. */
-#define CALL_GID_SHIM_K 0x40000000
+/* An id with this bit set was not agreed by the proxy but computed by
+ * the shim for MPI_Comm_idup (and MPI_Comm_dup under MULTIPLE) from the
+ * parent's id and sequence number (shim/commdup.c); process m's counter
+ * never reaches it, so the two kinds never meet. */
+#define CALL_GID_IDUP 0x80000000
 
 /* Request slot of COMM_SPLIT, COMM_SPLIT_TYPE, COMM_CREATE and
  * COMM_CREATE_GROUP: 0, or under MPI_THREAD_MULTIPLE a token the shim

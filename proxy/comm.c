@@ -32,7 +32,10 @@
  *                      arg[0] ignored (the members are world ranks),
  *                      arg[2] n, inl int32[n] the members as world ranks
  *                      in their rank order, arg[3] its global id, which it
- *                      keeps (the reply's CALL_ARG_GID repeats it).  Made
+ *                      keeps (the reply's CALL_ARG_GID repeats it);
+ *                      arg[4] -1, or for an idup'd one the id its own was
+ *                      computed from, which no new communicator may
+ *                      get (shim/commdup.c).  Made
  *                      with MPI_Comm_create_group over WORLD, so only the
  *                      members call it; each rank rebuilds its
  *                      communicators in the order it made them.
@@ -273,8 +276,10 @@ void px_call_COMM_REBUILD(struct chan_call *c)
 		rc = MPI_Comm_create_group(MPI_COMM_WORLD, g, (int)(gid & 0x7fff), &real);
 		group_release(&g);
 	}
-	if (rc == MPI_SUCCESS)
+	if (rc == MPI_SUCCESS) {
 		px_gid_keep(gid);
+		px_gid_keep(c->arg[4]);
+	}
 	rc = describe(c, rc, &real, gid);
 	px_comm_keep(c, rc, real);
 }

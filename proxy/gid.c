@@ -77,8 +77,8 @@ void px_gid_keep(int64_t gid)
 {
 	int k = (int)(gid & 0xffffffff);
 
-	if (k & CALL_GID_SHIM_K)
-		return; /* the shim's counter (chan/calls.h) */
+	if (gid & CALL_GID_IDUP)
+		return; /* computed by the shim, not drawn (chan/calls.h) */
 	if (gid >= 0 && (gid >> 32) == px.world_rank && k >= next_k)
 		atomic_store(&next_k, k + 1); /* at restart: no thread runs yet */
 }

@@ -145,7 +145,8 @@ static int by_creation(const void *a, const void *b)
 }
 
 /* CALL_COMM_REBUILD (proxy/comm.c): arg[1] handle, arg[2] n, arg[3] gid,
- * inl the members as world ranks. */
+ * arg[4] an idup'd record's gid_root (shim/commdup.c) or -1, inl the
+ * members as world ranks. */
 static int rebuild(struct shim_comm *c)
 {
 	struct chan_call *c2 = shim_call_begin(CALL_COMM_REBUILD);
@@ -154,6 +155,7 @@ static int rebuild(struct shim_comm *c)
 	c2->arg[1] = (int64_t)(intptr_t)c->handle;
 	c2->arg[2] = c->size;
 	c2->arg[3] = c->gid;
+	c2->arg[4] = c->gid >= 0 && c->gid & CALL_GID_IDUP ? c->gid_root : -1;
 	memcpy(c2->inl, c->world, (size_t)c->size * sizeof(int));
 	c2->inl_len = (uint32_t)((size_t)c->size * sizeof(int));
 	return shim_call_simple(c2);

@@ -18,11 +18,20 @@
  * communicator exists in the proxy, which stores it under the handle at
  * completion.  Copy callbacks run at the call, as in MPICH and Open MPI.
  *
+ * An idup'd communicator needs a global id (chan/calls.h) like any other,
+ * or a checkpoint could catch one member inside a collective on it that
+ * another has not entered; but agreeing one takes a collective on the
+ * new communicator, which a call that may not block cannot make.  Every
+ * member calls MPI_Comm_idup as the same collective on the parent, so at
+ * the same parent sequence number: the id is computed from (parent id,
+ * that number), alike on every member with no communication (idup_gid).
+ *
  * MPI_Comm_dup under MPI_THREAD_MULTIPLE is an idup plus polls: a dup
  * that kept the call slot while the proxy waits for the other members
  * deadlocks two threads that dup different communicators in different
  * orders on two ranks (rank 0's slot waits in dup(A) for rank 1, whose
- * slot waits in dup(B) for rank 0; MPICH's threads/comm/ctxdup).
+ * slot waits in dup(B) for rank 0; MPICH's threads/comm/ctxdup).  Its id
+ * is the idup's.
  */
 #include "shim.h"
 
@@ -110,6 +119,30 @@ int PMPI_Comm_dup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm)
 }
 SHIM_WEAK(Comm_dup_with_info)
 
+/* Scramble x so that nearby inputs give unrelated outputs. */
+static uint64_t mix(uint64_t x)
+{
+	for (int i = 0; i < 3; i++) {
+		x ^= x >> 29;
+		x *= UINT64_C(0x9e3779b97f4a7c15); /* odd: a bijection */
+	}
+	return x ^ x >> 32;
+}
+
+/* The id of the communicator p's collective number seq (an idup) makes:
+ * 62 bits of a hash of (p's id, seq), the top bit clear (ids are >= 0,
+ * shim/collkey.c's keys negative) and bit 31 set (CALL_GID_IDUP), which
+ * no id of proxy/gid.c has.  The pair names the idup: p's id is unique
+ * among live communicators and its numbers only grow; a restart could
+ * reissue the id of a freed p, so the record keeps the id its line of
+ * idups hangs off (gid_root), which the rebuild keeps from reuse. */
+static int64_t idup_gid(const struct shim_comm *p, int64_t seq)
+{
+	uint64_t h = mix(mix((uint64_t)p->gid) ^ (uint64_t)seq);
+
+	return (int64_t)((h & UINT64_C(0x7fffffff7fffffff)) | CALL_GID_IDUP);
+}
+
 /* CALL_COMM_IDUP: arg[0] parent, arg[1] new handle, arg[2] request. */
 static int idup(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *request,
 		const char *fn)
@@ -147,6 +180,13 @@ static int idup(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *re
 	 * member has started it, or none (each image then holds the new
 	 * record, or none does, and a restart makes it again alike). */
 	struct chan_call *c = shim_call_begin_coll(CALL_COMM_IDUP, p);
+	/* The slot is ours and no other thread may run a collective on p
+	 * meanwhile (MPI): the number is this call's.  SELF (-1) and its
+	 * dups need no id: no other rank takes part. */
+	if (p->gid >= 0 && !shim_ck_no_bookkeeping) {
+		n->gid = idup_gid(p, atomic_load(&p->coll_seq));
+		n->gid_root = p->gid & CALL_GID_IDUP ? p->gid_root : p->gid;
+	}
 	c->arg[0] = ABI(comm);
 	c->arg[1] = ABI(n->handle);
 	c->arg[2] = ABI(r->handle);
@@ -174,33 +214,6 @@ int PMPI_Comm_idup_with_info(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm,
 }
 SHIM_WEAK(Comm_idup_with_info)
 
-/* k of the next id this rank hands out for a dup under MULTIPLE; in the
- * shim's own range (CALL_GID_SHIM_K), and in application memory, so a
- * restart goes on counting where the image stopped. */
-static _Atomic int mt_next_k = 1;
-
-/* MPI_2INT: value, index. */
-struct gid_pair {
-	int neg_rank;
-	int k;
-};
-
-/* The global id of n (chan/calls.h), agreed the way proxy/gid.c does for
- * intracommunicators: MAXLOC over (-world rank, k) picks the lowest world
- * rank and carries its k along.  The Allreduce is detached under
- * MULTIPLE (shim/mtwait.c), so it too leaves the slot free while it
- * waits; every member makes it, so collective counts stay equal. */
-static int agree_gid(struct shim_comm *n)
-{
-	struct gid_pair mine = { -shim.world_rank,
-				 CALL_GID_SHIM_K | atomic_fetch_add(&mt_next_k, 1) }, got;
-	int err = PMPI_Allreduce(&mine, &got, 1, MPI_2INT, MPI_MAXLOC, n->handle);
-
-	if (err == MPI_SUCCESS)
-		n->gid = (int64_t)-got.neg_rank << 32 | (uint32_t)got.k;
-	return err;
-}
-
 int shim_comm_dup_mt(MPI_Comm comm, MPI_Comm *newcomm)
 {
 	static const char fn[] = "MPI_Comm_dup";
@@ -213,9 +226,6 @@ int shim_comm_dup_mt(MPI_Comm comm, MPI_Comm *newcomm)
 	if ((err = shim_mt_wait(&r, MPI_STATUS_IGNORE))) {
 		shim_comm_release(shim_comm_get(*newcomm));
 		*newcomm = MPI_COMM_NULL;
-		return err;
 	}
-	if ((err = agree_gid(shim_comm_get(*newcomm))))
-		PMPI_Comm_free(newcomm);
 	return err;
 }

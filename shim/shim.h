@@ -220,6 +220,7 @@ struct shim_comm {
 	int made_by;             /* CALL_COMM_DUP, CALL_COMM_SPLIT, ... */
 	/* Checkpoint consistency (shim/ckpt.c). */
 	int64_t gid;             /* id all members agree on; WORLD 0, SELF -1 */
+	int64_t gid_root;        /* idup'd: the agreed id its idups hang off */
 	uint64_t created;        /* this process's creation order, for rebuild */
 	_Atomic int64_t coll_seq; /* collectives admitted on it so far */
 	int64_t free_seq;        /* coll_seq of its MPI_Comm_free, once begun */
