@@ -337,7 +337,10 @@ static int by_gid(const void *a, const void *b)
 	return (x->gid > y->gid) - (x->gid < y->gid);
 }
 
-/* Keep a rank's INTENT pairs; negative gids are local to it. */
+/* Keep a rank's INTENT pairs.  -1 (SELF) is local to a rank; other
+ * negative ids are shim/collkey.c's keys (Comm_create_group,
+ * Intercomm_create leaders, notices), which need their maximum like any
+ * communicator: dropping them left every Comm_create_group unconstrained. */
 static int add_pairs(struct coord_ckpt *ck, const struct coord_pair *p,
 		     size_t n)
 {
@@ -352,7 +355,7 @@ static int add_pairs(struct coord_ckpt *ck, const struct coord_pair *p,
 		ck->cap_pairs = cap;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (p[i].gid >= 0)
+		if (p[i].gid != -1)
 			ck->pairs[ck->npairs++] = p[i];
 	return 0;
 }

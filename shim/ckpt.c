@@ -47,12 +47,33 @@ static pthread_cond_t ck_cv = PTHREAD_COND_INITIALIZER;
 static int64_t *targets;
 static int ntargets;
 
-static int64_t target_of(int64_t gid)
+/* A key nobody reported was made after every rank's report: a
+ * communicator whose constructor was still running at INTENT or that a
+ * rank made while catching up, or a Comm_create_group none of its
+ * members had entered.  Nothing under it is admitted unless a rise of
+ * the targets names it (a stuck rank reports it with the call it waits
+ * for), and no rank is behind on it.  Admitting its calls freely let a
+ * rank enter a collective on it that a fellow member, held at another
+ * target, could not reach (comm_many: rank 1 inside the pair's
+ * Allreduce, rank 0 held before it at the split's), and counting it as
+ * behind (target INT64_MAX) kept that rank from ever answering TARGETS. */
+static int target_known(int64_t gid, int64_t *target)
 {
 	for (int i = 0; i < ntargets; i++)
-		if (targets[2 * i] == gid)
-			return targets[2 * i + 1];
-	return INT64_MAX; /* a communicator nobody reported: not constrained */
+		if (targets[2 * i] == gid) {
+			*target = targets[2 * i + 1];
+			return 1;
+		}
+	*target = 0;
+	return 0;
+}
+
+static int64_t target_of(int64_t gid)
+{
+	int64_t t;
+
+	target_known(gid, &t);
+	return t;
 }
 
 static void set_phase(int phase)
@@ -83,8 +104,10 @@ static int ticket_admitted(const struct shim_coll_ticket *t)
  * fellow participant is inside it, so the targets must rise. */
 static int ticket_owed(const struct shim_coll_ticket *t)
 {
+	int64_t target;
+
 	for (int i = 0; i < t->n; i++)
-		if (t->seq[i] <= target_of(t->key[i]) && target_of(t->key[i]) != INT64_MAX)
+		if (target_known(t->key[i], &target) && t->seq[i] <= target)
 			return 1;
 	return 0;
 }
