@@ -184,7 +184,10 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # bad restart input (faults.sh), nothing printed twice across a
 # --checkpoint-and-exit (exit_once.sh), large-count datatypes across a
 # restart (restart_bigc.sh), a collective on an idup'd communicator at the
-# checkpoint (restart_idup.sh): about 3 minutes together.
+# checkpoint (restart_idup.sh), a checkpoint between two leaders'
+# Intercomm_create under Open MPI (restart_icc.sh), an idup'd communicator
+# whose parent was freed, checkpointed again after each restart
+# (restart_gidroot.sh): about 4 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -199,6 +202,8 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/exit_once.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_bigc.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_idup.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_icc.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_gidroot.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -15,6 +15,12 @@
 # With RESTART_APP_GO=1 the app picks the moment instead: the checkpoint
 # is asked for once it creates DIR/started, and DIR/go is created once
 # the coordinator waits in its TARGETS phase (restart_nbc.c).
+# RESTART_APP_MPI=openmpi checkpoints under Open MPI instead of MPICH;
+# RESTART_APP_SEEN=1: the app must have created DIR/seen by then (it saw
+# the moment it aims the checkpoint at: restart_icc.c).
+# With RESTART_APP_AGAIN=1 each restarted run is checkpointed again: once
+# the app creates DIR/again, the checkpoint must succeed, and DIR/again-go
+# is created after it (restart_gidroot.c).
 set -u
 
 [ $# -ge 2 ] || { echo "usage: $0 NAME STEPS [BUILD_DIR]" >&2; exit 2; }
@@ -75,7 +81,8 @@ export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
 cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
 COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
 
-timeout "$TMO" mpirun.mpich -n 2 "$B/bin/dmtcp_mpi" "$T/app" "$T/run" "$STEPS" \
+CK_MPI=${RESTART_APP_MPI:-mpich}
+timeout "$TMO" "mpirun.$CK_MPI" -n 2 "$B/bin/dmtcp_mpi" "$T/app" "$T/run" "$STEPS" \
 	>"$T/run.stdout" 2>"$T/run.stderr" &
 job=$!
 if [ -n "${RESTART_APP_GO:-}" ]; then
@@ -101,14 +108,29 @@ fi
 wait_lines "$T/run/out.1" $((STEPS / 4 + 20)) 60
 cmd --kill >/dev/null 2>&1
 wait $job 2>/dev/null
-check "MPICH job checkpointed mid-run" [ -n "$ck" ] && [ -f "$ck/rank1.img" ]
+check "$CK_MPI job checkpointed mid-run" [ -n "$ck" ] && [ -f "$ck/rank1.img" ]
 check "the run went on after the checkpoint" [ "$(lines "$T/run/out.1")" -ge $((STEPS / 4 + 20)) ]
 check "the killed run had not finished" [ "$(lines "$T/run/out.1")" -lt "$STEPS" ]
+[ -n "${RESTART_APP_SEEN:-}" ] &&
+	check "the app saw the moment it aimed the checkpoint at" [ -f "$T/run/seen" ]
 [ -n "$ck" ] || { cat "$T/cmd.err" "$T/run.stderr"; exit "$NFAIL"; }
 
+# again MPI: the restarted run's second checkpoint (RESTART_APP_AGAIN).
+again() {
+	n=1200
+	while [ ! -f "$T/run/again" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	ck2=$(cmd --checkpoint 2>>"$T/cmd.err")
+	touch "$T/run/again-go"
+	check "the run restarted under $1 checkpointed again" [ -n "$ck2" ]
+}
+
 for mpi in openmpi mpich; do
+	rm -f "$T/run/again" "$T/run/again-go"
 	timeout "$TMO" "mpirun.$mpi" -n 2 "$B/bin/dmtcp_mpi_restart" "$ck" \
-		>"$T/$mpi.stdout" 2>"$T/$mpi.stderr"
+		>"$T/$mpi.stdout" 2>"$T/$mpi.stderr" &
+	rjob=$!
+	[ -n "${RESTART_APP_AGAIN:-}" ] && again "$mpi"
+	wait $rjob
 	rc=$?
 	check "restart under $mpi ends normally (exit $rc)" [ $rc -eq 0 ]
 	check "... output identical to the uninterrupted native run" same_as_ref

@@ -1,0 +1,169 @@
+/*
+ * restart_icc.c - the application of tests/ckpt-mpi/restart_icc.sh.
+ *
+ *   restart_icc DIR STEPS
+ *
+ * Two leaders reach MPI_Intercomm_create far apart, with a checkpoint in
+ * between.  Each rank is its own local group (a split of WORLD by rank)
+ * and WORLD is the peer communicator; the tag is TAG, which the
+ * application also uses on WORLD itself.  Open MPI's Intercomm_create
+ * sends the leaders' messages on the peer communicator with the
+ * application's tag, where a wildcard probe (the checkpoint's DRAIN, or
+ * the application's own) can see them.
+ *
+ * Steps before STEPS/4 + 1 run an Allreduce on WORLD.  At that step
+ * rank 0 calls Intercomm_create at once; rank 1 first waits until rank
+ * 0's message is visible on WORLD (Open MPI; under MPICH it never is,
+ * and rank 1 gives up after a few seconds), creates DIR/started and
+ * waits, outside MPI, for DIR/go, which restart_app.sh creates once the
+ * checkpoint is in TARGETS.  So the checkpoint begins with rank 0 inside
+ * the constructor and its message to rank 1 in flight, and rank 1 is
+ * behind by it.  From then on every step also sends a value over the
+ * intercommunicator and one on WORLD with TAG, received with
+ * MPI_ANY_SOURCE and MPI_ANY_TAG: a leader's message taken into the
+ * application's memory by the checkpoint would show up there (or the
+ * constructor would never end).  A native run does not wait.
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TAG 77
+#define WAIT_MS (120 * 1000) /* give up waiting: the run then fails */
+#define SEE_MS 5000          /* how long rank 1 looks for rank 0's message */
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi). */
+static int under_engine(void)
+{
+	return dlsym(RTLD_DEFAULT, "ck_register_hooks") != NULL;
+}
+
+static void touch(const char *dir, const char *name)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0) {
+		perror(path);
+		exit(3);
+	}
+	close(fd);
+}
+
+static void wait_file(const char *dir, const char *name)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (int ms = 0; access(path, F_OK) != 0; ms += 10) {
+		if (ms >= WAIT_MS) {
+			fprintf(stderr, "restart_icc: no %s came\n", path);
+			exit(3);
+		}
+		pause_ms(10);
+	}
+}
+
+/* Rank 1: until rank 0's part of the constructor shows on WORLD, if it
+ * ever does; then DIR/seen says so. */
+static void look_for_leader(const char *dir)
+{
+	int flag = 0;
+
+	for (int ms = 0; !flag && ms < SEE_MS; ms += 10) {
+		MPI_Iprobe(0, TAG, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+		if (!flag)
+			pause_ms(10);
+	}
+	if (flag)
+		touch(dir, "seen");
+}
+
+static MPI_Comm make_intercomm(int rank, const char *dir, int engine)
+{
+	MPI_Comm local, inter;
+
+	MPI_Comm_split(MPI_COMM_WORLD, rank, 0, &local);
+	if (engine && rank == 1) {
+		look_for_leader(dir);
+		touch(dir, "started");
+		wait_file(dir, "go");
+	}
+	MPI_Intercomm_create(local, 0, MPI_COMM_WORLD, 1 - rank, TAG, &inter);
+	MPI_Comm_free(&local);
+	return inter;
+}
+
+/* One step over the intercommunicator and WORLD; what rank 1 got. */
+static long exchange(MPI_Comm inter, int rank, long s)
+{
+	long out = s * 7 + rank, in = -1, w = s * 13, got = -1;
+	MPI_Status st;
+
+	MPI_Sendrecv(&out, 1, MPI_LONG, 0, 1, &in, 1, MPI_LONG, 0, 1, inter,
+		     MPI_STATUS_IGNORE);
+	if (rank == 0) {
+		MPI_Send(&w, 1, MPI_LONG, 1, TAG, MPI_COMM_WORLD);
+		return in;
+	}
+	MPI_Recv(&got, 1, MPI_LONG, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+	if (st.MPI_SOURCE != 0 || st.MPI_TAG != TAG || got != w) {
+		fprintf(stderr, "restart_icc: step %ld: got %ld from %d tag %d\n", s, got,
+			st.MPI_SOURCE, st.MPI_TAG);
+		return -1;
+	}
+	return in * 1000 + got;
+}
+
+int main(int argc, char **argv)
+{
+	int rank, size;
+	char path[4096];
+	MPI_Comm inter = MPI_COMM_NULL;
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	if (argc != 3 || size != 2) {
+		fprintf(stderr, "usage: restart_icc DIR STEPS (on 2 ranks)\n");
+		MPI_Abort(MPI_COMM_WORLD, 64);
+	}
+	long steps = atol(argv[2]);
+	snprintf(path, sizeof(path), "%s/out.%d", argv[1], rank);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	if (fd < 0) {
+		perror(path);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	long icc_step = steps / 4 + 1;
+	int engine = under_engine();
+	for (long s = 1; s <= steps; s++) {
+		long mine = s * (rank + 3), sum = 0, got = 0;
+
+		if (rank == 1)
+			pause_ms(20);
+		if (s == icc_step)
+			inter = make_intercomm(rank, argv[1], engine);
+		if (inter != MPI_COMM_NULL)
+			got = exchange(inter, rank, s);
+		MPI_Allreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+		dprintf(fd, "step %ld sum %ld got %ld\n", s, sum, got);
+	}
+	MPI_Comm_free(&inter);
+	close(fd);
+	printf("rank %d of %d done\n", rank, size);
+	MPI_Finalize();
+	return 0;
+}
