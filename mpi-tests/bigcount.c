@@ -48,6 +48,44 @@ static void p2p(int me)
 	MT_EQ(in[29], peer * 1000 + 29, "Sendrecv_c data");
 }
 
+/* The other send modes: rank 0 sends n ints with tag, rank 1 checks
+ * them.  A ready send's receive is posted before the barrier. */
+static void one_mode(int me, int tag, int n)
+{
+	int out[4] = { 40 + tag, 41 + tag, 42 + tag, 43 + tag }, in[4] = { -1, -1, -1, -1 };
+	MPI_Request r = MPI_REQUEST_NULL;
+	MPI_Status st;
+	MPI_Count got = -1;
+	static const char *const mode[] = { "", "Ssend_c", "Rsend_c", "Issend_c", "Irsend_c" };
+
+	if (me == 1)
+		MPI_Irecv_c(in, 4, MPI_INT, 0, tag, MPI_COMM_WORLD, &r);
+	MPI_Barrier(MPI_COMM_WORLD);
+	if (me == 0) {
+		if (tag == 1)
+			MPI_Ssend_c(out, n, MPI_INT, 1, tag, MPI_COMM_WORLD);
+		else if (tag == 2)
+			MPI_Rsend_c(out, n, MPI_INT, 1, tag, MPI_COMM_WORLD);
+		else if (tag == 3)
+			MPI_Issend_c(out, n, MPI_INT, 1, tag, MPI_COMM_WORLD, &r);
+		else
+			MPI_Irsend_c(out, n, MPI_INT, 1, tag, MPI_COMM_WORLD, &r);
+	}
+	MPI_Wait(&r, &st);
+	if (me != 1)
+		return;
+	MPI_Get_count_c(&st, MPI_INT, &got);
+	MT_EQ(got, n, mode[tag]);
+	for (int i = 0; i < 4; i++)
+		MT_EQ(in[i], i < n ? 40 + tag + i : -1, mode[tag]);
+}
+
+static void p2p_modes(int me)
+{
+	for (int tag = 1; tag <= 4; tag++)
+		one_mode(me, tag, tag);
+}
+
 /* More than INT_MAX elements of an empty type: a message of 0 bytes. */
 static void p2p_beyond_int(int me)
 {
@@ -84,6 +122,10 @@ static void collectives(int me, int np)
 		v[i] = me == 0 ? 2.5 * i : -1;
 	MPI_Bcast_c(v, 4, MPI_DOUBLE, 0, MPI_COMM_WORLD);
 	MT_EQ(v[3] * 2, 15, "Bcast_c");
+	long root_last[2] = { me * 7, me * 7 + 1 };
+	MPI_Ibcast_c(root_last, 2, MPI_LONG, np - 1, MPI_COMM_WORLD, &r);
+	MPI_Wait(&r, MPI_STATUS_IGNORE);
+	MT_EQ(root_last[1], (np - 1) * 7 + 1, "Ibcast_c");
 	MPI_Allreduce_c(v, sum, 4, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
 	MT_EQ(sum[2] * 2, 10 * np, "Allreduce_c");
 	/* rank i gives i + 1 ints, packed one after the other */
@@ -280,13 +322,15 @@ int main(int argc, char **argv)
 	MPI_Comm_size(MPI_COMM_WORLD, &np);
 #if MPI_VERSION >= 4
 	p2p(me);
+	p2p_modes(me);
 	p2p_beyond_int(me);
 #endif
-	mt_say("Send_c, Recv_c, Isend_c, Irecv_c, Sendrecv_c; 2^31+3 empty elements");
+	mt_say("Send_c, Recv_c, Isend_c, Irecv_c, Sendrecv_c; Ssend_c, Rsend_c, Issend_c, "
+	       "Irsend_c; 2^31+3 empty elements");
 #if MPI_VERSION >= 4
 	collectives(me, np);
 #endif
-	mt_say("Bcast_c, Allreduce_c, Allgatherv_c, Iallreduce_c, Ialltoall_c, Alltoallv_c, "
+	mt_say("Bcast_c, Ibcast_c, Allreduce_c, Allgatherv_c, Iallreduce_c, Ialltoall_c, Alltoallv_c, "
 	       "Alltoallw_c, Gatherv_c");
 #if MPI_VERSION >= 4
 	small_types(me);

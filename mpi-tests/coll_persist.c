@@ -9,8 +9,8 @@
  * wait with MPI_Waitall; each round checks every result against a
  * formula of (rank, index, round).  Between rounds the requests are inactive: MPI_Test returns at once
  * with flag set and the handle kept.  A reduction with a user operation
- * goes through the same path, and two large-count forms (_init_c) with
- * their arrays narrowed; one uses a derived datatype freed right after
+ * goes through the same path, and four large-count forms (_init_c), two
+ * with their arrays narrowed; one uses a derived datatype freed right after
  * its Init call.  At the end every request is freed and
  * must read MPI_REQUEST_NULL.  With MT_PAUSE_US (tests/ckpt-mpi/ckpt_all.sh)
  * a rank pauses while they are active and while they are inactive, and
@@ -174,7 +174,7 @@ static void ineighbor(const struct topo *t, int it)
 #ifdef PERSISTENT_COLLECTIVES
 /* ------------------------------------------------ persistent collectives */
 
-#define NREQ 27
+#define NREQ 29
 #define M 4                   /* elements per rank and block */
 #define MAXR 8                /* ranks the buffers have room for */
 
@@ -187,7 +187,7 @@ static struct bufs {
 	int a2a_s[M * MAXR], a2a_r[M * MAXR], a2v_s[MAXR * MAXR], a2v_r[MAXR * MAXR];
 	int a2w_s[MAXR], a2w_r[MAXR], rs_s[MAXR * MAXR], rs_r[MAXR], rsb_s[M * MAXR];
 	int rsb_r[M], uo_s[M], uo_r[M], bcc[M], avc_s[MAXR], avc_r[MAXR * MAXR];
-	int dt_s[M], dt_r[M * MAXR];
+	int dt_s[M], dt_r[M * MAXR], redc_s[M], redc_r[M], gac_s[M], gac_r[M * MAXR];
 	int nb_s[2], nb_r[2], nbt_s[2], nbt_r[2], nbv_r[4], nbx_r[4], nbw_r[4];
 } b;
 
@@ -256,6 +256,8 @@ static int make_all(MPI_Request *q, MPI_Op uop, const struct topo *cart,
 	MPI_Type_free(&tc);
 	MPI_Allgatherv_init_c(b.avc_s, me + 1, MPI_INT, b.avc_r, cnt_c, dsp_c, MPI_INT, w, ni,
 			      &q[k++]);
+	MPI_Reduce_init_c(b.redc_s, b.redc_r, M, MPI_INT, MPI_SUM, n - 1, w, ni, &q[k++]);
+	MPI_Gather_init_c(b.gac_s, M, MPI_INT, b.gac_r, M, MPI_INT, n - 1, w, ni, &q[k++]);
 	MPI_Neighbor_allgather_init(b.nb_s, 1, MPI_INT, b.nb_r, 1, MPI_INT, cart->comm, ni,
 				    &q[k++]);
 	MPI_Neighbor_alltoall_init(b.nbt_s, 1, MPI_INT, b.nbt_r, 1, MPI_INT, ring->comm, ni,
@@ -295,6 +297,10 @@ static void fill_round(int it)
 	if (me == 0)
 		fill(b.bcc, M, it);
 	fill(b.avc_s, me + 1, it);
+	fill(b.redc_s, M, it);
+	fill(b.gac_s, M, it);
+	memset(b.redc_r, 0xff, sizeof b.redc_r);
+	memset(b.gac_r, 0xff, sizeof b.gac_r);
 	fill(b.dt_s, M, it);
 	memset(b.dt_r, 0xff, sizeof b.dt_r);
 	memset(b.avc_r, 0xff, sizeof b.avc_r);
@@ -336,6 +342,8 @@ static void check_round(int it, const struct topo *cart, const struct topo *ring
 		MT_EQ(b.rsb_r[i], sum(0, n, me * M + i, it), "Reduce_scatter_block_init");
 		MT_EQ(b.uo_r[i], sum(0, n, i, it), "Allreduce_init (user op)");
 		MT_EQ(b.bcc[i], val(0, i, it), "Bcast_init_c");
+		if (me == n - 1)
+			MT_EQ(b.redc_r[i], sum(0, n, i, it), "Reduce_init_c");
 	}
 	for (int r = 0; r < n; r++) {
 		for (int i = 0; i < M; i++) {
@@ -344,6 +352,8 @@ static void check_round(int it, const struct topo *cart, const struct topo *ring
 			MT_EQ(b.ag_r[r * M + i], val(r, i, it), "Allgather_init");
 			MT_EQ(b.dt_r[r * M + i], val(r, i, it), "Allgather_init, datatype freed");
 			MT_EQ(b.a2a_r[r * M + i], val(r, me * M + i, it), "Alltoall_init");
+			if (me == n - 1)
+				MT_EQ(b.gac_r[r * M + i], val(r, i, it), "Gather_init_c");
 		}
 		for (int i = 0; i <= r; i++) {
 			if (me == 0)
@@ -439,7 +449,7 @@ int main(int argc, char **argv)
 #ifdef PERSISTENT_COLLECTIVES
 	persistent(&cart, &ring);
 #endif
-	mt_say("26 persistent collectives, Start then Startall, %d rounds", ROUNDS);
+	mt_say("28 persistent collectives, Start then Startall, %d rounds", ROUNDS);
 	MPI_Comm_free(&cart.comm);
 	MPI_Comm_free(&ring.comm);
 	return mt_finish();

@@ -7,7 +7,8 @@
  *   MPI-4.1: buffered sends with a buffer attached to one communicator
  *   (used there and not on another communicator, which has none), with
  *   MPI_BUFFER_AUTOMATIC, MPI_Buffer_flush/iflush and the communicator
- *   flushes; MPI_Request_get_status_all/any/some on a receive that
+ *   flushes, and the large-count (_c) attach and detach calls;
+ *   MPI_Request_get_status_all/any/some on a receive that
  *   cannot have completed yet (its sender waits in a barrier first),
  *   then on it completed, and the request still there to wait for;
  *   MPI_Remove_error_string/code/class in the required order (each one
@@ -46,6 +47,27 @@ static int cls(int err)
 	if (err != MPI_SUCCESS)
 		MPI_Error_class(err, &c);
 	return c;
+}
+
+/* Rank 0: the _c twins attach and detach as the int calls do; one
+ * message goes to rank 1 through dup's buffer. */
+static void large_count_buffers(MPI_Comm dup, char *cbuf, char *pbuf, int room)
+{
+	MPI_Count size = -1;
+	void *back = NULL;
+	int one = 10;
+
+	MT_EQ(MPI_Comm_attach_buffer_c(dup, cbuf, room), MPI_SUCCESS, "Comm_attach_buffer_c");
+	MT_EQ(MPI_Bsend_c(&one, 1, MPI_INT, 1, 4, dup), MPI_SUCCESS, "Bsend_c on dup");
+	MT_EQ(MPI_Comm_detach_buffer_c(dup, &back, &size), MPI_SUCCESS,
+	      "Comm_detach_buffer_c");
+	MT_CHECK(back == cbuf && size == room, "Comm_detach_buffer_c gave another buffer");
+	MT_EQ(MPI_Buffer_attach_c(pbuf, room), MPI_SUCCESS, "Buffer_attach_c");
+	MT_EQ(MPI_Buffer_detach_c(&back, &size), MPI_SUCCESS, "Buffer_detach_c");
+	MT_CHECK(back == pbuf && size == room, "Buffer_detach_c gave another buffer");
+	size = -1;
+	MT_EQ(MPI_Buffer_detach_c(&back, &size), MPI_SUCCESS, "Buffer_detach_c, none attached");
+	MT_CHECK(!back && size == 0, "Buffer_detach_c with none attached: not NULL and 0");
 }
 
 /* Rank 0 sends three ints on dup with dup's buffer, fails on WORLD
@@ -93,6 +115,7 @@ static void buffers(MPI_Comm dup)
 		MT_EQ(MPI_Bsend(big, BIG, MPI_INT, 1, 3, dup), MPI_SUCCESS, "Bsend, automatic");
 		MPI_Comm_detach_buffer(dup, &back, &size);
 		MT_CHECK(back == MPI_BUFFER_AUTOMATIC, "automatic buffer not given back");
+		large_count_buffers(dup, cbuf, pbuf, room);
 	} else {
 		MPI_Recv(&got, 1, MPI_INT, 0, 1, dup, MPI_STATUS_IGNORE);
 		MT_EQ(got, 7, "first buffered message on dup");
@@ -106,6 +129,8 @@ static void buffers(MPI_Comm dup)
 				MT_FAIL("automatic buffered message: element %d is %d", i, big[i]);
 				break;
 			}
+		MPI_Recv(&got, 1, MPI_INT, 0, 4, dup, MPI_STATUS_IGNORE);
+		MT_EQ(got, 10, "buffered message on dup, buffer attached by the _c call");
 	}
 	free(cbuf);
 	free(pbuf);
