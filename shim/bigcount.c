@@ -162,69 +162,37 @@ static int at_root(MPI_Comm comm, int root)
 #define ROOT_A , root
 #define REQ_P , MPI_Request *request
 #define REQ_A , request
+#define STATUS_P , MPI_Status *status
+#define STATUS_A , status
 #define ROOT_SIG at_root(comm, root)
 
 /* -------------------------------------------------- point-to-point */
 
-#define SEND_C(Name)                                                                   \
-	int PMPI_##Name##_c(const void *buf, MPI_Count count, MPI_Datatype datatype,   \
-			    int dest, int tag, MPI_Comm comm)                           \
+/* Send, Ssend, Rsend, Recv and their nonblocking twins: one buffer
+ * (count, datatype) and one peer; Const is `const` for the sends, Last
+ * what ends the parameter list (a request, a status or NONE). */
+#define P2P_C(Name, Const, LastP, LastA)                                               \
+	int PMPI_##Name##_c(Const void *buf, MPI_Count count, MPI_Datatype datatype,   \
+			    int peer, int tag, MPI_Comm comm LastP)                     \
 	{                                                                              \
 		struct big_arg a;                                                      \
 		int err = big_arg(&a, buf, count, datatype, "MPI_" #Name "_c");        \
 		if (!err)                                                              \
-			err = PMPI_##Name(buf, a.count, a.type, dest, tag, comm);      \
+			err = PMPI_##Name(buf, a.count, a.type, peer, tag,             \
+					  comm LastA);                                 \
 		big_done(&a);                                                          \
 		return err;                                                            \
 	}                                                                              \
 	SHIM_WEAK(Name##_c)
 
-#define ISEND_C(Name)                                                                  \
-	int PMPI_##Name##_c(const void *buf, MPI_Count count, MPI_Datatype datatype,   \
-			    int dest, int tag, MPI_Comm comm, MPI_Request *request)     \
-	{                                                                              \
-		struct big_arg a;                                                      \
-		int err = big_arg(&a, buf, count, datatype, "MPI_" #Name "_c");        \
-		if (!err)                                                              \
-			err = PMPI_##Name(buf, a.count, a.type, dest, tag, comm,       \
-					  request);                                    \
-		big_done(&a);                                                          \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-SEND_C(Send)
-SEND_C(Ssend)
-SEND_C(Rsend)
-ISEND_C(Isend)
-ISEND_C(Issend)
-ISEND_C(Irsend)
-
-int PMPI_Recv_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag,
-		MPI_Comm comm, MPI_Status *status)
-{
-	struct big_arg a;
-	int err = big_arg(&a, buf, count, datatype, "MPI_Recv_c");
-
-	if (!err)
-		err = PMPI_Recv(buf, a.count, a.type, source, tag, comm, status);
-	big_done(&a);
-	return err;
-}
-SHIM_WEAK(Recv_c)
-
-int PMPI_Irecv_c(void *buf, MPI_Count count, MPI_Datatype datatype, int source, int tag,
-		 MPI_Comm comm, MPI_Request *request)
-{
-	struct big_arg a;
-	int err = big_arg(&a, buf, count, datatype, "MPI_Irecv_c");
-
-	if (!err)
-		err = PMPI_Irecv(buf, a.count, a.type, source, tag, comm, request);
-	big_done(&a);
-	return err;
-}
-SHIM_WEAK(Irecv_c)
+P2P_C(Send, const, NONE, NONE)
+P2P_C(Ssend, const, NONE, NONE)
+P2P_C(Rsend, const, NONE, NONE)
+P2P_C(Isend, const, REQ_P, REQ_A)
+P2P_C(Issend, const, REQ_P, REQ_A)
+P2P_C(Irsend, const, REQ_P, REQ_A)
+P2P_C(Recv, NONE, STATUS_P, STATUS_A)
+P2P_C(Irecv, NONE, REQ_P, REQ_A)
 
 int PMPI_Sendrecv_c(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype,
 		    int dest, int sendtag, void *recvbuf, MPI_Count recvcount,
@@ -261,31 +229,22 @@ SHIM_WEAK(Sendrecv_replace_c)
 
 /* ------------------------------------------------------- collectives */
 
-int PMPI_Bcast_c(void *buffer, MPI_Count count, MPI_Datatype datatype, int root,
-		 MPI_Comm comm)
-{
-	struct big_arg a;
-	int err = big_arg(&a, buffer, count, datatype, "MPI_Bcast_c");
+/* Bcast and Ibcast: one buffer (count, datatype). */
+#define BCAST_C(Name, ReqP, ReqA)                                                      \
+	int PMPI_##Name##_c(void *buffer, MPI_Count count, MPI_Datatype datatype,      \
+			    int root, MPI_Comm comm ReqP)                               \
+	{                                                                              \
+		struct big_arg a;                                                      \
+		int err = big_arg(&a, buffer, count, datatype, "MPI_" #Name "_c");     \
+		if (!err)                                                              \
+			err = PMPI_##Name(buffer, a.count, a.type, root, comm ReqA);   \
+		big_done(&a);                                                          \
+		return err;                                                            \
+	}                                                                              \
+	SHIM_WEAK(Name##_c)
 
-	if (!err)
-		err = PMPI_Bcast(buffer, a.count, a.type, root, comm);
-	big_done(&a);
-	return err;
-}
-SHIM_WEAK(Bcast_c)
-
-int PMPI_Ibcast_c(void *buffer, MPI_Count count, MPI_Datatype datatype, int root,
-		  MPI_Comm comm, MPI_Request *request)
-{
-	struct big_arg a;
-	int err = big_arg(&a, buffer, count, datatype, "MPI_Ibcast_c");
-
-	if (!err)
-		err = PMPI_Ibcast(buffer, a.count, a.type, root, comm, request);
-	big_done(&a);
-	return err;
-}
-SHIM_WEAK(Ibcast_c)
+BCAST_C(Bcast, NONE, NONE)
+BCAST_C(Ibcast, REQ_P, REQ_A)
 
 /* Gather, Scatter (Root: ", root"), Allgather, Alltoall, and their
  * nonblocking twins (Req: ", request"): one send and one receive
