@@ -228,47 +228,53 @@ int PMPI_Buffer_detach(void *buffer_addr, int *size)
 }
 SHIM_WEAK(Buffer_detach)
 
+/* MPI_Count is int64_t: the _c twins pass their size through. */
 int PMPI_Buffer_detach_c(void *buffer_addr, MPI_Count *size)
 {
-	int64_t n = 0;
-	int err = detach(MPI_COMM_NULL, buffer_addr, &n, "MPI_Buffer_detach_c");
-
-	if (!err)
-		*size = n;
-	return err;
+	return detach(MPI_COMM_NULL, buffer_addr, size, "MPI_Buffer_detach_c");
 }
 SHIM_WEAK(Buffer_detach_c)
 
 /* ---- MPI-4.1: communicator buffers, flushing ---- */
 
-int PMPI_Comm_attach_buffer(MPI_Comm comm, void *buffer, int size)
+/* The calls that name a communicator: it must be a valid one (the
+ * process's buffer is never reached through them). */
+static int comm_attach(MPI_Comm comm, void *buffer, int64_t size, const char *fn)
 {
 	int err;
 
-	if (!shim_comm_check(comm, "MPI_Comm_attach_buffer", &err))
+	if (!shim_comm_check(comm, fn, &err))
 		return err;
-	return attach(comm, buffer, size, "MPI_Comm_attach_buffer");
+	return attach(comm, buffer, size, fn);
+}
+
+static int comm_detach(MPI_Comm comm, void *buffer_addr, int64_t *size, const char *fn)
+{
+	int err;
+
+	if (!shim_comm_check(comm, fn, &err))
+		return err;
+	return detach(comm, buffer_addr, size, fn);
+}
+
+int PMPI_Comm_attach_buffer(MPI_Comm comm, void *buffer, int size)
+{
+	return comm_attach(comm, buffer, size, "MPI_Comm_attach_buffer");
 }
 SHIM_WEAK(Comm_attach_buffer)
 
 int PMPI_Comm_attach_buffer_c(MPI_Comm comm, void *buffer, MPI_Count size)
 {
-	int err;
-
-	if (!shim_comm_check(comm, "MPI_Comm_attach_buffer_c", &err))
-		return err;
-	return attach(comm, buffer, size, "MPI_Comm_attach_buffer_c");
+	return comm_attach(comm, buffer, size, "MPI_Comm_attach_buffer_c");
 }
 SHIM_WEAK(Comm_attach_buffer_c)
 
 int PMPI_Comm_detach_buffer(MPI_Comm comm, void *buffer_addr, int *size)
 {
 	int64_t n = 0;
-	int err;
+	int err = comm_detach(comm, buffer_addr, &n, "MPI_Comm_detach_buffer");
 
-	if (!shim_comm_check(comm, "MPI_Comm_detach_buffer", &err))
-		return err;
-	if (!(err = detach(comm, buffer_addr, &n, "MPI_Comm_detach_buffer")))
+	if (!err)
 		*size = (int)n;
 	return err;
 }
@@ -276,14 +282,7 @@ SHIM_WEAK(Comm_detach_buffer)
 
 int PMPI_Comm_detach_buffer_c(MPI_Comm comm, void *buffer_addr, MPI_Count *size)
 {
-	int64_t n = 0;
-	int err;
-
-	if (!shim_comm_check(comm, "MPI_Comm_detach_buffer_c", &err))
-		return err;
-	if (!(err = detach(comm, buffer_addr, &n, "MPI_Comm_detach_buffer_c")))
-		*size = n;
-	return err;
+	return comm_detach(comm, buffer_addr, size, "MPI_Comm_detach_buffer_c");
 }
 SHIM_WEAK(Comm_detach_buffer_c)
 
@@ -447,19 +446,8 @@ SHIM_WEAK(Bsend_c)
 static int ibsend(const char *fn, const void *buf, int count, MPI_Datatype type, int dest,
 		  int tag, MPI_Comm comm, MPI_Request *request)
 {
-	int err = shim_bsend_start(fn, buf, count, type, dest, tag, comm);
-
-	if (err)
-		return err;
-	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
-	if (!r)
-		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
-	struct chan_status st = { 0 };
-	st.source = MPI_ANY_SOURCE;
-	st.tag = MPI_ANY_TAG;
-	shim_req_done_locally(r, &st);
-	*request = r->handle;
-	return MPI_SUCCESS;
+	return done_request(shim_bsend_start(fn, buf, count, type, dest, tag, comm), comm,
+			    request, fn);
 }
 
 int PMPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
