@@ -248,41 +248,8 @@ int PMPI_Bcast_init(void *buffer, int count, MPI_Datatype datatype, int root, MP
 }
 SHIM_WEAK(Bcast_init)
 
-/* Reduce, Allreduce, Scan, Exscan. */
-#define REDUCTION_INIT(name, kind_, root_, ...)                                          \
-	int PMPI_##name(const void *sendbuf, void *recvbuf, int count,                   \
-			MPI_Datatype datatype, MPI_Op op, __VA_ARGS__ MPI_Comm comm,     \
-			MPI_Info info, MPI_Request *request)                             \
-	{                                                                                \
-		INIT(name, .kind = kind_, .sbuf = sendbuf, .rbuf = recvbuf,              \
-		     .rcount = count, .rtype = datatype, .op = op, .root = root_,        \
-		     .comm = comm);                                                      \
-	}                                                                                \
-	SHIM_WEAK(name)
-
-REDUCTION_INIT(Reduce_init, PC_REDUCE, root, int root,)
-REDUCTION_INIT(Allreduce_init, PC_ALLREDUCE, 0, )
-REDUCTION_INIT(Scan_init, PC_SCAN, 0, )
-REDUCTION_INIT(Exscan_init, PC_EXSCAN, 0, )
-
-/* Gather, Scatter (rooted), Allgather, Alltoall and their neighbour twins. */
-#define PLAIN_INIT(name, kind_, root_, ...)                                              \
-	int PMPI_##name(const void *sendbuf, int sendcount, MPI_Datatype sendtype,       \
-			void *recvbuf, int recvcount, MPI_Datatype recvtype,             \
-			__VA_ARGS__ MPI_Comm comm, MPI_Info info, MPI_Request *request)  \
-	{                                                                                \
-		INIT(name, .kind = kind_, .sbuf = sendbuf, .scount = sendcount,          \
-		     .stype = sendtype, .rbuf = recvbuf, .rcount = recvcount,            \
-		     .rtype = recvtype, .root = root_, .comm = comm);                    \
-	}                                                                                \
-	SHIM_WEAK(name)
-
-PLAIN_INIT(Gather_init, PC_GATHER, root, int root,)
-PLAIN_INIT(Scatter_init, PC_SCATTER, root, int root,)
-PLAIN_INIT(Allgather_init, PC_ALLGATHER, 0, )
-PLAIN_INIT(Alltoall_init, PC_ALLTOALL, 0, )
-PLAIN_INIT(Neighbor_allgather_init, PC_NB_ALLGATHER, 0, )
-PLAIN_INIT(Neighbor_alltoall_init, PC_NB_ALLTOALL, 0, )
+/* Reduce_init ... Exscan_init and Gather_init ... Neighbor_alltoall_init
+ * are made with their large-count forms, below. */
 
 /* Gatherv, Allgatherv and the neighbour one: v on the receive side. */
 #define GATHERV_INIT(name, kind_, root_, ...)                                            \
@@ -454,21 +421,31 @@ int PMPI_Bcast_init_c(void *buffer, MPI_Count count, MPI_Datatype datatype, int 
 }
 SHIM_WEAK(Bcast_init_c)
 
-#define REDUCTION_INIT_C(name, kind_, root_, ...)                                        \
-	int PMPI_##name(const void *sendbuf, void *recvbuf, MPI_Count count,             \
+/* The families whose counts are scalars are written once for both forms:
+ * Count is the counts' type, Set how one is stored (the int form keeps
+ * it, the _c form narrows it). */
+#define KEPT(v, field) ((field) = (v))
+#define NARROWED(v, field) narrow(v, &(field), &err, comm, fn)
+#define BOTH_FORMS(FAMILY, name, ...)                                                    \
+	FAMILY(name##_init, int, KEPT, __VA_ARGS__)                                      \
+	FAMILY(name##_init_c, MPI_Count, NARROWED, __VA_ARGS__)
+
+/* Reduce, Allreduce, Scan, Exscan. */
+#define REDUCTION_INIT(name, Count, Set, kind_, root_, ...)                              \
+	int PMPI_##name(const void *sendbuf, void *recvbuf, Count count,                 \
 			MPI_Datatype datatype, MPI_Op op, __VA_ARGS__ MPI_Comm comm,     \
 			MPI_Info info, MPI_Request *request)                             \
 	{                                                                                \
 		INIT_C(name, a.kind = kind_; a.sbuf = sendbuf; a.rbuf = recvbuf;         \
 		       a.rtype = datatype; a.op = op; a.root = root_;                    \
-		       narrow(count, &a.rcount, &err, comm, fn));                        \
+		       Set(count, a.rcount));                                            \
 	}                                                                                \
 	SHIM_WEAK(name)
 
-REDUCTION_INIT_C(Reduce_init_c, PC_REDUCE, root, int root,)
-REDUCTION_INIT_C(Allreduce_init_c, PC_ALLREDUCE, 0, )
-REDUCTION_INIT_C(Scan_init_c, PC_SCAN, 0, )
-REDUCTION_INIT_C(Exscan_init_c, PC_EXSCAN, 0, )
+BOTH_FORMS(REDUCTION_INIT, Reduce, PC_REDUCE, root, int root,)
+BOTH_FORMS(REDUCTION_INIT, Allreduce, PC_ALLREDUCE, 0, )
+BOTH_FORMS(REDUCTION_INIT, Scan, PC_SCAN, 0, )
+BOTH_FORMS(REDUCTION_INIT, Exscan, PC_EXSCAN, 0, )
 
 int PMPI_Reduce_scatter_block_init_c(const void *sendbuf, void *recvbuf, MPI_Count recvcount,
 				     MPI_Datatype datatype, MPI_Op op, MPI_Comm comm,
@@ -491,24 +468,24 @@ int PMPI_Reduce_scatter_init_c(const void *sendbuf, void *recvbuf, const MPI_Cou
 }
 SHIM_WEAK(Reduce_scatter_init_c)
 
-#define PLAIN_INIT_C(name, kind_, root_, ...)                                            \
-	int PMPI_##name(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, \
-			void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype,       \
+/* Gather, Scatter (rooted), Allgather, Alltoall and their neighbour twins. */
+#define PLAIN_INIT(name, Count, Set, kind_, root_, ...)                                  \
+	int PMPI_##name(const void *sendbuf, Count sendcount, MPI_Datatype sendtype,     \
+			void *recvbuf, Count recvcount, MPI_Datatype recvtype,           \
 			__VA_ARGS__ MPI_Comm comm, MPI_Info info, MPI_Request *request)  \
 	{                                                                                \
 		INIT_C(name, a.kind = kind_; a.sbuf = sendbuf; a.stype = sendtype;       \
 		       a.rbuf = recvbuf; a.rtype = recvtype; a.root = root_;             \
-		       narrow(sendcount, &a.scount, &err, comm, fn);                     \
-		       narrow(recvcount, &a.rcount, &err, comm, fn));                    \
+		       Set(sendcount, a.scount); Set(recvcount, a.rcount));              \
 	}                                                                                \
 	SHIM_WEAK(name)
 
-PLAIN_INIT_C(Gather_init_c, PC_GATHER, root, int root,)
-PLAIN_INIT_C(Scatter_init_c, PC_SCATTER, root, int root,)
-PLAIN_INIT_C(Allgather_init_c, PC_ALLGATHER, 0, )
-PLAIN_INIT_C(Alltoall_init_c, PC_ALLTOALL, 0, )
-PLAIN_INIT_C(Neighbor_allgather_init_c, PC_NB_ALLGATHER, 0, )
-PLAIN_INIT_C(Neighbor_alltoall_init_c, PC_NB_ALLTOALL, 0, )
+BOTH_FORMS(PLAIN_INIT, Gather, PC_GATHER, root, int root,)
+BOTH_FORMS(PLAIN_INIT, Scatter, PC_SCATTER, root, int root,)
+BOTH_FORMS(PLAIN_INIT, Allgather, PC_ALLGATHER, 0, )
+BOTH_FORMS(PLAIN_INIT, Alltoall, PC_ALLTOALL, 0, )
+BOTH_FORMS(PLAIN_INIT, Neighbor_allgather, PC_NB_ALLGATHER, 0, )
+BOTH_FORMS(PLAIN_INIT, Neighbor_alltoall, PC_NB_ALLTOALL, 0, )
 
 /* n: the receive arrays' entries, from comm and root. */
 #define GATHERV_INIT_C(name, kind_, root_, n, ...)                                       \
