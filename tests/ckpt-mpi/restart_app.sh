@@ -5,7 +5,8 @@
 #   sh tests/ckpt-mpi/restart_app.sh NAME STEPS [BUILD_DIR]
 #
 # tests/ckpt-mpi/restart_NAME.c (arguments: DIR STEPS; it appends what
-# each rank saw to DIR/out.<rank>) runs on 2 ranks through dmtcp_mpi
+# each rank saw to DIR/out.<rank>; what the apps share is in
+# restart_app.h) runs on 2 ranks through dmtcp_mpi
 # under MPICH, is checkpointed a quarter of the way (dmtcp_mpi_command
 # --checkpoint), runs a little further and is killed.  The checkpoint is
 # then restarted under Open MPI and under MPICH; each must end normally

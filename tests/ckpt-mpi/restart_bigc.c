@@ -18,16 +18,10 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+
+#include "restart_app.h"
 
 #define BIG ((MPI_Count)1 << 31)
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* size, extent and (for derived types) combiner and large counts */
 static void describe(FILE *f, const char *name, MPI_Datatype t)
@@ -61,7 +55,6 @@ int main(int argc, char **argv)
 {
 	int rank, size, dummy = 0;
 	MPI_Datatype big, hv, vec, vdup, empty;
-	char path[4096];
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -71,12 +64,7 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	long steps = atol(argv[2]);
-	snprintf(path, sizeof path, "%s/out.%d", argv[1], rank);
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
+	FILE *f = ra_fopen_out(argv[1], rank);
 	MPI_Type_contiguous_c(BIG + 5, MPI_BYTE, &big);
 	MPI_Type_commit(&big);
 	MPI_Type_create_hvector_c(2, BIG, 3, MPI_INT, &hv);
@@ -116,7 +104,7 @@ int main(int argc, char **argv)
 		describe(f, "vec", vec);
 		fprintf(f, "\n");
 		fflush(f);
-		pause_ms(20);
+		ra_pause_ms(20);
 	}
 	MPI_Type_free(&big);
 	MPI_Type_free(&hv);

@@ -19,84 +19,11 @@
  * image.  After a restart A and B must have been made again alike on
  * both ranks for the steps that follow.  A native run does not wait.
  */
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <mpi.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "ckpt/ckpt.h"
-
-#define WAIT_MS (120 * 1000) /* give up waiting: the run then fails */
-
-static atomic_int ckpt_over;
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void note_ckpt_over(void *arg)
-{
-	(void)arg;
-	atomic_store(&ckpt_over, 1);
-}
-
-/* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi). */
-static int watch_checkpoints(void)
-{
-	static const struct ck_hooks hooks = {
-		.resume = note_ckpt_over,
-		.restart = note_ckpt_over,
-	};
-	int (*reg)(const struct ck_hooks *) =
-		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
-
-	return reg && reg(&hooks) == 0;
-}
-
-static void touch_started(const char *dir)
-{
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/started", dir);
-	int fd = open(path, O_WRONLY | O_CREAT, 0644);
-	if (fd < 0) {
-		perror(path);
-		exit(3);
-	}
-	close(fd);
-}
-
-static void wait_ckpt_over(void)
-{
-	for (int ms = 0; !atomic_load(&ckpt_over); ms++) {
-		if (ms == WAIT_MS) {
-			fprintf(stderr, "restart_idup: rank 0: no checkpoint came\n");
-			exit(3);
-		}
-		pause_ms(1);
-	}
-}
-
-static void wait_go(const char *dir)
-{
-	char go[4200];
-
-	snprintf(go, sizeof(go), "%s/go", dir);
-	for (int ms = 0; access(go, F_OK) != 0; ms += 10) {
-		if (ms >= WAIT_MS) {
-			fprintf(stderr, "restart_idup: rank 1: no %s came\n", go);
-			exit(3);
-		}
-		pause_ms(10);
-	}
-}
+#include "restart_app.h"
 
 static void idup_wait(MPI_Comm parent, MPI_Info info, MPI_Comm *out)
 {
@@ -112,7 +39,6 @@ static void idup_wait(MPI_Comm parent, MPI_Info info, MPI_Comm *out)
 int main(int argc, char **argv)
 {
 	int rank, size;
-	char path[4096];
 	MPI_Comm a, b, c;
 	MPI_Info info;
 
@@ -124,12 +50,7 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 64);
 	}
 	long steps = atol(argv[2]);
-	snprintf(path, sizeof(path), "%s/out.%d", argv[1], rank);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	if (fd < 0) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
+	int fd = ra_open_out(argv[1], rank);
 	idup_wait(MPI_COMM_WORLD, MPI_INFO_NULL, &a);
 	idup_wait(a, MPI_INFO_NULL, &c);
 	MPI_Comm_free(&c);
@@ -138,21 +59,19 @@ int main(int argc, char **argv)
 	idup_wait(a, info, &b);
 	MPI_Info_free(&info);
 	long ckpt_step = steps / 4 + 1;
-	int engine = watch_checkpoints();
+	int engine = ra_watch_checkpoints();
 	for (long s = 1; s <= steps; s++) {
 		long mine = s * (rank + 3), sum = 0, root_val = s * 11 + rank;
 
 		if (rank == 1)
-			pause_ms(20);
+			ra_pause_ms(20);
 		if (engine && s == ckpt_step) {
 			MPI_Request r;
 			if (rank == 1)
-				wait_go(argv[1]);
+				ra_wait_go(argv[1]);
 			MPI_Iallreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, b, &r);
-			if (rank == 0) {
-				touch_started(argv[1]);
-				wait_ckpt_over();
-			}
+			if (rank == 0)
+				ra_hold_for_checkpoint(argv[1]);
 			MPI_Wait(&r, MPI_STATUS_IGNORE);
 		} else {
 			MPI_Allreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, b);

@@ -31,22 +31,14 @@
  * runs in a proxy that never saw them.  A native run (no engine) does not
  * wait.
  */
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <mpi.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "ckpt/ckpt.h"
+#include "restart_app.h"
 
 #define MAXR 8
-#define WAIT_MS (120 * 1000) /* give up waiting: the run then fails */
 #define BIG (4L << 20)      /* longs of the checkpoint step's Ibcast: 32 MiB */
-
-static atomic_int ckpt_over;
 
 /* inout = in o inout, for x -> m x + c kept as (m, c): associative, not
  * commutative, so the result shows the ranks' order. */
@@ -62,73 +54,9 @@ static void compose(void *in, void *inout, int *len, MPI_Datatype *dt)
 	}
 }
 
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void note_ckpt_over(void *arg)
-{
-	(void)arg;
-	atomic_store(&ckpt_over, 1);
-}
-
-/* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi). */
-static int watch_checkpoints(void)
-{
-	static const struct ck_hooks hooks = {
-		.resume = note_ckpt_over,
-		.restart = note_ckpt_over,
-	};
-	int (*reg)(const struct ck_hooks *) =
-		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
-
-	return reg && reg(&hooks) == 0;
-}
-
-/* Rank 0, its collectives started: say so (DIR/started), and wait until
- * a checkpoint is over. */
-static void wait_ckpt_over(const char *dir)
-{
-	char started[4200];
-
-	snprintf(started, sizeof(started), "%s/started", dir);
-	int fd = open(started, O_WRONLY | O_CREAT, 0644);
-	if (fd < 0) {
-		perror(started);
-		exit(3);
-	}
-	close(fd);
-	for (int ms = 0; !atomic_load(&ckpt_over); ms++) {
-		if (ms == WAIT_MS) {
-			fprintf(stderr, "restart_nbc: rank 0: no checkpoint came\n");
-			exit(3);
-		}
-		pause_ms(1);
-	}
-}
-
-/* Rank 1, its collectives not started: until the checkpoint asks for them. */
-static void wait_go(const char *dir)
-{
-	char go[4200];
-
-	snprintf(go, sizeof(go), "%s/go", dir);
-	for (int ms = 0; access(go, F_OK) != 0; ms += 10) {
-		if (ms >= WAIT_MS) {
-			fprintf(stderr, "restart_nbc: rank 1: no %s came\n", go);
-			exit(3);
-		}
-		pause_ms(10);
-	}
-}
-
 int main(int argc, char **argv)
 {
 	int rank, size;
-	char path[4096];
 	MPI_Comm dup;
 	MPI_Datatype affine;
 	MPI_Op comp;
@@ -141,18 +69,13 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 64);
 	}
 	long steps = atol(argv[2]);
-	snprintf(path, sizeof(path), "%s/out.%d", argv[1], rank);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	if (fd < 0) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
+	int fd = ra_open_out(argv[1], rank);
 	MPI_Comm_dup(MPI_COMM_WORLD, &dup);
 	MPI_Type_contiguous(2, MPI_LONG, &affine);
 	MPI_Type_commit(&affine);
 	MPI_Op_create(compose, 0, &comp);
 	long big_step = steps / 4 + 1;
-	int engine = watch_checkpoints();
+	int engine = ra_watch_checkpoints();
 	long *big = malloc(BIG * sizeof(long));
 	if (!big)
 		MPI_Abort(MPI_COMM_WORLD, 1);
@@ -179,9 +102,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < rat; i++)
 			rbuf[i] = -1;
 		if (rank == 1)
-			pause_ms(15);
+			ra_pause_ms(15);
 		if (engine && rank == 1 && s == big_step)
-			wait_go(argv[1]);
+			ra_wait_go(argv[1]);
 		MPI_Iallreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD, &rq[0]);
 		MPI_Ibcast(&root_val, 1, MPI_LONG, (int)(s % size), dup, &rq[1]);
 		MPI_Ialltoallv(sbuf, sc, sd, MPI_LONG, rbuf, rc, rd, MPI_LONG, MPI_COMM_WORLD,
@@ -193,8 +116,8 @@ int main(int argc, char **argv)
 			MPI_Ibcast(big, (int)BIG, MPI_LONG, 1, dup, &rq[4]);
 		}
 		if (engine && rank == 0 && s == big_step)
-			wait_ckpt_over(argv[1]);
-		pause_ms(rank == 1 ? 5 : 20);
+			ra_hold_for_checkpoint(argv[1]);
+		ra_pause_ms(rank == 1 ? 5 : 20);
 		int flag = 0;
 		MPI_Testall(nrq, rq, &flag, st);
 		MPI_Waitall(nrq, rq, st);

@@ -25,51 +25,15 @@
  * A native run has no engine and does not wait; its files are the
  * reference.
  */
-#include <dlfcn.h>
 #include <mpi.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include "ckpt/ckpt.h"
+#include "restart_app.h"
 
 #define WORDS (64 * 1024 / sizeof(unsigned))
 
-static atomic_int ckpt_over;
 static unsigned out[WORDS], in[WORDS];
-
-static void note_ckpt_over(void *arg)
-{
-	(void)arg;
-	atomic_store(&ckpt_over, 1);
-}
-
-/* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi). */
-static int watch_checkpoints(void)
-{
-	static const struct ck_hooks hooks = {
-		.resume = note_ckpt_over,
-		.restart = note_ckpt_over,
-	};
-	int (*reg)(const struct ck_hooks *) =
-		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
-
-	return reg && reg(&hooks) == 0;
-}
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void wait_for_checkpoint(void)
-{
-	while (!atomic_load(&ckpt_over))
-		pause_ms(1);
-}
 
 /* The payload of step s. */
 static void fill(long s, int rank)
@@ -90,7 +54,6 @@ static unsigned checksum(const unsigned *w, size_t n)
 int main(int argc, char **argv)
 {
 	int rank, size;
-	char path[4096];
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -100,21 +63,16 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	long steps = atol(argv[2]);
-	int engine = watch_checkpoints();
+	int engine = ra_watch_checkpoints();
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
-	snprintf(path, sizeof path, "%s/out.%d", argv[1], rank);
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
+	FILE *f = ra_fopen_out(argv[1], rank);
 	fill(0, rank);
 	for (long s = 0; s < steps; s++) {
 		MPI_Sendrecv(out, (int)WORDS, MPI_UNSIGNED, right, 1, in, (int)WORDS,
 			     MPI_UNSIGNED, left, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 		unsigned mine = checksum(in, WORDS), all;
 		MPI_Allreduce(&mine, &all, 1, MPI_UNSIGNED, MPI_BXOR, MPI_COMM_WORLD);
-		pause_ms(5); /* so the killed run is still going when it is killed */
+		ra_pause_ms(5); /* so the killed run is still going when it is killed */
 		fill(s + 1, rank);
 		/* Rank 1 is in its next Sendrecv by the time the test sees this
 		 * line and asks for the checkpoint. */
@@ -122,7 +80,7 @@ int main(int argc, char **argv)
 		fflush(f);
 		/* Nothing between this wait and the next send. */
 		if (engine && rank == 0 && s == steps / 4 - 1)
-			wait_for_checkpoint();
+			ra_wait_ckpt_over();
 	}
 	fclose(f);
 	printf("rank %d of %d done\n", rank, size);

@@ -22,14 +22,8 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
+#include "restart_app.h"
 
 int main(int argc, char **argv)
 {
@@ -38,7 +32,6 @@ int main(int argc, char **argv)
 	int rank, size, sv[3], bs[2], br[2], bsize;
 	MPI_Request pr, ps;
 	MPI_Datatype col;
-	char path[4096];
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -48,12 +41,7 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	long steps = atol(argv[2]);
-	snprintf(path, sizeof path, "%s/out.%d", argv[1], rank);
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
+	FILE *f = ra_fopen_out(argv[1], rank);
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
 	MPI_Type_vector(3, 1, STRIDE, MPI_INT, &col);
 	MPI_Type_commit(&col);
@@ -70,7 +58,7 @@ int main(int argc, char **argv)
 		int n = -1;
 
 		MPI_Start(&pr);
-		pause_ms(10);
+		ra_pause_ms(10);
 		sv[0] = rank;
 		sv[1] = (int)s;
 		sv[2] = rank * 1000 + (int)s * 3;
@@ -82,7 +70,7 @@ int main(int argc, char **argv)
 		bs[1] = -rank;
 		MPI_Bsend(bs, 2, MPI_INT, right, 5, MPI_COMM_WORLD);
 		MPI_Mprobe(left, 5, MPI_COMM_WORLD, &msg, MPI_STATUS_IGNORE);
-		pause_ms(10);
+		ra_pause_ms(10);
 		MPI_Mrecv(br, 2, MPI_INT, &msg, MPI_STATUS_IGNORE);
 		fprintf(f, "%ld: persistent %d %d %d (count %d, from %d); matched %d %d\n", s,
 			rv[0], rv[STRIDE], rv[2 * STRIDE], n, st.MPI_SOURCE, br[0], br[1]);

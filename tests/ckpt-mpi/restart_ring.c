@@ -15,22 +15,14 @@
  * on from there, so a run that was checkpointed, killed and restarted
  * must leave the same files as one that never was.
  */
-#include <fcntl.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "restart_app.h"
 
 #define TAG_TOKEN 1
 #define TAG_STREAM 7
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* Rank 0 starts the token at step; each rank mixes its rank in. */
 static long ring(int rank, int size, long step)
@@ -52,7 +44,6 @@ static long ring(int rank, int size, long step)
 int main(int argc, char **argv)
 {
 	int rank, size;
-	char path[4096];
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -62,12 +53,7 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 64);
 	}
 	long steps = atol(argv[2]);
-	snprintf(path, sizeof(path), "%s/out.%d", argv[1], rank);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	if (fd < 0) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
+	int fd = ra_open_out(argv[1], rank);
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
 	MPI_Datatype pair;  /* every other long, two of them */
 	MPI_Type_vector(2, 1, 2, MPI_LONG, &pair);
@@ -82,7 +68,7 @@ int main(int argc, char **argv)
 		MPI_Irecv(in, 1, pair, left, TAG_STREAM, MPI_COMM_WORLD, &rq[0]);
 		MPI_Isend(out, 1, pair, right, TAG_STREAM, MPI_COMM_WORLD, &rq[1]);
 		long token = ring(rank, size, s);
-		pause_ms(20);
+		ra_pause_ms(20);
 		MPI_Wait(&rq[0], &st);
 		MPI_Wait(&rq[1], MPI_STATUS_IGNORE);
 		MPI_Allreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);

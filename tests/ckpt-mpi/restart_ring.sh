@@ -62,9 +62,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-"$B/bin/dmtcp_mpicc" -O1 -o "$T/ring" "$ROOT/tests/ckpt-mpi/restart_ring.c" ||
+"$B/bin/dmtcp_mpicc" -O1 -I"$ROOT" -o "$T/ring" "$ROOT/tests/ckpt-mpi/restart_ring.c" ||
 	{ fail "cannot build restart_ring with dmtcp_mpicc"; exit 1; }
-mpicc.mpich -O1 -o "$T/ring-native" "$ROOT/tests/ckpt-mpi/restart_ring.c" ||
+mpicc.mpich -O1 -I"$ROOT" -o "$T/ring-native" "$ROOT/tests/ckpt-mpi/restart_ring.c" ||
 	{ fail "cannot build restart_ring with mpicc.mpich"; exit 1; }
 
 timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 \

@@ -17,20 +17,14 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+
+#include "restart_app.h"
 
 static int rank, size, left, right;
 static long steps;
 static MPI_Comm comm_a, comm_b;
 static pthread_barrier_t step_start, step_end;
 static int got[2], sum_a, sum_b;
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void *thread_a(void *arg)
 {
@@ -52,7 +46,7 @@ static void *thread_b(void *arg)
 	for (long s = 0; s < steps; s++) {
 		int out[2] = { rank, (int)s * 5 + rank }, in = (int)s - rank;
 		pthread_barrier_wait(&step_start);
-		pause_ms(10);
+		ra_pause_ms(10);
 		MPI_Send(out, 2, MPI_INT, right, 1, MPI_COMM_WORLD);
 		MPI_Allreduce(&in, &sum_b, 1, MPI_INT, MPI_SUM, comm_b);
 		pthread_barrier_wait(&step_end);
@@ -63,7 +57,6 @@ static void *thread_b(void *arg)
 int main(int argc, char **argv)
 {
 	int provided;
-	char path[4096];
 	pthread_t ta, tb;
 
 	MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
@@ -74,12 +67,7 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	steps = atol(argv[2]);
-	snprintf(path, sizeof path, "%s/out.%d", argv[1], rank);
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
+	FILE *f = ra_fopen_out(argv[1], rank);
 	left = (rank + size - 1) % size;
 	right = (rank + 1) % size;
 	MPI_Comm_dup(MPI_COMM_WORLD, &comm_a);

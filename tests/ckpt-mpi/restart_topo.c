@@ -18,7 +18,8 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+
+#include "restart_app.h"
 
 /* Composition of affine maps x -> a x + b modulo a prime, element-wise:
  * inout = in o inout, which does not commute. */
@@ -35,19 +36,11 @@ static void compose(void *in, void *inout, int *len, MPI_Datatype *t)
 	}
 }
 
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 int main(int argc, char **argv)
 {
 	int rank, size, key, ir;
 	int dims[1], periods[1] = { 1 }, w_in = 3, w_out = 4;
 	MPI_Comm cart, dist, half, inter;
-	char path[4096];
 
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -57,12 +50,7 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 2);
 	}
 	long steps = atol(argv[2]);
-	snprintf(path, sizeof path, "%s/out.%d", argv[1], rank);
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
+	FILE *f = ra_fopen_out(argv[1], rank);
 	dims[0] = size;
 	MPI_Cart_create(MPI_COMM_WORLD, 1, dims, periods, 0, &cart);
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
@@ -101,7 +89,7 @@ int main(int argc, char **argv)
 			src, dst, got, nb_in, sw, nb_out, dw, indeg, outdeg, weighted, in, (long)v,
 			flag, all[0], all[1], pre[0], pre[1]);
 		fflush(f);
-		pause_ms(20);
+		ra_pause_ms(20);
 	}
 	fclose(f);
 	printf("rank %d of %d done\n", rank, size);

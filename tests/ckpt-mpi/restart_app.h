@@ -1,0 +1,135 @@
+/*
+ * restart_app.h - what the applications of restart_app.sh share
+ * (tests/ckpt-mpi/restart_*.c).
+ *
+ * Each application appends what its rank saw, step after step, to
+ * DIR/out.<rank>, which the script compares with a native run's.  Some
+ * pick the moment of the checkpoint themselves (RESTART_APP_GO=1 in
+ * restart_app.sh): rank 0 enters the operation under test, creates
+ * DIR/started and waits outside MPI until its own resume or restart hook
+ * says a checkpoint is over, while rank 1 holds back until DIR/go exists,
+ * which the script creates once the coordinator waits in TARGETS.
+ *
+ * Header-only, like mpi-tests/mt.h: the script builds each application
+ * from its one .c file, with dmtcp_mpicc and with mpicc.mpich.  Under a
+ * native run no checkpoint engine is loaded, ra_watch_checkpoints()
+ * returns 0 and nothing waits.
+ */
+#ifndef RESTART_APP_H
+#define RESTART_APP_H
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <mpi.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt/ckpt.h"
+
+#define RA_WAIT_MS (120 * 1000) /* give up waiting: the run then fails */
+
+static atomic_int ra_ckpt_over;
+
+static inline void ra_pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* DIR/out.<rank>, empty, every write appended; the job ends if it
+ * cannot be opened. */
+static inline int ra_open_out(const char *dir, int rank)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/out.%d", dir, rank);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	if (fd < 0) {
+		perror(path);
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	return fd;
+}
+
+/* The same as a stream, for applications that fprintf and fflush. */
+static inline FILE *ra_fopen_out(const char *dir, int rank)
+{
+	FILE *f = fdopen(ra_open_out(dir, rank), "a");
+
+	if (!f) {
+		perror(dir);
+		MPI_Abort(MPI_COMM_WORLD, 2);
+	}
+	return f;
+}
+
+static inline void ra_note_ckpt_over(void *arg)
+{
+	(void)arg;
+	atomic_store(&ra_ckpt_over, 1);
+}
+
+/* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi).  Looked
+ * up at run time so that the native build needs no engine. */
+static inline int ra_watch_checkpoints(void)
+{
+	static const struct ck_hooks hooks = {
+		.resume = ra_note_ckpt_over,
+		.restart = ra_note_ckpt_over,
+	};
+	int (*reg)(const struct ck_hooks *) =
+		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
+
+	return reg && reg(&hooks) == 0;
+}
+
+/* Until this process's resume or restart hook has run: a checkpoint is
+ * over. */
+static inline void ra_wait_ckpt_over(void)
+{
+	for (int ms = 0; !atomic_load(&ra_ckpt_over); ms++) {
+		if (ms == RA_WAIT_MS) {
+			fprintf(stderr, "restart app: rank 0: no checkpoint came\n");
+			exit(3);
+		}
+		ra_pause_ms(1);
+	}
+}
+
+/* Rank 0, inside the operation under test: say so (DIR/started), and
+ * wait until a checkpoint is over. */
+static inline void ra_hold_for_checkpoint(const char *dir)
+{
+	char started[4200];
+
+	snprintf(started, sizeof(started), "%s/started", dir);
+	int fd = open(started, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0) {
+		perror(started);
+		exit(3);
+	}
+	close(fd);
+	ra_wait_ckpt_over();
+}
+
+/* Rank 1, not yet in the operation under test: until the checkpoint
+ * asks for it (DIR/go). */
+static inline void ra_wait_go(const char *dir)
+{
+	char go[4200];
+
+	snprintf(go, sizeof(go), "%s/go", dir);
+	for (int ms = 0; access(go, F_OK) != 0; ms += 10) {
+		if (ms >= RA_WAIT_MS) {
+			fprintf(stderr, "restart app: rank 1: no %s came\n", go);
+			exit(3);
+		}
+		ra_pause_ms(10);
+	}
+}
+
+#endif
