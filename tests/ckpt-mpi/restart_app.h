@@ -31,7 +31,8 @@
 
 #define RA_WAIT_MS (120 * 1000) /* give up waiting: the run then fails */
 
-static atomic_int ra_ckpt_over;
+static atomic_int ra_ckpt_over;  /* a checkpoint is over (resumed or restarted) */
+static atomic_int ra_restarted;  /* this process is a restarted one */
 
 static inline void ra_pause_ms(long ms)
 {
@@ -73,13 +74,19 @@ static inline void ra_note_ckpt_over(void *arg)
 	atomic_store(&ra_ckpt_over, 1);
 }
 
+static inline void ra_note_restart(void *arg)
+{
+	atomic_store(&ra_restarted, 1);
+	ra_note_ckpt_over(arg);
+}
+
 /* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi).  Looked
  * up at run time so that the native build needs no engine. */
 static inline int ra_watch_checkpoints(void)
 {
 	static const struct ck_hooks hooks = {
 		.resume = ra_note_ckpt_over,
-		.restart = ra_note_ckpt_over,
+		.restart = ra_note_restart,
 	};
 	int (*reg)(const struct ck_hooks *) =
 		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
@@ -93,10 +100,40 @@ static inline void ra_wait_ckpt_over(void)
 {
 	for (int ms = 0; !atomic_load(&ra_ckpt_over); ms++) {
 		if (ms == RA_WAIT_MS) {
-			fprintf(stderr, "restart app: rank 0: no checkpoint came\n");
+			fprintf(stderr, "restart app: no checkpoint came\n");
 			exit(3);
 		}
 		ra_pause_ms(1);
+	}
+}
+
+/* DIR/NAME, created empty: a sign to the script. */
+static inline void ra_touch(const char *dir, const char *name)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0) {
+		perror(path);
+		exit(3);
+	}
+	close(fd);
+}
+
+/* Until the script creates DIR/NAME (DIR/go: the checkpoint asks for the
+ * operation rank 1 held back). */
+static inline void ra_wait_file(const char *dir, const char *name)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (int ms = 0; access(path, F_OK) != 0; ms += 10) {
+		if (ms >= RA_WAIT_MS) {
+			fprintf(stderr, "restart app: no %s came\n", path);
+			exit(3);
+		}
+		ra_pause_ms(10);
 	}
 }
 
@@ -104,32 +141,8 @@ static inline void ra_wait_ckpt_over(void)
  * wait until a checkpoint is over. */
 static inline void ra_hold_for_checkpoint(const char *dir)
 {
-	char started[4200];
-
-	snprintf(started, sizeof(started), "%s/started", dir);
-	int fd = open(started, O_WRONLY | O_CREAT, 0644);
-	if (fd < 0) {
-		perror(started);
-		exit(3);
-	}
-	close(fd);
+	ra_touch(dir, "started");
 	ra_wait_ckpt_over();
-}
-
-/* Rank 1, not yet in the operation under test: until the checkpoint
- * asks for it (DIR/go). */
-static inline void ra_wait_go(const char *dir)
-{
-	char go[4200];
-
-	snprintf(go, sizeof(go), "%s/go", dir);
-	for (int ms = 0; access(go, F_OK) != 0; ms += 10) {
-		if (ms >= RA_WAIT_MS) {
-			fprintf(stderr, "restart app: rank 1: no %s came\n", go);
-			exit(3);
-		}
-		ra_pause_ms(10);
-	}
 }
 
 #endif

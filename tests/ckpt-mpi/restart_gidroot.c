@@ -24,73 +24,19 @@
  * has taken a second checkpoint, which must succeed.  What each step got
  * goes to DIR/out.<rank>; a native run does not stop.
  */
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <mpi.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "ckpt/ckpt.h"
-
-#define WAIT_MS (120 * 1000) /* give up waiting: the run then fails */
-
-static atomic_int restarted;
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void note_restart(void *arg)
-{
-	(void)arg;
-	atomic_store(&restarted, 1);
-}
-
-/* Under dmtcp_mpi: learn when this process is a restarted one. */
-static void watch_restarts(void)
-{
-	static const struct ck_hooks hooks = { .restart = note_restart };
-	int (*reg)(const struct ck_hooks *) =
-		(int (*)(const struct ck_hooks *))dlsym(RTLD_DEFAULT, "ck_register_hooks");
-
-	if (reg)
-		reg(&hooks);
-}
-
-static void file_path(char *path, size_t len, const char *dir, const char *name)
-{
-	snprintf(path, len, "%s/%s", dir, name);
-}
+#include "restart_app.h"
 
 /* Both ranks outside MPI until the second checkpoint is over. */
 static void stop_for_checkpoint(int rank, const char *dir)
 {
-	char path[4200];
-
 	MPI_Barrier(MPI_COMM_WORLD);
-	if (rank == 0) {
-		file_path(path, sizeof(path), dir, "again");
-		int fd = open(path, O_WRONLY | O_CREAT, 0644);
-		if (fd < 0) {
-			perror(path);
-			exit(3);
-		}
-		close(fd);
-	}
-	file_path(path, sizeof(path), dir, "again-go");
-	for (int ms = 0; access(path, F_OK) != 0; ms += 10) {
-		if (ms >= WAIT_MS) {
-			fprintf(stderr, "restart_gidroot: rank %d: no %s came\n", rank, path);
-			exit(3);
-		}
-		pause_ms(10);
-	}
+	if (rank == 0)
+		ra_touch(dir, "again");
+	ra_wait_file(dir, "again-go");
 }
 
 static void idup_wait(MPI_Comm parent, MPI_Comm *out)
@@ -123,7 +69,6 @@ static long sum_on(MPI_Comm comm, long v)
 int main(int argc, char **argv)
 {
 	int rank, size;
-	char path[4096];
 	MPI_Comm n, d = MPI_COMM_NULL, e = MPI_COMM_NULL;
 
 	MPI_Init(&argc, &argv);
@@ -134,27 +79,22 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 64);
 	}
 	long steps = atol(argv[2]);
-	file_path(path, sizeof(path), argv[1], rank ? "out.1" : "out.0");
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	if (fd < 0) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
-	watch_restarts();
+	int fd = ra_open_out(argv[1], rank);
+	ra_watch_checkpoints();
 	MPI_Comm a = orphan_idup();
 	long again_step = steps / 2 + 10;
 	for (long s = 1; s <= steps; s++) {
 		long root_val = s * 11 + rank, sd = 0, se = 0;
 
 		if (rank == 1)
-			pause_ms(20);
+			ra_pause_ms(20);
 		if (s == steps / 2) {
 			MPI_Comm_dup(MPI_COMM_WORLD, &n);
 			idup_wait(n, &d);
 			MPI_Comm_free(&n);
 			idup_wait(a, &e);
 		}
-		if (s == again_step && atomic_load(&restarted))
+		if (s == again_step && atomic_load(&ra_restarted))
 			stop_for_checkpoint(rank, argv[1]);
 		long sa = sum_on(a, s * (rank + 3));
 		MPI_Bcast(&root_val, 1, MPI_LONG, (int)(s % size), a);

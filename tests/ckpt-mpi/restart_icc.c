@@ -24,57 +24,14 @@
  * application's memory by the checkpoint would show up there (or the
  * constructor would never end).  A native run does not wait.
  */
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "restart_app.h"
 
 #define TAG 77
-#define WAIT_MS (120 * 1000) /* give up waiting: the run then fails */
 #define SEE_MS 5000          /* how long rank 1 looks for rank 0's message */
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* 1 if the checkpoint engine is loaded (it is under dmtcp_mpi). */
-static int under_engine(void)
-{
-	return dlsym(RTLD_DEFAULT, "ck_register_hooks") != NULL;
-}
-
-static void touch(const char *dir, const char *name)
-{
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT, 0644);
-	if (fd < 0) {
-		perror(path);
-		exit(3);
-	}
-	close(fd);
-}
-
-static void wait_file(const char *dir, const char *name)
-{
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	for (int ms = 0; access(path, F_OK) != 0; ms += 10) {
-		if (ms >= WAIT_MS) {
-			fprintf(stderr, "restart_icc: no %s came\n", path);
-			exit(3);
-		}
-		pause_ms(10);
-	}
-}
 
 /* Rank 1: until rank 0's part of the constructor shows on WORLD, if it
  * ever does; then DIR/seen says so. */
@@ -85,10 +42,10 @@ static void look_for_leader(const char *dir)
 	for (int ms = 0; !flag && ms < SEE_MS; ms += 10) {
 		MPI_Iprobe(0, TAG, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
 		if (!flag)
-			pause_ms(10);
+			ra_pause_ms(10);
 	}
 	if (flag)
-		touch(dir, "seen");
+		ra_touch(dir, "seen");
 }
 
 static MPI_Comm make_intercomm(int rank, const char *dir, int engine)
@@ -98,8 +55,8 @@ static MPI_Comm make_intercomm(int rank, const char *dir, int engine)
 	MPI_Comm_split(MPI_COMM_WORLD, rank, 0, &local);
 	if (engine && rank == 1) {
 		look_for_leader(dir);
-		touch(dir, "started");
-		wait_file(dir, "go");
+		ra_touch(dir, "started");
+		ra_wait_file(dir, "go");
 	}
 	MPI_Intercomm_create(local, 0, MPI_COMM_WORLD, 1 - rank, TAG, &inter);
 	MPI_Comm_free(&local);
@@ -130,7 +87,6 @@ static long exchange(MPI_Comm inter, int rank, long s)
 int main(int argc, char **argv)
 {
 	int rank, size;
-	char path[4096];
 	MPI_Comm inter = MPI_COMM_NULL;
 
 	MPI_Init(&argc, &argv);
@@ -141,19 +97,14 @@ int main(int argc, char **argv)
 		MPI_Abort(MPI_COMM_WORLD, 64);
 	}
 	long steps = atol(argv[2]);
-	snprintf(path, sizeof(path), "%s/out.%d", argv[1], rank);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-	if (fd < 0) {
-		perror(path);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
+	int fd = ra_open_out(argv[1], rank);
 	long icc_step = steps / 4 + 1;
-	int engine = under_engine();
+	int engine = ra_watch_checkpoints();
 	for (long s = 1; s <= steps; s++) {
 		long mine = s * (rank + 3), sum = 0, got = 0;
 
 		if (rank == 1)
-			pause_ms(20);
+			ra_pause_ms(20);
 		if (s == icc_step)
 			inter = make_intercomm(rank, argv[1], engine);
 		if (inter != MPI_COMM_NULL)

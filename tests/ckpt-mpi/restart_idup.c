@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 		if (engine && s == ckpt_step) {
 			MPI_Request r;
 			if (rank == 1)
-				ra_wait_go(argv[1]);
+				ra_wait_file(argv[1], "go");
 			MPI_Iallreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, b, &r);
 			if (rank == 0)
 				ra_hold_for_checkpoint(argv[1]);

@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		if (rank == 1)
 			ra_pause_ms(15);
 		if (engine && rank == 1 && s == big_step)
-			ra_wait_go(argv[1]);
+			ra_wait_file(argv[1], "go");
 		MPI_Iallreduce(&mine, &sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD, &rq[0]);
 		MPI_Ibcast(&root_val, 1, MPI_LONG, (int)(s % size), dup, &rq[1]);
 		MPI_Ialltoallv(sbuf, sc, sd, MPI_LONG, rbuf, rc, rd, MPI_LONG, MPI_COMM_WORLD,
