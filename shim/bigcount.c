@@ -11,9 +11,11 @@
  *     made for the call, "count consecutive t" (shim_bigc_type: chunks
  *     of 2^30 elements and a remainder, as a struct), freed right after
  *     the call (a pending request holds its record, shim/typeops.c);
- *   - reductions (a derived type cannot carry a predefined op) and the
- *     v/w collectives whose counts or displacements do not fit an int
- *     raise MPI_ERR_COUNT instead (doc/conformance.md).
+ *   - the v/w collectives whose counts or displacements do not fit an
+ *     int raise MPI_ERR_COUNT instead (doc/conformance.md).
+ *
+ * The reductions, where a made type cannot carry a predefined op, go in
+ * chunks instead (shim/redbig.c).
  *
  * The statuses need nothing: they carry bytes, and MPI_Get_count_c
  * divides by the application's datatype.  The type constructors are in
@@ -98,17 +100,6 @@ static void big_done(struct big_arg *a)
 {
 	if (a->made != MPI_DATATYPE_NULL)
 		PMPI_Type_free(&a->made);
-}
-
-/* A count that must fit an int (reductions): MPI_ERR_COUNT otherwise. */
-static int small_count(MPI_Count count, int *out, MPI_Comm comm, const char *fn)
-{
-	if (count > INT_MAX)
-		return shim_errorf(comm, MPI_ERR_COUNT, fn,
-				   "count %lld: reductions of more than INT_MAX elements "
-				   "are not supported", (long long)count);
-	*out = count < INT_MIN ? -1 : (int)count;
-	return MPI_SUCCESS;
 }
 
 /* n counts or displacements as a new int array (NULL for NULL or when
@@ -275,62 +266,6 @@ PAIR_C(Igather, ROOT_P, ROOT_A, REQ_P, REQ_A)
 PAIR_C(Iscatter, ROOT_P, ROOT_A, REQ_P, REQ_A)
 PAIR_C(Iallgather, NONE, NONE, REQ_P, REQ_A)
 PAIR_C(Ialltoall, NONE, NONE, REQ_P, REQ_A)
-
-/* Reduce (", root"), Allreduce, Scan, Exscan and their nonblocking twins. */
-#define REDUCE_C(Name, RootP, RootA, ReqP, ReqA)                                       \
-	int PMPI_##Name##_c(const void *sendbuf, void *recvbuf, MPI_Count count,       \
-			    MPI_Datatype datatype, MPI_Op op RootP, MPI_Comm comm ReqP) \
-	{                                                                              \
-		int n = 0;                                                             \
-		int err = small_count(count, &n, comm, "MPI_" #Name "_c");             \
-		return err ? err                                                       \
-			   : PMPI_##Name(sendbuf, recvbuf, n, datatype, op RootA,      \
-					 comm ReqA);                                   \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-REDUCE_C(Reduce, ROOT_P, ROOT_A, NONE, NONE)
-REDUCE_C(Allreduce, NONE, NONE, NONE, NONE)
-REDUCE_C(Scan, NONE, NONE, NONE, NONE)
-REDUCE_C(Exscan, NONE, NONE, NONE, NONE)
-REDUCE_C(Ireduce, ROOT_P, ROOT_A, REQ_P, REQ_A)
-REDUCE_C(Iallreduce, NONE, NONE, REQ_P, REQ_A)
-REDUCE_C(Iscan, NONE, NONE, REQ_P, REQ_A)
-REDUCE_C(Iexscan, NONE, NONE, REQ_P, REQ_A)
-
-#define REDUCE_SCATTER_BLOCK_C(Name, ReqP, ReqA)                                       \
-	int PMPI_##Name##_c(const void *sendbuf, void *recvbuf, MPI_Count recvcount,   \
-			    MPI_Datatype datatype, MPI_Op op, MPI_Comm comm ReqP)       \
-	{                                                                              \
-		int n = 0;                                                             \
-		int err = small_count(recvcount, &n, comm, "MPI_" #Name "_c");         \
-		return err ? err                                                       \
-			   : PMPI_##Name(sendbuf, recvbuf, n, datatype, op, comm ReqA); \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-REDUCE_SCATTER_BLOCK_C(Reduce_scatter_block, NONE, NONE)
-REDUCE_SCATTER_BLOCK_C(Ireduce_scatter_block, REQ_P, REQ_A)
-
-#define REDUCE_SCATTER_C(Name, ReqP, ReqA)                                             \
-	int PMPI_##Name##_c(const void *sendbuf, void *recvbuf,                        \
-			    const MPI_Count recvcounts[], MPI_Datatype datatype,        \
-			    MPI_Op op, MPI_Comm comm ReqP)                              \
-	{                                                                              \
-		struct shim_comm *c = shim_comm_get(comm);                             \
-		int *rc;                                                               \
-		int err = INTS(recvcounts, c ? c->size : 0, &rc, comm,                 \
-			       "MPI_" #Name "_c", "recvcounts");                       \
-		if (!err)                                                              \
-			err = PMPI_##Name(sendbuf, recvbuf, rc, datatype, op,          \
-					  comm ReqA);                                  \
-		free(rc);                                                              \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-REDUCE_SCATTER_C(Reduce_scatter, NONE, NONE)
-REDUCE_SCATTER_C(Ireduce_scatter, REQ_P, REQ_A)
 
 /* Gatherv and Allgatherv: one send (count, datatype), the receive side's
  * arrays (at the root only for Gatherv). */

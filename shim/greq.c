@@ -17,9 +17,17 @@
  * or another completes.
  * At a checkpoint the record is application memory like the state it
  * describes.
+ *
+ * The shim's own operations made of several requests (a reduction in
+ * chunks, shim/redbig.c) wear one too, with a poll function instead of
+ * the application's callbacks: every completion call first polls those
+ * among its requests (shim_greq_drive, before it takes the call slot,
+ * since a poll makes calls of its own), and the ones found done are
+ * completed locally like any other.
  */
 #include "shim.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +37,11 @@ struct shim_greq {
 	MPI_Grequest_cancel_function *cancel;
 	void *extra;
 	int queried;
+	shim_greq_poll_fn *poll;   /* the shim's own: no query_fn, no cancel_fn */
 };
+
+/* Polled records alive: completion calls skip the drive when none is. */
+static _Atomic int polled;
 
 int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn,
 			MPI_Grequest_free_function *free_fn,
@@ -47,12 +59,45 @@ int PMPI_Grequest_start(MPI_Grequest_query_function *query_fn,
 		free(g);
 		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, "no memory for a request");
 	}
-	*g = (struct shim_greq){ query_fn, free_fn, cancel_fn, extra_state, 0 };
+	*g = (struct shim_greq){ query_fn, free_fn, cancel_fn, extra_state, 0, NULL };
 	r->greq = g;
 	*request = r->handle;
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Grequest_start)
+
+int shim_greq_start_polled(shim_greq_poll_fn *poll, MPI_Grequest_free_function *free_fn,
+			   void *extra, MPI_Comm comm, MPI_Request *request)
+{
+	struct shim_greq *g = malloc(sizeof(*g));
+	struct shim_req *r = g ? shim_req_new(SHIM_REQ_SEND, comm) : NULL;
+
+	if (!r) {
+		free(g);
+		return MPI_ERR_NO_MEM;
+	}
+	/* Queried already: there is no query_fn, the poll gives the status. */
+	*g = (struct shim_greq){ NULL, free_fn, NULL, extra, 1, poll };
+	r->greq = g;
+	atomic_fetch_add(&polled, 1);
+	*request = r->handle;
+	return MPI_SUCCESS;
+}
+
+void shim_greq_drive(int count, const MPI_Request *reqs, int wait)
+{
+	struct chan_status st;
+
+	if (!atomic_load(&polled))
+		return;
+	for (int i = 0; i < count; i++) {
+		struct shim_req *r = reqs[i] == MPI_REQUEST_NULL ? NULL : shim_req_get(reqs[i]);
+		if (!r || !r->greq || !r->greq->poll || r->local_done)
+			continue;
+		if (r->greq->poll(r->greq->extra, wait, &st))
+			shim_req_done_locally(r, &st);
+	}
+}
 
 int PMPI_Grequest_complete(MPI_Request request)
 {
@@ -92,6 +137,8 @@ void shim_greq_free(struct shim_req *r)
 	struct shim_greq *g = r->greq;
 
 	g->free(g->extra);
+	if (g->poll)
+		atomic_fetch_sub(&polled, 1);
 	free(g);
 	r->greq = NULL;
 }
@@ -99,6 +146,10 @@ void shim_greq_free(struct shim_req *r)
 int shim_greq_cancel(struct shim_req *r)
 {
 	struct shim_greq *g = r->greq;
+
+	/* The shim's own are collectives, which MPI_Cancel leaves alone. */
+	if (!g->cancel)
+		return MPI_SUCCESS;
 	int err = g->cancel(g->extra, r->local_done);
 
 	return err ? shim_error(SHIM_NOCOMM, err, "MPI_Cancel", "cancel_fn failed") : MPI_SUCCESS;

@@ -390,8 +390,19 @@ static int reduce_local(const void *inbuf, void *inoutbuf, int64_t count,
 		return shim_error(SHIM_NOCOMM, MPI_ERR_BUFFER, fn, "a buffer is NULL or "
 				  "MPI_IN_PLACE");
 	if (o) {
-		if (count > 0)
-			shim_op_apply(o, inbuf, inoutbuf, count, datatype);
+		if (o->fn_c) {
+			if (count > 0)
+				shim_op_apply(o, inbuf, inoutbuf, count, datatype);
+			return MPI_SUCCESS;
+		}
+		/* A function of int len sees chunks it can count. */
+		int64_t limit = shim_redc_limit(), first;
+		for (int64_t k = 0; k < shim_redc_nchunks(count, limit); k++) {
+			int len = shim_redc_chunk(count, limit, k, &first);
+			uintptr_t off = (uintptr_t)(first * t->extent);
+			shim_op_apply(o, (const char *)inbuf + off, (char *)inoutbuf + off, len,
+				      datatype);
+		}
 		return MPI_SUCCESS;
 	}
 	if ((err = shim_op_local_predefined(inbuf, inoutbuf, count, datatype, op)))

@@ -474,6 +474,7 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 		shim_status_empty(status);
 		return MPI_SUCCESS;
 	}
+	shim_greq_drive(1, request, id == CALL_WAIT);
 	struct shim_req *r = shim_req_get(*request);
 	if (!r)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, fn, "not a live request");
@@ -660,6 +661,7 @@ SHIM_WEAK(Waitall)
 /* Waitall is Testall that waits: one implementation, flag == NULL. */
 int PMPI_Testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
 {
+	shim_greq_drive(count, reqs, 0);
 	if (atomic_load(&shim_req_local))
 		return local_all(count, reqs, flag, statuses);
 	return testall(count, reqs, flag, statuses);
@@ -721,6 +723,7 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 	struct active a;
 	struct region g;
 
+	shim_greq_drive(count, reqs, 0);
 	if (atomic_load(&shim_req_local) && local_any(count, reqs, index, flag, status))
 		return MPI_SUCCESS;
 	int err = active_collect(&a, count, reqs, fn);
@@ -781,6 +784,7 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 	struct active a;
 	struct region g;
 
+	shim_greq_drive(incount, reqs, 0);
 	if (atomic_load(&shim_req_local) &&
 	    (*outcount = local_some(incount, reqs, indices, statuses)) > 0)
 		return MPI_SUCCESS;

@@ -493,6 +493,17 @@ struct shim_req *shim_req_new_user(int kind, MPI_Comm comm);
 void shim_greq_query(struct shim_req *r);
 void shim_greq_free(struct shim_req *r);
 int shim_greq_cancel(struct shim_req *r);
+/* The shim's own operation of several requests as one generalized
+ * request on comm: poll(extra, wait, st) returns 1 once it is done (with
+ * wait: waits until it is), its status in *st; free_fn(extra) when the
+ * record goes.  MPI_ERR_NO_MEM, raised by nobody, when it cannot. */
+typedef int shim_greq_poll_fn(void *extra, int wait, struct chan_status *st);
+int shim_greq_start_polled(shim_greq_poll_fn *poll, MPI_Grequest_free_function *free_fn,
+			   void *extra, MPI_Comm comm, MPI_Request *request);
+/* Poll (with wait: wait for) the polled ones among count requests and
+ * complete those done locally.  Completion calls run it first, without
+ * the call slot. */
+void shim_greq_drive(int count, const MPI_Request *reqs, int wait);
 
 /* ---- checkpoint consistency (shim/ckpt.c) ---- */
 /* Where a checkpoint is, as the application's threads see it. */
@@ -771,6 +782,15 @@ int shim_bigc_split(int64_t count, int64_t extent, struct shim_bigc_split *s);
 /* A new (uncommitted) datatype whose one element is count consecutive
  * elements of t, made with int constructors; errors raised for fn. */
 int shim_bigc_type(int64_t count, MPI_Datatype t, MPI_Datatype *out, const char *fn);
+/* Reductions beyond INT_MAX elements go in chunks of at most
+ * shim_redc_limit() elements (shim/redbig.c): INT_MAX, or what env
+ * (DMTCP_MPI_TEST_REDUCE_CHUNK, tests only) says if it is a number from
+ * 1 to INT_MAX.  count elements make shim_redc_nchunks chunks; chunk k
+ * starts at element *first and has the length returned. */
+int64_t shim_redc_limit_of(const char *env);
+int64_t shim_redc_limit(void);
+int64_t shim_redc_nchunks(int64_t count, int64_t limit);
+int shim_redc_chunk(int64_t count, int64_t limit, int64_t k, int64_t *first);
 /* The arguments of an MPI_Type_*_c constructor, as
  * MPI_Type_get_envelope_c/get_contents_c return them; one allocation. */
 struct shim_type_c {
