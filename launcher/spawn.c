@@ -72,19 +72,26 @@ static void child_exec(const char *path, char **argv, const sigset_t *mask,
 	_exit(DM_EXIT_NOPROG);
 }
 
-pid_t ln_spawn_proxy(const char *path, int pu, const sigset_t *sigmask)
+/* fork, the child set up as the launcher's what: its pid in the
+ * launcher (-1, said, if fork failed), 0 in the child. */
+static pid_t fork_child(const char *path, int pu, const char *what)
 {
 	pid_t launcher = getpid();
 	pid_t pid = fork();
 
-	if (pid < 0) {
-		dm_err("cannot start the proxy (%s): fork: %s", path,
-		       strerror(errno));
-		return -1;
-	}
-	if (pid > 0)
+	if (pid < 0)
+		dm_err("cannot start the %s (%s): fork: %s", what, path, strerror(errno));
+	else if (pid == 0)
+		child_setup(launcher, pu, what);
+	return pid;
+}
+
+pid_t ln_spawn_proxy(const char *path, int pu, const sigset_t *sigmask)
+{
+	pid_t pid = fork_child(path, pu, "proxy");
+
+	if (pid != 0)
 		return pid;
-	child_setup(launcher, pu, "proxy");
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, 0) < 0) {
 		dm_err("cannot start the proxy (%s): stdin from /dev/null: %s",
@@ -131,17 +138,10 @@ static void close_launcher_fds(int keep)
 pid_t ln_spawn_app(const char *path, char **argv, int chan_fd, int pu,
 		   const sigset_t *sigmask, int preload)
 {
-	pid_t launcher = getpid();
-	pid_t pid = fork();
+	pid_t pid = fork_child(path, pu, "application");
 
-	if (pid < 0) {
-		dm_err("cannot start the application (%s): fork: %s", path,
-		       strerror(errno));
-		return -1;
-	}
-	if (pid > 0)
+	if (pid != 0)
 		return pid;
-	child_setup(launcher, pu, "application");
 	if (chan_fd >= 0)
 		close_launcher_fds(chan_fd);
 	if (preload)
