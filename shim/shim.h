@@ -321,6 +321,9 @@ void shim_type_release(struct shim_type *t);
  * predefined or invalid handles. */
 void shim_type_user_hold(MPI_Datatype h);
 void shim_type_user_release(MPI_Datatype h);
+/* MPI_Type_get_contents(_c): copy n datatypes out, each a new reference
+ * the application must free. */
+void shim_type_hand_out(const MPI_Datatype *types, int n, MPI_Datatype out[]);
 /* Visit the constructor's components in typemap order: bl consecutive
  * elements of k at byte disp.  A non-zero return stops and is returned. */
 typedef int shim_type_comp_fn(void *arg, int64_t disp, int64_t bl, struct shim_type *k);

@@ -630,12 +630,7 @@ int PMPI_Type_get_contents_c(MPI_Datatype datatype, MPI_Count max_integers,
 		memcpy(array_of_addresses, b->addrs, (size_t)b->naddrs * sizeof(MPI_Aint));
 	if (b->ncounts)
 		memcpy(array_of_large_counts, b->counts, (size_t)b->ncounts * sizeof(MPI_Count));
-	for (int i = 0; i < b->ntypes; i++) {
-		struct shim_type *k = shim_handle_get(SHIM_K_TYPE, (uintptr_t)b->types[i]);
-		if (k)
-			k->user_refs++;
-		array_of_datatypes[i] = b->types[i];
-	}
+	shim_type_hand_out(b->types, b->ntypes, array_of_datatypes);
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Type_get_contents_c)

@@ -747,6 +747,19 @@ void shim_type_user_hold(MPI_Datatype h)
 	shim_state_unlock();
 }
 
+/* Even a component whose handle the application freed becomes valid
+ * again: its record is found with shim_handle_get, which shim_type_get
+ * (and so shim_type_user_hold) would not do. */
+void shim_type_hand_out(const MPI_Datatype *types, int n, MPI_Datatype out[])
+{
+	for (int i = 0; i < n; i++) {
+		struct shim_type *k = shim_handle_get(SHIM_K_TYPE, (uintptr_t)types[i]);
+		if (k)
+			k->user_refs++;
+		out[i] = types[i];
+	}
+}
+
 void shim_type_user_release(MPI_Datatype h)
 {
 	struct shim_type *t = h == MPI_DATATYPE_NULL ? NULL : shim_type_get(h);
@@ -805,12 +818,7 @@ int PMPI_Type_get_contents(MPI_Datatype datatype, int max_integers, int max_addr
 		memcpy(array_of_integers, t->ints, (size_t)t->nints * sizeof(int));
 	if (t->naddrs)
 		memcpy(array_of_addresses, t->addrs, (size_t)t->naddrs * sizeof(MPI_Aint));
-	for (int i = 0; i < t->ntypes; i++) {
-		struct shim_type *k = shim_handle_get(SHIM_K_TYPE, (uintptr_t)t->types[i]);
-		if (k)
-			k->user_refs++;
-		array_of_datatypes[i] = t->types[i];
-	}
+	shim_type_hand_out(t->types, t->ntypes, array_of_datatypes);
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Type_get_contents)
