@@ -100,7 +100,7 @@ static int describe(struct chan_call *c, int rc, MPI_Comm *real, int64_t gid)
 	return rc;
 }
 
-int px_comm_describe(struct chan_call *c, int rc, MPI_Comm *real)
+int px_comm_describe(struct chan_call *c, int rc, MPI_Comm *real, px_more_fn *more)
 {
 	int64_t gid = -1;
 
@@ -110,7 +110,14 @@ int px_comm_describe(struct chan_call *c, int rc, MPI_Comm *real)
 		if (rc != MPI_SUCCESS)
 			MPI_Comm_free(real);
 	}
-	return describe(c, rc, real, gid);
+	rc = describe(c, rc, real, gid);
+	if (rc != MPI_SUCCESS || !more || *real == MPI_COMM_NULL)
+		return rc;
+	if ((rc = more(c, *real)) != MPI_SUCCESS) {
+		MPI_Comm_free(real);
+		c->arg[ARG_SIZE] = 0;
+	}
+	return rc;
 }
 
 void px_comm_keep(struct chan_call *c, int rc, MPI_Comm real)
@@ -122,7 +129,7 @@ void px_comm_keep(struct chan_call *c, int rc, MPI_Comm real)
 
 void px_comm_made(struct chan_call *c, int rc, MPI_Comm real)
 {
-	rc = px_comm_describe(c, rc, &real);
+	rc = px_comm_describe(c, rc, &real, NULL);
 	px_comm_keep(c, rc, real);
 }
 
@@ -138,21 +145,20 @@ static MPI_Comm parent_of(struct chan_call *c)
 	return p;
 }
 
-/* Make the communicator now, or on a thread of its own when the shim
- * asked (proxy/ctorbg.c). */
-static void serve(struct chan_call *c, px_make_fn *make)
+void px_comm_serve(struct chan_call *c, px_make_fn *make, px_more_fn *more)
 {
 	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
 
 	if (parent == MPI_COMM_NULL)
 		return;
 	if (c->arg[CALL_ARG_DETACH]) {
-		px_ctor_start(c, parent, make);
+		px_ctor_start(c, parent, make, more);
 		return;
 	}
 	int rc = make(c, parent, &real);
 
-	px_comm_made(c, rc, real);
+	rc = px_comm_describe(c, rc, &real, more);
+	px_comm_keep(c, rc, real);
 }
 
 void px_call_COMM_DUP(struct chan_call *c)
@@ -175,7 +181,7 @@ static int make_split(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
 
 void px_call_COMM_SPLIT(struct chan_call *c)
 {
-	serve(c, make_split);
+	px_comm_serve(c, make_split, NULL);
 }
 
 static int make_split_type(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
@@ -193,7 +199,7 @@ static int make_split_type(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
 
 void px_call_COMM_SPLIT_TYPE(struct chan_call *c)
 {
-	serve(c, make_split_type);
+	px_comm_serve(c, make_split_type, NULL);
 }
 
 /* The group named by arg[2] and inl (world ranks), made from parent's
@@ -243,7 +249,7 @@ static int make_create(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
 
 void px_call_COMM_CREATE(struct chan_call *c)
 {
-	serve(c, make_create);
+	px_comm_serve(c, make_create, NULL);
 }
 
 static int make_create_group(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
@@ -260,7 +266,7 @@ static int make_create_group(struct chan_call *c, MPI_Comm parent, MPI_Comm *rea
 
 void px_call_COMM_CREATE_GROUP(struct chan_call *c)
 {
-	serve(c, make_create_group);
+	px_comm_serve(c, make_create_group, NULL);
 }
 
 void px_call_COMM_REBUILD(struct chan_call *c)

@@ -2,7 +2,9 @@
  * ctorbg.c - communicator constructors on threads of their own, under
  * MPI_THREAD_MULTIPLE (issued by shim/mtwait.c).
  *
- *   COMM_SPLIT, COMM_SPLIT_TYPE, COMM_CREATE, COMM_CREATE_GROUP with
+ *   COMM_SPLIT, COMM_SPLIT_TYPE, COMM_CREATE, COMM_CREATE_GROUP, the
+ *   topology constructors (proxy/topo.c), INTERCOMM_CREATE and
+ *   INTERCOMM_MERGE (proxy/intercomm.c), with
  *              CALL_ARG_DETACH = token (chan/calls.h): reply at once;
  *   COMM_POLL  arg[0] token -> arg[2] 1 once the communicator is made,
  *              and then the constructor's whole reply (proxy/comm.c).
@@ -35,6 +37,7 @@ struct ctor_job {
 	MPI_Comm parent;
 	MPI_Comm real;           /* the new communicator, once done */
 	px_make_fn *make;
+	px_more_fn *more;
 	int rc;
 	atomic_int done;
 	struct ctor_job *next;   /* jobs not collected yet (main thread) */
@@ -47,7 +50,7 @@ static void run_job(struct ctor_job *j)
 {
 	int rc = j->make(&j->call, j->parent, &j->real);
 
-	j->rc = px_comm_describe(&j->call, rc, &j->real);
+	j->rc = px_comm_describe(&j->call, rc, &j->real, j->more);
 	atomic_store(&j->done, 1);
 }
 
@@ -73,7 +76,7 @@ static int start_thread(struct ctor_job *j)
 	return rc;
 }
 
-void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make)
+void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_more_fn *more)
 {
 	struct ctor_job *j = malloc(sizeof(*j));
 
@@ -86,6 +89,7 @@ void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make)
 	j->parent = parent;
 	j->real = MPI_COMM_NULL;
 	j->make = make;
+	j->more = more;
 	atomic_init(&j->done, 0);
 	if (!px.mt)
 		run_job(j);

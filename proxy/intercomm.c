@@ -25,12 +25,14 @@
  *                     their communicators in the order they made them, so
  *                     the two leaders' messages pair up in that order.
  *
- * Neither has a nonblocking form in MPI; both block here like
- * MPI_Comm_split.
+ * Neither has a nonblocking form in MPI; both block like MPI_Comm_split,
+ * here or, under MPI_THREAD_MULTIPLE, on a thread of their own
+ * (px_comm_serve, proxy/ctorbg.c).
  */
 #include "px.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define REBUILD_TAG 0x7ffe
 
@@ -59,29 +61,43 @@ int px_reply_remote(struct chan_call *c, MPI_Comm real)
 	return rc;
 }
 
+/* The peer communicator travels to the maker in arg[3], looked up here:
+ * the proxy's table belongs to the main thread, and the maker may run on
+ * a thread of its own.  Nothing reads arg[3] of the reply. */
+static void peer_put(struct chan_call *c, MPI_Comm peer)
+{
+	_Static_assert(sizeof(MPI_Comm) <= sizeof(c->arg[3]), "MPI_Comm fits an argument");
+	memcpy(&c->arg[3], &peer, sizeof(peer));
+}
+
+static MPI_Comm peer_get(const struct chan_call *c)
+{
+	MPI_Comm peer;
+
+	memcpy(&peer, &c->arg[3], sizeof(peer));
+	return peer;
+}
+
+static int make_intercomm(struct chan_call *c, MPI_Comm local, MPI_Comm *real)
+{
+	return MPI_Intercomm_create(local, (int)c->arg[2], peer_get(c), (int)c->arg[4],
+				    px_tag_in(c->arg[7]), real);
+}
+
 void px_call_INTERCOMM_CREATE(struct chan_call *c)
 {
-	MPI_Comm local = px_comm(c->arg[0]), real = MPI_COMM_NULL;
+	peer_put(c, px_comm(c->arg[3]));
+	px_comm_serve(c, make_intercomm, NULL);
+}
 
-	if (local == MPI_COMM_NULL) {
-		px_comm_made(c, MPI_ERR_COMM, real);
-		return;
-	}
-	int rc = MPI_Intercomm_create(local, (int)c->arg[2], px_comm(c->arg[3]),
-				      (int)c->arg[4], px_tag_in(c->arg[7]), &real);
-	px_comm_made(c, rc, real);
+static int make_merge(struct chan_call *c, MPI_Comm inter, MPI_Comm *real)
+{
+	return MPI_Intercomm_merge(inter, (int)c->arg[2], real);
 }
 
 void px_call_INTERCOMM_MERGE(struct chan_call *c)
 {
-	MPI_Comm inter = px_comm(c->arg[0]), real = MPI_COMM_NULL;
-
-	if (inter == MPI_COMM_NULL) {
-		px_comm_made(c, MPI_ERR_COMM, real);
-		return;
-	}
-	int rc = MPI_Intercomm_merge(inter, (int)c->arg[2], &real);
-	px_comm_made(c, rc, real);
+	px_comm_serve(c, make_merge, NULL);
 }
 
 void px_call_INTERCOMM_REBUILD(struct chan_call *c)

@@ -135,18 +135,27 @@ MPI_Op px_op(int64_t abi);              /* MPI_OP_NULL if unknown */
  * used by proxy/topo.c and proxy/intercomm.c too.  It is the two steps
  * below; a constructor thread (proxy/ctorbg.c) does the first. */
 void px_comm_made(struct chan_call *c, int rc, MPI_Comm real);
-/* Agree real's id and write c's reply; frees real on failure (then
- * MPI_COMM_NULL).  Touches nothing but c and real. */
-int px_comm_describe(struct chan_call *c, int rc, MPI_Comm *real);
+/* What a constructor adds to its reply once real is made and described
+ * (a dist graph's neighbours); returns the real MPI code. */
+typedef int px_more_fn(struct chan_call *c, MPI_Comm real);
+/* Agree real's id and write c's reply, then more's part (more may be
+ * NULL); frees real on failure (then MPI_COMM_NULL).  Touches nothing
+ * but c and real. */
+int px_comm_describe(struct chan_call *c, int rc, MPI_Comm *real, px_more_fn *more);
 /* Keep real under c->arg[1] (on success) and set the reply's code. */
 void px_comm_keep(struct chan_call *c, int rc, MPI_Comm real);
 /* Make the communicator c asks for from parent (the blocking MPI call). */
 typedef int px_make_fn(struct chan_call *c, MPI_Comm parent, MPI_Comm *real);
+/* Serve constructor call c: make it from the parent named by arg[0],
+ * describe it (with more, may be NULL) and keep it; now, or on a thread
+ * of its own when the shim asked (CALL_ARG_DETACH, proxy/ctorbg.c).
+ * Replies MPI_ERR_COMM when the parent is unknown. */
+void px_comm_serve(struct chan_call *c, px_make_fn *make, px_more_fn *more);
 
 /* ---- ctorbg.c: constructors on threads of their own (MULTIPLE) ---- */
 /* Start make on a thread of its own for the call c (which carries
  * CALL_ARG_DETACH) and reply at once; COMM_POLL collects the result. */
-void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make);
+void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_more_fn *more);
 /* Set on those threads: they wait in MPI itself, not in px_wait, which
  * serves the channel and belongs to the main thread. */
 extern _Thread_local int px_on_ctor_thread;

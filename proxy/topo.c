@@ -8,10 +8,14 @@
  * with its own knowledge of the neighbours.  The real MPI may reorder
  * ranks (reorder is passed on as given); the reply names the members as
  * world ranks in the new rank order, exactly as for the other
- * constructors (px_comm_made, proxy/comm.c).
+ * constructors (px_comm_serve, proxy/comm.c).
  *
  * None of these calls has a nonblocking form in MPI, so they block here,
  * as MPI_Comm_split does: every member of the parent is in the same call.
+ * Under MPI_THREAD_MULTIPLE the shim has them made on a thread of their
+ * own (px_comm_serve, proxy/ctorbg.c), so two application threads making
+ * communicators from different parents, entered in different orders on
+ * two ranks, do not wait for each other in the proxy's only thread.
  *
  * Layouts (arg[0] parent, arg[1] handle for the new communicator; reply
  * arg[5] size (0: MPI_COMM_NULL here), arg[6] my rank, inl the members'
@@ -59,16 +63,6 @@
 /* Weight arguments of the dist-graph constructors (arg[8], arg[9]). */
 enum { TOPO_W_ARRAY = 0, TOPO_W_UNWEIGHTED = 1, TOPO_W_EMPTY = 2 };
 
-/* The real parent named by arg[0]; replies MPI_ERR_COMM when unknown. */
-static MPI_Comm topo_parent(struct chan_call *c)
-{
-	MPI_Comm p = px_comm(c->arg[0]);
-
-	if (p == MPI_COMM_NULL)
-		px_comm_made(c, MPI_ERR_COMM, MPI_COMM_NULL);
-	return p;
-}
-
 static int *topo_arrays(struct chan_call *c)
 {
 	return c->arg[4] == CHAN_OFF_NONE ? (int *)(void *)c->inl : px_ptr(c->arg[4]);
@@ -84,38 +78,40 @@ static const int *topo_weights(int64_t w, const int *p)
 	return p;
 }
 
-void px_call_CART_CREATE(struct chan_call *c)
+static int make_cart(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
 {
-	MPI_Comm parent = topo_parent(c), real = MPI_COMM_NULL;
 	int ndims = (int)c->arg[2];
 	const int *dims = (const int *)(void *)c->inl;
 
-	if (parent == MPI_COMM_NULL)
-		return;
-	int rc = MPI_Cart_create(parent, ndims, dims, dims + ndims, (int)c->arg[3], &real);
-	px_comm_made(c, rc, real);
+	return MPI_Cart_create(parent, ndims, dims, dims + ndims, (int)c->arg[3], real);
+}
+
+void px_call_CART_CREATE(struct chan_call *c)
+{
+	px_comm_serve(c, make_cart, NULL);
+}
+
+static int make_cart_sub(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
+{
+	return MPI_Cart_sub(parent, (const int *)(void *)c->inl, real);
 }
 
 void px_call_CART_SUB(struct chan_call *c)
 {
-	MPI_Comm parent = topo_parent(c), real = MPI_COMM_NULL;
+	px_comm_serve(c, make_cart_sub, NULL);
+}
 
-	if (parent == MPI_COMM_NULL)
-		return;
-	int rc = MPI_Cart_sub(parent, (const int *)(void *)c->inl, &real);
-	px_comm_made(c, rc, real);
+static int make_graph(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
+{
+	int nnodes = (int)c->arg[2];
+	const int *index = topo_arrays(c);
+
+	return MPI_Graph_create(parent, nnodes, index, index + nnodes, (int)c->arg[3], real);
 }
 
 void px_call_GRAPH_CREATE(struct chan_call *c)
 {
-	MPI_Comm parent = topo_parent(c), real = MPI_COMM_NULL;
-	int nnodes = (int)c->arg[2];
-	const int *index = topo_arrays(c);
-
-	if (parent == MPI_COMM_NULL)
-		return;
-	int rc = MPI_Graph_create(parent, nnodes, index, index + nnodes, (int)c->arg[3], &real);
-	px_comm_made(c, rc, real);
+	px_comm_serve(c, make_graph, NULL);
 }
 
 /* Append my neighbours in real, as the real MPI orders them, to the reply
@@ -145,43 +141,36 @@ static int reply_neighbors(struct chan_call *c, MPI_Comm real)
 	return rc;
 }
 
-void px_call_DIST_GRAPH_CREATE(struct chan_call *c)
+static int make_dist_graph(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
 {
-	MPI_Comm parent = topo_parent(c), real = MPI_COMM_NULL;
 	int n = (int)c->arg[2], m = (int)c->arg[7];
 	const int *src = topo_arrays(c), *deg = src + n, *dst = deg + n;
 
-	if (parent == MPI_COMM_NULL)
-		return;
-	int rc = MPI_Dist_graph_create(parent, n, src, deg, dst, topo_weights(c->arg[8], dst + m),
-				       MPI_INFO_NULL, (int)c->arg[3], &real);
-	px_comm_made(c, rc, real);
-	if (c->err || c->arg[5] == 0)
-		return;
-	rc = reply_neighbors(c, real);
-	if (rc != MPI_SUCCESS) {
-		real = px_comm_take(c->arg[1]);
-		MPI_Comm_free(&real);
-		c->arg[5] = 0;
-		px_reply(c, rc);
-	}
+	return MPI_Dist_graph_create(parent, n, src, deg, dst, topo_weights(c->arg[8], dst + m),
+				     MPI_INFO_NULL, (int)c->arg[3], real);
 }
 
-void px_call_DIST_GRAPH_CREATE_ADJACENT(struct chan_call *c)
+void px_call_DIST_GRAPH_CREATE(struct chan_call *c)
 {
-	MPI_Comm parent = topo_parent(c), real = MPI_COMM_NULL;
+	px_comm_serve(c, make_dist_graph, reply_neighbors);
+}
+
+static int make_dist_adjacent(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
+{
 	int in = (int)c->arg[2], out = (int)c->arg[7];
 	const int *src = topo_arrays(c);
 	const int *sw = src + in;
 	const int *dst = sw + (c->arg[8] == TOPO_W_ARRAY ? in : 0);
 	const int *dw = dst + out;
 
-	if (parent == MPI_COMM_NULL)
-		return;
-	int rc = MPI_Dist_graph_create_adjacent(parent, in, src, topo_weights(c->arg[8], sw), out,
-						dst, topo_weights(c->arg[9], dw), MPI_INFO_NULL,
-						(int)c->arg[3], &real);
-	px_comm_made(c, rc, real);
+	return MPI_Dist_graph_create_adjacent(parent, in, src, topo_weights(c->arg[8], sw), out,
+					      dst, topo_weights(c->arg[9], dw), MPI_INFO_NULL,
+					      (int)c->arg[3], real);
+}
+
+void px_call_DIST_GRAPH_CREATE_ADJACENT(struct chan_call *c)
+{
+	px_comm_serve(c, make_dist_adjacent, NULL);
 }
 
 /* The weights argument of a rebuilt dist-graph side of n edges. */

@@ -23,8 +23,9 @@
  * Blocking collectives work the same way (shim_coll_run), except that
  * their polls are never parked: the collective was admitted, every
  * member will finish it, and the checkpoint drains only after that.
- * So do communicator splits and creates (shim_mt_ctor_run), which the
- * proxy makes on a thread of its own.
+ * So do communicator splits and creates, topology constructors and
+ * intercommunicator ones (shim_mt_ctor_run), which the proxy makes on a
+ * thread of its own.
  *
  * Errors were raised by the nonblocking call or the poll that found them,
  * through the communicator's handler, and are returned as they are.
@@ -216,7 +217,10 @@ int shim_coll_run(struct chan_call *c)
 static int detachable(uint32_t id)
 {
 	return id == CALL_COMM_SPLIT || id == CALL_COMM_SPLIT_TYPE ||
-	       id == CALL_COMM_CREATE || id == CALL_COMM_CREATE_GROUP;
+	       id == CALL_COMM_CREATE || id == CALL_COMM_CREATE_GROUP ||
+	       id == CALL_CART_CREATE || id == CALL_CART_SUB || id == CALL_GRAPH_CREATE ||
+	       id == CALL_DIST_GRAPH_CREATE || id == CALL_DIST_GRAPH_CREATE_ADJACENT ||
+	       id == CALL_INTERCOMM_CREATE || id == CALL_INTERCOMM_MERGE;
 }
 
 /* Split and create have no nonblocking form, and one that kept the slot
