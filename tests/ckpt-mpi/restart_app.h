@@ -21,6 +21,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <mpi.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,25 @@ static inline void ra_pause_ms(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+/* STEPS, from the arguments DIR STEPS; the job ends (usage: ...) if
+ * they are not that or ok (the app's condition on its ranks) is 0. */
+static inline long ra_steps(int argc, char **argv, int ok, const char *usage, ...)
+	__attribute__((format(printf, 4, 5)));
+static inline long ra_steps(int argc, char **argv, int ok, const char *usage, ...)
+{
+	va_list ap;
+
+	if (argc != 3 || !ok) {
+		va_start(ap, usage);
+		fputs("usage: ", stderr);
+		vfprintf(stderr, usage, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+		MPI_Abort(MPI_COMM_WORLD, 64);
+	}
+	return atol(argv[2]);
 }
 
 /* DIR/out.<rank>, empty, every write appended; the job ends if it

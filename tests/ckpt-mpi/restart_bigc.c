@@ -59,11 +59,7 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3 || size != 2) {
-		fprintf(stderr, "usage: restart_bigc DIR STEPS, on 2 ranks\n");
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
-	long steps = atol(argv[2]);
+	long steps = ra_steps(argc, argv, size == 2, "restart_bigc DIR STEPS, on 2 ranks");
 	FILE *f = ra_fopen_out(argv[1], rank);
 	MPI_Type_contiguous_c(BIG + 5, MPI_BYTE, &big);
 	MPI_Type_commit(&big);

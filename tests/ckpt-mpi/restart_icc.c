@@ -92,11 +92,7 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3 || size != 2) {
-		fprintf(stderr, "usage: restart_icc DIR STEPS (on 2 ranks)\n");
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
-	long steps = atol(argv[2]);
+	long steps = ra_steps(argc, argv, size == 2, "restart_icc DIR STEPS (on 2 ranks)");
 	int fd = ra_open_out(argv[1], rank);
 	long icc_step = steps / 4 + 1;
 	int engine = ra_watch_checkpoints();

@@ -45,11 +45,7 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3 || size != 2) {
-		fprintf(stderr, "usage: restart_idup DIR STEPS (on 2 ranks)\n");
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
-	long steps = atol(argv[2]);
+	long steps = ra_steps(argc, argv, size == 2, "restart_idup DIR STEPS (on 2 ranks)");
 	int fd = ra_open_out(argv[1], rank);
 	idup_wait(MPI_COMM_WORLD, MPI_INFO_NULL, &a);
 	idup_wait(a, MPI_INFO_NULL, &c);

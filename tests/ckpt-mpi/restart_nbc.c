@@ -64,11 +64,8 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3 || size > MAXR) {
-		fprintf(stderr, "usage: restart_nbc DIR STEPS (at most %d ranks)\n", MAXR);
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
-	long steps = atol(argv[2]);
+	long steps = ra_steps(argc, argv, size <= MAXR,
+			     "restart_nbc DIR STEPS (at most %d ranks)", MAXR);
 	int fd = ra_open_out(argv[1], rank);
 	MPI_Comm_dup(MPI_COMM_WORLD, &dup);
 	MPI_Type_contiguous(2, MPI_LONG, &affine);

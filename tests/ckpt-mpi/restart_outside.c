@@ -58,11 +58,7 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3) {
-		fprintf(stderr, "usage: restart_outside DIR STEPS\n");
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
-	long steps = atol(argv[2]);
+	long steps = ra_steps(argc, argv, 1, "restart_outside DIR STEPS");
 	int engine = ra_watch_checkpoints();
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
 	FILE *f = ra_fopen_out(argv[1], rank);

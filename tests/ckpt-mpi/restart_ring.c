@@ -48,11 +48,7 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3) {
-		fprintf(stderr, "usage: restart_ring DIR STEPS\n");
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
-	long steps = atol(argv[2]);
+	long steps = ra_steps(argc, argv, 1, "restart_ring DIR STEPS");
 	int fd = ra_open_out(argv[1], rank);
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
 	MPI_Datatype pair;  /* every other long, two of them */

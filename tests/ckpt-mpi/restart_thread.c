@@ -62,11 +62,8 @@ int main(int argc, char **argv)
 	MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3 || provided != MPI_THREAD_MULTIPLE) {
-		fprintf(stderr, "usage: restart_thread DIR STEPS (needs MPI_THREAD_MULTIPLE)\n");
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
-	steps = atol(argv[2]);
+	steps = ra_steps(argc, argv, provided == MPI_THREAD_MULTIPLE,
+			 "restart_thread DIR STEPS (needs MPI_THREAD_MULTIPLE)");
 	FILE *f = ra_fopen_out(argv[1], rank);
 	left = (rank + size - 1) % size;
 	right = (rank + 1) % size;

@@ -45,11 +45,8 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3 || size % 2) {
-		fprintf(stderr, "usage: restart_topo DIR STEPS, on an even number of ranks\n");
-		MPI_Abort(MPI_COMM_WORLD, 2);
-	}
-	long steps = atol(argv[2]);
+	long steps = ra_steps(argc, argv, size % 2 == 0,
+			     "restart_topo DIR STEPS, on an even number of ranks");
 	FILE *f = ra_fopen_out(argv[1], rank);
 	dims[0] = size;
 	MPI_Cart_create(MPI_COMM_WORLD, 1, dims, periods, 0, &cart);
