@@ -187,7 +187,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # checkpoint (restart_idup.sh), a checkpoint between two leaders'
 # Intercomm_create under Open MPI (restart_icc.sh), an idup'd communicator
 # whose parent was freed, checkpointed again after each restart
-# (restart_gidroot.sh): about 4 minutes together.
+# (restart_gidroot.sh), one rank inside MPI_Finalize while the other
+# computes (restart_fin.sh): about 4 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -204,6 +205,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_idup.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_icc.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_gidroot.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_fin.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -137,7 +137,17 @@ int PMPI_Finalize(void)
 	shim_attr_comm_delete_all(MPI_COMM_WORLD);
 	shim_bsend_flush();
 	shim_req_reap(1);
-	int err = shim_call_simple(shim_call_begin(CALL_FINALIZE));
+	/* The real MPI_Finalize waits for the other ranks inside the proxy,
+	 * where no checkpoint can PARK it (restart_fin.sh: a rank finalizing
+	 * while another computed made every checkpoint time out in PARK).
+	 * So wait for them in a Barrier, which a checkpoint holds this rank
+	 * in while the others catch up, and count the real call as WORLD's
+	 * next collective: it starts on no rank, or on all (a checkpoint
+	 * that finds one inside admits the others). */
+	if (!shim_ck_no_bookkeeping)
+		PMPI_Barrier(MPI_COMM_WORLD);
+	int err = shim_call_simple(
+		shim_call_begin_coll(CALL_FINALIZE, shim_comm_get(MPI_COMM_WORLD)));
 	shim.finalized = 1;
 	return shim_error(MPI_COMM_WORLD, err, "MPI_Finalize", NULL);
 }
