@@ -151,9 +151,14 @@ struct ln_restart {
 	char tool[4096];          /* dmtcp_mpi_restart next to us */
 	char *argv[4];            /* tool --no-verify image */
 	int plain;                /* the checkpoint has no MPI: no proxy */
+	struct ln_manifest_rank own;  /* what the manifest says of image */
 };
 void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
-			enum ln_mpi mpi, struct ln_restart *rs);
+			struct ln_restart *rs);
+/* This rank's image is, byte for byte, the one the checkpoint wrote
+ * (CRC-32C of the whole file).  0, or -1 with the error printed.  Run
+ * while the new proxy starts MPI: the two are independent. */
+int ln_restart_verify(const struct ln_where *w, const struct ln_restart *rs);
 
 /* reap.c */
 /* Block the signals the reaper handles and return a signalfd for them;

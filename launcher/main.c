@@ -144,7 +144,32 @@ struct ln_app {
 	const char *path;
 	char **argv;
 	int preload;
+	const struct ln_restart *rs;  /* a restart: the image to check */
 };
+
+/* The proxy; at a restart it starts MPI at once (proxy/main.c), so that
+ * MPI_Init runs while the image is checked and restored.  The variable
+ * is for the proxy alone: the application never sees it. */
+static pid_t start_proxy(const char *path, const struct ln_app *a,
+			 const struct ln_bind *b, const sigset_t *mask)
+{
+	const char *early = "DMTCP_MPI_PROXY_EARLY_INIT";
+
+	if (a->rs != NULL && setenv(early, "1", 1) < 0)
+		dm_die(DM_EXIT_INTERNAL, "cannot set %s: %s", early,
+		       strerror(errno));
+	pid_t pid = ln_spawn_proxy(path, b->proxy_pu, mask);
+	unsetenv(early);
+	return pid;
+}
+
+/* The restart's image failed its check: no application, end the job. */
+static _Noreturn void refuse_image(struct chan *ch, pid_t proxy,
+				   enum ln_mpi mpi, int size)
+{
+	abandon_proxy(ch, proxy);
+	ln_end_job(mpi, size, DM_EXIT_IMAGE);
+}
 
 static int run_rank(const struct ln_opts *o, const struct ln_where *w,
 		    const struct ln_app *a, int sigfd, const sigset_t *mask)
@@ -174,9 +199,11 @@ static int run_rank(const struct ln_opts *o, const struct ln_where *w,
 		.verbose = o->verbose,
 		.sigfd = sigfd,
 	};
-	r.proxy.pid = ln_spawn_proxy(proxy, b.proxy_pu, mask);
+	r.proxy.pid = start_proxy(proxy, a, &b, mask);
 	if (r.proxy.pid < 0)
 		return DM_EXIT_INTERNAL;
+	if (a->rs != NULL && ln_restart_verify(w, a->rs) < 0)
+		refuse_image(&ch, r.proxy.pid, mpi, w->size);
 	r.app.pid = ln_spawn_app(a->path, a->argv, fd, b.app_pu, mask,
 				 a->preload);
 	if (r.app.pid < 0)
@@ -198,6 +225,8 @@ static int run_plain(const struct ln_opts *o, const struct ln_where *w,
 	};
 
 	export_rank(w, LN_MPI_NONE);
+	if (a->rs != NULL && ln_restart_verify(w, a->rs) < 0)
+		ln_end_job(LN_MPI_NONE, w->size, DM_EXIT_IMAGE);
 	r.app.pid = ln_spawn_app(a->path, a->argv, -1, -1, mask, a->preload);
 	if (r.app.pid < 0)
 		return DM_EXIT_INTERNAL;
@@ -217,8 +246,8 @@ int main(int argc, char **argv)
 	ln_detect(&w);
 	ln_own_session(&w, o.verbose);
 	if (o.restart != NULL) {
-		ln_restart_prepare(&o, &w, choose_mpi(&o, &w), &rs);
-		a = (struct ln_app){ .path = rs.tool, .argv = rs.argv };
+		ln_restart_prepare(&o, &w, &rs);
+		a = (struct ln_app){ .path = rs.tool, .argv = rs.argv, .rs = &rs };
 		o.no_mpi = rs.plain;
 	} else {
 		a.path = ln_find_program(o.argv[0]);

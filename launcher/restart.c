@@ -13,14 +13,16 @@
  * All ranks reach the same verdict on these, so rank 0 alone reports it
  * (one line, not one per rank); the other ranks give it a moment
  * (mpirun ends the job when the first rank fails) and exit with the same
- * status, silently.  Then each rank reads its own image through and
- * compares its CRC-32C with the manifest's: a corrupt image is known to
- * its rank only, which reports it and ends the job (ln_end_job: under
- * MPICH the others may already be waiting in MPI_Init).
+ * status, silently.
  *
  * The rank then runs as in a normal launch (the channel at its fixed fd,
  * the proxy of the MPI that launched us, the same reaping), except that
- * the application is `dmtcp_mpi_restart --no-verify IMAGE` (the whole
+ * the proxy starts MPI at once, and while it does, the rank reads its
+ * own image through and compares its CRC-32C with the manifest's
+ * (ln_restart_verify): a corrupt image is known to its rank only, which
+ * reports it, kills its proxy and ends the job (ln_end_job: the others
+ * are waiting in MPI_Init).  Only then is the application started: it
+ * is `dmtcp_mpi_restart --no-verify IMAGE` (the whole
  * file was just checked) without the engine preloaded: the restored
  * process carries its own.  The restored process takes this launch's
  * DMTCP_MPI_* variables (rank, MPI, coordinator: the engine swaps them
@@ -115,27 +117,27 @@ static void check_images_present(const struct ln_where *w,
 	}
 }
 
-/* This rank's image must be, byte for byte, the one the checkpoint
- * wrote. */
-static void check_own_image(const struct ln_where *w, enum ln_mpi mpi,
-			    const struct ln_manifest_rank *k, const char *path)
+int ln_restart_verify(const struct ln_where *w, const struct ln_restart *rs)
 {
 	uint64_t size;
 	uint32_t crc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(rs->image, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || checksum_fd(fd, &size, &crc) < 0) {
-		dm_err("cannot restart rank %d (%s): %s", w->rank, path,
+		dm_err("cannot restart rank %d (%s): %s", w->rank, rs->image,
 		       strerror(errno));
-		ln_end_job(mpi, w->size, DM_EXIT_IMAGE);
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	close(fd);
-	if (k->have_crc && crc != k->crc) {
+	if (rs->own.have_crc && crc != rs->own.crc) {
 		dm_err("corrupt checkpoint image of rank %d (%s): checksum "
 		       "crc32c:%08x, the manifest says crc32c:%08x", w->rank,
-		       path, crc, k->crc);
-		ln_end_job(mpi, w->size, DM_EXIT_IMAGE);
+		       rs->image, crc, rs->own.crc);
+		return -1;
 	}
+	return 0;
 }
 
 /* Checkpoints of the restarted job go where this one was taken. */
@@ -153,7 +155,7 @@ static void default_ckptdir(const char *dir)
 }
 
 void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
-			enum ln_mpi mpi, struct ln_restart *rs)
+			struct ln_restart *rs)
 {
 	struct ln_manifest m;
 	char err[512];
@@ -177,8 +179,7 @@ void ln_restart_prepare(const struct ln_opts *o, const struct ln_where *w,
 	snprintf(rs->image, sizeof(rs->image), "%s/%s", rs->dir,
 		 m.rank[w->rank].image);
 	rs->plain = strcmp(m.mpi, "none") == 0;
-	check_own_image(w, rs->plain ? LN_MPI_NONE : mpi, &m.rank[w->rank],
-			rs->image);
+	rs->own = m.rank[w->rank];
 	snprintf(rs->tool, sizeof(rs->tool), "%s/bin/dmtcp_mpi_restart",
 		 ln_prefix());
 	if (access(rs->tool, X_OK) != 0)

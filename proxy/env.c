@@ -11,6 +11,10 @@
  *   ABORT     arg[0] comm, arg[1] error code; does not return
  *   GET_LIBRARY_VERSION -> inl = real library version string
  *   NOP       -  (an empty round trip, for the benchmark)
+ *
+ * At a restart the launcher has the proxy start MPI at once
+ * (px_init_early): MPI_Init, the MPI's slowest call, then runs while the
+ * image is restored, and INIT only answers what it found.
  */
 #include "px.h"
 
@@ -35,26 +39,48 @@ static void library_version(struct chan_call *c)
 	c->inl_len = (uint32_t)len;
 }
 
-void px_call_INIT(struct chan_call *c)
+/* MPI_Init_thread at want, and what the proxy keeps of the world. */
+static int start_mpi(int want)
 {
 	int provided;
+	int rc = MPI_Init_thread(NULL, NULL, want, &provided);
+
+	if (rc != MPI_SUCCESS)
+		return rc;
+	px.initialized = 1;
+	px.mt = provided == MPI_THREAD_MULTIPLE;
+	/* Errors come back as codes; the shim raises them. */
+	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+	MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
+	MPI_Comm_rank(MPI_COMM_WORLD, &px.world_rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &px.world_size);
+	MPI_Comm_group(MPI_COMM_WORLD, &px.world_group);
+	px.ch.hdr->rank = (uint32_t)px.world_rank;
+	return MPI_SUCCESS;
+}
+
+/* The restored application's thread level is in its image, which is not
+ * read yet: ask for MULTIPLE, which serves every level (px.mt only lets
+ * constructors run on threads, and only MULTIPLE applications ask for
+ * that).  A failure is kept for the application's CALL_INIT, so it is
+ * reported as at a first start. */
+void px_init_early(void)
+{
+	px.early = 1;
+	px.early_rc = start_mpi(MPI_THREAD_MULTIPLE);
+}
+
+void px_call_INIT(struct chan_call *c)
+{
 	/* The shim serialises the application's threads, so the real MPI
 	 * needs no more than SINGLE; but under MULTIPLE communicator
 	 * constructors block on threads of their own (proxy/ctorbg.c). */
 	int want = px_thread_level_in(c->arg[0]) == MPI_THREAD_MULTIPLE ?
 		MPI_THREAD_MULTIPLE : MPI_THREAD_SINGLE;
-	int rc = MPI_Init_thread(NULL, NULL, want, &provided);
+	int rc = px.early ? px.early_rc : start_mpi(want);
 
+	px.app_asked = 1;
 	if (rc == MPI_SUCCESS) {
-		px.initialized = 1;
-		px.mt = provided == MPI_THREAD_MULTIPLE;
-		/* Errors come back as codes; the shim raises them. */
-		MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-		MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN);
-		MPI_Comm_rank(MPI_COMM_WORLD, &px.world_rank);
-		MPI_Comm_size(MPI_COMM_WORLD, &px.world_size);
-		MPI_Comm_group(MPI_COMM_WORLD, &px.world_group);
-		px.ch.hdr->rank = (uint32_t)px.world_rank;
 		c->arg[1] = px.world_rank;
 		c->arg[2] = px.world_size;
 		c->arg[3] = world_attr(MPI_TAG_UB);

@@ -87,7 +87,9 @@ int px_serve(void)
 
 _Noreturn void px_app_gone(void)
 {
-	if (!px.initialized || px.finalized)
+	/* An application that never asked for MPI (a restore that failed,
+	 * even with MPI started early) leaves the ending to the launcher. */
+	if (!px.initialized || !px.app_asked || px.finalized)
 		exit(0);
 	dm_err("rank %d: the application ended without MPI_Finalize; aborting the job",
 	       px.world_rank);

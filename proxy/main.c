@@ -3,7 +3,9 @@
  * serve the application's calls until it finalizes or goes away.
  *
  * The real MPI is initialised by the application's MPI_Init (CALL_INIT),
- * not here, so a program that never uses MPI runs without one.
+ * not here, so a program that never uses MPI runs without one; except at
+ * a restart (the launcher sets DMTCP_MPI_PROXY_EARLY_INIT for us only),
+ * where it is initialised at once, during the image's restore.
  */
 #include "px.h"
 
@@ -20,5 +22,7 @@ int main(void)
 		return DM_EXIT_CHANNEL;
 	px_xlate_init();
 	px.no_bookkeeping = getenv("DMTCP_MPI_NO_CKPT_BOOKKEEPING") != NULL;
+	if (getenv("DMTCP_MPI_PROXY_EARLY_INIT") != NULL)
+		px_init_early();
 	return px_serve();
 }

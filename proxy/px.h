@@ -45,6 +45,10 @@ struct px_state {
 				  * off, for bench/job_ckpt.sh only */
 	int mt;                  /* the real MPI is at MPI_THREAD_MULTIPLE:
 				  * constructors may run on threads */
+	int early;               /* MPI_Init was called before the app asked
+				  * (a restart, proxy/env.c) ... */
+	int early_rc;            /* ... and returned this */
+	int app_asked;           /* the app's CALL_INIT has come */
 };
 extern struct px_state px;
 
@@ -55,9 +59,14 @@ typedef void px_handler(struct chan_call *c);
 CHAN_CALLS(PX_DECLARE)
 #undef PX_DECLARE
 
+/* ---- env.c ---- */
+/* A restart: initialise the real MPI now, while the application is still
+ * being restored, instead of at its CALL_INIT. */
+void px_init_early(void);
+
 /* ---- loop.c ---- */
 int px_serve(void);
-/* The application is gone: abort the job (or exit if MPI never started). */
+/* The application is gone: abort the job (or exit if it never had MPI). */
 _Noreturn void px_app_gone(void);
 
 /* ---- progress.c ---- */
