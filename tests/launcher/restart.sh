@@ -12,6 +12,10 @@
 # the job must still end promptly (under MPICH too, whose mpirun does
 # not end a job on an exit status), with the line naming rank and file.
 #
+# The real proxies of a restart start MPI while the application is still
+# being restored (a fake restore that waits for them, then fails: the job
+# must still end at once, with no error of the proxies).
+#
 # Then a real round trip without MPI: two ranks of a counting program
 # (dmtcp_mpi --no-mpi under mpirun.mpich, real engine, own coordinator)
 # are checkpointed and killed, and mpirun.openmpi -n 2 dmtcp_mpi_restart
@@ -166,6 +170,48 @@ for mpi in mpich openmpi; do
 	mv "$T/manifest.saved" "$D/manifest"
 done
 check "nothing left behind by the refusals" no_leftovers
+
+# ------------------------------------------------ MPI during the restore
+# A restart's proxies start MPI at once, while the images are restored,
+# not when the restored application asks.  The application here is a
+# fake restore ($P3) that never calls MPI: it waits until both real
+# proxies have said they started MPI, then fails as a restore that went
+# wrong would (exit 3).  Without the early start the lines never come.
+# The proxies must leave the ending to the launchers (no MPI_Abort for an
+# application that never asked for MPI), and the job ends at once.
+P3=$T/pfx3
+mkdir -p "$P3/bin"
+cp "$BLD/bin/dmtcp_mpi" "$P3/bin/"
+printf '#!/bin/sh
+i=0
+while [ "$(grep -c "proxy started MPI in .* during the restore" %s)" -lt 2 ] &&
+      [ $i -lt 200 ]; do
+	%s 0.1
+	i=$((i + 1))
+done
+exit 3
+' "$T/early.all" "$T/sleep" >"$P3/bin/dmtcp_mpi_restart"
+chmod +x "$P3/bin/dmtcp_mpi_restart"
+for mpi in mpich openmpi; do
+	command -v "mpirun.$mpi" >/dev/null || continue
+	[ -x "$BLD/libexec/dmtcp_mpi/proxy-$mpi" ] || continue
+	cp "$BLD/libexec/dmtcp_mpi/proxy-$mpi" "$T/proxy-$mpi"
+	t0=$(date +%s)
+	DMTCP_MPI_PROXY=$T/proxy-$mpi DMTCP_MPI_VERBOSE=1 timeout -k 5 60 \
+		"mpirun.$mpi" -n 2 "$P3/bin/dmtcp_mpi" --restart "$D" >"$T/r.out" 2>"$T/early.all"
+	rc=$?
+	el=$(( $(date +%s) - t0 ))
+	check "$mpi restart: both proxies started MPI before the application asked" \
+		[ "$(grep -c "^dmtcp_mpi: rank [01]: proxy started MPI in .* during the restore" \
+			"$T/early.all")" -eq 2 ]
+	check "$mpi restart: a failed restore still fails the job (exit $rc)" \
+		[ $rc -ne 0 -a $rc -ne 124 ]
+	check "$mpi restart: ... within 20 s (took $el)" [ $el -le 20 ]
+	check "$mpi restart: ... with no error of a proxy" \
+		sh -c "! grep -q '^dmtcp_mpi: error' '$T/early.all'"
+	grep '^dmtcp_mpi: error' "$T/early.all" | sed 's/^/    | /'
+	check "$mpi restart: ... and nothing left behind" no_leftovers
+done
 
 # ------------------------------------------------ a real round trip
 unset DMTCP_MPI_PROXY
