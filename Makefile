@@ -185,7 +185,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # --checkpoint-and-exit (exit_once.sh), large-count datatypes across a
 # restart (restart_bigc.sh), a collective on an idup'd communicator at the
 # checkpoint (restart_idup.sh), a checkpoint between two leaders'
-# Intercomm_create under Open MPI (restart_icc.sh), an idup'd communicator
+# Intercomm_create under Open MPI (restart_icc.sh; at MPI_THREAD_MULTIPLE
+# with late constructor threads, restart_iccmt.sh), an idup'd communicator
 # whose parent was freed, checkpointed again after each restart
 # (restart_gidroot.sh), one rank inside MPI_Finalize while the other
 # computes (restart_fin.sh): about 4 minutes together.
@@ -204,6 +205,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_bigc.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_idup.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_icc.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_iccmt.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_gidroot.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_fin.sh $(B)
 

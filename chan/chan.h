@@ -150,8 +150,9 @@ struct chan_call {
  *            DRAIN_USED bytes of the block used, DRAIN_NEED 0 or the size
  *            of a message that did not fit in what was left, DRAIN_PENDING
  *            send requests not complete yet, DRAIN_COLLS nonblocking
- *            collectives not complete yet (call again until 0: every
- *            member started them, they are never cancelled);
+ *            collectives and constructor threads not complete yet (call
+ *            again until 0: every member started them, they are never
+ *            cancelled; nothing is drained while a constructor runs);
  *            n = entries in msgs[]
  * CTL_RESUME No argument.  Ends the parked state.
  *   reply    BUSY, SENT, RECVD

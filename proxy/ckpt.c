@@ -263,13 +263,17 @@ static void serve_drain(struct chan_ctl *ctl)
 	}
 	if (!px.initialized || px.finalized)
 		return; /* no MPI: nothing can be in flight */
-	if (!drain_comm(ABI_COMM_WORLD, MPI_COMM_WORLD, &d) &&
+	/* Every member of a running constructor has entered it (they are
+	 * admitted like collectives), so it ends without our draining; the
+	 * shim asks again until it has (px_ctor_running). */
+	int ctors = px_ctor_running();
+	if (!ctors && !drain_comm(ABI_COMM_WORLD, MPI_COMM_WORLD, &d) &&
 	    !drain_comm(ABI_COMM_SELF, MPI_COMM_SELF, &d))
 		px_comm_each(drain_comm, &d);
 	px_req_each(drain_send, &d);
 	ctl->arg[CTL_ARG_DRAIN_USED] = (int64_t)d.used;
 	ctl->arg[CTL_ARG_DRAIN_PENDING] = d.pending;
-	ctl->arg[CTL_ARG_DRAIN_COLLS] = px_icoll_incomplete();
+	ctl->arg[CTL_ARG_DRAIN_COLLS] = px_icoll_incomplete() + ctors;
 }
 
 /* ---- serving ---- */

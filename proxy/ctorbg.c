@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 _Thread_local int px_on_ctor_thread;
 
@@ -56,7 +57,13 @@ static void run_job(struct ctor_job *j)
 
 static void *ctor_thread(void *arg)
 {
+	const char *fault = getenv("DMTCP_MPI_FAULT");
+
 	px_on_ctor_thread = 1;
+	/* DMTCP_MPI_FAULT=ctor-late: a thread slow to start, as on a loaded
+	 * machine (tests/ckpt-mpi/restart_iccmt.sh). */
+	if (fault && strcmp(fault, "ctor-late") == 0)
+		sleep(2);
 	run_job(arg);
 	return NULL;
 }
@@ -101,6 +108,15 @@ void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_mo
 	j->next = jobs;
 	jobs = j;
 	px_reply(c, MPI_SUCCESS);
+}
+
+int px_ctor_running(void)
+{
+	int n = 0;
+
+	for (const struct ctor_job *j = jobs; j; j = j->next)
+		n += !atomic_load(&j->done);
+	return n;
 }
 
 void px_call_COMM_POLL(struct chan_call *c)

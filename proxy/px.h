@@ -165,6 +165,12 @@ void px_comm_serve(struct chan_call *c, px_make_fn *make, px_more_fn *more);
 /* Start make on a thread of its own for the call c (which carries
  * CALL_ARG_DETACH) and reply at once; COMM_POLL collects the result. */
 void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_more_fn *more);
+/* Constructors still running on threads of their own (main thread only).
+ * DRAIN probes nothing meanwhile: Open MPI's Intercomm_create sends the
+ * leaders' messages on the peer communicator with the application's tag,
+ * and a wildcard probe would take one before the constructor's thread
+ * posts its receive (tests/ckpt-mpi/restart_iccmt.sh). */
+int px_ctor_running(void);
 /* Set on those threads: they wait in MPI itself, not in px_wait, which
  * serves the channel and belongs to the main thread. */
 extern _Thread_local int px_on_ctor_thread;

@@ -23,6 +23,11 @@
  * MPI_ANY_SOURCE and MPI_ANY_TAG: a leader's message taken into the
  * application's memory by the checkpoint would show up there (or the
  * constructor would never end).  A native run does not wait.
+ *
+ * Built with ICC_THREADS (restart_iccmt.c) it runs at
+ * MPI_THREAD_MULTIPLE, where the proxy makes the intercommunicator on a
+ * thread of its own (proxy/ctorbg.c) and keeps serving the checkpoint
+ * meanwhile.
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -89,7 +94,12 @@ int main(int argc, char **argv)
 	int rank, size;
 	MPI_Comm inter = MPI_COMM_NULL;
 
+#ifdef ICC_THREADS
+	int provided;
+	MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+#else
 	MPI_Init(&argc, &argv);
+#endif
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
 	long steps = ra_steps(argc, argv, size == 2, "restart_icc DIR STEPS (on 2 ranks)");

@@ -16,7 +16,8 @@
 # that is once rank 1's proxy has received the message, and DRAIN
 # begins after every rank has parked.  (Checked by making rank 1 sleep
 # 2 s between its admission in TARGETS and its call reaching the proxy:
-# still passes.)  Restarted under Open MPI and under MPICH, each run must
+# still passes.  At MPI_THREAD_MULTIPLE the constructor runs on a proxy
+# thread and PARK is answered meanwhile: restart_iccmt.sh.)  Restarted under Open MPI and under MPICH, each run must
 # leave the per-rank files of a native run that was never interrupted,
 # including what rank 1 receives on WORLD with MPI_ANY_TAG.  About 25 s.
 RESTART_APP_GO=1 RESTART_APP_MPI=openmpi RESTART_APP_SEEN=1 \
