@@ -189,7 +189,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # with late constructor threads, restart_iccmt.sh), an idup'd communicator
 # whose parent was freed, checkpointed again after each restart
 # (restart_gidroot.sh), one rank inside MPI_Finalize while the other
-# computes (restart_fin.sh): about 4 minutes together.
+# computes (restart_fin.sh), a checkpoint after MPI_Finalize
+# (restart_final.sh): about 4 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -208,6 +209,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_iccmt.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_gidroot.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_fin.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_final.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -5,11 +5,12 @@
  * The rule is that the death of either child ends the rank, promptly and
  * without orphans, and that no wait lasts for ever once something died:
  *
- *   app ends first   exit 0 right after a completed MPI_Finalize call: the
- *                    proxy has finalized too and ends by itself; wait.
- *                    Anything else: set CHAN_APP_GONE (the proxy sees it
- *                    and calls MPI_Abort, which ends the job), give the
- *                    proxy DMTCP_MPI_KILL_TIMEOUT seconds, then SIGKILL it.
+ *   app ends first   set CHAN_APP_GONE, give the proxy
+ *                    DMTCP_MPI_KILL_TIMEOUT seconds, then SIGKILL it.  After
+ *                    a completed MPI_Finalize call the proxy, which waited
+ *                    for this to answer a checkpoint's control requests,
+ *                    exits 0; otherwise it calls MPI_Abort, which ends the
+ *                    job.
  *                    The launcher exits with the app's status, 128+N if a
  *                    signal N killed it.
  *   proxy ends first exit 0 is a normal end after MPI_Finalize: keep waiting
@@ -172,15 +173,10 @@ static void on_app_end(struct reaper *rp)
 	}
 	if (!alive(&r->proxy))
 		return;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && app_finalized(r->ch)) {
-		if (r->verbose)
-			dm_info("rank %d: application finalized and exited; "
-				"waiting for the proxy", r->rank);
-		return;
-	}
 	if (r->verbose)
-		dm_info("rank %d: application gone; proxy has %u s to end",
-			r->rank, r->kill_timeout);
+		dm_info("rank %d: application %s; proxy has %u s to end", r->rank,
+			WIFEXITED(st) && app_finalized(r->ch) ? "finalized and exited" : "gone",
+			r->kill_timeout);
 	chan_set_state(r->ch, CHAN_APP_GONE);
 	arm(rp, &r->proxy, r->kill_timeout, 0);
 }

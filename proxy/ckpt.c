@@ -136,6 +136,8 @@ static void serve_park(struct chan_ctl *ctl)
 	struct recvs l = { NULL, 0, 0 };
 
 	px.parked = 1;
+	if (!px.initialized || px.finalized)
+		return; /* no MPI: no receive can be pending */
 	if (px_req_each(add_recv, &l)) {
 		ctl->err = ABI_ERR_NO_MEM;
 		free(l.h);

@@ -3,8 +3,11 @@
  *
  * Previous hop: shim_call_run (shim/call.c) posted a call.  Next hop: the
  * handler for its id in proxy/<family>.c, then back through chan_post.
- * The loop ends after MPI_Finalize has been answered, or when the
- * launcher marks the application gone.
+ * The loop ends when the launcher marks the application gone: exit 0
+ * after MPI_Finalize, MPI_Abort before it.  A finalized proxy stays until
+ * then, because a checkpoint may still come (the application runs on
+ * after MPI_Finalize) and its control requests need an answer; with the
+ * proxy gone, PARK waited for ever.
  *
  * Idle, it sleeps on the channel's doorbell (chan_wait_request), so a
  * checkpoint's control request (proxy/ckpt.c) wakes it as a call does.
@@ -59,7 +62,7 @@ static int next_request(uint32_t seen)
 	return chan_wait_request(&px.ch, seen, px.ctl_seen);
 }
 
-int px_serve(void)
+_Noreturn void px_serve(void)
 {
 	/* A fresh channel starts at 0; the application may have posted its
 	 * first call before we got here, so don't read the current value. */
@@ -80,8 +83,6 @@ int px_serve(void)
 		dispatch(c);
 		px.busy = -1;
 		chan_post(&px.ch, CHAN_RSP);
-		if (px.finalized)
-			return 0;
 	}
 }
 

@@ -1,6 +1,6 @@
 /*
  * main.c - the proxy process: attach the channel the launcher made and
- * serve the application's calls until it finalizes or goes away.
+ * serve the application's calls until it goes away.
  *
  * The real MPI is initialised by the application's MPI_Init (CALL_INIT),
  * not here, so a program that never uses MPI runs without one; except at
@@ -24,5 +24,5 @@ int main(void)
 	px.no_bookkeeping = getenv("DMTCP_MPI_NO_CKPT_BOOKKEEPING") != NULL;
 	if (getenv("DMTCP_MPI_PROXY_EARLY_INIT") != NULL)
 		px_init_early();
-	return px_serve();
+	px_serve();
 }

@@ -65,8 +65,10 @@ CHAN_CALLS(PX_DECLARE)
 void px_init_early(void);
 
 /* ---- loop.c ---- */
-int px_serve(void);
-/* The application is gone: abort the job (or exit if it never had MPI). */
+/* Serve calls until the application is gone (then px_app_gone). */
+_Noreturn void px_serve(void);
+/* The application is gone: abort the job (or exit if it never had MPI,
+ * or has finalized). */
 _Noreturn void px_app_gone(void);
 
 /* ---- progress.c ---- */

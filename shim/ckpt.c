@@ -551,6 +551,17 @@ static void hook_restart(void *arg)
 		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): cannot map the new channel",
 		       shim.world_rank);
 	restore_arena();
+	/* An image taken after MPI_Finalize: nothing holds the application
+	 * once its threads go on, and it ends at once, before ck_restart
+	 * would have started MPI (its proxy then stayed in MPI_Init, waiting
+	 * for the other ranks', until killed).  So MPI starts and ends in
+	 * the new proxy here, threads held; ck_restart has nothing to do. */
+	if (shim.finalized) {
+		shim_ck_exempt = 1;
+		if (shim_env_reinit() != MPI_SUCCESS)
+			dm_die(DM_EXIT_MPI_FATAL, "restart (rank %d): cannot start and "
+			       "end MPI again", shim.world_rank);
+	}
 	/* The threads go on before ck_restart has started MPI in the new
 	 * proxy and made the communicators again: until then none may call
 	 * it, not even a collective admitted before the image.  No lock: a
@@ -578,13 +589,15 @@ static void ck_resume(void)
 }
 
 /* A restored image, its new channel in place (hook_restart): start MPI
- * in the new proxy, make every communicator again, then let the
+ * in the new proxy, make every communicator again (unless the image was
+ * taken after MPI_Finalize: hook_restart did all there is), then let the
  * application go on. */
 static void ck_restart(void)
 {
 	shim_ck_exempt = 1;
-	if (shim_env_reinit() != MPI_SUCCESS || shim_comm_rebuild_all() != MPI_SUCCESS ||
-	    shim_type_rebuild_all() != MPI_SUCCESS)
+	if (!shim.finalized &&
+	    (shim_env_reinit() != MPI_SUCCESS || shim_comm_rebuild_all() != MPI_SUCCESS ||
+	     shim_type_rebuild_all() != MPI_SUCCESS))
 		dm_die(DM_EXIT_MPI_FATAL, "restart (rank %d): cannot rebuild MPI state",
 		       shim.world_rank);
 	release();

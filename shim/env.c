@@ -88,6 +88,19 @@ static int init(int required, int *provided, const char *fn)
 	return MPI_SUCCESS;
 }
 
+/* The real MPI_Finalize, counted as WORLD's next collective (see
+ * PMPI_Finalize). */
+static int finalize_call(void)
+{
+	int err = shim_call_run(shim_call_begin_coll(CALL_FINALIZE,
+						     shim_comm_get(MPI_COMM_WORLD)));
+	/* Still holding the slot: an image is never taken between the
+	 * answer and the flag (DRAIN waits for an idle slot). */
+	shim.finalized = 1;
+	shim_call_end();
+	return err;
+}
+
 /* A restored application: MPI_Init again in its new proxy (possibly
  * another MPI), which must have the world the image was made in. */
 int shim_env_reinit(void)
@@ -109,6 +122,12 @@ int shim_env_reinit(void)
 		       shim.world_size);
 		return MPI_ERR_OTHER;
 	}
+	/* An image taken after MPI_Finalize: the new proxy ends MPI again at
+	 * once, with every other rank (MPI_Finalize is a collective, so the
+	 * images of a job are all finalized or none), and the launcher sees
+	 * the finalized end it expects. */
+	if (shim.finalized)
+		return finalize_call();
 	return MPI_SUCCESS;
 }
 
@@ -143,12 +162,12 @@ int PMPI_Finalize(void)
 	 * So wait for them in a Barrier, which a checkpoint holds this rank
 	 * in while the others catch up, and count the real call as WORLD's
 	 * next collective: it starts on no rank, or on all (a checkpoint
-	 * that finds one inside admits the others). */
+	 * that finds one inside admits the others).  The proxy stays after
+	 * it (proxy/loop.c), so a checkpoint that comes later is answered. */
 	if (!shim_ck_no_bookkeeping)
 		PMPI_Barrier(MPI_COMM_WORLD);
-	int err = shim_call_simple(
-		shim_call_begin_coll(CALL_FINALIZE, shim_comm_get(MPI_COMM_WORLD)));
-	shim.finalized = 1;
+	int err = finalize_call();
+
 	return shim_error(MPI_COMM_WORLD, err, "MPI_Finalize", NULL);
 }
 SHIM_WEAK(Finalize)

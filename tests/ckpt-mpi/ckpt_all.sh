@@ -14,6 +14,8 @@
 #   CKPT_ALL_ONLY      space-separated program names (default: all)
 #   CKPT_ALL_KEEP=1    keep the scratch directory
 #   CKPT_ALL_STRICT=1  failures of known-broken programs count too
+#   CKPT_ALL_AT_MS     every moment at this many ms after registering
+#                      instead of a random one (e.g. near the job's end)
 #
 # The programs are short, so they run with MT_PAUSE_US (mpi-tests/mt.h): at
 # each phase boundary one rank sleeps and the others wait for it, in a
@@ -145,7 +147,7 @@ covered() {
 one_moment() {
 	n=$1 r=$2 k=$3
 	next_random
-	delay=$(( RND % ($4 + 1) ))
+	delay=${CKPT_ALL_AT_MS:-$(( RND % ($4 + 1) ))}
 	w=$T/$n.$k what="$n moment $k (${delay} of $4 ms)"
 	MT_PAUSE_US=$PAUSE_US timeout "$LIMIT" mpirun.mpich -n "$r" "$B/bin/dmtcp_mpi" \
 		"$T/shim/$n" >"$w.run.out" 2>"$w.run.err" </dev/null &

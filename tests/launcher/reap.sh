@@ -99,11 +99,12 @@ check "proxy exits 5: message gives the status" \
 check "proxy exits 5: app saw CHAN_PROXY_GONE" grep -qx proxy-gone "$T/app.saw"
 check "proxy exits 5: nothing left behind" no_leftovers
 
-# --- the app finalizes and exits 0: the proxy is left to end by itself.
+# --- the app finalizes and exits 0: the proxy, which stays after
+# MPI_Finalize to answer a checkpoint, is told the app is gone.
 reset "$proxy_finishing" '$PEEK finalize; exit 0'
 run_dm "$T/err" "$T/app"
 check "finalized app: exit 0" [ "$RC" -eq 0 ]
-check "finalized app: proxy not told the app is gone" grep -qx clean "$T/proxy.saw"
+check "finalized app: proxy told the app is gone" grep -qx app-gone "$T/proxy.saw"
 check "finalized app: no messages" [ ! -s "$T/err" ]
 
 # --- the app exits 0 without finalizing: the proxy is told.
