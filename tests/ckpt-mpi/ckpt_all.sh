@@ -42,7 +42,10 @@
 # run, but a failure of theirs prints KNOWN instead of FAIL and does not
 # count unless CKPT_ALL_STRICT=1; take a name out once its bug is fixed.
 # Each moment prints PASS or FAIL with the program, moment and delay; the
-# exit status is 1 if anything failed.
+# exit status is 1 if anything failed.  A restart still running after the
+# limit, or a checkpoint that failed while the job ran, leaves what every
+# process of the job waited for (hang_dump.sh), printed after the summary
+# so that the end of a CI log shows it.
 set -u
 
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
@@ -121,6 +124,33 @@ export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
 cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
 COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
 
+DUMP=$ROOT/tests/ckpt-mpi/hang_dump.sh
+
+# alive PID: PID runs (a zombie not yet waited for does not).
+alive() {
+	st=$(sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | cut -c1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# bounded JOB HANGFILE: wait for background JOB for at most LIMIT s; rc
+# is its exit status.  A JOB still running then is dumped into HANGFILE
+# and killed with all its processes, and rc is 124.
+bounded() {
+	i=$((LIMIT * 10))
+	while [ $i -gt 0 ] && alive "$1"; do
+		sleep 0.1
+		i=$((i - 1))
+	done
+	if alive "$1"; then
+		sh "$DUMP" --kill "$1" >"$2" 2>&1
+		wait "$1"
+		rc=124
+		return
+	fi
+	wait "$1"
+	rc=$?
+}
+
 # wait_registered N JOB: until N ranks are connected, or JOB has ended.
 wait_registered() {
 	i=600
@@ -160,17 +190,18 @@ one_moment() {
 	fi
 	sleep_ms "$delay"
 	ck=$(cmd --checkpoint 2>"$w.cmd.err")
+	[ -z "$ck" ] && alive "$job" && sh "$DUMP" "$job" >"$w.hang" 2>&1
 	cmd --kill >/dev/null 2>&1
 	wait "$job"
 	if [ -z "$ck" ]; then
 		if grep -q 'no clients connected\| left during phase\|is not connected' "$w.cmd.err" &&
 		   cmp -s "$T/$n.ref" "$w.run.out"; then
-			NLATE=$((NLATE + 1))
+			NLATE=$((NLATE + 1)) && rm -f "$w.hang"
 			echo "LATE: ckpt_all: $what: the job had ended"
 		elif grep -q ' left during phase\|is not connected' "$w.cmd.err"; then
 			# Every rank had registered, so one that is gone had finished:
 			# the job was ending, and our --kill cut the others' last lines.
-			NLATE=$((NLATE + 1))
+			NLATE=$((NLATE + 1)) && rm -f "$w.hang"
 			echo "LATE: ckpt_all: $what: a rank had already finished"
 		else
 			fail "$what: no checkpoint"
@@ -179,11 +210,11 @@ one_moment() {
 		fi
 		return
 	fi
-	timeout "$LIMIT" mpirun.openmpi -n "$r" "$B/bin/dmtcp_mpi_restart" "$ck" \
-		>"$w.rs.out" 2>"$w.rs.err" </dev/null
-	rc=$?
+	mpirun.openmpi -n "$r" "$B/bin/dmtcp_mpi_restart" "$ck" \
+		>"$w.rs.out" 2>"$w.rs.err" </dev/null &
+	bounded $! "$w.hang"
 	if [ "$rc" -eq 124 ]; then
-		fail "$what: restart under Open MPI still running after $LIMIT s"
+		fail "$what: restart under Open MPI still running after $LIMIT s (stacks after the summary)"
 		tail -n 4 "$T"/tmp/coord-*.log | indent
 	elif [ "$rc" -ne 0 ]; then
 		fail "$what: restart under Open MPI exited $rc"
@@ -256,4 +287,10 @@ for f in "$SRC"/*.c; do
 	one_program "$n"
 done
 echo "ckpt_all: seed $SEED: $NPASS passed, $NFAIL failed, $NKNOWN known failures, $NLATE late"
+for h in "$T"/*.hang; do
+	[ -s "$h" ] || continue
+	w=${h%.hang}
+	echo "ckpt_all: what the processes of ${w##*/} waited for:"
+	head -n 150 "$h"
+done
 [ "$NFAIL" -eq 0 ]
