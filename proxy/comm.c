@@ -38,7 +38,7 @@
  *                      get (shim/commdup.c).  Made
  *                      with MPI_Comm_create_group over WORLD, so only the
  *                      members call it; each rank rebuilds its
- *                      communicators in the order it made them.
+ *                      communicators in the order of their ids.
  * COMM_FREE: arg[0] comm.
  */
 #include "px.h"

@@ -136,11 +136,23 @@ static void collect(uintptr_t h, void *obj, void *arg)
 		l->c[l->n++] = c;
 }
 
-static int by_creation(const void *a, const void *b)
+/* Ids are unique job-wide and the same on every member (proxy/gid.c,
+ * shim/commdup.c), so every rank meets any two communicators it shares
+ * with another in the same order.  Creation order is not that order
+ * under MPI_THREAD_MULTIPLE: two threads' constructors on different
+ * parents, or Idups issued in different orders, end in a different
+ * order on each rank, and a restart that followed it had rank 0 in one
+ * MPI_Comm_create_group and rank 1 in the other for ever
+ * (mpi-tests/thread_ctors, tests/ckpt-mpi/restart_xorder.sh).
+ * Communicators without an id (-1, shim/commdup.c) involve this rank
+ * alone; they keep their creation order. */
+static int by_gid(const void *a, const void *b)
 {
 	const struct shim_comm *x = *(struct shim_comm *const *)a;
 	const struct shim_comm *y = *(struct shim_comm *const *)b;
 
+	if (x->gid != y->gid)
+		return (x->gid > y->gid) - (x->gid < y->gid);
 	return (x->created > y->created) - (x->created < y->created);
 }
 
@@ -161,9 +173,8 @@ static int rebuild(struct shim_comm *c)
 	return shim_call_simple(c2);
 }
 
-/* Every rank makes its communicators again in the order it made them:
- * MPI made every member create a communicator in the same order, so no
- * two ranks wait for each other in different orders. */
+/* Every rank makes its communicators again in the order of their ids
+ * (by_gid), so no two ranks wait for each other in different orders. */
 int shim_comm_rebuild_all(void)
 {
 	struct comm_list l = { malloc((created_count + 1) * sizeof(*l.c)), 0 };
@@ -172,7 +183,7 @@ int shim_comm_rebuild_all(void)
 	if (!l.c)
 		return MPI_ERR_NO_MEM;
 	shim_handle_each(SHIM_K_COMM, collect, &l);
-	qsort(l.c, l.n, sizeof(*l.c), by_creation);
+	qsort(l.c, l.n, sizeof(*l.c), by_gid);
 	for (size_t i = 0; i < l.n && err == MPI_SUCCESS; i++) {
 		struct shim_comm *c = l.c[i];
 		/* Every member has admitted its Comm_free (shim/commops.c). */

@@ -221,7 +221,7 @@ struct shim_comm {
 	/* Checkpoint consistency (shim/ckpt.c). */
 	int64_t gid;             /* id all members agree on; WORLD 0, SELF -1 */
 	int64_t gid_root;        /* idup'd: the agreed id its idups hang off */
-	uint64_t created;        /* this process's creation order, for rebuild */
+	uint64_t created;        /* this process's creation order (rebuild ties) */
 	_Atomic int64_t coll_seq; /* collectives admitted on it so far */
 	int64_t free_seq;        /* coll_seq of its MPI_Comm_free, once begun */
 	int unbuilt;             /* freed at a checkpoint: not in this proxy */
@@ -657,7 +657,7 @@ void shim_comm_drop_extras(struct shim_comm *c);
 /* After a restart, once c is made again from its members (COMM_REBUILD),
  * give the real communicator back its topology or its remote group
  * (shim_topo_rebuild, shim_intercomm_rebuild).  Call for every rebuilt
- * communicator in creation order. */
+ * communicator in the order of shim_comm_rebuild_all. */
 int shim_comm_rebuild_extras(struct shim_comm *c);
 int shim_topo_rebuild(struct shim_comm *c);
 int shim_intercomm_rebuild(struct shim_comm *c);
