@@ -544,9 +544,13 @@ static void restore_arena(void)
  * the engine still holds the application's threads: a thread that was
  * outside MPI at the checkpoint stages its next payload into the arena
  * as soon as it runs, before the client thread reaches ck_restart. */
+/* hook_restart ran: the image was taken after this shim's MPI_Init. */
+static int restored_initialized;
+
 static void hook_restart(void *arg)
 {
 	(void)arg;
+	restored_initialized = 1;
 	if (chan_attach_at(&shim.ch, shim.ch.fd, shim.ch.hdr) < 0)
 		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): cannot map the new channel",
 		       shim.world_rank);
@@ -594,6 +598,12 @@ static void ck_resume(void)
  * application go on. */
 static void ck_restart(void)
 {
+	/* An image taken before MPI_Init has no hooks, so hook_restart did
+	 * not run; the application's own MPI_Init, which may already have
+	 * registered us, starts MPI (a second INIT here made Open MPI abort). */
+	if (!restored_initialized)
+		return;
+	restored_initialized = 0;
 	shim_ck_exempt = 1;
 	if (!shim.finalized &&
 	    (shim_env_reinit() != MPI_SUCCESS || shim_comm_rebuild_all() != MPI_SUCCESS ||
