@@ -8,7 +8,7 @@
 # Environment: JOB_BENCH_RANKS (default "2 4"), JOB_BENCH_MIB (per rank,
 # default 256), JOB_BENCH_REPS (checkpoints per rank count, default 3),
 # JOB_BENCH_KREPS (kernel runs per mode, default 7), JOB_BENCH_ITERS
-# (kernel iterations, default 20000), JOB_BENCH_OUT (results file, default
+# (kernel iterations, default 200000), JOB_BENCH_OUT (results file, default
 # BUILD_DIR/bench/job_ckpt.txt).
 #
 # 1. bench/job_app.c on N ranks under MPICH holds MIB MiB of data per rank.
@@ -27,6 +27,10 @@
 #    ranks, MPICH) with the bookkeeping on and off
 #    (DMTCP_MPI_NO_CKPT_BOOKKEEPING, which exists for this benchmark only),
 #    runs interleaved on, off, on, off...; the ratio of the medians.
+# 3. the same job checkpointed under Open MPI and restarted under both, so
+#    that each launcher restarts an image of its own MPI and one of the
+#    other: "launcher held fixed" compares those two, with the MPIs' own
+#    start-up costs the same on both sides.
 # Medians throughout; the machine's load is printed, since on a shared
 # machine single runs mean little.  Lines `ratio KEY VALUE` at the end are
 # what bench/plot_job.py draws.
@@ -39,7 +43,7 @@ RANKS=${JOB_BENCH_RANKS:-2 4}
 MIB=${JOB_BENCH_MIB:-256}
 REPS=${JOB_BENCH_REPS:-3}
 KREPS=${JOB_BENCH_KREPS:-7}
-ITERS=${JOB_BENCH_ITERS:-20000}
+ITERS=${JOB_BENCH_ITERS:-200000}
 OUT=${JOB_BENCH_OUT:-$B/bench/job_ckpt.txt}
 LIMIT=600
 
@@ -112,46 +116,77 @@ restart_s() {
 	secs $((t1 - t0))
 }
 
-# one_checkpoint REP: a job checkpointed once and restarted both ways;
-# appends "job slowest same other image_MB other_bound" to $T/ck.$N.
-# Open MPI runs with --bind-to none, MPICH's default (as in bench/run.sh);
-# other_bound is Open MPI's default binding (each rank to one core when
-# there are at most 2 ranks), which confines the restore's decompressing
-# threads to that core.
-one_checkpoint() {
-	local t0 t1 ck slowest same other
+# take_checkpoint MPI [MPIRUN OPTIONS]: job_app on N ranks under MPI,
+# checkpointed once, then ended; sets CK (the checkpoint), JOB_S (the
+# command's seconds) and SLOWEST (the largest engine time of a rank).
+take_checkpoint() {
+	local t0 t1 m=$1
+	shift
 	D=$T/run.$N
 	rm -rf "$D"
 	mkdir -p "$D"
-	DMTCP_MPI_CKPT_VERBOSE=1 timeout "$LIMIT" mpirun.mpich -n "$N" "$B/bin/dmtcp_mpi" \
+	DMTCP_MPI_CKPT_VERBOSE=1 timeout "$LIMIT" "mpirun.$m" "$@" -n "$N" "$B/bin/dmtcp_mpi" \
 		"$T/job_app" "$D" "$MIB" >"$D.out" 2>"$D.err" </dev/null &
 	local job=$!
 	wait_for "$LIMIT" all_ready || die "the job did not fill its memory: $(tail -n 3 "$D.err")"
 	wait_for 60 sh -c "'$B/bin/dmtcp_mpi_command' --status | grep -qx 'ranks=$N/$N connected'" ||
 		die "the job's ranks did not register"
 	t0=$(now_ns)
-	ck=$(cmd --checkpoint) || die "checkpoint failed"
+	CK=$(cmd --checkpoint) || die "checkpoint failed"
 	t1=$(now_ns)
-	slowest=$(sed -n 's/.*checkpoint .*: \([0-9.]*\) s (threads paused.*/\1/p' "$D.err" |
+	SLOWEST=$(sed -n 's/.*checkpoint .*: \([0-9.]*\) s (threads paused.*/\1/p' "$D.err" |
 		sort -n | tail -n 1)
 	[ "$(grep -c 'threads paused' "$D.err")" -eq "$N" ] ||
 		die "not every rank reported its engine time"
 	touch "$D/stop"
-	wait "$job" || die "the checkpointed job failed"
+	wait "$job" || die "the checkpointed job under $m failed"
+	JOB_S=$(secs $((t1 - t0)))
+}
+
+# one_checkpoint REP: a job checkpointed under MPICH and restarted both
+# ways; appends "job slowest same other image_MB other_bound" to $T/ck.$N.
+# Open MPI runs with --bind-to none, MPICH's default (as in bench/run.sh);
+# other_bound is Open MPI's default binding (each rank to one core when
+# there are at most 2 ranks), which confines the restore's decompressing
+# threads to that core.
+one_checkpoint() {
+	local same other bound
+	take_checkpoint mpich
 	if [ $(($1 % 2)) -eq 1 ]; then
-		same=$(restart_s mpich "$ck") || exit 1
-		other=$(restart_s openmpi "$ck" --bind-to none) || exit 1
+		same=$(restart_s mpich "$CK") || exit 1
+		other=$(restart_s openmpi "$CK" --bind-to none) || exit 1
 	else
-		other=$(restart_s openmpi "$ck" --bind-to none) || exit 1
-		same=$(restart_s mpich "$ck") || exit 1
+		other=$(restart_s openmpi "$CK" --bind-to none) || exit 1
+		same=$(restart_s mpich "$CK") || exit 1
 	fi
-	bound=$(restart_s openmpi "$ck") || exit 1
-	echo "$(secs $((t1 - t0))) $slowest $same $other $(du -sm "$ck" | cut -f1) $bound" \
+	bound=$(restart_s openmpi "$CK") || exit 1
+	echo "$JOB_S $SLOWEST $same $other $(du -sm "$CK" | cut -f1) $bound" \
 		"$(startup_s mpich) $(startup_s openmpi)" >>"$T/ck.$N"
 	printf '  %d ranks, run %d: job %s s, slowest rank %s s, restart same %s s, other %s s' \
-		"$N" "$1" "$(secs $((t1 - t0)))" "$slowest" "$same" "$other"
+		"$N" "$1" "$JOB_S" "$SLOWEST" "$same" "$other"
 	printf ' (Open MPI default binding %s s)\n' "$bound"
-	rm -rf "$ck"
+	rm -rf "$CK"
+}
+
+# one_reverse REP: the same under Open MPI; appends "same other" to
+# $T/rv.$N: restarts of the Open MPI image under Open MPI and under MPICH.
+# With ck.$N this holds each launcher fixed: an image from the other MPI
+# restarted by mpirun.X against one from X itself, so the MPIs' own
+# start-up costs (Open MPI's mpirun and MPI_Init take longer) cancel out.
+one_reverse() {
+	local same other
+	take_checkpoint openmpi --bind-to none
+	if [ $(($1 % 2)) -eq 1 ]; then
+		same=$(restart_s openmpi "$CK" --bind-to none) || exit 1
+		other=$(restart_s mpich "$CK") || exit 1
+	else
+		other=$(restart_s mpich "$CK") || exit 1
+		same=$(restart_s openmpi "$CK" --bind-to none) || exit 1
+	fi
+	echo "$same $other" >>"$T/rv.$N"
+	printf '  %d ranks, run %d, checkpointed under Open MPI: restart same %s s, other %s s\n' \
+		"$N" "$1" "$same" "$other"
+	rm -rf "$CK"
 }
 
 # startup_s MPI: seconds of a native job that only starts, does one
@@ -184,6 +219,7 @@ echo "dmtcp_mpi job checkpoint benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(np
 for N in $RANKS; do
 	for rep in $(seq 1 "$REPS"); do
 		one_checkpoint "$rep" || exit 1
+		one_reverse "$rep" || exit 1
 	done
 done
 echo "bookkeeping: $KREPS runs each way, interleaved, $ITERS iterations, 2 ranks, MPICH"
@@ -216,6 +252,19 @@ for N in $RANKS; do
 	echo "ratio restart_net_other_over_same_$N $net" >>"$T/ratios"
 	echo "ratio job_over_slowest_$N $(ratio "$job" "$slow")" >>"$T/ratios"
 	echo "ratio restart_other_over_same_$N $(ratio "$other" "$same")" >>"$T/ratios"
+done
+echo "restart with the launcher held fixed: an image from the other MPI / one from its own"
+printf '%-6s %14s %14s %9s %14s %14s %9s\n' ranks "mpich own s" "(openmpi's) s" ratio \
+	"openmpi own s" "(mpich's) s" ratio
+for N in $RANKS; do
+	m_own=$(cut -d' ' -f3 "$T/ck.$N" | median)
+	o_x=$(cut -d' ' -f4 "$T/ck.$N" | median)
+	o_own=$(cut -d' ' -f1 "$T/rv.$N" | median)
+	m_x=$(cut -d' ' -f2 "$T/rv.$N" | median)
+	printf '%-6s %14s %14s %9s %14s %14s %9s\n' "$N" "$m_own" "$m_x" "$(ratio "$m_x" "$m_own")" \
+		"$o_own" "$o_x" "$(ratio "$o_x" "$o_own")"
+	echo "ratio restart_cross_under_mpich_$N $(ratio "$m_x" "$m_own")" >>"$T/ratios"
+	echo "ratio restart_cross_under_openmpi_$N $(ratio "$o_x" "$o_own")" >>"$T/ratios"
 done
 for kind in coll p2p; do
 	on=$(median <"$T/k.$kind.on")

@@ -6,8 +6,9 @@
 Reads the "ratio KEY VALUE" lines that bench/job_ckpt.sh prints last and
 draws one bar per ratio, grouped by what it measures, each group with its
 target marked: job checkpoint / slowest rank's engine time (<= 1.2),
-restart under the other MPI / under the same MPI (<= 1.1), raw and with
-each MPI's own start-up subtracted, and runtime
+restart under the other MPI / under the same MPI (<= 1.1), raw, with
+each MPI's own start-up subtracted, and with the launcher held fixed (an
+image of the other MPI against one of the launcher's own), and runtime
 with the checkpoint bookkeeping / without it (<= 1.02).  A bar at or
 below its target is green, above it red.
 Standard library only: the SVG is written by hand.
@@ -19,6 +20,7 @@ GROUPS = [  # (key prefix, title, target)
     ("job_over_slowest_", "job checkpoint / slowest rank", 1.2),
     ("restart_other_over_same_", "restart other MPI / same MPI", 1.1),
     ("restart_net_other_over_same_", "the same, each MPI's own start-up taken off", 1.1),
+    ("restart_cross_under_", "the same launcher, image of the other MPI / its own", 1.1),
     ("bookkeeping_", "runtime with / without bookkeeping", 1.02),
 ]
 W, BAR_H, GAP, LEFT, RIGHT, TOP = 760, 22, 14, 250, 40, 40
