@@ -84,6 +84,7 @@ void coord_conn_accept(struct coord *c)
 		return;
 	}
 	c->conns = t;
+	coord_nodelay(fd);
 	k->fd = fd;
 	k->hello_deadline = coord_now() + c->timeout;
 	if (getnameinfo((struct sockaddr *)&sa, sl, addr, sizeof(addr), port,

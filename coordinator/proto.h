@@ -219,6 +219,10 @@ int coord_connect(const char *host, int port, int timeout_ms);
 /* Send one message.  0, or -1 with errno set. */
 int coord_send(int fd, enum coord_msg type, const void *body, uint32_t len);
 
+/* Turn Nagle's algorithm off on a protocol socket: the messages are small
+ * requests and answers, each of which a peer waits for. */
+void coord_nodelay(int fd);
+
 /* Receive one message: header into *h, body (at most max bytes; a
  * longer one is an error) into body.  The body length, or -1 with errno
  * set (0 errno on a clean EOF, EPROTO on a malformed message). */
