@@ -11,8 +11,8 @@
  *     made for the call, "count consecutive t" (shim_bigc_type: chunks
  *     of 2^30 elements and a remainder, as a struct), freed right after
  *     the call (a pending request holds its record, shim/typeops.c);
- *   - the v/w collectives whose counts or displacements do not fit an
- *     int raise MPI_ERR_COUNT instead (doc/conformance.md).
+ *   - the v/w collectives, which have one count and displacement per
+ *     peer, go as one Alltoallw of per-peer made types (shim/vwbig.c).
  *
  * The reductions, where a made type cannot carry a predefined op, go in
  * chunks instead (shim/redbig.c).
@@ -24,7 +24,6 @@
 #include "shim.h"
 
 #include <limits.h>
-#include <stdlib.h>
 
 /* ------------------------------------------------------ chunked types */
 
@@ -102,51 +101,6 @@ static void big_done(struct big_arg *a)
 		PMPI_Type_free(&a->made);
 }
 
-/* n counts or displacements as a new int array (NULL for NULL or when
- * not significant); MPI_ERR_COUNT when one does not fit. */
-static int ints_of(const int64_t *v, int n, int **out, MPI_Comm comm, const char *fn,
-		   const char *what)
-{
-	*out = NULL;
-	if (!v || n <= 0)
-		return MPI_SUCCESS;
-	int *w = malloc((size_t)n * sizeof(int));
-	if (!w)
-		return shim_error(comm, MPI_ERR_NO_MEM, fn, NULL);
-	for (int i = 0; i < n; i++) {
-		if (v[i] > INT_MAX || v[i] < INT_MIN) {
-			free(w);
-			return shim_errorf(comm, MPI_ERR_COUNT, fn,
-					   "%s[%d] = %lld: v/w collectives with counts or "
-					   "displacements beyond INT_MAX are not supported",
-					   what, i, (long long)v[i]);
-		}
-		w[i] = (int)v[i];
-	}
-	*out = w;
-	return MPI_SUCCESS;
-}
-#define INTS(v, n, out, comm, fn, what) \
-	ints_of((const int64_t *)(const void *)(v), n, out, comm, fn, what)
-
-/* Entries of the count arrays: the group the calls address (the remote
- * one of an intercommunicator), or 0 for an invalid communicator, which
- * the int call then reports. */
-static int peers(MPI_Comm comm)
-{
-	struct shim_comm *c = shim_comm_get(comm);
-
-	return !c ? 0 : c->remote ? c->remote_size : c->size;
-}
-
-/* Are the root's arrays significant here (Gatherv, Scatterv)? */
-static int at_root(MPI_Comm comm, int root)
-{
-	struct shim_comm *c = shim_comm_get(comm);
-
-	return c && (c->remote ? root == MPI_ROOT : c->rank == root);
-}
-
 /* The parameters some calls add, spliced into the macros below. */
 #define NONE
 #define ROOT_P , int root
@@ -155,7 +109,6 @@ static int at_root(MPI_Comm comm, int root)
 #define REQ_A , request
 #define STATUS_P , MPI_Status *status
 #define STATUS_A , status
-#define ROOT_SIG at_root(comm, root)
 
 /* -------------------------------------------------- point-to-point */
 
@@ -267,211 +220,9 @@ PAIR_C(Iscatter, ROOT_P, ROOT_A, REQ_P, REQ_A)
 PAIR_C(Iallgather, NONE, NONE, REQ_P, REQ_A)
 PAIR_C(Ialltoall, NONE, NONE, REQ_P, REQ_A)
 
-/* Gatherv and Allgatherv: one send (count, datatype), the receive side's
- * arrays (at the root only for Gatherv). */
-#define GATHERV_C(Name, RootP, RootA, RootSig, ReqP, ReqA)                             \
-	int PMPI_##Name##_c(const void *sendbuf, MPI_Count sendcount,                  \
-			    MPI_Datatype sendtype, void *recvbuf,                       \
-			    const MPI_Count recvcounts[], const MPI_Aint displs[],      \
-			    MPI_Datatype recvtype RootP, MPI_Comm comm ReqP)            \
-	{                                                                              \
-		static const char fn[] = "MPI_" #Name "_c";                            \
-		int n = RootSig ? peers(comm) : 0, *rc = NULL, *rd = NULL;             \
-		struct big_arg s;                                                      \
-		int err = big_arg(&s, sendbuf, sendcount, sendtype, fn);               \
-		if (!err && !(err = INTS(recvcounts, n, &rc, comm, fn, "recvcounts")) && \
-		    !(err = INTS(displs, n, &rd, comm, fn, "displs")))                 \
-			err = PMPI_##Name(sendbuf, s.count, s.type, recvbuf, rc, rd,   \
-					  recvtype RootA, comm ReqA);                  \
-		big_done(&s);                                                          \
-		free(rc);                                                              \
-		free(rd);                                                              \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-GATHERV_C(Gatherv, ROOT_P, ROOT_A, ROOT_SIG, NONE, NONE)
-GATHERV_C(Allgatherv, NONE, NONE, 1, NONE, NONE)
-GATHERV_C(Igatherv, ROOT_P, ROOT_A, ROOT_SIG, REQ_P, REQ_A)
-GATHERV_C(Iallgatherv, NONE, NONE, 1, REQ_P, REQ_A)
-
-/* Scatterv: the root's arrays, one receive (count, datatype). */
-#define SCATTERV_C(Name, ReqP, ReqA)                                                   \
-	int PMPI_##Name##_c(const void *sendbuf, const MPI_Count sendcounts[],         \
-			    const MPI_Aint displs[], MPI_Datatype sendtype,             \
-			    void *recvbuf, MPI_Count recvcount, MPI_Datatype recvtype,  \
-			    int root, MPI_Comm comm ReqP)                               \
-	{                                                                              \
-		static const char fn[] = "MPI_" #Name "_c";                            \
-		int n = at_root(comm, root) ? peers(comm) : 0, *sc = NULL, *sd = NULL; \
-		struct big_arg r;                                                      \
-		int err = big_arg(&r, recvbuf, recvcount, recvtype, fn);               \
-		if (!err && !(err = INTS(sendcounts, n, &sc, comm, fn, "sendcounts")) && \
-		    !(err = INTS(displs, n, &sd, comm, fn, "displs")))                 \
-			err = PMPI_##Name(sendbuf, sc, sd, sendtype, recvbuf, r.count, \
-					  r.type, root, comm ReqA);                    \
-		big_done(&r);                                                          \
-		free(sc);                                                              \
-		free(sd);                                                              \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-SCATTERV_C(Scatterv, NONE, NONE)
-SCATTERV_C(Iscatterv, REQ_P, REQ_A)
-
-/* Alltoallv and Alltoallw: four arrays as ints, the send ones unused
- * with MPI_IN_PLACE. */
-struct four {
-	int *sc, *sd, *rc, *rd;
-};
-
-static int four_of(struct four *f, const void *sendbuf, const MPI_Count *sc,
-		   const MPI_Aint *sd, const MPI_Count *rc, const MPI_Aint *rd, MPI_Comm comm,
-		   const char *fn)
-{
-	int n = peers(comm), ns = sendbuf == MPI_IN_PLACE ? 0 : n;
-	int err;
-
-	f->sd = f->rc = f->rd = NULL;
-	if ((err = INTS(sc, ns, &f->sc, comm, fn, "sendcounts")) ||
-	    (err = INTS(sd, ns, &f->sd, comm, fn, "sdispls")) ||
-	    (err = INTS(rc, n, &f->rc, comm, fn, "recvcounts")))
-		return err;
-	return INTS(rd, n, &f->rd, comm, fn, "rdispls");
-}
-
-static void four_free(struct four *f)
-{
-	free(f->sc);
-	free(f->sd);
-	free(f->rc);
-	free(f->rd);
-}
-
-/* STypeP/RTypeP: the datatype parameters (one, or an array for w). */
-#define ALLTOALLVW_C(Name, STypeP, SType, RTypeP, RType, ReqP, ReqA)                   \
-	int PMPI_##Name##_c(const void *sendbuf, const MPI_Count sendcounts[],         \
-			    const MPI_Aint sdispls[], STypeP, void *recvbuf,            \
-			    const MPI_Count recvcounts[], const MPI_Aint rdispls[],     \
-			    RTypeP, MPI_Comm comm ReqP)                                 \
-	{                                                                              \
-		struct four f;                                                         \
-		int err = four_of(&f, sendbuf, sendcounts, sdispls, recvcounts,        \
-				  rdispls, comm, "MPI_" #Name "_c");                   \
-		if (!err)                                                              \
-			err = PMPI_##Name(sendbuf, f.sc, f.sd, SType, recvbuf, f.rc,   \
-					  f.rd, RType, comm ReqA);                     \
-		four_free(&f);                                                         \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-#define V_STYPE MPI_Datatype sendtype
-#define V_RTYPE MPI_Datatype recvtype
-#define W_STYPES const MPI_Datatype sendtypes[]
-#define W_RTYPES const MPI_Datatype recvtypes[]
-ALLTOALLVW_C(Alltoallv, V_STYPE, sendtype, V_RTYPE, recvtype, NONE, NONE)
-ALLTOALLVW_C(Ialltoallv, V_STYPE, sendtype, V_RTYPE, recvtype, REQ_P, REQ_A)
-ALLTOALLVW_C(Alltoallw, W_STYPES, sendtypes, W_RTYPES, recvtypes, NONE, NONE)
-ALLTOALLVW_C(Ialltoallw, W_STYPES, sendtypes, W_RTYPES, recvtypes, REQ_P, REQ_A)
-
 /* ------------------------------------- neighbourhood collectives */
-
-/* The nonblocking ones complete at initiation (shim/neighbor.c), so the
- * narrowed arrays may go when they return. */
-
-/* Blocks of the v/w variants: in receive, out send (shim_topo_degrees);
- * 0 and 0 without a topology, which the int call then reports. */
-static void degrees(MPI_Comm comm, int *in, int *out)
-{
-	struct shim_comm *c = shim_comm_get(comm);
-
-	*in = *out = 0;
-	if (c)
-		shim_topo_degrees(c, in, out);
-}
 
 PAIR_C(Neighbor_allgather, NONE, NONE, NONE, NONE)
 PAIR_C(Neighbor_alltoall, NONE, NONE, NONE, NONE)
 PAIR_C(Ineighbor_allgather, NONE, NONE, REQ_P, REQ_A)
 PAIR_C(Ineighbor_alltoall, NONE, NONE, REQ_P, REQ_A)
-
-#define NB_ALLGATHERV_C(Name, ReqP, ReqA)                                              \
-	int PMPI_##Name##_c(const void *sendbuf, MPI_Count sendcount,                  \
-			    MPI_Datatype sendtype, void *recvbuf,                       \
-			    const MPI_Count recvcounts[], const MPI_Aint displs[],      \
-			    MPI_Datatype recvtype, MPI_Comm comm ReqP)                  \
-	{                                                                              \
-		static const char fn[] = "MPI_" #Name "_c";                            \
-		int in, out, *rc = NULL, *rd = NULL;                                   \
-		struct big_arg s;                                                      \
-		degrees(comm, &in, &out);                                              \
-		int err = big_arg(&s, sendbuf, sendcount, sendtype, fn);               \
-		if (!err && !(err = INTS(recvcounts, in, &rc, comm, fn, "recvcounts")) && \
-		    !(err = INTS(displs, in, &rd, comm, fn, "displs")))                \
-			err = PMPI_##Name(sendbuf, s.count, s.type, recvbuf, rc, rd,   \
-					  recvtype, comm ReqA);                        \
-		big_done(&s);                                                          \
-		free(rc);                                                              \
-		free(rd);                                                              \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-NB_ALLGATHERV_C(Neighbor_allgatherv, NONE, NONE)
-NB_ALLGATHERV_C(Ineighbor_allgatherv, REQ_P, REQ_A)
-
-#define NB_ALLTOALLV_C(Name, ReqP, ReqA)                                               \
-	int PMPI_##Name##_c(const void *sendbuf, const MPI_Count sendcounts[],         \
-			    const MPI_Aint sdispls[], MPI_Datatype sendtype,            \
-			    void *recvbuf, const MPI_Count recvcounts[],                \
-			    const MPI_Aint rdispls[], MPI_Datatype recvtype,            \
-			    MPI_Comm comm ReqP)                                         \
-	{                                                                              \
-		static const char fn[] = "MPI_" #Name "_c";                            \
-		int in, out, *sc = NULL, *sd = NULL, *rc = NULL, *rd = NULL;           \
-		int err;                                                               \
-		degrees(comm, &in, &out);                                              \
-		if (!(err = INTS(sendcounts, out, &sc, comm, fn, "sendcounts")) &&     \
-		    !(err = INTS(sdispls, out, &sd, comm, fn, "sdispls")) &&           \
-		    !(err = INTS(recvcounts, in, &rc, comm, fn, "recvcounts")) &&      \
-		    !(err = INTS(rdispls, in, &rd, comm, fn, "rdispls")))              \
-			err = PMPI_##Name(sendbuf, sc, sd, sendtype, recvbuf, rc, rd,  \
-					  recvtype, comm ReqA);                        \
-		free(sc);                                                              \
-		free(sd);                                                              \
-		free(rc);                                                              \
-		free(rd);                                                              \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-NB_ALLTOALLV_C(Neighbor_alltoallv, NONE, NONE)
-NB_ALLTOALLV_C(Ineighbor_alltoallv, REQ_P, REQ_A)
-
-/* Alltoallw's displacements are MPI_Aint in both forms: only the counts
- * narrow. */
-#define NB_ALLTOALLW_C(Name, ReqP, ReqA)                                               \
-	int PMPI_##Name##_c(const void *sendbuf, const MPI_Count sendcounts[],         \
-			    const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],   \
-			    void *recvbuf, const MPI_Count recvcounts[],                \
-			    const MPI_Aint rdispls[], const MPI_Datatype recvtypes[],   \
-			    MPI_Comm comm ReqP)                                         \
-	{                                                                              \
-		static const char fn[] = "MPI_" #Name "_c";                            \
-		int in, out, *sc = NULL, *rc = NULL;                                   \
-		int err;                                                               \
-		degrees(comm, &in, &out);                                              \
-		if (!(err = INTS(sendcounts, out, &sc, comm, fn, "sendcounts")) &&     \
-		    !(err = INTS(recvcounts, in, &rc, comm, fn, "recvcounts")))        \
-			err = PMPI_##Name(sendbuf, sc, sdispls, sendtypes, recvbuf, rc, \
-					  rdispls, recvtypes, comm ReqA);              \
-		free(sc);                                                              \
-		free(rc);                                                              \
-		return err;                                                            \
-	}                                                                              \
-	SHIM_WEAK(Name##_c)
-
-NB_ALLTOALLW_C(Neighbor_alltoallw, NONE, NONE)
-NB_ALLTOALLW_C(Ineighbor_alltoallw, REQ_P, REQ_A)

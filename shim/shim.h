@@ -794,6 +794,11 @@ int64_t shim_redc_limit_of(const char *env);
 int64_t shim_redc_limit(void);
 int64_t shim_redc_nchunks(int64_t count, int64_t limit);
 int shim_redc_chunk(int64_t count, int64_t limit, int64_t k, int64_t *first);
+/* Block of a large-count v/w collective (shim/vwbig.c): count elements
+ * at displacement disp units of unit bytes, *bytes = disp * unit.  0:
+ * the int Alltoallw takes it as it is; 1: beyond limit, it needs a made
+ * type; -1: disp * unit overflows. */
+int shim_vw_entry(int64_t count, int64_t disp, int64_t unit, int64_t limit, int64_t *bytes);
 /* The arguments of an MPI_Type_*_c constructor, as
  * MPI_Type_get_envelope_c/get_contents_c return them; one allocation. */
 struct shim_type_c {
