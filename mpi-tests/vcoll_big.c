@@ -8,8 +8,9 @@
  *
  * Gatherv_c and Scatterv_c at each root (MPI_IN_PLACE too), Allgatherv_c
  * (and in place), Alltoallv_c (and in place), Alltoallw_c with a
- * datatype per peer, Igatherv_c, Ialltoallv_c, Iallgatherv_c,
- * Neighbor_alltoallv_c and Ineighbor_alltoallw_c on a distributed graph,
+ * datatype per peer, Igatherv_c, Ialltoallv_c, Iallgatherv_c, the
+ * persistent Alltoallv_init_c (new contents at each start) and
+ * Gatherv_init_c (in place), Neighbor_alltoallv_c and Ineighbor_alltoallw_c on a distributed graph,
  * and Gatherv_c on an intercommunicator.  Receive datatypes have holes
  * (an int every 8 bytes): every hole and every byte outside the blocks
  * must keep its sentinel.  Every expected buffer is computed here from
@@ -239,6 +240,54 @@ static void alltoallw(void)
 	check(rbuf, "Alltoallw_c");
 }
 
+/* Alltoallv_init_c, started twice with new contents, then
+ * Gatherv_init_c at root 1 in place. */
+static void persistent(void)
+{
+	MPI_Count sc[2], rc[2], gc[2];
+	MPI_Aint sd[2], rd[2], gd[2];
+	MPI_Request req;
+
+	for (int j = 0; j < np; j++) {
+		sc[j] = cnt(me, j);
+		sd[j] = 1 + 400 * j;
+		rc[j] = cnt(j, me);
+		rd[j] = at(j);
+	}
+	MPI_Alltoallv_init_c(sbuf, sc, sd, MPI_INT, rbuf, rc, rd, gap, MPI_COMM_WORLD,
+			     MPI_INFO_NULL, &req);
+	for (int round = 0; round < 2; round++) {
+		fill(sbuf, HOLE);
+		fill(rbuf, HOLE);
+		fill(want, HOLE);
+		for (int j = 0; j < np; j++) {
+			put(sbuf, sd[j], 1, cnt(me, j), me + round, j);
+			put(want, 2 * at(j), 2, cnt(j, me), j + round, me);
+		}
+		MPI_Start(&req);
+		MPI_Wait(&req, MPI_STATUS_IGNORE);
+		check(rbuf, round ? "Alltoallv_init_c, second start" : "Alltoallv_init_c");
+	}
+	MPI_Request_free(&req);
+	for (int q = 0; q < np; q++) {
+		gc[q] = cnt(q, 1);
+		gd[q] = at(q);
+	}
+	MPI_Gatherv_init_c(me == 1 ? MPI_IN_PLACE : sbuf, cnt(me, 1), MPI_INT, rbuf, gc, gd,
+			   gap, 1, MPI_COMM_WORLD, MPI_INFO_NULL, &req);
+	fill(sbuf, HOLE);
+	fill(rbuf, HOLE);
+	fill(want, HOLE);
+	put(me == 1 ? rbuf : sbuf, me == 1 ? 2 * at(1) : 0, me == 1 ? 2 : 1, cnt(me, 1), me, 1);
+	if (me == 1)
+		for (int q = 0; q < np; q++)
+			put(want, 2 * at(q), 2, cnt(q, 1), q, 1);
+	MPI_Start(&req);
+	MPI_Wait(&req, MPI_STATUS_IGNORE);
+	MPI_Request_free(&req);
+	check(rbuf, "Gatherv_init_c in place");
+}
+
 /* Each rank's one neighbour both ways is the other rank. */
 static void neighbors(MPI_Comm graph)
 {
@@ -318,6 +367,10 @@ int main(int argc, char **argv)
 	alltoallv(1);
 #endif
 	mt_say("Igatherv_c, Iallgatherv_c, Ialltoallv_c");
+#if MPI_VERSION >= 4
+	persistent();
+#endif
+	mt_say("Alltoallv_init_c started twice, Gatherv_init_c in place");
 #if MPI_VERSION >= 4
 	MPI_Comm graph, half, ic;
 	int other = 1 - me, weight = 1;

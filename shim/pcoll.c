@@ -23,11 +23,14 @@
  * Start makes it fail).  Errors in the buffers or datatypes
  * show at MPI_Start, named after the MPI_I* call that found them.
  *
- * The large-count forms (MPI_*_init_c) take counts that fit an int
- * (MPI_ERR_COUNT otherwise: a chunked datatype, as shim/bigcount.c makes
- * for the other _c calls, would have to live as long as the request);
- * their count and displacement arrays are narrowed into int arrays the
- * record owns.
+ * The large-count forms (MPI_*_init_c) of the v and w collectives keep
+ * the application's 64-bit arrays and counts, and each MPI_Start calls
+ * the MPI_I*_c twin (shim/vwbig.c), which makes the types for blocks
+ * beyond INT_MAX afresh and frees them once the collective holds them.
+ * The others take counts that fit an int (MPI_ERR_COUNT otherwise: a
+ * chunked datatype, as shim/bigcount.c makes for the other _c calls,
+ * would have to live as long as the request); Reduce_scatter_init_c's
+ * counts are narrowed into an int array the record owns.
  *
  * Checkpoint: an inactive one is only records in application memory; an
  * active one is a pending nonblocking collective like any other (counted
@@ -64,6 +67,12 @@ struct shim_pcoll {
 	MPI_Comm comm;
 	int *owned[4];                           /* _init_c: the narrowed arrays */
 	int nstypes, nrtypes;                    /* entries of stypes, rtypes held */
+	/* _init_c of a v/w collective: started as its MPI_I*_c twin, with
+	 * these in place of scount, rcount and the int arrays. */
+	int wide;
+	MPI_Count scount_c, rcount_c;
+	const MPI_Count *scounts_c, *rcounts_c;
+	const MPI_Aint *sdispls_c, *rdispls_c;
 };
 
 static int peers(MPI_Comm comm);
@@ -87,9 +96,47 @@ struct shim_req *shim_req_new_user(int kind, MPI_Comm comm)
 	return r;
 }
 
+/* Start the large-count nonblocking twin of a wide record. */
+static int post_wide(const struct shim_pcoll *a, MPI_Request *h)
+{
+	switch (a->kind) {
+	case PC_GATHERV:
+		return PMPI_Igatherv_c(a->sbuf, a->scount_c, a->stype, a->rbuf, a->rcounts_c,
+				       a->rdispls_c, a->rtype, a->root, a->comm, h);
+	case PC_SCATTERV:
+		return PMPI_Iscatterv_c(a->sbuf, a->scounts_c, a->sdispls_c, a->stype, a->rbuf,
+					a->rcount_c, a->rtype, a->root, a->comm, h);
+	case PC_ALLGATHERV:
+		return PMPI_Iallgatherv_c(a->sbuf, a->scount_c, a->stype, a->rbuf, a->rcounts_c,
+					  a->rdispls_c, a->rtype, a->comm, h);
+	case PC_ALLTOALLV:
+		return PMPI_Ialltoallv_c(a->sbuf, a->scounts_c, a->sdispls_c, a->stype, a->rbuf,
+					 a->rcounts_c, a->rdispls_c, a->rtype, a->comm, h);
+	case PC_ALLTOALLW:
+		return PMPI_Ialltoallw_c(a->sbuf, a->scounts_c, a->sdispls_c, a->stypes, a->rbuf,
+					 a->rcounts_c, a->rdispls_c, a->rtypes, a->comm, h);
+	case PC_NB_ALLGATHERV:
+		return PMPI_Ineighbor_allgatherv_c(a->sbuf, a->scount_c, a->stype, a->rbuf,
+						   a->rcounts_c, a->rdispls_c, a->rtype,
+						   a->comm, h);
+	case PC_NB_ALLTOALLV:
+		return PMPI_Ineighbor_alltoallv_c(a->sbuf, a->scounts_c, a->sdispls_c, a->stype,
+						  a->rbuf, a->rcounts_c, a->rdispls_c, a->rtype,
+						  a->comm, h);
+	case PC_NB_ALLTOALLW:
+		return PMPI_Ineighbor_alltoallw_c(a->sbuf, a->scounts_c, a->sdispls_c, a->stypes,
+						  a->rbuf, a->rcounts_c, a->rdispls_c, a->rtypes,
+						  a->comm, h);
+	default:
+		return MPI_ERR_INTERN;
+	}
+}
+
 /* Start the nonblocking twin of pc; its request handle goes to *h. */
 static int post(const struct shim_pcoll *a, MPI_Request *h)
 {
+	if (a->wide)
+		return post_wide(a, h);
 	switch (a->kind) {
 	case PC_BARRIER:
 		return PMPI_Ibarrier(a->comm, h);
@@ -372,20 +419,12 @@ static const int *narrow_array(const void *v, int n, struct shim_pcoll *a, int k
 }
 
 /* Entries of the arrays: the group addressed (the remote one of an
- * intercommunicator); with at_root, only at the root, as Gatherv's and
- * Scatterv's are significant; or the topology's degrees (in, out). */
+ * intercommunicator), or the topology's degrees (in, out). */
 static int peers(MPI_Comm comm)
 {
 	struct shim_comm *c = shim_comm_get(comm);
 
 	return !c ? 0 : c->remote ? c->remote_size : c->size;
-}
-
-static int root_peers(MPI_Comm comm, int root)
-{
-	struct shim_comm *c = shim_comm_get(comm);
-
-	return c && (c->remote ? root == MPI_ROOT : c->rank == root) ? peers(comm) : 0;
 }
 
 static int degree(MPI_Comm comm, int out)
@@ -487,59 +526,51 @@ BOTH_FORMS(PLAIN_INIT, Alltoall, PC_ALLTOALL, 0, )
 BOTH_FORMS(PLAIN_INIT, Neighbor_allgather, PC_NB_ALLGATHER, 0, )
 BOTH_FORMS(PLAIN_INIT, Neighbor_alltoall, PC_NB_ALLTOALL, 0, )
 
-/* n: the receive arrays' entries, from comm and root. */
-#define GATHERV_INIT_C(name, kind_, root_, n, ...)                                       \
+/* The v/w ones keep the application's arrays (see the top of the file). */
+#define GATHERV_INIT_C(name, kind_, root_, ...)                                          \
 	int PMPI_##name(const void *sendbuf, MPI_Count sendcount, MPI_Datatype sendtype, \
 			void *recvbuf, const MPI_Count recvcounts[],                     \
 			const MPI_Aint displs[], MPI_Datatype recvtype,                  \
 			__VA_ARGS__ MPI_Comm comm, MPI_Info info, MPI_Request *request)  \
 	{                                                                                \
-		INIT_C(name, a.kind = kind_; a.sbuf = sendbuf; a.stype = sendtype;       \
-		       a.rbuf = recvbuf; a.rtype = recvtype; a.root = root_;             \
-		       narrow(sendcount, &a.scount, &err, comm, fn);                     \
-		       a.rcounts = narrow_array(recvcounts, n, &a, 0, &err, fn);         \
-		       a.rdispls = narrow_array(displs, n, &a, 1, &err, fn));            \
+		INIT(name, .kind = kind_, .wide = 1, .sbuf = sendbuf,                    \
+		     .scount_c = sendcount, .stype = sendtype, .rbuf = recvbuf,          \
+		     .rcounts_c = recvcounts, .rdispls_c = displs, .rtype = recvtype,    \
+		     .root = root_, .comm = comm);                                       \
 	}                                                                                \
 	SHIM_WEAK(name)
 
-GATHERV_INIT_C(Gatherv_init_c, PC_GATHERV, root, root_peers(comm, root), int root,)
-GATHERV_INIT_C(Allgatherv_init_c, PC_ALLGATHERV, 0, peers(comm), )
-GATHERV_INIT_C(Neighbor_allgatherv_init_c, PC_NB_ALLGATHERV, 0, degree(comm, 0), )
+GATHERV_INIT_C(Gatherv_init_c, PC_GATHERV, root, int root,)
+GATHERV_INIT_C(Allgatherv_init_c, PC_ALLGATHERV, 0, )
+GATHERV_INIT_C(Neighbor_allgatherv_init_c, PC_NB_ALLGATHERV, 0, )
 
 int PMPI_Scatterv_init_c(const void *sendbuf, const MPI_Count sendcounts[],
 			 const MPI_Aint displs[], MPI_Datatype sendtype, void *recvbuf,
 			 MPI_Count recvcount, MPI_Datatype recvtype, int root, MPI_Comm comm,
 			 MPI_Info info, MPI_Request *request)
 {
-	INIT_C(Scatterv_init_c, a.kind = PC_SCATTERV; a.sbuf = sendbuf; a.stype = sendtype;
-	       a.rbuf = recvbuf; a.rtype = recvtype; a.root = root;
-	       narrow(recvcount, &a.rcount, &err, comm, fn);
-	       a.scounts = narrow_array(sendcounts, root_peers(comm, root), &a, 0, &err, fn);
-	       a.sdispls = narrow_array(displs, root_peers(comm, root), &a, 1, &err, fn));
+	INIT(Scatterv_init_c, .kind = PC_SCATTERV, .wide = 1, .sbuf = sendbuf,
+	     .scounts_c = sendcounts, .sdispls_c = displs, .stype = sendtype, .rbuf = recvbuf,
+	     .rcount_c = recvcount, .rtype = recvtype, .root = root, .comm = comm);
 }
 SHIM_WEAK(Scatterv_init_c)
 
-/* ns, nr: entries of the send and receive arrays. */
-#define ALLTOALLV_INIT_C(name, kind_, ns, nr)                                            \
+#define ALLTOALLV_INIT_C(name, kind_)                                                    \
 	int PMPI_##name(const void *sendbuf, const MPI_Count sendcounts[],               \
 			const MPI_Aint sdispls[], MPI_Datatype sendtype, void *recvbuf,  \
 			const MPI_Count recvcounts[], const MPI_Aint rdispls[],          \
 			MPI_Datatype recvtype, MPI_Comm comm, MPI_Info info,             \
 			MPI_Request *request)                                            \
 	{                                                                                \
-		INIT_C(name, a.kind = kind_; a.sbuf = sendbuf; a.stype = sendtype;       \
-		       a.rbuf = recvbuf; a.rtype = recvtype;                             \
-		       a.scounts = narrow_array(sendcounts, ns, &a, 0, &err, fn);        \
-		       a.sdispls = narrow_array(sdispls, ns, &a, 1, &err, fn);           \
-		       a.rcounts = narrow_array(recvcounts, nr, &a, 2, &err, fn);        \
-		       a.rdispls = narrow_array(rdispls, nr, &a, 3, &err, fn));          \
+		INIT(name, .kind = kind_, .wide = 1, .sbuf = sendbuf,                    \
+		     .scounts_c = sendcounts, .sdispls_c = sdispls, .stype = sendtype,   \
+		     .rbuf = recvbuf, .rcounts_c = recvcounts, .rdispls_c = rdispls,     \
+		     .rtype = recvtype, .comm = comm);                                   \
 	}                                                                                \
 	SHIM_WEAK(name)
 
-ALLTOALLV_INIT_C(Alltoallv_init_c, PC_ALLTOALLV,
-		 sendbuf == MPI_IN_PLACE ? 0 : peers(comm), peers(comm))
-ALLTOALLV_INIT_C(Neighbor_alltoallv_init_c, PC_NB_ALLTOALLV, degree(comm, 1),
-		 degree(comm, 0))
+ALLTOALLV_INIT_C(Alltoallv_init_c, PC_ALLTOALLV)
+ALLTOALLV_INIT_C(Neighbor_alltoallv_init_c, PC_NB_ALLTOALLV)
 
 int PMPI_Alltoallw_init_c(const void *sendbuf, const MPI_Count sendcounts[],
 			  const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
@@ -547,31 +578,24 @@ int PMPI_Alltoallw_init_c(const void *sendbuf, const MPI_Count sendcounts[],
 			  const MPI_Datatype recvtypes[], MPI_Comm comm, MPI_Info info,
 			  MPI_Request *request)
 {
-	int ns = sendbuf == MPI_IN_PLACE ? 0 : peers(comm), nr = peers(comm);
-
-	INIT_C(Alltoallw_init_c, a.kind = PC_ALLTOALLW; a.sbuf = sendbuf; a.stypes = sendtypes;
-	       a.rbuf = recvbuf; a.rtypes = recvtypes; a.nstypes = sendtypes ? ns : 0;
-	       a.nrtypes = recvtypes ? nr : 0;
-	       a.scounts = narrow_array(sendcounts, ns, &a, 0, &err, fn);
-	       a.sdispls = narrow_array(sdispls, ns, &a, 1, &err, fn);
-	       a.rcounts = narrow_array(recvcounts, nr, &a, 2, &err, fn);
-	       a.rdispls = narrow_array(rdispls, nr, &a, 3, &err, fn));
+	INIT(Alltoallw_init_c, .kind = PC_ALLTOALLW, .wide = 1, .sbuf = sendbuf,
+	     .scounts_c = sendcounts, .sdispls_c = sdispls, .stypes = sendtypes, .rbuf = recvbuf,
+	     .rcounts_c = recvcounts, .rdispls_c = rdispls, .rtypes = recvtypes, .comm = comm,
+	     .nstypes = sendbuf == MPI_IN_PLACE || !sendtypes ? 0 : peers(comm),
+	     .nrtypes = recvtypes ? peers(comm) : 0);
 }
 SHIM_WEAK(Alltoallw_init_c)
 
-/* Its displacements are MPI_Aint in both forms: only the counts narrow. */
 int PMPI_Neighbor_alltoallw_init_c(const void *sendbuf, const MPI_Count sendcounts[],
 				   const MPI_Aint sdispls[], const MPI_Datatype sendtypes[],
 				   void *recvbuf, const MPI_Count recvcounts[],
 				   const MPI_Aint rdispls[], const MPI_Datatype recvtypes[],
 				   MPI_Comm comm, MPI_Info info, MPI_Request *request)
 {
-	INIT_C(Neighbor_alltoallw_init_c, a.kind = PC_NB_ALLTOALLW; a.sbuf = sendbuf;
-	       a.stypes = sendtypes; a.sdispls_w = sdispls; a.rbuf = recvbuf;
-	       a.rtypes = recvtypes; a.rdispls_w = rdispls;
-	       a.nstypes = sendtypes ? degree(comm, 1) : 0;
-	       a.nrtypes = recvtypes ? degree(comm, 0) : 0;
-	       a.scounts = narrow_array(sendcounts, degree(comm, 1), &a, 0, &err, fn);
-	       a.rcounts = narrow_array(recvcounts, degree(comm, 0), &a, 1, &err, fn));
+	INIT(Neighbor_alltoallw_init_c, .kind = PC_NB_ALLTOALLW, .wide = 1, .sbuf = sendbuf,
+	     .scounts_c = sendcounts, .sdispls_c = sdispls, .stypes = sendtypes, .rbuf = recvbuf,
+	     .rcounts_c = recvcounts, .rdispls_c = rdispls, .rtypes = recvtypes, .comm = comm,
+	     .nstypes = sendtypes ? degree(comm, 1) : 0,
+	     .nrtypes = recvtypes ? degree(comm, 0) : 0);
 }
 SHIM_WEAK(Neighbor_alltoallw_init_c)
