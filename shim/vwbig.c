@@ -34,8 +34,7 @@
  *              sent from there, and not received);
  *   Alltoallv, Alltoallw, and the neighbourhood ones: block for block.
  * Unused blocks are 0 of MPI_BYTE.  MPI_IN_PLACE of Alltoallv and
- * Alltoallw: the receive buffer is the send buffer too, with the same
- * blocks (see alltoallvw).
+ * Alltoallw is Alltoallw's own.
  *
  * One real collective per call keeps the checkpoint's bookkeeping as
  * for any collective: the Alltoallw is admitted and counted once in its
@@ -200,14 +199,13 @@ static int vw_set(struct vw *w, struct vw_side *sd, int i, int64_t count, MPI_Da
 	return MPI_SUCCESS;
 }
 
-/* Block i of side to the same as block j of side from (which keeps any
- * made type). */
-static void vw_copy(struct vw_side *to, int i, const struct vw_side *from, int j)
+/* Block to of sd the same as block from (which keeps any made type). */
+static void vw_same(struct vw_side *sd, int to, int from)
 {
-	to->cnt[i] = from->cnt[j];
-	to->dsp[i] = from->dsp[j];
-	to->adsp[i] = from->adsp[j];
-	to->types[i] = from->types[j];
+	sd->cnt[to] = sd->cnt[from];
+	sd->dsp[to] = sd->dsp[from];
+	sd->adsp[to] = sd->adsp[from];
+	sd->types[to] = sd->types[from];
 }
 
 /* Blocks 0..n-1 of a v side: counts[i] elements of t at displs[i]
@@ -269,7 +267,7 @@ static int vw_set_all(struct vw *w, struct vw_side *sd, MPI_Count count, MPI_Dat
 		return err;
 	for (int i = first + 1; i < sd->n; i++)
 		if (i != skip)
-			vw_copy(sd, i, sd, first);
+			vw_same(sd, i, first);
 	return MPI_SUCCESS;
 }
 
@@ -515,15 +513,7 @@ static int alltoallvw(const char *fn, const void *sendbuf, const MPI_Count sendc
 		vw_free(&w);
 		return err;
 	}
-	if (sendbuf != MPI_IN_PLACE)
-		return vw_run(&w, sendbuf, recvbuf, 0, request);
-	/* MPICH 4.0.2's in-place MPI_Ialltoallw, which the proxy runs, loses
-	 * blocks when some are made types and some not.  The shim stages the
-	 * send and the receive side apart, so the receive buffer may be the
-	 * send buffer too: every block goes from where it comes back. */
-	for (int i = 0; i < o.n; i++)
-		vw_copy(&w.s, i, &w.r, i);
-	return vw_run(&w, recvbuf, recvbuf, 0, request);
+	return vw_run(&w, sendbuf, recvbuf, 0, request);
 }
 
 int PMPI_Alltoallv_c(const void *sendbuf, const MPI_Count sendcounts[],
