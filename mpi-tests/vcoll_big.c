@@ -10,8 +10,9 @@
  * (and in place), Alltoallv_c (and in place), Alltoallw_c with a
  * datatype per peer, Igatherv_c, Ialltoallv_c, Iallgatherv_c, the
  * persistent Alltoallv_init_c (new contents at each start) and
- * Gatherv_init_c (in place), Neighbor_alltoallv_c and Ineighbor_alltoallw_c on a distributed graph,
- * and Gatherv_c on an intercommunicator.  Receive datatypes have holes
+ * Gatherv_init_c (in place), counts and displacements beyond INT_MAX
+ * for real (of a type of no bytes), Neighbor_alltoallv_c and Ineighbor_alltoallw_c on a distributed graph,
+ * and Gatherv_c, Scatterv_c, Allgatherv_c on an intercommunicator.  Receive datatypes have holes
  * (an int every 8 bytes): every hole and every byte outside the blocks
  * must keep its sentinel.  Every expected buffer is computed here from
  * the pattern sent, never from what the MPI did.
@@ -322,6 +323,32 @@ static void persistent(void)
 	check(rbuf, "Gatherv_init_c in place");
 }
 
+/* Blocks beyond INT_MAX for real, of a type of no bytes and extent 4:
+ * 2^31 + 3 elements at 2^31 and more elements; no byte moves, so every
+ * buffer keeps its sentinels. */
+static void empty_blocks(void)
+{
+	MPI_Datatype empty, wide;
+	MPI_Count big = ((MPI_Count)1 << 31) + 3, c[2] = { big, big }, c2[2] = { big, 5 };
+	MPI_Aint d[2] = { 0, (MPI_Aint)1 << 31 }, sd[2] = { (MPI_Aint)1 << 32, 0 };
+	MPI_Aint rd[2] = { (MPI_Aint)3 << 31, 0 };
+
+	MPI_Type_contiguous(0, MPI_INT, &empty);
+	MPI_Type_create_resized(empty, 0, 4, &wide);
+	MPI_Type_commit(&wide);
+	fill(sbuf, HOLE);
+	fill(rbuf, HOLE);
+	fill(want, HOLE);
+	MT_EQ(MPI_Gatherv_c(sbuf, big, wide, rbuf, c, d, wide, 0, MPI_COMM_WORLD), MPI_SUCCESS,
+	      "Gatherv_c of 2^31 + 3 empty elements");
+	MT_EQ(MPI_Alltoallv_c(sbuf, c2, sd, wide, rbuf, c2, rd, wide, MPI_COMM_WORLD),
+	      MPI_SUCCESS, "Alltoallv_c of 2^31 + 3 empty elements");
+	check(rbuf, "empty blocks beyond INT_MAX");
+	check(sbuf, "empty blocks beyond INT_MAX, send buffer");
+	MPI_Type_free(&wide);
+	MPI_Type_free(&empty);
+}
+
 /* Each rank's one neighbour both ways is the other rank. */
 static void neighbors(MPI_Comm graph)
 {
@@ -346,7 +373,8 @@ static void neighbors(MPI_Comm graph)
 	check(rbuf, "Ineighbor_alltoallw_c");
 }
 
-/* Gatherv_c between two single-rank groups: world rank 0 is the root. */
+/* Gatherv_c between two single-rank groups (world rank 0 is the root),
+ * Scatterv_c, Allgatherv_c. */
 static void inter(MPI_Comm ic)
 {
 	MPI_Count counts[1] = { cnt(1, 0) };
@@ -361,6 +389,27 @@ static void inter(MPI_Comm ic)
 	MPI_Gatherv_c(sbuf, cnt(1, 0), MPI_INT, rbuf, counts, displs, gap,
 		      me == 0 ? MPI_ROOT : 0, ic);
 	check(rbuf, "Gatherv_c on an intercommunicator");
+
+	/* Scatterv_c from world rank 0's gap type, then Allgatherv_c: each
+	 * rank's block to the other group. */
+	fill(sbuf, HOLE);
+	fill(rbuf, HOLE);
+	fill(want, HOLE);
+	counts[0] = cnt(0, 1);
+	put(sbuf, 2 * at(1), 2, cnt(0, 1), 0, 1);
+	if (me == 1)
+		put(want, 0, 1, cnt(0, 1), 0, 1);
+	MPI_Scatterv_c(sbuf, counts, displs, gap, rbuf, cnt(0, 1), MPI_INT,
+		       me == 0 ? MPI_ROOT : 0, ic);
+	check(rbuf, "Scatterv_c on an intercommunicator");
+	fill(sbuf, HOLE);
+	fill(rbuf, HOLE);
+	fill(want, HOLE);
+	counts[0] = cnt(1 - me, me);
+	put(sbuf, 0, 1, cnt(me, 1 - me), me, 1 - me);
+	put(want, 2 * at(1), 2, cnt(1 - me, me), 1 - me, me);
+	MPI_Allgatherv_c(sbuf, cnt(me, 1 - me), MPI_INT, rbuf, counts, displs, gap, ic);
+	check(rbuf, "Allgatherv_c on an intercommunicator");
 }
 #endif
 
@@ -404,8 +453,10 @@ int main(int argc, char **argv)
 	mt_say("Igatherv_c, Iallgatherv_c, Ialltoallv_c");
 #if MPI_VERSION >= 4
 	persistent();
+	empty_blocks();
 #endif
-	mt_say("Alltoallv_init_c started twice, Gatherv_init_c in place");
+	mt_say("Alltoallv_init_c started twice, Gatherv_init_c in place; 2^31 + 3 empty "
+	       "elements at displacements beyond INT_MAX");
 #if MPI_VERSION >= 4
 	MPI_Comm graph, half, ic;
 	int other = 1 - me, weight = 1;
@@ -420,6 +471,7 @@ int main(int argc, char **argv)
 	MPI_Comm_free(&half);
 	MPI_Type_free(&gap);
 #endif
-	mt_say("Neighbor_alltoallv_c, Ineighbor_alltoallw_c; Gatherv_c on an intercommunicator");
+	mt_say("Neighbor_alltoallv_c, Ineighbor_alltoallw_c; Gatherv_c, Scatterv_c, "
+	       "Allgatherv_c on an intercommunicator");
 	return mt_finish();
 }
