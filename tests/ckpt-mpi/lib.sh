@@ -1,7 +1,8 @@
 # lib.sh - what stress.sh, chain.sh and faults.sh share: a scratch
 # directory, a private coordinator, the stress application built twice
 # (through dmtcp_mpi and natively), waiting for a job's progress, PASS/FAIL
-# accounting and a cleanup that leaves no process behind.
+# accounting and a cleanup that leaves no process behind.  The restart
+# scripts use it through restart_env.sh.
 #
 # The including script sets NAME (its name in messages) and calls
 # lib_setup BUILD_DIR [COORD_TIMEOUT_S] before anything else.
@@ -46,11 +47,16 @@ start_coord() {
 
 cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
 
-lib_setup() {
+# lib_start BUILD_DIR: B (absolute) and the scratch directory T, removed
+# at exit with every process still running from it; the script ends if a
+# program it runs is not built (FAIL) or an MPI is missing (SKIP).
+lib_start() {
 	B=${1:-build}
 	case $B in /*) ;; *) B=$ROOT/$B ;; esac
 	T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-$NAME.XXXXXX") || exit 1
 	export DMTCP_MPI_TMPDIR=$T/tmp
+	trap lib_cleanup EXIT
+	trap 'exit 1' INT TERM HUP PIPE
 	for f in dmtcp_mpi dmtcp_mpi_restart dmtcp_mpi_coordinator dmtcp_mpi_command dmtcp_mpicc; do
 		if [ ! -x "$B/bin/$f" ]; then
 			echo "FAIL: $NAME: not built: $B/bin/$f"
@@ -61,8 +67,10 @@ lib_setup() {
 		echo "SKIP: $NAME: needs mpirun.mpich and mpirun.openmpi"
 		exit 0
 	fi
-	trap lib_cleanup EXIT
-	trap 'exit 1' INT TERM HUP PIPE
+}
+
+lib_setup() {
+	lib_start "$1"
 	"$B/bin/dmtcp_mpicc" -O1 -o "$T/stress" "$ROOT/tests/ckpt-mpi/stress.c" ||
 		{ fail "cannot build stress with dmtcp_mpicc"; exit 1; }
 	mpicc.mpich -O1 -o "$T/stress-native" "$ROOT/tests/ckpt-mpi/stress.c" 2>/dev/null ||

@@ -25,45 +25,11 @@
 set -u
 
 [ $# -ge 2 ] || { echo "usage: $0 NAME STEPS [BUILD_DIR]" >&2; exit 2; }
-NAME=$1
+NAME=restart_$1
 STEPS=$2
-ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
 B=${3:-${B:-build}}
-case $B in /*) ;; *) B=$ROOT/$B ;; esac
-T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-restart-$NAME.XXXXXX") || exit 1
-NFAIL=0
-TMO=${DMTCP_MPI_TEST_TIMEOUT:-300}
-
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
-export DMTCP_MPI_TMPDIR=$T/tmp
-unset DMTCP_MPI_PROXY DMTCP_MPI_NO_CLIENT DMTCP_MPI_CKPTDIR \
-	DMTCP_MPI_COORD_HOST DMTCP_MPI_SECRET DMTCP_MPI_INTERVAL
-
-check() {
-	what=$1; shift
-	if "$@"; then echo "PASS: restart_$NAME: $what"; else
-		echo "FAIL: restart_$NAME: $what"; NFAIL=$((NFAIL + 1)); fi
-}
-
-COORD_PID=
-cleanup() {
-	[ -n "$COORD_PID" ] && kill -TERM "$COORD_PID" 2>/dev/null
-	for p in $(pgrep -f "$T/"); do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-if ! command -v mpirun.mpich >/dev/null || ! command -v mpirun.openmpi >/dev/null; then
-	echo "SKIP: restart_$NAME: needs mpirun.mpich and mpirun.openmpi"
-	exit 0
-fi
-mkdir -p "$T/ref" "$T/run" && mkdir -m 700 "$T/tmp" || exit 1
-SRC=$ROOT/tests/ckpt-mpi/restart_$NAME.c
-"$B/bin/dmtcp_mpicc" -O1 -I"$ROOT" -o "$T/app" "$SRC" &&
-	mpicc.mpich -O1 -I"$ROOT" -o "$T/app-native" "$SRC" ||
-	{ echo "FAIL: restart_$NAME: cannot build $SRC"; exit 1; }
+TMO=300
+. "$(dirname -- "$0")/restart_env.sh"
 
 lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 # wait_lines FILE N SECONDS
@@ -71,16 +37,11 @@ wait_lines() {
 	n=$(($3 * 10))
 	while [ "$(lines "$1")" -lt "$2" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 }
-same_as_ref() { cmp -s "$T/ref/out.0" "$T/run/out.0" && cmp -s "$T/ref/out.1" "$T/run/out.1"; }
 
-timeout "$TMO" mpirun.mpich -n 2 "$T/app-native" "$T/ref" "$STEPS" >/dev/null 2>"$T/ref.err"
+native_ref "$STEPS"
 check "native reference run" [ "$(lines "$T/ref/out.1")" -eq "$STEPS" ]
 
-timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 --port-file "$T/port" \
-	--ckptdir "$T/ck" --timeout 30 || { echo "FAIL: restart_$NAME: no coordinator"; exit 1; }
-export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
-cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
-COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
+start_coord 30
 
 CK_MPI=${RESTART_APP_MPI:-mpich}
 timeout "$TMO" "mpirun.$CK_MPI" -n 2 "$B/bin/dmtcp_mpi" "$T/app" "$T/run" "$STEPS" \
@@ -134,11 +95,11 @@ for mpi in openmpi mpich; do
 	wait $rjob
 	rc=$?
 	check "restart under $mpi ends normally (exit $rc)" [ $rc -eq 0 ]
-	check "... output identical to the uninterrupted native run" same_as_ref
+	check "... output identical to the uninterrupted native run" same_as_ref "$T/run" 2
 	if grep -q '^dmtcp_mpi: error' "$T/$mpi.stderr"; then
 		check "restart ($mpi) printed no errors" false
 		sed 's/^/    | /' "$T/$mpi.stderr" | head -10
 	fi
 done
-echo "restart_$NAME: $NFAIL failed"
+echo "$NAME: $NFAIL failed"
 exit "$NFAIL"

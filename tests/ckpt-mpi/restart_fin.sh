@@ -20,47 +20,12 @@
 # run (300 s).  About 40 s.
 set -u
 
-NAME=fin
+NAME=restart_fin
 STEPS=200
-ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
 B=${1:-${B:-build}}
-case $B in /*) ;; *) B=$ROOT/$B ;; esac
-T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-restart-$NAME.XXXXXX") || exit 1
-NFAIL=0
-TMO=${DMTCP_MPI_TEST_TIMEOUT:-300}
+TMO=300
+. "$(dirname -- "$0")/restart_env.sh"
 
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
-export DMTCP_MPI_TMPDIR=$T/tmp
-unset DMTCP_MPI_PROXY DMTCP_MPI_NO_CLIENT DMTCP_MPI_CKPTDIR \
-	DMTCP_MPI_COORD_HOST DMTCP_MPI_SECRET DMTCP_MPI_INTERVAL
-
-check() {
-	what=$1; shift
-	if "$@"; then echo "PASS: restart_$NAME: $what"; else
-		echo "FAIL: restart_$NAME: $what"; NFAIL=$((NFAIL + 1)); fi
-}
-
-COORD_PID=
-cleanup() {
-	[ -n "$COORD_PID" ] && kill -TERM "$COORD_PID" 2>/dev/null
-	for p in $(pgrep -f "$T/"); do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-if ! command -v mpirun.mpich >/dev/null || ! command -v mpirun.openmpi >/dev/null; then
-	echo "SKIP: restart_$NAME: needs mpirun.mpich and mpirun.openmpi"
-	exit 0
-fi
-mkdir -p "$T/ref" && mkdir -m 700 "$T/tmp" || exit 1
-SRC=$ROOT/tests/ckpt-mpi/restart_$NAME.c
-"$B/bin/dmtcp_mpicc" -O1 -I"$ROOT" -o "$T/app" "$SRC" &&
-	mpicc.mpich -O1 -I"$ROOT" -o "$T/app-native" "$SRC" ||
-	{ echo "FAIL: restart_$NAME: cannot build $SRC"; exit 1; }
-
-same_as_ref() { cmp -s "$T/ref/out.0" "$1/out.0" && cmp -s "$T/ref/out.1" "$1/out.1"; }
 show_errors() { grep -h '^dmtcp_mpi: error' "$@" | head -5 | sed 's/^/    | /'; }
 # wait_file PATH SECONDS
 wait_file() {
@@ -69,14 +34,10 @@ wait_file() {
 	[ -f "$1" ]
 }
 
-timeout "$TMO" mpirun.mpich -n 2 "$T/app-native" "$T/ref" "$STEPS" >/dev/null 2>"$T/ref.err"
+native_ref "$STEPS"
 check "native reference run" grep -q "rank 1 finalized: 0" "$T/ref/out.1"
 
-timeout 20 "$B/bin/dmtcp_mpi_coordinator" --daemon --port 0 --port-file "$T/port" \
-	--ckptdir "$T/ck" --timeout 30 || { echo "FAIL: restart_$NAME: no coordinator"; exit 1; }
-export DMTCP_MPI_COORD_PORT="$(cat "$T/port")"
-cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
-COORD_PID=$(cmd --status | sed -n 's/^pid=//p')
+start_coord 30
 in_targets() { cmd --status 2>/dev/null | grep -qx 'phase=targets'; }
 
 # one CK_MPI RESTART_MPI: checkpoint under one, restart under the other.
@@ -102,18 +63,18 @@ one() {
 	rc=$?
 	check "$1: checkpoint with rank 0 in MPI_Finalize" [ -n "$ck" ] && [ -f "$ck/rank1.img" ]
 	check "$1: the job ends normally (exit $rc)" [ $rc -eq 0 ]
-	check "$1: ... output identical to the uninterrupted native run" same_as_ref "$run"
+	check "$1: ... output identical to the uninterrupted native run" same_as_ref "$run" 2
 	show_errors "$T/$1.stderr" "$T/cmd.err"
 	[ -n "$ck" ] || return
 	timeout "$TMO" "mpirun.$2" -n 2 "$B/bin/dmtcp_mpi_restart" "$ck" \
 		>"$T/$2.stdout" 2>"$T/$2.stderr"
 	rc=$?
 	check "$1 checkpoint restarted under $2 ends normally (exit $rc)" [ $rc -eq 0 ]
-	check "... output identical to the uninterrupted native run" same_as_ref "$run"
+	check "... output identical to the uninterrupted native run" same_as_ref "$run" 2
 	show_errors "$T/$2.stderr"
 }
 
 one mpich openmpi
 one openmpi mpich
-echo "restart_$NAME: $NFAIL failed"
+echo "$NAME: $NFAIL failed"
 exit "$NFAIL"
