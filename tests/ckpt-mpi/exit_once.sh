@@ -37,7 +37,7 @@ while [ "$(ticks_of "$T/run.out")" -lt $((TICKS / 3)) ] && [ $n -gt 0 ]; do
 done
 ck=$(cmd --checkpoint-and-exit 2>"$T/cmd.err")
 wait $job 2>/dev/null
-check "checkpoint-and-exit returned a checkpoint" [ -n "$ck" ] && [ -f "$ck/manifest" ]
+check "checkpoint-and-exit returned a checkpoint" [ -n "$ck" -a -f "$ck/manifest" ]
 check "... and the job ended before its last tick" \
 	[ "$(ticks_of "$T/run.out")" -lt "$TICKS" ]
 [ -n "$ck" ] || { sed 's/^/    | /' "$T/cmd.err" "$T/run.err" | head -10; exit "$NFAIL"; }

@@ -70,7 +70,7 @@ fi
 wait_lines "$T/run/out.1" $((STEPS / 4 + 20)) 60
 cmd --kill >/dev/null 2>&1
 wait $job 2>/dev/null
-check "$CK_MPI job checkpointed mid-run" [ -n "$ck" ] && [ -f "$ck/rank1.img" ]
+check "$CK_MPI job checkpointed mid-run" [ -n "$ck" -a -f "$ck/rank1.img" ]
 check "the run went on after the checkpoint" [ "$(lines "$T/run/out.1")" -ge $((STEPS / 4 + 20)) ]
 check "the killed run had not finished" [ "$(lines "$T/run/out.1")" -lt "$STEPS" ]
 [ -n "${RESTART_APP_SEEN:-}" ] &&

@@ -61,7 +61,7 @@ one() {
 	ck=$(cat "$T/ck.path")
 	wait $job
 	rc=$?
-	check "$1: checkpoint with rank 0 in MPI_Finalize" [ -n "$ck" ] && [ -f "$ck/rank1.img" ]
+	check "$1: checkpoint with rank 0 in MPI_Finalize" [ -n "$ck" -a -f "$ck/rank1.img" ]
 	check "$1: the job ends normally (exit $rc)" [ $rc -eq 0 ]
 	check "$1: ... output identical to the uninterrupted native run" same_as_ref "$run" 2
 	show_errors "$T/$1.stderr" "$T/cmd.err"

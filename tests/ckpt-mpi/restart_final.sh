@@ -35,7 +35,7 @@ touch "$T/run/done"
 wait $job
 rc=$?
 check "the checkpointed job ended normally (exit $rc)" [ $rc -eq 0 ]
-check "MPICH job checkpointed after MPI_Finalize" [ -n "$ck" ] && [ -f "$ck/rank1.img" ]
+check "MPICH job checkpointed after MPI_Finalize" [ -n "$ck" -a -f "$ck/rank1.img" ]
 [ -n "$ck" ] || { sed 's/^/    | /' "$T/cmd.err" "$T/run.stderr" | head -n 10; exit "$NFAIL"; }
 
 for mpi in openmpi mpich; do
@@ -45,8 +45,7 @@ for mpi in openmpi mpich; do
 		>"$T/$mpi.stdout" 2>"$T/$mpi.stderr" </dev/null
 	rc=$?
 	check "restart under $mpi ends normally (exit $rc)" [ $rc -eq 0 ]
-	check "... output identical to the native run" \
-		cmp -s "$T/ref/out.0" "$T/run/out.0" && cmp -s "$T/ref/out.1" "$T/run/out.1"
+	check "... output identical to the native run" same_as_ref "$T/run" 2
 	if [ -s "$T/$mpi.stderr" ]; then
 		check "restart ($mpi) printed nothing on stderr" false
 		sed 's/^/    | /' "$T/$mpi.stderr" | head -n 10
