@@ -192,8 +192,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # computes (restart_fin.sh), a checkpoint after MPI_Finalize
 # (restart_final.sh), communicators each rank made in another order
 # (restart_xorder.sh), a checkpoint before MPI_Init, whose restart's
-# proxies start MPI before the ranks ask (restart_preinit.sh): about 4
-# minutes together.
+# proxies start MPI before the ranks ask (restart_preinit.sh), a
+# communicator made after the checkpoint's INTENT (restart_late.sh): about
+# 4 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -215,6 +216,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_final.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_xorder.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_preinit.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_late.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).
