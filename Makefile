@@ -193,8 +193,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # (restart_final.sh), communicators each rank made in another order
 # (restart_xorder.sh), a checkpoint before MPI_Init, whose restart's
 # proxies start MPI before the ranks ask (restart_preinit.sh), a
-# communicator made after the checkpoint's INTENT (restart_late.sh): about
-# 4 minutes together.
+# communicator made after the checkpoint's INTENT (restart_late.sh), one
+# rank inside a Cartesian Neighbor_alltoall at the checkpoint
+# (restart_topohold.sh): about 4 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -217,6 +218,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_xorder.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_preinit.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_late.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_topohold.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

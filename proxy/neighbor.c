@@ -214,8 +214,12 @@ static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct
 		rc = MPI_Irecv(r[k].buf, r[k].count, r[k].type, nb[k], k ^ 1, dup, &q[k]);
 	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
 		rc = MPI_Isend(s[k].buf, s[k].count, s[k].type, nb[k], k, dup, &q[n + k]);
-	if (rc == MPI_SUCCESS)
-		rc = px_waitall(2 * n, q, MPI_STATUSES_IGNORE);
+	/* Held like any collective, never abandoned (px_waitall gives way to
+	 * PARK): every member was admitted, so it ends, and DRAIN waits for
+	 * it.  Abandoned, it answered CHAN_RETRY, which the application saw
+	 * as MPI_ERR_UNKNOWN after the resume and in every restart. */
+	for (int k = 0; k < 2 * n && rc == MPI_SUCCESS; k++)
+		rc = px_wait(&q[k], MPI_STATUS_IGNORE);
 	free(nb);
 	free(q);
 	return rc;

@@ -14,12 +14,40 @@
  * DIR/out.<rank>; a restored process truncates its file back to its size
  * at the checkpoint, so an interrupted run must leave the same files as
  * one that never was.
+ *
+ * With RESTART_APP_GO=1 in the environment (restart_topohold.sh) the
+ * checkpoint comes at step STEPS/4 with rank 0 inside the Cartesian
+ * MPI_Neighbor_alltoall and rank 1 behind it: rank 0 tells rank 1 on
+ * WORLD that it is about to enter, rank 1 gives it HOLD_MS to get there,
+ * creates DIR/started and waits, outside MPI, for DIR/go (restart_app.sh
+ * creates it once the coordinator waits in TARGETS).  On a periodic ring
+ * of 2 the proxy exchanges the blocks itself (proxy/neighbor.c), and
+ * PARK once made it give up that exchange: the call returned an error
+ * after the resume and again after each restart.
  */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "restart_app.h"
+
+#define HOLD_MS 1000 /* rank 0's time to get from its Send into the call */
+
+/* RESTART_APP_GO: rank 1 holds back before step s's neighbour calls
+ * until the checkpoint waits for it in TARGETS, rank 0 being inside. */
+static void hold_at_step(const char *dir, int rank)
+{
+	int token = 0;
+
+	if (rank == 0) {
+		MPI_Send(&token, 1, MPI_INT, 1, 3, MPI_COMM_WORLD);
+		return;
+	}
+	MPI_Recv(&token, 1, MPI_INT, 0, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+	ra_pause_ms(HOLD_MS);
+	ra_touch(dir, "started");
+	ra_wait_file(dir, "go");
+}
 
 /* Composition of affine maps x -> a x + b modulo a prime, element-wise:
  * inout = in o inout, which does not commute. */
@@ -63,6 +91,7 @@ int main(int argc, char **argv)
 	MPI_Type_contiguous(2, MPI_INT, &affine);
 	MPI_Type_commit(&affine);
 	MPI_Op_create(compose, 0, &op);
+	int hold = ra_watch_checkpoints() && getenv("RESTART_APP_GO");
 
 	for (long s = 0; s < steps; s++) {
 		int sb[2] = { rank * 1000 + (int)s, -rank }, rb[2] = { -1, -1 };
@@ -70,6 +99,8 @@ int main(int argc, char **argv)
 		int flag, src, dst, indeg, outdeg, weighted, sw, dw, nb_in, nb_out;
 		void *v;
 
+		if (hold && s == steps / 4)
+			hold_at_step(argv[1], rank);
 		MPI_Neighbor_alltoall(sb, 1, MPI_INT, rb, 1, MPI_INT, cart);
 		MPI_Neighbor_allgather(&mine, 1, MPI_INT, &got, 1, MPI_INT, dist);
 		MPI_Sendrecv(&out, 1, MPI_INT, ir, 9, &in, 1, MPI_INT, ir, 9, inter,
