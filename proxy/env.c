@@ -112,12 +112,26 @@ void px_call_FINALIZE(struct chan_call *c)
 	px.finalized = 1;
 }
 
+/* MPI_Abort, a moment after the error lines it follows.  MPICH's mpiexec
+ * tears the job down as soon as the abort reaches it and drops stderr it
+ * has not printed yet: the application's last words, the launcher's
+ * "killed by signal" and ours went missing in 3 of 300 aborted jobs
+ * (1 in 30 with MPICH's own MPI_Abort natively).  With 0.2 s for them to
+ * reach the terminal first, 0 of 300. */
+_Noreturn void px_abort_job(MPI_Comm comm, int code)
+{
+	struct timespec settle = { 0, 200 * 1000 * 1000 };
+
+	nanosleep(&settle, NULL);
+	MPI_Abort(comm, code);
+	_exit(code & 0xff ? code & 0xff : 1);
+}
+
 void px_call_ABORT(struct chan_call *c)
 {
 	MPI_Comm comm = px_comm(c->arg[0]);
 
-	MPI_Abort(comm == MPI_COMM_NULL ? MPI_COMM_WORLD : comm, (int)c->arg[1]);
-	_exit((int)c->arg[1] & 0xff ? (int)c->arg[1] & 0xff : 1);
+	px_abort_job(comm == MPI_COMM_NULL ? MPI_COMM_WORLD : comm, (int)c->arg[1]);
 }
 
 void px_call_GET_LIBRARY_VERSION(struct chan_call *c)

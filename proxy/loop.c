@@ -94,6 +94,5 @@ _Noreturn void px_app_gone(void)
 		exit(0);
 	dm_err("rank %d: the application ended without MPI_Finalize; aborting the job",
 	       px.world_rank);
-	MPI_Abort(MPI_COMM_WORLD, DM_EXIT_APP_ABORT);
-	_exit(DM_EXIT_APP_ABORT);
+	px_abort_job(MPI_COMM_WORLD, DM_EXIT_APP_ABORT);
 }

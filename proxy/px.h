@@ -63,6 +63,8 @@ CHAN_CALLS(PX_DECLARE)
 /* A restart: initialise the real MPI now, while the application is still
  * being restored, instead of at its CALL_INIT. */
 void px_init_early(void);
+/* End the whole job with MPI_Abort, after stderr had time to drain. */
+_Noreturn void px_abort_job(MPI_Comm comm, int code);
 
 /* ---- loop.c ---- */
 /* Serve calls until the application is gone (then px_app_gone). */
