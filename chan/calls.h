@@ -57,7 +57,7 @@
  * never reaches it, so the two kinds never meet. */
 #define CALL_GID_IDUP 0x80000000
 
-/* Request slot of COMM_SPLIT, COMM_SPLIT_TYPE, COMM_CREATE and
+/* Request slot of COMM_DUP, COMM_SPLIT, COMM_SPLIT_TYPE, COMM_CREATE and
  * COMM_CREATE_GROUP: 0, or under MPI_THREAD_MULTIPLE a token the shim
  * picked; the proxy then makes the communicator on a thread of its own,
  * replies at once, and the shim asks for the result with COMM_POLL

@@ -14,7 +14,14 @@
  * all ranks of the parent are inside the same call, so this is short.
  * Under MPI_THREAD_MULTIPLE the shim may ask (CALL_ARG_DETACH) for them
  * to block on a thread of their own instead (proxy/ctorbg.c).  Dup uses
- * MPI_Comm_idup and the progress loop.
+ * MPI_Comm_idup and the progress loop, except when detached: MPICH 4.0
+ * allocates an idup's context id by a schedule that, while another thread
+ * holds the context-id mask in a blocking constructor, retries at once
+ * when the reduction needs no other process (a dup of SELF); those retries
+ * run inside MPI_Comm_idup, under MPICH's global lock, so the holder never
+ * gets the lock back to finish: the call never returns and the schedule
+ * grows by gigabytes (threads/comm/comm_create_group_threads).  A blocking
+ * MPI_Comm_dup gives the lock up between its tries.
  *
  * Calls that make a communicator share one layout:
  *   arg[0] parent comm, arg[1] handle for the new comm, arg[2..4] below;
@@ -161,12 +168,25 @@ void px_comm_serve(struct chan_call *c, px_make_fn *make, px_more_fn *more)
 	px_comm_keep(c, rc, real);
 }
 
+static int make_dup(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
+{
+	(void)c;
+	return MPI_Comm_dup(parent, real);
+}
+
+/* Detached (MULTIPLE: a dup of SELF or of an intercommunicator, see
+ * shim/commops.c), a blocking MPI_Comm_dup on a thread of its own: an
+ * idup in the main thread can loop inside MPI without end (above). */
 void px_call_COMM_DUP(struct chan_call *c)
 {
-	MPI_Comm parent = parent_of(c), real = MPI_COMM_NULL;
+	MPI_Comm parent = MPI_COMM_NULL, real = MPI_COMM_NULL;
 	MPI_Request r;
 
-	if (parent == MPI_COMM_NULL)
+	if (c->arg[CALL_ARG_DETACH]) {
+		px_comm_serve(c, make_dup, NULL);
+		return;
+	}
+	if ((parent = parent_of(c)) == MPI_COMM_NULL)
 		return;
 	int rc = MPI_Comm_idup(parent, &real, &r);
 	if (rc == MPI_SUCCESS)

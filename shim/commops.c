@@ -296,7 +296,9 @@ int PMPI_Comm_dup(MPI_Comm comm, MPI_Comm *newcomm)
 	if (!p)
 		return err;
 	/* A dup with no other member waits for nobody; an
-	 * intercommunicator's id takes two rounds in the proxy. */
+	 * intercommunicator's id takes two rounds in the proxy.  Under
+	 * MULTIPLE both are made on a proxy thread (shim_mt_ctor_run; why
+	 * not as idups: proxy/comm.c). */
 	if (shim_mt() && p->size > 1 && !p->remote)
 		return shim_comm_dup_mt(comm, newcomm);
 	struct shim_comm *nc = comm_reserve(comm, newcomm, fn, &err);

@@ -216,7 +216,7 @@ int shim_coll_run(struct chan_call *c)
 /* The constructors the proxy can make on a thread of its own. */
 static int detachable(uint32_t id)
 {
-	return id == CALL_COMM_SPLIT || id == CALL_COMM_SPLIT_TYPE ||
+	return id == CALL_COMM_DUP || id == CALL_COMM_SPLIT || id == CALL_COMM_SPLIT_TYPE ||
 	       id == CALL_COMM_CREATE || id == CALL_COMM_CREATE_GROUP ||
 	       id == CALL_CART_CREATE || id == CALL_CART_SUB || id == CALL_GRAPH_CREATE ||
 	       id == CALL_DIST_GRAPH_CREATE || id == CALL_DIST_GRAPH_CREATE_ADJACENT ||
