@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define CHAN_MAGIC 0x4e414843u /* "CHAN" */
-#define CHAN_VERSION 2u
+#define CHAN_VERSION 3u
 
 #define CHAN_ARGS 24                   /* scalar slots per call */
 #define CHAN_INLINE_SIZE (256u << 10)  /* arrays, strings, status arrays */
@@ -76,6 +76,8 @@ enum chan_dir {
 	CHAN_CTL_RSP = 3, /* proxy -> client thread: hdr->ctl answered */
 	CHAN_BELL = 4,    /* the proxy's doorbell: moves with every post of
 			   * CHAN_REQ or CHAN_CTL_REQ; only waited on */
+	CHAN_DONE = 5,    /* proxy -> app: a communicator made on a proxy
+			   * thread is ready (proxy/ctorbg.c); only waited on */
 	CHAN_NDIRS
 };
 

@@ -227,17 +227,30 @@ static int detachable(uint32_t id)
  * until every member got there would deadlock like a collective (see
  * shim_coll_run): the proxy makes it on a thread of its own and we poll
  * (proxy/ctorbg.c).  The polls pass the checkpoint gate as admitted
- * collectives do, and DRAIN waits for them (shim_coll_pending). */
+ * collectives do, and DRAIN waits for them (shim_coll_pending).
+ *
+ * Between two polls we wait for the proxy to finish some constructor
+ * (CHAN_DONE), not for a timer: the other members of a constructor wait
+ * for us, MPICH's context-id allocation holds its mask across ranks, and
+ * on a crowded machine each timed poll cost milliseconds (a sched_yield
+ * puts the thread behind every runnable one, and the proxy's main thread
+ * must be woken for each poll).  Measured with MPICH's
+ * threads/comm/comm_create_group_threads, 2 ranks, load 12-18: a made
+ * communicator waited 4-8 ms for the poll that collected it.  We wait
+ * before the first poll too: the proxy answers the start at once, long
+ * before any member is done.  CHAN_DONE moves for every constructor of
+ * the rank, so a thread may poll for another's; seen is read before the
+ * start and before each poll, so no step goes unnoticed. */
 int shim_mt_ctor_run(struct chan_call *c)
 {
 	static _Atomic int64_t next_token = 1;
-	unsigned n = 0;
 
 	if (!shim_mt() || !detachable(c->id)) {
 		c->arg[CALL_ARG_DETACH] = 0;
 		return shim_call_run(c);
 	}
 	int64_t token = atomic_fetch_add(&next_token, 1);
+	uint32_t seen = chan_seq(&shim.ch, CHAN_DONE);
 	c->arg[CALL_ARG_DETACH] = token;
 	int err = shim_call_run(c);
 	if (err)
@@ -245,13 +258,15 @@ int shim_mt_ctor_run(struct chan_call *c)
 	atomic_fetch_add(&shim_coll_pending, 1);
 	shim_call_end();
 	for (;;) {
+		/* A proxy gone fails the poll. */
+		chan_wait(&shim.ch, CHAN_DONE, seen);
+		seen = chan_seq(&shim.ch, CHAN_DONE);
 		c = shim_call_begin_admitted(CALL_COMM_POLL);
 		c->arg[0] = token;
 		err = shim_call_run(c);
 		if (err || c->arg[2])
 			break;
 		shim_call_end();
-		pause_poll(&n);
 	}
 	atomic_fetch_sub(&shim_coll_pending, 1);
 	return err;
