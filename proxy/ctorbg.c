@@ -60,16 +60,19 @@ static void run_job(struct ctor_job *j)
 	chan_post(&px.ch, CHAN_DONE);
 }
 
-/* A constructor thread waits inside the real MPI by testing in a loop
- * (MPICH tests, drops its global lock, yields, takes it again), so it is
- * always runnable.  Every call of the rank's other threads goes through
+/* Under MPICH a constructor thread waits inside the real MPI by testing
+ * in a loop (it tests, drops the global lock, yields, takes it again), so
+ * it is always runnable.  Every call of the rank's other threads goes through
  * the one slot, the application thread and our main thread each woken in
  * turn; behind a few such waiters at the same priority each wake-up
  * waited milliseconds for a CPU.  Niced, the waiters take the CPU only
  * when those have none to run.  MPICH's threads/comm/
  * comm_create_group_threads, 2 ranks, 2 CPU hogs, machine at load 15:
  * 16.4-20.5 s at nice +0, 12.0-14.2 s at +15 (a made communicator waited
- * 2.7 ms for the application's poll, then 0.7 ms). */
+ * 2.7 ms for the application's poll, then 0.7 ms).  Not under Open MPI,
+ * where one waiting thread makes progress for all while the others sleep:
+ * niced, that one lags behind everything else (the same test, 2 ranks:
+ * 4.0-4.4 s at +0, 6.3-7.9 s at +15). */
 #define PX_CTOR_NICE 15
 
 static void yield_to_callers(void)
@@ -87,7 +90,8 @@ static void *ctor_thread(void *arg)
 	const char *fault = getenv("DMTCP_MPI_FAULT");
 
 	px_on_ctor_thread = 1;
-	yield_to_callers();
+	if (PX_MPICH)
+		yield_to_callers();
 	/* DMTCP_MPI_FAULT=ctor-late: a thread slow to start, as on a loaded
 	 * machine (tests/ckpt-mpi/restart_iccmt.sh). */
 	if (fault && strcmp(fault, "ctor-late") == 0)
@@ -111,7 +115,8 @@ static int start_thread(struct ctor_job *j)
 	return rc;
 }
 
-void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_more_fn *more)
+static void start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_more_fn *more,
+		  int here)
 {
 	struct ctor_job *j = malloc(sizeof(*j));
 
@@ -126,7 +131,7 @@ void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_mo
 	j->make = make;
 	j->more = more;
 	atomic_init(&j->done, 0);
-	if (!px.mt)
+	if (!px.mt || here)
 		run_job(j);
 	else if (start_thread(j)) {
 		free(j);
@@ -136,6 +141,17 @@ void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_mo
 	j->next = jobs;
 	jobs = j;
 	px_reply(c, MPI_SUCCESS);
+}
+
+void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_more_fn *more)
+{
+	start(c, parent, make, more, 0);
+}
+
+void px_ctor_start_here(struct chan_call *c, MPI_Comm parent, px_make_fn *make,
+			px_more_fn *more)
+{
+	start(c, parent, make, more, 1);
 }
 
 int px_ctor_running(void)

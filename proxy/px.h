@@ -28,6 +28,15 @@
 #include "chan/calls.h"
 #include "chan/chan.h"
 
+/* 1 in the proxy built with MPICH (its mpi.h defines MPICH_VERSION), 0
+ * with Open MPI: the few places that must differ (proxy/comm.c,
+ * proxy/ctorbg.c) test it as a constant, not with #ifdef. */
+#ifdef MPICH_VERSION
+#define PX_MPICH 1
+#else
+#define PX_MPICH 0
+#endif
+
 struct px_state {
 	struct chan ch;
 	int initialized;         /* real MPI_Init done */
@@ -169,6 +178,10 @@ void px_comm_serve(struct chan_call *c, px_make_fn *make, px_more_fn *more);
 /* Start make on a thread of its own for the call c (which carries
  * CALL_ARG_DETACH) and reply at once; COMM_POLL collects the result. */
 void px_ctor_start(struct chan_call *c, MPI_Comm parent, px_make_fn *make, px_more_fn *more);
+/* The same, but make in this thread before the reply (make must not
+ * block in MPI: px_wait): the shim's polls then find it done. */
+void px_ctor_start_here(struct chan_call *c, MPI_Comm parent, px_make_fn *make,
+			px_more_fn *more);
 /* Constructors still running on threads of their own (main thread only).
  * DRAIN probes nothing meanwhile: Open MPI's Intercomm_create sends the
  * leaders' messages on the peer communicator with the application's tag,
