@@ -253,6 +253,16 @@ static int vw_set_w(struct vw *w, struct vw_side *sd, const MPI_Count *counts,
 
 /* Every block of sd the same: count elements of t at disp extents of
  * t (a v call's one block, sent to every member); skip stays unused. */
+/* One side of an Alltoallv (t for every block) or an Alltoallw (types[i]
+ * for block i). */
+static int vw_set_vw(struct vw *w, struct vw_side *sd, int w_form, const MPI_Count *counts,
+		     const MPI_Aint *displs, MPI_Datatype t, const MPI_Datatype *types,
+		     const char *what)
+{
+	return w_form ? vw_set_w(w, sd, counts, displs, types, what)
+		      : vw_set_v(w, sd, counts, displs, t, -1, what);
+}
+
 static int vw_set_all(struct vw *w, struct vw_side *sd, MPI_Count count, MPI_Datatype t,
 		      MPI_Aint disp, int skip, const char *what)
 {
@@ -503,13 +513,10 @@ static int alltoallvw(const char *fn, const void *sendbuf, const MPI_Count sendc
 	    (err = vw_init(&w, fn, comm, o.n, o.n)))
 		return err;
 	if (sendbuf != MPI_IN_PLACE)
-		err = w_form ? vw_set_w(&w, &w.s, sendcounts, sdispls, stypes, "sendcounts")
-			     : vw_set_v(&w, &w.s, sendcounts, sdispls, sendtype, -1,
-					"sendcounts");
-	if (err || (err = w_form ? vw_set_w(&w, &w.r, recvcounts, rdispls, rtypes,
-					    "recvcounts")
-				 : vw_set_v(&w, &w.r, recvcounts, rdispls, recvtype, -1,
-					    "recvcounts"))) {
+		err = vw_set_vw(&w, &w.s, w_form, sendcounts, sdispls, sendtype, stypes,
+				"sendcounts");
+	if (err || (err = vw_set_vw(&w, &w.r, w_form, recvcounts, rdispls, recvtype,
+				    rtypes, "recvcounts"))) {
 		vw_free(&w);
 		return err;
 	}
@@ -624,12 +631,10 @@ static int nb_alltoallvw(const char *fn, const void *sendbuf, const MPI_Count se
 
 	if ((err = vw_neighbors(comm, &w, fn)))
 		return err;
-	if (w_form)
-		err = vw_set_w(&w, &w.s, sendcounts, sdispls, stypes, "sendcounts") ?:
-		      vw_set_w(&w, &w.r, recvcounts, rdispls, rtypes, "recvcounts");
-	else
-		err = vw_set_v(&w, &w.s, sendcounts, sdispls, sendtype, -1, "sendcounts") ?:
-		      vw_set_v(&w, &w.r, recvcounts, rdispls, recvtype, -1, "recvcounts");
+	err = vw_set_vw(&w, &w.s, w_form, sendcounts, sdispls, sendtype, stypes,
+			"sendcounts") ?:
+	      vw_set_vw(&w, &w.r, w_form, recvcounts, rdispls, recvtype, rtypes,
+			"recvcounts");
 	if (err) {
 		vw_free(&w);
 		return err;
