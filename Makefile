@@ -233,12 +233,12 @@ ft-check: build-all
 slurm-check: build-all
 	$(Q)sh tests/slurm/run.sh $(B)
 
-# Every mpi-tests program checkpointed at a random moment under MPICH and
+# Every mpi-tests program checkpointed at two random moments under MPICH and
 # restarted under Open MPI (tests/ckpt-mpi/ckpt_all.sh; CKPT_ALL_SEED repeats
 # a run, CKPT_ALL_MOMENTS=3 checks more moments).
 .PHONY: ckpt-all-check
 ckpt-all-check: build-all
-	$(Q)CKPT_ALL_MOMENTS=$${CKPT_ALL_MOMENTS:-1} sh tests/ckpt-mpi/ckpt_all.sh $(B)
+	$(Q)CKPT_ALL_MOMENTS=$${CKPT_ALL_MOMENTS:-2} sh tests/ckpt-mpi/ckpt_all.sh $(B)
 
 # ---------------------------------------------------------------- checkpoint engine
 # libdmtcp_ckpt.so (preloaded into the app; links the coordinator client

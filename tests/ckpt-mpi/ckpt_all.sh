@@ -8,7 +8,7 @@
 # Environment:
 #   CKPT_ALL_SEED      seed of the moments (default: from the clock; always
 #                      printed, so a failing run can be repeated)
-#   CKPT_ALL_MOMENTS   checkpoints per program (default 3; make check: 1)
+#   CKPT_ALL_MOMENTS   checkpoints per program (default 3; make check: 2)
 #   CKPT_ALL_PAUSE_US  MT_PAUSE_US of the programs (default 250000)
 #   CKPT_ALL_LIMIT     seconds a job or a restart may take (default 120)
 #   CKPT_ALL_ONLY      space-separated program names (default: all)
