@@ -290,6 +290,16 @@ in_subset() {
 	return 1
 }
 
+# --only names a test ("coll/red*") or, with its options, one entry of a
+# test that runs many times ("pt2pt/pingping *seed=3[0-9] *").
+only_selects() {
+	# shellcheck disable=SC2254
+	case $1 in $ONLY) return 0 ;; esac
+	# shellcheck disable=SC2254
+	case "$1 $2" in $ONLY) return 0 ;; esac
+	return 1
+}
+
 # The selected entries, "top<TAB>id<TAB>np<TAB>options<TAB>skip reason",
 # "-" for an empty field (read would merge adjacent tabs).
 select_entries() {
@@ -298,7 +308,7 @@ select_entries() {
 		list_dir "$d"
 	done | while IFS=$'\t' read -r dir name np opts; do
 		id=$dir/$name
-		[ -z "$ONLY" ] || case $id in $ONLY) ;; *) continue ;; esac
+		[ -z "$ONLY" ] || only_selects "$id" "$opts" || continue
 		[ $SUBSET = 0 ] || in_subset "$id" || continue
 		skip=$(skip_reason "$id" "$np" "$opts")
 		printf '%s\t%s\t%s\t%s\t%s\n' "${dir%%/*}" "$id" "$np" "${opts:--}" \
