@@ -208,6 +208,8 @@ static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct
 	MPI_Request *q = malloc((size_t)(n > 0 ? 2 * n : 1) * sizeof(*q));
 	if (!nb || !q)
 		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
+	for (int k = 0; k < 2 * n; k++)
+		q[k] = MPI_REQUEST_NULL;
 	for (int d = 0; d < n / 2; d++)
 		MPI_Cart_shift(comm, d, 1, &nb[2 * d], &nb[2 * d + 1]);
 	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
@@ -220,6 +222,13 @@ static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct
 	 * as MPI_ERR_UNKNOWN after the resume and in every restart. */
 	for (int k = 0; k < 2 * n && rc == MPI_SUCCESS; k++)
 		rc = px_wait(&q[k], MPI_STATUS_IGNORE);
+	/* A start or a completion failed: what we started must not outlive
+	 * the error reply, or a receive left posted on the shadow would take
+	 * the next exchange's message, and nothing would ever free it. */
+	if (rc != MPI_SUCCESS) {
+		px_take_back(n, q, 0);
+		px_take_back(n, q + n, 1);
+	}
 	free(nb);
 	free(q);
 	return rc;

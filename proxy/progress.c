@@ -93,6 +93,21 @@ int px_wait_quiet(MPI_Request *r, MPI_Status *st)
 	}
 }
 
+void px_take_back(int n, MPI_Request *r, int is_send)
+{
+	for (int k = 0; k < n; k++) {
+		int done = 0;
+		if (r[k] == MPI_REQUEST_NULL)
+			continue;
+		MPI_Cancel(&r[k]);
+		if (!is_send)
+			px_wait_quiet(&r[k], MPI_STATUS_IGNORE);
+		else if (MPI_Test(&r[k], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS || !done)
+			MPI_Request_free(&r[k]);
+		r[k] = MPI_REQUEST_NULL;
+	}
+}
+
 /* PARK caught a receive the proxy posted: take it back if MPI still can. */
 static int cancel_recv(MPI_Request *r, MPI_Status *st)
 {

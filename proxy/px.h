@@ -106,6 +106,14 @@ int px_probe(int source, int tag, MPI_Comm comm, MPI_Status *st);
 /* Complete *r watching only the channel state (for the control requests
  * themselves, which must not serve another one). */
 int px_wait_quiet(MPI_Request *r, MPI_Status *st);
+/* Take back the active requests among r[0..n-1], all receives or all
+ * sends (is_send), that a call started before it failed, so none outlives
+ * the call's error reply; each becomes MPI_REQUEST_NULL.  A receive is
+ * cancelled and completed (MPI guarantees that completion is local); a
+ * send is cancelled and, if it is not complete then, freed to finish on
+ * its own: Open MPI 4.1 never cancels a send, and waiting for a peer that
+ * may never receive could hang the proxy. */
+void px_take_back(int n, MPI_Request *r, int is_send);
 
 /* ---- ckpt.c: the control slot (layouts in chan/chan.h) ---- */
 /* A control request is waiting (one load; progress loops call this). */
