@@ -10,6 +10,8 @@ Outputs (checked in, stamped "do not edit"):
   shim/stubs_gen.c   a PMPI_ definition and weak MPI_ alias for each `stub`
   chan/abi_gen.h     every integer-valued MPI_ constant as ABI_<name>, for the
                      proxy, which is compiled against the real MPI's mpi.h
+  doc/mpi-support.md what is and is not supported, with the reason for each
+                     unsupported area (scripts/mpi_support.py)
 
 Usage:
   scripts/gen_mpi.py           rewrite the outputs that changed
@@ -23,6 +25,8 @@ moving it from `stub` to `impl` is a one-line change.
 import os
 import re
 import sys
+
+from mpi_support import gen_support_doc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLE = "shim/mpi_api.txt"
@@ -283,6 +287,7 @@ def generate():
         "shim/mpi.h": gen_header(template_text, funcs),
         "shim/stubs_gen.c": gen_stubs(funcs),
         "chan/abi_gen.h": gen_abi(consts),
+        "doc/mpi-support.md": gen_support_doc(funcs, STAMP, fail),
     }
 
 
