@@ -5,7 +5,7 @@
 dir=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 passed=0 failed=0
 if [ $# -eq 0 ]; then
-	set -- opts nompi reap bind mpirun wrappers e2e restart
+	set -- opts nompi reap bind mpirun wrappers e2e restart unsupported
 fi
 for t in "$@"; do
 	log=$(mktemp)
