@@ -116,10 +116,13 @@ line on stderr and returns `MPI_ERR_UNSUPPORTED_OPERATION`, for example
 
     dmtcp_mpi: error: MPI_Win_create is not supported by dmtcp_mpi (MPI_ERR_UNSUPPORTED_OPERATION)
 
-The error goes through `MPI_COMM_WORLD`'s error handler: under the default
+The error goes to `MPI_COMM_WORLD`'s error handler: under the default
 `MPI_ERRORS_ARE_FATAL` the line ends in `; aborting` and the job ends; under
 `MPI_ERRORS_RETURN` (or a user handler) the call returns the error class and
-the application goes on (`tests/launcher/unsupported.sh`).
+the application goes on. MPI-IO calls instead use a file's default handler,
+`MPI_ERRORS_RETURN`, and MPI_T calls never call a handler (they may come
+before `MPI_Init`), as the standard says: those always return
+(`shim/errh.c`, tested by `tests/launcher/unsupported.sh`).
 
 The source of this page is `shim/mpi_api.txt` (one line per function, marked
 `impl` or `stub`) and the reasons in `scripts/mpi_support.py`. How well the

@@ -155,9 +155,24 @@ int shim_errorf(MPI_Comm comm, int code, const char *fn, const char *fmt, ...)
 	return shim_error(comm, code, fn, detail);
 }
 
+/*
+ * Where the standard raises an error of an unsupported call: MPI_T calls
+ * never raise one (they may even come before MPI_Init), file calls raise
+ * it on the file's handler, which is MPI_FILE_NULL's, MPI_ERRORS_RETURN,
+ * since setting another one is unsupported too.  Everything else goes to
+ * MPI_COMM_WORLD's handler, for want of the window or session's own.
+ */
+static MPI_Errhandler unsupported_handler(const char *fn)
+{
+	if (strncmp(fn, "MPI_T_", 6) == 0 || strncmp(fn, "MPI_File_", 9) == 0 ||
+	    strncmp(fn, "MPI_Register_datarep", 20) == 0)
+		return MPI_ERRORS_RETURN;
+	return handler_of(MPI_COMM_WORLD);
+}
+
 int shim_unsupported(const char *fn)
 {
-	MPI_Errhandler eh = handler_of(MPI_COMM_WORLD);
+	MPI_Errhandler eh = unsupported_handler(fn);
 	int fatal = eh == MPI_ERRORS_ARE_FATAL || eh == MPI_ERRORS_ABORT;
 
 	dm_err("%s is not supported by dmtcp_mpi (MPI_ERR_UNSUPPORTED_OPERATION)%s",

@@ -7,7 +7,12 @@
  *                        MPI_ERR_UNSUPPORTED_OPERATION, leave their output
  *                        handle alone, and MPI must still work afterwards
  *   unsupported handler  a user error handler on MPI_COMM_WORLD must be
- *                        called once with that class by MPI_Win_create
+ *                        called once with that class by MPI_Win_create,
+ *                        and not by MPI_File_open (files have their own)
+ *   unsupported default  the default handlers: MPI_T_init_thread (before
+ *                        MPI_Init) and MPI_File_open must return the class,
+ *                        as MPI_T calls never raise errors and a file's
+ *                        default handler is MPI_ERRORS_RETURN
  *   unsupported fatal    the default handler: rank 0's MPI_Win_create must
  *                        end the job (this program then never prints "ok")
  *
@@ -53,17 +58,10 @@ static int win_create(MPI_Win *win)
 			      win);
 }
 
-static int check_return(int rank)
+static int file_open(int rank)
 {
-	MPI_Win win = MPI_WIN_NULL;
 	MPI_File fh = MPI_FILE_NULL;
-	int sum = -1, size;
 
-	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-	if (unsupported_class(rank, "MPI_Win_create", win_create(&win)))
-		return 1;
-	if (win != MPI_WIN_NULL)
-		return bad(rank, "MPI_Win_create wrote its window", MPI_Win_toint(win));
 	if (unsupported_class(rank, "MPI_File_open",
 			      MPI_File_open(MPI_COMM_WORLD, "/nonexistent/unsupported",
 					    MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
@@ -71,11 +69,31 @@ static int check_return(int rank)
 		return 1;
 	if (fh != MPI_FILE_NULL)
 		return bad(rank, "MPI_File_open wrote its file", MPI_File_toint(fh));
+	return 0;
+}
+
+/* MPI still works after unsupported calls. */
+static int allreduce_works(int rank)
+{
+	int sum = -1, size;
+
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
 	if (MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS ||
 	    sum != size * (size - 1) / 2)
 		return bad(rank, "MPI_Allreduce after the unsupported calls", sum);
 	return 0;
+}
+
+static int check_return(int rank)
+{
+	MPI_Win win = MPI_WIN_NULL;
+
+	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+	if (unsupported_class(rank, "MPI_Win_create", win_create(&win)))
+		return 1;
+	if (win != MPI_WIN_NULL)
+		return bad(rank, "MPI_Win_create wrote its window", MPI_Win_toint(win));
+	return file_open(rank) || allreduce_works(rank);
 }
 
 static int check_handler(int rank)
@@ -94,7 +112,20 @@ static int check_handler(int rank)
 		return bad(rank, "user handler calls", handler_calls);
 	if (handler_code != MPI_ERR_UNSUPPORTED_OPERATION)
 		return bad(rank, "code given to the user handler", handler_code);
+	if (file_open(rank))
+		return 1;
+	if (handler_calls != 1)
+		return bad(rank, "user handler calls after MPI_File_open", handler_calls);
 	return MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS;
+}
+
+/* Before MPI_Init, so rank is not known yet. */
+static int t_init_before_mpi(void)
+{
+	int provided;
+
+	return unsupported_class(-1, "MPI_T_init_thread",
+				 MPI_T_init_thread(MPI_THREAD_SINGLE, &provided));
 }
 
 static int check_fatal(int rank)
@@ -111,18 +142,22 @@ static int check_fatal(int rank)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
-	int rank, failed;
+	int rank, failed = 0;
 
+	if (strcmp(mode, "default") == 0)
+		failed = t_init_before_mpi();
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	if (strcmp(mode, "return") == 0)
+	if (strcmp(mode, "default") == 0)
+		failed = failed || file_open(rank) || allreduce_works(rank);
+	else if (strcmp(mode, "return") == 0)
 		failed = check_return(rank);
 	else if (strcmp(mode, "handler") == 0)
 		failed = check_handler(rank);
 	else if (strcmp(mode, "fatal") == 0)
 		failed = check_fatal(rank);
 	else
-		failed = bad(rank, "usage: unsupported return|handler|fatal", 0);
+		failed = bad(rank, "usage: unsupported return|handler|default|fatal", 0);
 	if (!failed)
 		printf("ok %s %d\n", mode, rank);
 	fflush(stdout);

@@ -3,7 +3,8 @@
 # shim/mpi_api.txt, listed in doc/mpi-support.md) returns
 # MPI_ERR_UNSUPPORTED_OPERATION and says so in one stderr line naming it:
 # under MPI_ERRORS_RETURN the job goes on, a user handler is called, the
-# default handler ends the job.  2 ranks under each mpirun, real proxies.
+# default handler ends the job, except after MPI_T and file calls, whose
+# errors the standard never sends to MPI_COMM_WORLD's handler.  2 ranks under each mpirun, real proxies.
 # Skipped when the proxies or the shim are not built.
 . "$(dirname "$0")/lib.sh"
 
@@ -66,6 +67,18 @@ for mpi in mpich openmpi; do
 		both_ok "$T/hd.out" handler
 	check "$mpi: ... one line per rank" \
 		[ "$(lines "$T/hd.err" MPI_Win_create "")" -eq 2 ]
+	check "$mpi: ... MPI_File_open did not call it, but has its line" \
+		[ "$(lines "$T/hd.err" MPI_File_open "")" -eq 2 ]
+
+	$run default >"$T/df.out" 2>"$T/df.err"
+	rc=$?
+	check "$mpi: default handlers, MPI_T and file calls: job exits 0 (got $rc)" [ $rc -eq 0 ]
+	check "$mpi: ... both calls returned the class on both ranks" \
+		both_ok "$T/df.out" default
+	check "$mpi: ... one line per rank naming MPI_T_init_thread" \
+		[ "$(lines "$T/df.err" MPI_T_init_thread "")" -eq 2 ]
+	check "$mpi: ... one line per rank naming MPI_File_open" \
+		[ "$(lines "$T/df.err" MPI_File_open "")" -eq 2 ]
 
 	$run fatal >"$T/ft.out" 2>"$T/ft.err"
 	rc=$?
