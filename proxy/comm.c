@@ -44,7 +44,8 @@
  *                      arg[4] -1, or for an idup'd one the id its own was
  *                      computed from, which no new communicator may
  *                      get (shim/commdup.c).  Made
- *                      with MPI_Comm_create_group over WORLD, so only the
+ *                      with MPI_Comm_create_group over WORLD (its private
+ *                      dup under Open MPI, px.world_ctor), so only the
  *                      members call it; each rank rebuilds its
  *                      communicators in the order of their ids.
  * COMM_FREE: arg[0] comm.
@@ -285,9 +286,16 @@ void px_call_COMM_CREATE(struct chan_call *c)
 	px_comm_serve(c, make_create, NULL);
 }
 
+/* Over WORLD, on the proxy's private dup of it under Open MPI (see
+ * px.world_ctor): Comm_create_from_group and Intercomm_create_from_groups
+ * (shim/intercomm.c) come here with a tag hashed from their string, which
+ * an application cannot keep clear of its own tags on WORLD. */
 static int make_create_group(struct chan_call *c, MPI_Comm parent, MPI_Comm *real)
 {
 	MPI_Group g;
+
+	if (parent == MPI_COMM_WORLD)
+		parent = px.world_ctor;
 	int rc = group_of(c, parent, &g);
 
 	if (rc == MPI_SUCCESS) {
@@ -309,10 +317,10 @@ void px_call_COMM_REBUILD(struct chan_call *c)
 	int64_t gid = c->arg[3];
 	/* Concurrent rebuilds with common members come in the same order on
 	 * each: any tag in range will do; the leader's counter varies. */
-	int rc = group_of(c, MPI_COMM_WORLD, &g);
+	int rc = group_of(c, px.world_ctor, &g);
 
 	if (rc == MPI_SUCCESS) {
-		rc = MPI_Comm_create_group(MPI_COMM_WORLD, g, (int)(gid & 0x7fff), &real);
+		rc = MPI_Comm_create_group(px.world_ctor, g, (int)(gid & 0x7fff), &real);
 		group_release(&g);
 	}
 	if (rc == MPI_SUCCESS) {

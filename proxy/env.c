@@ -60,7 +60,15 @@ static int start_mpi(int want)
 	MPI_Comm_size(MPI_COMM_WORLD, &px.world_size);
 	MPI_Comm_group(MPI_COMM_WORLD, &px.world_group);
 	px.ch.hdr->rank = (uint32_t)px.world_rank;
-	return MPI_SUCCESS;
+	/* Open MPI 4.1's MPI_Comm_create_group exchanges its messages on the
+	 * parent's point-to-point traffic under the caller's tag, so one over
+	 * WORLD could take an application's message on WORLD (or lose its
+	 * own to a receive of the application): proxy/comm.c runs those on
+	 * this private dup instead.  MPICH keeps them apart itself. */
+	px.world_ctor = MPI_COMM_WORLD;
+	if (!PX_MPICH)
+		rc = MPI_Comm_dup(MPI_COMM_WORLD, &px.world_ctor);
+	return rc;
 }
 
 /* The restored application's thread level is in its image, which is not
@@ -108,6 +116,8 @@ void px_call_INIT(struct chan_call *c)
 void px_call_FINALIZE(struct chan_call *c)
 {
 	MPI_Group_free(&px.world_group);
+	if (px.world_ctor != MPI_COMM_WORLD)
+		MPI_Comm_free(&px.world_ctor);
 	px_reply(c, MPI_Finalize());
 	px.finalized = 1;
 }

@@ -44,6 +44,9 @@ struct px_state {
 	int world_rank;
 	int world_size;
 	MPI_Group world_group;   /* to turn world-rank lists into groups */
+	MPI_Comm world_ctor;     /* Open MPI: a private dup of WORLD, the parent
+				  * of Comm_create_group over WORLD (proxy/comm.c);
+				  * MPI_COMM_WORLD itself under MPICH */
 	/* Checkpoint state (proxy/ckpt.c) */
 	uint32_t ctl_seen;       /* control requests answered */
 	int parked;              /* PARK seen, until RESUME: receive-side
