@@ -195,7 +195,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # proxies start MPI before the ranks ask (restart_preinit.sh), a
 # communicator made after the checkpoint's INTENT (restart_late.sh), one
 # rank inside a Cartesian Neighbor_alltoall at the checkpoint
-# (restart_topohold.sh): about 4 minutes together.
+# (restart_topohold.sh), MPI_Alloc_mem memory and receives pending into
+# it (restart_allocmem.sh): about 4 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -219,6 +220,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_preinit.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_late.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_topohold.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_allocmem.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -1,26 +1,101 @@
 /*
- * mem.c - MPI_Alloc_mem and MPI_Free_mem.
+ * mem.c - MPI_Alloc_mem and MPI_Free_mem: memory the real MPI uses in
+ * place.
  *
- * Memory the application asks MPI for is ordinary heap memory here: the
- * real MPI runs in the proxy and could not use registered memory of ours
- * anyway, and heap memory is checkpointed like any other.  The info
- * hints are accepted and ignored.
+ * Memory an application asks MPI for is memory it means to communicate
+ * from, so it comes from the channel arena, which the proxy maps too: a
+ * buffer inside such a block reaches the real MPI as it is, with no
+ * staging copy either way (shim/stage.c, shim/coll.c ask
+ * shim_mem_in_arena).  Blocks are ARENA_ALIGN (64-byte) aligned.
+ *
+ * The arena is also where every other payload is staged, so Alloc_mem
+ * blocks may take at most half of it; beyond that, or before MPI_Init
+ * (no channel yet), a block is plain heap memory, still correct, just
+ * staged like any other buffer.  Both kinds are recorded here, in
+ * application memory, so MPI_Free_mem knows which it was given and
+ * rejects a pointer that is neither.  Info hints are accepted and
+ * ignored.
+ *
+ * Across a checkpoint nothing is special: the image keeps every used
+ * range of the arena and a restart puts it back at the same address
+ * (shim/ckpt.c), contents and pending receives into it included.
+ * The table is guarded by the shim's state lock (MPI_THREAD_MULTIPLE
+ * applications allocate from several threads).
  */
 #include "shim.h"
 
 #include <stdlib.h>
 
+/* One block handed out. */
+struct mem_block {
+	uintptr_t addr;
+	uint64_t len;       /* bytes asked for */
+	int in_arena;       /* arena block at addr - arena start, else malloc'ed */
+};
+
+static struct mem_block *blocks;
+static size_t nblocks, cap;
+static size_t narena;             /* blocks in the arena */
+static uint64_t arena_taken;      /* bytes they were asked for */
+
+static int table_grow(void)
+{
+	if (nblocks < cap)
+		return 0;
+	size_t n = cap ? 2 * cap : 16;
+	struct mem_block *b = realloc(blocks, n * sizeof(*b));
+
+	if (!b)
+		return -1;
+	blocks = b;
+	cap = n;
+	return 0;
+}
+
+/* An arena block of len bytes, or NULL when the arena is not there or
+ * Alloc_mem blocks would take more than half of it. */
+static void *arena_take(uint64_t len)
+{
+	if (!shim.attached || len > shim.arena.size / 2 - arena_taken)
+		return NULL;
+	uint64_t off = arena_alloc(&shim.arena, len);
+
+	if (off == ARENA_NONE)
+		return NULL;
+	arena_taken += len;
+	return chan_arena_ptr(&shim.ch, off);
+}
+
+static void *take(uint64_t len, int *in_arena)
+{
+	void *p;
+
+	if (table_grow() < 0)
+		return NULL;
+	p = arena_take(len);
+	*in_arena = p != NULL;
+	if (!p)
+		p = malloc(len ? (size_t)len : 1);
+	if (p)
+		blocks[nblocks++] = (struct mem_block){ (uintptr_t)p, len, *in_arena };
+	return p;
+}
+
 int PMPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
 {
 	static const char fn[] = "MPI_Alloc_mem";
-	int err;
+	int err, in_arena;
 
 	if ((err = shim_info_check(info, SHIM_NOCOMM, fn)))
 		return err;
 	if (size < 0 || !baseptr)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "size %ld, baseptr %p", (long)size,
 				   baseptr);
-	void *p = malloc(size ? (size_t)size : 1);
+	shim_state_lock();
+	void *p = take((uint64_t)size, &in_arena);
+	if (p && in_arena)
+		narena++;
+	shim_state_unlock();
 	if (!p)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, "%ld bytes", (long)size);
 	*(void **)baseptr = p;
@@ -28,9 +103,54 @@ int PMPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
 }
 SHIM_WEAK(Alloc_mem)
 
+/* Free the block that starts at base; -1 if none does. */
+static int give_back(uintptr_t base)
+{
+	for (size_t i = 0; i < nblocks; i++) {
+		struct mem_block b = blocks[i];
+		if (b.addr != base)
+			continue;
+		blocks[i] = blocks[--nblocks];
+		if (!b.in_arena) {
+			free((void *)b.addr);
+			return 0;
+		}
+		arena_free(&shim.arena, (uint64_t)(b.addr - (uintptr_t)shim.ch.arena), b.len);
+		arena_taken -= b.len;
+		narena--;
+		return 0;
+	}
+	return -1;
+}
+
 int PMPI_Free_mem(void *base)
 {
-	free(base);
+	if (!base)
+		return MPI_SUCCESS; /* what Alloc_mem(0) gives in some MPIs */
+	shim_state_lock();
+	int rc = give_back((uintptr_t)base);
+	shim_state_unlock();
+	if (rc < 0)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Free_mem",
+				   "%p is not memory MPI_Alloc_mem gave out", base);
 	return MPI_SUCCESS;
 }
 SHIM_WEAK(Free_mem)
+
+int shim_mem_in_arena(const void *p, uint64_t len)
+{
+	uintptr_t at = (uintptr_t)p, start = (uintptr_t)shim.ch.arena;
+	int found = 0;
+
+	/* Most buffers are not in the arena at all: no lock, no search. */
+	if (!shim.attached || at < start || at - start > shim.arena.size ||
+	    len > shim.arena.size - (at - start))
+		return 0;
+	shim_state_lock();
+	for (size_t i = 0; narena && i < nblocks && !found; i++)
+		found = blocks[i].in_arena && at >= blocks[i].addr &&
+			at - blocks[i].addr <= blocks[i].len &&
+			len <= blocks[i].len - (at - blocks[i].addr);
+	shim_state_unlock();
+	return found;
+}

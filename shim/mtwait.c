@@ -95,17 +95,21 @@ int shim_mt_recv(void *buf, int count, MPI_Datatype type, int source, int tag,
 	return err ? err : shim_mt_wait(&r, status);
 }
 
-/* The send is staged (copied) when it is posted, so rbuf may be sbuf
- * (Sendrecv_replace).  Each request is waited for on its own: a
- * truncated receive is MPI_ERR_TRUNCATE as in Sendrecv, not
+/* The send of a Sendrecv_replace is copied when it is posted (even from
+ * an MPI_Alloc_mem block, shim_stage_copy_begin), so rbuf may be sbuf.
+ * Each request is waited for on its own: a truncated receive is MPI_ERR_TRUNCATE as in Sendrecv, not
  * MPI_ERR_IN_STATUS as Waitall would make it. */
 int shim_mt_sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
 		     int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source,
 		     int rtag, MPI_Comm comm, MPI_Status *status)
 {
 	MPI_Request s, r;
-	int err = PMPI_Isend(sbuf, scount, stype, dest, stag, comm, &s);
 
+	if (sbuf == rbuf)
+		shim_stage_copy_begin();
+	int err = PMPI_Isend(sbuf, scount, stype, dest, stag, comm, &s);
+	if (sbuf == rbuf)
+		shim_stage_copy_end();
 	if (err)
 		return err;
 	err = PMPI_Irecv(rbuf, rcount, rtype, source, rtag, comm, &r);

@@ -3,7 +3,8 @@
  *
  * A send stages the user's bytes in an arena block and names the block;
  * a receive names an empty block and copies out of it once the message
- * is there.  Blocking calls are one round trip: the proxy completes the
+ * is there.  A buffer inside an MPI_Alloc_mem block is named where it
+ * is, with no copy (shim/stage.c).  Blocking calls are one round trip: the proxy completes the
  * real request before it replies (proxy/p2p.c).  Nonblocking calls leave
  * the block with the request record until the request completes
  * (shim/req.c).
@@ -380,7 +381,13 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 	if (shim_drain_head && shim_drain_find(comm, source, rtag))
 		return sendrecv_drained(fn, sbuf, scount, stype, dest, stag, rbuf, rcount, rtype,
 					source, rtag, comm, status);
-	if ((err = shim_stage_send(sbuf, scount, sm.type, &ss, &sbase, fn)))
+	/* Replace: the receive may land in place, so the send is a copy. */
+	if (sbuf == rbuf)
+		shim_stage_copy_begin();
+	err = shim_stage_send(sbuf, scount, sm.type, &ss, &sbase, fn);
+	if (sbuf == rbuf)
+		shim_stage_copy_end();
+	if (err)
 		return shim_error(comm, err, fn, NULL);
 	if ((err = shim_stage_recv(rbuf, rcount, rm.type, &rs, &rbase, fn))) {
 		shim_stage_free(&ss);
@@ -433,8 +440,8 @@ int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int
 }
 SHIM_WEAK(Sendrecv)
 
-/* Both directions are staged separately, so replacing in place is the
- * same call with one user buffer. */
+/* The send is staged (copied, even from an MPI_Alloc_mem block), so
+ * replacing in place is the same call with one user buffer. */
 int PMPI_Sendrecv_replace(void *buf, int count, MPI_Datatype datatype, int dest,
 			  int sendtag, int source, int recvtag, MPI_Comm comm,
 			  MPI_Status *status)

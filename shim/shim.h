@@ -187,9 +187,23 @@ int shim_type_span(const struct shim_type *t, int64_t count, int64_t *lo, int64_
 void shim_stage_wire(const struct shim_stage *s, const struct shim_type *t, int64_t *count,
 		     MPI_Datatype *type);
 /* Copy what a receive delivered (the byte count of st) from the image
- * into buf: only the typemap's bytes, never the holes between them. */
+ * into buf: only the typemap's bytes, never the holes between them.
+ * Nothing when the image is buf itself (a borrowed buffer, below). */
 void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t,
 			     int64_t base, int packed, const struct chan_status *st);
+/* A buffer whose span lies inside one MPI_Alloc_mem block is borrowed,
+ * not staged: *base names the buffer itself (arena + *base == buf), s
+ * holds no block (s->off == ARENA_NONE) and nothing is copied either way.
+ * A caller that reuses a send buffer before its send completes (buffered
+ * sends, Isendrecv, Sendrecv_replace) brackets the post with copy_begin
+ * and copy_end: sends this thread posts meanwhile are copied. */
+void shim_stage_copy_begin(void);
+void shim_stage_copy_end(void);
+
+/* ---- memory from MPI_Alloc_mem (shim/mem.c) ---- */
+/* 1 if bytes [p, p + len) lie inside one live MPI_Alloc_mem block in the
+ * arena, which the real MPI may then use in place. */
+int shim_mem_in_arena(const void *p, uint64_t len);
 
 /* ---- virtual handles (shim/handle.c) ---- */
 /* Register obj; returns a new handle value of that kind (0 on ENOMEM). */

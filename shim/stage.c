@@ -32,6 +32,11 @@
  * walks the stride, and the real MPI moves contiguous MPI_PACKED bytes;
  * the standard lets a message sent with any type be received as
  * MPI_PACKED and the reverse, and the status holds bytes either way.
+ *
+ * A buffer inside an MPI_Alloc_mem block (shim/mem.c) is already in the
+ * arena: it is borrowed instead of staged, with no copy and no packing,
+ * so the real MPI walks the real layout once, as it would natively.  A
+ * span only partly inside one block is staged as usual.
  */
 #include "shim.h"
 
@@ -161,6 +166,37 @@ static int packable(const struct shim_type *t, int64_t count, int64_t lo, int64_
 	return sparse(t, count, lo, hi) && !t->prefill && count * t->size <= INT_MAX;
 }
 
+/* Sends this thread posts now must copy (shim_stage_copy_begin). */
+static _Thread_local int copying;
+
+void shim_stage_copy_begin(void)
+{
+	copying++;
+}
+
+void shim_stage_copy_end(void)
+{
+	copying--;
+}
+
+/* Use buf's span [lo, hi) where it is, if one Alloc_mem block holds it;
+ * 1 if so.  Never when its base would read as a sentinel. */
+static int stage_borrow(const void *buf, int64_t lo, int64_t hi, struct shim_stage *s,
+			int64_t *base)
+{
+	int64_t b = (int64_t)((uintptr_t)buf - (uintptr_t)shim.ch.arena);
+
+	if (!shim_mem_in_arena((const void *)((uintptr_t)buf + (uintptr_t)lo),
+			       (uint64_t)(hi - lo)) ||
+	    b == CHAN_OFF_NONE || b == CHAN_OFF_IN_PLACE)
+		return 0;
+	s->off = ARENA_NONE;
+	s->len = 0;
+	s->packed = 0;
+	*base = b;
+	return 1;
+}
+
 int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 		    struct shim_stage *s, int64_t *base, const char *fn)
 {
@@ -169,6 +205,8 @@ int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 
 	if (shim_type_span(t, count, &lo, &hi))
 		return span_error(fn, count, t);
+	if (!copying && stage_borrow(buf, lo, hi, s, base))
+		return MPI_SUCCESS;
 	if (packable(t, count, lo, hi)) {
 		if ((err = stage_packed(t, count, s, base, fn)))
 			return err;
@@ -191,10 +229,12 @@ int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
 {
 	int64_t lo, hi;
 
-	if (t->prefill)
-		return shim_stage_send(buf, count, t, s, base, fn);
 	if (shim_type_span(t, count, &lo, &hi))
 		return span_error(fn, count, t);
+	if (stage_borrow(buf, lo, hi, s, base))
+		return MPI_SUCCESS;
+	if (t->prefill)
+		return shim_stage_send(buf, count, t, s, base, fn);
 	if (packable(t, count, lo, hi))
 		return stage_packed(t, count, s, base, fn);
 	return stage_span(buf, lo, hi, s, base, fn);
@@ -215,7 +255,8 @@ void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t
 	int64_t got;
 
 	memcpy(&got, &st->internal[0], sizeof(got));
-	if (got <= 0)
+	/* Borrowed: the real MPI wrote into buf itself. */
+	if (got <= 0 || (!packed && image0(base) == buf))
 		return;
 	if (packed) {
 		shim_type_unpack_raw(t, count, image0(base), buf, got);
