@@ -36,6 +36,9 @@
  *   - Exscan's result on rank 0 is undefined, so rank 0's buffer is left
  *     alone.
  *
+ * A buffer inside an MPI_Alloc_mem block is not staged at all: the real
+ * MPI gets it in place (plan_borrow), as natively, and nothing is copied.
+ *
  * Alltoallw gives every block its own datatype and a byte displacement
  * (struct coll_buf's ts).
  *
@@ -291,6 +294,20 @@ static int is_sentinel(int64_t base)
 	return base == CHAN_OFF_NONE || base == CHAN_OFF_IN_PLACE;
 }
 
+/* A buffer whose span lies inside one MPI_Alloc_mem block goes to the
+ * real MPI where it is (shim/mem.c); 1 if b does, its arg set. */
+static int plan_borrow(struct coll_buf *b)
+{
+	int64_t base = (int64_t)((uintptr_t)b->user - (uintptr_t)shim.ch.arena);
+
+	if (is_sentinel(base) ||
+	    !shim_mem_in_arena(at_user(b->user, b->lo), (uint64_t)(b->hi - b->lo)))
+		return 0;
+	b->borrowed = 1;
+	b->arg = base;
+	return 1;
+}
+
 /* Reserve one block for every staged buffer (and oversized arrays) and
  * copy the inputs in.  Sets each buffer's arg. */
 static int plan_stage(struct coll_plan *p, const char *fn)
@@ -301,6 +318,8 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 
 	for (b = p->buf; b < p->buf + 2; b++) {
 		b->staged = b->slot && !b->in_place && b->hi > b->lo;
+		if (b->staged && plan_borrow(b))
+			b->staged = 0;
 		if (!b->staged)
 			continue;
 		if (b->hi - b->lo >= COLL_SKEW_MIN)
@@ -314,6 +333,8 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 		return err;
 	uint64_t at = p->st.off;
 	for (b = p->buf; b < p->buf + 2; b++) {
+		if (b->borrowed)
+			continue;
 		b->arg = b->in_place ? CHAN_OFF_IN_PLACE : CHAN_OFF_NONE;
 		if (!b->staged)
 			continue;
@@ -323,7 +344,8 @@ static int plan_stage(struct coll_plan *p, const char *fn)
 	for (b = p->buf; b < p->buf + 2; b++) {
 		const struct coll_buf *o = b == p->buf ? p->buf + 1 : p->buf;
 		/* at most two of base, base + 64, base + 128 are bad */
-		while (b->outside && (is_sentinel(b->arg) || (o->staged && o->arg == b->arg)))
+		while (b->staged && b->outside &&
+		       (is_sentinel(b->arg) || ((o->staged || o->borrowed) && o->arg == b->arg)))
 			b->arg += ARENA_ALIGN;
 		if (b->staged && b->copy_in)
 			buf_copy(b, 0);

@@ -28,6 +28,8 @@ struct coll_buf {
 	uint64_t skew;          /* image's offset within a cache line */
 	int outside;            /* byte 0's image may fall outside the region */
 	int staged;
+	int borrowed;           /* inside an MPI_Alloc_mem block: arg names the
+				 * buffer itself, nothing is copied */
 	int64_t arg;            /* arena offset of user[0]'s image, or CHAN_OFF_* */
 };
 

@@ -1,6 +1,6 @@
 /*
  * test_mem.c - unit tests of MPI_Alloc_mem memory used in place
- * (shim/mem.c, shim/stage.c).
+ * (shim/mem.c, shim/stage.c, shim/coll.c's plan_borrow).
  *
  * A thread plays the proxy (fakepx.h) through its own mapping of the
  * channel.  A send from an Alloc_mem block must name the block itself
@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "chan/coll.h"
 #include "fakepx.h"
 
 #define ARENA (16u << 20)
@@ -30,6 +31,7 @@
 static struct {
 	uint32_t id;
 	int64_t base, rbase;       /* SEND/RECV arg[0], SENDRECV arg[5] */
+	int64_t sbuf, rbuf;        /* collectives */
 	uint64_t used;             /* shim.arena.used during the call */
 	int first;                 /* first int at the send's base */
 	int fill;                  /* RECV: written at base, 16 ints */
@@ -66,6 +68,12 @@ static void answer(struct chan_call *c)
 		px.rbase = c->arg[5];
 		px.first = *pptr(c->arg[0]);
 		set_status(c, 0);
+		break;
+	case CALL_ALLREDUCE:
+		px.sbuf = c->arg[COLL_SBUF];
+		px.rbuf = c->arg[COLL_RBUF];
+		for (int64_t i = 0; i < c->arg[COLL_SCOUNT]; i++)
+			pptr(px.rbuf)[i] = 2 * pptr(px.sbuf)[i];
 		break;
 	default:
 		c->err = MPI_ERR_INTERN;
@@ -179,6 +187,26 @@ static void test_replace_copies_send(void **state)
 	assert_int_equal(MPI_Free_mem(p), MPI_SUCCESS);
 }
 
+/* A collective's buffers in blocks go in place, results need no copy. */
+static void test_coll_in_place(void **state)
+{
+	(void)state;
+	int *s = alloc(100 * sizeof(int)), *r = alloc(100 * sizeof(int));
+	uint64_t used = shim.arena.used;
+
+	for (int i = 0; i < 100; i++)
+		s[i] = i;
+	assert_int_equal(MPI_Allreduce(s, r, 100, MPI_INT, MPI_SUM, MPI_COMM_WORLD),
+			 MPI_SUCCESS);
+	assert_int_equal(px.sbuf, base_of(s));
+	assert_int_equal(px.rbuf, base_of(r));
+	assert_int_equal(px.used, used);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(r[i], 2 * i);
+	assert_int_equal(MPI_Free_mem(s), MPI_SUCCESS);
+	assert_int_equal(MPI_Free_mem(r), MPI_SUCCESS);
+}
+
 /* Free_mem of a pointer Alloc_mem never gave: MPI_ERR_ARG, nothing freed. */
 static void test_free_foreign(void **state)
 {
@@ -257,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_p2p_in_place),
 		cmocka_unit_test(test_partly_outside_is_staged),
 		cmocka_unit_test(test_replace_copies_send),
+		cmocka_unit_test(test_coll_in_place),
 		cmocka_unit_test(test_free_foreign),
 		cmocka_unit_test(test_half_arena_cap),
 		cmocka_unit_test(test_threads),
