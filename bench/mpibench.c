@@ -14,6 +14,12 @@
  *   mpibench calibrate             1 rank: WORK for a ~10 ms step here
  *   mpibench exchange              2 ranks: a 2-D halo exchange whose faces
  *                                  are vector columns, and MPI_Alltoall
+ *                                  (p2p and exchange: some also with
+ *                                  MPI_Alloc_mem buffers)
+ *
+ * Rows named *mem (bwmem, halomem, a2amem) repeat a measurement with
+ * buffers from MPI_Alloc_mem, which dmtcp_mpi hands to the real MPI in
+ * place instead of copying (shim/mem.c); natively it is malloc-like.
  *
  * Output: one "key value" line per measurement on rank 0, times in
  * microseconds, bandwidths in MB/s (10^6 bytes per second), halo
@@ -59,6 +65,31 @@ static void result(const char *key, size_t size, double value)
 {
 	if (rank == 0)
 		printf("%s_%zu %.4f\n", key, size, value);
+}
+
+/* Message buffers: malloc, or MPI_Alloc_mem for the *mem rows. */
+static void *buf_alloc(size_t n, int mem, const char *what)
+{
+	void *p = NULL;
+
+	if (mem)
+		MPI_Alloc_mem((MPI_Aint)n, MPI_INFO_NULL, &p);
+	else
+		p = malloc(n);
+	if (p == NULL) {
+		fprintf(stderr, "dmtcp_mpi: error: cannot allocate %s (mpibench rank %d): "
+			"out of memory\n", what, rank);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	return p;
+}
+
+static void buf_free(void *p, int mem)
+{
+	if (mem)
+		MPI_Free_mem(p);
+	else
+		free(p);
 }
 
 /* ---- null call ---- */
@@ -196,6 +227,10 @@ static void bench_p2p(void)
 		result("bwwin", sizes[i], windowed(buf, sizes[i]));
 	result("allreduce", 8, allreduce8());
 	free(buf);
+	buf = buf_alloc(sizes[3], 1, "the message buffer");
+	memset(buf, rank, sizes[3]);
+	result("bwmem", sizes[3], (double)sizes[3] / pingpong(buf, sizes[3]));
+	buf_free(buf, 1);
 }
 
 /* ---- halo exchange and Alltoall ---- */
@@ -256,19 +291,14 @@ static void halo_check(const struct halo *h, int west_rank, int east_rank)
 /* Exchanges per second for an n x n interior of doubles per rank on a
  * 1 x 2 grid, periodic along x, so each rank's west and east are the
  * other rank and each exchange moves two columns each way. */
-static double halo(MPI_Comm cart, int n)
+static double halo(MPI_Comm cart, int n, int mem)
 {
 	struct halo h = { .cart = cart, .n = n };
 	size_t ld = (size_t)n + 2;
 	double t[BATCHES];
 	int iters = exchange_iters(4 * (size_t)n * sizeof(double));
 
-	h.a = malloc(ld * ld * sizeof(double));
-	if (h.a == NULL) {
-		fprintf(stderr, "dmtcp_mpi: error: cannot allocate a %dx%d grid "
-			"(mpibench rank %d): out of memory\n", n, n, rank);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
+	h.a = buf_alloc(ld * ld * sizeof(double), mem, "a grid");
 	for (size_t i = 0; i < ld; i++)
 		for (size_t j = 0; j < ld; j++)
 			h.a[i * ld + j] = cell(rank, n, (int)i, (int)j);
@@ -293,7 +323,7 @@ static double halo(MPI_Comm cart, int n)
 	MPI_Group_free(&g);
 	MPI_Group_free(&wg);
 	MPI_Type_free(&h.col);
-	free(h.a);
+	buf_free(h.a, mem);
 	return median(t, BATCHES);
 }
 
@@ -305,18 +335,14 @@ static unsigned char a2a_byte(int from, int to)
 
 /* MPI_Alltoall of `size` bytes per peer; MB/s of the bytes each rank
  * hands over (size x ranks per call), median over batches. */
-static double alltoall(size_t size, int nranks)
+static double alltoall(size_t size, int nranks, int mem)
 {
 	size_t total = size * (size_t)nranks;
-	unsigned char *s = malloc(total), *r = malloc(total);
+	unsigned char *s = buf_alloc(total, mem, "Alltoall buffers");
+	unsigned char *r = buf_alloc(total, mem, "Alltoall buffers");
 	int iters = exchange_iters(total);
 	double t[BATCHES];
 
-	if (s == NULL || r == NULL) {
-		fprintf(stderr, "dmtcp_mpi: error: cannot allocate Alltoall buffers "
-			"(mpibench rank %d): out of memory\n", rank);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
 	for (int p = 0; p < nranks; p++)
 		memset(s + (size_t)p * size, a2a_byte(rank, p), size);
 	memset(r, 0, total);
@@ -338,8 +364,8 @@ static double alltoall(size_t size, int nranks)
 			a2a_byte(p, rank));
 		MPI_Abort(MPI_COMM_WORLD, 1);
 	}
-	free(s);
-	free(r);
+	buf_free(s, mem);
+	buf_free(r, mem);
 	return median(t, BATCHES);
 }
 
@@ -352,10 +378,12 @@ static void bench_exchange(int nranks)
 
 	MPI_Cart_create(MPI_COMM_WORLD, 2, dims, periods, 0, &cart);
 	for (size_t i = 0; i < sizeof(grids) / sizeof(grids[0]); i++)
-		result("halo", (size_t)grids[i], halo(cart, grids[i]));
+		result("halo", (size_t)grids[i], halo(cart, grids[i], 0));
+	result("halomem", 2048, halo(cart, 2048, 1));
 	MPI_Comm_free(&cart);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		result("a2a", sizes[i], alltoall(sizes[i], nranks));
+		result("a2a", sizes[i], alltoall(sizes[i], nranks, 0));
+	result("a2amem", 1 << 20, alltoall(1 << 20, nranks, 1));
 }
 
 /* ---- compute kernel ---- */

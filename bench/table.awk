@@ -100,6 +100,7 @@ END {
 	floor_row()
 	for (k = 1; k <= 5; k++)
 		row("pingpong bw " nm_[k] " MB/s", "bw_" sz[k], k >= 4 ? "ge" : "", 0.8)
+	row("pingpong 1MiB Alloc_mem", "bwmem_1048576", "ge", 0.8)
 	for (k = 1; k <= 5; k++)
 		row("window bw " nm_[k] " MB/s", "bwwin_" sz[k], k >= 4 ? "ge" : "", 0.8)
 	row("Allreduce 8 B (us)", "allreduce_8")
@@ -107,10 +108,12 @@ END {
 	split("64 512 2048", g, " ")
 	for (k = 1; k <= 3; k++)
 		row("halo " g[k] "x" g[k] " exch/s", "halo_" g[k], "ge", 0.8)
+	row("halo 2048 Alloc_mem /s", "halomem_2048", "ge", 0.8)
 	split("8 65536 1048576", sz, " ")
 	split("8 B,64 KiB,1 MiB", nm_, ",")
 	for (k = 1; k <= 3; k++)
 		row("Alltoall " nm_[k] " MB/s", "a2a_" sz[k], "ge", 0.8)
+	row("Alltoall 1MiB Alloc_mem", "a2amem_1048576", "ge", 0.8)
 	print ""
 	print "chain floor (app0->proxy0->proxy1->app1, yield hand-off): " \
 		fmt(med("floor", "floor", "floor_8")) " us one way"
