@@ -186,9 +186,10 @@ int shim_comm_rebuild_all(void)
 	qsort(l.c, l.n, sizeof(*l.c), by_gid);
 	for (size_t i = 0; i < l.n && err == MPI_SUCCESS; i++) {
 		struct shim_comm *c = l.c[i];
-		/* Every member has admitted its Comm_free (shim/commops.c). */
-		if (c->free_seq && c->free_seq <= atomic_load(&c->coll_seq) &&
-		    shim_ckpt_was_admitted(c, c->free_seq)) {
+		/* An idup held at the gate (shim/commdup.c), or every member
+		 * has admitted its Comm_free (shim/commops.c). */
+		if (c->unbuilt || (c->free_seq && c->free_seq <= atomic_load(&c->coll_seq) &&
+				   shim_ckpt_was_admitted(c, c->free_seq))) {
 			c->unbuilt = 1;
 			continue;
 		}

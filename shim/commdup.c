@@ -158,6 +158,7 @@ static int idup(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *re
 	struct shim_comm *n = shim_comm_reserve_new(comm, newcomm, fn, &err);
 	if (!n)
 		return err;
+	n->unbuilt = 1; /* until admitted, below */
 	/* Rebuilt after a restart exactly like a dup. */
 	struct shim_req *r = NULL;
 	err = shim_comm_set(n, p->world, p->size, p->rank, comm, CALL_COMM_DUP);
@@ -177,9 +178,12 @@ static int idup(MPI_Comm comm, MPI_Info info, MPI_Comm *newcomm, MPI_Request *re
 		return shim_error(comm, err, fn, NULL);
 	}
 	/* Admitted as a collective on the parent: at a checkpoint every
-	 * member has started it, or none (each image then holds the new
-	 * record, or none does, and a restart makes it again alike). */
+	 * member has started it, or none.  Until then the record, complete
+	 * already, is not in the proxy: a restart must not make it (a peer
+	 * that had not reached this idup yet would not, and the two would
+	 * wait in different rebuilds for ever); the call makes it after. */
 	struct chan_call *c = shim_call_begin_coll(CALL_COMM_IDUP, p);
+	n->unbuilt = 0;
 	/* The slot is ours and no other thread may run a collective on p
 	 * meanwhile (MPI): the number is this call's.  SELF (-1) and its
 	 * dups need no id: no other rank takes part. */

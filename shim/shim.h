@@ -238,7 +238,8 @@ struct shim_comm {
 	uint64_t created;        /* this process's creation order (rebuild ties) */
 	_Atomic int64_t coll_seq; /* collectives admitted on it so far */
 	int64_t free_seq;        /* coll_seq of its MPI_Comm_free, once begun */
-	int unbuilt;             /* freed at a checkpoint: not in this proxy */
+	int unbuilt;             /* not in this proxy: freed at a checkpoint,
+				  * or an idup the gate holds back */
 };
 /* Record for h, or NULL if h is not a live communicator. */
 struct shim_comm *shim_comm_get(MPI_Comm h);
