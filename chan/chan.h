@@ -28,6 +28,16 @@
  *
  * Payloads larger than the inline area travel through the arena, a region
  * carved up by the app side (chan/arena.c); calls carry arena offsets.
+ *
+ * Constructor words.  Under MPI_THREAD_MULTIPLE an application thread
+ * waits for a communicator the proxy makes on a thread of its own
+ * (shim/mtwait.c, proxy/ctorbg.c), named by a token the shim picked.
+ * The proxy steps the token's word, hdr->ctor[token % CHAN_CTOR_WORDS],
+ * when that constructor ends, and the waiter sleeps on that word alone:
+ * the end of another thread's constructor wakes nobody else (one word
+ * for all of them woke every waiter, and all but one polled the proxy
+ * for nothing).  Two constructors in flight whose tokens share a word
+ * cost the one not done a poll, no more.
  */
 #ifndef CHAN_H
 #define CHAN_H
@@ -37,7 +47,7 @@
 #include <stdint.h>
 
 #define CHAN_MAGIC 0x4e414843u /* "CHAN" */
-#define CHAN_VERSION 3u
+#define CHAN_VERSION 4u
 
 #define CHAN_ARGS 24                   /* scalar slots per call */
 #define CHAN_INLINE_SIZE (256u << 10)  /* arrays, strings, status arrays */
@@ -76,8 +86,6 @@ enum chan_dir {
 	CHAN_CTL_RSP = 3, /* proxy -> client thread: hdr->ctl answered */
 	CHAN_BELL = 4,    /* the proxy's doorbell: moves with every post of
 			   * CHAN_REQ or CHAN_CTL_REQ; only waited on */
-	CHAN_DONE = 5,    /* proxy -> app: a communicator made on a proxy
-			   * thread is ready (proxy/ctorbg.c); only waited on */
 	CHAN_NDIRS
 };
 
@@ -170,6 +178,8 @@ enum chan_ctl_id {
 	CTL_RESUME = 3
 };
 
+#define CHAN_CTOR_WORDS 64     /* constructor words, see the top */
+
 #define CHAN_CTL_ARGS 12
 #define CHAN_CTL_MAX 4096      /* entries in parked[] / msgs[] per reply */
 #define CHAN_DRAIN_ALIGN 64u   /* drained payloads start at multiples */
@@ -234,6 +244,9 @@ struct chan_hdr {
 	_Alignas(64) _Atomic uint32_t seq[CHAN_NDIRS];      /* futex words */
 	_Alignas(64) _Atomic uint32_t sleeping[CHAN_NDIRS]; /* in futex_wait */
 	_Alignas(64) _Atomic uint32_t state;       /* enum chan_state */
+	/* Constructor words and their sleepers (see the top). */
+	_Alignas(64) _Atomic uint32_t ctor[CHAN_CTOR_WORDS];
+	_Alignas(64) _Atomic uint32_t ctor_sleeping[CHAN_CTOR_WORDS];
 	_Alignas(64) struct chan_call call;
 	_Alignas(64) struct chan_ctl ctl;
 };
@@ -290,6 +303,14 @@ int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen);
  * call slot first), or -1 if the channel state is something other than
  * CHAN_UP and neither moved. */
 int chan_wait_request(struct chan *ch, uint32_t seen_req, uint32_t seen_ctl);
+
+/* Constructor words (see the top), by the constructor's token: the
+ * proxy steps it when the constructor ends; the application reads it
+ * before it starts the constructor and waits until it moves, as
+ * chan_seq and chan_wait do (same phases, same return values). */
+void chan_post_ctor(struct chan *ch, int64_t token);
+uint32_t chan_ctor_seq(const struct chan *ch, int64_t token);
+int chan_wait_ctor(struct chan *ch, int64_t token, uint32_t seen);
 
 /* Mark the channel state and wake every waiter (launcher on a death). */
 void chan_set_state(struct chan *ch, enum chan_state st);

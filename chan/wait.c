@@ -1,5 +1,6 @@
 /*
- * wait.c - posting and waiting on the channel's sequence words.
+ * wait.c - posting and waiting on the channel's sequence words, and on
+ * its constructor words (chan.h), which work the same way.
  *
  * A waiter goes through three phases, each checking the sequence word and
  * the channel state on every turn:
@@ -75,10 +76,11 @@ enum wait_result {
 	WAIT_STEP = 1   /* seq moved past seen */
 };
 
-/* One chan_wait call. */
+/* One chan_wait or chan_wait_ctor call. */
 struct waiter {
 	struct chan_hdr *h;
-	enum chan_dir dir;
+	_Atomic uint32_t *word;     /* the sequence word waited on */
+	_Atomic uint32_t *sleeping; /* its count of futex sleepers */
 	uint32_t seen;
 	bool crowded; /* a gap showed that others are taking our CPU */
 };
@@ -110,7 +112,7 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t val,
  * sender died is still delivered. */
 static enum wait_result poll_once(const struct waiter *w, memory_order mo)
 {
-	if (atomic_load_explicit(&w->h->seq[w->dir], mo) != w->seen)
+	if (atomic_load_explicit(w->word, mo) != w->seen)
 		return WAIT_STEP;
 	if (atomic_load_explicit(&w->h->state, memory_order_relaxed) != CHAN_UP)
 		return WAIT_DOWN;
@@ -166,29 +168,30 @@ static enum wait_result yield_phase(struct waiter *w, uint64_t ns)
 static enum wait_result sleep_phase(struct waiter *w)
 {
 	const struct timespec ts = { 0, CHAN_SLEEP_NS };
-	_Atomic uint32_t *seq = &w->h->seq[w->dir];
 	enum wait_result r;
 
-	atomic_fetch_add(&w->h->sleeping[w->dir], 1);
+	atomic_fetch_add(w->sleeping, 1);
 	/* EINTR (a checkpoint signal), EAGAIN and timeouts all re-check. */
 	while ((r = poll_once(w, memory_order_seq_cst)) == WAIT_ON)
-		futex(seq, FUTEX_WAIT, w->seen, &ts);
-	atomic_fetch_sub(&w->h->sleeping[w->dir], 1);
+		futex(w->word, FUTEX_WAIT, w->seen, &ts);
+	atomic_fetch_sub(w->sleeping, 1);
 	return r;
 }
 
-static void step(struct chan_hdr *h, enum chan_dir dir)
+static void step(_Atomic uint32_t *word, _Atomic uint32_t *sleeping)
 {
-	atomic_fetch_add(&h->seq[dir], 1);
-	if (atomic_load(&h->sleeping[dir]) != 0)
-		futex(&h->seq[dir], FUTEX_WAKE, INT_MAX, NULL);
+	atomic_fetch_add(word, 1);
+	if (atomic_load(sleeping) != 0)
+		futex(word, FUTEX_WAKE, INT_MAX, NULL);
 }
 
 void chan_post(struct chan *ch, enum chan_dir dir)
 {
-	step(ch->hdr, dir);
+	struct chan_hdr *h = ch->hdr;
+
+	step(&h->seq[dir], &h->sleeping[dir]);
 	if (dir == CHAN_REQ || dir == CHAN_CTL_REQ)
-		step(ch->hdr, CHAN_BELL);
+		step(&h->seq[CHAN_BELL], &h->sleeping[CHAN_BELL]);
 }
 
 uint32_t chan_seq(const struct chan *ch, enum chan_dir dir)
@@ -196,26 +199,58 @@ uint32_t chan_seq(const struct chan *ch, enum chan_dir dir)
 	return atomic_load_explicit(&ch->hdr->seq[dir], memory_order_acquire);
 }
 
-int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen)
+static uint32_t ctor_word(int64_t token)
 {
-	struct waiter w = { ch->hdr, dir, seen, false };
-	enum wait_result r = poll_once(&w, memory_order_acquire);
+	return (uint32_t)((uint64_t)token % CHAN_CTOR_WORDS);
+}
+
+void chan_post_ctor(struct chan *ch, int64_t token)
+{
+	uint32_t i = ctor_word(token);
+
+	step(&ch->hdr->ctor[i], &ch->hdr->ctor_sleeping[i]);
+}
+
+uint32_t chan_ctor_seq(const struct chan *ch, int64_t token)
+{
+	return atomic_load_explicit(&ch->hdr->ctor[ctor_word(token)], memory_order_acquire);
+}
+
+/* The three phases of the top of the file on w's word. */
+static int wait_word(struct chan *ch, struct waiter *w)
+{
+	enum wait_result r = poll_once(w, memory_order_acquire);
 	uint32_t left = atomic_load_explicit(&ch->crowded, memory_order_relaxed);
 
 	if (r == WAIT_ON && left > 0) {
 		atomic_store_explicit(&ch->crowded, left - 1, memory_order_relaxed);
 	} else {
-		if (r == WAIT_ON && !w.h->same_cpu && ch->spin_ns > 0)
-			r = spin_phase(&w, ch->spin_ns);
-		if (r == WAIT_ON && !w.crowded && ch->yield_ns > 0)
-			r = yield_phase(&w, ch->yield_ns);
-		if (w.crowded)
+		if (r == WAIT_ON && !w->h->same_cpu && ch->spin_ns > 0)
+			r = spin_phase(w, ch->spin_ns);
+		if (r == WAIT_ON && !w->crowded && ch->yield_ns > 0)
+			r = yield_phase(w, ch->yield_ns);
+		if (w->crowded)
 			atomic_store_explicit(&ch->crowded, CHAN_CROWDED_WAITS,
 					      memory_order_relaxed);
 	}
 	if (r == WAIT_ON)
-		r = sleep_phase(&w);
+		r = sleep_phase(w);
 	return r == WAIT_STEP ? 0 : -1;
+}
+
+int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen)
+{
+	struct waiter w = { ch->hdr, &ch->hdr->seq[dir], &ch->hdr->sleeping[dir], seen, false };
+
+	return wait_word(ch, &w);
+}
+
+int chan_wait_ctor(struct chan *ch, int64_t token, uint32_t seen)
+{
+	uint32_t i = ctor_word(token);
+	struct waiter w = { ch->hdr, &ch->hdr->ctor[i], &ch->hdr->ctor_sleeping[i], seen, false };
+
+	return wait_word(ch, &w);
 }
 
 int chan_wait_request(struct chan *ch, uint32_t seen_req, uint32_t seen_ctl)
@@ -241,4 +276,6 @@ void chan_set_state(struct chan *ch, enum chan_state st)
 	atomic_store(&h->state, (uint32_t)st);
 	for (int dir = 0; dir < CHAN_NDIRS; dir++)
 		futex(&h->seq[dir], FUTEX_WAKE, INT_MAX, NULL);
+	for (int i = 0; i < CHAN_CTOR_WORDS; i++)
+		futex(&h->ctor[i], FUTEX_WAKE, INT_MAX, NULL);
 }

@@ -19,8 +19,9 @@
  * (proxy/env.c).  The thread writes only its job: the communicator, its
  * id (agreed with MPI_Wait, proxy/gid.c) and the reply; the main thread
  * keeps the communicator in its table when a poll finds the job done.
- * A finished job steps CHAN_DONE, on which the application's waiting
- * threads sleep between polls (shim_mt_ctor_run).
+ * A finished job steps its token's constructor word (chan/chan.h), on
+ * which the application thread that waits for it sleeps between polls
+ * (shim_mt_ctor_run).
  * When the real MPI did not grant MULTIPLE, the job runs at once in the
  * main thread, as without CALL_ARG_DETACH.
  */
@@ -57,7 +58,7 @@ static void run_job(struct ctor_job *j)
 
 	j->rc = px_comm_describe(&j->call, rc, &j->real, j->more);
 	atomic_store(&j->done, 1);
-	chan_post(&px.ch, CHAN_DONE);
+	chan_post_ctor(&px.ch, j->token);
 }
 
 /* Under MPICH a constructor thread waits inside the real MPI by testing

@@ -233,22 +233,23 @@ static int detachable(uint32_t id)
  * (proxy/ctorbg.c).  The polls pass the checkpoint gate as admitted
  * collectives do, and DRAIN waits for them (shim_coll_pending).
  *
- * Between two polls we wait for the proxy to finish some constructor
- * (CHAN_DONE), not for a timer: the other members of a constructor wait
- * for us, MPICH's context-id allocation holds its mask across ranks, and
- * on a crowded machine each timed poll cost milliseconds (a sched_yield
- * puts the thread behind every runnable one, and the proxy's main thread
- * must be woken for each poll).  Measured with MPICH's
- * threads/comm/comm_create_group_threads, 2 ranks, load 12-18: a made
- * communicator waited 4-8 ms for the poll that collected it; at load 5
- * the whole test took 24-30 s with timed polls, 3.8-7.2 s with this.
- * (Under Open MPI, whose constructors end sooner, it is slower: 2.3-2.5 s
- * with timed polls, 3.2-3.7 s with this; each step wakes every waiting
- * thread, and all but one poll for nothing.)  We wait
- * before the first poll too: the proxy answers the start at once, long
- * before any member is done.  CHAN_DONE moves for every constructor of
- * the rank, so a thread may poll for another's; seen is read before the
- * start and before each poll, so no step goes unnoticed. */
+ * Between two polls we wait for the proxy to finish this constructor
+ * (its token's constructor word, chan/chan.h), not for a timer: the
+ * other members of a constructor wait for us, MPICH's context-id
+ * allocation holds its mask across ranks, and on a crowded machine each
+ * timed poll cost milliseconds (a sched_yield puts the thread behind
+ * every runnable one, and the proxy's main thread must be woken for each
+ * poll).  Measured with MPICH's threads/comm/comm_create_group_threads,
+ * 2 ranks, load 12-18: a made communicator waited 4-8 ms for the poll
+ * that collected it; at load 5 the whole test took 24-30 s with timed
+ * polls, 3.8-7.2 s with a wait on one word that every constructor of the
+ * rank stepped.  That word woke every waiting thread and all but one
+ * polled for nothing, which made Open MPI, whose constructors end
+ * sooner, slower than with timed polls (2.3-2.5 s against 3.2-3.7 s);
+ * hence one word per token.  We wait before the first poll too: the
+ * proxy answers the start at once, long before any member is done.  The
+ * word is read before the start and before each poll, so no step goes
+ * unnoticed; a step for another token on the same word costs one poll. */
 int shim_mt_ctor_run(struct chan_call *c)
 {
 	static _Atomic int64_t next_token = 1;
@@ -258,7 +259,7 @@ int shim_mt_ctor_run(struct chan_call *c)
 		return shim_call_run(c);
 	}
 	int64_t token = atomic_fetch_add(&next_token, 1);
-	uint32_t seen = chan_seq(&shim.ch, CHAN_DONE);
+	uint32_t seen = chan_ctor_seq(&shim.ch, token);
 	c->arg[CALL_ARG_DETACH] = token;
 	int err = shim_call_run(c);
 	if (err)
@@ -267,8 +268,8 @@ int shim_mt_ctor_run(struct chan_call *c)
 	shim_call_end();
 	for (;;) {
 		/* A proxy gone fails the poll. */
-		chan_wait(&shim.ch, CHAN_DONE, seen);
-		seen = chan_seq(&shim.ch, CHAN_DONE);
+		chan_wait_ctor(&shim.ch, token, seen);
+		seen = chan_ctor_seq(&shim.ch, token);
 		c = shim_call_begin_admitted(CALL_COMM_POLL);
 		c->arg[0] = token;
 		err = shim_call_run(c);

@@ -12,6 +12,9 @@
  * proxy with chan_wait_request, while the parent issues calls from one
  * thread and control requests (chan_ctl_call) from another, as the shim
  * and the engine's client thread do.
+ *
+ * Constructor words: a post steps its token's word only, and a child
+ * sleeping on one token stays asleep through posts of other tokens.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -178,6 +181,10 @@ static void test_layout(void **state)
 	assert_int_equal(atomic_load(&h->state), CHAN_UP);
 	for (int d = 0; d < CHAN_NDIRS; d++)
 		assert_int_equal(chan_seq(&f->ch, (enum chan_dir)d), 0);
+	assert_int_equal(offsetof(struct chan_hdr, ctor) % 64, 0);
+	assert_int_equal(sizeof(h->ctor) / sizeof(h->ctor[0]), CHAN_CTOR_WORDS);
+	for (int64_t t = 0; t < CHAN_CTOR_WORDS; t++)
+		assert_int_equal(chan_ctor_seq(&f->ch, t), 0);
 	/* The reply arrays hold what chan.h promises. */
 	assert_int_equal(sizeof(h->ctl.parked) / sizeof(h->ctl.parked[0]), CHAN_CTL_MAX);
 	assert_int_equal(sizeof(h->ctl.msgs) / sizeof(h->ctl.msgs[0]), CHAN_CTL_MAX);
@@ -772,6 +779,99 @@ static void test_create_too_large(void **state)
 	assert_int_equal(chan_create(UINT64_MAX - 100), -1);
 }
 
+/* A post of a constructor token steps the word of that token (which
+ * token + CHAN_CTOR_WORDS shares) and nothing else. */
+static void test_ctor_post_steps_own_word(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t tok = 5;
+	uint32_t dirs[CHAN_NDIRS];
+
+	for (int d = 0; d < CHAN_NDIRS; d++)
+		dirs[d] = chan_seq(&f->ch, (enum chan_dir)d);
+	chan_post_ctor(&f->ch, tok);
+	chan_post_ctor(&f->ch, tok);
+	for (int64_t t = 0; t < CHAN_CTOR_WORDS; t++)
+		assert_int_equal(chan_ctor_seq(&f->ch, t), t == tok ? 2 : 0);
+	assert_int_equal(chan_ctor_seq(&f->ch, tok + CHAN_CTOR_WORDS), 2);
+	for (int d = 0; d < CHAN_NDIRS; d++)
+		assert_int_equal(chan_seq(&f->ch, (enum chan_dir)d), dirs[d]);
+	/* Like chan_wait: returns at once on a step, -1 once the peer is gone. */
+	assert_int_equal(chan_wait_ctor(&f->ch, tok, 1), 0);
+	chan_set_state(&f->ch, CHAN_PROXY_GONE);
+	assert_int_equal(chan_wait_ctor(&f->ch, tok, 2), -1);
+}
+
+/* Sleeps on the word of token *arg (futex only); records at arena offset
+ * 0 when its wait returned; exits with the wait's result + 1. */
+static int ctor_sleeper(struct chan *ch, void *arg)
+{
+	int64_t tok = *(const int64_t *)arg;
+
+	ch->spin_ns = 0;
+	ch->yield_ns = 0;
+	int rc = chan_wait_ctor(ch, tok, chan_ctor_seq(ch, tok));
+	*(uint64_t *)chan_arena_ptr(ch, 0) = now_ns();
+	return rc + 1;
+}
+
+static void await_ctor_sleeper(struct chan *ch, int64_t tok)
+{
+	_Atomic uint32_t *n = &ch->hdr->ctor_sleeping[tok % CHAN_CTOR_WORDS];
+
+	for (int i = 0; i < 5000 && atomic_load(n) == 0; i++)
+		usleep(1000);
+	assert_int_not_equal(atomic_load(n), 0);
+	usleep(20000); /* from the counter into FUTEX_WAIT */
+}
+
+/* Posts of other tokens leave the sleeper asleep (a wake would make it
+ * return, since its wait ends only on a step of its own word or a state
+ * change); a post of its own wakes it at once. */
+static void test_ctor_wakes_only_its_waiter(void **state)
+{
+	struct fixture *f = *state;
+	int64_t mine = 7;
+
+	spawn(f, ctor_sleeper, &mine);
+	await_ctor_sleeper(&f->ch, mine);
+	for (int64_t t = 0; t < 3 * CHAN_CTOR_WORDS; t++)
+		if (t % CHAN_CTOR_WORDS != mine)
+			chan_post_ctor(&f->ch, t);
+	usleep(50000);
+	assert_int_equal(waitpid(f->child, NULL, WNOHANG), 0);
+	assert_int_equal(atomic_load(&f->ch.hdr->ctor_sleeping[mine]), 1);
+	uint64_t t0 = now_ns();
+	chan_post_ctor(&f->ch, mine + CHAN_CTOR_WORDS); /* same word */
+	watched = NULL;
+	int st;
+	assert_int_equal(waitpid(f->child, &st, 0), f->child);
+	f->child = 0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1); /* chan_wait_ctor returned 0 */
+	assert_true(*(uint64_t *)chan_arena_ptr(&f->ch, 0) - t0 < WAKE_FAST_NS);
+	assert_int_equal(atomic_load(&f->ch.hdr->ctor_sleeping[mine]), 0);
+}
+
+/* A proxy's death wakes constructor sleepers too. */
+static void test_state_wakes_ctor_sleeper(void **state)
+{
+	struct fixture *f = *state;
+	int64_t mine = 3;
+
+	spawn(f, ctor_sleeper, &mine);
+	await_ctor_sleeper(&f->ch, mine);
+	uint64_t t0 = now_ns();
+	chan_set_state(&f->ch, CHAN_PROXY_GONE);
+	watched = NULL;
+	int st;
+	assert_int_equal(waitpid(f->child, &st, 0), f->child);
+	f->child = 0;
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0); /* chan_wait_ctor returned -1 */
+	assert_true(*(uint64_t *)chan_arena_ptr(&f->ch, 0) - t0 < WAKE_FAST_NS);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -799,6 +899,9 @@ int main(void)
 		T(test_both_slots_spin),
 		T(test_both_slots_futex_only),
 		T(test_ctl_call_proxy_gone),
+		T(test_ctor_post_steps_own_word),
+		T(test_ctor_wakes_only_its_waiter),
+		T(test_state_wakes_ctor_sleeper),
 		T(test_attach_rejects),
 		T(test_attach_env),
 		T(test_tunables_from_env),
