@@ -398,12 +398,12 @@ $(BENCH_DIR)/chain_floor: $(call obj,host,bench/chain_floor.c util/log.c)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -o $@ $^
 
-$(BENCH_DIR)/mpibench-ours: bench/mpibench.c $(SHIM_SO) $(INCDIR)/mpi.h $(SCRIPTS)
+$(BENCH_DIR)/mpibench-ours: bench/mpibench.c bench/timing.h $(SHIM_SO) $(INCDIR)/mpi.h $(SCRIPTS)
 	$(msg) CC-ABI $@
 	@mkdir -p $(dir $@)
 	$(Q)$(BINDIR)/dmtcp_mpicc $(BENCH_CFLAGS) -o $@ $<
 
-$(BENCH_DIR)/mpibench-%: bench/mpibench.c
+$(BENCH_DIR)/mpibench-%: bench/mpibench.c bench/timing.h
 	$(msg) CC-$* $@
 	@mkdir -p $(dir $@)
 	$(Q)$(MPICC_$*) $(BENCH_CFLAGS) -o $@ $<

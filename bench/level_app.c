@@ -22,33 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 #define BATCHES 9
 #define PINGPONG_ITERS 4000
 #define IPROBE_CALLS 40000
 #define GO_WAIT_S 600
 
 static int rank;
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static double pingpong8(void)
 {

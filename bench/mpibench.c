@@ -33,33 +33,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "timing.h"
+
 #define BATCHES 7
 #define WINDOW 16                  /* Isends in flight, windowed bandwidth */
 #define WINDOW_BYTES (64u << 20)   /* ... at most this much in flight */
 #define STEP_TARGET_NS 10000000.0  /* calibrate: one compute step */
 
 static int rank;
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void result(const char *key, size_t size, double value)
 {
