@@ -47,23 +47,9 @@ ITERS=${JOB_BENCH_ITERS:-200000}
 OUT=${JOB_BENCH_OUT:-$B/bench/job_ckpt.txt}
 LIMIT=600
 
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
-unset DMTCP_MPI_PROXY DMTCP_MPI_NO_CLIENT DMTCP_MPI_CKPTDIR DMTCP_MPI_COORD_HOST \
-	DMTCP_MPI_SECRET DMTCP_MPI_INTERVAL DMTCP_MPI_NO_CKPT_BOOKKEEPING
+BENCH_NAME=job_ckpt
+. "$ROOT/bench/job_env.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-job-bench.XXXXXX") || exit 1
-export DMTCP_MPI_TMPDIR=$T/tmp
-COORD_PID=
-cleanup() {
-	[ -n "$COORD_PID" ] && kill -TERM "$COORD_PID" 2>/dev/null
-	for p in $(pgrep -f "$T/"); do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-die() { echo "job_ckpt: $*" >&2; exit 1; }
 now_ns() { date +%s%N; }
 secs() { echo "scale=3; $1 / 1000000000" | bc; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];

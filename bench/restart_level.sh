@@ -35,23 +35,9 @@ ARMS=${LEVEL_BENCH_ARMS:-single funneled multiple restart}
 ALT=${LEVEL_BENCH_ALT_PROXY_DIR:-}
 [ -n "$ALT" ] && ARMS="$ARMS restart-alt"
 
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
-unset DMTCP_MPI_PROXY DMTCP_MPI_NO_CLIENT DMTCP_MPI_CKPTDIR DMTCP_MPI_COORD_HOST \
-	DMTCP_MPI_SECRET DMTCP_MPI_INTERVAL DMTCP_MPI_NO_CKPT_BOOKKEEPING
+BENCH_NAME=restart_level
+. "$ROOT/bench/job_env.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/dmtcp_mpi-level-bench.XXXXXX") || exit 1
-export DMTCP_MPI_TMPDIR=$T/tmp
-COORD_PID=
-cleanup() {
-	[ -n "$COORD_PID" ] && kill -TERM "$COORD_PID" 2>/dev/null
-	for p in $(pgrep -f "$T/"); do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-die() { echo "restart_level: $*" >&2; exit 1; }
 POLICY=()
 chrt -f 1 true 2>/dev/null && POLICY=(chrt -f 1)
 
