@@ -26,7 +26,7 @@ import os
 import re
 import sys
 
-from mpi_support import gen_support_doc
+from mpi_support import family_groups, gen_support_doc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLE = "shim/mpi_api.txt"
@@ -144,16 +144,6 @@ def read_table(path):
     return funcs
 
 
-def by_family(funcs):
-    """[(family, [funcs])] in table order."""
-    groups = []
-    for f in funcs:
-        if not groups or groups[-1][0] != f.family:
-            groups.append((f.family, []))
-        groups[-1][1].append(f)
-    return groups
-
-
 # -------------------------------------------------------------- constants
 
 DEFINE_RE = re.compile(r"^#define\s+(MPI_\w+)\s+(.*?)\s*(/\*.*\*/)?\s*$")
@@ -204,7 +194,7 @@ def gen_header(template_text, funcs):
     """The template with the prototypes at the marker, which the template
     places inside its extern "C" block."""
     lines = []
-    for family, group in by_family(funcs):
+    for family, group in family_groups(funcs):
         if lines:
             lines.append("")
         lines.append("/* %s */" % family)
@@ -237,7 +227,7 @@ def gen_stubs(funcs):
     out = ["/* %s */" % STAMP, STUBS_COMMENT,
            '#include "mpi.h"', "",
            "int shim_unsupported(const char *name);"]
-    for family, group in by_family(funcs):
+    for family, group in family_groups(funcs):
         stubs = [f for f in group if f.status == "stub"]
         if not stubs:
             continue
