@@ -395,10 +395,8 @@ static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype
 				   (long long)need, (long long)(p->size - p->used),
 				   (long long)p->size);
 	MPI_Request h;
-	shim_stage_copy_begin(); /* the buffer is the caller's again at once */
-	err = PMPI_Isend(buf, count, type, dest, tag, comm, &h);
-	shim_stage_copy_end();
-	if (err)
+	/* The buffer is the caller's again at once. */
+	if ((err = shim_p2p_isend_copy(fn, buf, count, type, dest, tag, comm, &h)))
 		return err;
 	if ((err = remember(h, need, p))) {
 		PMPI_Wait(&h, MPI_STATUS_IGNORE);

@@ -4,7 +4,7 @@
  * The request the application gets is the receive: an Irecv under a new
  * handle.  The send is an ordinary Isend whose data the shim copies into
  * the arena before it returns (shim/stage.c; even from an MPI_Alloc_mem
- * block, shim_stage_copy_begin), so the send buffer is free
+ * block, shim_p2p_isend_copy), so the send buffer is free
  * at once and, for _replace, the receive may land in the same buffer.
  * Nobody waits for that Isend: it is handed to shim/bsend.c, which
  * completes it in the background like a buffered send's.  A standard
@@ -25,10 +25,8 @@ static int isendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype 
 
 	if (!request)
 		return shim_error(comm, MPI_ERR_ARG, fn, "request is NULL");
-	shim_stage_copy_begin(); /* nobody waits for it: it must copy */
-	err = PMPI_Isend(sbuf, scount, stype, dest, stag, comm, &s);
-	shim_stage_copy_end();
-	if (err)
+	/* Nobody waits for it: it must copy. */
+	if ((err = shim_p2p_isend_copy(fn, sbuf, scount, stype, dest, stag, comm, &s)))
 		return err;
 	if ((err = shim_bsend_adopt(s)))
 		return shim_error(comm, err, fn, "no memory to track the send");

@@ -96,7 +96,7 @@ int shim_mt_recv(void *buf, int count, MPI_Datatype type, int source, int tag,
 }
 
 /* The send of a Sendrecv_replace is copied when it is posted (even from
- * an MPI_Alloc_mem block, shim_stage_copy_begin), so rbuf may be sbuf.
+ * an MPI_Alloc_mem block, shim_p2p_isend_copy), so rbuf may be sbuf.
  * Each request is waited for on its own: a truncated receive is MPI_ERR_TRUNCATE as in Sendrecv, not
  * MPI_ERR_IN_STATUS as Waitall would make it. */
 int shim_mt_sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
@@ -105,11 +105,10 @@ int shim_mt_sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
 {
 	MPI_Request s, r;
 
-	if (sbuf == rbuf)
-		shim_stage_copy_begin();
-	int err = PMPI_Isend(sbuf, scount, stype, dest, stag, comm, &s);
-	if (sbuf == rbuf)
-		shim_stage_copy_end();
+	int err = sbuf == rbuf ?
+		shim_p2p_isend_copy("MPI_Sendrecv_replace", sbuf, scount, stype, dest, stag,
+				    comm, &s) :
+		PMPI_Isend(sbuf, scount, stype, dest, stag, comm, &s);
 	if (err)
 		return err;
 	err = PMPI_Irecv(rbuf, rcount, rtype, source, rtag, comm, &r);

@@ -92,7 +92,7 @@ static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype ty
 		return err;
 	if (shim_mt())
 		return shim_mt_send(buf, count, type, dest, tag, comm, mode);
-	if ((err = shim_stage_send(buf, count, m.type, &s, &base, fn)))
+	if ((err = shim_stage_send(buf, count, m.type, SHIM_STAGE_BORROW, &s, &base, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = shim_call_begin(CALL_SEND);
 	fill_msg(c, &s, m.type, base, count, type, dest, tag, comm);
@@ -202,14 +202,14 @@ SHIM_WEAK(Recv)
 
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int dest, int tag,
-		       MPI_Comm comm, int mode)
+		       MPI_Comm comm, int mode, enum shim_stage_how how)
 {
 	struct msg m = { NULL, held };
 	int err = check_msg(fn, buf, count, type, dest, tag, comm, 0, &m);
 
 	if (err)
 		return err;
-	if ((err = shim_stage_send(buf, count, m.type, &r->stage, &r->base, fn)))
+	if ((err = shim_stage_send(buf, count, m.type, how, &r->stage, &r->base, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = shim_call_begin(CALL_ISEND);
 	fill_msg(c, &r->stage, m.type, r->base, count, type, dest, tag, comm);
@@ -224,13 +224,14 @@ int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int 
 }
 
 static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
-		      int dest, int tag, MPI_Comm comm, int mode, MPI_Request *request)
+		      int dest, int tag, MPI_Comm comm, int mode, enum shim_stage_how how,
+		      MPI_Request *request)
 {
 	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
 
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
-	int err = shim_p2p_post_send(r, fn, buf, count, type, NULL, dest, tag, comm, mode);
+	int err = shim_p2p_post_send(r, fn, buf, count, type, NULL, dest, tag, comm, mode, how);
 	if (err) {
 		shim_req_complete(r, NULL);
 		return err;
@@ -243,7 +244,7 @@ int PMPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int 
 	       MPI_Comm comm, MPI_Request *request)
 {
 	return isend_mode("MPI_Isend", buf, count, datatype, dest, tag, comm,
-			  MODE_STANDARD, request);
+			  MODE_STANDARD, SHIM_STAGE_BORROW, request);
 }
 SHIM_WEAK(Isend)
 
@@ -251,7 +252,7 @@ int PMPI_Issend(const void *buf, int count, MPI_Datatype datatype, int dest, int
 		MPI_Comm comm, MPI_Request *request)
 {
 	return isend_mode("MPI_Issend", buf, count, datatype, dest, tag, comm,
-			  MODE_SYNC, request);
+			  MODE_SYNC, SHIM_STAGE_BORROW, request);
 }
 SHIM_WEAK(Issend)
 
@@ -259,9 +260,16 @@ int PMPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int
 		MPI_Comm comm, MPI_Request *request)
 {
 	return isend_mode("MPI_Irsend", buf, count, datatype, dest, tag, comm,
-			  MODE_READY, request);
+			  MODE_READY, SHIM_STAGE_BORROW, request);
 }
 SHIM_WEAK(Irsend)
+
+int shim_p2p_isend_copy(const char *fn, const void *buf, int count, MPI_Datatype type,
+			int dest, int tag, MPI_Comm comm, MPI_Request *request)
+{
+	return isend_mode(fn, buf, count, type, dest, tag, comm, MODE_STANDARD,
+			  SHIM_STAGE_COPY, request);
+}
 
 int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int source, int tag,
@@ -382,12 +390,9 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 		return sendrecv_drained(fn, sbuf, scount, stype, dest, stag, rbuf, rcount, rtype,
 					source, rtag, comm, status);
 	/* Replace: the receive may land in place, so the send is a copy. */
-	if (sbuf == rbuf)
-		shim_stage_copy_begin();
-	err = shim_stage_send(sbuf, scount, sm.type, &ss, &sbase, fn);
-	if (sbuf == rbuf)
-		shim_stage_copy_end();
-	if (err)
+	if ((err = shim_stage_send(sbuf, scount, sm.type,
+				   sbuf == rbuf ? SHIM_STAGE_COPY : SHIM_STAGE_BORROW, &ss,
+				   &sbase, fn)))
 		return shim_error(comm, err, fn, NULL);
 	if ((err = shim_stage_recv(rbuf, rcount, rm.type, &rs, &rbase, fn))) {
 		shim_stage_free(&ss);

@@ -155,7 +155,7 @@ static int start(MPI_Request *request, const char *fn)
 		err = shim_pcoll_start(r, p->coll);
 	else
 		err = shim_p2p_post_send(r, fn, p->buf, p->count, p->type, p->t, p->peer,
-					 p->tag, p->comm, p->op);
+					 p->tag, p->comm, p->op, SHIM_STAGE_BORROW);
 	if (err)
 		r->inactive = 1;
 	return err;

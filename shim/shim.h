@@ -170,10 +170,16 @@ static inline void *shim_stage_ptr(const struct shim_stage *s)
  * the real MPI is arena + base, with the real datatype.  Send copies the
  * data in (one memcpy of the whole span unless the type is sparse); recv
  * only reserves (copies in too for types with prefill set).  Contiguous types (every predefined one but the pair
- * types) cost one block and one memcpy, nothing more. */
+ * types) cost one block and one memcpy, nothing more.  how says whether a
+ * send may borrow an MPI_Alloc_mem buffer (below). */
 struct shim_type;
+enum shim_stage_how {
+	SHIM_STAGE_BORROW, /* the buffer stays untouched until the send completes */
+	SHIM_STAGE_COPY,   /* the caller reuses the buffer before: always copy */
+};
 int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
-		    struct shim_stage *s, int64_t *base, const char *fn);
+		    enum shim_stage_how how, struct shim_stage *s, int64_t *base,
+		    const char *fn);
 int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
 		    struct shim_stage *s, int64_t *base, const char *fn);
 /* Bytes [*lo, *hi) of a buffer that count elements of t occupy: the data
@@ -194,11 +200,9 @@ void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t
 /* A buffer whose span lies inside one MPI_Alloc_mem block is borrowed,
  * not staged: *base names the buffer itself (arena + *base == buf), s
  * holds no block (s->off == ARENA_NONE) and nothing is copied either way.
- * A caller that reuses a send buffer before its send completes (buffered
- * sends, Isendrecv, Sendrecv_replace) brackets the post with copy_begin
- * and copy_end: sends this thread posts meanwhile are copied. */
-void shim_stage_copy_begin(void);
-void shim_stage_copy_end(void);
+ * A send staged with SHIM_STAGE_COPY never borrows: buffered sends,
+ * Isendrecv and Sendrecv_replace reuse the buffer before the send
+ * completes. */
 
 /* ---- memory from MPI_Alloc_mem (shim/mem.c) ---- */
 /* 1 if bytes [p, p + len) lie inside one live MPI_Alloc_mem block in the
@@ -475,7 +479,12 @@ void shim_req_reap(int wait);
  * nothing and stays the caller's. */
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int dest, int tag,
-		       MPI_Comm comm, int mode);
+		       MPI_Comm comm, int mode, enum shim_stage_how how);
+/* A standard Isend whose data is copied before it returns, even from an
+ * MPI_Alloc_mem block (SHIM_STAGE_COPY): the buffer is the caller's again
+ * at once.  Errors are raised on comm, naming fn. */
+int shim_p2p_isend_copy(const char *fn, const void *buf, int count, MPI_Datatype type,
+			int dest, int tag, MPI_Comm comm, MPI_Request *request);
 int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int source, int tag,
 		       MPI_Comm comm);

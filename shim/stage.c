@@ -36,7 +36,8 @@
  * A buffer inside an MPI_Alloc_mem block (shim/mem.c) is already in the
  * arena: it is borrowed instead of staged, with no copy and no packing,
  * so the real MPI walks the real layout once, as it would natively.  A
- * span only partly inside one block is staged as usual.
+ * span only partly inside one block is staged as usual, and so is a send
+ * whose caller reuses the buffer before it completes (SHIM_STAGE_COPY).
  */
 #include "shim.h"
 
@@ -166,19 +167,6 @@ static int packable(const struct shim_type *t, int64_t count, int64_t lo, int64_
 	return sparse(t, count, lo, hi) && !t->prefill && count * t->size <= INT_MAX;
 }
 
-/* Sends this thread posts now must copy (shim_stage_copy_begin). */
-static _Thread_local int copying;
-
-void shim_stage_copy_begin(void)
-{
-	copying++;
-}
-
-void shim_stage_copy_end(void)
-{
-	copying--;
-}
-
 /* Use buf's span [lo, hi) where it is, if one Alloc_mem block holds it;
  * 1 if so.  Never when its base would read as a sentinel. */
 static int stage_borrow(const void *buf, int64_t lo, int64_t hi, struct shim_stage *s,
@@ -198,14 +186,15 @@ static int stage_borrow(const void *buf, int64_t lo, int64_t hi, struct shim_sta
 }
 
 int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
-		    struct shim_stage *s, int64_t *base, const char *fn)
+		    enum shim_stage_how how, struct shim_stage *s, int64_t *base,
+		    const char *fn)
 {
 	int64_t lo, hi;
 	int err;
 
 	if (shim_type_span(t, count, &lo, &hi))
 		return span_error(fn, count, t);
-	if (!copying && stage_borrow(buf, lo, hi, s, base))
+	if (how == SHIM_STAGE_BORROW && stage_borrow(buf, lo, hi, s, base))
 		return MPI_SUCCESS;
 	if (packable(t, count, lo, hi)) {
 		if ((err = stage_packed(t, count, s, base, fn)))
@@ -234,7 +223,7 @@ int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
 	if (stage_borrow(buf, lo, hi, s, base))
 		return MPI_SUCCESS;
 	if (t->prefill)
-		return shim_stage_send(buf, count, t, s, base, fn);
+		return shim_stage_send(buf, count, t, SHIM_STAGE_COPY, s, base, fn);
 	if (packable(t, count, lo, hi))
 		return stage_packed(t, count, s, base, fn);
 	return stage_span(buf, lo, hi, s, base, fn);

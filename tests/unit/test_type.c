@@ -786,7 +786,7 @@ static void test_predefined_fast_path(void **state)
 	struct shim_type *t = shim_type_get(MPI_DOUBLE);
 
 	assert_true(t->contig);
-	assert_int_equal(shim_stage_send(v, 4, t, &s, &base, "test"), MPI_SUCCESS);
+	assert_int_equal(shim_stage_send(v, 4, t, SHIM_STAGE_BORROW, &s, &base, "test"), MPI_SUCCESS);
 	assert_int_equal(base, (int64_t)s.off);
 	assert_int_equal((uintptr_t)shim_stage_ptr(&s) % 64, (uintptr_t)v % 64);
 	assert_memory_equal(shim_stage_ptr(&s), v, sizeof(v));
