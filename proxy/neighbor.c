@@ -19,14 +19,17 @@
  * COLL_REQ non-zero makes the call nonblocking (MPI_Ineighbor_*): the
  * real nonblocking collective is started into that request's slot, kept
  * with a copy of its arrays (px_icoll_track), and the call answered at
- * once.  On a Cartesian communicator that is only done where no
- * dimension has one process as both neighbours; elsewhere the exchange
- * is done as for the blocking call and the request's slot stays empty,
- * so the application's request completes at its first test.
+ * once.  A blocking call the shim detaches under MPI_THREAD_MULTIPLE
+ * (COLL_DETACH, shim/mtwait.c) is started the same way under that
+ * handle, so the proxy serves other threads' calls while it runs.  On a
+ * Cartesian communicator that is only done where no dimension has one
+ * process as both neighbours; elsewhere the exchange is done as for the
+ * blocking call and the request's slot stays empty, so the request
+ * completes at its first test.
  *
  * Slots are chan/coll.h's: COMM, SBUF, SCOUNT, STYPE, RBUF, RCOUNT,
  * RTYPE, ARRAYS (CHAN_OFF_NONE: the arrays are in inl, else the arena
- * offset of a block holding them), REQ; NB_IN and NB_OUT carry the in-
+ * offset of a block holding them), REQ, DETACH; NB_IN and NB_OUT carry the in-
  * and out-degree the shim computed from its topology record.  The arrays:
  *   ALLGATHERV  int32 recvcounts[in], int32 displs[in]
  *   ALLTOALLV   int32 sendcounts[out], int32 sdispls[out],
@@ -68,19 +71,25 @@ static MPI_Comm nb_comm(struct chan_call *c)
 	return comm;
 }
 
-/* Where the real request goes: the application's request's slot for a
- * nonblocking call, else local, completed before the reply. */
-static MPI_Request *nb_req(struct chan_call *c, MPI_Request *local)
+/* The request handle a nonblocking or detached call is kept under, or
+ * 0 for a call completed before the reply. */
+static int64_t nb_handle(const struct chan_call *c)
 {
-	return c->arg[COLL_REQ] ? px_req_slot(c->arg[COLL_REQ]) : local;
+	return c->arg[COLL_REQ] ? c->arg[COLL_REQ] : c->arg[COLL_DETACH];
 }
 
-/* The arrays of call c (bytes of them): the call's own for a blocking
- * call, a copy for a nonblocking one, which *keep then owns. */
+/* Where the real request goes: the slot of nb_handle, else local. */
+static MPI_Request *nb_req(struct chan_call *c, MPI_Request *local)
+{
+	return nb_handle(c) ? px_req_slot(nb_handle(c)) : local;
+}
+
+/* The arrays of call c (bytes of them): the call's own for a call
+ * completed before the reply, else a copy, which *keep then owns. */
 static unsigned char *nb_keep_arrays(struct chan_call *c, size_t bytes, void **keep)
 {
 	*keep = NULL;
-	if (!c->arg[COLL_REQ])
+	if (!nb_handle(c))
 		return nb_arrays(c);
 	if (!(*keep = malloc(bytes ? bytes : 1)))
 		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
@@ -89,13 +98,13 @@ static unsigned char *nb_keep_arrays(struct chan_call *c, size_t bytes, void **k
 	return *keep;
 }
 
-/* Started (rc): complete it and reply, or for a nonblocking call keep
- * it with keep and reply at once. */
+/* Started (rc): complete it and reply, or for a nonblocking or detached
+ * call keep it with keep and reply at once. */
 static void nb_finish(struct chan_call *c, int rc, MPI_Request *req, void *keep)
 {
-	if (c->arg[COLL_REQ]) {
+	if (nb_handle(c)) {
 		if (rc == MPI_SUCCESS)
-			rc = px_icoll_track(c->arg[COLL_REQ], keep);
+			rc = px_icoll_track(nb_handle(c), keep);
 		else
 			free(keep);
 		px_reply(c, rc);
@@ -189,10 +198,10 @@ static int cart_doubled(MPI_Comm comm)
 }
 
 /* Exchange the blocks ourselves: a Cartesian communicator, unless the
- * call is nonblocking and the real MPI gets it right. */
+ * call is nonblocking or detached and the real MPI gets it right. */
 static int own_exchange(struct chan_call *c, MPI_Comm comm)
 {
-	return is_cart(comm) && (!c->arg[COLL_REQ] || cart_doubled(comm));
+	return is_cart(comm) && (!nb_handle(c) || cart_doubled(comm));
 }
 
 /* Exchange n = 2 * ndims blocks each way with the Cartesian neighbours. */
@@ -267,13 +276,13 @@ static struct blk *blk_alloc(int n)
 #define RTYPE px_type(c->arg[COLL_RTYPE])
 
 /* The blocks of a call on a Cartesian communicator, then the exchange;
- * a nonblocking call's request slot stays empty: complete. */
+ * a nonblocking or detached call's request slot stays empty: complete. */
 static void cart_call(struct chan_call *c, MPI_Comm comm, struct blk *s, struct blk *r)
 {
 	int rc = cart_exchange(c, comm, (int)c->arg[NB_IN], s, r);
 
-	if (c->arg[COLL_REQ])
-		*px_req_slot(c->arg[COLL_REQ]) = MPI_REQUEST_NULL;
+	if (nb_handle(c))
+		*px_req_slot(nb_handle(c)) = MPI_REQUEST_NULL;
 	px_reply(c, rc);
 	free(s);
 	free(r);

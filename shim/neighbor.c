@@ -33,6 +33,14 @@
  * exchange the blocks itself (a dimension whose two neighbours are one
  * process, see proxy/neighbor.c) the proxy completes the exchange before
  * it answers, so there the call waits for its neighbours at initiation.
+ *
+ * Under MPI_THREAD_MULTIPLE a blocking call does not keep the call slot
+ * while it waits for its neighbours (shim_coll_run, shim/mtwait.c): the
+ * proxy starts it under a request of ours and we poll, as for the other
+ * blocking collectives, so two threads' calls on two communicators
+ * entered in different orders on two ranks cannot wait for each other.
+ * The Cartesian exchange above is the exception: still done before the
+ * proxy answers, so it keeps the proxy busy until it ends.
  */
 #include "shim.h"
 
@@ -247,8 +255,7 @@ static int plan_run(struct nb_plan *p, struct chan_call *c, int in, int out)
 	if (p->req) {
 		err = run_nonblocking(p, c);
 	} else {
-		err = shim_call_run(c);
-		shim_call_end();
+		err = shim_coll_run(c);
 		if (err == MPI_SUCCESS && p->b[1].out && p->b[1].arg != CHAN_OFF_NONE)
 			buf_copy(&p->b[1], 1);
 	}
@@ -334,6 +341,7 @@ static struct chan_call *begin(enum chan_call_id id, MPI_Comm comm)
 	c->arg[COLL_SCOUNT] = c->arg[COLL_RCOUNT] = 0;
 	c->arg[COLL_STYPE] = c->arg[COLL_RTYPE] = ABI(MPI_BYTE);
 	c->arg[COLL_REQ] = 0;
+	c->arg[COLL_DETACH] = 0;
 	return c;
 }
 
