@@ -196,7 +196,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # communicator made after the checkpoint's INTENT (restart_late.sh), one
 # rank inside a Cartesian Neighbor_alltoall at the checkpoint
 # (restart_topohold.sh), MPI_Alloc_mem memory and receives pending into
-# it (restart_allocmem.sh): about 4 minutes together.
+# it (restart_allocmem.sh), an MPI_Comm_idup held at the gate
+# (restart_idupheld.sh): about 4 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -221,6 +222,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_late.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_topohold.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_allocmem.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_idupheld.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).
