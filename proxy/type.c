@@ -14,6 +14,11 @@
  * lay out count elements identically and the application sees the same
  * extent under every MPI.  A different size means a different type
  * signature: that is a bug, reported as MPI_ERR_INTERN.
+ *
+ * A type from MPI_Type_create_f90_* is no constructor: the shim sends the
+ * predefined type it is (arg[11]) and we store that real type itself, so
+ * the real MPI reduces it like any predefined one and no real f90 type,
+ * which neither MPI lets anyone free, is ever made.
  */
 #include "px.h"
 
@@ -179,10 +184,31 @@ static int check_data(struct chan_call *c, MPI_Datatype t)
 	return MPI_SUCCESS;
 }
 
+static int is_f90(int64_t combiner)
+{
+	return combiner == ABI_COMBINER_F90_REAL || combiner == ABI_COMBINER_F90_COMPLEX ||
+	       combiner == ABI_COMBINER_F90_INTEGER;
+}
+
+static void f90_create(struct chan_call *c)
+{
+	MPI_Datatype real = px_type(c->arg[11]);
+	int rc = real == MPI_DATATYPE_NULL ? MPI_ERR_TYPE : check_data(c, real);
+
+	if (rc == MPI_SUCCESS)
+		px_type_set(c->arg[0], real);
+	px_reply(c, rc);
+}
+
 void px_call_TYPE_CREATE(struct chan_call *c)
 {
 	struct ctor k = { 0 };
 	MPI_Datatype real = MPI_DATATYPE_NULL;
+
+	if (is_f90(c->arg[1])) {
+		f90_create(c);
+		return;
+	}
 	int rc = ctor_in(c, &k);
 
 	if (rc == MPI_SUCCESS)

@@ -67,11 +67,6 @@ AREAS = [
          "An MPI-4.0 feature that Open MPI 4.1.4 lacks; emulating it in the "
          "shim is not done.",
          families=("partitioned communication",)),
-    Area("Fortran 90 parameterized datatypes",
-         "They return the datatype of a Fortran REAL, COMPLEX or INTEGER kind "
-         "chosen by precision and range; dmtcp_mpi has no Fortran bindings "
-         "and maps no kinds to datatypes.",
-         prefixes=("MPI_Type_create_f90_",)),
     Area("Hardware resource information",
          "An MPI-4.1 call that neither MPICH 4.0.2 nor Open MPI 4.1.4 "
          "provides, so the proxy has nothing to ask.",

@@ -210,7 +210,10 @@ static kernel_fn *kernel_of(MPI_Datatype t)
 int shim_op_local_predefined(const void *in, void *inout, int64_t count, MPI_Datatype t,
 			     MPI_Op op)
 {
-	kernel_fn *k = kernel_of(t);
+	const struct shim_type *r = shim_type_get(t);
+	/* An MPI_Type_create_f90_* type reduces as the C type it is laid
+	 * out as (shim/typef90.c). */
+	kernel_fn *k = kernel_of(r && shim_type_f90(r) ? r->sig[0].basic : t);
 	enum pop p = pop_of(op);
 
 	if (!k || p == P_NONE)

@@ -370,6 +370,13 @@ void shim_type_copy_out(const struct shim_type *t, int64_t count, void *buf,
  * inside one), and the bytes of that many elements. */
 int64_t shim_type_elements(struct shim_type *t, int64_t bytes);
 int64_t shim_type_bytes_of(struct shim_type *t, int64_t elements);
+/* MPI_Type_create_f90_* (shim/typef90.c, made in shim/typeops.c): a type
+ * with constructor (combiner, ints) and the layout of predefined basic,
+ * which is also what the proxy uses for it.  MPI calls it predefined: it
+ * is committed and cannot be freed. */
+int shim_type_make_f90(int combiner, int nints, const int *ints, MPI_Datatype basic,
+		       MPI_Datatype *out, const char *fn);
+int shim_type_f90(const struct shim_type *t);
 
 /* ---- errors (shim/errh.c) ---- */
 /* Whose handler takes errors tied to no communicator (an invalid

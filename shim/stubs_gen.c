@@ -166,29 +166,6 @@ int PMPI_Psend_init_c(const void *buf, int partitions, MPI_Count count, MPI_Data
 }
 #pragma weak MPI_Psend_init_c = PMPI_Psend_init_c
 
-/* datatypes */
-
-int PMPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype)
-{
-	(void)p; (void)r; (void)newtype;
-	return shim_unsupported("MPI_Type_create_f90_complex");
-}
-#pragma weak MPI_Type_create_f90_complex = PMPI_Type_create_f90_complex
-
-int PMPI_Type_create_f90_integer(int r, MPI_Datatype *newtype)
-{
-	(void)r; (void)newtype;
-	return shim_unsupported("MPI_Type_create_f90_integer");
-}
-#pragma weak MPI_Type_create_f90_integer = PMPI_Type_create_f90_integer
-
-int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype)
-{
-	(void)p; (void)r; (void)newtype;
-	return shim_unsupported("MPI_Type_create_f90_real");
-}
-#pragma weak MPI_Type_create_f90_real = PMPI_Type_create_f90_real
-
 /* attributes */
 
 int PMPI_Win_create_keyval(MPI_Win_copy_attr_function *win_copy_attr_fn, MPI_Win_delete_attr_function *win_delete_attr_fn, int *win_keyval, void *extra_state)

@@ -19,7 +19,8 @@
  * TYPE_CREATE (served by proxy/type.c):
  *   arg[0] new handle, 1 combiner, 2 nints, 3 naddrs, 4 ntypes,
  *   5 arrays: CHAN_OFF_NONE = in inl[], else an arena offset,
- *   6 lb, 7 extent (to enforce), 8 size, 9 true_lb, 10 true_extent (to check)
+ *   6 lb, 7 extent (to enforce), 8 size, 9 true_lb, 10 true_extent (to check),
+ *   11 for MPI_COMBINER_F90_*: the predefined type it is (shim/typef90.c)
  *   arrays: int64 addrs[naddrs] | int64 types[ntypes] (ABI handles) |
  *           int32 ints[nints]
  * TYPE_FREE: arg[0] n, inl int64 handles[n] (batched, see dead_flush).
@@ -214,6 +215,7 @@ static int type_create_real(struct shim_type *t, const char *fn)
 	c->arg[8] = t->size;
 	c->arg[9] = t->true_lb;
 	c->arg[10] = t->true_extent;
+	c->arg[11] = shim_type_f90(t) ? ABI(t->sig[0].basic) : ABI(MPI_DATATYPE_NULL);
 	if (s.off == ARENA_NONE) {
 		arrays_fill(t, c->inl);
 		c->inl_len = (uint32_t)bytes;
@@ -275,6 +277,19 @@ int shim_type_rebuild_all(void)
 	return err;
 }
 
+/* Undo record_new for a type the proxy never made: no references were
+ * taken yet. */
+static void record_discard(struct shim_type *t)
+{
+	shim_handle_free(SHIM_K_TYPE, (uintptr_t)t->handle);
+	free(t->ints);
+	free(t->addrs);
+	free(t->types);
+	free(t->blocks);
+	free(t->sig);
+	free(t);
+}
+
 /* Make a derived type from constructor k whose datatype arguments were
  * checked; *out gets the new handle. */
 static int type_make(const struct ctor *k, MPI_Datatype *out, const char *fn)
@@ -285,13 +300,7 @@ static int type_make(const struct ctor *k, MPI_Datatype *out, const char *fn)
 	if (!t)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, "no memory for a datatype");
 	if ((err = shim_type_bounds(t)) || (err = type_create_real(t, fn))) {
-		t->user_refs = 0;
-		t->ntypes = 0;  /* no references were taken yet */
-		shim_handle_free(SHIM_K_TYPE, (uintptr_t)t->handle);
-		free(t->ints);
-		free(t->addrs);
-		free(t->types);
-		free(t);
+		record_discard(t);
 		return shim_error(SHIM_NOCOMM, err, fn, NULL);
 	}
 	for (int i = 0; i < t->ntypes; i++)
@@ -306,6 +315,54 @@ static int type_make(const struct ctor *k, MPI_Datatype *out, const char *fn)
 			return shim_error(SHIM_NOCOMM, err, fn, NULL);
 		}
 		t->committed = 1;
+	}
+	*out = t->handle;
+	return MPI_SUCCESS;
+}
+
+int shim_type_f90(const struct shim_type *t)
+{
+	int c = t->combiner;
+
+	return c == MPI_COMBINER_F90_REAL || c == MPI_COMBINER_F90_COMPLEX ||
+	       c == MPI_COMBINER_F90_INTEGER;
+}
+
+/* A copy of basic's typemap for t, which has basic's layout. */
+static int map_copy(struct shim_type *t, const struct shim_type *basic)
+{
+	t->blocks = malloc((size_t)basic->nblocks * sizeof(*t->blocks));
+	t->sig = malloc((size_t)basic->nsig * sizeof(*t->sig));
+	if (!t->blocks || !t->sig)
+		return MPI_ERR_NO_MEM;
+	memcpy(t->blocks, basic->blocks, (size_t)basic->nblocks * sizeof(*t->blocks));
+	memcpy(t->sig, basic->sig, (size_t)basic->nsig * sizeof(*t->sig));
+	t->nblocks = basic->nblocks;
+	t->nsig = basic->nsig;
+	t->contig = basic->contig;
+	return MPI_SUCCESS;
+}
+
+int shim_type_make_f90(int combiner, int nints, const int *ints, MPI_Datatype basic,
+		       MPI_Datatype *out, const char *fn)
+{
+	const struct shim_type *b = shim_type_get(basic);
+	struct ctor k = { combiner, nints, 0, 0, ints, NULL, NULL };
+	struct shim_type *t = record_new(&k);
+	int err;
+
+	if (!t)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, "no memory for a datatype");
+	t->size = b->size;
+	t->extent = b->extent;
+	t->true_extent = b->true_extent;
+	t->nelems = b->nelems;
+	t->align = b->align;
+	t->prefill = b->prefill;
+	t->committed = 1;
+	if ((err = map_copy(t, b)) || (err = type_create_real(t, fn))) {
+		record_discard(t);
+		return shim_error(SHIM_NOCOMM, err, fn, NULL);
 	}
 	*out = t->handle;
 	return MPI_SUCCESS;
@@ -725,6 +782,10 @@ int PMPI_Type_free(MPI_Datatype *datatype)
 	if (t->combiner == MPI_COMBINER_NAMED)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn,
 				   "%s is predefined and cannot be freed", t->name);
+	if (shim_type_f90(t))
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_TYPE, fn,
+				   "%#lx is from MPI_Type_create_f90_*: it cannot be freed",
+				   (unsigned long)(uintptr_t)*datatype);
 	int err = shim_attr_type_delete_all(*datatype);
 	if (err)
 		return shim_error(SHIM_NOCOMM, err, fn, "an attribute's delete callback failed");

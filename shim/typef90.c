@@ -1,0 +1,154 @@
+/*
+ * typef90.c - MPI_Type_create_f90_real, _complex and _integer: the
+ * datatypes of Fortran's parameterized kinds, chosen by precision and
+ * range as SELECTED_REAL_KIND(p, r) and SELECTED_INT_KIND(r) choose.
+ *
+ * MPI calls the result predefined, yet MPI_Type_get_envelope reports
+ * MPI_COMBINER_F90_* and MPI_Type_get_contents the p and r given, and a
+ * type matches only one made from the same (p, r).  So each (combiner,
+ * p, r) gets one record of its own (shim/typeops.c), made once and
+ * handed out again on every later call; it cannot be freed.
+ *
+ * The kinds are those gfortran has on x86-64, with C types of the same
+ * layout as the basic types, which every build of both real MPIs has
+ * and reduces: REAL(4), (8) and (10) are float, double and long double
+ * (REAL(10) is the x87 format, stored in 16 bytes); INTEGER(1)..(8) are
+ * int8_t..int64_t.  The proxy uses that very C type (proxy/type.c), so
+ * the type survives a restart under the other MPI.  gfortran's REAL(16)
+ * (IEEE quad) and INTEGER(16) are left out: neither real MPI returns a
+ * type for them (doc/conformance.md), and a reduction on one in the proxy
+ * would not compute in quad.  Asking for more than the kinds give is
+ * MPI_ERR_ARG.
+ */
+#include "shim.h"
+
+#include <stdlib.h>
+
+/* One kind: the largest precision and exponent range it gives. */
+struct kind {
+	int p, r;
+	MPI_Datatype real, cplx;
+};
+
+static const struct kind real_kinds[] = {
+	{ 6, 37, MPI_FLOAT, MPI_C_FLOAT_COMPLEX },
+	{ 15, 307, MPI_DOUBLE, MPI_C_DOUBLE_COMPLEX },
+	{ 18, 4931, MPI_LONG_DOUBLE, MPI_C_LONG_DOUBLE_COMPLEX },
+};
+
+static const struct { int r; MPI_Datatype t; } int_kinds[] = {
+	{ 2, MPI_INT8_T }, { 4, MPI_INT16_T }, { 9, MPI_INT32_T }, { 18, MPI_INT64_T },
+};
+
+/* Types made so far, in application memory like their records. */
+struct made {
+	int combiner, p, r;
+	MPI_Datatype t;
+};
+static struct made *made;
+static size_t nmade, cap_made;
+static pthread_mutex_t made_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The kind SELECTED_REAL_KIND(p, r) picks: the first that gives both;
+ * MPI_UNDEFINED (like a negative value) asks for nothing. */
+static const struct kind *real_kind(int p, int r)
+{
+	for (size_t i = 0; i < sizeof(real_kinds) / sizeof(real_kinds[0]); i++)
+		if ((p == MPI_UNDEFINED || p <= real_kinds[i].p) &&
+		    (r == MPI_UNDEFINED || r <= real_kinds[i].r))
+			return &real_kinds[i];
+	return NULL;
+}
+
+static MPI_Datatype int_kind(int r)
+{
+	for (size_t i = 0; i < sizeof(int_kinds) / sizeof(int_kinds[0]); i++)
+		if (r <= int_kinds[i].r)
+			return int_kinds[i].t;
+	return MPI_DATATYPE_NULL;
+}
+
+static int remember(int combiner, int p, int r, MPI_Datatype t)
+{
+	if (nmade == cap_made) {
+		size_t cap = cap_made ? 2 * cap_made : 8;
+		struct made *m = realloc(made, cap * sizeof(*m));
+		if (!m)
+			return MPI_ERR_NO_MEM;
+		made = m;
+		cap_made = cap;
+	}
+	made[nmade++] = (struct made){ combiner, p, r, t };
+	return MPI_SUCCESS;
+}
+
+/* The type for (combiner, p, r) of basic layout: the one made before, or
+ * a new one.  Integer types have one integer in their contents, r. */
+static int f90_type(int combiner, int p, int r, MPI_Datatype basic, MPI_Datatype *out,
+		    const char *fn)
+{
+	int ints[2] = { p, r };
+	int err = MPI_SUCCESS;
+
+	pthread_mutex_lock(&made_mu);
+	size_t i = 0;
+	while (i < nmade && (made[i].combiner != combiner || made[i].p != p || made[i].r != r))
+		i++;
+	if (i < nmade)
+		*out = made[i].t;
+	else if (combiner == MPI_COMBINER_F90_INTEGER)
+		err = shim_type_make_f90(combiner, 1, &r, basic, out, fn);
+	else
+		err = shim_type_make_f90(combiner, 2, ints, basic, out, fn);
+	if (i == nmade && !err && (err = remember(combiner, p, r, *out)))
+		err = shim_error(SHIM_NOCOMM, err, fn, "no memory to remember the type");
+	pthread_mutex_unlock(&made_mu);
+	return err;
+}
+
+static int real_or_complex(int combiner, int p, int r, MPI_Datatype *newtype,
+			   const char *fn)
+{
+	shim_require_init(fn);
+	if (!newtype)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "newtype is NULL");
+	if (p == MPI_UNDEFINED && r == MPI_UNDEFINED)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				  "p and r are both MPI_UNDEFINED");
+	const struct kind *k = real_kind(p, r);
+	if (!k)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				   "no Fortran kind has precision %d and range %d", p, r);
+	return f90_type(combiner, p, r, combiner == MPI_COMBINER_F90_REAL ? k->real : k->cplx,
+			newtype, fn);
+}
+
+int PMPI_Type_create_f90_real(int p, int r, MPI_Datatype *newtype)
+{
+	return real_or_complex(MPI_COMBINER_F90_REAL, p, r, newtype,
+			       "MPI_Type_create_f90_real");
+}
+SHIM_WEAK(Type_create_f90_real)
+
+int PMPI_Type_create_f90_complex(int p, int r, MPI_Datatype *newtype)
+{
+	return real_or_complex(MPI_COMBINER_F90_COMPLEX, p, r, newtype,
+			       "MPI_Type_create_f90_complex");
+}
+SHIM_WEAK(Type_create_f90_complex)
+
+/* r == MPI_UNDEFINED asks for no range, as in both real MPIs. */
+int PMPI_Type_create_f90_integer(int r, MPI_Datatype *newtype)
+{
+	static const char fn[] = "MPI_Type_create_f90_integer";
+
+	shim_require_init(fn);
+	if (!newtype)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "newtype is NULL");
+	MPI_Datatype basic = int_kind(r);
+	if (basic == MPI_DATATYPE_NULL)
+		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn,
+				   "no Fortran integer kind has range %d", r);
+	return f90_type(MPI_COMBINER_F90_INTEGER, 0, r, basic, newtype, fn);
+}
+SHIM_WEAK(Type_create_f90_integer)
