@@ -169,6 +169,30 @@ static void test_reduce_local_long_double(void **state)
 	assert_int_equal(MPI_Reduce_local(in, io, 2, t, MPI_BAND), MPI_ERR_OP);
 }
 
+/* The standard fixes the external32 sizes of these types: 4, 8 or 16
+ * bytes by p and r for reals (twice that for complex), and the integer
+ * kind's size. */
+static void test_external32_sizes(void **state)
+{
+	(void)state;
+	static const struct { int cls, p, r; MPI_Aint size; } want[] = {
+		{ 0, 6, U, 4 }, { 0, U, 38, 8 }, { 0, 15, 307, 8 }, { 0, 16, U, 16 },
+		{ 0, U, 4931, 16 }, { 1, 7, U, 16 }, { 1, 18, U, 32 }, { 2, 0, 2, 1 },
+		{ 2, 0, 4, 2 }, { 2, 0, 9, 4 }, { 2, 0, 18, 8 },
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		MPI_Datatype t;
+		MPI_Aint size = -1;
+		int err = want[i].cls == 0 ? MPI_Type_create_f90_real(want[i].p, want[i].r, &t)
+			: want[i].cls == 1 ? MPI_Type_create_f90_complex(want[i].p, want[i].r, &t)
+			: MPI_Type_create_f90_integer(want[i].r, &t);
+		assert_int_equal(err, MPI_SUCCESS);
+		assert_int_equal(MPI_Pack_external_size("external32", 1, t, &size), MPI_SUCCESS);
+		assert_int_equal(size, want[i].size);
+	}
+}
+
 /* After a restart every type made here is made again in the new proxy,
  * each with its predefined type, though nothing else was constructed. */
 static void test_rebuilt_after_restart(void **state)
@@ -202,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_once_per_p_r),
 		cmocka_unit_test(test_cannot_be_freed),
 		cmocka_unit_test(test_reduce_local_long_double),
+		cmocka_unit_test(test_external32_sizes),
 		cmocka_unit_test(test_rebuilt_after_restart),
 	};
 
