@@ -386,7 +386,8 @@ check-mpich-suite: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh
 
 check: all gen-check unit-check exports-check mpi-check coord-check launcher-check ckpt-check \
-	ckpt-mpi-check restart-check mpich-suite-check ft-check slurm-check ckpt-all-check
+	ckpt-mpi-check restart-check mpich-suite-check ft-check slurm-check ckpt-all-check \
+	bench-smoke
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.
@@ -412,6 +413,12 @@ $(BENCH_DIR)/mpibench-%: bench/mpibench.c bench/timing.h
 
 bench: all $(BENCH_BINS)
 	$(Q)B=$(B) bash bench/run.sh
+
+# Every benchmark once at its least, both MPIs, nothing measured
+# (bench/smoke.sh): they and their helpers still run.  About 20 s.
+.PHONY: bench-smoke
+bench-smoke: build-all $(BENCH_BINS)
+	$(Q)bash bench/smoke.sh $(B)
 
 # Channel round trip alone, no MPI (bench/chan_pingpong.c).
 BENCH_CHAN = $(B)/bench/chan_pingpong

@@ -51,10 +51,12 @@ BENCH_NAME=job_ckpt
 . "$ROOT/bench/job_env.sh"
 
 now_ns() { date +%s%N; }
-secs() { echo "scale=3; $1 / 1000000000" | bc; }
+# Arithmetic in awk: bc is not among the packages scripts/deps.sh installs.
+secs() { awk -v n="$1" 'BEGIN { printf "%.3f\n", n / 1e9 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
 	else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { echo "scale=4; $1 / $2" | bc | sed 's/^\./0./'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.4f\n", a / b }'; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a - b }'; }
 
 mkdir -p "$(dirname "$OUT")" || exit 1
 for p in job_app kernels; do
@@ -231,7 +233,7 @@ for N in $RANKS; do
 	bound=$(cut -d' ' -f6 "$T/ck.$N" | median)
 	nsame=$(cut -d' ' -f7 "$T/ck.$N" | median)
 	nother=$(cut -d' ' -f8 "$T/ck.$N" | median)
-	net=$(ratio "$(echo "$other - $nother" | bc)" "$(echo "$same - $nsame" | bc)")
+	net=$(ratio "$(minus "$other" "$nother")" "$(minus "$same" "$nsame")")
 	printf '%-6s %9s %9s %9s %10s %10s %11s %9s %10s %12s %14s\n' "$N" "$job" "$slow" \
 		"$(ratio "$job" "$slow")" "$same" "$other" "$(ratio "$other" "$same")" "$mb" "$bound" \
 		"$nsame/$nother" "$net"

@@ -12,7 +12,8 @@
  * "iprobe US" (the median over batches of the one-way time and of one
  * call, in microseconds; both ranks probe at once, rank 0's is printed)
  * and "level single|funneled|serialized|multiple" (MPI_Query_thread).
- * The loops are bench/mpibench.c's.
+ * The loops are bench/mpibench.c's; DMTCP_MPI_BENCH_SMOKE runs each once
+ * (bench/timing.h).
  */
 #include <fcntl.h>
 #include <mpi.h>
@@ -35,12 +36,12 @@ static double pingpong8(void)
 {
 	char buf[8] = { 0 };
 	double t[BATCHES];
-	int peer = 1 - rank;
+	int peer = 1 - rank, nb = bench_n(BATCHES), iters = bench_n(PINGPONG_ITERS);
 
-	for (int b = -1; b < BATCHES; b++) { /* batch -1 warms up */
+	for (int b = -1; b < nb; b++) { /* batch -1 warms up */
 		MPI_Barrier(MPI_COMM_WORLD);
 		double t0 = now_us();
-		for (int i = 0; i < PINGPONG_ITERS; i++) {
+		for (int i = 0; i < iters; i++) {
 			if (rank == 0)
 				MPI_Send(buf, 8, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
 			MPI_Recv(buf, 8, MPI_BYTE, peer, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -48,31 +49,31 @@ static double pingpong8(void)
 				MPI_Send(buf, 8, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
 		}
 		if (b >= 0)
-			t[b] = (now_us() - t0) / PINGPONG_ITERS / 2;
+			t[b] = (now_us() - t0) / iters / 2;
 	}
-	return median(t, BATCHES);
+	return median(t, nb);
 }
 
 static double iprobe_null(void)
 {
 	double t[BATCHES];
-	int flag = 0;
+	int flag = 0, nb = bench_n(BATCHES), calls = bench_n(IPROBE_CALLS);
 
-	for (int b = -1; b < BATCHES; b++) {
+	for (int b = -1; b < nb; b++) {
 		MPI_Barrier(MPI_COMM_WORLD);
 		double t0 = now_us();
-		for (int i = 0; i < IPROBE_CALLS; i++)
+		for (int i = 0; i < calls; i++)
 			MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag,
 				   MPI_STATUS_IGNORE);
 		if (b >= 0)
-			t[b] = (now_us() - t0) / IPROBE_CALLS;
+			t[b] = (now_us() - t0) / calls;
 		if (flag) {
 			fprintf(stderr, "level_app: error: MPI_Iprobe found a message (rank %d)\n",
 				rank);
 			MPI_Abort(MPI_COMM_WORLD, 1);
 		}
 	}
-	return median(t, BATCHES);
+	return median(t, nb);
 }
 
 static void touch_ready(const char *dir)

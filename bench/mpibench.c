@@ -21,6 +21,8 @@
  * buffers from MPI_Alloc_mem, which dmtcp_mpi hands to the real MPI in
  * place instead of copying (shim/mem.c); natively it is malloc-like.
  *
+ * DMTCP_MPI_BENCH_SMOKE runs each loop once (bench/timing.h).
+ *
  * Output: one "key value" line per measurement on rank 0, times in
  * microseconds, bandwidths in MB/s (10^6 bytes per second), halo
  * exchanges per second.  Each value
@@ -77,12 +79,12 @@ static void buf_free(void *p, int mem)
 
 static void bench_null(void)
 {
-	const int calls = 100000;
+	const int calls = bench_n(100000), nb = bench_n(BATCHES);
 	double t[BATCHES];
 	int flag;
 	MPI_Status st;
 
-	for (int b = -1; b < BATCHES; b++) { /* batch -1 warms up */
+	for (int b = -1; b < nb; b++) { /* batch -1 warms up */
 		double t0 = now_us();
 		for (int i = 0; i < calls; i++)
 			MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
@@ -92,7 +94,7 @@ static void bench_null(void)
 			fprintf(stderr, "dmtcp_mpi: error: null call found a message "
 				"(mpibench rank %d): nothing was sent\n", rank);
 	}
-	result("null", 0, median(t, BATCHES));
+	result("null", 0, median(t, nb));
 }
 
 /* ---- ping-pong ---- */
@@ -102,7 +104,7 @@ static int pingpong_iters(size_t size)
 {
 	size_t n = (20u << 20) / (size ? size : 1);
 
-	return n < 50 ? 50 : n > 2000 ? 2000 : (int)n;
+	return bench_n(n < 50 ? 50 : n > 2000 ? 2000 : (int)n);
 }
 
 /* One-way time in us: half the round trip, median over batches. */
@@ -110,8 +112,9 @@ static double pingpong(char *buf, size_t size)
 {
 	int iters = pingpong_iters(size);
 	double t[BATCHES];
+	int nb = bench_n(BATCHES);
 
-	for (int b = -1; b < BATCHES; b++) {
+	for (int b = -1; b < nb; b++) {
 		MPI_Barrier(MPI_COMM_WORLD);
 		double t0 = now_us();
 		for (int i = 0; i < iters; i++) {
@@ -128,7 +131,7 @@ static double pingpong(char *buf, size_t size)
 		if (b >= 0)
 			t[b] = (now_us() - t0) / iters / 2;
 	}
-	return median(t, BATCHES);
+	return median(t, nb);
 }
 
 /* Rank 0 streams a window of Isends, rank 1 a window of Irecvs and a
@@ -143,8 +146,9 @@ static double windowed(char *buf, size_t size)
 	MPI_Request req[WINDOW];
 	MPI_Status sts[WINDOW]; /* not MPI_STATUSES_IGNORE: gcc 12 warns on MPICH's */
 	double t[BATCHES];
+	int nb = bench_n(BATCHES);
 
-	for (int b = -1; b < BATCHES; b++) {
+	for (int b = -1; b < nb; b++) {
 		MPI_Barrier(MPI_COMM_WORLD);
 		double t0 = now_us();
 		for (int r = 0; r < reps; r++) {
@@ -164,15 +168,15 @@ static double windowed(char *buf, size_t size)
 		if (b >= 0)
 			t[b] = (double)size * win * reps / (now_us() - t0);
 	}
-	return median(t, BATCHES);
+	return median(t, nb);
 }
 
 static double allreduce8(void)
 {
-	const int iters = 20000;
+	const int iters = bench_n(20000), nb = bench_n(BATCHES);
 	double t[BATCHES], in = rank + 1, out = 0;
 
-	for (int b = -1; b < BATCHES; b++) {
+	for (int b = -1; b < nb; b++) {
 		MPI_Barrier(MPI_COMM_WORLD);
 		double t0 = now_us();
 		for (int i = 0; i < iters; i++)
@@ -183,7 +187,7 @@ static double allreduce8(void)
 	if (out != 3.0)
 		fprintf(stderr, "dmtcp_mpi: error: 8-byte Allreduce (mpibench rank %d): "
 			"gave %g, want 3\n", rank, out);
-	return median(t, BATCHES);
+	return median(t, nb);
 }
 
 static void bench_p2p(void)
@@ -222,7 +226,7 @@ static int exchange_iters(size_t bytes)
 {
 	size_t n = (4u << 20) / (bytes ? bytes : 1);
 
-	return n < 50 ? 50 : n > 1000 ? 1000 : (int)n;
+	return bench_n(n < 50 ? 50 : n > 1000 ? 1000 : (int)n);
 }
 
 /* What rank r holds at row i, column j of its n x n interior: known to
@@ -277,7 +281,7 @@ static double halo(MPI_Comm cart, int n, int mem)
 	struct halo h = { .cart = cart, .n = n };
 	size_t ld = (size_t)n + 2;
 	double t[BATCHES];
-	int iters = exchange_iters(4 * (size_t)n * sizeof(double));
+	int iters = exchange_iters(4 * (size_t)n * sizeof(double)), nb = bench_n(BATCHES);
 
 	h.a = buf_alloc(ld * ld * sizeof(double), mem, "a grid");
 	for (size_t i = 0; i < ld; i++)
@@ -286,7 +290,7 @@ static double halo(MPI_Comm cart, int n, int mem)
 	MPI_Cart_shift(cart, 1, 1, &h.west, &h.east);
 	MPI_Type_vector(n, 1, n + 2, MPI_DOUBLE, &h.col);
 	MPI_Type_commit(&h.col);
-	for (int b = -1; b < BATCHES; b++) {
+	for (int b = -1; b < nb; b++) {
 		MPI_Barrier(cart);
 		double t0 = now_us();
 		for (int i = 0; i < iters; i++)
@@ -305,7 +309,7 @@ static double halo(MPI_Comm cart, int n, int mem)
 	MPI_Group_free(&wg);
 	MPI_Type_free(&h.col);
 	buf_free(h.a, mem);
-	return median(t, BATCHES);
+	return median(t, nb);
 }
 
 /* Byte of the block rank `from` sends rank `to`. */
@@ -321,13 +325,13 @@ static double alltoall(size_t size, int nranks, int mem)
 	size_t total = size * (size_t)nranks;
 	unsigned char *s = buf_alloc(total, mem, "Alltoall buffers");
 	unsigned char *r = buf_alloc(total, mem, "Alltoall buffers");
-	int iters = exchange_iters(total);
+	int iters = exchange_iters(total), nb = bench_n(BATCHES);
 	double t[BATCHES];
 
 	for (int p = 0; p < nranks; p++)
 		memset(s + (size_t)p * size, a2a_byte(rank, p), size);
 	memset(r, 0, total);
-	for (int b = -1; b < BATCHES; b++) {
+	for (int b = -1; b < nb; b++) {
 		MPI_Barrier(MPI_COMM_WORLD);
 		double t0 = now_us();
 		for (int i = 0; i < iters; i++)
@@ -347,7 +351,7 @@ static double alltoall(size_t size, int nranks, int mem)
 	}
 	buf_free(s, mem);
 	buf_free(r, mem);
-	return median(t, BATCHES);
+	return median(t, nb);
 }
 
 static void bench_exchange(int nranks)
@@ -387,6 +391,7 @@ static void bench_compute(int steps, long work)
 {
 	double acc = rank, sum = 0;
 
+	steps = bench_n(steps);
 	MPI_Barrier(MPI_COMM_WORLD);
 	double t0 = now_us();
 	for (int s = 0; s < steps; s++) {

@@ -13,8 +13,11 @@
 # ratios are ours/native of those medians.
 #
 # The table goes to stdout and to $B/bench/results.txt; every raw sample
-# to $B/bench/raw.txt ("mpi impl rep key value").  Targets are checked
-# here only (never in tests): the "target" column says met or missed.
+# to $B/bench/raw.txt ("mpi impl rep key value"); DMTCP_MPI_BENCH_OUT names
+# another directory for both.  Targets are checked here only (never in
+# tests): the "target" column says met or missed.  DMTCP_MPI_BENCH_SMOKE
+# runs every loop once (bench/timing.h; bench/smoke.sh): a table whose
+# numbers mean nothing, every row filled.
 #
 # Open MPI runs with --bind-to none, MPICH's default, in both builds: the
 # dmtcp_mpi launcher places the app and its proxy itself.
@@ -38,13 +41,16 @@ REPS=${DMTCP_MPI_BENCH_REPS:-5}
 TIMEOUT=${DMTCP_MPI_BENCH_TIMEOUT:-120}
 KILL_AFTER=5 # seconds between timeout's TERM and its KILL
 DIR=$B/bench
-RAW=$DIR/raw.txt
-RES=$DIR/results.txt
+OUT=${DMTCP_MPI_BENCH_OUT:-$DIR}
+RAW=$OUT/raw.txt
+RES=$OUT/results.txt
 MPIS=${MPIS:-mpich openmpi}
 # mpibench modes to run; a subset (DMTCP_MPI_BENCH_SET="exchange") for a
 # quicker look at some rows, the others then print "-".
 BENCHES=${DMTCP_MPI_BENCH_SET:-null p2p compute exchange}
 COMPUTE_STEPS=200 # x ~10 ms: ~2 s of compute per run
+ROUNDS=20000      # of chain_floor and chan_pingpong
+[ "${DMTCP_MPI_BENCH_SMOKE:-0}" != 0 ] && ROUNDS=100 # their least
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
@@ -92,11 +98,11 @@ WORK=$(timeout -k "$KILL_AFTER" "$TIMEOUT" mpirun.mpich -n 1 "${POLICY[@]}" "$DI
 failed=0
 for rep in $(seq 1 "$REPS"); do
 	echo "bench: repetition $rep of $REPS" >&2
-	timeout -k "$KILL_AFTER" "$TIMEOUT" "${POLICY[@]}" "$DIR/chain_floor" | awk -v p="floor floor $rep" '{ print p, $0 }' >>"$RAW" ||
+	timeout -k "$KILL_AFTER" "$TIMEOUT" "${POLICY[@]}" "$DIR/chain_floor" "$ROUNDS" | awk -v p="floor floor $rep" '{ print p, $0 }' >>"$RAW" ||
 		failed=1
 	# The channel's own round trip, app and proxy on two CPUs: the floor
 	# of the 1-rank null call.
-	timeout -k "$KILL_AFTER" "$TIMEOUT" "${POLICY[@]}" "$DIR/chan_pingpong" 20000 |
+	timeout -k "$KILL_AFTER" "$TIMEOUT" "${POLICY[@]}" "$DIR/chan_pingpong" "$ROUNDS" |
 		awk -v p="chan chan $rep" '$2 == "cpus" { for (i = 1; i < NF; i++)
 			if ($i == "median") print p, "chan_rt", $(i + 1) / 1000 }' >>"$RAW" ||
 		failed=1

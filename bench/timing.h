@@ -3,11 +3,17 @@
  * (bench/mpibench.c, bench/level_app.c): each quotes the median over a
  * few batches, so one preempted batch on a shared machine moves nothing.
  * Header-only, so the benchmarks stay single files for any compiler.
+ *
+ * DMTCP_MPI_BENCH_SMOKE (set and not 0; `make bench-smoke`, bench/smoke.sh)
+ * makes every count of batches, iterations or steps 1: each benchmark
+ * then runs every loop once and prints every row, whose numbers mean
+ * nothing.
  */
 #ifndef BENCH_TIMING_H
 #define BENCH_TIMING_H
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline double now_us(void)
@@ -23,6 +29,14 @@ static inline int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* n batches, iterations or steps; 1 in a smoke run. */
+static inline int bench_n(int n)
+{
+	const char *smoke = getenv("DMTCP_MPI_BENCH_SMOKE");
+
+	return smoke && *smoke && strcmp(smoke, "0") != 0 ? 1 : n;
 }
 
 /* Sorts v. */
