@@ -82,6 +82,14 @@ static int remember(int combiner, int p, int r, MPI_Datatype t)
 	return MPI_SUCCESS;
 }
 
+static const struct made *find(int combiner, int p, int r)
+{
+	for (size_t i = 0; i < nmade; i++)
+		if (made[i].combiner == combiner && made[i].p == p && made[i].r == r)
+			return &made[i];
+	return NULL;
+}
+
 /* The type for (combiner, p, r) of basic layout: the one made before, or
  * a new one.  Integer types have one integer in their contents, r. */
 static int f90_type(int combiner, int p, int r, MPI_Datatype basic, MPI_Datatype *out,
@@ -91,17 +99,18 @@ static int f90_type(int combiner, int p, int r, MPI_Datatype basic, MPI_Datatype
 	int err = MPI_SUCCESS;
 
 	pthread_mutex_lock(&made_mu);
-	size_t i = 0;
-	while (i < nmade && (made[i].combiner != combiner || made[i].p != p || made[i].r != r))
-		i++;
-	if (i < nmade)
-		*out = made[i].t;
+	const struct made *m = find(combiner, p, r);
+	if (m)
+		*out = m->t;
 	else if (combiner == MPI_COMBINER_F90_INTEGER)
 		err = shim_type_make_f90(combiner, 1, &r, basic, out, fn);
 	else
 		err = shim_type_make_f90(combiner, 2, ints, basic, out, fn);
-	if (i == nmade && !err && (err = remember(combiner, p, r, *out)))
-		err = shim_error(SHIM_NOCOMM, err, fn, "no memory to remember the type");
+	/* A type not remembered is still valid, but the next call for the
+	 * same (p, r) would make another: say so. */
+	if (!m && !err && remember(combiner, p, r, *out))
+		err = shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn,
+				 "no memory to remember the type");
 	pthread_mutex_unlock(&made_mu);
 	return err;
 }
