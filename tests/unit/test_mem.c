@@ -7,7 +7,8 @@
  * (arena + base is the user's buffer, no arena block taken, the proxy
  * reads the user's bytes there); a receive into one must see what the
  * proxy wrote through its mapping without any copy; a span only partly
- * in a block, and a Sendrecv_replace's send, must be staged elsewhere.
+ * in a block, a Sendrecv_replace's send and any send staged with
+ * SHIM_STAGE_COPY must be staged elsewhere.
  * Free_mem rejects foreign pointers; blocks past half the arena come
  * from the heap; threads allocate and free concurrently.
  */
@@ -187,6 +188,39 @@ static void test_replace_copies_send(void **state)
 	assert_int_equal(MPI_Free_mem(p), MPI_SUCCESS);
 }
 
+/* Staged with SHIM_STAGE_COPY (buffered sends, Isendrecv), a send from
+ * a block takes an arena block of its own holding the data as it was:
+ * the caller may overwrite its buffer at once.  SHIM_STAGE_BORROW names
+ * the buffer itself. */
+static void test_stage_copy_never_borrows(void **state)
+{
+	(void)state;
+	int *p = alloc(32 * sizeof(int));
+	struct shim_type *t = shim_type_get(MPI_INT);
+	struct shim_stage s;
+	int64_t base;
+
+	for (int i = 0; i < 32; i++)
+		p[i] = 300 + i;
+	assert_int_equal(shim_stage_send(p, 32, t, SHIM_STAGE_BORROW, &s, &base, "test"),
+			 MPI_SUCCESS);
+	assert_int_equal(base, base_of(p));
+	assert_true(s.off == ARENA_NONE);
+	uint64_t used = shim.arena.used;
+	assert_int_equal(shim_stage_send(p, 32, t, SHIM_STAGE_COPY, &s, &base, "test"),
+			 MPI_SUCCESS);
+	assert_true(s.off != ARENA_NONE);
+	assert_true(shim.arena.used > used);
+	assert_true(base != base_of(p));
+	for (int i = 0; i < 32; i++)
+		p[i] = -1;
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(pptr(base)[i], 300 + i);
+	shim_stage_free(&s);
+	assert_int_equal(shim.arena.used, used);
+	assert_int_equal(MPI_Free_mem(p), MPI_SUCCESS);
+}
+
 /* A collective's buffers in blocks go in place, results need no copy. */
 static void test_coll_in_place(void **state)
 {
@@ -285,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_p2p_in_place),
 		cmocka_unit_test(test_partly_outside_is_staged),
 		cmocka_unit_test(test_replace_copies_send),
+		cmocka_unit_test(test_stage_copy_never_borrows),
 		cmocka_unit_test(test_coll_in_place),
 		cmocka_unit_test(test_free_foreign),
 		cmocka_unit_test(test_half_arena_cap),
