@@ -70,6 +70,13 @@
  * proxy/intercomm.c). */
 #define CALL_ARG_REMOTE (CHAN_ARGS - 2)
 
+/* Reply slot of ISEND and IRECV: 1 if the proxy's test right after the
+ * post found the request complete (an eager send, a message already
+ * there).  The proxy has then dropped it; the reply's status is the
+ * completion's (its error field the completion's error class) and the
+ * payload of a receive is in its arena block (proxy/p2p.c). */
+#define CALL_ARG_DONE (CHAN_ARGS - 4)
+
 enum chan_call_id {
 #define CHAN_CALL_ENUM(name) CALL_##name,
 	CHAN_CALLS(CHAN_CALL_ENUM)

@@ -7,7 +7,10 @@
  * is, with no copy (shim/stage.c).  Blocking calls are one round trip: the proxy completes the
  * real request before it replies (proxy/p2p.c).  Nonblocking calls leave
  * the block with the request record until the request completes
- * (shim/req.c).
+ * (shim/req.c); one the proxy found complete right after posting it
+ * (CALL_ARG_DONE) is completed here at once, so its Wait or Test, and
+ * under MPI_THREAD_MULTIPLE the blocking call built on it, needs no
+ * further round trip.
  *
  * Buffers travel as the arena offset of the image of the buffer's byte 0
  * (shim_stage_send/recv): any int64, negative too, never a sentinel.
@@ -17,6 +20,7 @@
  *                7 request (ISEND)
  *   RECV, IRECV  0 base, 1 count, 2 type, 3 source, 4 tag, 5 comm,
  *                6 request (IRECV); RECV replies with status
+ *   ISEND, IRECV reply CALL_ARG_DONE and, when it is 1, the status
  *   SENDRECV     0..4 as SEND, 5 rbase, 6 rcount, 7 rtype, 8 source,
  *                9 rtag, 10 comm; replies with status
  *   PROBE        0 source, 1 tag, 2 comm; replies with status
@@ -215,7 +219,11 @@ int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int 
 	fill_msg(c, &r->stage, m.type, r->base, count, type, dest, tag, comm);
 	c->arg[6] = mode;
 	c->arg[7] = (int64_t)(intptr_t)r->handle;
-	err = shim_call_simple(c);
+	c->arg[CALL_ARG_DONE] = 0;
+	err = shim_call_run(c);
+	if (!err && c->arg[CALL_ARG_DONE])
+		shim_req_done_at_post(r, &c->status);
+	shim_call_end();
 	if (err) {
 		shim_stage_free(&r->stage);
 		return shim_error(comm, err, fn, NULL);
@@ -311,7 +319,11 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 	}
 	fill_msg(c, &r->stage, m.type, r->base, count, type, source, tag, comm);
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
-	err = shim_call_simple(c);
+	c->arg[CALL_ARG_DONE] = 0;
+	err = shim_call_run(c);
+	if (!err && c->arg[CALL_ARG_DONE])
+		shim_req_done_at_post(r, &c->status);
+	shim_call_end();
 	if (err) {
 		shim_stage_free(&r->stage);
 		shim_type_release(r->utype);

@@ -5,7 +5,11 @@
  * completes; a receive is copied into the user's buffer at completion,
  * through its datatype, which the record holds until then (the
  * application may free it meanwhile).
- * The proxy keeps the real request under the same handle index.
+ * The proxy keeps the real request under the same handle index, unless
+ * it found the request complete when it posted it (CALL_ARG_DONE) or at
+ * a checkpoint: then the record is marked done here (local_done, with
+ * the status and error to report) and completion calls answer it
+ * without a round trip.
  *
  * Completion calls pass the active requests' handles as an array, in the
  * inline area or, when large, in an arena block (arg[1]); the proxy
@@ -235,7 +239,7 @@ static int raise_in_status(const char *fn, MPI_Comm comm)
 	return shim_error(comm, MPI_ERR_IN_STATUS, fn, "see the statuses");
 }
 
-/* ---- requests completed in the app (after a checkpoint) ---- */
+/* ---- requests completed in the app (at their post, a checkpoint) ---- */
 
 _Atomic int shim_req_local;
 
@@ -248,8 +252,16 @@ void shim_req_done_locally(struct shim_req *r, const struct chan_status *st)
 	atomic_fetch_add(&shim_req_local, 1);
 }
 
-/* Finish a locally completed request: status out, record gone. */
-static void local_finish(MPI_Request *req, MPI_Status *status, int multi)
+/* The error a locally completed request reports: a generalized one's
+ * query result goes to its status only. */
+static int local_err(const struct shim_req *r)
+{
+	return r->greq ? MPI_SUCCESS : r->local_st.error;
+}
+
+/* Finish a locally completed request: status out, record gone.  If it
+ * failed, *bad becomes its communicator (unless set already). */
+static void local_finish(MPI_Request *req, MPI_Status *status, int multi, MPI_Comm *bad)
 {
 	struct shim_req *r = shim_req_get(*req);
 
@@ -258,6 +270,8 @@ static void local_finish(MPI_Request *req, MPI_Status *status, int multi)
 	struct chan_status st = r->local_st;
 	MPI_Request left = shim_req_left(r);
 
+	if (local_err(r) && *bad == MPI_COMM_NULL)
+		*bad = r->comm;
 	if (multi && status != MPI_STATUSES_IGNORE)
 		shim_status_out_multi(status, &st);
 	else if (!multi)
@@ -283,6 +297,7 @@ static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status status
 	MPI_Request *rest = malloc((size_t)(count ? count : 1) * sizeof(*rest));
 	MPI_Status *st = malloc((size_t)(count ? count : 1) * sizeof(*st));
 	int done = 1, err = MPI_SUCCESS;
+	MPI_Comm bad = MPI_COMM_NULL;
 
 	if (!rest || !st) {
 		free(rest);
@@ -297,7 +312,7 @@ static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status status
 			MPI_Status *out = statuses == MPI_STATUSES_IGNORE ? MPI_STATUSES_IGNORE
 									 : &statuses[i];
 			if (is_local(reqs[i])) {
-				local_finish(&reqs[i], out, 1);
+				local_finish(&reqs[i], out, 1, &bad);
 			} else {
 				reqs[i] = rest[i];
 				if (out != MPI_STATUSES_IGNORE)
@@ -309,36 +324,48 @@ static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status status
 		*flag = done;
 	free(rest);
 	free(st);
+	if (!err && bad != MPI_COMM_NULL)
+		return raise_in_status(flag ? "MPI_Testall" : "MPI_Waitall", bad);
 	return err;
 }
 
-static int local_any(int count, MPI_Request reqs[], int *index, int *flag,
-		     MPI_Status *status)
+/* 1 if a locally completed request was found and finished; *err is then
+ * its error, raised. */
+static int local_any(const char *fn, int count, MPI_Request reqs[], int *index, int *flag,
+		     MPI_Status *status, int *err)
 {
 	for (int i = 0; i < count; i++) {
 		if (is_local(reqs[i])) {
+			MPI_Comm bad = MPI_COMM_NULL;
+			int e = local_err(shim_req_get(reqs[i]));
 			*index = i;
 			if (flag)
 				*flag = 1;
-			local_finish(&reqs[i], status, 0);
+			local_finish(&reqs[i], status, 0, &bad);
+			*err = e ? shim_error(bad, e, fn, NULL) : MPI_SUCCESS;
 			return 1;
 		}
 	}
 	return 0;
 }
 
-static int local_some(int count, MPI_Request reqs[], int indices[], MPI_Status statuses[])
+/* How many locally completed requests were finished; *err as Waitsome
+ * reports them. */
+static int local_some(const char *fn, int count, MPI_Request reqs[], int indices[],
+		      MPI_Status statuses[], int *err)
 {
+	MPI_Comm bad = MPI_COMM_NULL;
 	int out = 0;
 
 	for (int i = 0; i < count; i++) {
 		if (is_local(reqs[i])) {
 			indices[out] = i;
 			local_finish(&reqs[i], statuses == MPI_STATUSES_IGNORE ?
-				     MPI_STATUSES_IGNORE : &statuses[out], 1);
+				     MPI_STATUSES_IGNORE : &statuses[out], 1, &bad);
 			out++;
 		}
 	}
+	*err = bad != MPI_COMM_NULL ? raise_in_status(fn, bad) : MPI_SUCCESS;
 	return out;
 }
 
@@ -354,8 +381,19 @@ void shim_req_note_recv(struct shim_req *r, MPI_Datatype type, int source, int t
 	r->posted = atomic_fetch_add(&posts, 1) + 1;
 }
 
-/* What CTL_PARK did with a pending receive: it completed (its data is in
- * the arena, which no image keeps: deliver it now) or was cancelled. */
+/* The proxy completed r and forgot it: at a checkpoint (PARK) or right
+ * after posting it.  A receive's data is in the arena, which no image
+ * keeps: deliver it now, and the completion call finds r done here. */
+void shim_req_done_at_post(struct shim_req *r, const struct chan_status *st)
+{
+	if (r->kind == SHIM_REQ_RECV && (r->ubuf || r->bottom) && !st->internal[2])
+		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, r->stage.packed,
+					st);
+	shim_req_done_locally(r, st);
+}
+
+/* What CTL_PARK did with a pending receive: it completed or was
+ * cancelled. */
 void shim_req_parked(const struct chan_parked *p)
 {
 	struct shim_req *r = shim_req_get((MPI_Request)(intptr_t)p->handle);
@@ -368,10 +406,7 @@ void shim_req_parked(const struct chan_parked *p)
 	}
 	struct chan_status st = p->status;
 	fix_status(r, &st);
-	if (r->ubuf && !st.internal[2])
-		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, r->stage.packed,
-					&st);
-	shim_req_done_locally(r, &st);
+	shim_req_done_at_post(r, &st);
 }
 
 struct req_list {
@@ -434,7 +469,10 @@ static void repost(struct shim_req *r)
 	c->arg[4] = r->tag;
 	c->arg[5] = (int64_t)(intptr_t)r->comm;
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
-	shim_call_simple(c);
+	c->arg[CALL_ARG_DONE] = 0;
+	if (shim_call_run(c) == MPI_SUCCESS && c->arg[CALL_ARG_DONE])
+		shim_req_done_at_post(r, &c->status);
+	shim_call_end();
 }
 
 /* In the order the application posted them, as MPI matches them. */
@@ -497,6 +535,7 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 		if (r->greq)
 			shim_greq_query(r);
 		st = r->local_st;
+		err = local_err(r);
 	} else {
 		struct chan_call *c = shim_call_begin(id);
 		err = CHAN_RETRY; /* parked on the way: r may be done now */
@@ -687,6 +726,15 @@ static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses
 		*flag = 0;
 		return MPI_SUCCESS;
 	}
+	if (a.n == 0) { /* nothing in the proxy (all done at their post, say) */
+		active_free(&a);
+		if (statuses != MPI_STATUSES_IGNORE)
+			for (int i = 0; i < count; i++)
+				shim_status_empty(&statuses[i]);
+		if (flag)
+			*flag = 1;
+		return MPI_SUCCESS;
+	}
 	struct chan_call *c = run_active(fn, flag ? CALL_TESTALL : CALL_WAITALL, &a, &g, &err);
 	if (!c)
 		return err == CHAN_RETRY ? PMPI_Testall(count, reqs, flag, statuses) : err;
@@ -724,9 +772,10 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 	struct region g;
 
 	shim_greq_drive(count, reqs, 0);
-	if (atomic_load(&shim_req_local) && local_any(count, reqs, index, flag, status))
-		return MPI_SUCCESS;
-	int err = active_collect(&a, count, reqs, fn);
+	int err;
+	if (atomic_load(&shim_req_local) && local_any(fn, count, reqs, index, flag, status, &err))
+		return err;
+	err = active_collect(&a, count, reqs, fn);
 
 	if (err)
 		return err;
@@ -785,10 +834,11 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 	struct region g;
 
 	shim_greq_drive(incount, reqs, 0);
+	int err;
 	if (atomic_load(&shim_req_local) &&
-	    (*outcount = local_some(incount, reqs, indices, statuses)) > 0)
-		return MPI_SUCCESS;
-	int err = active_collect(&a, incount, reqs, fn);
+	    (*outcount = local_some(fn, incount, reqs, indices, statuses, &err)) > 0)
+		return err;
+	err = active_collect(&a, incount, reqs, fn);
 
 	if (err)
 		return err;

@@ -22,7 +22,11 @@
  *          counters agree (8 sent by rank 0, 8 received by rank 1) and
  *          RESUME does not reset them (they count on in round 2).
  *          After RESUME the abandoned RECV and the cancelled IRECV are
- *          posted again and get the messages sent afterwards.
+ *          posted again and get the messages sent afterwards.  The two
+ *          IRECVs are posted before their messages are sent, so the
+ *          proxy must not report them complete at their post
+ *          (CALL_ARG_DONE); an IRECV whose message may be there already
+ *          takes either answer (recv_req).
  * Round 2  rank 1 is in a SENDRECV, rank 0 in a PROBE, both give way; the
  *          SENDRECV comes back as the RECV to repost, its send part is
  *          drained on rank 0; both are posted again and complete.
@@ -195,10 +199,13 @@ static void start_recv(uint32_t id, int tag, int64_t bytes, int64_t src, int64_t
 	c->arg[6] = req;
 }
 
-static void irecv(int tag, int64_t bytes, int64_t req)
+/* Returns 1 if the proxy found the message there already and completed
+ * the request at once (CALL_ARG_DONE; the status is in the slot). */
+static int irecv(int tag, int64_t bytes, int64_t req)
 {
 	start_recv(CALL_IRECV, tag, bytes, 0, req);
 	CHECK_EQ(run(), 0);
+	return (int)ch.hdr->call.arg[CALL_ARG_DONE];
 }
 
 static int64_t status_bytes(const struct chan_status *st)
@@ -235,6 +242,16 @@ static void barrier(void)
 
 	c->arg[0] = ABI_COMM_WORLD; /* COLL_COMM, chan/coll.h */
 	CHECK_EQ(run(), 0);
+}
+
+/* IRECV and its completion: the IRECV's reply if the message was there
+ * already, else WAIT's. */
+static void recv_req(int tag, int64_t bytes, int64_t req)
+{
+	if (irecv(tag, bytes, req))
+		check_received(__LINE__, &ch.hdr->call.status, tag, bytes);
+	else
+		wait_req(req, tag, bytes);
 }
 
 /* A call abandoned by PARK: answered CHAN_RETRY, slot as it was posted. */
@@ -462,6 +479,7 @@ static void round1_sender(void)
 	isend(3, 200000, ABI_COMM_WORLD, REQ(3));
 	isend(5, 77, DUP, REQ(4));
 	isend(6, 0, DUP, REQ(5));
+	barrier(); /* the receiver's IRECV of 7 is posted, not complete */
 	send(7, 64, ABI_COMM_WORLD);
 	barrier();
 	start_send(CALL_SEND, 8, BIG, ABI_COMM_WORLD, 0);
@@ -503,8 +521,9 @@ static void round1_sender(void)
 
 static void round1_receiver(void)
 {
-	irecv(99, 16, REQ(1));
-	irecv(7, 64, REQ(2));
+	CHECK_EQ(irecv(99, 16, REQ(1)), 0);
+	CHECK_EQ(irecv(7, 64, REQ(2)), 0);
+	barrier();
 	barrier();
 	start_recv(CALL_RECV, 42, 16, ABI_ANY_SOURCE, 0);
 	int64_t saved[6];
@@ -540,8 +559,7 @@ static void round1_receiver(void)
 	repost_saved(CALL_RECV, saved, 6);
 	CHECK_EQ(run(), 0);
 	check_received(__LINE__, &ch.hdr->call.status, 42, 16);
-	irecv(99, 16, REQ(1));
-	wait_req(REQ(1), 99, 16);
+	recv_req(99, 16, REQ(1));
 }
 
 static void round2_probe_side(void)
@@ -611,7 +629,7 @@ static void round3(void)
 		send(50, 16, ABI_COMM_WORLD);
 		return;
 	}
-	irecv(50, 16, REQ(3));
+	CHECK_EQ(irecv(50, 16, REQ(3)), 0);
 	struct chan_call *c = slot(CALL_WAITALL);
 	c->arg[0] = 1;
 	c->arg[1] = CHAN_OFF_NONE;
@@ -624,8 +642,7 @@ static void round3(void)
 	CHECK_EQ(parked(t, REQ(3))->state, CHAN_PARKED_REPOST);
 	ctl(CTL_RESUME);
 	barrier();
-	irecv(50, 16, REQ(3));
-	wait_req(REQ(3), 50, 16);
+	recv_req(50, 16, REQ(3));
 }
 
 /* As after a restart: DUP made again from its members, under a new
