@@ -17,7 +17,10 @@
  * the count/displacement
  * arrays when they do not fit inline, share ONE arena block; a receive
  * block whose datatype has holes is copied in first so the holes come
- * back unchanged.  MPI_IN_PLACE does not exist for these calls.
+ * back unchanged.  A buffer whose blocks all lie inside one MPI_Alloc_mem
+ * block goes to the real MPI where it is (buf_borrow, shim/mem.c), as
+ * for the other collectives: nothing staged, nothing copied.  MPI_IN_PLACE
+ * does not exist for these calls.
  *
  * Argument slots are chan/coll.h's plus the degrees (layout at the top
  * of proxy/neighbor.c).
@@ -146,16 +149,33 @@ static void buf_copy(const struct nb_buf *b, int out)
 		}
 }
 
-/* One arena block for both buffers and (when too big for inl) the arrays;
- * copies the inputs in. */
+/* Blocks all inside one MPI_Alloc_mem block: the real MPI uses them
+ * where they are, so b is neither staged nor copied; 1 if so.  Never
+ * when the base would read as a sentinel. */
+static int buf_borrow(struct nb_buf *b)
+{
+	int64_t base = (int64_t)((uintptr_t)b->user - (uintptr_t)shim.ch.arena);
+
+	if (b->hi <= b->lo || base == CHAN_OFF_NONE || base == CHAN_OFF_IN_PLACE ||
+	    !shim_mem_in_arena((const void *)((uintptr_t)b->user + (uintptr_t)b->lo),
+			       (uint64_t)(b->hi - b->lo)))
+		return 0;
+	b->arg = base;
+	b->in = b->out = 0;
+	return 1;
+}
+
+/* One arena block for both buffers not borrowed and (when too big for
+ * inl) the arrays; copies the inputs in. */
 static int plan_stage(struct nb_plan *p, const char *fn)
 {
 	uint64_t total = 0, at;
-	int err;
+	int err, borrowed[2];
 
 	for (int i = 0; i < 2; i++) {
 		buf_span(&p->b[i]);
-		if (p->b[i].hi > p->b[i].lo)
+		borrowed[i] = buf_borrow(&p->b[i]);
+		if (!borrowed[i] && p->b[i].hi > p->b[i].lo)
 			total += align_up((uint64_t)(p->b[i].hi - p->b[i].lo));
 	}
 	if (p->arr_len > CHAN_INLINE_SIZE)
@@ -165,7 +185,7 @@ static int plan_stage(struct nb_plan *p, const char *fn)
 	at = p->st.off;
 	for (int i = 0; i < 2; i++) {
 		struct nb_buf *b = &p->b[i];
-		if (b->hi <= b->lo)
+		if (borrowed[i] || b->hi <= b->lo)
 			continue;
 		b->arg = (int64_t)(at - (uint64_t)b->lo);
 		at += align_up((uint64_t)(b->hi - b->lo));
