@@ -3,23 +3,28 @@
  * collectives of two threads on two topology communicators, entered in
  * crossed orders, must not wait for each other.
  *
- * Communicator 0 is a distributed graph (each rank's in-neighbours are
+ * The communicators: a distributed graph (each rank's in-neighbours are
  * the other rank, then itself; its out-neighbours itself, then the
- * other), communicator 1 a non-periodic 1-D Cartesian one (one real
- * neighbour and one MPI_PROC_NULL each).  On both, receive block i comes
- * from block 1 - i of its sender.  For each collective (Neighbor_allgather,
- * allgatherv, alltoall, alltoallv, alltoallw) and round,
- * two threads per rank run it once on each communicator: rank 0's first
- * thread on communicator 0 at once, rank 1's first thread on communicator
- * 1 at once; each rank's second thread runs the other one, rank 1's only
- * after a message from rank 0's second thread.  So rank 0 is inside
- * communicator 0's collective while rank 1 is inside communicator 1's,
- * and each needs the other rank's second thread to get into MPI: a
- * collective that kept its rank's way into MPI while it waits hangs here.
+ * other), a non-periodic 1-D Cartesian one (one real neighbour and one
+ * MPI_PROC_NULL each) and a periodic one (the other rank is both
+ * neighbours, where dmtcp_mpi's proxy exchanges the blocks itself).  On
+ * all, receive block i comes from block 1 - i of its sender.  For each
+ * collective (Neighbor_allgather, allgatherv, alltoall, alltoallv,
+ * alltoallw), each pair (the graph, then the non-periodic one; the
+ * periodic one, then the graph, without alltoallv and alltoallw, whose
+ * blocks MPICH 4.0 pairs the other way round where one process is both
+ * neighbours) and round, two threads per rank run it once on each communicator of
+ * the pair: rank 0's first thread on the pair's first at once, rank 1's
+ * first thread on the second at once; each rank's second thread runs the
+ * other one, rank 1's only after a message from rank 0's second thread.
+ * So rank 0 is inside the first communicator's collective while rank 1
+ * is inside the second's, and each needs the other rank's second thread
+ * to get into MPI: a collective that kept its rank's way into MPI (or
+ * its proxy) while it waits hangs here.
  * Every received value is checked, and so are the gaps between blocks
  * and the blocks of MPI_PROC_NULL neighbours, which must keep their bytes.
  *
- * Output: one line per collective (rank 0).
+ * Output: one line per collective and pair (rank 0).
  */
 /* ranks: 2 */
 #include "mt.h"
@@ -45,8 +50,10 @@ static const char *const names[NKINDS] = {
 
 static enum kind kind;
 static int round_no;
-static MPI_Comm comms[2];
-static int srcs[2][2];  /* per communicator: in-neighbour i (or MPI_PROC_NULL) */
+#define NCOMMS 3
+static MPI_Comm comms[NCOMMS];  /* graph, non-periodic Cartesian, periodic one */
+static int srcs[NCOMMS][2];     /* per communicator: in-neighbour i (or MPI_PROC_NULL) */
+static int pair[2];             /* the two communicators the threads cross on */
 
 /* Element e of the block that sender s sends as its block j on comm k. */
 static int val(int s, int k, int j, int e)
@@ -153,15 +160,16 @@ static void exchange(int k)
 		      names[kind], k, round_no, e, rbuf[e], want[e]);
 }
 
-/* Rank 0 runs on communicator 0 at once, rank 1 on communicator 1. */
+/* Rank 0 runs on the pair's first communicator at once, rank 1 on its
+ * second. */
 static void *first(void *arg)
 {
 	(void)arg;
-	exchange(rank == 0 ? 0 : 1);
+	exchange(pair[rank == 0 ? 0 : 1]);
 	return NULL;
 }
 
-/* Rank 1 runs on communicator 0 only once rank 0's message came. */
+/* Rank 1 runs on the first only once rank 0's message came. */
 static void *second(void *arg)
 {
 	int go = 1;
@@ -169,17 +177,21 @@ static void *second(void *arg)
 	(void)arg;
 	if (rank == 0) {
 		MPI_Send(&go, 1, MPI_INT, 1, 50, MPI_COMM_WORLD);
-		exchange(1);
+		exchange(pair[1]);
 	} else {
 		MPI_Recv(&go, 1, MPI_INT, 0, 50, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-		exchange(0);
+		exchange(pair[0]);
 	}
 	return NULL;
 }
 
-static void crossed(enum kind kd)
+static void crossed(enum kind kd, int a, int b)
 {
+	static const char *const comm_names[NCOMMS] = { "graph", "line", "ring" };
+
 	kind = kd;
+	pair[0] = a;
+	pair[1] = b;
 	for (round_no = 0; round_no < ROUNDS; round_no++) {
 		pthread_t ta, tb;
 		pthread_create(&ta, NULL, first, NULL);
@@ -187,20 +199,23 @@ static void crossed(enum kind kd)
 		pthread_join(ta, NULL);
 		pthread_join(tb, NULL);
 	}
-	mt_say("%s: %d rounds in crossed orders", names[kd], ROUNDS);
+	mt_say("%s on %s and %s: %d rounds in crossed orders", names[kd], comm_names[a],
+	       comm_names[b], ROUNDS);
 }
 
 static void make_comms(void)
 {
 	int other = 1 - rank, in[2] = { other, rank }, out[2] = { rank, other };
-	int weights[2] = { 1, 1 }, dims[1] = { 2 }, periods[1] = { 0 };
+	int weights[2] = { 1, 1 }, dims[1] = { 2 }, open[1] = { 0 }, periodic[1] = { 1 };
 
 	MPI_Dist_graph_create_adjacent(MPI_COMM_WORLD, 2, in, weights, 2, out, weights,
 				       MPI_INFO_NULL, 0, &comms[0]);
-	MPI_Cart_create(MPI_COMM_WORLD, 1, dims, periods, 0, &comms[1]);
+	MPI_Cart_create(MPI_COMM_WORLD, 1, dims, open, 0, &comms[1]);
+	MPI_Cart_create(MPI_COMM_WORLD, 1, dims, periodic, 0, &comms[2]);
 	srcs[0][0] = other;
 	srcs[0][1] = rank;
-	MPI_Cart_shift(comms[1], 0, 1, &srcs[1][0], &srcs[1][1]);
+	for (int c = 1; c < NCOMMS; c++)
+		MPI_Cart_shift(comms[c], 0, 1, &srcs[c][0], &srcs[c][1]);
 }
 
 int main(int argc, char **argv)
@@ -216,9 +231,11 @@ int main(int argc, char **argv)
 	if (size == 2 && provided == MPI_THREAD_MULTIPLE) {
 		make_comms();
 		for (enum kind k = 0; k < NKINDS; k++)
-			crossed(k);
-		MPI_Comm_free(&comms[0]);
-		MPI_Comm_free(&comms[1]);
+			crossed(k, 0, 1);
+		for (enum kind k = 0; k < ALLTOALLV; k++)
+			crossed(k, 2, 0);
+		for (int c = 0; c < NCOMMS; c++)
+			MPI_Comm_free(&comms[c]);
 	}
 	return mt_finish();
 }

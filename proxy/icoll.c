@@ -14,7 +14,10 @@
  * (px_icoll_done).  A blocking collective the shim detaches under
  * MPI_THREAD_MULTIPLE (COLL_DETACH, proxy/coll.c) and a nonblocking
  * neighbourhood collective (proxy/neighbor.c, px_icoll_track) are kept
- * the same way.
+ * the same way.  One kept with a poll function is work the real MPI does
+ * not finish alone (a detached Cartesian exchange of ours, whose request
+ * is a generalized one): it is stepped before each test of its request
+ * (px_icoll_poll) and each count of the incomplete ones.
  *
  * At a checkpoint a pending collective is never cancelled: every member
  * has started it (the shim admits it like a blocking one), so DRAIN
@@ -30,6 +33,7 @@
 struct icoll {
 	int64_t req;            /* request handle (ABI) */
 	void *keep;             /* arrays the real MPI reads, or NULL */
+	void (*poll)(void *keep); /* steps what completes it, or NULL */
 	struct icoll *next;
 };
 
@@ -48,12 +52,13 @@ int px_icoll_start(struct chan_call *c, int64_t id, int64_t req)
 		return rc;
 	}
 	px_req_mark(req, PX_REQ_COLL);
+	k->poll = NULL;
 	k->next = pending;
 	pending = k;
 	return MPI_SUCCESS;
 }
 
-int px_icoll_track(int64_t req, void *keep)
+int px_icoll_track(int64_t req, void *keep, void (*poll)(void *keep))
 {
 	struct icoll *k = malloc(sizeof(*k));
 
@@ -61,7 +66,7 @@ int px_icoll_track(int64_t req, void *keep)
 		free(keep);
 		return MPI_ERR_NO_MEM;
 	}
-	*k = (struct icoll){ req, keep, pending };
+	*k = (struct icoll){ req, keep, poll, pending };
 	pending = k;
 	px_req_mark(req, PX_REQ_COLL);
 	return MPI_SUCCESS;
@@ -70,6 +75,16 @@ int px_icoll_track(int64_t req, void *keep)
 void px_call_ICOLL(struct chan_call *c)
 {
 	px_reply(c, px_icoll_start(c, c->arg[COLL_ID], c->arg[COLL_REQ]));
+}
+
+void px_icoll_poll(int64_t req)
+{
+	for (struct icoll *k = pending; k; k = k->next)
+		if (k->req == req) {
+			if (k->poll)
+				k->poll(k->keep);
+			return;
+		}
 }
 
 void px_icoll_done(int64_t req)
@@ -92,6 +107,10 @@ int64_t px_icoll_incomplete(void)
 	for (struct icoll *k = pending; k; k = k->next) {
 		MPI_Request r = *px_req_slot(k->req);
 		int flag = 1;
+		if (k->poll) {
+			k->poll(k->keep);
+			r = *px_req_slot(k->req);
+		}
 		if (r != MPI_REQUEST_NULL)
 			MPI_Request_get_status(r, &flag, MPI_STATUS_IGNORE);
 		n += !flag;

@@ -23,14 +23,16 @@
  * (COLL_DETACH, shim/mtwait.c) is started the same way under that
  * handle, so the proxy serves other threads' calls while it runs.  On a
  * Cartesian communicator that is only done where no dimension has one
- * process as both neighbours; elsewhere the exchange is done as for the
- * blocking call and the request's slot stays empty, so the request
- * completes at its first test.
+ * process as both neighbours.  Elsewhere a nonblocking call's exchange
+ * is done as for the blocking call and the request's slot stays empty,
+ * so the request completes at its first test; a detached call's
+ * exchange is started and stepped by the shim's polls (cart_detached).
  *
  * Slots are chan/coll.h's: COMM, SBUF, SCOUNT, STYPE, RBUF, RCOUNT,
  * RTYPE, ARRAYS (CHAN_OFF_NONE: the arrays are in inl, else the arena
- * offset of a block holding them), REQ, DETACH; NB_IN and NB_OUT carry the in-
- * and out-degree the shim computed from its topology record.  The arrays:
+ * offset of a block holding them), REQ, DETACH; NB_IN and NB_OUT carry
+ * the in- and out-degree the shim computed from its topology record.
+ * The arrays:
  *   ALLGATHERV  int32 recvcounts[in], int32 displs[in]
  *   ALLTOALLV   int32 sendcounts[out], int32 sdispls[out],
  *               int32 recvcounts[in], int32 rdispls[in]
@@ -104,7 +106,7 @@ static void nb_finish(struct chan_call *c, int rc, MPI_Request *req, void *keep)
 {
 	if (nb_handle(c)) {
 		if (rc == MPI_SUCCESS)
-			rc = px_icoll_track(nb_handle(c), keep);
+			rc = px_icoll_track(nb_handle(c), keep, NULL);
 		else
 			free(keep);
 		px_reply(c, rc);
@@ -120,39 +122,52 @@ static void nb_finish(struct chan_call *c, int rc, MPI_Request *req, void *keep)
 
 /* Private duplicates of Cartesian communicators, so our point-to-point
  * traffic never meets the application's.  Made on first use (every
- * member is in that call), freed with the communicator. */
+ * member is in that call), freed with the communicator.  The dup is
+ * started there and, for a detached exchange, completed by its polls:
+ * waiting for it at once would keep the proxy from other threads' calls
+ * while the other members may still be busy with theirs. */
 struct shadow {
 	int64_t abi;
 	MPI_Comm dup;
+	MPI_Request idup;       /* the dup still running, or MPI_REQUEST_NULL */
 	struct shadow *next;
 };
 
 static struct shadow *shadows;
 
-static int shadow_of(int64_t abi, MPI_Comm comm, MPI_Comm *dup)
+/* comm's shadow, its dup started if new; NULL after a failed start. */
+static struct shadow *shadow_start(int64_t abi, MPI_Comm comm, int *rc)
 {
 	struct shadow *s;
-	MPI_Request r;
 
+	*rc = MPI_SUCCESS;
 	for (s = shadows; s; s = s->next)
-		if (s->abi == abi) {
-			*dup = s->dup;
-			return MPI_SUCCESS;
-		}
-	if (!(s = malloc(sizeof(*s))))
-		return MPI_ERR_NO_MEM;
-	int rc = MPI_Comm_idup(comm, &s->dup, &r);
-	if (rc == MPI_SUCCESS)
-		rc = px_wait(&r, MPI_STATUS_IGNORE);
-	if (rc != MPI_SUCCESS) {
+		if (s->abi == abi)
+			return s;
+	if (!(s = malloc(sizeof(*s)))) {
+		*rc = MPI_ERR_NO_MEM;
+		return NULL;
+	}
+	if ((*rc = MPI_Comm_idup(comm, &s->dup, &s->idup)) != MPI_SUCCESS) {
 		free(s);
-		return rc;
+		return NULL;
 	}
 	s->abi = abi;
 	s->next = shadows;
 	shadows = s;
-	*dup = s->dup;
-	return MPI_SUCCESS;
+	return s;
+}
+
+static int shadow_of(int64_t abi, MPI_Comm comm, MPI_Comm *dup)
+{
+	int rc;
+	struct shadow *s = shadow_start(abi, comm, &rc);
+
+	if (s && s->idup != MPI_REQUEST_NULL)
+		rc = px_wait(&s->idup, MPI_STATUS_IGNORE);
+	if (s)
+		*dup = s->dup;
+	return rc;
 }
 
 void px_neighbor_forget(int64_t abi)
@@ -161,6 +176,8 @@ void px_neighbor_forget(int64_t abi)
 		if ((*pp)->abi == abi) {
 			struct shadow *s = *pp;
 			*pp = s->next;
+			if (s->idup != MPI_REQUEST_NULL) /* an exchange failed before it */
+				px_wait(&s->idup, MPI_STATUS_IGNORE);
 			MPI_Comm_free(&s->dup);
 			free(s);
 			return;
@@ -204,6 +221,41 @@ static int own_exchange(struct chan_call *c, MPI_Comm comm)
 	return is_cart(comm) && (!nb_handle(c) || cart_doubled(comm));
 }
 
+/* Neighbour k (0 <= k < 2 * ndims) of Cartesian comm: the lower, then
+ * the upper one of each dimension. */
+static int cart_neighbor(MPI_Comm comm, int k)
+{
+	int lo = MPI_PROC_NULL, hi = MPI_PROC_NULL;
+
+	MPI_Cart_shift(comm, k / 2, 1, &lo, &hi);
+	return k % 2 ? hi : lo;
+}
+
+/* Start the exchange of n = 2 * ndims blocks each way on comm's shadow
+ * dup into q[2 * n] (receives, then sends; all MPI_REQUEST_NULL before). */
+static int cart_post(MPI_Comm comm, MPI_Comm dup, int n, const struct blk *s,
+		     const struct blk *r, MPI_Request *q)
+{
+	int rc = MPI_SUCCESS;
+
+	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
+		rc = MPI_Irecv(r[k].buf, r[k].count, r[k].type, cart_neighbor(comm, k), k ^ 1,
+			       dup, &q[k]);
+	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
+		rc = MPI_Isend(s[k].buf, s[k].count, s[k].type, cart_neighbor(comm, k), k, dup,
+			       &q[n + k]);
+	return rc;
+}
+
+/* A start or a completion failed: what we started must not outlive the
+ * error reply, or a receive left posted on the shadow would take the
+ * next exchange's message, and nothing would ever free it. */
+static void cart_take_back(int n, MPI_Request *q)
+{
+	px_take_back(n, q, 0);
+	px_take_back(n, q + n, 1);
+}
+
 /* Exchange n = 2 * ndims blocks each way with the Cartesian neighbours. */
 static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct blk *s,
 			 const struct blk *r)
@@ -213,34 +265,173 @@ static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct
 
 	if (rc != MPI_SUCCESS)
 		return rc;
-	int *nb = malloc((size_t)(n ? n : 1) * sizeof(int));
 	MPI_Request *q = malloc((size_t)(n > 0 ? 2 * n : 1) * sizeof(*q));
-	if (!nb || !q)
+	if (!q)
 		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
 	for (int k = 0; k < 2 * n; k++)
 		q[k] = MPI_REQUEST_NULL;
-	for (int d = 0; d < n / 2; d++)
-		MPI_Cart_shift(comm, d, 1, &nb[2 * d], &nb[2 * d + 1]);
-	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
-		rc = MPI_Irecv(r[k].buf, r[k].count, r[k].type, nb[k], k ^ 1, dup, &q[k]);
-	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
-		rc = MPI_Isend(s[k].buf, s[k].count, s[k].type, nb[k], k, dup, &q[n + k]);
+	rc = cart_post(comm, dup, n, s, r, q);
 	/* Held like any collective, never abandoned (px_waitall gives way to
 	 * PARK): every member was admitted, so it ends, and DRAIN waits for
 	 * it.  Abandoned, it answered CHAN_RETRY, which the application saw
 	 * as MPI_ERR_UNKNOWN after the resume and in every restart. */
 	for (int k = 0; k < 2 * n && rc == MPI_SUCCESS; k++)
 		rc = px_wait(&q[k], MPI_STATUS_IGNORE);
-	/* A start or a completion failed: what we started must not outlive
-	 * the error reply, or a receive left posted on the shadow would take
-	 * the next exchange's message, and nothing would ever free it. */
-	if (rc != MPI_SUCCESS) {
-		px_take_back(n, q, 0);
-		px_take_back(n, q + n, 1);
-	}
-	free(nb);
+	if (rc != MPI_SUCCESS)
+		cart_take_back(n, q);
 	free(q);
 	return rc;
+}
+
+/* ------------------------------------- detached Cartesian exchanges */
+
+/* A blocking call the shim detached (COLL_DETACH) on a Cartesian
+ * communicator where we exchange the blocks ourselves.  Waiting for it
+ * here would keep the proxy from the calls of the rank's other threads,
+ * which the other members may be waiting for, so its request's slot
+ * holds a generalized request that we complete once the shadow's dup
+ * and then the point-to-point requests have, as the shim's polls step
+ * them (xchg_poll, through px_icoll_poll).  One allocation, kept with
+ * the request (px_icoll_track) and freed at its completion. */
+struct xchg {
+	int64_t req;            /* the shim's handle */
+	MPI_Comm comm;
+	struct shadow *shadow;
+	int n;                  /* blocks each way */
+	int posted;             /* the point-to-point requests are started */
+	int done;               /* the generalized request is complete */
+	int rc;                 /* what it completes with */
+	struct blk *s, *r;      /* n each, after this struct */
+	MPI_Request *q;         /* 2 * n, after them */
+};
+
+static int xchg_query(void *extra, MPI_Status *st)
+{
+	MPI_Status_set_elements(st, MPI_BYTE, 0);
+	MPI_Status_set_cancelled(st, 0);
+	st->MPI_SOURCE = MPI_UNDEFINED;
+	st->MPI_TAG = MPI_UNDEFINED;
+	return ((const struct xchg *)extra)->rc;
+}
+
+/* The block is freed with the request's record (px_icoll_done). */
+static int xchg_free(void *extra)
+{
+	(void)extra;
+	return MPI_SUCCESS;
+}
+
+/* Every member was admitted: the exchange ends, it is never cancelled. */
+static int xchg_cancel(void *extra, int complete)
+{
+	(void)extra;
+	(void)complete;
+	return MPI_SUCCESS;
+}
+
+static void xchg_end(struct xchg *x, int rc)
+{
+	x->rc = rc;
+	x->done = 1;
+	MPI_Grequest_complete(*px_req_slot(x->req));
+}
+
+/* 1 once shadow s can carry messages; *rc says why not otherwise. */
+static int shadow_ready(struct shadow *s, int *rc)
+{
+	int flag = 1;
+
+	*rc = MPI_SUCCESS;
+	if (s->idup != MPI_REQUEST_NULL)
+		*rc = MPI_Test(&s->idup, &flag, MPI_STATUS_IGNORE);
+	return *rc == MPI_SUCCESS && flag;
+}
+
+/* Test each of q[n]; *all when every one is complete. */
+static int test_each(int n, MPI_Request *q, int *all)
+{
+	int rc = MPI_SUCCESS;
+
+	*all = 1;
+	for (int k = 0; k < n && rc == MPI_SUCCESS; k++) {
+		int flag = 1;
+		if (q[k] != MPI_REQUEST_NULL)
+			rc = MPI_Test(&q[k], &flag, MPI_STATUS_IGNORE);
+		*all &= flag;
+	}
+	return rc;
+}
+
+static void xchg_poll(void *keep)
+{
+	struct xchg *x = keep;
+	int rc, flag = 0;
+
+	if (x->done)
+		return;
+	if (!x->posted) {
+		if (!shadow_ready(x->shadow, &rc)) {
+			if (rc != MPI_SUCCESS)
+				xchg_end(x, rc);
+			return;
+		}
+		x->posted = 1;
+		if ((rc = cart_post(x->comm, x->shadow->dup, x->n, x->s, x->r, x->q)) !=
+		    MPI_SUCCESS) {
+			cart_take_back(x->n, x->q);
+			xchg_end(x, rc);
+			return;
+		}
+	}
+	rc = test_each(2 * x->n, x->q, &flag);
+	if (rc != MPI_SUCCESS)
+		cart_take_back(x->n, x->q);
+	if (rc != MPI_SUCCESS || flag)
+		xchg_end(x, rc);
+}
+
+static struct xchg *xchg_new(struct chan_call *c, MPI_Comm comm, int n, const struct blk *s,
+			     const struct blk *r)
+{
+	size_t nn = (size_t)(n ? n : 1);
+	struct xchg *x = malloc(sizeof(*x) + 2 * nn * (sizeof(struct blk) + sizeof(MPI_Request)));
+
+	if (!x)
+		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
+	*x = (struct xchg){ .req = c->arg[COLL_DETACH], .comm = comm, .n = n };
+	x->s = (struct blk *)(void *)(x + 1);
+	x->r = x->s + nn;
+	x->q = (MPI_Request *)(void *)(x->r + nn);
+	memcpy(x->s, s, (size_t)n * sizeof(*s));
+	memcpy(x->r, r, (size_t)n * sizeof(*r));
+	for (int k = 0; k < 2 * n; k++)
+		x->q[k] = MPI_REQUEST_NULL;
+	return x;
+}
+
+/* Start a detached exchange (or its shadow's dup) and reply at once. */
+static void cart_detached(struct chan_call *c, MPI_Comm comm, const struct blk *s,
+			  const struct blk *r)
+{
+	struct xchg *x = xchg_new(c, comm, (int)c->arg[NB_IN], s, r);
+	MPI_Request *slot = px_req_slot(x->req);
+	int rc;
+
+	if (!(x->shadow = shadow_start(c->arg[COLL_COMM], comm, &rc)) ||
+	    (rc = MPI_Grequest_start(xchg_query, xchg_free, xchg_cancel, x, slot)) !=
+		    MPI_SUCCESS) {
+		free(x);
+		px_reply(c, rc);
+		return;
+	}
+	if ((rc = px_icoll_track(x->req, x, xchg_poll)) != MPI_SUCCESS) { /* x freed */
+		slot = px_req_slot(c->arg[COLL_DETACH]);
+		MPI_Grequest_complete(*slot);
+		MPI_Request_free(slot);
+	} else {
+		xchg_poll(x);
+	}
+	px_reply(c, rc);
 }
 
 /* Blocks k of count elements of type t at buf + disp[k] * extent(t)
@@ -276,14 +467,18 @@ static struct blk *blk_alloc(int n)
 #define RTYPE px_type(c->arg[COLL_RTYPE])
 
 /* The blocks of a call on a Cartesian communicator, then the exchange;
- * a nonblocking or detached call's request slot stays empty: complete. */
+ * a nonblocking call's request slot stays empty: complete.  A detached
+ * one is started and completed by its polls. */
 static void cart_call(struct chan_call *c, MPI_Comm comm, struct blk *s, struct blk *r)
 {
-	int rc = cart_exchange(c, comm, (int)c->arg[NB_IN], s, r);
-
-	if (nb_handle(c))
-		*px_req_slot(nb_handle(c)) = MPI_REQUEST_NULL;
-	px_reply(c, rc);
+	if (c->arg[COLL_DETACH]) {
+		cart_detached(c, comm, s, r);
+	} else {
+		int rc = cart_exchange(c, comm, (int)c->arg[NB_IN], s, r);
+		if (c->arg[COLL_REQ])
+			*px_req_slot(c->arg[COLL_REQ]) = MPI_REQUEST_NULL;
+		px_reply(c, rc);
+	}
 	free(s);
 	free(r);
 }

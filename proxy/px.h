@@ -236,8 +236,11 @@ int px_coll_start(struct chan_call *c, int64_t id, MPI_Request *req, void **keep
 int px_icoll_start(struct chan_call *c, int64_t id, int64_t req);
 /* A nonblocking collective started elsewhere (proxy/neighbor.c) into
  * req's slot: kept and counted like ours, keep freed at completion;
- * MPI_ERR_NO_MEM (keep freed). */
-int px_icoll_track(int64_t req, void *keep);
+ * MPI_ERR_NO_MEM (keep freed).  poll, if not NULL, is called with keep
+ * before each test of req until it completes (px_icoll_poll). */
+int px_icoll_track(int64_t req, void *keep, void (*poll)(void *keep));
+/* Step the work of collective request req kept with a poll function. */
+void px_icoll_poll(int64_t req);
 /* Nonblocking collective request abi completed: free what it kept. */
 void px_icoll_done(int64_t abi);
 /* Nonblocking collectives started and not complete yet (progresses them). */

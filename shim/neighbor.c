@@ -42,8 +42,8 @@
  * proxy starts it under a request of ours and we poll, as for the other
  * blocking collectives, so two threads' calls on two communicators
  * entered in different orders on two ranks cannot wait for each other.
- * The Cartesian exchange above is the exception: still done before the
- * proxy answers, so it keeps the proxy busy until it ends.
+ * That includes the Cartesian exchange above, which the proxy then
+ * steps at each poll (proxy/neighbor.c, cart_detached).
  */
 #include "shim.h"
 
