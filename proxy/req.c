@@ -117,7 +117,8 @@ static void test(struct chan_call *c, int keep)
 {
 	MPI_Status st = { 0 };
 	int flag = 0;
-	if (px_req_kind(c->arg[0]) == PX_REQ_COLL)
+
+	if (px_req_kind(c->arg[0]) == PX_REQ_COLL) /* some move only when polled */
 		px_icoll_poll(c->arg[0]);
 	MPI_Request *r = px_req_slot(c->arg[0]);
 	int rc = keep ? MPI_Request_get_status(*r, &flag, &st) : MPI_Test(r, &flag, &st);
