@@ -22,6 +22,19 @@
  * sleeps on that one word.  While it progresses a blocking call it polls
  * seq[CHAN_CTL_REQ] instead (proxy/progress.c).
  *
+ * The post ring.  Below MPI_THREAD_MULTIPLE an ISEND or IRECV needs no
+ * reply (the shim picked the request handle, arguments were checked), so
+ * the shim writes it into hdr->ring[] instead of the call slot and goes
+ * on (shim_p2p_post_send/recv, chan/ring.c).  seq[CHAN_POSTS] counts the
+ * entries published, hdr->ring_taken those the proxy took; a full ring
+ * (CHAN_RING_SIZE published, not taken) makes the shim use the call
+ * slot.  Publishing rings the bell, and the proxy takes every entry, in
+ * order, whenever it wakes, before it serves the call slot and before
+ * each control request (proxy/ring.c): MPI's progress rule holds (a send
+ * starts while the application computes) and no call or checkpoint
+ * step overtakes a post the application made before it.  A post that
+ * fails in the proxy fails the request's completion call instead.
+ *
  * Waiting is adaptive: spin (pause) while the peer runs on another CPU,
  * sched_yield so a peer sharing our CPU gets to run, then sleep on a futex
  * so a computing app costs its proxy no CPU and vice versa.
@@ -47,7 +60,7 @@
 #include <stdint.h>
 
 #define CHAN_MAGIC 0x4e414843u /* "CHAN" */
-#define CHAN_VERSION 4u
+#define CHAN_VERSION 5u
 
 #define CHAN_ARGS 24                   /* scalar slots per call */
 #define CHAN_INLINE_SIZE (256u << 10)  /* arrays, strings, status arrays */
@@ -85,7 +98,9 @@ enum chan_dir {
 	CHAN_CTL_REQ = 2, /* client thread -> proxy: hdr->ctl posted */
 	CHAN_CTL_RSP = 3, /* proxy -> client thread: hdr->ctl answered */
 	CHAN_BELL = 4,    /* the proxy's doorbell: moves with every post of
-			   * CHAN_REQ or CHAN_CTL_REQ; only waited on */
+			   * CHAN_REQ, CHAN_CTL_REQ or CHAN_POSTS; only
+			   * waited on */
+	CHAN_POSTS = 5,   /* app -> proxy: ring entries published (the top) */
 	CHAN_NDIRS
 };
 
@@ -179,6 +194,16 @@ enum chan_ctl_id {
 };
 
 #define CHAN_CTOR_WORDS 64     /* constructor words, see the top */
+#define CHAN_RING_SIZE 64      /* entries of the post ring, see the top */
+#define CHAN_RING_ARGS 8       /* arg[0..7] of ISEND / IRECV */
+
+/* One reply-less post: a call id (CALL_ISEND, CALL_IRECV) and the
+ * arguments it has in the call slot. */
+struct chan_ring_post {
+	uint32_t id;
+	uint32_t pad;
+	int64_t arg[CHAN_RING_ARGS];
+};
 
 #define CHAN_CTL_ARGS 12
 #define CHAN_CTL_MAX 4096      /* entries in parked[] / msgs[] per reply */
@@ -247,6 +272,9 @@ struct chan_hdr {
 	/* Constructor words and their sleepers (see the top). */
 	_Alignas(64) _Atomic uint32_t ctor[CHAN_CTOR_WORDS];
 	_Alignas(64) _Atomic uint32_t ctor_sleeping[CHAN_CTOR_WORDS];
+	/* The post ring (see the top): entries taken by the proxy. */
+	_Alignas(64) _Atomic uint32_t ring_taken;
+	_Alignas(64) struct chan_ring_post ring[CHAN_RING_SIZE];
 	_Alignas(64) struct chan_call call;
 	_Alignas(64) struct chan_ctl ctl;
 };
@@ -297,12 +325,23 @@ uint32_t chan_seq(const struct chan *ch, enum chan_dir dir);
  * (EINTR) are absorbed. */
 int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen);
 
-/* The proxy's idle wait: until seq[CHAN_REQ] != seen_req or
- * seq[CHAN_CTL_REQ] != seen_ctl, sleeping on CHAN_BELL (adaptively, as
- * chan_wait).  Returns CHAN_REQ or CHAN_CTL_REQ, whichever moved (the
- * call slot first), or -1 if the channel state is something other than
- * CHAN_UP and neither moved. */
+/* The proxy's idle wait: until a ring entry is waiting,
+ * seq[CHAN_REQ] != seen_req or seq[CHAN_CTL_REQ] != seen_ctl, sleeping on
+ * CHAN_BELL (adaptively, as chan_wait).  Returns CHAN_POSTS, CHAN_REQ or
+ * CHAN_CTL_REQ, the first of them that moved, or -1 if the channel state
+ * is something other than CHAN_UP and none moved. */
 int chan_wait_request(struct chan *ch, uint32_t seen_req, uint32_t seen_ctl);
+
+/* The post ring (chan/ring.c; see the top).  Application side, one
+ * caller at a time (the shim holds its call lock): chan_ring_claim
+ * returns the argument array of the next entry, or NULL when the ring is
+ * full; fill it, then chan_ring_publish(id).  Proxy side: chan_ring_next
+ * copies the oldest entry not taken into *out and takes it (1), or
+ * returns 0 when none is waiting; chan_ring_waiting says whether one is. */
+int64_t *chan_ring_claim(struct chan *ch);
+void chan_ring_publish(struct chan *ch, uint32_t id);
+int chan_ring_next(struct chan *ch, struct chan_ring_post *out);
+int chan_ring_waiting(const struct chan *ch);
 
 /* Constructor words (see the top), by the constructor's token: the
  * proxy steps it when the constructor ends; the application reads it

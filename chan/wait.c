@@ -40,9 +40,10 @@
  * the sleeper enters FUTEX_WAIT, the kernel's own check (seq == seen,
  * atomic with queueing) fails and FUTEX_WAIT returns at once.
  *
- * The doorbell.  A post of CHAN_REQ or CHAN_CTL_REQ steps its own word,
- * then CHAN_BELL, all seq_cst.  The proxy reads the bell, then both
- * request words (seq_cst), and waits on the bell only if neither moved.
+ * The doorbell.  A post of CHAN_REQ, CHAN_CTL_REQ or CHAN_POSTS (the
+ * post ring) steps its own word, then CHAN_BELL, all seq_cst.  The proxy
+ * reads the bell, then the three request words (seq_cst), and waits on
+ * the bell only if none moved.
  * If a request word it read had not been stepped yet, that load precedes
  * the step, hence the bell's step, in the total order: the bell it read
  * is older than the bell after the post, so its wait returns and no
@@ -190,7 +191,7 @@ void chan_post(struct chan *ch, enum chan_dir dir)
 	struct chan_hdr *h = ch->hdr;
 
 	step(&h->seq[dir], &h->sleeping[dir]);
-	if (dir == CHAN_REQ || dir == CHAN_CTL_REQ)
+	if (dir == CHAN_REQ || dir == CHAN_CTL_REQ || dir == CHAN_POSTS)
 		step(&h->seq[CHAN_BELL], &h->sleeping[CHAN_BELL]);
 }
 
@@ -260,6 +261,8 @@ int chan_wait_request(struct chan *ch, uint32_t seen_req, uint32_t seen_ctl)
 	for (;;) {
 		/* seq_cst loads, in this order: see "The doorbell" above. */
 		uint32_t bell = atomic_load(&h->seq[CHAN_BELL]);
+		if (atomic_load(&h->seq[CHAN_POSTS]) != atomic_load(&h->ring_taken))
+			return CHAN_POSTS;
 		if (atomic_load(&h->seq[CHAN_REQ]) != seen_req)
 			return CHAN_REQ;
 		if (atomic_load(&h->seq[CHAN_CTL_REQ]) != seen_ctl)

@@ -10,7 +10,9 @@
  * proxy gone, PARK waited for ever.
  *
  * Idle, it sleeps on the channel's doorbell (chan_wait_request), so a
- * checkpoint's control request (proxy/ckpt.c) wakes it as a call does.
+ * checkpoint's control request (proxy/ckpt.c) or a post on the ring
+ * (proxy/ring.c) wakes it as a call does; the ring is emptied before
+ * anything else is served.
  * While parked for a checkpoint it polls instead, and keeps MPI
  * progressing between looks: a peer draining a large message this rank
  * sent may need this side to call MPI (transports that copy through
@@ -50,6 +52,8 @@ static int next_request(uint32_t seen)
 	struct chan_hdr *h = px.ch.hdr;
 
 	while (px.parked) {
+		if (chan_ring_waiting(&px.ch))
+			return CHAN_POSTS;
 		if (chan_seq(&px.ch, CHAN_REQ) != seen)
 			return CHAN_REQ;
 		if (chan_seq(&px.ch, CHAN_CTL_REQ) != px.ctl_seen)
@@ -74,6 +78,10 @@ _Noreturn void px_serve(void)
 		int which = next_request(seen);
 		if (which < 0)
 			px_app_gone();
+		/* Posts published before the request we saw come first. */
+		px_ring_take();
+		if (which == CHAN_POSTS)
+			continue;
 		if (which == CHAN_CTL_REQ) {
 			px_ctl_poll(0);
 			continue;

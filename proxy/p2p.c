@@ -11,7 +11,8 @@
  * ISEND and IRECV test the new request once before replying; one that is
  * complete already (eager send, message there) is answered so and
  * forgotten (test_at_post), which saves the application a round trip
- * for its Wait or Test.
+ * for its Wait or Test.  The same posts from the ring (chan/chan.h) have
+ * no reply and are left for the completion call.
  */
 #include "px.h"
 
@@ -31,13 +32,13 @@ struct msg {
 /* Decode args [base..base+5]: buffer, count, type, peer, tag, comm.  The
  * buffer is the arena image of the application's byte 0, whatever its
  * sign (shim_stage_send/recv). */
-static void msg_in(const struct chan_call *c, int base, int64_t comm_arg, struct msg *m)
+static void msg_in(const int64_t *arg, int base, int64_t comm_arg, struct msg *m)
 {
-	m->buf = px_ptr(c->arg[base]);
-	m->count = (int)c->arg[base + 1];
-	m->type = px_type(c->arg[base + 2]);
-	m->peer = px_rank_in(c->arg[base + 3]);
-	m->tag = px_tag_in(c->arg[base + 4]);
+	m->buf = px_ptr(arg[base]);
+	m->count = (int)arg[base + 1];
+	m->type = px_type(arg[base + 2]);
+	m->peer = px_rank_in(arg[base + 3]);
+	m->tag = px_tag_in(arg[base + 4]);
 	m->comm = px_comm(comm_arg);
 }
 
@@ -59,7 +60,7 @@ void px_call_SEND(struct chan_call *c)
 	MPI_Request r;
 	MPI_Status st;
 
-	msg_in(c, 0, c->arg[5], &m);
+	msg_in(c->arg, 0, c->arg[5], &m);
 	int rc = start_send(&m, (int)c->arg[6], &r);
 	if (rc == MPI_SUCCESS) {
 		px_count_send(m.peer);
@@ -96,17 +97,25 @@ static void test_at_post(struct chan_call *c, int64_t h, enum px_req_kind kind)
 	c->arg[CALL_ARG_DONE] = 1;
 }
 
-void px_call_ISEND(struct chan_call *c)
+/* Start ISEND's request (arguments as in the call slot); the real
+ * code. */
+static int start_isend(const int64_t *arg)
 {
 	struct msg m;
 
-	c->arg[CALL_ARG_DONE] = 0;
-	msg_in(c, 0, c->arg[5], &m);
-	int rc = start_send(&m, (int)c->arg[6], px_req_slot(c->arg[7]));
-	if (rc == MPI_SUCCESS) {
+	msg_in(arg, 0, arg[5], &m);
+	int rc = start_send(&m, (int)arg[6], px_req_slot(arg[7]));
+	if (rc == MPI_SUCCESS)
 		px_count_send(m.peer);
+	return rc;
+}
+
+void px_call_ISEND(struct chan_call *c)
+{
+	c->arg[CALL_ARG_DONE] = 0;
+	int rc = start_isend(c->arg);
+	if (rc == MPI_SUCCESS)
 		test_at_post(c, c->arg[7], PX_REQ_SEND);
-	}
 	px_reply(c, rc);
 }
 
@@ -116,7 +125,7 @@ void px_call_RECV(struct chan_call *c)
 	MPI_Request r;
 	MPI_Status st = { 0 };
 
-	msg_in(c, 0, c->arg[5], &m);
+	msg_in(c->arg, 0, c->arg[5], &m);
 	int rc = MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm, &r);
 	if (rc == MPI_SUCCESS) {
 		rc = px_wait_recv(&r, &st);
@@ -130,17 +139,35 @@ void px_call_RECV(struct chan_call *c)
 	px_reply(c, rc);
 }
 
-void px_call_IRECV(struct chan_call *c)
+static int start_irecv(const int64_t *arg)
 {
 	struct msg m;
 
+	msg_in(arg, 0, arg[5], &m);
+	return MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm, px_req_slot(arg[6]));
+}
+
+void px_call_IRECV(struct chan_call *c)
+{
 	c->arg[CALL_ARG_DONE] = 0;
-	msg_in(c, 0, c->arg[5], &m);
-	int rc = MPI_Irecv(m.buf, m.count, m.type, m.peer, m.tag, m.comm,
-			   px_req_slot(c->arg[6]));
+	int rc = start_irecv(c->arg);
 	if (rc == MPI_SUCCESS)
 		test_at_post(c, c->arg[6], PX_REQ_RECV);
 	px_reply(c, rc);
+}
+
+/* A post from the ring (proxy/ring.c): no reply, so nothing completes
+ * here; a failure waits in the request for its completion call. */
+void px_ring_post(const struct chan_ring_post *p)
+{
+	int send = p->id == CALL_ISEND;
+	int64_t h = p->arg[send ? 7 : 6];
+	int rc = send ? start_isend(p->arg) : start_irecv(p->arg);
+
+	if (rc == MPI_SUCCESS)
+		px_req_mark(h, send ? PX_REQ_SEND : PX_REQ_RECV);
+	else
+		px_req_fail(h, rc);
 }
 
 /* A SENDRECV whose receive PARK cancelled becomes the RECV the
@@ -178,8 +205,8 @@ void px_call_SENDRECV(struct chan_call *c)
 	MPI_Status st[2];
 
 	memset(st, 0, sizeof(st));
-	msg_in(c, 0, c->arg[10], &s);
-	msg_in(c, 5, c->arg[10], &rv);
+	msg_in(c->arg, 0, c->arg[10], &s);
+	msg_in(c->arg, 5, c->arg[10], &rv);
 	int rc = MPI_Irecv(rv.buf, rv.count, rv.type, rv.peer, rv.tag, rv.comm, &r[1]);
 	if (rc == MPI_SUCCESS) {
 		rc = MPI_Isend(s.buf, s.count, s.type, s.peer, s.tag, s.comm, &r[0]);

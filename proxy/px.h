@@ -221,6 +221,15 @@ void px_neighbor_forget(int64_t abi);
  * reply as world ranks and set CALL_ARG_REMOTE (chan/calls.h). */
 int px_reply_remote(struct chan_call *c, MPI_Comm real);
 
+/* ---- ring.c, p2p.c: the post ring (chan/chan.h) ---- */
+/* Take every entry published, in order (main thread, outside calls). */
+void px_ring_take(void);
+/* Start one ring post (ISEND or IRECV) into its request's slot. */
+void px_ring_post(const struct chan_ring_post *p);
+/* Request h could not be started: make it a request complete with the
+ * real error code, which its completion call reports. */
+void px_req_fail(int64_t h, int code);
+
 /* ---- idup.c ---- */
 /* Request abi has completed (any completion call in req.c): finish what
  * waited for it in the proxy, such as an MPI_Comm_idup. */

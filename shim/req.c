@@ -503,6 +503,19 @@ void shim_req_repost_all(void)
 
 /* ---- single request ---- */
 
+/* Request_get_status found receive r complete in the proxy: its data is
+ * the application's now, though the request lives on; copied once, so
+ * the completion call leaves the buffer alone. */
+static void deliver_early(struct shim_req *r, const struct chan_status *st)
+{
+	if (r->local_done || r->kind != SHIM_REQ_RECV || !(r->ubuf || r->bottom) ||
+	    r->stage.off == ARENA_NONE || st->internal[2])
+		return;
+	shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, r->stage.packed, st);
+	r->ubuf = NULL;
+	r->bottom = 0;
+}
+
 static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 		  int *flag, MPI_Status *status)
 {
@@ -554,7 +567,9 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 		*flag = done;
 	if (done) {
 		shim_status_out(status, &st);
-		if (id != CALL_REQUEST_GET_STATUS) {
+		if (id == CALL_REQUEST_GET_STATUS) {
+			deliver_early(r, &st);
+		} else {
 			MPI_Request left = shim_req_left(r);
 			if (r->local_done)
 				atomic_fetch_sub(&shim_req_local, 1);

@@ -32,6 +32,9 @@
  *          drained on rank 0; both are posted again and complete.
  * Round 3  rank 1 waits (WAITALL) on a pending IRECV: CHAN_RETRY, the
  *          request is reported REPOST and is posted again.
+ * Ring     posts on the ring are started before the next call and before
+ *          PARK (which cancels the unmatched receive among them); one that
+ *          fails (unknown communicator) fails its WAIT.
  * Also: communicator ids agree across members of one communicator and
  * differ for two disjoint ones; COMM_REBUILD makes a working communicator
  * that keeps the id it is given, and ids made later differ from it; a
@@ -645,6 +648,61 @@ static void round3(void)
 	recv_req(50, 16, REQ(3));
 }
 
+/* An ISEND or IRECV on the post ring (chan/chan.h): no reply. */
+static void ring_post(uint32_t id, int tag, int64_t bytes, int64_t peer, int64_t comm,
+		      int64_t req)
+{
+	int64_t *e = chan_ring_claim(&ch);
+
+	CHECK(e != NULL, "the post ring is full");
+	if (id == CALL_ISEND)
+		fill(tag, bytes);
+	e[0] = id == CALL_ISEND ? OFF_SEND(tag) : OFF_RECV(tag);
+	e[1] = bytes;
+	e[2] = ABI_BYTE;
+	e[3] = peer;
+	e[4] = tag;
+	e[5] = comm;
+	e[6] = id == CALL_ISEND ? 0 : req; /* standard mode for ISEND */
+	e[7] = req;
+	chan_ring_publish(&ch, id);
+}
+
+/* Ring posts: taken before the next call (two receives, then their
+ * WAITs) and before a control request (PARK finds the ring's receive and
+ * cancels it); a post the proxy cannot start (an unknown communicator)
+ * fails its WAIT instead. */
+static void round_ring(void)
+{
+	if (rank == 0) {
+		ring_post(CALL_ISEND, 63, 16, 1, COMM(60), REQ(9));
+		struct chan_call *c = slot(CALL_WAIT);
+		c->arg[0] = REQ(9);
+		CHECK(run() != 0, "WAIT of a ring ISEND on an unknown communicator succeeded");
+		barrier();
+		send(60, 16, ABI_COMM_WORLD);
+		send(61, 16, ABI_COMM_WORLD);
+		barrier();
+		barrier();
+		send(62, 16, ABI_COMM_WORLD);
+		return;
+	}
+	ring_post(CALL_IRECV, 60, 16, 0, ABI_COMM_WORLD, REQ(6));
+	ring_post(CALL_IRECV, 61, 16, 0, ABI_COMM_WORLD, REQ(7));
+	barrier();
+	wait_req(REQ(6), 60, 16);
+	wait_req(REQ(7), 61, 16);
+	ring_post(CALL_IRECV, 62, 16, 0, ABI_COMM_WORLD, REQ(8));
+	struct chan_ctl *t = ctl(CTL_PARK);
+	CHECK_EQ(t->n, 1);
+	CHECK_EQ(parked(t, REQ(8))->state, CHAN_PARKED_REPOST);
+	ctl(CTL_RESUME);
+	barrier();
+	ring_post(CALL_IRECV, 62, 16, 0, ABI_COMM_WORLD, REQ(8));
+	barrier();
+	wait_req(REQ(8), 62, 16);
+}
+
 /* As after a restart: DUP made again from its members, under a new
  * handle, with the id the leader (rank 0) would hand out next; a
  * communicator made after it must not get that id again. */
@@ -700,6 +758,8 @@ int main(void)
 		round2_sendrecv_side();
 	barrier();
 	round3();
+	barrier();
+	round_ring();
 	barrier();
 	rebuild(dup_gid);
 	barrier();

@@ -5,20 +5,37 @@
  * A real channel is created in this process; the shim attaches one
  * mapping, the thread another (fakepx_ch), and the thread answers every
  * call with the test's function, which reads the arguments and the arena
- * through fakepx_ch and writes the reply (c->err starts as 0).  Header
- * only: a unit test is one .c file linked with the shim's objects.
+ * through fakepx_ch and writes the reply (c->err starts as 0).  Posts on
+ * the ring (ISEND, IRECV below MULTIPLE, chan/chan.h) go to the same
+ * function, in order, before the call that follows them; their replies
+ * are dropped, as the proxy drops them.  Header only: a unit test is one
+ * .c file linked with the shim's objects.
  */
 #ifndef FAKEPX_H
 #define FAKEPX_H
 
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "shim/shim.h"
 
 static struct chan fakepx_ch;    /* the proxy's own mapping */
 static pthread_t fakepx_thread;
 static void (*fakepx_answer)(struct chan_call *c);
+static struct chan_call fakepx_posted; /* a ring post, as a call */
+
+static void fakepx_take_ring(void)
+{
+	struct chan_ring_post p;
+
+	while (chan_ring_next(&fakepx_ch, &p)) {
+		fakepx_posted.id = p.id;
+		fakepx_posted.err = 0;
+		memcpy(fakepx_posted.arg, p.arg, sizeof(p.arg));
+		fakepx_answer(&fakepx_posted);
+	}
+}
 
 static void *fakepx_loop(void *arg)
 {
@@ -29,6 +46,7 @@ static void *fakepx_loop(void *arg)
 		struct chan_call *c = &fakepx_ch.hdr->call;
 
 		last = chan_seq(&fakepx_ch, CHAN_REQ);
+		fakepx_take_ring();
 		c->err = 0;
 		fakepx_answer(c);
 		chan_post(&fakepx_ch, CHAN_RSP);

@@ -35,6 +35,7 @@
 
 #include <cmocka.h>
 
+#include "chan/calls.h"
 #include "chan/chan.h"
 
 #define ARENA_REQ ((1u << 20) + 1) /* deliberately not a page multiple */
@@ -576,6 +577,69 @@ static void test_wait_request_order(void **state)
 	assert_int_equal(chan_wait_request(ch, 0, 1), CHAN_REQ);
 }
 
+/* The post ring: entries come out in the order published with their
+ * id and arguments; a full ring refuses a claim until the proxy took
+ * one; each publish rings the bell, and chan_wait_request reports the
+ * ring before a call posted after it.  Several laps, so the counts wrap
+ * around the ring. */
+static void test_ring_order_full_wrap(void **state)
+{
+	struct fixture *f = *state;
+	struct chan *ch = &f->ch;
+	struct chan_ring_post p;
+	int64_t next_in = 0, next_out = 0;
+
+	ch->spin_ns = 0;
+	ch->yield_ns = 0;
+	for (int lap = 0; lap < 3; lap++) {
+		uint32_t bell = chan_seq(ch, CHAN_BELL);
+		int64_t *e;
+		while ((e = chan_ring_claim(ch))) {
+			for (int i = 0; i < CHAN_RING_ARGS; i++)
+				e[i] = next_in * CHAN_RING_ARGS + i;
+			chan_ring_publish(ch, (uint32_t)(next_in % 2 ? CALL_ISEND : CALL_IRECV));
+			next_in++;
+		}
+		assert_int_equal(next_in - next_out, CHAN_RING_SIZE);
+		assert_int_equal(chan_seq(ch, CHAN_BELL) - bell, CHAN_RING_SIZE);
+		chan_post(ch, CHAN_REQ);
+		assert_int_equal(chan_wait_request(ch, (uint32_t)lap, 0), CHAN_POSTS);
+		/* Half now: a claim succeeds again, the rest stays in order. */
+		for (int k = 0; k < CHAN_RING_SIZE / 2; k++, next_out++) {
+			assert_int_equal(chan_ring_next(ch, &p), 1);
+			assert_int_equal(p.id, next_out % 2 ? CALL_ISEND : CALL_IRECV);
+			for (int i = 0; i < CHAN_RING_ARGS; i++)
+				assert_int_equal(p.arg[i], next_out * CHAN_RING_ARGS + i);
+		}
+		assert_non_null(chan_ring_claim(ch));
+		while (chan_ring_next(ch, &p)) {
+			for (int i = 0; i < CHAN_RING_ARGS; i++)
+				assert_int_equal(p.arg[i], next_out * CHAN_RING_ARGS + i);
+			next_out++;
+		}
+		assert_int_equal(next_out, next_in);
+		assert_false(chan_ring_waiting(ch));
+		assert_int_equal(chan_wait_request(ch, (uint32_t)lap, 0), CHAN_REQ);
+	}
+}
+
+static void act_ring_post(struct chan *ch, enum chan_dir dir)
+{
+	(void)dir;
+	int64_t *e = chan_ring_claim(ch);
+	assert_non_null(e);
+	e[0] = 1;
+	chan_ring_publish(ch, CALL_ISEND);
+}
+
+/* A proxy asleep on the bell wakes for a ring post at once. */
+static void test_ring_post_wakes_bell_sleeper(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(sleeper_latency(f, CHAN_BELL, 0, act_ring_post) < WAKE_FAST_NS);
+}
+
 /* The child plays the proxy: serves ROUNDS calls and ROUNDS control
  * requests in whatever order they come, waiting on the bell. */
 static int serve_both(struct chan *ch, void *arg)
@@ -896,6 +960,8 @@ int main(void)
 		T(test_bell_wakes_sleeper),
 		T(test_ctl_dirs_wake_sleepers),
 		T(test_wait_request_order),
+		T(test_ring_order_full_wrap),
+		T(test_ring_post_wakes_bell_sleeper),
 		T(test_both_slots_spin),
 		T(test_both_slots_futex_only),
 		T(test_ctl_call_proxy_gone),
