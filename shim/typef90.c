@@ -47,7 +47,9 @@ struct made {
 };
 static struct made *made;
 static size_t nmade, cap_made;
-static pthread_mutex_t made_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Recursive: a failed make calls the error handler with it held, and a
+ * user handler may ask for an f90 type again. */
+static pthread_mutex_t made_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 /* The kind SELECTED_REAL_KIND(p, r) picks: the first that gives both;
  * MPI_UNDEFINED (like a negative value) asks for nothing. */

@@ -51,6 +51,9 @@ static void late_idup(const char *dir, long *mine, long *sum, MPI_Comm *d, MPI_R
 
 	ra_wait_file(dir, "go");
 	ra_wait_file(dir, "idup");
+	/* Rank 0 is a few instructions from the gate; a margin for a loaded
+	 * machine that stops it there (DIR/seen would then be missing). */
+	ra_pause_ms(200);
 	MPI_Iallreduce(mine, sum, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD, &ar);
 	ra_wait_ckpt_over();
 	/* The restart hook lets this thread go before the restart has made
