@@ -314,21 +314,6 @@ static int xchg_query(void *extra, MPI_Status *st)
 	return ((const struct xchg *)extra)->rc;
 }
 
-/* The block is freed with the request's record (px_icoll_done). */
-static int xchg_free(void *extra)
-{
-	(void)extra;
-	return MPI_SUCCESS;
-}
-
-/* Every member was admitted: the exchange ends, it is never cancelled. */
-static int xchg_cancel(void *extra, int complete)
-{
-	(void)extra;
-	(void)complete;
-	return MPI_SUCCESS;
-}
-
 static void xchg_end(struct xchg *x, int rc)
 {
 	x->rc = rc;
@@ -417,9 +402,11 @@ static void cart_detached(struct chan_call *c, MPI_Comm comm, const struct blk *
 	MPI_Request *slot = px_req_slot(x->req);
 	int rc;
 
+	/* x is freed with the request's record (px_icoll_done), and the
+	 * exchange is never cancelled: every member was admitted. */
 	if (!(x->shadow = shadow_start(c->arg[COLL_COMM], comm, &rc)) ||
-	    (rc = MPI_Grequest_start(xchg_query, xchg_free, xchg_cancel, x, slot)) !=
-		    MPI_SUCCESS) {
+	    (rc = MPI_Grequest_start(xchg_query, px_greq_free_nothing,
+				     px_greq_cancel_nothing, x, slot)) != MPI_SUCCESS) {
 		free(x);
 		px_reply(c, rc);
 		return;

@@ -229,6 +229,11 @@ void px_ring_post(const struct chan_ring_post *p);
 /* Request h could not be started: make it a request complete with the
  * real error code, which its completion call reports. */
 void px_req_fail(int64_t h, int code);
+/* free_fn and cancel_fn of the generalized requests the proxy makes for
+ * itself (a failed ring post, a Cartesian exchange): they own no memory
+ * MPI frees, and they end on their own. */
+int px_greq_free_nothing(void *extra);
+int px_greq_cancel_nothing(void *extra, int complete);
 
 /* ---- idup.c ---- */
 /* Request abi has completed (any completion call in req.c): finish what

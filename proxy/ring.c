@@ -31,13 +31,13 @@ static int failed_query(void *extra, MPI_Status *st)
 	return (int)(intptr_t)extra;
 }
 
-static int failed_free(void *extra)
+int px_greq_free_nothing(void *extra)
 {
 	(void)extra;
 	return MPI_SUCCESS;
 }
 
-static int failed_cancel(void *extra, int complete)
+int px_greq_cancel_nothing(void *extra, int complete)
 {
 	(void)extra;
 	(void)complete;
@@ -49,7 +49,7 @@ void px_req_fail(int64_t h, int code)
 	MPI_Request *r = px_req_slot(h);
 
 	px_req_mark(h, PX_REQ_OTHER);
-	if (MPI_Grequest_start(failed_query, failed_free, failed_cancel,
+	if (MPI_Grequest_start(failed_query, px_greq_free_nothing, px_greq_cancel_nothing,
 			       (void *)(intptr_t)code, r) == MPI_SUCCESS)
 		MPI_Grequest_complete(*r);
 }
