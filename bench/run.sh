@@ -10,7 +10,8 @@
 # chain floor (bench/chain_floor.c) and the channel's round trip alone
 # (bench/chan_pingpong.c) run once per repetition too.  Each
 # value is the median over the repetitions of each run's own median;
-# ratios are ours/native of those medians.
+# a ratio is the median over the repetitions of ours/native within each
+# (bench/table.awk says why).
 #
 # The table goes to stdout and to $B/bench/results.txt; every raw sample
 # to $B/bench/raw.txt ("mpi impl rep key value"); DMTCP_MPI_BENCH_OUT names

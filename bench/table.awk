@@ -4,9 +4,13 @@
 #
 # Input lines: "mpi impl rep key value" (impl native|ours; the chain
 # floor as "floor floor rep floor_8 us").  For each (mpi, impl, key) the
-# median over repetitions; the ratio column is ours/native, except on the
-# floor row: there the first column is the chain floor and the ratio is
-# our 8-byte latency over it.  The target
+# median over repetitions; the ratio column is the median over
+# repetitions of ours/native within each repetition, except on the floor
+# row: there the first column is the chain floor and the ratio is our
+# 8-byte latency over it, paired the same way.  Paired, because the
+# machine drifts between modes for whole stretches (at 1 MiB a run is
+# either ~4.4 or ~9.5 GB/s, native and ours alike), and a ratio of two
+# medians could take each side from a different mode.  The target
 # column checks the goals of bench/run.sh; bench/plot.py reads the
 # "ratio" lines this prints.
 
@@ -35,6 +39,20 @@ function ratio(a, b) {
 	return (a == "" || b == "" || a + 0 == 0) ? "" : b / a
 }
 
+# Median over repetitions of (m2, i2, key2) / (m1, i1, key1), each ratio
+# taken within one repetition; "" if no repetition has both.
+function paired(m1, i1, key1, m2, i2, key2,    rep, r, list) {
+	list = ""
+	for (rep = 1; rep <= maxrep; rep++) {
+		if (!((m1, i1, key1, rep) in v) || !((m2, i2, key2, rep) in v))
+			continue
+		r = ratio(v[m1, i1, key1, rep], v[m2, i2, key2, rep])
+		if (r != "")
+			list = list " " r
+	}
+	return list == "" ? "" : median(list)
+}
+
 # One table row: label, key, and the target test on the ratio
 # ("le"/"ge" limit) or on ours' absolute value ("abs_le" limit).
 function row(label, key, test, limit,    i, m, nat, our, r, line, verdict, v) {
@@ -44,7 +62,7 @@ function row(label, key, test, limit,    i, m, nat, our, r, line, verdict, v) {
 		m = mpi[i]
 		nat = med(m, "native", key)
 		our = med(m, "ours", key)
-		r = ratio(nat, our)
+		r = paired(m, "native", key, m, "ours", key)
 		line = line fmt(nat) fmt(our) (r == "" ? sprintf("%8s", "-") : sprintf("%7.2fx", r))
 		if (r != "")
 			ratios = ratios sprintf("ratio %s %s %.4f\n", m, key, r)
@@ -69,7 +87,7 @@ function floor_row(    f, i, m, our, r, line, verdict) {
 	for (i = 1; i <= nm; i++) {
 		m = mpi[i]
 		our = med(m, "ours", "lat_8")
-		r = ratio(f, our)
+		r = paired("floor", "floor", "floor_8", m, "ours", "lat_8")
 		line = line fmt(f) fmt(our) (r == "" ? sprintf("%8s", "-") : sprintf("%7.2fx", r))
 		if (r != "") {
 			ratios = ratios sprintf("ratio %s floor %.4f\n", m, r)
@@ -79,7 +97,12 @@ function floor_row(    f, i, m, our, r, line, verdict) {
 	print line "   <= 1.25x" verdict
 }
 
-{ s[$1, $2, $4] = s[$1, $2, $4] " " $5 }
+{
+	s[$1, $2, $4] = s[$1, $2, $4] " " $5
+	v[$1, $2, $4, $3] = $5
+	if ($3 > maxrep)
+		maxrep = $3
+}
 
 END {
 	nm = split(mpis, mpi, " ")
@@ -119,6 +142,7 @@ END {
 		fmt(med("floor", "floor", "floor_8")) " us one way"
 	print "channel round trip alone (chan_pingpong, 2 CPUs, no MPI):  " \
 		fmt(med("chan", "chan", "chan_rt")) " us"
+	print "native, ours: medians over repetitions; ratio: median of ours/native per repetition"
 	print ""
 	printf "%s", ratios
 }
