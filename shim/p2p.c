@@ -250,7 +250,7 @@ int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int 
 	c->arg[CALL_ARG_DONE] = 0;
 	err = shim_call_run(c);
 	if (!err && c->arg[CALL_ARG_DONE])
-		shim_req_done_at_post(r, &c->status);
+		shim_req_done_in_proxy(r, &c->status);
 	shim_call_end();
 	if (err) {
 		shim_stage_free(&r->stage);
@@ -357,7 +357,7 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 	c->arg[CALL_ARG_DONE] = 0;
 	err = shim_call_run(c);
 	if (!err && c->arg[CALL_ARG_DONE])
-		shim_req_done_at_post(r, &c->status);
+		shim_req_done_in_proxy(r, &c->status);
 	shim_call_end();
 	if (err) {
 		shim_stage_free(&r->stage);

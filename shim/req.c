@@ -384,7 +384,7 @@ void shim_req_note_recv(struct shim_req *r, MPI_Datatype type, int source, int t
 /* The proxy completed r and forgot it: at a checkpoint (PARK) or right
  * after posting it.  A receive's data is in the arena, which no image
  * keeps: deliver it now, and the completion call finds r done here. */
-void shim_req_done_at_post(struct shim_req *r, const struct chan_status *st)
+void shim_req_done_in_proxy(struct shim_req *r, const struct chan_status *st)
 {
 	if (r->kind == SHIM_REQ_RECV && (r->ubuf || r->bottom) && !st->internal[2])
 		shim_stage_unload_typed(r->ubuf, r->ucount, r->utype, r->base, r->stage.packed,
@@ -406,7 +406,7 @@ void shim_req_parked(const struct chan_parked *p)
 	}
 	struct chan_status st = p->status;
 	fix_status(r, &st);
-	shim_req_done_at_post(r, &st);
+	shim_req_done_in_proxy(r, &st);
 }
 
 struct req_list {
@@ -471,7 +471,7 @@ static void repost(struct shim_req *r)
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
 	c->arg[CALL_ARG_DONE] = 0;
 	if (shim_call_run(c) == MPI_SUCCESS && c->arg[CALL_ARG_DONE])
-		shim_req_done_at_post(r, &c->status);
+		shim_req_done_in_proxy(r, &c->status);
 	shim_call_end();
 }
 

@@ -450,10 +450,11 @@ struct shim_req **shim_req_select(int (*keep)(const struct shim_req *r), size_t 
 void shim_req_note_recv(struct shim_req *r, MPI_Datatype type, int source, int tag);
 /* Complete r in the app with status st (its data is already delivered). */
 void shim_req_done_locally(struct shim_req *r, const struct chan_status *st);
-/* The proxy completed r and has forgotten it (CTL_PARK, or CALL_ARG_DONE
- * at the post): deliver a receive's data, then shim_req_done_locally.
- * st->error is the error class the completion call reports. */
-void shim_req_done_at_post(struct shim_req *r, const struct chan_status *st);
+/* The proxy completed r and has forgotten it: at its post (CALL_ARG_DONE)
+ * or at a checkpoint (CTL_PARK, shim_req_parked).  Deliver a receive's
+ * data from the arena, then shim_req_done_locally.  st->error is the
+ * error class the completion call reports. */
+void shim_req_done_in_proxy(struct shim_req *r, const struct chan_status *st);
 /* New active request record; MPI_REQUEST_NULL on ENOMEM. */
 struct shim_req *shim_req_new(int kind, MPI_Comm comm);
 /* A receive request fills (buf, count, t) at completion; holds t. */
