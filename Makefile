@@ -416,9 +416,11 @@ bench: all $(BENCH_BINS)
 
 # Every benchmark once at its least, both MPIs, nothing measured
 # (bench/smoke.sh): they and their helpers still run.  About 20 s.
+# Then bench/table.awk's paired ratios on a handmade raw file.
 .PHONY: bench-smoke
 bench-smoke: build-all $(BENCH_BINS)
 	$(Q)bash bench/smoke.sh $(B)
+	$(Q)sh tests/bench/table.sh
 
 # Channel round trip alone, no MPI (bench/chan_pingpong.c).
 BENCH_CHAN = $(B)/bench/chan_pingpong
