@@ -247,12 +247,7 @@ int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int 
 	}
 	c->arg[6] = mode;
 	c->arg[7] = (int64_t)(intptr_t)r->handle;
-	c->arg[CALL_ARG_DONE] = 0;
-	err = shim_call_run(c);
-	if (!err && c->arg[CALL_ARG_DONE])
-		shim_req_done_in_proxy(r, &c->status);
-	shim_call_end();
-	if (err) {
+	if ((err = shim_req_post_run(r, c))) {
 		shim_stage_free(&r->stage);
 		return shim_error(comm, err, fn, NULL);
 	}
@@ -354,12 +349,7 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		return MPI_SUCCESS;
 	}
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
-	c->arg[CALL_ARG_DONE] = 0;
-	err = shim_call_run(c);
-	if (!err && c->arg[CALL_ARG_DONE])
-		shim_req_done_in_proxy(r, &c->status);
-	shim_call_end();
-	if (err) {
+	if ((err = shim_req_post_run(r, c))) {
 		shim_stage_free(&r->stage);
 		shim_type_release(r->utype);
 		r->utype = NULL;

@@ -392,6 +392,21 @@ void shim_req_done_in_proxy(struct shim_req *r, const struct chan_status *st)
 	shim_req_done_locally(r, st);
 }
 
+/* Run c, the call that posts r: the proxy tests the new request once and
+ * says in CALL_ARG_DONE that it completed and was forgotten.  Then r is
+ * done here, before shim_call_end, so a checkpoint (which waits for an
+ * idle slot) never sees it half done. */
+int shim_req_post_run(struct shim_req *r, struct chan_call *c)
+{
+	c->arg[CALL_ARG_DONE] = 0;
+	int err = shim_call_run(c);
+
+	if (!err && c->arg[CALL_ARG_DONE])
+		shim_req_done_in_proxy(r, &c->status);
+	shim_call_end();
+	return err;
+}
+
 /* What CTL_PARK did with a pending receive: it completed or was
  * cancelled. */
 void shim_req_parked(const struct chan_parked *p)
@@ -469,10 +484,7 @@ static void repost(struct shim_req *r)
 	c->arg[4] = r->tag;
 	c->arg[5] = (int64_t)(intptr_t)r->comm;
 	c->arg[6] = (int64_t)(intptr_t)r->handle;
-	c->arg[CALL_ARG_DONE] = 0;
-	if (shim_call_run(c) == MPI_SUCCESS && c->arg[CALL_ARG_DONE])
-		shim_req_done_in_proxy(r, &c->status);
-	shim_call_end();
+	shim_req_post_run(r, c);
 }
 
 /* In the order the application posted them, as MPI matches them. */

@@ -455,6 +455,10 @@ void shim_req_done_locally(struct shim_req *r, const struct chan_status *st);
  * data from the arena, then shim_req_done_locally.  st->error is the
  * error class the completion call reports. */
 void shim_req_done_in_proxy(struct shim_req *r, const struct chan_status *st);
+/* Run c (shim_call_begin'd, arguments set), the ISEND or IRECV that posts
+ * r; if the proxy finished r at once, shim_req_done_in_proxy.  Ends the
+ * call; returns its error. */
+int shim_req_post_run(struct shim_req *r, struct chan_call *c);
 /* New active request record; MPI_REQUEST_NULL on ENOMEM. */
 struct shim_req *shim_req_new(int kind, MPI_Comm comm);
 /* A receive request fills (buf, count, t) at completion; holds t. */
