@@ -7,7 +7,9 @@
  * MPI_COMBINER_F90_* and MPI_Type_get_contents the p and r given, and a
  * type matches only one made from the same (p, r).  So each (combiner,
  * p, r) gets one record of its own (shim/typeops.c), made once and
- * handed out again on every later call; it cannot be freed.
+ * handed out again on every later call; it cannot be freed.  The records
+ * themselves are the list of what was made: their envelope and contents
+ * are (combiner, p, r).
  *
  * The kinds are those gfortran has on x86-64, with C types of the same
  * layout as the basic types, which every build of both real MPIs has
@@ -22,7 +24,7 @@
  */
 #include "shim.h"
 
-#include <stdlib.h>
+#include <string.h>
 
 /* One kind: the largest precision and exponent range it gives. */
 struct kind {
@@ -40,16 +42,12 @@ static const struct { int r; MPI_Datatype t; } int_kinds[] = {
 	{ 2, MPI_INT8_T }, { 4, MPI_INT16_T }, { 9, MPI_INT32_T }, { 18, MPI_INT64_T },
 };
 
-/* Types made so far, in application memory like their records. */
-struct made {
-	int combiner, p, r;
-	MPI_Datatype t;
-};
-static struct made *made;
-static size_t nmade, cap_made;
-/* Recursive: a failed make calls the error handler with it held, and a
- * user handler may ask for an f90 type again. */
-static pthread_mutex_t made_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* Held from looking for a type to making it, so two threads asking for
+ * the same (p, r) get one type.  Not the records' lock (shim_state_mu),
+ * which is a leaf: making a type takes the call slot.  Recursive: a
+ * failed make calls the error handler with it held, and a user handler
+ * may ask for an f90 type again. */
+static pthread_mutex_t make_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 /* The kind SELECTED_REAL_KIND(p, r) picks: the first that gives both;
  * MPI_UNDEFINED (like a negative value) asks for nothing. */
@@ -70,26 +68,22 @@ static MPI_Datatype int_kind(int r)
 	return MPI_DATATYPE_NULL;
 }
 
-static int remember(int combiner, int p, int r, MPI_Datatype t)
-{
-	if (nmade == cap_made) {
-		size_t cap = cap_made ? 2 * cap_made : 8;
-		struct made *m = realloc(made, cap * sizeof(*m));
-		if (!m)
-			return MPI_ERR_NO_MEM;
-		made = m;
-		cap_made = cap;
-	}
-	made[nmade++] = (struct made){ combiner, p, r, t };
-	return MPI_SUCCESS;
-}
+/* A constructor to look for among the datatype records. */
+struct ctor_key {
+	int combiner, nints;
+	const int *ints;
+	MPI_Datatype found;
+};
 
-static const struct made *find(int combiner, int p, int r)
+static void match_ctor(uintptr_t h, void *obj, void *arg)
 {
-	for (size_t i = 0; i < nmade; i++)
-		if (made[i].combiner == combiner && made[i].p == p && made[i].r == r)
-			return &made[i];
-	return NULL;
+	const struct shim_type *t = obj;
+	struct ctor_key *k = arg;
+
+	(void)h;
+	if (t->combiner == k->combiner && t->nints == k->nints &&
+	    memcmp(t->ints, k->ints, (size_t)k->nints * sizeof(int)) == 0)
+		k->found = t->handle;
 }
 
 /* The type for (combiner, p, r) of basic layout: the one made before, or
@@ -97,23 +91,19 @@ static const struct made *find(int combiner, int p, int r)
 static int f90_type(int combiner, int p, int r, MPI_Datatype basic, MPI_Datatype *out,
 		    const char *fn)
 {
-	int ints[2] = { p, r };
+	int pr[2] = { p, r };
+	struct ctor_key k = { combiner, 2, pr, MPI_DATATYPE_NULL };
 	int err = MPI_SUCCESS;
 
-	pthread_mutex_lock(&made_mu);
-	const struct made *m = find(combiner, p, r);
-	if (m)
-		*out = m->t;
-	else if (combiner == MPI_COMBINER_F90_INTEGER)
-		err = shim_type_make_f90(combiner, 1, &r, basic, out, fn);
+	if (combiner == MPI_COMBINER_F90_INTEGER)
+		k = (struct ctor_key){ combiner, 1, &pr[1], MPI_DATATYPE_NULL };
+	pthread_mutex_lock(&make_mu);
+	shim_handle_each(SHIM_K_TYPE, match_ctor, &k);
+	if (k.found != MPI_DATATYPE_NULL)
+		*out = k.found;
 	else
-		err = shim_type_make_f90(combiner, 2, ints, basic, out, fn);
-	/* A type not remembered is still valid, but the next call for the
-	 * same (p, r) would make another: say so. */
-	if (!m && !err && remember(combiner, p, r, *out))
-		err = shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn,
-				 "no memory to remember the type");
-	pthread_mutex_unlock(&made_mu);
+		err = shim_type_make_f90(combiner, k.nints, k.ints, basic, out, fn);
+	pthread_mutex_unlock(&make_mu);
 	return err;
 }
 
