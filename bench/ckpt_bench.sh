@@ -21,6 +21,11 @@ export DMTCP_MPI_NO_CLIENT=1
 mkdir -p "$D"
 
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" | head -1; }
+# Arithmetic in awk: bc is not among the packages scripts/deps.sh installs.
+# rate A B: A/B rounded ("-" when B is not positive, a run that failed).
+rate() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.0f\n", a / b; else print "-" }'; }
+# since T1 T0: seconds from T0 to T1, both seconds since the epoch.
+since() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a - b }'; }
 
 printf 'dmtcp_mpi checkpoint benchmark: %s MiB, dir %s, %s cores, load %s\n' \
 	"$MIB" "$D" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -29,8 +34,8 @@ printf '%-13s %-9s %9s %9s %9s %10s %9s\n' data mode "ckpt s" "pause s" \
 for data in compressible random; do
 	out=$("$X" write "$data" "$MIB" "$D")
 	t=$(echo "$out" | field total)
-	printf '%-13s %-9s %9s %9s %9s %10s %9.0f\n' "$data" write+fsync "$t" \
-		- - "$MIB" "$(echo "$MIB / $t" | bc -l)"
+	printf '%-13s %-9s %9s %9s %9s %10s %9s\n' "$data" write+fsync "$t" \
+		- - "$MIB" "$(rate "$MIB" "$t")"
 	for mode in zstd1 raw fork; do
 		level=1 how=ckpt
 		[ $mode = raw ] && level=0
@@ -45,11 +50,11 @@ for data in compressible random; do
 			rout=$("$R" "$D/bench.img" 2>&1)
 			t1=$(echo "$rout" | field restarted_at)
 			echo "$rout" | grep -q 'verify=ok' || rs=BAD
-			[ "$rs" = - ] && rs=$(printf '%.3f' "$(echo "$t1 - $t0" | bc -l)")
+			[ "$rs" = - ] && rs=$(since "$t1" "$t0")
 		fi
-		printf '%-13s %-9s %9s %9s %9s %10.0f %9.0f\n' "$data" "$mode" \
-			"$total" "$pause" "$rs" "$(echo "$image / 1000000" | bc -l)" \
-			"$(echo "$MIB / $total" | bc -l)"
+		printf '%-13s %-9s %9s %9s %9s %10s %9s\n' "$data" "$mode" \
+			"$total" "$pause" "$rs" "$(rate "$image" 1000000)" \
+			"$(rate "$MIB" "$total")"
 	done
 done
 rm -f "$D/bench.img"
