@@ -15,9 +15,12 @@
  * MPI_THREAD_MULTIPLE (COLL_DETACH, proxy/coll.c) and a nonblocking
  * neighbourhood collective (proxy/neighbor.c, px_icoll_track) are kept
  * the same way.  One kept with a poll function is work the real MPI does
- * not finish alone (a detached Cartesian exchange of ours, whose request
- * is a generalized one): it is stepped before each test of its request
- * (px_icoll_poll) and each count of the incomplete ones.
+ * not finish alone (a Cartesian exchange of ours, whose request is a
+ * generalized one): all such are stepped together (px_icoll_step) before
+ * every test call, between the tests of every proxy wait loop, and at
+ * each count of the incomplete ones, so whichever call the application
+ * completes requests with, or blocks in, moves them on, as the real
+ * MPI's own progress moves its collectives.
  *
  * At a checkpoint a pending collective is never cancelled: every member
  * has started it (the shim admits it like a blocking one), so DRAIN
@@ -38,6 +41,7 @@ struct icoll {
 };
 
 static struct icoll *pending;
+static int polled;              /* entries of pending with a poll function */
 
 int px_icoll_start(struct chan_call *c, int64_t id, int64_t req)
 {
@@ -68,6 +72,7 @@ int px_icoll_track(int64_t req, void *keep, void (*poll)(void *keep))
 	}
 	*k = (struct icoll){ req, keep, poll, pending };
 	pending = k;
+	polled += poll != NULL;
 	px_req_mark(req, PX_REQ_COLL);
 	return MPI_SUCCESS;
 }
@@ -77,14 +82,13 @@ void px_call_ICOLL(struct chan_call *c)
 	px_reply(c, px_icoll_start(c, c->arg[COLL_ID], c->arg[COLL_REQ]));
 }
 
-void px_icoll_poll(int64_t req)
+void px_icoll_step(void)
 {
+	if (!polled)
+		return;
 	for (struct icoll *k = pending; k; k = k->next)
-		if (k->req == req) {
-			if (k->poll)
-				k->poll(k->keep);
-			return;
-		}
+		if (k->poll)
+			k->poll(k->keep);
 }
 
 void px_icoll_done(int64_t req)
@@ -94,6 +98,7 @@ void px_icoll_done(int64_t req)
 		if (k->req != req)
 			continue;
 		*pp = k->next;
+		polled -= k->poll != NULL;
 		free(k->keep);
 		free(k);
 		return;
@@ -104,13 +109,10 @@ int64_t px_icoll_incomplete(void)
 {
 	int64_t n = 0;
 
+	px_icoll_step();
 	for (struct icoll *k = pending; k; k = k->next) {
 		MPI_Request r = *px_req_slot(k->req);
 		int flag = 1;
-		if (k->poll) {
-			k->poll(k->keep);
-			r = *px_req_slot(k->req);
-		}
 		if (r != MPI_REQUEST_NULL)
 			MPI_Request_get_status(r, &flag, MPI_STATUS_IGNORE);
 		n += !flag;

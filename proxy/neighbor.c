@@ -14,7 +14,9 @@
  * with tag k and arrives there as block k ^ 1 (the neighbour on the
  * other side), so a process that is both neighbours of a dimension
  * still gets each block in its place; MPI_PROC_NULL neighbours make the
- * calls no-ops, as the standard wants.
+ * calls no-ops, as the standard wants.  Each exchange on a communicator
+ * has tags of its own (tag_base), so two of them outstanding at once
+ * never take each other's messages, whatever order they are posted in.
  *
  * COLL_REQ non-zero makes the call nonblocking (MPI_Ineighbor_*): the
  * real nonblocking collective is started into that request's slot, kept
@@ -23,10 +25,11 @@
  * (COLL_DETACH, shim/mtwait.c) is started the same way under that
  * handle, so the proxy serves other threads' calls while it runs.  On a
  * Cartesian communicator that is only done where no dimension has one
- * process as both neighbours.  Elsewhere a nonblocking call's exchange
- * is done as for the blocking call and the request's slot stays empty,
- * so the request completes at its first test; a detached call's
- * exchange is started and stepped by the shim's polls (cart_detached).
+ * process as both neighbours.  Elsewhere a nonblocking or detached
+ * call's exchange of ours is started under that handle as a generalized
+ * request, which the proxy steps whenever it tests or waits
+ * (cart_started); a persistent one is a nonblocking one per MPI_Start
+ * (shim/pcoll.c).
  *
  * Slots are chan/coll.h's: COMM, SBUF, SCOUNT, STYPE, RBUF, RCOUNT,
  * RTYPE, ARRAYS (CHAN_OFF_NONE: the arrays are in inl, else the arena
@@ -123,13 +126,14 @@ static void nb_finish(struct chan_call *c, int rc, MPI_Request *req, void *keep)
 /* Private duplicates of Cartesian communicators, so our point-to-point
  * traffic never meets the application's.  Made on first use (every
  * member is in that call), freed with the communicator.  The dup is
- * started there and, for a detached exchange, completed by its polls:
- * waiting for it at once would keep the proxy from other threads' calls
- * while the other members may still be busy with theirs. */
+ * started there and, for a started exchange, completed as it is
+ * stepped: waiting for it at once would keep the proxy from other
+ * threads' calls while the other members may still be busy with theirs. */
 struct shadow {
 	int64_t abi;
 	MPI_Comm dup;
 	MPI_Request idup;       /* the dup still running, or MPI_REQUEST_NULL */
+	uint32_t seq;           /* exchanges started on it */
 	struct shadow *next;
 };
 
@@ -153,31 +157,25 @@ static struct shadow *shadow_start(int64_t abi, MPI_Comm comm, int *rc)
 		return NULL;
 	}
 	s->abi = abi;
+	s->seq = 0;
 	s->next = shadows;
 	shadows = s;
 	return s;
 }
 
-static int shadow_of(int64_t abi, MPI_Comm comm, MPI_Comm *dup)
-{
-	int rc;
-	struct shadow *s = shadow_start(abi, comm, &rc);
-
-	if (s && s->idup != MPI_REQUEST_NULL)
-		rc = px_wait(&s->idup, MPI_STATUS_IGNORE);
-	if (s)
-		*dup = s->dup;
-	return rc;
-}
-
+/* An exchange still waiting for the shadow's dup (the application may
+ * free a communicator with a nonblocking collective pending) is posted
+ * here, once the dup is made: the real MPI_Comm_free lets what is posted
+ * on the dup complete, and the exchange needs the shadow no more. */
 void px_neighbor_forget(int64_t abi)
 {
 	for (struct shadow **pp = &shadows; *pp; pp = &(*pp)->next)
 		if ((*pp)->abi == abi) {
 			struct shadow *s = *pp;
-			*pp = s->next;
-			if (s->idup != MPI_REQUEST_NULL) /* an exchange failed before it */
+			if (s->idup != MPI_REQUEST_NULL)
 				px_wait(&s->idup, MPI_STATUS_IGNORE);
+			px_icoll_step();
+			*pp = s->next;
 			MPI_Comm_free(&s->dup);
 			free(s);
 			return;
@@ -231,19 +229,32 @@ static int cart_neighbor(MPI_Comm comm, int k)
 	return k % 2 ? hi : lo;
 }
 
+/* The first tag of the next exchange of n blocks on shadow s.  Every
+ * member starts the exchanges of a communicator in one order, so they
+ * agree on it; an exchange waiting for the dup may be posted after a
+ * later one that did not wait.  32767 is the least MPI_TAG_UB there is;
+ * tags repeat only after that many blocks' worth of exchanges. */
+static int tag_base(struct shadow *s, int n)
+{
+	uint32_t per = n > 0 ? (uint32_t)n : 1, slots = (32767u + 1) / per;
+
+	return (int)(s->seq++ % (slots ? slots : 1) * per);
+}
+
 /* Start the exchange of n = 2 * ndims blocks each way on comm's shadow
- * dup into q[2 * n] (receives, then sends; all MPI_REQUEST_NULL before). */
-static int cart_post(MPI_Comm comm, MPI_Comm dup, int n, const struct blk *s,
+ * dup with tags tag..tag + n - 1 into q[2 * n] (receives, then sends;
+ * all MPI_REQUEST_NULL before). */
+static int cart_post(MPI_Comm comm, MPI_Comm dup, int tag, int n, const struct blk *s,
 		     const struct blk *r, MPI_Request *q)
 {
 	int rc = MPI_SUCCESS;
 
 	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
-		rc = MPI_Irecv(r[k].buf, r[k].count, r[k].type, cart_neighbor(comm, k), k ^ 1,
-			       dup, &q[k]);
+		rc = MPI_Irecv(r[k].buf, r[k].count, r[k].type, cart_neighbor(comm, k),
+			       tag + (k ^ 1), dup, &q[k]);
 	for (int k = 0; k < n && rc == MPI_SUCCESS; k++)
-		rc = MPI_Isend(s[k].buf, s[k].count, s[k].type, cart_neighbor(comm, k), k, dup,
-			       &q[n + k]);
+		rc = MPI_Isend(s[k].buf, s[k].count, s[k].type, cart_neighbor(comm, k), tag + k,
+			       dup, &q[n + k]);
 	return rc;
 }
 
@@ -256,21 +267,26 @@ static void cart_take_back(int n, MPI_Request *q)
 	px_take_back(n, q + n, 1);
 }
 
-/* Exchange n = 2 * ndims blocks each way with the Cartesian neighbours. */
+/* Exchange n = 2 * ndims blocks each way with the Cartesian neighbours,
+ * before the reply. */
 static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct blk *s,
 			 const struct blk *r)
 {
-	MPI_Comm dup;
-	int rc = shadow_of(c->arg[COLL_COMM], comm, &dup);
+	int rc;
+	struct shadow *sh = shadow_start(c->arg[COLL_COMM], comm, &rc);
 
-	if (rc != MPI_SUCCESS)
+	if (!sh)
+		return rc;
+	int tag = tag_base(sh, n);
+	if (sh->idup != MPI_REQUEST_NULL &&
+	    (rc = px_wait(&sh->idup, MPI_STATUS_IGNORE)) != MPI_SUCCESS)
 		return rc;
 	MPI_Request *q = malloc((size_t)(n > 0 ? 2 * n : 1) * sizeof(*q));
 	if (!q)
 		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
 	for (int k = 0; k < 2 * n; k++)
 		q[k] = MPI_REQUEST_NULL;
-	rc = cart_post(comm, dup, n, s, r, q);
+	rc = cart_post(comm, sh->dup, tag, n, s, r, q);
 	/* Held like any collective, never abandoned (px_waitall gives way to
 	 * PARK): every member was admitted, so it ends, and DRAIN waits for
 	 * it.  Abandoned, it answered CHAN_RETRY, which the application saw
@@ -283,20 +299,24 @@ static int cart_exchange(struct chan_call *c, MPI_Comm comm, int n, const struct
 	return rc;
 }
 
-/* ------------------------------------- detached Cartesian exchanges */
+/* -------------------------------------- started Cartesian exchanges */
 
-/* A blocking call the shim detached (COLL_DETACH) on a Cartesian
- * communicator where we exchange the blocks ourselves.  Waiting for it
- * here would keep the proxy from the calls of the rank's other threads,
- * which the other members may be waiting for, so its request's slot
- * holds a generalized request that we complete once the shadow's dup
- * and then the point-to-point requests have, as the shim's polls step
- * them (xchg_poll, through px_icoll_poll).  One allocation, kept with
- * the request (px_icoll_track) and freed at its completion. */
+/* A nonblocking call (COLL_REQ), or a blocking one the shim detached
+ * (COLL_DETACH), on a Cartesian communicator where we exchange the
+ * blocks ourselves.  Completing it before the reply would hold the
+ * application's call (no overlap for a nonblocking one) and keep the
+ * proxy from the calls of the rank's other threads, which the other
+ * members may be waiting for.  So its request's slot holds a generalized
+ * request that we complete once the shadow's dup and then the
+ * point-to-point requests have, as the proxy steps it (xchg_poll,
+ * through px_icoll_step: every test call and wait loop, and DRAIN's
+ * count).  One allocation, kept with the request (px_icoll_track) and
+ * freed at its completion. */
 struct xchg {
 	int64_t req;            /* the shim's handle */
 	MPI_Comm comm;
-	struct shadow *shadow;
+	struct shadow *shadow;  /* until posted (px_neighbor_forget) */
+	int tag;                /* the first of its tags (tag_base) */
 	int n;                  /* blocks each way */
 	int posted;             /* the point-to-point requests are started */
 	int done;               /* the generalized request is complete */
@@ -361,7 +381,7 @@ static void xchg_poll(void *keep)
 			return;
 		}
 		x->posted = 1;
-		if ((rc = cart_post(x->comm, x->shadow->dup, x->n, x->s, x->r, x->q)) !=
+		if ((rc = cart_post(x->comm, x->shadow->dup, x->tag, x->n, x->s, x->r, x->q)) !=
 		    MPI_SUCCESS) {
 			cart_take_back(x->n, x->q);
 			xchg_end(x, rc);
@@ -375,15 +395,15 @@ static void xchg_poll(void *keep)
 		xchg_end(x, rc);
 }
 
-static struct xchg *xchg_new(struct chan_call *c, MPI_Comm comm, int n, const struct blk *s,
-			     const struct blk *r)
+static struct xchg *xchg_new(struct chan_call *c, MPI_Comm comm, struct shadow *sh, int n,
+			     const struct blk *s, const struct blk *r)
 {
 	size_t nn = (size_t)(n ? n : 1);
 	struct xchg *x = malloc(sizeof(*x) + 2 * nn * (sizeof(struct blk) + sizeof(MPI_Request)));
 
 	if (!x)
 		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for a neighbourhood collective");
-	*x = (struct xchg){ .req = c->arg[COLL_DETACH], .comm = comm, .n = n };
+	*x = (struct xchg){ .req = nb_handle(c), .comm = comm, .shadow = sh, .n = n };
 	x->s = (struct blk *)(void *)(x + 1);
 	x->r = x->s + nn;
 	x->q = (MPI_Request *)(void *)(x->r + nn);
@@ -394,25 +414,33 @@ static struct xchg *xchg_new(struct chan_call *c, MPI_Comm comm, int n, const st
 	return x;
 }
 
-/* Start a detached exchange (or its shadow's dup) and reply at once. */
-static void cart_detached(struct chan_call *c, MPI_Comm comm, const struct blk *s,
-			  const struct blk *r)
+/* Start a nonblocking or detached exchange (or its shadow's dup) and
+ * reply at once. */
+static void cart_started(struct chan_call *c, MPI_Comm comm, const struct blk *s,
+			 const struct blk *r)
 {
-	struct xchg *x = xchg_new(c, comm, (int)c->arg[NB_IN], s, r);
-	MPI_Request *slot = px_req_slot(x->req);
-	int rc;
+	int rc, n = (int)c->arg[NB_IN];
+	struct shadow *sh = shadow_start(c->arg[COLL_COMM], comm, &rc);
 
+	if (!sh) {
+		px_reply(c, rc);
+		return;
+	}
+	struct xchg *x = xchg_new(c, comm, sh, n, s, r);
+	MPI_Request *slot = px_req_slot(x->req);
+	int64_t req = x->req;
+
+	x->tag = tag_base(sh, n);
 	/* x is freed with the request's record (px_icoll_done), and the
 	 * exchange is never cancelled: every member was admitted. */
-	if (!(x->shadow = shadow_start(c->arg[COLL_COMM], comm, &rc)) ||
-	    (rc = MPI_Grequest_start(xchg_query, px_greq_free_nothing,
-				     px_greq_cancel_nothing, x, slot)) != MPI_SUCCESS) {
+	if ((rc = MPI_Grequest_start(xchg_query, px_greq_free_nothing, px_greq_cancel_nothing, x,
+				     slot)) != MPI_SUCCESS) {
 		free(x);
 		px_reply(c, rc);
 		return;
 	}
-	if ((rc = px_icoll_track(x->req, x, xchg_poll)) != MPI_SUCCESS) { /* x freed */
-		slot = px_req_slot(c->arg[COLL_DETACH]);
+	if ((rc = px_icoll_track(req, x, xchg_poll)) != MPI_SUCCESS) { /* x freed */
+		slot = px_req_slot(req);
 		MPI_Grequest_complete(*slot);
 		MPI_Request_free(slot);
 	} else {
@@ -453,19 +481,15 @@ static struct blk *blk_alloc(int n)
 #define STYPE px_type(c->arg[COLL_STYPE])
 #define RTYPE px_type(c->arg[COLL_RTYPE])
 
-/* The blocks of a call on a Cartesian communicator, then the exchange;
- * a nonblocking call's request slot stays empty: complete.  A detached
- * one is started and completed by its polls. */
+/* The blocks of a call on a Cartesian communicator, then the exchange:
+ * started under the request's handle for a nonblocking or detached
+ * call, else done before the reply. */
 static void cart_call(struct chan_call *c, MPI_Comm comm, struct blk *s, struct blk *r)
 {
-	if (c->arg[COLL_DETACH]) {
-		cart_detached(c, comm, s, r);
-	} else {
-		int rc = cart_exchange(c, comm, (int)c->arg[NB_IN], s, r);
-		if (c->arg[COLL_REQ])
-			*px_req_slot(c->arg[COLL_REQ]) = MPI_REQUEST_NULL;
-		px_reply(c, rc);
-	}
+	if (nb_handle(c))
+		cart_started(c, comm, s, r);
+	else
+		px_reply(c, cart_exchange(c, comm, (int)c->arg[NB_IN], s, r));
 	free(s);
 	free(r);
 }

@@ -69,9 +69,13 @@ static void relax(unsigned *n)
 	}
 }
 
-/* Between two tests.  Returns 1 if the wait must give way to PARK. */
+/* Between two tests.  Returns 1 if the wait must give way to PARK.
+ * Our own Cartesian exchanges are stepped here (px_icoll_step): a peer
+ * may be waiting for their messages while this rank waits for
+ * something else. */
 static int progress_pause(unsigned *n, enum park p)
 {
+	px_icoll_step();
 	if (px_ctl_waiting())
 		px_ctl_poll(p != HOLD);
 	if (p != HOLD && px.parked)

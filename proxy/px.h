@@ -251,10 +251,12 @@ int px_icoll_start(struct chan_call *c, int64_t id, int64_t req);
 /* A nonblocking collective started elsewhere (proxy/neighbor.c) into
  * req's slot: kept and counted like ours, keep freed at completion;
  * MPI_ERR_NO_MEM (keep freed).  poll, if not NULL, is called with keep
- * before each test of req until it completes (px_icoll_poll). */
+ * at each px_icoll_step until req completes; it must only test, never
+ * wait. */
 int px_icoll_track(int64_t req, void *keep, void (*poll)(void *keep));
-/* Step the work of collective request req kept with a poll function. */
-void px_icoll_poll(int64_t req);
+/* Step the work of every collective request kept with a poll function:
+ * before each test call and between the tests of each wait loop. */
+void px_icoll_step(void);
 /* Nonblocking collective request abi completed: free what it kept. */
 void px_icoll_done(int64_t abi);
 /* Nonblocking collectives started and not complete yet (progresses them). */

@@ -52,8 +52,11 @@ static void region_in(struct chan_call *c, int n, struct region *g)
 	g->idx = (int32_t *)(p + (size_t)n * (sizeof(int64_t) + sizeof(struct chan_status)));
 }
 
+/* Before a multi-request call: step the collectives that move only
+ * when stepped (px_icoll_step), then take the requests' slots. */
 static void gather(int n, const struct region *g)
 {
+	px_icoll_step();
 	scratch(n);
 	memset(stats, 0, (size_t)n * sizeof(*stats));
 	for (int k = 0; k < n; k++)
@@ -118,8 +121,7 @@ static void test(struct chan_call *c, int keep)
 	MPI_Status st = { 0 };
 	int flag = 0;
 
-	if (px_req_kind(c->arg[0]) == PX_REQ_COLL) /* some move only when polled */
-		px_icoll_poll(c->arg[0]);
+	px_icoll_step(); /* some collectives move only when stepped */
 	MPI_Request *r = px_req_slot(c->arg[0]);
 	int rc = keep ? MPI_Request_get_status(*r, &flag, &st) : MPI_Test(r, &flag, &st);
 

@@ -32,10 +32,10 @@
  * (struct shim_nbkeep) and copies the blocks out when it completes
  * (shim_neighbor_complete, from shim/icoll.c's completion); across a
  * checkpoint it is a pending nonblocking collective like the others
- * (shim/icoll.c).  On a Cartesian communicator where the proxy must
- * exchange the blocks itself (a dimension whose two neighbours are one
- * process, see proxy/neighbor.c) the proxy completes the exchange before
- * it answers, so there the call waits for its neighbours at initiation.
+ * (shim/icoll.c).  That holds on a Cartesian communicator where the
+ * proxy exchanges the blocks itself (a dimension whose two neighbours
+ * are one process, see proxy/neighbor.c) too: the proxy starts the
+ * exchange under the request and steps it in every completion call.
  *
  * Under MPI_THREAD_MULTIPLE a blocking call does not keep the call slot
  * while it waits for its neighbours (shim_coll_run, shim/mtwait.c): the
@@ -43,7 +43,7 @@
  * blocking collectives, so two threads' calls on two communicators
  * entered in different orders on two ranks cannot wait for each other.
  * That includes the Cartesian exchange above, which the proxy then
- * steps at each poll (proxy/neighbor.c, cart_detached).
+ * steps at each poll (proxy/neighbor.c, cart_started).
  */
 #include "shim.h"
 
