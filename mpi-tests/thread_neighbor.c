@@ -23,6 +23,10 @@
  * its proxy) while it waits hangs here.
  * Every received value is checked, and so are the gaps between blocks
  * and the blocks of MPI_PROC_NULL neighbours, which must keep their bytes.
+ * Then the same crossing with MPI_Ineighbor_allgather(v) and MPI_Wait on
+ * the periodic one and the graph: the start must not hold the way into
+ * MPI either (allgathers only: Open MPI 4.1's Ineighbor_alltoall swaps
+ * the blocks of a process that is both neighbours).
  *
  * Output: one line per collective and pair (rank 0).
  */
@@ -49,6 +53,7 @@ static const char *const names[NKINDS] = {
 #define UNTOUCHED (-7)  /* what a receive buffer holds where nothing lands */
 
 static enum kind kind;
+static int nonblocking;         /* MPI_Ineighbor_* and MPI_Wait */
 static int round_no;
 #define NCOMMS 3
 static MPI_Comm comms[NCOMMS];  /* graph, non-periodic Cartesian, periodic one */
@@ -86,6 +91,19 @@ static int is_v(void)
 	return kind != ALLGATHER && kind != ALLTOALL;
 }
 
+/* The nonblocking allgathers of run, then MPI_Wait. */
+static int run_nonblocking(MPI_Comm comm, int *sbuf, int *rbuf, const int *rcnt,
+			   const int *rdsp)
+{
+	MPI_Request r = MPI_REQUEST_NULL;
+	int rc = kind == ALLGATHER
+		 ? MPI_Ineighbor_allgather(sbuf, 3, MPI_INT, rbuf, 3, MPI_INT, comm, &r)
+		 : MPI_Ineighbor_allgatherv(sbuf + displ_of(0), count_of(rank, 0), MPI_INT, rbuf,
+					    rcnt, rdsp, MPI_INT, comm, &r);
+
+	return rc == MPI_SUCCESS ? MPI_Wait(&r, MPI_STATUS_IGNORE) : rc;
+}
+
 /* Run the collective of this round on comm k with its buffers. */
 static int run(int k, int *sbuf, int *rbuf)
 {
@@ -103,6 +121,8 @@ static int run(int k, int *sbuf, int *rbuf)
 		swd[i] = (MPI_Aint)sdsp[i] * (MPI_Aint)sizeof(int);
 		rwd[i] = (MPI_Aint)rdsp[i] * (MPI_Aint)sizeof(int);
 	}
+	if (nonblocking)
+		return run_nonblocking(comm, sbuf, rbuf, rcnt, rdsp);
 	switch (kind) {
 	case ALLGATHER:
 		return MPI_Neighbor_allgather(sbuf, 3, MPI_INT, rbuf, 3, MPI_INT, comm);
@@ -199,8 +219,9 @@ static void crossed(enum kind kd, int a, int b)
 		pthread_join(ta, NULL);
 		pthread_join(tb, NULL);
 	}
-	mt_say("%s on %s and %s: %d rounds in crossed orders", names[kd], comm_names[a],
-	       comm_names[b], ROUNDS);
+	mt_say("%s%s on %s and %s: %d rounds in crossed orders",
+	       nonblocking ? "Ineighbor" : "Neighbor", names[kd] + strlen("Neighbor"),
+	       comm_names[a], comm_names[b], ROUNDS);
 }
 
 static void make_comms(void)
@@ -233,6 +254,9 @@ int main(int argc, char **argv)
 		for (enum kind k = 0; k < NKINDS; k++)
 			crossed(k, 0, 1);
 		for (enum kind k = 0; k < ALLTOALLV; k++)
+			crossed(k, 2, 0);
+		nonblocking = 1;
+		for (enum kind k = 0; k < ALLTOALL; k++)
 			crossed(k, 2, 0);
 		for (int c = 0; c < NCOMMS; c++)
 			MPI_Comm_free(&comms[c]);
