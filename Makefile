@@ -197,7 +197,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # rank inside a Cartesian Neighbor_alltoall at the checkpoint
 # (restart_topohold.sh), MPI_Alloc_mem memory and receives pending into
 # it (restart_allocmem.sh), an MPI_Comm_idup held at the gate
-# (restart_idupheld.sh): about 4 minutes together.
+# (restart_idupheld.sh), nonblocking and persistent neighbourhood
+# collectives pending on Cartesian communicators whose blocks the proxy
+# exchanges itself (restart_nbrwait.sh): about 4.5 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -223,6 +225,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_topohold.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_allocmem.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_idupheld.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_nbrwait.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).
