@@ -1,7 +1,10 @@
 /*
  * px_test_neighbor.c - a Cartesian neighbourhood exchange of the proxy
  * (proxy/neighbor.c) that fails part-way leaves nothing behind, and
- * px_take_back (proxy/progress.c), which it uses; built and run once per
+ * px_take_back (proxy/progress.c), which it uses; a nonblocking one is
+ * kept under its request and completed by the completion calls; work
+ * kept with a poll function (px_icoll_track) is stepped by a test of any
+ * request and by the wait loops (px_icoll_step); built and run once per
  * MPI, as a singleton.
  *
  * The communicator is a periodic dimension of one process, so both
@@ -12,7 +15,9 @@
  * alarm() ends the binary then, which the unit runner counts as a
  * failure.  Expected blocks follow from MPI_Neighbor_alltoallv's
  * definition: block k arrives from neighbour k, which sent it as its
- * block k ^ 1.
+ * block k ^ 1.  The stepped work is a generalized request that a poll
+ * function completes at its third call; a wait that did not step it
+ * would wait forever (alarm again).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +39,8 @@ struct px_state px;
 #define NB_IN COLL_NARGS
 #define NB_OUT (COLL_NARGS + 1)
 #define WATCHDOG_S 60
+#define REQ_ABI(i) ((3 << 24) | (i)) /* request handles (proxy/table.c) */
+#define POLLS_TO_END 3
 
 static MPI_Comm cart;
 static struct chan_call call;
@@ -84,6 +91,97 @@ static void test_failed_exchange_leaves_nothing(void **state)
 	assert_int_equal(r[1], s[0]);
 	assert_int_equal(failed[0], SENTINEL);
 	assert_int_equal(failed[1], SENTINEL);
+}
+
+static void test_nonblocking_exchange_kept_until_wait(void **state)
+{
+	int *s = arena_ints(256), *r = arena_ints(320);
+
+	(void)state;
+	s[0] = 33;
+	s[1] = 44;
+	r[0] = r[1] = SENTINEL;
+	alltoallv_call(256, 320, 1, 1);
+	call.arg[COLL_REQ] = REQ_ABI(1);
+	px_call_NEIGHBOR_ALLTOALLV(&call);
+	assert_int_equal(call.err, 0);
+	assert_true(*px_req_slot(REQ_ABI(1)) != MPI_REQUEST_NULL);
+	memset(&call, 0, sizeof(call));
+	call.id = CALL_WAIT;
+	call.arg[0] = REQ_ABI(1);
+	px_call_WAIT(&call);
+	assert_int_equal(call.err, 0);
+	assert_true(*px_req_slot(REQ_ABI(1)) == MPI_REQUEST_NULL);
+	assert_int_equal(r[0], s[1]);
+	assert_int_equal(r[1], s[0]);
+	assert_int_equal(px_icoll_incomplete(), 0);
+}
+
+/* Stepped work: a generalized request under handle stepped_req that
+ * ends at the POLLS_TO_END-th step. */
+static int64_t stepped_req;
+static int polls;
+
+static int greq_query(void *extra, MPI_Status *st)
+{
+	(void)extra;
+	MPI_Status_set_elements(st, MPI_BYTE, 0);
+	MPI_Status_set_cancelled(st, 0);
+	return MPI_SUCCESS;
+}
+
+static void stepped_poll(void *keep)
+{
+	(void)keep;
+	if (++polls == POLLS_TO_END)
+		MPI_Grequest_complete(*px_req_slot(stepped_req));
+}
+
+static void start_stepped(int64_t req)
+{
+	stepped_req = req;
+	polls = 0;
+	assert_int_equal(MPI_Grequest_start(greq_query, px_greq_free_nothing,
+					    px_greq_cancel_nothing, NULL, px_req_slot(req)),
+			 MPI_SUCCESS);
+	assert_int_equal(px_icoll_track(req, NULL, stepped_poll), MPI_SUCCESS);
+}
+
+static void test_wait_steps_kept_work(void **state)
+{
+	(void)state;
+	start_stepped(REQ_ABI(2));
+	memset(&call, 0, sizeof(call));
+	call.id = CALL_WAIT;
+	call.arg[0] = REQ_ABI(2);
+	px_call_WAIT(&call);
+	assert_int_equal(call.err, 0);
+	assert_int_equal(polls, POLLS_TO_END);
+	assert_true(*px_req_slot(REQ_ABI(2)) == MPI_REQUEST_NULL);
+}
+
+/* A test of another request steps it too; Waitall's loop ends it. */
+static void test_any_test_and_waitall_step_kept_work(void **state)
+{
+	const int64_t h = REQ_ABI(3);
+
+	(void)state;
+	start_stepped(h);
+	memset(&call, 0, sizeof(call));
+	call.id = CALL_TEST;
+	call.arg[0] = REQ_ABI(4); /* no request there: complete at once */
+	px_call_TEST(&call);
+	assert_int_equal(call.arg[1], 1);
+	assert_int_equal(polls, 1);
+	memset(&call, 0, sizeof(call));
+	call.id = CALL_WAITALL;
+	call.arg[0] = 1;
+	call.arg[1] = CHAN_OFF_NONE;
+	memcpy(call.inl, &h, sizeof(h));
+	px_call_WAITALL(&call);
+	assert_int_equal(call.err, 0);
+	assert_int_equal(polls, POLLS_TO_END);
+	assert_true(*px_req_slot(h) == MPI_REQUEST_NULL);
 }
 
 /* A receive taken back is gone: the message it would have matched goes
@@ -161,6 +259,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_exchange_leaves_nothing),
+		cmocka_unit_test(test_nonblocking_exchange_kept_until_wait),
+		cmocka_unit_test(test_wait_steps_kept_work),
+		cmocka_unit_test(test_any_test_and_waitall_step_kept_work),
 		cmocka_unit_test(test_take_back_recv),
 		cmocka_unit_test(test_take_back_send),
 	};
