@@ -199,7 +199,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # it (restart_allocmem.sh), an MPI_Comm_idup held at the gate
 # (restart_idupheld.sh), nonblocking and persistent neighbourhood
 # collectives pending on Cartesian communicators whose blocks the proxy
-# exchanges itself (restart_nbrwait.sh): about 4.5 minutes together.
+# exchanges itself (restart_nbrwait.sh), a blocking 1 MiB send in flight,
+# its receiver outside MPI (restart_heldsend.sh, ~15 s): about 4.5
+# minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -226,6 +228,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_allocmem.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_idupheld.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_nbrwait.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_heldsend.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -10,8 +10,9 @@
  * call (proxy/progress.c).  PARK is the one that waits: while a
  * receive-side call is in progress it only marks the proxy parked, the
  * call gives way (CHAN_RETRY) and PARK is answered from the loop once the
- * call slot is idle.  A send or collective in progress is never
- * abandoned, so PARK is answered with it still running (CTL_ARG_BUSY).
+ * call slot is idle.  A collective in progress is never abandoned, so
+ * PARK is answered with it still running (CTL_ARG_BUSY); a blocking
+ * send in flight leaves the slot as a pending send (proxy/p2p.c).
  *
  * After PARK the proxy has no receive posted: pending nonblocking
  * receives were completed or cancelled, blocking ones abandoned.  They

@@ -6,7 +6,8 @@
  * For a checkpoint (proxy/ckpt.c) every started send and every completed
  * receive is counted here, and nonblocking ones are marked in the request
  * table so PARK and DRAIN can find them.  A blocking receive gives way to
- * PARK (px_wait_recv: CHAN_RETRY); a blocking send does not.
+ * PARK (px_wait_recv: CHAN_RETRY); a blocking send still in flight is
+ * kept like an Isend (keep_send) and its call answered CHAN_RETRY.
  *
  * ISEND and IRECV test the new request once before replying; one that is
  * complete already (eager send, message there) is answered so and
@@ -54,17 +55,51 @@ static int start_send(const struct msg *m, int mode, MPI_Request *r)
 	}
 }
 
+/* PARK came while a blocking call's send is in flight: a rendezvous
+ * send whose receiver is elsewhere.  Held in the call slot, it kept this
+ * rank's DRAIN round from ending until the receiver had drained it, which
+ * the receiver may do only in a later round; and the coordinator starts
+ * one only once every rank has ended this one.  So when the message
+ * arrived just after the receiver's first DRAIN (ckpt_all, p2p_allocmem)
+ * the checkpoint timed out.  Instead the send is kept in the request
+ * table under the handle the shim sent along (h), like an Isend: DRAIN
+ * progresses it, and the shim waits for it after the checkpoint (after a
+ * restart that wait ends at once: the new proxy has no such request, and
+ * the receiver took the message before the image).  A send found
+ * complete here leaves h empty, which that wait finds at once too.
+ * Without a handle (h 0: the shim had no memory for one) it is held as
+ * before.  Sets *kept; returns the send's error, or PX_RETRY once kept. */
+static int keep_send(MPI_Request *r, MPI_Status *st, int64_t h, int64_t *kept)
+{
+	int flag = 0;
+
+	*kept = 0;
+	if (h == 0)
+		return px_wait(r, st);
+	int rc = MPI_Test(r, &flag, st);
+	if (rc != MPI_SUCCESS || flag)
+		return rc;
+	*px_req_slot(h) = *r;
+	px_req_mark(h, PX_REQ_SEND);
+	*kept = 1;
+	return PX_RETRY;
+}
+
 void px_call_SEND(struct chan_call *c)
 {
 	struct msg m;
 	MPI_Request r;
 	MPI_Status st;
+	int64_t h = c->arg[7];
 
+	c->arg[7] = 0;
 	msg_in(c->arg, 0, c->arg[5], &m);
 	int rc = start_send(&m, (int)c->arg[6], &r);
 	if (rc == MPI_SUCCESS) {
 		px_count_send(m.peer);
-		rc = px_wait(&r, &st);
+		rc = px_wait_app(&r, &st);
+		if (rc == PX_RETRY)
+			rc = keep_send(&r, &st, h, &c->arg[7]);
 	}
 	px_reply(c, rc);
 }
@@ -171,8 +206,8 @@ void px_ring_post(const struct chan_ring_post *p)
 }
 
 /* A SENDRECV whose receive PARK cancelled becomes the RECV the
- * application posts again once its send part is done: receive arguments
- * in RECV's places (shim/p2p.c). */
+ * application posts again: receive arguments in RECV's places
+ * (shim/p2p.c). */
 static void sendrecv_to_recv(struct chan_call *c)
 {
 	int64_t rarg[6];
@@ -183,19 +218,21 @@ static void sendrecv_to_recv(struct chan_call *c)
 }
 
 /* Both halves of a SENDRECV (r[0] send, r[1] receive).  On PARK the
- * receive is cancelled if it still can be and the send completed;
- * returns PX_RETRY if the receive was cancelled. */
-static int sendrecv_wait(MPI_Request r[2], MPI_Status st[2])
+ * receive is cancelled if it still can be, and a send still in flight
+ * is kept under handle h (keep_send; *kept).  Returns PX_RETRY if the
+ * receive was cancelled. */
+static int sendrecv_wait(MPI_Request r[2], MPI_Status st[2], int64_t h, int64_t *kept)
 {
 	int rc = px_waitall(2, r, st);
 
+	*kept = 0;
 	if (rc == MPI_ERR_IN_STATUS)
 		return st[1].MPI_ERROR ? st[1].MPI_ERROR : st[0].MPI_ERROR;
 	if (rc != PX_RETRY)
 		return rc;
 	int rrc = px_wait_recv(&r[1], &st[1]);
-	int src = px_wait(&r[0], &st[0]);
-	return src != MPI_SUCCESS ? src : rrc;
+	int src = keep_send(&r[0], &st[0], h, kept);
+	return src != MPI_SUCCESS && src != PX_RETRY ? src : rrc;
 }
 
 void px_call_SENDRECV(struct chan_call *c)
@@ -203,7 +240,9 @@ void px_call_SENDRECV(struct chan_call *c)
 	struct msg s, rv;
 	MPI_Request r[2];
 	MPI_Status st[2];
+	int64_t h = c->arg[11];
 
+	c->arg[11] = 0;
 	memset(st, 0, sizeof(st));
 	msg_in(c->arg, 0, c->arg[10], &s);
 	msg_in(c->arg, 5, c->arg[10], &rv);
@@ -215,7 +254,7 @@ void px_call_SENDRECV(struct chan_call *c)
 			MPI_Request_free(&r[1]);
 		} else {
 			px_count_send(s.peer);
-			rc = sendrecv_wait(r, st);
+			rc = sendrecv_wait(r, st, h, &c->arg[11]);
 		}
 	}
 	if (rc == PX_RETRY) {

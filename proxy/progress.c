@@ -19,9 +19,10 @@
  * more than that when nothing comes.
  *
  * What a checkpoint's PARK does to a wait depends on who owns it:
- *   hold     (px_wait) sends, collectives, constructors: nothing; they
- *            end once every member got there or the receivers drained
- *            them, and PARK is answered meanwhile;
+ *   hold     (px_wait) collectives, constructors: nothing; they end
+ *            once every member got there, and PARK is answered
+ *            meanwhile (a blocking send is not held: proxy/p2p.c
+ *            keep_send);
  *   app      (px_wait_app, px_waitall/any/some, px_probe) the requests
  *            are the application's: return PX_RETRY and let it ask again;
  *   recv     (px_wait_recv) a receive the proxy posted for RECV: cancel

@@ -90,8 +90,8 @@ _Noreturn void px_app_gone(void);
  * abandoned it; px_reply turns it into CHAN_RETRY. */
 #define PX_RETRY (-1)
 /* Complete *r (MPI_Test loop); returns the real error code.  Serves
- * control requests meanwhile and is never abandoned: sends, collectives,
- * constructors. */
+ * control requests meanwhile and is never abandoned: collectives,
+ * constructors (a blocking send is kept instead, proxy/p2p.c). */
 int px_wait(MPI_Request *r, MPI_Status *st);
 /* The same for a receive the proxy started itself (RECV): on PARK it is
  * cancelled and PX_RETRY returned, unless it had matched already; then it

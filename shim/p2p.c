@@ -19,12 +19,16 @@
  *
  * Call layouts (arg[] indices), served by proxy/p2p.c:
  *   SEND, ISEND  0 base, 1 count, 2 type, 3 dest, 4 tag, 5 comm, 6 mode,
- *                7 request (ISEND)
+ *                7 request (ISEND); SEND: 7 the spare request (send_kept),
+ *                under which the send is kept if the reply is CHAN_RETRY
  *   RECV, IRECV  0 base, 1 count, 2 type, 3 source, 4 tag, 5 comm,
  *                6 request (IRECV); RECV replies with status
  *   ISEND, IRECV reply CALL_ARG_DONE and, when it is 1, the status
  *   SENDRECV     0..4 as SEND, 5 rbase, 6 rcount, 7 rtype, 8 source,
- *                9 rtag, 10 comm; replies with status
+ *                9 rtag, 10 comm, 11 the spare request as SEND's 7;
+ *                replies with status; with CHAN_RETRY (the receive
+ *                starts over) the send is under the spare request, kept
+ *                or complete; otherwise arg[11] is 1 if it was kept
  *   PROBE        0 source, 1 tag, 2 comm; replies with status
  *   IPROBE       as PROBE; replies arg[3] flag and status
  */
@@ -104,6 +108,50 @@ static int64_t *ring_entry(const struct shim_type *t, int count)
 	return chan_ring_claim(&shim.ch);
 }
 
+/* The request a blocking send becomes when a checkpoint's PARK finds it
+ * in flight: the proxy then keeps it like an Isend instead of holding
+ * the call slot (proxy/p2p.c keep_send) and answers the call.  Made
+ * before the call, since PARK leaves no time to ask for one, and kept for
+ * the next call until a send takes it.  Blocking sends take the slot only
+ * below MPI_THREAD_MULTIPLE, one at a time: the slot lock guards it.
+ * Its handle, or 0 if there is no memory for one (the proxy then holds
+ * the send as it did before). */
+static struct shim_req *spare;
+
+static int64_t spare_handle(void)
+{
+	if (!spare)
+		spare = shim_req_new(SHIM_REQ_SEND, MPI_COMM_WORLD);
+	return spare ? (int64_t)(intptr_t)spare->handle : 0;
+}
+
+/* The proxy kept the send under the spare request: the request takes
+ * over its stage s; once the caller released the slot, send_wait_kept
+ * waits for it (at the gate until the checkpoint is over).  Known from a
+ * CHAN_RETRY reply, which comes after the checkpoint: the reply's other
+ * slots may then be a restarted proxy's channel, which says nothing.
+ * Returns the request, NULL if there was no spare. */
+static struct shim_req *send_kept(MPI_Comm comm, struct shim_stage *s, int64_t base)
+{
+	struct shim_req *r = spare;
+
+	if (!r)
+		return NULL;
+	spare = NULL;
+	r->comm = comm;
+	r->stage = *s;
+	r->base = base;
+	s->off = ARENA_NONE;
+	return r;
+}
+
+static int send_wait_kept(struct shim_req *r)
+{
+	MPI_Request h = r->handle;
+
+	return PMPI_Wait(&h, MPI_STATUS_IGNORE);
+}
+
 static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
 		     int dest, int tag, MPI_Comm comm, int mode)
 {
@@ -121,8 +169,13 @@ static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype ty
 	struct chan_call *c = shim_call_begin(CALL_SEND);
 	fill_msg(c->arg, &s, m.type, base, count, type, dest, tag, comm);
 	c->arg[6] = mode;
-	err = shim_call_simple(c);
+	c->arg[7] = spare_handle();
+	err = shim_call_run(c);
+	struct shim_req *kept = err == CHAN_RETRY ? send_kept(comm, &s, base) : NULL;
+	shim_call_end();
 	shim_stage_free(&s);
+	if (kept) /* its error, if any, went through the handler there */
+		return send_wait_kept(kept);
 	return shim_error(comm, err, fn, NULL);
 }
 
@@ -455,13 +508,18 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 	c->arg[8] = source;
 	c->arg[9] = rtag;
 	c->arg[10] = (int64_t)(intptr_t)comm;
+	c->arg[11] = spare_handle();
 	err = shim_call_run(c);
+	struct shim_req *kept = err == CHAN_RETRY || c->arg[11] == 1 ?
+		send_kept(comm, &ss, sbase) : NULL;
 	if (err == CHAN_RETRY) {
-		/* The send part is done; only the receive starts over. */
+		/* Only the receive starts over; the send is done or kept. */
 		shim_call_end();
 		shim_stage_free(&rs);
 		shim_stage_free(&ss);
-		return PMPI_Recv(rbuf, rcount, rtype, source, rtag, comm, status);
+		err = PMPI_Recv(rbuf, rcount, rtype, source, rtag, comm, status);
+		int serr = kept ? send_wait_kept(kept) : MPI_SUCCESS;
+		return err ? err : serr;
 	}
 	if (source == MPI_PROC_NULL)
 		shim_status_proc_null(&c->status);
@@ -470,7 +528,9 @@ static int sendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype s
 	shim_call_end();
 	shim_stage_free(&rs);
 	shim_stage_free(&ss);
-	return shim_error(comm, err, fn, NULL);
+	err = shim_error(comm, err, fn, NULL);
+	int serr = kept ? send_wait_kept(kept) : MPI_SUCCESS;
+	return err ? err : serr;
 }
 
 int PMPI_Sendrecv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, int dest,
