@@ -16,6 +16,8 @@
 #   CKPT_ALL_STRICT=1  failures of known-broken programs count too
 #   CKPT_ALL_AT_MS     every moment at this many ms after registering
 #                      instead of a random one (e.g. near the job's end)
+#   CKPT_ALL_MPI=openmpi  run and checkpoint under Open MPI and restart
+#                      under MPICH (default: the other way round)
 #
 # The programs are short, so they run with MT_PAUSE_US (mpi-tests/mt.h): at
 # each phase boundary one rank sleeps and the others wait for it, in a
@@ -58,6 +60,9 @@ PAUSE_US=${CKPT_ALL_PAUSE_US:-250000}
 LIMIT=${CKPT_ALL_LIMIT:-120}
 CFLAGS="-std=gnu11 -O1 -g"
 KNOWN_LIST=$ROOT/tests/ckpt-mpi/ckpt_all.known
+RUN_MPI=${CKPT_ALL_MPI:-mpich}
+RS_MPI=openmpi RS_NAME="Open MPI"
+[ "$RUN_MPI" = openmpi ] && RS_MPI=mpich RS_NAME=MPICH
 NFAIL=0 NPASS=0 NLATE=0 NKNOWN=0
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -179,7 +184,7 @@ one_moment() {
 	next_random
 	delay=${CKPT_ALL_AT_MS:-$(( RND % ($4 + 1) ))}
 	w=$T/$n.$k what="$n moment $k (${delay} of $4 ms)"
-	MT_PAUSE_US=$PAUSE_US timeout "$LIMIT" mpirun.mpich -n "$r" "$B/bin/dmtcp_mpi" \
+	MT_PAUSE_US=$PAUSE_US timeout "$LIMIT" "mpirun.$RUN_MPI" -n "$r" "$B/bin/dmtcp_mpi" \
 		"$T/shim/$n" >"$w.run.out" 2>"$w.run.err" </dev/null &
 	job=$!
 	if ! wait_registered "$r" "$job"; then
@@ -210,14 +215,14 @@ one_moment() {
 		fi
 		return
 	fi
-	mpirun.openmpi -n "$r" "$B/bin/dmtcp_mpi_restart" "$ck" \
+	"mpirun.$RS_MPI" -n "$r" "$B/bin/dmtcp_mpi_restart" "$ck" \
 		>"$w.rs.out" 2>"$w.rs.err" </dev/null &
 	bounded $! "$w.hang"
 	if [ "$rc" -eq 124 ]; then
-		fail "$what: restart under Open MPI still running after $LIMIT s (stacks after the summary)"
+		fail "$what: restart under $RS_NAME still running after $LIMIT s (stacks after the summary)"
 		tail -n 4 "$T"/tmp/coord-*.log | indent
 	elif [ "$rc" -ne 0 ]; then
-		fail "$what: restart under Open MPI exited $rc"
+		fail "$what: restart under $RS_NAME exited $rc"
 		indent 20 <"$w.rs.err"
 	elif ! covered "$T/$n.ref" "$w.run.out" "$w.rs.out"; then
 		fail "$what: output before and after the restart does not make the native output"
@@ -234,7 +239,7 @@ one_moment() {
 # shim_length NAME RANKS: step 2 of the header, in ms (0 if the run did
 # not register).
 shim_length() {
-	MT_PAUSE_US=$PAUSE_US timeout "$LIMIT" mpirun.mpich -n "$2" "$B/bin/dmtcp_mpi" \
+	MT_PAUSE_US=$PAUSE_US timeout "$LIMIT" "mpirun.$RUN_MPI" -n "$2" "$B/bin/dmtcp_mpi" \
 		"$T/shim/$1" >"$T/$1.len.out" 2>"$T/$1.len.err" </dev/null &
 	job=$!
 	if ! wait_registered "$2" "$job"; then
