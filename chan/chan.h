@@ -79,8 +79,9 @@
 
 /* chan_call.err of a call the proxy abandoned for a checkpoint (PARK):
  * the call's id, arguments and inline bytes are left as they were (a
- * SENDRECV whose send part completed is turned into a RECV, see
- * proxy/ckpt.c); the app posts it again after RESUME or RESTART.  Outside
+ * SENDRECV is turned into a RECV, see proxy/p2p.c; its send, and a
+ * SEND's, is complete or kept under the call's spare request); the app
+ * posts it again after RESUME or RESTART.  Outside
  * the standard ABI's error range (0 .. ABI_ERR_LASTCODE). */
 #define CHAN_RETRY (-1)
 
@@ -144,7 +145,9 @@ struct chan_call {
  *            in progress (RECV, PROBE, WAIT, WAITALL, WAITANY, WAITSOME:
  *            the app gets CHAN_RETRY; a RECV whose cancel fails because it
  *            matched completes normally instead; a SENDRECV is answered
- *            CHAN_RETRY as a RECV once its send part is done), then
+ *            CHAN_RETRY as a RECV; a SEND or SENDRECV whose send is still
+ *            in flight leaves it pending under the call's spare request,
+ *            proxy/p2p.c keep_send), then
  *            reports every pending nonblocking receive in parked[]:
  *            CHAN_PARKED_DONE (completed; status set; the data is in the
  *            request's arena block) or CHAN_PARKED_REPOST (cancelled; post

@@ -433,8 +433,10 @@ static int slot_idle(void)
 
 /* One DRAIN round: repeat the control call until nothing is left that
  * this rank can take now and no call of the application is still in
- * the proxy (a blocking send or an admitted collective finishes once
- * the peers drain or enter it, which they are doing meanwhile). */
+ * the proxy (an admitted collective finishes once the peers enter it,
+ * which they are doing meanwhile; a blocking send is not left there,
+ * since its receiver may drain it only in a later round: proxy/p2p.c
+ * keep_send). */
 static int ck_drain(int64_t *sent, int64_t *recvd)
 {
 	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
