@@ -689,6 +689,45 @@ static void test_copy_out_partial(void **state)
 	}
 }
 
+/* Unpacking every element (a limit of the whole message or more, as a
+ * received Irecv is staged back) writes each typemap byte from the
+ * packed bytes and leaves the holes alone. */
+static void test_unpack_whole(void **state)
+{
+	(void)state;
+	make_zoo();
+	for (int z = 0; z < nzoo; z++) {
+		for (int count = 1; count <= 3; count++) {
+			struct elist l = model_map(zoo[z], count);
+			struct shim_type *t = shim_type_get(zoo[z]->h);
+			struct buf img = buf_for(&l, 3000u + (unsigned)z);
+			struct buf usr = buf_for(&l, 4000u + (unsigned)z);
+			struct buf want = buf_for(&l, 4000u + (unsigned)z);
+			int64_t total = map_bytes(&l);
+			for (int64_t i = 0; i < l.n; i++)
+				for (int64_t b = 0; b < l.e[i].size; b++)
+					want.zero[l.e[i].off + b] = img.zero[l.e[i].off + b];
+			unsigned char *packed = malloc((size_t)total + 1);
+			shim_type_pack_raw(t, count, img.zero, packed);
+			const int64_t limits[] = { total, total + 1, INT64_MAX };
+			for (size_t k = 0; k < sizeof(limits) / sizeof(limits[0]); k++) {
+				fill(usr.mem, (size_t)usr.len, 4000u + (unsigned)z);
+				assert_int_equal(shim_type_unpack_raw(t, count, packed, usr.zero,
+								      limits[k]),
+						 total);
+				if (memcmp(usr.mem, want.mem, (size_t)usr.len))
+					fail_msg("zoo %d count %d limit %lld: unpack differs", z,
+						 count, (long long)limits[k]);
+			}
+			free(packed);
+			free(img.mem);
+			free(usr.mem);
+			free(want.mem);
+			free(l.e);
+		}
+	}
+}
+
 /* Send: the proxy finds every typemap byte at arena + base + disp.
  * Recv: only typemap bytes come back, holes keep the application's. */
 static void test_staging_send_recv(void **state)
@@ -1219,6 +1258,7 @@ int main(void)
 		cmocka_unit_test(test_bounds_match_native),
 		cmocka_unit_test(test_flatten_matches_model),
 		cmocka_unit_test(test_copy_out_partial),
+		cmocka_unit_test(test_unpack_whole),
 		cmocka_unit_test(test_staging_send_recv),
 		cmocka_unit_test(test_predefined_fast_path),
 		cmocka_unit_test(test_long_double_padding),
