@@ -200,8 +200,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # (restart_idupheld.sh), nonblocking and persistent neighbourhood
 # collectives pending on Cartesian communicators whose blocks the proxy
 # exchanges itself (restart_nbrwait.sh), a blocking 1 MiB send in flight,
-# its receiver outside MPI (restart_heldsend.sh, ~15 s): about 4.5
-# minutes together.
+# its receiver outside MPI (restart_heldsend.sh, ~15 s), a thread
+# holding the shim's f90 lock at the checkpoint (restart_f90lock.sh,
+# ~5 s): about 4.5 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -229,6 +230,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_idupheld.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_nbrwait.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_heldsend.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_f90lock.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -23,8 +23,10 @@
 #include "util/exitcode.h"
 #include "util/log.h"
 
-/* Recursive: releasing a datatype may release its components. */
-pthread_mutex_t shim_state_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* Recursive: releasing a datatype may release its components.  A
+ * shim_rlock: a thread stopped for an image while holding it must still
+ * be its owner after a restart (shim/rlock.h). */
+struct shim_rlock shim_state_mu = SHIM_RLOCK_INIT;
 
 /* Set by shim_call_begin_coll for the shim_call_begin it makes. */
 static _Thread_local int admitted_collective;

@@ -26,6 +26,7 @@
 #include "chan/arena.h"
 #include "chan/calls.h"
 #include "chan/chan.h"
+#include "shim/rlock.h"
 
 /* Each hand-written PMPI_X is followed by SHIM_WEAK(X): MPI_X becomes a
  * weak alias, so tools can interpose MPI_X and still reach PMPI_X. */
@@ -96,7 +97,7 @@ int shim_require_init(const char *fn);
  * queue, freed requests) are guarded by one recursive lock.  It is a
  * leaf: never take the slot while holding it.  Below MULTIPLE both are
  * one predictable branch. */
-extern pthread_mutex_t shim_state_mu;
+extern struct shim_rlock shim_state_mu;
 static inline int shim_mt(void)
 {
 	return shim.thread_level == MPI_THREAD_MULTIPLE;
@@ -104,12 +105,12 @@ static inline int shim_mt(void)
 static inline void shim_state_lock(void)
 {
 	if (shim_mt())
-		pthread_mutex_lock(&shim_state_mu);
+		shim_rlock_take(&shim_state_mu);
 }
 static inline void shim_state_unlock(void)
 {
 	if (shim_mt())
-		pthread_mutex_unlock(&shim_state_mu);
+		shim_rlock_give(&shim_state_mu);
 }
 /* After shim_call_begin: 1 (once) if this thread waited at the
  * checkpoint gate on the way, so what the wrapper decided before

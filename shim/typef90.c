@@ -46,8 +46,9 @@ static const struct { int r; MPI_Datatype t; } int_kinds[] = {
  * the same (p, r) get one type.  Not the records' lock (shim_state_mu),
  * which is a leaf: making a type takes the call slot.  Recursive: a
  * failed make calls the error handler with it held, and a user handler
- * may ask for an f90 type again. */
-static pthread_mutex_t make_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+ * may ask for an f90 type again.  Held at a checkpoint when the make
+ * waits at the gate, so a shim_rlock (shim/rlock.h says why). */
+static struct shim_rlock make_mu = SHIM_RLOCK_INIT;
 
 /* The kind SELECTED_REAL_KIND(p, r) picks: the first that gives both;
  * MPI_UNDEFINED (like a negative value) asks for nothing. */
@@ -97,13 +98,13 @@ static int f90_type(int combiner, int p, int r, MPI_Datatype basic, MPI_Datatype
 
 	if (combiner == MPI_COMBINER_F90_INTEGER)
 		k = (struct ctor_key){ combiner, 1, &pr[1], MPI_DATATYPE_NULL };
-	pthread_mutex_lock(&make_mu);
+	shim_rlock_take(&make_mu);
 	shim_handle_each(SHIM_K_TYPE, match_ctor, &k);
 	if (k.found != MPI_DATATYPE_NULL)
 		*out = k.found;
 	else
 		err = shim_type_make_f90(combiner, k.nints, k.ints, basic, out, fn);
-	pthread_mutex_unlock(&make_mu);
+	shim_rlock_give(&make_mu);
 	return err;
 }
 
