@@ -25,7 +25,6 @@ GENS=5
 echo "$NAME: seed $SEED (CHAIN_SEED=$SEED replays it)"
 native_ref 2 "$STEPS" "$PAUSE"
 
-other() { [ "$1" = mpich ] && echo openmpi || echo mpich; }
 
 # generation G MPI AT CMD...: run CMD under mpirun.MPI until every rank
 # began step AT, checkpoint, kill.  Prints the checkpoint directory.
@@ -56,7 +55,7 @@ while [ $g -lt $GENS ]; do
 	check "generation $g under $mpi checkpointed" [ -n "$ck" -a -f "$ck/rank1.img" ]
 	[ -n "$ck" ] || { sed 's/^/    | /' "$T/cmd.err" "$T/gen$g.stderr" | head -20; exit "$NFAIL"; }
 	check "... its manifest says mpi=$mpi" grep -qx "mpi=$mpi" "$ck/manifest"
-	mpi=$(other $mpi)
+	mpi=$(other_mpi $mpi)
 	g=$((g + 1))
 done
 check "no generation finished the job" [ ! -f "$T/run/out.0" ]

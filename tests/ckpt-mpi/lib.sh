@@ -47,6 +47,16 @@ start_coord() {
 
 cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
 
+# other_mpi MPI: the MPI a restart moves to (mpich <-> openmpi).
+other_mpi() { [ "$1" = mpich ] && echo openmpi || echo mpich; }
+
+# wait_file PATH SECONDS: until PATH exists; false if it never did.
+wait_file() {
+	n=$(($2 * 10))
+	while [ ! -f "$1" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ -f "$1" ]
+}
+
 # lib_start BUILD_DIR: B (absolute) and the scratch directory T, removed
 # at exit with every process still running from it; the script ends if a
 # program it runs is not built (FAIL) or an MPI is missing (SKIP).

@@ -51,8 +51,7 @@ if [ -n "${RESTART_APP_GO:-}" ]; then
 	# The app picks the moment (restart_nbc.c): once it says it is there
 	# (run/started), checkpoint, and let it go on (run/go) only when the
 	# coordinator waits in TARGETS.
-	n=1200
-	while [ ! -f "$T/run/started" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	wait_file "$T/run/started" 120
 	cmd --checkpoint >"$T/ck.path" 2>"$T/cmd.err" &
 	ckjob=$!
 	n=600
@@ -79,8 +78,7 @@ check "the killed run had not finished" [ "$(lines "$T/run/out.1")" -lt "$STEPS"
 
 # again MPI: the restarted run's second checkpoint (RESTART_APP_AGAIN).
 again() {
-	n=1200
-	while [ ! -f "$T/run/again" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	wait_file "$T/run/again" 120
 	ck2=$(cmd --checkpoint 2>>"$T/cmd.err")
 	touch "$T/run/again-go"
 	check "the run restarted under $1 checkpointed again" [ -n "$ck2" ]

@@ -24,7 +24,6 @@ timeout "$TMO" mpirun.mpich -n 2 "$T/app-native" "$T/ref" 2>"$T/ref.err" | sort 
 check "native reference run" [ "$(grep -c ': ok$' "$T/ref.out")" -eq 1 ]
 
 start_coord 20
-other() { [ "$1" = mpich ] && echo openmpi || echo mpich; }
 
 for mpi in mpich openmpi; do
 	run=$T/run.$mpi
@@ -32,8 +31,7 @@ for mpi in mpich openmpi; do
 	timeout "$TMO" "mpirun.$mpi" -n 2 "$B/bin/dmtcp_mpi" "$T/app" "$run" \
 		>"$T/$mpi.out" 2>"$T/$mpi.err" &
 	job=$!
-	n=600
-	while [ ! -f "$run/started" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	wait_file "$run/started" 60
 	ck=$(cmd --checkpoint 2>>"$T/cmd.err")
 	check "$mpi: checkpoint while rank 1 makes f90 types" [ -n "$ck" ]
 	wait $job
@@ -41,7 +39,7 @@ for mpi in mpich openmpi; do
 	check "$mpi: the checkpointed job ends normally (exit $rc)" [ $rc -eq 0 ]
 	check "... its output is the native run's" [ "$(sort "$T/$mpi.out")" = "$(cat "$T/ref.out")" ]
 	[ -n "$ck" ] || continue
-	to=$(other "$mpi")
+	to=$(other_mpi "$mpi")
 	out=$T/restart.$mpi
 	timeout 30 "mpirun.$to" -n 2 "$B/bin/dmtcp_mpi_restart" "$ck" >"$out.out" 2>"$out.err"
 	rc=$?

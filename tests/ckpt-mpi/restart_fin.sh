@@ -27,12 +27,6 @@ TMO=300
 . "$(dirname -- "$0")/restart_env.sh"
 
 show_errors() { grep -h '^dmtcp_mpi: error' "$@" | head -5 | sed 's/^/    | /'; }
-# wait_file PATH SECONDS
-wait_file() {
-	n=$(($2 * 10))
-	while [ ! -f "$1" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-	[ -f "$1" ]
-}
 
 native_ref "$STEPS"
 check "native reference run" grep -q "rank 1 finalized: 0" "$T/ref/out.1"

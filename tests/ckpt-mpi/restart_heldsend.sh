@@ -39,7 +39,6 @@ from_step() {
 	awk -v k="$1" '$1 == "step" && $2 >= k' "$2" | sort
 }
 
-other() { [ "$1" = mpich ] && echo openmpi || echo mpich; }
 
 for mpi in mpich openmpi; do
 	run=$T/run.$mpi
@@ -49,8 +48,7 @@ for mpi in mpich openmpi; do
 	job=$!
 	k=0
 	while [ $k -lt $NSHAPES ]; do
-		n=600
-		while [ ! -f "$run/started.$k" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+		wait_file "$run/started.$k" 60
 		ck=$(cmd --checkpoint 2>>"$T/cmd.err")
 		check "$mpi: checkpoint in step $k" [ -n "$ck" ]
 		echo "$ck" >"$T/ck.$mpi.$k"
@@ -68,7 +66,7 @@ for mpi in mpich openmpi; do
 	while [ $k -lt $NSHAPES ]; do
 		ck=$(cat "$T/ck.$mpi.$k")
 		to=$mpi
-		[ $((k % 2)) -eq 0 ] && to=$(other "$mpi")
+		[ $((k % 2)) -eq 0 ] && to=$(other_mpi "$mpi")
 		if [ -n "$ck" ]; then
 			out=$T/restart.$mpi.$k
 			timeout "$TMO" "mpirun.$to" -n 2 "$B/bin/dmtcp_mpi_restart" "$ck" \
