@@ -357,9 +357,11 @@ gen-check:
 # ---------------------------------------------------------------- tests
 # Unit tests: each tests/unit/test_NAME.c is linked with the host objects
 # (built again with sanitizers); tests/unit/px_test_NAME.c with a proxy.
-UNIT_SRC   = $(filter-out tests/unit/px_%,$(wildcard tests/unit/test_*.c))
+# shim/malloc.c replaces malloc, which the sanitizers' runtime owns:
+# test_heap links it into a binary of its own, built without them.
+UNIT_SRC   = $(filter-out tests/unit/px_% tests/unit/test_heap.c,$(wildcard tests/unit/test_*.c))
 UNIT_BIN   = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
-UNIT_LIBSRC = $(SHIM_SRC) $(COMMON_SRC)
+UNIT_LIBSRC = $(filter-out shim/malloc.c,$(SHIM_SRC)) $(COMMON_SRC)
 
 $(B)/obj/san/%.o: %.c
 	$(msg) CC-SAN $<
@@ -371,8 +373,13 @@ $(B)/tests/test_%: $(B)/obj/san/tests/unit/test_%.o $(call obj,san,$(UNIT_LIBSRC
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(SAN) -o $@ $^ -lcmocka -lpthread
 
-unit-check: $(UNIT_BIN) $(PX_UNIT_BIN)
-	$(Q)sh scripts/run-unit-tests.sh $(UNIT_BIN) $(PX_UNIT_BIN)
+$(B)/tests/test_heap: $(call obj,host,tests/unit/test_heap.c $(SHIM_SRC) $(COMMON_SRC))
+	$(msg) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -o $@ $^ -lcmocka -lpthread
+
+unit-check: $(UNIT_BIN) $(PX_UNIT_BIN) $(B)/tests/test_heap
+	$(Q)sh scripts/run-unit-tests.sh $(UNIT_BIN) $(PX_UNIT_BIN) $(B)/tests/test_heap
 
 mpi-check: build-all
 	$(Q)B=$(B) sh mpi-tests/run.sh

@@ -9,6 +9,12 @@
  * again as it leaves the allocator.  The wrappers call glibc's own
  * __libc_* entry points, so there is no lookup and no recursion, and
  * cost one thread-local counter per call.
+ *
+ * The MPI shim keeps large blocks in memory it shares with its proxy
+ * (shim/heap.c).  Its own malloc family would never be called, since the
+ * engine is preloaded and these come first, so it registers its
+ * functions here (ck_register_alloc) and the wrappers call them instead;
+ * ck_alloc_world tells it when the other threads are stopped.
  */
 #include "ckpt/internal.h"
 #include "ckpt/sys.h"
@@ -27,6 +33,8 @@ extern void *__libc_pvalloc(size_t n);
 
 #define TLS __thread __attribute__((tls_model("initial-exec")))
 
+static const struct ck_alloc_ops *ops; /* NULL: glibc's */
+
 static TLS int depth;        /* inside an allocation function */
 static TLS int deferred;     /* a stop signal came meanwhile */
 
@@ -35,6 +43,25 @@ int ck_alloc_busy(void)
 	if (depth)
 		deferred = 1;
 	return depth;
+}
+
+int ck_register_alloc(const struct ck_alloc_ops *o)
+{
+	__atomic_store_n(&ops, o, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void ck_alloc_world(int stopped)
+{
+	const struct ck_alloc_ops *o = __atomic_load_n(&ops, __ATOMIC_ACQUIRE);
+
+	if (o && o->world)
+		o->world(stopped);
+}
+
+static inline const struct ck_alloc_ops *alloc_ops(void)
+{
+	return __atomic_load_n(&ops, __ATOMIC_ACQUIRE);
 }
 
 static inline void enter(void)
@@ -53,31 +80,42 @@ static inline void leave(void)
 
 void *malloc(size_t n)
 {
+	const struct ck_alloc_ops *o = alloc_ops();
+
 	enter();
-	void *p = __libc_malloc(n);
+	void *p = o ? o->malloc(n) : __libc_malloc(n);
 	leave();
 	return p;
 }
 
 void free(void *p)
 {
+	const struct ck_alloc_ops *o = alloc_ops();
+
 	enter();
-	__libc_free(p);
+	if (o)
+		o->free(p);
+	else
+		__libc_free(p);
 	leave();
 }
 
 void *calloc(size_t a, size_t b)
 {
+	const struct ck_alloc_ops *o = alloc_ops();
+
 	enter();
-	void *p = __libc_calloc(a, b);
+	void *p = o ? o->calloc(a, b) : __libc_calloc(a, b);
 	leave();
 	return p;
 }
 
 void *realloc(void *p, size_t n)
 {
+	const struct ck_alloc_ops *o = alloc_ops();
+
 	enter();
-	void *q = __libc_realloc(p, n);
+	void *q = o ? o->realloc(p, n) : __libc_realloc(p, n);
 	leave();
 	return q;
 }
@@ -95,8 +133,10 @@ void *reallocarray(void *p, size_t a, size_t b)
 
 void *memalign(size_t align, size_t n)
 {
+	const struct ck_alloc_ops *o = alloc_ops();
+
 	enter();
-	void *p = __libc_memalign(align, n);
+	void *p = o ? o->memalign(align, n) : __libc_memalign(align, n);
 	leave();
 	return p;
 }
@@ -123,6 +163,10 @@ int posix_memalign(void **out, size_t align, size_t n)
 
 void *valloc(size_t n)
 {
+	const struct ck_alloc_ops *o = alloc_ops();
+
+	if (o)
+		return memalign(4096, n);
 	enter();
 	void *p = __libc_valloc(n);
 	leave();
@@ -131,6 +175,10 @@ void *valloc(size_t n)
 
 void *pvalloc(size_t n)
 {
+	const struct ck_alloc_ops *o = alloc_ops();
+
+	if (o)
+		return memalign(4096, n ? (n + 4095) & ~(size_t)4095 : 4096);
 	enter();
 	void *p = __libc_pvalloc(n);
 	leave();

@@ -57,6 +57,22 @@ struct ck_hooks {
 };
 int ck_register_hooks(const struct ck_hooks *h);
 
+/* An allocator behind the engine's malloc family (the MPI shim's shared
+ * heap, shim/heap.c): the engine wraps malloc & co. (ckpt/alloc.c), so a
+ * library that wants them must be called from those wrappers.  world(1)
+ * comes before other threads are stopped, world(0) once they run again:
+ * in between, the engine itself allocates, and the allocator must not
+ * wait for a lock a stopped thread may hold.  Registered once, for good. */
+struct ck_alloc_ops {
+	void *(*malloc)(size_t n);
+	void (*free)(void *p);
+	void *(*calloc)(size_t a, size_t b);
+	void *(*realloc)(void *p, size_t n);
+	void *(*memalign)(size_t align, size_t n);
+	void (*world)(int stopped);
+};
+int ck_register_alloc(const struct ck_alloc_ops *ops);
+
 /* Exclude [addr, addr+len) from images (e.g. the MPI channel). */
 int ck_skip_region(void *addr, size_t len);
 

@@ -103,6 +103,9 @@ int64_t ck_now_ns(void);
 /* alloc.c: inside malloc & co.?  If so, the stop is deferred to the
  * allocator's exit. */
 int ck_alloc_busy(void);
+/* Tell a registered allocator (ck_register_alloc) that other threads
+ * are about to stop (1) or run again (0). */
+void ck_alloc_world(int stopped);
 
 /* threads.c */
 int ck_threads_stop(void);        /* 0, or -1 (one error line) */

@@ -230,6 +230,7 @@ int ck_threads_stop(void)
 	int64_t start = ck_now_ns();
 	struct ck_thread *self = &ck_threads[0];
 
+	ck_alloc_world(1);
 	ck_nthreads = 0;
 	ck_nparked = 0;
 	ck_arrived = 0;
@@ -297,6 +298,7 @@ void ck_threads_release(void)
 		__atomic_store_n(&ck_threads[i].state, CK_T_FREE,
 				 __ATOMIC_RELEASE);
 	__atomic_add_fetch(&ck_release_gen, 1, __ATOMIC_ACQ_REL);
+	ck_alloc_world(0);
 	ck_futex_wake(&ck_release_gen);
 }
 

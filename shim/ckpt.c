@@ -519,8 +519,9 @@ static void hook_pre_ckpt(void *arg)
 	int err = 0;
 
 	(void)arg;
-	if (atomic_load(&shim_ck_phase) != SHIM_CK_PARK)
-		return; /* not an MPI-consistent checkpoint: nothing staged matters */
+	/* Not an MPI-consistent checkpoint: nothing staged matters. */
+	if (atomic_load(&shim_ck_phase) != SHIM_CK_PARK && !shim_heap_count())
+		return;
 	drop_saved_arena();
 	arena_each_used(&shim.arena, save_range, &err);
 	if (err)
@@ -556,6 +557,12 @@ static void hook_restart(void *arg)
 	if (chan_attach_at(&shim.ch, shim.ch.fd, shim.ch.hdr) < 0)
 		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): cannot map the new channel",
 		       shim.world_rank);
+	if (shim.ch.hdr->arena_size < shim.arena.size)
+		dm_die(DM_EXIT_CHANNEL, "restart (rank %d): the channel arena is %llu MiB, "
+		       "the image's was %llu MiB: set DMTCP_MPI_ARENA_MB=%llu or more",
+		       shim.world_rank, (unsigned long long)(shim.ch.hdr->arena_size >> 20),
+		       (unsigned long long)(shim.arena.size >> 20),
+		       (unsigned long long)((shim.arena.size + (1 << 20) - 1) >> 20));
 	restore_arena();
 	/* An image taken after MPI_Finalize: nothing holds the application
 	 * once its threads go on, and it ends at once, before ck_restart

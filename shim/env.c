@@ -37,6 +37,7 @@ static int attach_channel(void)
 	if (arena_init(&shim.arena, shim.ch.hdr->arena_size) < 0)
 		dm_die(DM_EXIT_CHANNEL, "MPI_Init: out of memory for the arena table");
 	shim.attached = 1;
+	shim_heap_attach();
 	return 0;
 }
 

@@ -9,7 +9,8 @@
  * shim_mem_in_arena).  Blocks are ARENA_ALIGN (64-byte) aligned.
  *
  * The arena is also where every other payload is staged, so Alloc_mem
- * blocks may take at most half of it; beyond that, or before MPI_Init
+ * blocks and large heap blocks (shim/heap.c) may take at most half of
+ * it together (shim_mem_keep); beyond that, or before MPI_Init
  * (no channel yet), a block is plain heap memory, still correct, just
  * staged like any other buffer.  Both kinds are recorded here, in
  * application memory, so MPI_Free_mem knows which it was given and
@@ -36,7 +37,7 @@ struct mem_block {
 static struct mem_block *blocks;
 static size_t nblocks, cap;
 static size_t narena;             /* blocks in the arena */
-static uint64_t arena_taken;      /* bytes they were asked for */
+static uint64_t arena_taken;      /* bytes they and heap blocks were asked for */
 
 static int table_grow(void)
 {
@@ -52,17 +53,31 @@ static int table_grow(void)
 	return 0;
 }
 
-/* An arena block of len bytes, or NULL when the arena is not there or
- * Alloc_mem blocks would take more than half of it. */
-static void *arena_take(uint64_t len)
+int shim_mem_keep(uint64_t len)
 {
 	if (!shim.attached || len > shim.arena.size / 2 - arena_taken)
+		return -1;
+	arena_taken += len;
+	return 0;
+}
+
+void shim_mem_unkeep(uint64_t len)
+{
+	arena_taken -= len;
+}
+
+/* An arena block of len bytes, or NULL when the arena is not there or
+ * kept blocks would take more than half of it. */
+static void *arena_take(uint64_t len)
+{
+	if (shim_mem_keep(len) < 0)
 		return NULL;
 	uint64_t off = arena_alloc(&shim.arena, len);
 
-	if (off == ARENA_NONE)
+	if (off == ARENA_NONE) {
+		shim_mem_unkeep(len);
 		return NULL;
-	arena_taken += len;
+	}
 	return chan_arena_ptr(&shim.ch, off);
 }
 
@@ -116,7 +131,7 @@ static int give_back(uintptr_t base)
 			return 0;
 		}
 		arena_free(&shim.arena, (uint64_t)(b.addr - (uintptr_t)shim.ch.arena), b.len);
-		arena_taken -= b.len;
+		shim_mem_unkeep(b.len);
 		narena--;
 		return 0;
 	}
@@ -151,6 +166,8 @@ int shim_mem_in_arena(const void *p, uint64_t len)
 		found = blocks[i].in_arena && at >= blocks[i].addr &&
 			at - blocks[i].addr <= blocks[i].len &&
 			len <= blocks[i].len - (at - blocks[i].addr);
+	if (!found)
+		found = shim_heap_holds(p, len);
 	shim_state_unlock();
 	return found;
 }

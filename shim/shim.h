@@ -59,6 +59,7 @@ struct shim_state {
 	int initialized;
 	int finalized;
 	int thread_level;        /* provided level, ABI value */
+	int shared_heap;         /* large malloc'ed blocks in the arena (heap.c) */
 	pthread_t main_thread;
 	int world_rank;
 	int world_size;
@@ -102,15 +103,25 @@ static inline int shim_mt(void)
 {
 	return shim.thread_level == MPI_THREAD_MULTIPLE;
 }
+/* With the shared heap on, any thread may cut arena blocks (malloc),
+ * so the lock is taken at every thread level. */
 static inline void shim_state_lock(void)
 {
-	if (shim_mt())
+	if (shim_mt() || shim.shared_heap)
 		shim_rlock_take(&shim_state_mu);
 }
 static inline void shim_state_unlock(void)
 {
-	if (shim_mt())
+	if (shim_mt() || shim.shared_heap)
 		shim_rlock_give(&shim_state_mu);
+}
+static inline void shim_state_lock_always(void)
+{
+	shim_rlock_take(&shim_state_mu);
+}
+static inline void shim_state_unlock_always(void)
+{
+	shim_rlock_give(&shim_state_mu);
 }
 /* After shim_call_begin: 1 (once) if this thread waited at the
  * checkpoint gate on the way, so what the wrapper decided before
@@ -209,6 +220,34 @@ void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t
 /* 1 if bytes [p, p + len) lie inside one live MPI_Alloc_mem block in the
  * arena, which the real MPI may then use in place. */
 int shim_mem_in_arena(const void *p, uint64_t len);
+/* Count len bytes more against the half of the arena that MPI_Alloc_mem
+ * and heap blocks may keep: 0, or -1 (not attached, or over). */
+int shim_mem_keep(uint64_t len);
+void shim_mem_unkeep(uint64_t len);
+
+/* ---- large heap blocks in the arena (shim/heap.c, shim/malloc.c) ----
+ * Requests of SHIM_HEAP_MIN bytes or more, once the channel is attached,
+ * come from the arena, so MPI calls on them need no staging copy. */
+#define SHIM_HEAP_MIN ((size_t)128 << 10)
+void *shim_heap_malloc(size_t n);
+void shim_heap_free(void *p);
+void *shim_heap_calloc(size_t a, size_t b);
+void *shim_heap_realloc(void *p, size_t n);
+void *shim_heap_memalign(size_t align, size_t n);
+size_t shim_heap_usable_size(void *p);
+/* MPI_Init: turn it on (unless DMTCP_MPI_SHARED_HEAP=0), tell the
+ * checkpoint engine's malloc wrappers, register fork handlers. */
+void shim_heap_attach(void);
+/* Would a request of n bytes come from the arena now? */
+int shim_heap_wants(size_t n);
+/* Keep p's block, now n bytes (n no more than it has): 1, else 0. */
+int shim_heap_resize(void *p, size_t n);
+/* Table lookups, under the state lock: index of the last block at or
+ * below p (the count if none); does one block hold [p, p+len)?; blocks
+ * live. */
+size_t shim_heap_find(const void *p);
+int shim_heap_holds(const void *p, uint64_t len);
+size_t shim_heap_count(void);
 
 /* ---- virtual handles (shim/handle.c) ---- */
 /* Register obj; returns a new handle value of that kind (0 on ENOMEM). */
