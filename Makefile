@@ -202,7 +202,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # exchanges itself (restart_nbrwait.sh), a blocking 1 MiB send in flight,
 # its receiver outside MPI (restart_heldsend.sh, ~15 s), a thread
 # holding the shim's f90 lock at the checkpoint (restart_f90lock.sh,
-# ~5 s): about 4.5 minutes together.
+# ~5 s), large malloc'ed arrays in the shared heap with receives pending
+# into them (restart_heap.sh): about 5 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -231,6 +232,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_nbrwait.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_heldsend.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_f90lock.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_heap.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).
@@ -376,7 +378,7 @@ $(B)/tests/test_%: $(B)/obj/san/tests/unit/test_%.o $(call obj,san,$(UNIT_LIBSRC
 $(B)/tests/test_heap: $(call obj,host,tests/unit/test_heap.c $(SHIM_SRC) $(COMMON_SRC))
 	$(msg) LD $@
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -o $@ $^ -lcmocka -lpthread
+	$(Q)$(CC) -rdynamic -o $@ $^ -lcmocka -lpthread
 
 unit-check: $(UNIT_BIN) $(PX_UNIT_BIN) $(B)/tests/test_heap
 	$(Q)sh scripts/run-unit-tests.sh $(UNIT_BIN) $(PX_UNIT_BIN) $(B)/tests/test_heap
