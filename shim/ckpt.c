@@ -481,7 +481,11 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
  * parked thread may have staged a payload in it already (a send waiting
  * at the gate).  Just before the image is written, with every other
  * thread stopped, the blocks in use are copied into application memory;
- * a restarted process puts them back into its new arena. */
+ * a restarted process puts them back into its new arena.  Large malloc'ed
+ * blocks live there too (shim/heap.c): with any in use, every image keeps
+ * the arena, MPI-consistent or not (an INTENT that came while this rank
+ * was in MPI_Init, before it registered, and another thread allocated),
+ * and the copy costs as much memory again while the image is written. */
 
 struct arena_copy {
 	struct arena_copy *next;

@@ -12,7 +12,10 @@
  * proxies have finalized then; they used to exit at once, and PARK
  * waited for ever for an answer.  A restart starts MPI in the new
  * proxies and ends it again before the ranks go on; they then write
- * their last line.  A native run does not wait.
+ * their last line.  A native run does not wait.  A large malloc'ed
+ * array, filled before MPI_Finalize, is summed in the last line: through
+ * dmtcp_mpi it lives in the channel arena (shim/heap.c), which the image
+ * must keep although the checkpoint came after MPI_Finalize.
  */
 #include "restart_app.h"
 
@@ -30,6 +33,12 @@ int main(int argc, char **argv)
 	}
 	int fd = ra_open_out(argv[1], rank);
 	int engine = ra_watch_checkpoints();
+	enum { N = 1 << 18 };
+	unsigned *arr = malloc(N * sizeof(unsigned)), h = 2166136261u;
+	if (!arr)
+		MPI_Abort(MPI_COMM_WORLD, 3);
+	for (int i = 0; i < N; i++)
+		arr[i] = (unsigned)(i * 2654435761u) ^ (unsigned)rank;
 	MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
 	dprintf(fd, "rank %d of %d: sum %d\n", rank, size, sum);
 	int err = MPI_Finalize();
@@ -40,7 +49,10 @@ int main(int argc, char **argv)
 		ra_touch(argv[1], name);
 		ra_wait_file(argv[1], "done");
 	}
-	dprintf(fd, "end\n");
+	for (int i = 0; i < N; i++)
+		h = (h ^ arr[i]) * 16777619u;
+	free(arr);
+	dprintf(fd, "end, array %08x\n", h);
 	close(fd);
 	return 0;
 }

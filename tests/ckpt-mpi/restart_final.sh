@@ -7,6 +7,8 @@
 # checkpoint failed in PARK (the finalized proxies had exited and
 # nothing answered), and the restart of such an image would have left
 # its new proxies in MPI_Init: the ranks ended before MPI was started.
+# The last line sums a large malloc'ed array filled before MPI_Finalize,
+# which lives in the channel arena (shim/heap.c): the image must keep it.
 # Each check prints PASS or FAIL; the exit status is the number of
 # FAILs.  DMTCP_MPI_TEST_TIMEOUT bounds each run (90 s).  About 10 s.
 #
@@ -19,7 +21,7 @@ TMO=90
 . "$(dirname -- "$0")/restart_env.sh"
 
 native_ref
-check "native reference run" [ "$(tail -n 1 "$T/ref/out.1" 2>/dev/null)" = end ]
+check "native reference run" [ "$(tail -n 1 "$T/ref/out.1" 2>/dev/null | cut -d, -f1)" = end ]
 
 start_coord 30
 
@@ -40,7 +42,7 @@ check "MPICH job checkpointed after MPI_Finalize" [ -n "$ck" -a -f "$ck/rank1.im
 
 for mpi in openmpi mpich; do
 	# The restart must write the last line again itself.
-	sed -i '/^end$/d' "$T/run/out.0" "$T/run/out.1"
+	sed -i '/^end/d' "$T/run/out.0" "$T/run/out.1"
 	timeout "$TMO" "mpirun.$mpi" -n 2 "$B/bin/dmtcp_mpi_restart" "$ck" \
 		>"$T/$mpi.stdout" 2>"$T/$mpi.stderr" </dev/null
 	rc=$?
