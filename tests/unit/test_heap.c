@@ -9,7 +9,7 @@
  * place) finds them, and smaller ones must not.  Also: nothing from the
  * arena before the attach, calloc zeroes a reused range, realloc keeps
  * contents across kinds and sizes, alignment of memalign & co., freed
- * blocks go back to the arena, the half-arena budget falls back to
+ * blocks go back to the arena and their pages to the system, the half-arena budget falls back to
  * glibc, frees while the engine has threads stopped wait until they run
  * (this binary plays the engine: it defines ck_register_alloc), and a
  * fork()ed child's writes do not reach the parent.
@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +113,30 @@ static void test_free_returns(void **state)
 		free(p[i]);
 	assert_int_equal(shim.arena.used, used);
 	assert_int_equal(shim_heap_count(), n);
+}
+
+static long long shmem_blocks(void)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(shim.ch.fd, &st), 0);
+	return (long long)st.st_blocks;
+}
+
+/* A freed block's pages leave the memfd: a loop does not grow it. */
+static void test_free_punches(void **state)
+{
+	(void)state;
+	long long before = shmem_blocks();
+
+	for (int i = 0; i < 20; i++) {
+		char *p = malloc(4 << 20);
+		memset(p, i, 4 << 20);
+		if (i == 0)
+			assert_true(shmem_blocks() >= before + (4 << 20) / 512);
+		free(p);
+	}
+	assert_true(shmem_blocks() <= before);
 }
 
 static void test_calloc_zeroes(void **state)
@@ -271,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_before_attach),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_free_returns),
+		cmocka_unit_test(test_free_punches),
 		cmocka_unit_test(test_calloc_zeroes),
 		cmocka_unit_test(test_realloc_kinds),
 		cmocka_unit_test(test_alignment),
