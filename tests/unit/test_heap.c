@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -267,6 +268,45 @@ static void test_stopped_world(void **state)
 	assert_int_equal(shim.arena.used, used - BIG);
 }
 
+static _Atomic int allocators_done;
+
+static void *allocate_loop(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 200000; i++) {
+		char *p = malloc(BIG + (size_t)(i % 7) * 4096);
+		if (!in_arena(p))
+			fail_msg("not in arena");
+		p[0] = 1;
+		free(p);
+	}
+	allocators_done++;
+	return NULL;
+}
+
+/* Below MPI_THREAD_MULTIPLE too: plain threads cut arena blocks while
+ * the MPI thread stages payloads in the same arena. */
+static void test_threads_vs_staging(void **state)
+{
+	(void)state;
+	uint64_t used = shim.arena.used, live = shim.arena.live;
+	pthread_t t[2];
+
+	assert_int_not_equal(shim.thread_level, MPI_THREAD_MULTIPLE);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, allocate_loop, NULL), 0);
+	for (int i = 0; allocators_done < 2; i++) {
+		struct shim_stage s;
+		assert_int_equal(shim_stage_alloc(&s, 1000 + (uint64_t)(i % 5) * 64, "test"),
+				 MPI_SUCCESS);
+		shim_stage_free(&s);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(shim.arena.used, used);
+	assert_int_equal(shim.arena.live, live);
+}
+
 static void test_fork_private(void **state)
 {
 	(void)state;
@@ -302,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_alignment),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_stopped_world),
+		cmocka_unit_test(test_threads_vs_staging),
 		cmocka_unit_test(test_fork_private),
 	};
 
