@@ -199,3 +199,10 @@ void arena_each_used(const struct arena *a,
 	if (a->size > at)
 		fn(at, a->size - at, arg);
 }
+
+void arena_each_free(const struct arena *a,
+		     void (*fn)(uint64_t off, uint64_t len, void *arg), void *arg)
+{
+	for (const struct arena_block *b = a->free; b; b = b->next)
+		fn(b->off, b->len, arg);
+}

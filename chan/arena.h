@@ -51,4 +51,8 @@ uint64_t arena_largest(const struct arena *a);
 void arena_each_used(const struct arena *a,
 		     void (*fn)(uint64_t off, uint64_t len, void *arg), void *arg);
 
+/* The same for every free range (the shim gives their pages back). */
+void arena_each_free(const struct arena *a,
+		     void (*fn)(uint64_t off, uint64_t len, void *arg), void *arg);
+
 #endif
