@@ -18,6 +18,19 @@
 #                      instead of a random one (e.g. near the job's end)
 #   CKPT_ALL_MPI=openmpi  run and checkpoint under Open MPI and restart
 #                      under MPICH (default: the other way round)
+#   CKPT_ALL_MODE      what follows the checkpoint of step 3 (default kill):
+#                      kill    the job is killed and restarted (below);
+#                      resume  nothing: the job runs on to its end, which
+#                              must be exactly the native output (the
+#                              resume path: drained messages, reposted
+#                              receives, a proxy that lives on);
+#                      chain   the restart is itself checkpointed at a
+#                              random moment and killed, and that image
+#                              restarted under the first MPI; the three
+#                              outputs must make the native one;
+#                      exit    --checkpoint-and-exit: the job must end by
+#                              itself, and its output plus the restart's
+#                              must be the native output, no line twice.
 #
 # The programs are short, so they run with MT_PAUSE_US (mpi-tests/mt.h): at
 # each phase boundary one rank sleeps and the others wait for it, in a
@@ -60,9 +73,16 @@ PAUSE_US=${CKPT_ALL_PAUSE_US:-250000}
 LIMIT=${CKPT_ALL_LIMIT:-120}
 CFLAGS="-std=gnu11 -O1 -g"
 KNOWN_LIST=$ROOT/tests/ckpt-mpi/ckpt_all.known
-RUN_MPI=${CKPT_ALL_MPI:-mpich}
+RUN_MPI=${CKPT_ALL_MPI:-mpich} RUN_NAME=MPICH
 RS_MPI=openmpi RS_NAME="Open MPI"
-[ "$RUN_MPI" = openmpi ] && RS_MPI=mpich RS_NAME=MPICH
+[ "$RUN_MPI" = openmpi ] && RS_MPI=mpich RS_NAME=MPICH RUN_NAME="Open MPI"
+MODE=${CKPT_ALL_MODE:-kill}
+CK_CMD=--checkpoint
+case $MODE in
+kill|resume|chain) ;;
+exit) CK_CMD=--checkpoint-and-exit ;;
+*) echo "FAIL: ckpt_all: CKPT_ALL_MODE=$MODE: not kill, resume, chain or exit"; exit 1 ;;
+esac
 NFAIL=0 NPASS=0 NLATE=0 NKNOWN=0
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -178,7 +198,110 @@ covered() {
 		tail -n "$a" "$1" | cmp -s - "$3"
 }
 
-# one_moment NAME RANKS K MAX_MS: steps 3 and 4 of the header.
+# covered_chain REF FIRST MID LAST: as covered, for a restart that was
+# itself checkpointed and killed (CKPT_ALL_MODE=chain): MID is a run of
+# REF's lines that starts within FIRST or right after it, and LAST
+# starts within MID or right after it.
+covered_chain() {
+	l=$(wc -l <"$1") b=$(wc -l <"$2") m=$(wc -l <"$3") a=$(wc -l <"$4")
+	[ "$a" -ge 1 ] && head -n "$b" "$1" | cmp -s - "$2" &&
+		tail -n "$a" "$1" | cmp -s - "$4" || return 1
+	s=0
+	while [ $s -le "$b" ]; do
+		[ $((s + m + a)) -ge "$l" ] && { [ "$m" -eq 0 ] ||
+			sed -n "$((s + 1)),$((s + m))p" "$1" | cmp -s - "$3"; } && return 0
+		s=$((s + 1))
+	done
+	return 1
+}
+
+# no_checkpoint WHAT ENDED: the checkpoint command failed; LATE if the
+# job had ended (ENDED is 1 when its output is complete) or was ending
+# by itself, else a failure.
+no_checkpoint() {
+	if grep -q 'no clients connected\| left during phase\|is not connected' "$w.cmd.err" &&
+	   [ "$2" = 1 ]; then
+		NLATE=$((NLATE + 1)) && rm -f "$w.hang"
+		echo "LATE: ckpt_all: $1: the job had ended"
+	elif grep -q ' left during phase\|is not connected' "$w.cmd.err"; then
+		# Every rank had registered, so one that is gone had finished:
+		# the job was ending, and our --kill cut the others' last lines.
+		NLATE=$((NLATE + 1)) && rm -f "$w.hang"
+		echo "LATE: ckpt_all: $1: a rank had already finished"
+	else
+		fail "$1: no checkpoint"
+		indent <"$w.cmd.err"
+		grep '^dmtcp_mpi: error' "$w.run.err" | indent 5
+	fi
+}
+
+# judge_resumed WHAT: CKPT_ALL_MODE=resume, the job ran on after its
+# checkpoint ($ck) to its end (rc): all of the native output, once.
+judge_resumed() {
+	if [ "$rc" -eq 124 ]; then
+		fail "$1: the job still ran after $LIMIT s (stacks after the summary)"
+	elif [ "$rc" -ne 0 ]; then
+		fail "$1: the job exited $rc"
+		indent 20 <"$w.run.err"
+	elif ! cmp -s "$T/$n.ref" "$w.run.out"; then
+		fail "$1: the output of the resumed job is not the native output"
+		diff "$T/$n.ref" "$w.run.out" | indent
+	elif grep -q '^dmtcp_mpi: error' "$w.run.err"; then
+		fail "$1: the job printed errors"
+		grep '^dmtcp_mpi: error' "$w.run.err" | indent
+	elif [ -z "$ck" ]; then
+		no_checkpoint "$1" 1
+	else
+		pass "$1: the job resumed and printed all $(wc -l <"$T/$n.ref") lines"
+	fi
+}
+
+# checkpoint_restart WHAT MAX_MS: CKPT_ALL_MODE=chain, restart $ck under
+# the other MPI, checkpoint that job at a random moment, kill it; ck is
+# then that checkpoint (empty, and a verdict printed, if none).
+checkpoint_restart() {
+	next_random
+	d2=$(( RND % ($2 + 1) ))
+	what="$1, then at $d2 ms of its restart under $RS_NAME"
+	"mpirun.$RS_MPI" -n "$r" "$B/bin/dmtcp_mpi_restart" "$ck" \
+		>"$w.mid.out" 2>"$w.mid.err" </dev/null &
+	job=$! first=$ck ck=
+	if ! wait_registered "$r" "$job"; then
+		wait "$job"
+		fail "$what: the restart did not register (exit $?)"
+		indent <"$w.mid.err"
+		rm -rf "$first"
+		return
+	fi
+	sleep_ms "$d2"
+	ck=$(cmd --checkpoint 2>"$w.cmd.err")
+	[ -z "$ck" ] && alive "$job" && sh "$DUMP" "$job" >"$w.hang" 2>&1
+	cmd --kill >/dev/null 2>&1
+	wait "$job"
+	rm -rf "$first"
+	[ -n "$ck" ] && return
+	covered "$T/$n.ref" "$w.run.out" "$w.mid.out"
+	no_checkpoint "$what" $((1 - $?))
+}
+
+# outputs: what the runs of this moment printed, in order.
+outputs() {
+	cat "$w.run.out"
+	[ "$MODE" != chain ] || cat "$w.mid.out"
+	cat "$w.rs.out"
+}
+
+# outputs_fit: they make the native output as CKPT_ALL_MODE asks.
+outputs_fit() {
+	case $MODE in
+	chain) covered_chain "$T/$n.ref" "$w.run.out" "$w.mid.out" "$w.rs.out" ;;
+	exit) outputs | cmp -s "$T/$n.ref" - ;;
+	*) covered "$T/$n.ref" "$w.run.out" "$w.rs.out" ;;
+	esac
+}
+
+# one_moment NAME RANKS K MAX_MS: steps 3 and 4 of the header, or what
+# CKPT_ALL_MODE asks instead.
 one_moment() {
 	n=$1 r=$2 k=$3
 	next_random
@@ -194,39 +317,48 @@ one_moment() {
 		return
 	fi
 	sleep_ms "$delay"
-	ck=$(cmd --checkpoint 2>"$w.cmd.err")
+	ck=$(cmd "$CK_CMD" 2>"$w.cmd.err")
 	[ -z "$ck" ] && alive "$job" && sh "$DUMP" "$job" >"$w.hang" 2>&1
-	cmd --kill >/dev/null 2>&1
-	wait "$job"
+	case $MODE in
+	resume)
+		bounded "$job" "$w.hang"
+		judge_resumed "$what"
+		rm -rf "$ck"
+		return ;;
+	exit)
+		bounded "$job" "$w.hang"
+		if [ -n "$ck" ] && [ "$rc" -eq 124 ]; then
+			fail "$what: the job still ran $LIMIT s after --checkpoint-and-exit"
+			rm -rf "$ck"
+			return
+		fi ;;
+	*)
+		cmd --kill >/dev/null 2>&1
+		wait "$job" ;;
+	esac
 	if [ -z "$ck" ]; then
-		if grep -q 'no clients connected\| left during phase\|is not connected' "$w.cmd.err" &&
-		   cmp -s "$T/$n.ref" "$w.run.out"; then
-			NLATE=$((NLATE + 1)) && rm -f "$w.hang"
-			echo "LATE: ckpt_all: $what: the job had ended"
-		elif grep -q ' left during phase\|is not connected' "$w.cmd.err"; then
-			# Every rank had registered, so one that is gone had finished:
-			# the job was ending, and our --kill cut the others' last lines.
-			NLATE=$((NLATE + 1)) && rm -f "$w.hang"
-			echo "LATE: ckpt_all: $what: a rank had already finished"
-		else
-			fail "$what: no checkpoint"
-			indent <"$w.cmd.err"
-			grep '^dmtcp_mpi: error' "$w.run.err" | indent 5
-		fi
+		cmp -s "$T/$n.ref" "$w.run.out"
+		no_checkpoint "$what" $((1 - $?))
 		return
 	fi
-	"mpirun.$RS_MPI" -n "$r" "$B/bin/dmtcp_mpi_restart" "$ck" \
+	rs_mpi=$RS_MPI rs_name=$RS_NAME
+	if [ "$MODE" = chain ]; then
+		checkpoint_restart "$what" "$4"
+		[ -n "$ck" ] || return
+		rs_mpi=$RUN_MPI rs_name=$RUN_NAME
+	fi
+	"mpirun.$rs_mpi" -n "$r" "$B/bin/dmtcp_mpi_restart" "$ck" \
 		>"$w.rs.out" 2>"$w.rs.err" </dev/null &
 	bounded $! "$w.hang"
 	if [ "$rc" -eq 124 ]; then
-		fail "$what: restart under $RS_NAME still running after $LIMIT s (stacks after the summary)"
+		fail "$what: restart under $rs_name still running after $LIMIT s (stacks after the summary)"
 		tail -n 4 "$T"/tmp/coord-*.log | indent
 	elif [ "$rc" -ne 0 ]; then
-		fail "$what: restart under $RS_NAME exited $rc"
+		fail "$what: restart under $rs_name exited $rc"
 		indent 20 <"$w.rs.err"
-	elif ! covered "$T/$n.ref" "$w.run.out" "$w.rs.out"; then
+	elif ! outputs_fit; then
 		fail "$what: output before and after the restart does not make the native output"
-		cat "$w.run.out" "$w.rs.out" | diff "$T/$n.ref" - | indent
+		outputs | diff "$T/$n.ref" - | indent
 	elif grep -q '^dmtcp_mpi: error' "$w.rs.err"; then
 		fail "$what: the restart printed errors"
 		grep '^dmtcp_mpi: error' "$w.rs.err" | indent
@@ -279,7 +411,7 @@ one_program() {
 	done
 }
 
-echo "ckpt_all: seed $SEED (CKPT_ALL_SEED), $MOMENTS moments per program, pauses of $PAUSE_US us"
+echo "ckpt_all: seed $SEED (CKPT_ALL_SEED), $MOMENTS moments per program, pauses of $PAUSE_US us, mode $MODE"
 for f in "$SRC"/*.c; do
 	n=$(basename "$f" .c)
 	if [ -n "${CKPT_ALL_ONLY:-}" ]; then
