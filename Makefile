@@ -203,7 +203,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # its receiver outside MPI (restart_heldsend.sh, ~15 s), a thread
 # holding the shim's f90 lock at the checkpoint (restart_f90lock.sh,
 # ~5 s), large malloc'ed arrays in the shared heap with receives pending
-# into them (restart_heap.sh): about 5 minutes together.
+# into them (restart_heap.sh), ranks forking in a loop at every checkpoint
+# (restart_fork.sh, ~10 s): about 5 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -233,6 +234,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_heldsend.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_f90lock.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_heap.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_fork.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).
