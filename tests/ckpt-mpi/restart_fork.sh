@@ -9,7 +9,7 @@
 # during fork()'s clone was taken with glibc's malloc locks held, and the
 # shim's copy of its heap blocks (malloc, other threads stopped) waited
 # for them for ever: the rank never answered WRITE and the checkpoint
-# failed after the coordinator's phase timeout (10 s here): 8 of 8 jobs,
+# failed after the coordinator's phase timeout: 8 of 8 jobs,
 # at their 1st to 6th checkpoint, before ckpt/alloc.c kept stops out of
 # fork (ckpt_all's chain mode found it in mpi-tests/p2p_heap's fork).
 # Per MPI: one job, NCK checkpoints while both ranks fork; then the job
@@ -23,7 +23,7 @@ TMO=120
 . "$(dirname -- "$0")/restart_env.sh"
 
 NCK=10
-start_coord 10
+start_coord 20
 
 for mpi in mpich openmpi; do
 	run=$T/run.$mpi
