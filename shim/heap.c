@@ -20,9 +20,9 @@
  * and grows with __libc_realloc, never with itself.
  *
  * Locking: the shim's state lock (shim_state_mu, a leaf, which survives
- * a restart held: shim/rlock.h) guards the table and the arena; it is
- * taken with heap blocks in use whatever the thread level, since plain
- * threads may allocate while the MPI thread stages.  While the engine
+ * a restart held: shim/rlock.h) guards the table and the arena; staging
+ * takes it through shim_arena_lock whatever the thread level, since
+ * plain threads may allocate while the MPI thread stages.  While the engine
  * has the other threads stopped (world()) one of them may hold it,
  * so allocations go to glibc and frees of arena blocks are put on a
  * list, lock-free, to be done by the next call after.

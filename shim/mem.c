@@ -20,8 +20,9 @@
  * Across a checkpoint nothing is special: the image keeps every used
  * range of the arena and a restart puts it back at the same address
  * (shim/ckpt.c), contents and pending receives into it included.
- * The table is guarded by the shim's state lock (MPI_THREAD_MULTIPLE
- * applications allocate from several threads).
+ * The table is guarded by the arena lock (shim_arena_lock: threads of
+ * a MULTIPLE application allocate, and with the shared heap any thread
+ * cuts arena blocks through malloc).
  */
 #include "shim.h"
 
@@ -106,11 +107,11 @@ int PMPI_Alloc_mem(MPI_Aint size, MPI_Info info, void *baseptr)
 	if (size < 0 || !baseptr)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, fn, "size %ld, baseptr %p", (long)size,
 				   baseptr);
-	shim_state_lock();
+	shim_arena_lock();
 	void *p = take((uint64_t)size, &in_arena);
 	if (p && in_arena)
 		narena++;
-	shim_state_unlock();
+	shim_arena_unlock();
 	if (!p)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, "%ld bytes", (long)size);
 	*(void **)baseptr = p;
@@ -142,9 +143,9 @@ int PMPI_Free_mem(void *base)
 {
 	if (!base)
 		return MPI_SUCCESS; /* what Alloc_mem(0) gives in some MPIs */
-	shim_state_lock();
+	shim_arena_lock();
 	int rc = give_back((uintptr_t)base);
-	shim_state_unlock();
+	shim_arena_unlock();
 	if (rc < 0)
 		return shim_errorf(SHIM_NOCOMM, MPI_ERR_ARG, "MPI_Free_mem",
 				   "%p is not memory MPI_Alloc_mem gave out", base);
@@ -161,13 +162,13 @@ int shim_mem_in_arena(const void *p, uint64_t len)
 	if (!shim.attached || at < start || at - start > shim.arena.size ||
 	    len > shim.arena.size - (at - start))
 		return 0;
-	shim_state_lock();
+	shim_arena_lock();
 	for (size_t i = 0; narena && i < nblocks && !found; i++)
 		found = blocks[i].in_arena && at >= blocks[i].addr &&
 			at - blocks[i].addr <= blocks[i].len &&
 			len <= blocks[i].len - (at - blocks[i].addr);
 	if (!found)
 		found = shim_heap_holds(p, len);
-	shim_state_unlock();
+	shim_arena_unlock();
 	return found;
 }

@@ -103,14 +103,26 @@ static inline int shim_mt(void)
 {
 	return shim.thread_level == MPI_THREAD_MULTIPLE;
 }
-/* With the shared heap on, any thread may cut arena blocks (malloc),
- * so the lock is taken at every thread level. */
 static inline void shim_state_lock(void)
+{
+	if (shim_mt())
+		shim_rlock_take(&shim_state_mu);
+}
+static inline void shim_state_unlock(void)
+{
+	if (shim_mt())
+		shim_rlock_give(&shim_state_mu);
+}
+/* The arena and the block tables of shim/mem.c and shim/heap.c: with the
+ * shared heap on, any thread may cut arena blocks (malloc), so this one
+ * is taken at every thread level; the same lock, so that under MULTIPLE
+ * nesting the two is free. */
+static inline void shim_arena_lock(void)
 {
 	if (shim_mt() || shim.shared_heap)
 		shim_rlock_take(&shim_state_mu);
 }
-static inline void shim_state_unlock(void)
+static inline void shim_arena_unlock(void)
 {
 	if (shim_mt() || shim.shared_heap)
 		shim_rlock_give(&shim_state_mu);

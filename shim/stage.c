@@ -50,9 +50,9 @@ int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn)
 {
 	s->len = len;
 	s->packed = 0;
-	shim_state_lock();
+	shim_arena_lock();
 	s->off = arena_alloc(&shim.arena, len);
-	shim_state_unlock();
+	shim_arena_unlock();
 	if (s->off != ARENA_NONE)
 		return MPI_SUCCESS;
 	dm_err("%s: %llu bytes do not fit in the channel arena (%llu MiB, "
@@ -79,9 +79,9 @@ void shim_stage_free(struct shim_stage *s)
 {
 	if (s->off == ARENA_NONE)
 		return;
-	shim_state_lock();
+	shim_arena_lock();
 	arena_free(&shim.arena, s->off / ARENA_ALIGN * ARENA_ALIGN, s->len);
-	shim_state_unlock();
+	shim_arena_unlock();
 	s->off = ARENA_NONE;
 }
 
