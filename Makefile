@@ -204,7 +204,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # holding the shim's f90 lock at the checkpoint (restart_f90lock.sh,
 # ~5 s), large malloc'ed arrays in the shared heap with receives pending
 # into them (restart_heap.sh), ranks forking in a loop at every checkpoint
-# (restart_fork.sh, ~10 s): about 5 minutes together.
+# (restart_fork.sh, ~10 s), synchronous sends whose receive is posted only
+# after the checkpoint (restart_issend.sh, ~20 s): about 5.5 minutes
+# together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -235,6 +237,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_f90lock.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_heap.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_fork.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_issend.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

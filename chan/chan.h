@@ -60,7 +60,7 @@
 #include <stdint.h>
 
 #define CHAN_MAGIC 0x4e414843u /* "CHAN" */
-#define CHAN_VERSION 5u
+#define CHAN_VERSION 6u
 
 #define CHAN_ARGS 24                   /* scalar slots per call */
 #define CHAN_INLINE_SIZE (256u << 10)  /* arrays, strings, status arrays */
@@ -228,15 +228,20 @@ struct chan_ring_post {
 enum chan_parked_state {
 	CHAN_PARKED_DONE = 1,   /* completed; status valid (it says cancelled
 				 * if the app had cancelled it itself) */
-	CHAN_PARKED_REPOST = 2  /* cancelled by PARK: post it again */
+	CHAN_PARKED_REPOST = 2, /* cancelled by PARK: post it again */
+	CHAN_PARKED_SSEND = 3   /* a synchronous send the proxy let go
+				 * incomplete (proxy/ssend.c): status.source
+				 * and status.tag are its destination and tag,
+				 * later the sends to them started after it */
 };
 
-/* A pending receive request, as CTL_PARK left it. */
+/* A pending receive request, or synchronous send, as CTL_PARK left it. */
 struct chan_parked {
 	int64_t handle;            /* the request (ABI handle) */
 	int32_t state;             /* enum chan_parked_state */
 	int32_t pad;
 	struct chan_status status; /* CHAN_PARKED_DONE: as Wait gives it */
+	int64_t later;             /* CHAN_PARKED_SSEND, see there */
 };
 
 /* A message CTL_DRAIN received. */

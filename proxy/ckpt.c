@@ -145,10 +145,12 @@ static void serve_park(struct chan_ctl *ctl)
 		return;
 	}
 	qsort(l.h, l.n, sizeof(*l.h), latest_first);
-	for (size_t i = 0; i < l.n; i++)
-		if (park_recv(ctl, l.h[i], px_req_slot(l.h[i])))
-			break;
+	size_t i = 0;
+	while (i < l.n && !park_recv(ctl, l.h[i], px_req_slot(l.h[i])))
+		i++;
 	free(l.h);
+	if (i == l.n && !ctl->err)
+		px_ssend_park(ctl);
 }
 
 /* ---- DRAIN ---- */

@@ -43,6 +43,26 @@ static void msg_in(const int64_t *arg, int base, int64_t comm_arg, struct msg *m
 	m->comm = px_comm(comm_arg);
 }
 
+/* A send starts: counted for a checkpoint's drain, and after any
+ * synchronous send still pending (proxy/ssend.c). */
+static void count_send(const struct msg *m)
+{
+	px_count_send(m->peer);
+	px_ssend_count(m->peer, m->tag, m->comm);
+}
+
+/* ISEND's request (marked a send, not complete) was synchronous: track
+ * it for a checkpoint (proxy/ssend.c). */
+static void track_sync(const int64_t *arg)
+{
+	struct msg m;
+
+	if (arg[6] != MODE_SYNC)
+		return;
+	msg_in(arg, 0, arg[5], &m);
+	px_ssend_track(arg[7], m.peer, m.tag, m.comm);
+}
+
 static int start_send(const struct msg *m, int mode, MPI_Request *r)
 {
 	switch (mode) {
@@ -68,8 +88,10 @@ static int start_send(const struct msg *m, int mode, MPI_Request *r)
  * the receiver took the message before the image).  A send found
  * complete here leaves h empty, which that wait finds at once too.
  * Without a handle (h 0: the shim had no memory for one) it is held as
- * before.  Sets *kept; returns the send's error, or PX_RETRY once kept. */
-static int keep_send(MPI_Request *r, MPI_Status *st, int64_t h, int64_t *kept)
+ * before.  Sets *kept; returns the send's error, or PX_RETRY once kept.
+ * m and mode: the send, tracked if synchronous (proxy/ssend.c). */
+static int keep_send(MPI_Request *r, MPI_Status *st, int64_t h, int64_t *kept,
+		     const struct msg *m, int mode)
 {
 	int flag = 0;
 
@@ -81,6 +103,8 @@ static int keep_send(MPI_Request *r, MPI_Status *st, int64_t h, int64_t *kept)
 		return rc;
 	*px_req_slot(h) = *r;
 	px_req_mark(h, PX_REQ_SEND);
+	if (mode == MODE_SYNC)
+		px_ssend_track(h, m->peer, m->tag, m->comm);
 	*kept = 1;
 	return PX_RETRY;
 }
@@ -96,10 +120,10 @@ void px_call_SEND(struct chan_call *c)
 	msg_in(c->arg, 0, c->arg[5], &m);
 	int rc = start_send(&m, (int)c->arg[6], &r);
 	if (rc == MPI_SUCCESS) {
-		px_count_send(m.peer);
+		count_send(&m);
 		rc = px_wait_app(&r, &st);
 		if (rc == PX_RETRY)
-			rc = keep_send(&r, &st, h, &c->arg[7]);
+			rc = keep_send(&r, &st, h, &c->arg[7], &m, (int)c->arg[6]);
 	}
 	px_reply(c, rc);
 }
@@ -121,6 +145,8 @@ static void test_at_post(struct chan_call *c, int64_t h, enum px_req_kind kind)
 	int rc = MPI_Test(r, &flag, &st);
 	if (!flag && *r != MPI_REQUEST_NULL) {
 		px_req_mark(h, kind);
+		if (kind == PX_REQ_SEND)
+			track_sync(c->arg);
 		return;
 	}
 	if (kind == PX_REQ_RECV)
@@ -141,7 +167,7 @@ static int start_isend(const int64_t *arg)
 	msg_in(arg, 0, arg[5], &m);
 	int rc = start_send(&m, (int)arg[6], px_req_slot(arg[7]));
 	if (rc == MPI_SUCCESS)
-		px_count_send(m.peer);
+		count_send(&m);
 	return rc;
 }
 
@@ -199,10 +225,13 @@ void px_ring_post(const struct chan_ring_post *p)
 	int64_t h = p->arg[send ? 7 : 6];
 	int rc = send ? start_isend(p->arg) : start_irecv(p->arg);
 
-	if (rc == MPI_SUCCESS)
-		px_req_mark(h, send ? PX_REQ_SEND : PX_REQ_RECV);
-	else
+	if (rc != MPI_SUCCESS) {
 		px_req_fail(h, rc);
+		return;
+	}
+	px_req_mark(h, send ? PX_REQ_SEND : PX_REQ_RECV);
+	if (send)
+		track_sync(p->arg);
 }
 
 /* A SENDRECV whose receive PARK cancelled becomes the RECV the
@@ -231,7 +260,7 @@ static int sendrecv_wait(MPI_Request r[2], MPI_Status st[2], int64_t h, int64_t 
 	if (rc != PX_RETRY)
 		return rc;
 	int rrc = px_wait_recv(&r[1], &st[1]);
-	int src = keep_send(&r[0], &st[0], h, kept);
+	int src = keep_send(&r[0], &st[0], h, kept, NULL, MODE_STANDARD);
 	return src != MPI_SUCCESS && src != PX_RETRY ? src : rrc;
 }
 
@@ -253,7 +282,7 @@ void px_call_SENDRECV(struct chan_call *c)
 			MPI_Cancel(&r[1]);
 			MPI_Request_free(&r[1]);
 		} else {
-			px_count_send(s.peer);
+			count_send(&s);
 			rc = sendrecv_wait(r, st, h, &c->arg[11]);
 		}
 	}

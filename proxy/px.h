@@ -137,6 +137,24 @@ void px_parked_progress(void);
 void px_count_send(int peer);
 void px_count_recv(const MPI_Status *st);
 
+/* ---- ssend.c: synchronous sends pending at a checkpoint ---- */
+/* Synchronous sends tracked (0 almost always). */
+extern size_t px_ssend_n;
+/* Synchronous send request h (marked PX_REQ_SEND) was started to peer
+ * with tag on comm (real values) and is not complete. */
+void px_ssend_track(int64_t h, int peer, int tag, MPI_Comm comm);
+void px_ssend_note(int peer, int tag, MPI_Comm comm);
+/* A send to (peer, tag, comm) is starting: counted for every tracked
+ * synchronous send before it. */
+static inline void px_ssend_count(int peer, int tag, MPI_Comm comm)
+{
+	if (px_ssend_n)
+		px_ssend_note(peer, tag, comm);
+}
+/* PARK: every tracked synchronous send still incomplete is freed and
+ * reported (CHAN_PARKED_SSEND), until ctl is full (CTL_ARG_MORE). */
+void px_ssend_park(struct chan_ctl *ctl);
+
 /* ---- table.c: virtual (ABI) handle -> real object ---- */
 MPI_Comm px_comm(int64_t abi);          /* MPI_COMM_NULL if unknown */
 void px_comm_set(int64_t abi, MPI_Comm real);

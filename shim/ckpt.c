@@ -384,14 +384,20 @@ static int ck_park(void)
 	 * for a peer (shim/mtwait.c), so we take it: a thread polling a
 	 * request is then either done with its poll or parked before it, and
 	 * never polls a request PARK has just taken out of the proxy. */
+	shim_drain_epoch++;
+	int rc;
 	if (!shim_mt()) {
 		set_phase(SHIM_CK_PARK);
-		return park_requests() < 0 ? -1 : 0;
+		rc = park_requests();
+	} else {
+		pthread_mutex_lock(&shim.lock);
+		set_phase(SHIM_CK_PARK);
+		rc = park_requests();
+		pthread_mutex_unlock(&shim.lock);
 	}
-	pthread_mutex_lock(&shim.lock);
-	set_phase(SHIM_CK_PARK);
-	int rc = park_requests();
-	pthread_mutex_unlock(&shim.lock);
+	/* Synchronous sends PARK let go tell their receivers now, so DRAIN
+	 * delivers that before the image (shim/ssend.c). */
+	shim_ssend_flush(1);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -405,6 +411,7 @@ static int park_late_receives(void)
 	int n = park_requests();
 	if (shim_mt())
 		pthread_mutex_unlock(&shim.lock);
+	shim_ssend_flush(1);
 	return n;
 }
 
@@ -413,6 +420,11 @@ static int keep_drained(const struct chan_ctl *ctl)
 {
 	for (uint32_t i = 0; i < ctl->n; i++) {
 		const struct chan_drained *m = &ctl->msgs[i];
+		if ((MPI_Comm)(intptr_t)m->comm == shim_ssend_comm && m->tag == 0) {
+			shim_ssend_info(m->source, chan_arena_ptr(&shim.ch, (uint64_t)m->off),
+					(size_t)m->bytes);
+			continue;
+		}
 		if (shim_drain_push((MPI_Comm)(intptr_t)m->comm, m->source, m->tag,
 				    chan_arena_ptr(&shim.ch, (uint64_t)m->off),
 				    (size_t)m->bytes))
@@ -591,7 +603,9 @@ static void hook_restart(void *arg)
 static void release(void)
 {
 	shim_stage_free(&drain_block);
+	shim_ssend_settle();
 	shim_req_repost_all();
+	shim_ssend_flush(1);
 	free(targets);
 	targets = NULL;
 	ntargets = 0;

@@ -28,6 +28,9 @@ int shim_drain_push(MPI_Comm comm, int source, int tag, const void *data, size_t
 	d->comm = comm;
 	d->source = source;
 	d->tag = tag;
+	d->epoch = shim_drain_epoch;
+	d->ack_to = -1;
+	d->ack_tag = 0;
 	d->bytes = bytes;
 	memcpy(d->data, data, bytes);
 	*tail = d;
@@ -58,6 +61,8 @@ void shim_drain_remove(struct shim_drained *victim)
 	*pp = victim->next;
 	if (tail == &victim->next)
 		tail = pp;
+	if (victim->ack_to >= 0)
+		shim_ssend_matched(victim);
 	free(victim);
 }
 

@@ -86,6 +86,10 @@ static int init(int required, int *provided, const char *fn)
 		*provided = shim.thread_level;
 	shim.main_thread = pthread_self();
 	__atomic_store_n(&shim.initialized, 1, __ATOMIC_RELEASE);
+	/* A collective like the application's first: checkpoints count it. */
+	if (shim_ssend_init() != MPI_SUCCESS)
+		dm_die(DM_EXIT_MPI_FATAL, "%s: cannot make the communicator of synchronous "
+		       "sends' acknowledgements", fn);
 	return MPI_SUCCESS;
 }
 

@@ -170,6 +170,8 @@ static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype ty
 	fill_msg(c->arg, &s, m.type, base, count, type, dest, tag, comm);
 	c->arg[6] = mode;
 	c->arg[7] = spare_handle();
+	if (spare) /* PARK may hand the send back (shim/ssend.c) before send_kept */
+		spare->comm = comm;
 	err = shim_call_run(c);
 	struct shim_req *kept = err == CHAN_RETRY ? send_kept(comm, &s, base) : NULL;
 	shim_call_end();
@@ -217,6 +219,7 @@ static int recv_queued(void *buf, int count, const struct shim_type *type, MPI_C
 		*err = shim_drain_deliver(d, buf, count, type, st);
 	shim_state_unlock();
 	shim_ckpt_queue_leave();
+	shim_ssend_flush(0); /* a synchronous send's acknowledgement */
 	return d != NULL;
 }
 

@@ -146,6 +146,7 @@ static int start(MPI_Request *request, const char *fn)
 	int err;
 	r->inactive = 0;
 	r->local_done = 0;
+	r->ack_wait = 0; /* a checkpoint's wait for the last one's receive */
 	if (p->op == OP_RECV)
 		err = shim_p2p_post_recv(r, fn, p->buf, p->count, p->type, p->t, p->peer,
 					 p->tag, p->comm);

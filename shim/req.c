@@ -419,6 +419,10 @@ void shim_req_parked(const struct chan_parked *p)
 		r->repost = 1;
 		return;
 	}
+	if (p->state == CHAN_PARKED_SSEND) {
+		shim_ssend_parked(r, p);
+		return;
+	}
 	struct chan_status st = p->status;
 	fix_status(r, &st);
 	shim_req_done_in_proxy(r, &st);
@@ -461,6 +465,8 @@ static int by_post(const void *a, const void *b)
  * older messages. */
 static void repost(struct shim_req *r)
 {
+	if (shim_ssend_repost(r))
+		return;
 	shim_state_lock();
 	struct shim_drained *d = shim_drain_find(r->comm, r->peer, r->tag);
 	struct chan_status st;

@@ -491,6 +491,11 @@ struct shim_req {
 	struct icoll *coll;      /* SHIM_REQ_COLL: its plan, until completion */
 	struct shim_fold *fold;  /* a user-op reduction's fold, run at completion */
 	struct shim_nbkeep *nb;  /* a neighbourhood one's receive blocks (shim/neighbor.c) */
+	/* A synchronous send a checkpoint let go (shim/ssend.c): it now
+	 * waits for the 0-byte acknowledgement (ack_peer, ack_tag) on
+	 * shim_ssend_comm, posted again like a parked receive. */
+	int ack_wait;
+	int ack_peer, ack_tag;
 };
 /* Requests completed in the app and not yet waited for (zero almost
  * always: the completion calls test it before anything else). */
@@ -696,10 +701,15 @@ struct shim_drained {
 	MPI_Comm comm;
 	int source;              /* rank in comm */
 	int tag;
+	unsigned epoch;          /* the checkpoint that drained it (shim_drain_epoch) */
+	int ack_to, ack_tag;     /* a synchronous send's: acknowledge it to world
+				  * rank ack_to when taken (shim/ssend.c); -1 none */
 	size_t bytes;
 	unsigned char data[];
 };
 extern struct shim_drained *shim_drain_head;
+/* Checkpoints so far that drained (shim/ckpt.c counts them). */
+extern unsigned shim_drain_epoch;
 int shim_drain_push(MPI_Comm comm, int source, int tag, const void *data, size_t bytes);
 /* Oldest drained message matching (source, tag) on comm, or NULL. */
 struct shim_drained *shim_drain_find(MPI_Comm comm, int source, int tag);
@@ -901,5 +911,35 @@ struct shim_type_c {
 	MPI_Count *counts;
 	MPI_Datatype *types;
 };
+
+/* ---- synchronous sends across a checkpoint (shim/ssend.c) ---- */
+/* The private dup of WORLD their acknowledgements travel on. */
+extern MPI_Comm shim_ssend_comm;
+/* At MPI_Init: make shim_ssend_comm. */
+int shim_ssend_init(void);
+/* PARK let go of synchronous send r (CHAN_PARKED_SSEND p): r waits for
+ * an acknowledgement from now on; its info is queued to the receiver. */
+void shim_ssend_parked(struct shim_req *r, const struct chan_parked *p);
+/* DRAIN brought the info message (tag 0 on shim_ssend_comm) from world
+ * rank from. */
+void shim_ssend_info(int from, const void *data, size_t bytes);
+/* At the end of a checkpoint, before parked receives are posted again:
+ * mark this checkpoint's drained synchronous sends, acknowledge the
+ * others. */
+void shim_ssend_settle(void);
+/* The application took marked entry d (state lock held). */
+void shim_ssend_matched(const struct shim_drained *d);
+/* Messages waiting to go on shim_ssend_comm (NULL almost always). */
+extern struct shim_ssend_out *shim_ssend_outbox;
+void shim_ssend_flush_now(int exempt);
+/* Send them; exempt: the checkpoint thread, during a checkpoint.  No
+ * lock may be held. */
+static inline void shim_ssend_flush(int exempt)
+{
+	if (shim_ssend_outbox)
+		shim_ssend_flush_now(exempt);
+}
+/* Post r again if it waits for an acknowledgement (1), else 0. */
+int shim_ssend_repost(struct shim_req *r);
 
 #endif
