@@ -24,6 +24,10 @@
  * and receiving it into the drain block loses nothing: the application
  * matches it from its drain queue later, as MPI would have.
  *
+ * PARK also lets go of every synchronous send still incomplete, which
+ * DRAIN would otherwise complete before its receive is posted
+ * (proxy/ssend.c).
+ *
  * Nonblocking collectives are never cancelled: every member has started
  * them by PARK (they are admitted like blocking ones), so they complete;
  * DRAIN reports how many have not yet (proxy/icoll.c).

@@ -14,7 +14,8 @@
  *            behind may need messages to catch up.
  *   PARK     no new call may start; the proxy finishes or abandons the call
  *            in flight (a receive that is abandoned is posted again later,
- *            see shim_ckpt_retry).
+ *            see shim_ckpt_retry); an incomplete synchronous send
+ *            becomes a wait for its receiver's word (shim/ssend.c).
  *   DRAIN    messages still in flight are received into application memory
  *            (shim/drain.c) until every rank's sends are accounted for.
  *   then the engine writes the image; RESUME or RESTART undo the parking

@@ -16,6 +16,7 @@
 #include <string.h>
 
 struct shim_drained *shim_drain_head;
+unsigned shim_drain_epoch;
 static struct shim_drained **tail = &shim_drain_head;
 
 int shim_drain_push(MPI_Comm comm, int source, int tag, const void *data, size_t bytes)

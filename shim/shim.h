@@ -929,8 +929,23 @@ void shim_ssend_info(int from, const void *data, size_t bytes);
 void shim_ssend_settle(void);
 /* The application took marked entry d (state lock held). */
 void shim_ssend_matched(const struct shim_drained *d);
-/* Messages waiting to go on shim_ssend_comm (NULL almost always). */
+/* The info message, int64 words: the communicator's gid and handle
+ * (the handle tells SELF's dups apart), the tag, the sends to the same
+ * (destination, comm, tag) started after it, the acknowledgement's tag. */
+enum { SHIM_INFO_GID, SHIM_INFO_COMM, SHIM_INFO_TAG, SHIM_INFO_LATER, SHIM_INFO_ACK_TAG,
+       SHIM_INFO_WORDS };
+/* A message waiting to go on shim_ssend_comm: an info (tag 0) or an
+ * acknowledgement (no payload). */
+struct shim_ssend_out {
+	struct shim_ssend_out *next;
+	int to, tag;             /* world rank (= rank in shim_ssend_comm) */
+	int n;                   /* int64 words of payload */
+	int64_t word[SHIM_INFO_WORDS];
+};
+/* Messages waiting to go, oldest first (NULL almost always). */
 extern struct shim_ssend_out *shim_ssend_outbox;
+/* Take them all out (the caller frees each). */
+struct shim_ssend_out *shim_ssend_take(void);
 void shim_ssend_flush_now(int exempt);
 /* Send them; exempt: the checkpoint thread, during a checkpoint.  No
  * lock may be held. */

@@ -44,10 +44,6 @@
 #include "util/log.h"
 
 MPI_Comm shim_ssend_comm = MPI_COMM_NULL;
-unsigned shim_drain_epoch;
-
-/* The info message, int64 words. */
-enum { INFO_GID, INFO_COMM, INFO_TAG, INFO_LATER, INFO_ACK_TAG, INFO_WORDS };
 
 /* Acknowledgement tags: 1..ACK_TAG_MAX, in turn (tag 0 is the info).
  * Two pending waits of one sender on one receiver share a tag only
@@ -55,20 +51,13 @@ enum { INFO_GID, INFO_COMM, INFO_TAG, INFO_LATER, INFO_ACK_TAG, INFO_WORDS };
 #define ACK_TAG_MAX 32767
 static int ack_tag_last;
 
-/* Messages to send on shim_ssend_comm once no lock is held. */
-struct shim_ssend_out {
-	struct shim_ssend_out *next;
-	int to, tag;
-	int n;                   /* int64 words of payload */
-	int64_t word[INFO_WORDS];
-};
 struct shim_ssend_out *shim_ssend_outbox;
 static struct shim_ssend_out **outbox_tail = &shim_ssend_outbox;
 
 /* Infos drained at this checkpoint, for shim_ssend_settle. */
 struct info {
 	int from;                /* the sender's world rank */
-	int64_t word[INFO_WORDS];
+	int64_t word[SHIM_INFO_WORDS];
 };
 static struct info *infos;
 static size_t ninfos;
@@ -117,15 +106,15 @@ void shim_ssend_parked(struct shim_req *r, const struct chan_parked *p)
 		return;
 	}
 	ack_tag_last = ack_tag_last % ACK_TAG_MAX + 1;
-	int64_t word[INFO_WORDS] = {
-		[INFO_GID] = c->gid,
-		[INFO_COMM] = (int64_t)(intptr_t)r->comm,
-		[INFO_TAG] = p->status.tag,
-		[INFO_LATER] = p->later,
-		[INFO_ACK_TAG] = ack_tag_last,
+	int64_t word[SHIM_INFO_WORDS] = {
+		[SHIM_INFO_GID] = c->gid,
+		[SHIM_INFO_COMM] = (int64_t)(intptr_t)r->comm,
+		[SHIM_INFO_TAG] = p->status.tag,
+		[SHIM_INFO_LATER] = p->later,
+		[SHIM_INFO_ACK_TAG] = ack_tag_last,
 	};
 	shim_state_lock();
-	queue(to, 0, word, INFO_WORDS);
+	queue(to, 0, word, SHIM_INFO_WORDS);
 	shim_state_unlock();
 	r->ack_wait = 1;
 	r->ack_peer = to;
@@ -157,12 +146,12 @@ static int same_key(const struct shim_drained *d, const struct info *i)
 {
 	const struct shim_comm *c = shim_comm_get(d->comm);
 
-	if (!c || d->epoch != shim_drain_epoch || d->tag != i->word[INFO_TAG] ||
+	if (!c || d->epoch != shim_drain_epoch || d->tag != i->word[SHIM_INFO_TAG] ||
 	    world_of(c, d->source) != i->from)
 		return 0;
 	/* SELF and its dups share gid -1; only this process sends on them. */
-	return i->word[INFO_GID] >= 0 ? c->gid == i->word[INFO_GID]
-				      : (int64_t)(intptr_t)d->comm == i->word[INFO_COMM];
+	return i->word[SHIM_INFO_GID] >= 0 ? c->gid == i->word[SHIM_INFO_GID]
+				      : (int64_t)(intptr_t)d->comm == i->word[SHIM_INFO_COMM];
 }
 
 /* The drained entry info i names, or NULL if a real receive took it. */
@@ -173,9 +162,9 @@ static struct shim_drained *find_entry(const struct info *i)
 
 	for (d = shim_drain_head; d; d = d->next)
 		n += same_key(d, i);
-	if (i->word[INFO_LATER] >= n)
+	if (i->word[SHIM_INFO_LATER] >= n)
 		return NULL;
-	k = n - 1 - i->word[INFO_LATER];
+	k = n - 1 - i->word[SHIM_INFO_LATER];
 	for (d = shim_drain_head; d; d = d->next)
 		if (same_key(d, i) && k-- == 0)
 			break;
@@ -189,9 +178,9 @@ void shim_ssend_settle(void)
 		struct shim_drained *d = find_entry(&infos[k]);
 		if (d) {
 			d->ack_to = infos[k].from;
-			d->ack_tag = (int)infos[k].word[INFO_ACK_TAG];
+			d->ack_tag = (int)infos[k].word[SHIM_INFO_ACK_TAG];
 		} else {
-			queue(infos[k].from, (int)infos[k].word[INFO_ACK_TAG], NULL, 0);
+			queue(infos[k].from, (int)infos[k].word[SHIM_INFO_ACK_TAG], NULL, 0);
 		}
 	}
 	free(infos);
@@ -205,13 +194,19 @@ void shim_ssend_matched(const struct shim_drained *d)
 	queue(d->ack_to, d->ack_tag, NULL, 0);
 }
 
-void shim_ssend_flush_now(int exempt)
+struct shim_ssend_out *shim_ssend_take(void)
 {
 	shim_state_lock();
 	struct shim_ssend_out *o = shim_ssend_outbox;
 	shim_ssend_outbox = NULL;
 	outbox_tail = &shim_ssend_outbox;
 	shim_state_unlock();
+	return o;
+}
+
+void shim_ssend_flush_now(int exempt)
+{
+	struct shim_ssend_out *o = shim_ssend_take();
 	int was = shim_ck_exempt;
 	shim_ck_exempt = exempt;
 	while (o) {

@@ -1,0 +1,179 @@
+/*
+ * test_ssend.c - unit tests of the receiver's half of shim/ssend.c: which
+ * drained message a synchronous send's info names, and when its
+ * acknowledgement is queued.
+ *
+ * No proxy: the drain queue is filled with shim_drain_push as keep_drained
+ * fills it, infos are given as DRAIN would, and the outbox is read with
+ * shim_ssend_take instead of being sent.  The model the code must agree
+ * with: per (sender, communicator, tag) this checkpoint's drained
+ * messages are the last D sent, in order, so the send with L later sends
+ * is the (D-L)-th of them, and none if L >= D.  World of 4, this rank is
+ * world rank 0; a split communicator of world ranks {3, 0, 1} checks that
+ * sources are compared as world ranks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "shim/shim.h"
+
+#define W 4
+#define ME 0
+#define SUB_GID 42
+
+static MPI_Comm sub;
+
+static int setup(void **state)
+{
+	static const int members[] = { 3, 0, 1 };
+
+	(void)state;
+	shim.world_rank = ME;
+	shim.world_size = W;
+	if (shim_comm_init_world(ME, W) != MPI_SUCCESS)
+		return -1;
+	struct shim_comm *c = shim_comm_reserve();
+	if (!c || shim_comm_set(c, members, 3, 1, MPI_COMM_WORLD, CALL_COMM_SPLIT) != MPI_SUCCESS)
+		return -1;
+	c->gid = SUB_GID;
+	sub = c->handle;
+	return 0;
+}
+
+/* A drained message whose one byte names it. */
+static void push(MPI_Comm comm, int source, int tag, char name)
+{
+	assert_int_equal(shim_drain_push(comm, source, tag, &name, 1), MPI_SUCCESS);
+}
+
+static struct shim_drained *named(char name)
+{
+	for (struct shim_drained *d = shim_drain_head; d; d = d->next)
+		if (d->data[0] == name)
+			return d;
+	fail_msg("no drained message %c", name);
+	return NULL;
+}
+
+static void info(int from, int64_t gid, MPI_Comm comm, int tag, int64_t later, int ack)
+{
+	int64_t w[SHIM_INFO_WORDS] = {
+		[SHIM_INFO_GID] = gid,
+		[SHIM_INFO_COMM] = (int64_t)(intptr_t)comm,
+		[SHIM_INFO_TAG] = tag,
+		[SHIM_INFO_LATER] = later,
+		[SHIM_INFO_ACK_TAG] = ack,
+	};
+	shim_ssend_info(from, w, sizeof(w));
+}
+
+/* The outbox holds exactly these acknowledgements (to, tag pairs), in
+ * order; it is emptied. */
+static void expect_acks(int n, const int *pairs)
+{
+	struct shim_ssend_out *o = shim_ssend_take();
+
+	for (int i = 0; i < n; i++) {
+		assert_non_null(o);
+		assert_int_equal(o->to, pairs[2 * i]);
+		assert_int_equal(o->tag, pairs[2 * i + 1]);
+		assert_int_equal(o->n, 0);
+		struct shim_ssend_out *next = o->next;
+		free(o);
+		o = next;
+	}
+	assert_null(o);
+}
+
+static void empty_queue(void)
+{
+	while (shim_drain_head)
+		shim_drain_remove(shim_drain_head);
+	expect_acks(0, NULL); /* removing unmarked entries sends nothing */
+}
+
+static void test_suffix(void **state)
+{
+	(void)state;
+	shim_drain_epoch = 1;
+	push(MPI_COMM_WORLD, 1, 5, 'o'); /* an older checkpoint's */
+	shim_drain_epoch = 2;
+	push(MPI_COMM_WORLD, 1, 5, 'a');
+	push(MPI_COMM_WORLD, 2, 5, 'x'); /* another sender */
+	push(MPI_COMM_WORLD, 1, 5, 'b');
+	push(MPI_COMM_WORLD, 1, 6, 'y'); /* another tag */
+	push(sub, 2, 5, 's');            /* world rank 1 on the split */
+	push(MPI_COMM_WORLD, 1, 5, 'c');
+	info(1, 0, MPI_COMM_WORLD, 5, 0, 11); /* the last one sent */
+	info(1, 0, MPI_COMM_WORLD, 5, 2, 12); /* two sent after it */
+	info(1, 0, MPI_COMM_WORLD, 5, 3, 13); /* matched before the checkpoint */
+	info(1, SUB_GID, sub, 5, 0, 14);
+	shim_ssend_settle();
+	assert_int_equal(named('c')->ack_to, 1);
+	assert_int_equal(named('c')->ack_tag, 11);
+	assert_int_equal(named('a')->ack_to, 1);
+	assert_int_equal(named('a')->ack_tag, 12);
+	assert_int_equal(named('s')->ack_to, 1);
+	assert_int_equal(named('s')->ack_tag, 14);
+	assert_int_equal(named('b')->ack_to, -1);
+	assert_int_equal(named('o')->ack_to, -1);
+	assert_int_equal(named('x')->ack_to, -1);
+	assert_int_equal(named('y')->ack_to, -1);
+	expect_acks(1, (const int[]){ 1, 13 });
+	/* Taken by the application: acknowledged then, not before. */
+	shim_drain_remove(named('c'));
+	shim_drain_remove(named('b'));
+	shim_drain_remove(named('a'));
+	shim_drain_remove(named('s'));
+	expect_acks(3, (const int[]){ 1, 11, 1, 12, 1, 14 });
+	empty_queue();
+}
+
+/* Nothing drained for a key: every info's send was matched by a real
+ * receive, and is acknowledged at once; infos do not outlive a settle. */
+static void test_none_drained(void **state)
+{
+	(void)state;
+	shim_drain_epoch = 3;
+	push(MPI_COMM_WORLD, 3, 5, 'a');
+	info(3, 0, MPI_COMM_WORLD, 9, 0, 21);
+	info(2, 0, MPI_COMM_WORLD, 5, 0, 22);
+	shim_ssend_settle();
+	assert_int_equal(named('a')->ack_to, -1);
+	expect_acks(2, (const int[]){ 3, 21, 2, 22 });
+	shim_ssend_settle();
+	expect_acks(0, NULL);
+	empty_queue();
+}
+
+/* SELF and its dups share gid -1: the handle tells them apart. */
+static void test_self_by_handle(void **state)
+{
+	(void)state;
+	shim_drain_epoch = 4;
+	push(MPI_COMM_SELF, 0, 5, 'a');
+	info(ME, -1, (MPI_Comm)(intptr_t)0x7777, 5, 0, 31); /* another SELF dup */
+	info(ME, -1, MPI_COMM_SELF, 5, 0, 32);
+	shim_ssend_settle();
+	assert_int_equal(named('a')->ack_to, ME);
+	assert_int_equal(named('a')->ack_tag, 32);
+	expect_acks(1, (const int[]){ ME, 31 });
+	shim_drain_remove(named('a'));
+	expect_acks(1, (const int[]){ ME, 32 });
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_suffix),
+		cmocka_unit_test(test_none_drained),
+		cmocka_unit_test(test_self_by_handle),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
