@@ -638,6 +638,7 @@ static void ck_restart(void)
 	     shim_type_rebuild_all() != MPI_SUCCESS))
 		dm_die(DM_EXIT_MPI_FATAL, "restart (rank %d): cannot rebuild MPI state",
 		       shim.world_rank);
+	shim_req_sends_done();
 	release();
 }
 

@@ -125,6 +125,11 @@ static int64_t spare_handle(void)
 	return spare ? (int64_t)(intptr_t)spare->handle : 0;
 }
 
+const struct shim_req *shim_p2p_spare(void)
+{
+	return spare;
+}
+
 /* The proxy kept the send under the spare request: the request takes
  * over its stage s; once the caller released the slot, send_wait_kept
  * waits for it (at the gate until the checkpoint is over).  Known from a

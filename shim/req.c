@@ -519,6 +519,26 @@ void shim_req_repost_all(void)
 	free(l);
 }
 
+/* Still in the proxy: not complete here, not waiting for anything the
+ * shim does, nor the spare of a blocking send (shim/p2p.c). */
+static int active_send(const struct shim_req *r)
+{
+	return r->kind == SHIM_REQ_SEND && !r->inactive && !r->local_done && !r->greq &&
+	       !r->ack_wait && !r->repost && r != shim_p2p_spare();
+}
+
+void shim_req_sends_done(void)
+{
+	size_t n;
+	struct shim_req **l = shim_req_select(active_send, &n);
+	struct chan_status st;
+
+	memset(&st, 0, sizeof(st));
+	for (size_t i = 0; i < n; i++)
+		shim_req_done_locally(l[i], &st);
+	free(l);
+}
+
 /* ---- single request ---- */
 
 /* Request_get_status found receive r complete in the proxy: its data is

@@ -550,6 +550,9 @@ void shim_req_reap(int wait);
  * if not NULL, is type's record, held by the caller (the application may
  * have freed the handle).  On an error, raised on comm already, r holds
  * nothing and stays the caller's. */
+/* The spare request blocking sends take if PARK keeps them (never a
+ * request of the application's while it is the spare), or NULL. */
+const struct shim_req *shim_p2p_spare(void);
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int dest, int tag,
 		       MPI_Comm comm, int mode, enum shim_stage_how how);
@@ -694,6 +697,12 @@ int shim_env_reinit(void);
 int shim_comm_rebuild_all(void);
 void shim_req_parked(const struct chan_parked *p);
 void shim_req_repost_all(void);
+/* A restored image: every send request still active completed before
+ * the image (DRAIN ends only once every message sent was received), but
+ * the new proxy has none of them, and Waitany, Waitsome, Testany and
+ * Testsome skip a request it does not have, so they would never report
+ * one.  Complete them in the application. */
+void shim_req_sends_done(void);
 
 /* ---- messages drained at a checkpoint (shim/drain.c) ---- */
 struct shim_drained {
