@@ -125,11 +125,6 @@ static int64_t spare_handle(void)
 	return spare ? (int64_t)(intptr_t)spare->handle : 0;
 }
 
-const struct shim_req *shim_p2p_spare(void)
-{
-	return spare;
-}
-
 /* The proxy kept the send under the spare request: the request takes
  * over its stage s; once the caller released the slot, send_wait_kept
  * waits for it (at the gate until the checkpoint is over).  Known from a
@@ -146,6 +141,7 @@ static struct shim_req *send_kept(MPI_Comm comm, struct shim_stage *s, int64_t b
 	r->comm = comm;
 	r->stage = *s;
 	r->base = base;
+	r->in_proxy = 1;
 	s->off = ARENA_NONE;
 	return r;
 }
@@ -294,11 +290,15 @@ int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int 
 
 	if (err)
 		return err;
+	r->in_proxy = 0;
 	if ((err = shim_stage_send(buf, count, m.type, how, &r->stage, &r->base, fn)))
 		return shim_error(comm, err, fn, NULL);
 	struct chan_call *c = shim_call_begin(CALL_ISEND);
 	int64_t *e = ring_entry(m.type, count);
 	fill_msg(e ? e : c->arg, &r->stage, m.type, r->base, count, type, dest, tag, comm);
+	/* Set with the slot held: an image never falls between the post
+	 * and this (DRAIN waits for an idle slot). */
+	r->in_proxy = 1;
 	if (e) {
 		e[6] = mode;
 		e[7] = (int64_t)(intptr_t)r->handle;

@@ -519,12 +519,13 @@ void shim_req_repost_all(void)
 	free(l);
 }
 
-/* Still in the proxy: not complete here, not waiting for anything the
- * shim does, nor the spare of a blocking send (shim/p2p.c). */
+/* Taken by the proxy and not complete here, nor waiting for anything
+ * the shim does (a synchronous send's acknowledgement).  A send whose
+ * post waits at the gate, its payload staged, is not in the proxy yet. */
 static int active_send(const struct shim_req *r)
 {
-	return r->kind == SHIM_REQ_SEND && !r->inactive && !r->local_done && !r->greq &&
-	       !r->ack_wait && !r->repost && r != shim_p2p_spare();
+	return r->kind == SHIM_REQ_SEND && r->in_proxy && !r->inactive && !r->local_done &&
+	       !r->ack_wait;
 }
 
 void shim_req_sends_done(void)

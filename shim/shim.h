@@ -496,6 +496,9 @@ struct shim_req {
 	 * shim_ssend_comm, posted again like a parked receive. */
 	int ack_wait;
 	int ack_peer, ack_tag;
+	int in_proxy;            /* a send the proxy took (posted or kept): a
+				  * restart completes it (shim_req_sends_done);
+				  * 0 while its post waits at the gate */
 };
 /* Requests completed in the app and not yet waited for (zero almost
  * always: the completion calls test it before anything else). */
@@ -550,9 +553,6 @@ void shim_req_reap(int wait);
  * if not NULL, is type's record, held by the caller (the application may
  * have freed the handle).  On an error, raised on comm already, r holds
  * nothing and stays the caller's. */
-/* The spare request blocking sends take if PARK keeps them (never a
- * request of the application's while it is the spare), or NULL. */
-const struct shim_req *shim_p2p_spare(void);
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int dest, int tag,
 		       MPI_Comm comm, int mode, enum shim_stage_how how);
