@@ -936,7 +936,7 @@ void shim_ssend_info(int from, const void *data, size_t bytes);
  * mark this checkpoint's drained synchronous sends, acknowledge the
  * others. */
 void shim_ssend_settle(void);
-/* The application took marked entry d (state lock held). */
+/* The application took marked entry d (from shim_drain_remove). */
 void shim_ssend_matched(const struct shim_drained *d);
 /* The info message, int64 words: the communicator's gid and handle
  * (the handle tells SELF's dups apart), the tag, the sends to the same

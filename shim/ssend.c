@@ -67,7 +67,9 @@ int shim_ssend_init(void)
 	return PMPI_Comm_dup(MPI_COMM_WORLD, &shim_ssend_comm);
 }
 
-/* Queue a message for shim_ssend_flush; the state lock held. */
+/* Queue a message for shim_ssend_flush.  The checkpoint thread and an
+ * application thread (an acknowledgement, shim_ssend_flush) may meet here
+ * at any thread level, so the lock is taken below MULTIPLE too. */
 static void queue(int to, int tag, const int64_t *word, int n)
 {
 	struct shim_ssend_out *o = malloc(sizeof(*o));
@@ -83,8 +85,10 @@ static void queue(int to, int tag, const int64_t *word, int n)
 	o->n = n;
 	if (n)
 		memcpy(o->word, word, (size_t)n * sizeof(*word));
+	shim_state_lock_always();
 	*outbox_tail = o;
 	outbox_tail = &o->next;
+	shim_state_unlock_always();
 }
 
 static int world_of(const struct shim_comm *c, int rank)
@@ -113,9 +117,7 @@ void shim_ssend_parked(struct shim_req *r, const struct chan_parked *p)
 		[SHIM_INFO_LATER] = p->later,
 		[SHIM_INFO_ACK_TAG] = ack_tag_last,
 	};
-	shim_state_lock();
 	queue(to, 0, word, SHIM_INFO_WORDS);
-	shim_state_unlock();
 	r->ack_wait = 1;
 	r->ack_peer = to;
 	r->ack_tag = ack_tag_last;
@@ -196,11 +198,11 @@ void shim_ssend_matched(const struct shim_drained *d)
 
 struct shim_ssend_out *shim_ssend_take(void)
 {
-	shim_state_lock();
+	shim_state_lock_always();
 	struct shim_ssend_out *o = shim_ssend_outbox;
 	shim_ssend_outbox = NULL;
 	outbox_tail = &shim_ssend_outbox;
-	shim_state_unlock();
+	shim_state_unlock_always();
 	return o;
 }
 
