@@ -215,6 +215,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_nbc.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_thread.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_outside.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_truncpark.sh $(B)
 	$(Q)sh tests/ckpt-mpi/stress.sh $(B)
 	$(Q)sh tests/ckpt-mpi/chain.sh $(B)
 	$(Q)sh tests/ckpt-mpi/faults.sh $(B)

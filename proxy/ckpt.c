@@ -80,12 +80,14 @@ static int park_recv(struct chan_ctl *ctl, int64_t abi, MPI_Request *r)
 	int rc = MPI_Test(r, &flag, &st);
 	if (rc == MPI_SUCCESS && !flag) {
 		rc = MPI_Cancel(r);
-		if (rc == MPI_SUCCESS)
+		if (rc == MPI_SUCCESS) {
+			flag = 1; /* the wait completes it, in error or not */
 			rc = px_wait_quiet(r, &st);
+		}
 		if (rc == MPI_SUCCESS)
 			MPI_Test_cancelled(&st, &cancelled);
 	}
-	if (rc != MPI_SUCCESS) {
+	if (rc != MPI_SUCCESS && !flag) {
 		ctl->err = px_err(rc);
 		return 1;
 	}
@@ -96,8 +98,13 @@ static int park_recv(struct chan_ctl *ctl, int64_t abi, MPI_Request *r)
 		p->state = CHAN_PARKED_REPOST;
 		memset(&p->status, 0, sizeof(p->status));
 	} else {
+		/* Completed in error (a truncated message) is completed: the
+		 * application's Wait or Test returns the error, as when the
+		 * receive completes at its post (test_at_post). */
 		p->state = CHAN_PARKED_DONE;
 		px_status_out(&st, &p->status);
+		if (rc != MPI_SUCCESS)
+			p->status.error = px_err(rc);
 		px_count_recv(&st);
 	}
 	px_req_mark(abi, PX_REQ_OTHER);
