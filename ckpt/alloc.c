@@ -33,6 +33,8 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "util/alignalloc.h"
+
 extern void *__libc_malloc(size_t n);
 extern void __libc_free(void *p);
 extern void *__libc_calloc(size_t a, size_t b);
@@ -158,17 +160,7 @@ void *aligned_alloc(size_t align, size_t n)
 
 int posix_memalign(void **out, size_t align, size_t n)
 {
-	if (align < sizeof(void *) || (align & (align - 1)))
-		return EINVAL;
-	int saved = errno;
-	void *p = memalign(align, n);
-	if (!p) {
-		int e = errno;
-		errno = saved;
-		return e ? e : ENOMEM;
-	}
-	*out = p;
-	return 0;
+	return posix_memalign_by(memalign, out, align, n);
 }
 
 void *valloc(size_t n)

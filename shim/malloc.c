@@ -18,6 +18,8 @@
 #include <malloc.h>
 #include <stdlib.h>
 
+#include "util/alignalloc.h"
+
 void *malloc(size_t n)
 {
 	return shim_heap_malloc(n);
@@ -63,17 +65,7 @@ void *aligned_alloc(size_t align, size_t n)
 
 int posix_memalign(void **out, size_t align, size_t n)
 {
-	if (align < sizeof(void *) || (align & (align - 1)))
-		return EINVAL;
-	int saved = errno;
-	void *p = memalign(align, n);
-	if (!p) {
-		int e = errno;
-		errno = saved;
-		return e ? e : ENOMEM;
-	}
-	*out = p;
-	return 0;
+	return posix_memalign_by(memalign, out, align, n);
 }
 
 void *valloc(size_t n)
