@@ -28,12 +28,11 @@
 #include "ckpt/sys.h"
 
 #include <dlfcn.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <unistd.h>
 
-#include "util/alignalloc.h"
+#include "util/mallocfam.h"
 
 extern void *__libc_malloc(size_t n);
 extern void __libc_free(void *p);
@@ -134,13 +133,7 @@ void *realloc(void *p, size_t n)
 
 void *reallocarray(void *p, size_t a, size_t b)
 {
-	size_t n;
-
-	if (__builtin_mul_overflow(a, b, &n)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return realloc(p, n);
+	return reallocarray_by(realloc, p, a, b);
 }
 
 void *memalign(size_t align, size_t n)

@@ -14,11 +14,10 @@
  */
 #include "shim.h"
 
-#include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 
-#include "util/alignalloc.h"
+#include "util/mallocfam.h"
 
 void *malloc(size_t n)
 {
@@ -40,17 +39,9 @@ void *realloc(void *p, size_t n)
 	return shim_heap_realloc(p, n);
 }
 
-/* glibc's own calls __libc_realloc directly, which would not know an
- * arena block. */
 void *reallocarray(void *p, size_t a, size_t b)
 {
-	size_t n;
-
-	if (__builtin_mul_overflow(a, b, &n)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return realloc(p, n);
+	return reallocarray_by(realloc, p, a, b);
 }
 
 void *memalign(size_t align, size_t n)
