@@ -35,15 +35,6 @@ static void *alloc(MPI_Aint bytes)
 	return p;
 }
 
-static uint32_t checksum(const uint32_t *v, int n)
-{
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < n; i++)
-		h = (h ^ v[i]) * 16777619u;
-	return h;
-}
-
 int main(int argc, char **argv)
 {
 	int rank, size;
@@ -83,8 +74,8 @@ int main(int argc, char **argv)
 		MPI_Waitall(4, q, qs);
 		for (int i = 0; i < N; i++)
 			st[i] = st[i] * 31u + rb[i] + rm[i % (M * M)];
-		fprintf(f, "%ld: state %08x received %08x\n", s, checksum(st, N),
-			checksum(rb, N + M * M));
+		fprintf(f, "%ld: state %08x received %08x\n", s, ra_checksum(st, N),
+			ra_checksum(rb, N + M * M));
 		fflush(f);
 	}
 	MPI_Type_free(&col);

@@ -42,6 +42,35 @@ static inline void ra_pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* FNV-1a over n words: what an output line shows of a buffer. */
+static inline unsigned ra_checksum(const unsigned *w, size_t n)
+{
+	unsigned h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ w[i]) * 16777619u;
+	return h;
+}
+
+/* The payload of step s of a ring: distinct per step, rank and word. */
+static inline void ra_ring_fill(unsigned *out, size_t n, long s, int rank)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (unsigned)(s * 7919 + rank * 104729) + (unsigned)i * 31u;
+}
+
+/* One step of a ring of n words: out goes right, in comes from the left;
+ * returns in's checksum and sets *all to the XOR of every rank's. */
+static inline unsigned ra_ring_step(const unsigned *out, unsigned *in, size_t n,
+				    int left, int right, unsigned *all)
+{
+	MPI_Sendrecv(out, (int)n, MPI_UNSIGNED, right, 1, in, (int)n, MPI_UNSIGNED,
+		     left, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+	unsigned mine = ra_checksum(in, n);
+	MPI_Allreduce(&mine, all, 1, MPI_UNSIGNED, MPI_BXOR, MPI_COMM_WORLD);
+	return mine;
+}
+
 /* STEPS, from the arguments DIR STEPS; the job ends (usage: ...) if
  * they are not that or ok (the app's condition on its ranks) is 0. */
 static inline long ra_steps(int argc, char **argv, int ok, const char *usage, ...)

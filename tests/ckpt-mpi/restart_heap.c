@@ -24,15 +24,6 @@
 
 enum { N = 100000 }; /* 400 KB: above the heap's threshold */
 
-static uint32_t checksum(const uint32_t *v, int n)
-{
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < n; i++)
-		h = (h ^ v[i]) * 16777619u;
-	return h;
-}
-
 static void *must(void *p)
 {
 	if (!p)
@@ -76,8 +67,8 @@ int main(int argc, char **argv)
 			tmp[i] = st[i] ^ (uint32_t)s;
 		}
 		MPI_Allreduce(tmp, sum, N, MPI_UINT32_T, MPI_SUM, MPI_COMM_WORLD);
-		fprintf(f, "%ld: state %08x received %08x sum %08x\n", s, checksum(st, N),
-			checksum(rb, N), checksum(sum, N));
+		fprintf(f, "%ld: state %08x received %08x sum %08x\n", s, ra_checksum(st, N),
+			ra_checksum(rb, N), ra_checksum(sum, N));
 		fflush(f);
 		free(sum);
 		free(tmp);

@@ -35,22 +35,6 @@
 
 static unsigned out[WORDS], in[WORDS];
 
-/* The payload of step s. */
-static void fill(long s, int rank)
-{
-	for (size_t i = 0; i < WORDS; i++)
-		out[i] = (unsigned)(s * 7919 + rank * 104729) + (unsigned)i * 31u;
-}
-
-static unsigned checksum(const unsigned *w, size_t n)
-{
-	unsigned h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ w[i]) * 16777619u;
-	return h;
-}
-
 int main(int argc, char **argv)
 {
 	int rank, size;
@@ -62,14 +46,11 @@ int main(int argc, char **argv)
 	int engine = ra_watch_checkpoints();
 	int left = (rank + size - 1) % size, right = (rank + 1) % size;
 	FILE *f = ra_fopen_out(argv[1], rank);
-	fill(0, rank);
+	ra_ring_fill(out, WORDS, 0, rank);
 	for (long s = 0; s < steps; s++) {
-		MPI_Sendrecv(out, (int)WORDS, MPI_UNSIGNED, right, 1, in, (int)WORDS,
-			     MPI_UNSIGNED, left, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-		unsigned mine = checksum(in, WORDS), all;
-		MPI_Allreduce(&mine, &all, 1, MPI_UNSIGNED, MPI_BXOR, MPI_COMM_WORLD);
+		unsigned all, mine = ra_ring_step(out, in, WORDS, left, right, &all);
 		ra_pause_ms(5); /* so the killed run is still going when it is killed */
-		fill(s + 1, rank);
+		ra_ring_fill(out, WORDS, s + 1, rank);
 		/* Rank 1 is in its next Sendrecv by the time the test sees this
 		 * line and asks for the checkpoint. */
 		fprintf(f, "%ld: from %d %08x all %08x\n", s, left, mine, all);
