@@ -441,9 +441,21 @@ bench: all $(BENCH_BINS)
 # (bench/smoke.sh): they and their helpers still run.  About 20 s.
 # Then bench/table.awk's paired ratios on a handmade raw file.
 .PHONY: bench-smoke
-bench-smoke: build-all $(BENCH_BINS)
+bench-smoke: build-all $(BENCH_BINS) $(HALO_MAP_BINS)
 	$(Q)bash bench/smoke.sh $(B)
 	$(Q)sh tests/bench/table.sh
+
+# The real MPI's halo exchange on a malloc'ed, a MAP_SHARED (as the
+# arena) and a huge-page grid, natively (bench/halo_map.c).
+HALO_MAP_BINS = $(foreach m,$(MPIS),$(BENCH_DIR)/halo_map-$(m))
+$(BENCH_DIR)/halo_map-%: bench/halo_map.c bench/timing.h
+	$(msg) CC-$* $@
+	@mkdir -p $(dir $@)
+	$(Q)$(MPICC_$*) $(BENCH_CFLAGS) -o $@ $<
+
+.PHONY: bench-halo-map
+bench-halo-map: $(HALO_MAP_BINS)
+	$(Q)bash bench/halo_map.sh $(B)
 
 # Channel round trip alone, no MPI (bench/chan_pingpong.c).
 BENCH_CHAN = $(B)/bench/chan_pingpong

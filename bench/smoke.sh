@@ -14,7 +14,9 @@
 #   bench/job_ckpt.sh (2 ranks of 1 MiB, one checkpoint under each MPI,
 #     kernels of 100 iterations) exits 0 and prints each of its ratios;
 #   bench/restart_level.sh (one repetition of each arm) exits 0 and
-#     prints a latency for each MPI and arm.
+#     prints a latency for each MPI and arm;
+#   bench/halo_map.sh (one exchange per grid) exits 0 and prints a rate
+#     for each MPI and grid.
 # The exit status is the number of FAILs.  About 20 s on 2 busy cores.
 set -u
 
@@ -93,6 +95,22 @@ check "the restarted job's latency benchmark (bench/restart_level.sh) ends norma
 	runs restart_level.sh "$OUT/level.txt" env LEVEL_BENCH_REPS=1 \
 	bash "$ROOT/bench/restart_level.sh" "$B"
 check "... it prints a row for each MPI and arm" level_rows "$OUT/level.txt"
+
+# map_rows FILE: "MPI KIND RATE exch/s RATIOx heap" for each MPI and grid.
+map_rows() {
+	local m k
+	for m in mpich openmpi; do
+		for k in heap shared thp; do
+			grep -Eq "^$m +$k +[0-9]+ exch/s +[0-9.]+x heap$" "$1" ||
+				{ echo "no row $m $k" >&2; return 1; }
+		done
+	done
+}
+
+check "the halo mapping benchmark (bench/halo_map.sh) ends normally" \
+	runs halo_map.sh "$OUT/halo_map.txt" env DMTCP_MPI_BENCH_SCHED=other \
+	bash "$ROOT/bench/halo_map.sh" "$B"
+check "... it prints a row for each MPI and grid" map_rows "$OUT/halo_map.txt"
 
 echo "bench-smoke: $NFAIL failed"
 exit "$NFAIL"
