@@ -20,7 +20,7 @@
  *
  *   mpirun -n 2 halo_map-openmpi [n] [rounds]   (n = 2048, rounds = 15)
  *
- * Output on rank 0: "kind exch/s ratio" per kind.
+ * Output on rank 0, per kind: "KIND RATE exch/s RATIOx heap".
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -46,7 +46,7 @@ static void die(const char *what)
 	MPI_Abort(MPI_COMM_WORLD, 1);
 }
 
-/* bytes of grid of the given kind. */
+/* A grid of `bytes` in memory of kind k (dies if it cannot have one). */
 static double *grid_map(enum kind k, size_t bytes)
 {
 	void *p = NULL;
