@@ -418,6 +418,9 @@ BENCH_DIR = $(B)/bench
 BENCH_CFLAGS = $(CSTD) $(WARN) -O2 -g
 BENCH_BINS = $(BENCH_DIR)/chain_floor $(BENCH_DIR)/chan_pingpong $(BENCH_DIR)/mpibench-ours \
 	$(foreach m,$(MPIS),$(BENCH_DIR)/mpibench-$(m))
+# Defined before bench-smoke, which names them: make expands a rule's
+# prerequisites as it reads the rule.
+HALO_MAP_BINS = $(foreach m,$(MPIS),$(BENCH_DIR)/halo_map-$(m))
 
 $(BENCH_DIR)/chain_floor: $(call obj,host,bench/chain_floor.c util/log.c)
 	$(msg) LD $@
@@ -447,7 +450,6 @@ bench-smoke: build-all $(BENCH_BINS) $(HALO_MAP_BINS)
 
 # The real MPI's halo exchange on a malloc'ed, a MAP_SHARED (as the
 # arena) and a huge-page grid, natively (bench/halo_map.c).
-HALO_MAP_BINS = $(foreach m,$(MPIS),$(BENCH_DIR)/halo_map-$(m))
 $(BENCH_DIR)/halo_map-%: bench/halo_map.c bench/timing.h
 	$(msg) CC-$* $@
 	@mkdir -p $(dir $@)
