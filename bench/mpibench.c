@@ -220,13 +220,29 @@ static void bench_p2p(void)
 
 /* ---- halo exchange and Alltoall ---- */
 
-/* Iterations of an exchange moving `bytes` per iteration: ~4 MB per
- * batch, 50..1000. */
+/* Iterations of an exchange moving `bytes` per iteration for the warm-up
+ * batch: ~4 MB, 50..1000. */
 static int exchange_iters(size_t bytes)
 {
 	size_t n = (4u << 20) / (bytes ? bytes : 1);
 
 	return bench_n(n < 50 ? 50 : n > 1000 ? 1000 : (int)n);
+}
+
+#define BATCH_US 30000.0 /* a timed batch of exchanges, about */
+
+/* Iterations for a batch of about BATCH_US, given that `iters` took `us`
+ * in the warm-up: this machine's rate shifts by a third for stretches of
+ * 50-150 ms, so a batch of a few ms would land in one stretch at random
+ * (doc/performance.md, the Open MPI 2048x2048 halo).  Rank 0 decides, so
+ * every rank runs as many. */
+static int batch_iters(int iters, double us, MPI_Comm comm)
+{
+	double n = us > 0 ? iters * BATCH_US / us : iters;
+	int k = n < iters ? iters : n > 1e6 ? 1000000 : (int)n;
+
+	MPI_Bcast(&k, 1, MPI_INT, 0, comm);
+	return bench_n(k);
 }
 
 /* What rank r holds at row i, column j of its n x n interior: known to
@@ -297,6 +313,8 @@ static double halo(MPI_Comm cart, int n, int mem)
 			halo_exchange(&h);
 		if (b >= 0)
 			t[b] = iters / (now_us() - t0) * 1e6;
+		else
+			iters = batch_iters(iters, now_us() - t0, cart);
 	}
 	int wr, er;
 	MPI_Group g, wg;
@@ -339,6 +357,8 @@ static double alltoall(size_t size, int nranks, int mem)
 				     MPI_COMM_WORLD);
 		if (b >= 0)
 			t[b] = (double)total * iters / (now_us() - t0);
+		else
+			iters = batch_iters(iters, now_us() - t0, MPI_COMM_WORLD);
 	}
 	for (int p = 0; p < nranks; p++) {
 		unsigned char *blk = r + (size_t)p * size;
