@@ -205,8 +205,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # ~5 s), large malloc'ed arrays in the shared heap with receives pending
 # into them (restart_heap.sh), ranks forking in a loop at every checkpoint
 # (restart_fork.sh, ~10 s), synchronous sends whose receive is posted only
-# after the checkpoint (restart_issend.sh, ~20 s): about 5.5 minutes
-# together.
+# after the checkpoint (restart_issend.sh, ~20 s), a chunked reduction one
+# rank is inside at the checkpoint, restarted without the chunk knob the
+# program set (restart_redchunk.sh, ~15 s): about 6 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -239,6 +240,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_heap.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_fork.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_issend.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_redchunk.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

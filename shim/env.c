@@ -51,6 +51,7 @@ static int init(int required, int *provided, const char *fn)
 		_exit(DM_EXIT_MPI_FATAL);
 	}
 	attach_channel();
+	shim_redc_limit_init();
 	/* Before the proxy's MPI_Init, which may take long: a checkpoint
 	 * meanwhile waits for it (ck_coll_seqs) instead of imaging a process
 	 * half-way into MPI_Init, which no restart could go on from. */

@@ -32,7 +32,17 @@
  *
  * DMTCP_MPI_TEST_REDUCE_CHUNK=N (1 <= N <= INT_MAX) lowers the limit, so
  * that tests run the chunked path with small buffers
- * (mpi-tests/reduce_big.c); nothing else should set it.
+ * (mpi-tests/reduce_big.c); nothing else should set it.  It is read once,
+ * at MPI_Init, and kept in application memory, so in every image: the
+ * ranks must cut a reduction into the same chunks for the whole job, and
+ * a restart replaces the image's DMTCP_MPI_* variables with its own
+ * command's (ckpt/checkpoint.c), which need not have it.  Read at each
+ * call, a rank that had started a chunked reduction before the image
+ * went on in chunks after the restart while its peer, which had not, made
+ * one unchunked call: wrong sums, MPI_ERR_TRUNCATE, or both proxies
+ * waiting in collectives that never match, which the next checkpoint's
+ * DRAIN cannot end (ckpt_all chain mode, reduce_big;
+ * tests/ckpt-mpi/restart_redchunk.sh).
  */
 #include "shim.h"
 
@@ -53,9 +63,16 @@ int64_t shim_redc_limit_of(const char *env)
 	return *end || v < 1 || v > INT_MAX ? INT_MAX : v;
 }
 
+static int64_t redc_limit = INT_MAX;
+
+void shim_redc_limit_init(void)
+{
+	redc_limit = shim_redc_limit_of(getenv("DMTCP_MPI_TEST_REDUCE_CHUNK"));
+}
+
 int64_t shim_redc_limit(void)
 {
-	return shim_redc_limit_of(getenv("DMTCP_MPI_TEST_REDUCE_CHUNK"));
+	return redc_limit;
 }
 
 int64_t shim_redc_nchunks(int64_t count, int64_t limit)

@@ -899,9 +899,11 @@ int shim_bigc_type(int64_t count, MPI_Datatype t, MPI_Datatype *out, const char 
 /* Reductions beyond INT_MAX elements go in chunks of at most
  * shim_redc_limit() elements (shim/redbig.c): INT_MAX, or what env
  * (DMTCP_MPI_TEST_REDUCE_CHUNK, tests only) says if it is a number from
- * 1 to INT_MAX.  count elements make shim_redc_nchunks chunks; chunk k
+ * 1 to INT_MAX, as shim_redc_limit_init read it at MPI_Init (a restart
+ * keeps it).  count elements make shim_redc_nchunks chunks; chunk k
  * starts at element *first and has the length returned. */
 int64_t shim_redc_limit_of(const char *env);
+void shim_redc_limit_init(void);
 int64_t shim_redc_limit(void);
 int64_t shim_redc_nchunks(int64_t count, int64_t limit);
 int shim_redc_chunk(int64_t count, int64_t limit, int64_t k, int64_t *first);

@@ -91,10 +91,16 @@ static void test_limit_knob(void **state)
 	assert_true(shim_redc_limit_of("1000") == 1000);
 	assert_true(shim_redc_limit_of("2147483647") == INT_MAX);
 	unsetenv("DMTCP_MPI_TEST_REDUCE_CHUNK");
+	shim_redc_limit_init();
 	assert_true(shim_redc_limit() == INT_MAX);
 	setenv("DMTCP_MPI_TEST_REDUCE_CHUNK", "777", 1);
+	shim_redc_limit_init();
 	assert_true(shim_redc_limit() == 777);
+	/* Read at MPI_Init only: a restart's environment may lack it. */
 	unsetenv("DMTCP_MPI_TEST_REDUCE_CHUNK");
+	assert_true(shim_redc_limit() == 777);
+	shim_redc_limit_init();
+	assert_true(shim_redc_limit() == INT_MAX);
 }
 
 int main(void)
