@@ -215,9 +215,11 @@ covered_chain() {
 	return 1
 }
 
-# no_checkpoint WHAT ENDED: the checkpoint command failed; LATE if the
-# job had ended (ENDED is 1 when its output is complete) or was ending
-# by itself, else a failure.
+# no_checkpoint WHAT ENDED [ERR]: the checkpoint command failed; LATE if
+# the job had ended (ENDED is 1 when its output is complete) or was ending
+# by itself, else a failure, shown with the errors the job printed to ERR
+# (default $w.run.err; the restart's in chain mode) and the program's own
+# failure lines (mt.h), which say why a job ended early.
 no_checkpoint() {
 	if grep -q 'no clients connected\| left during phase\|is not connected' "$w.cmd.err" &&
 	   [ "$2" = 1 ]; then
@@ -231,7 +233,8 @@ no_checkpoint() {
 	else
 		fail "$1: no checkpoint"
 		indent <"$w.cmd.err"
-		grep '^dmtcp_mpi: error' "$w.run.err" | indent 5
+		grep '^dmtcp_mpi: error\|: rank [0-9]*: line [0-9]*: ' "${3:-$w.run.err}" |
+			indent 5
 	fi
 }
 
@@ -281,7 +284,7 @@ checkpoint_restart() {
 	rm -rf "$first"
 	[ -n "$ck" ] && return
 	covered "$T/$n.ref" "$w.run.out" "$w.mid.out"
-	no_checkpoint "$what" $((1 - $?))
+	no_checkpoint "$what" $((1 - $?)) "$w.mid.err"
 }
 
 # outputs: what the runs of this moment printed, in order.
