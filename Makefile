@@ -267,8 +267,8 @@ ckpt-all-check: build-all
 # when that is in the tree), dmtcp_mpi_restart with the libc-free
 # restorer embedded, and their tests (ckpt-check).
 CK_LIB_SRC = ckpt/init.c ckpt/threads.c ckpt/state.c ckpt/write.c \
-	ckpt/checkpoint.c ckpt/ctx.c ckpt/alloc.c ckpt/maps.c ckpt/image.c \
-	ckpt/hash.c
+	ckpt/checkpoint.c ckpt/ctx.c ckpt/alloc.c ckpt/mutexown.c ckpt/maps.c \
+	ckpt/image.c ckpt/hash.c
 CK_RESTART_SRC = ckpt/restart.c ckpt/plan.c ckpt/feed.c ckpt/info.c \
 	ckpt/image.c ckpt/hash.c util/log.c
 CK_SO = $(LIBDIR)/libdmtcp_ckpt.so
@@ -318,6 +318,7 @@ build-all: $(CK_SO) $(BINDIR)/dmtcp_mpi_restart
 
 # The engine's unit tests link its pure parts too.
 $(B)/tests/test_maps $(B)/tests/test_image: $(call obj,san,$(CK_UNIT_SRC))
+$(B)/tests/test_mutexown: $(call obj,san,ckpt/mutexown.c)
 
 ckpt-build: $(CK_SO) $(BINDIR)/dmtcp_mpi_restart $(CK_TEST_BIN)
 

@@ -10,6 +10,7 @@
 #include "ckpt/image.h"
 #include "ckpt/restore/plan.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,6 +22,7 @@
 #define CK_MAX_HOOKS 8
 #define CK_MAX_SKIP 64
 #define CK_TID_OFFSET 720      /* offsetof(struct pthread, tid), glibc 2.36 */
+#define CK_MAX_LIVES 32        /* old tids a thread remembers (mutexown.c) */
 
 /* Callee-saved state of the checkpointing thread (System V x86_64 ABI). */
 struct ck_ctx {
@@ -106,6 +108,17 @@ int ck_alloc_busy(void);
 /* Tell a registered allocator (ck_register_alloc) that other threads
  * are about to stop (1) or run again (0). */
 void ck_alloc_world(int stopped);
+
+/* mutexown.c: the calling thread had old_tid until this restart; a
+ * recursive or error-checking mutex it owned then is its own again. */
+void ck_tid_moved(int old_tid);
+/* If m's owner is a tid the calling thread had in an earlier life, and
+ * a tid owns m only by __owner (ck_mutex_owned_by_tid), make the owner
+ * the caller's tid of today (the wrappers call it after a restart). */
+void ck_mutex_adopt(pthread_mutex_t *m);
+int ck_mutex_owned_by_tid(const pthread_mutex_t *m);
+/* The same for the writer of a rwlock that is not process-shared. */
+void ck_rwlock_adopt(pthread_rwlock_t *rw);
 
 /* threads.c */
 int ck_threads_stop(void);        /* 0, or -1 (one error line) */

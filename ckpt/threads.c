@@ -332,6 +332,8 @@ void ck_thread_wake(struct ck_thread *t)
 	}
 	if (t->name[0])
 		ck_sys2(CK_NR_prctl, PR_SET_NAME, t->name);
+	if (t->tid != tid)
+		ck_tid_moved(t->tid);
 	t->tid = tid;
 	__atomic_add_fetch(&ck_arrived, 1, __ATOMIC_ACQ_REL);
 	ck_futex_wake(&ck_arrived);
