@@ -202,7 +202,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # exchanges itself (restart_nbrwait.sh), a blocking 1 MiB send in flight,
 # its receiver outside MPI (restart_heldsend.sh, ~15 s), a thread
 # holding the shim's f90 lock at the checkpoint (restart_f90lock.sh,
-# ~5 s), large malloc'ed arrays in the shared heap with receives pending
+# ~5 s), the application's recursive and error-checking mutexes and a
+# write-locked rwlock held by their threads across a restart and a restart
+# of a restarted job (restart_tidlock.sh, ~5 s idle, ~80 s loaded), large malloc'ed arrays in the shared heap with receives pending
 # into them (restart_heap.sh), ranks forking in a loop at every checkpoint
 # (restart_fork.sh, ~10 s), synchronous sends whose receive is posted only
 # after the checkpoint (restart_issend.sh, ~20 s), a chunked reduction one
@@ -237,6 +239,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_nbrwait.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_heldsend.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_f90lock.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_tidlock.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_heap.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_fork.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_issend.sh $(B)
