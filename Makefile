@@ -338,6 +338,17 @@ $(B)/bench/ckpt_bench: bench/ckpt_bench.c $(CK_SO)
 ckpt-bench: $(B)/bench/ckpt_bench $(BINDIR)/dmtcp_mpi_restart
 	$(Q)bash bench/ckpt_bench.sh $(B)
 
+# bench/mutex_cost.sh: an uncontended mutex lock/unlock with and without
+# the engine's wrappers (ckpt/mutexown.c) before any restart.
+.PHONY: ckpt-mutex-bench
+$(B)/bench/mutex_cost: bench/mutex_cost.c bench/timing.h
+	$(msg) CC $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) -I. -o $@ $< -lpthread
+
+ckpt-mutex-bench: $(B)/bench/mutex_cost $(CK_SO)
+	$(Q)sh bench/mutex_cost.sh $(B)
+
 # The checkpoint of a whole job, restart under either MPI, and the cost of
 # the consistency bookkeeping (bench/job_ckpt.sh, doc/performance.md).
 .PHONY: ckpt-job-bench
