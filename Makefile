@@ -207,9 +207,11 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # of a restarted job (restart_tidlock.sh, ~5 s idle, ~80 s loaded), large malloc'ed arrays in the shared heap with receives pending
 # into them (restart_heap.sh), ranks forking in a loop at every checkpoint
 # (restart_fork.sh, ~10 s), synchronous sends whose receive is posted only
-# after the checkpoint (restart_issend.sh, ~20 s), a chunked reduction one
-# rank is inside at the checkpoint, restarted without the chunk knob the
-# program set (restart_redchunk.sh, ~15 s): about 6 minutes together.
+# after the checkpoint (restart_issend.sh, ~20 s), and only after
+# checkpoints that fail after PARK or after DRAIN (restart_failckpt.sh,
+# ~15 s), a chunked reduction one rank is inside at the checkpoint,
+# restarted without the chunk knob the program set (restart_redchunk.sh,
+# ~15 s): about 6.5 minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -243,6 +245,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_heap.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_fork.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_issend.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_failckpt.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_redchunk.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the

@@ -24,9 +24,10 @@
  * and receiving it into the drain block loses nothing: the application
  * matches it from its drain queue later, as MPI would have.
  *
- * PARK also lets go of every synchronous send still incomplete, which
- * DRAIN would otherwise complete before its receive is posted
- * (proxy/ssend.c).
+ * PARK also takes every synchronous send still incomplete, which DRAIN
+ * would otherwise complete before its receive is posted, and the first
+ * DRAIN lets go of their real requests; RESUME without a DRAIN gives
+ * them back (proxy/ssend.c).
  *
  * Nonblocking collectives are never cancelled: every member has started
  * them by PARK (they are admitted like blocking ones), so they complete;
@@ -286,6 +287,7 @@ static void serve_drain(struct chan_ctl *ctl)
 			   (uint64_t)ctl->arg[CTL_ARG_DRAIN_SIZE], 0, 0 };
 	uint64_t arena = px.ch.hdr->arena_size;
 
+	px_ssend_let_go();
 	ctl->arg[CTL_ARG_DRAIN_USED] = 0;
 	ctl->arg[CTL_ARG_DRAIN_NEED] = 0;
 	ctl->arg[CTL_ARG_DRAIN_PENDING] = 0;
@@ -327,6 +329,7 @@ static void serve(struct chan_ctl *ctl)
 	case CTL_RESUME:
 		px.parked = 0;
 		drain_late = -1;
+		px_ssend_resume();
 		break;
 	default:
 		ctl->err = ABI_ERR_ARG;

@@ -151,9 +151,16 @@ static inline void px_ssend_count(int peer, int tag, MPI_Comm comm)
 	if (px_ssend_n)
 		px_ssend_note(peer, tag, comm);
 }
-/* PARK: every tracked synchronous send still incomplete is freed and
- * reported (CHAN_PARKED_SSEND), until ctl is full (CTL_ARG_MORE). */
+/* PARK: every tracked synchronous send still incomplete is reported
+ * (CHAN_PARKED_SSEND), until ctl is full (CTL_ARG_MORE), and held: its
+ * real request is freed at the checkpoint's first DRAIN, or at once if
+ * one has run. */
 void px_ssend_park(struct chan_ctl *ctl);
+/* DRAIN: free the held requests (the shim has told their receivers). */
+void px_ssend_let_go(void);
+/* RESUME: a checkpoint that ran no DRAIN here gives the held sends back,
+ * tracked as before PARK. */
+void px_ssend_resume(void);
 
 /* ---- table.c: virtual (ABI) handle -> real object ---- */
 MPI_Comm px_comm(int64_t abi);          /* MPI_COMM_NULL if unknown */

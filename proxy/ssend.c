@@ -20,6 +20,14 @@
  * after it; PARK reports the count with the send.  Sends pay for this
  * only while one synchronous send is pending: px_ssend_count is one
  * test of px_ssend_n otherwise.
+ *
+ * The real request is let go only at this rank's first DRAIN of the
+ * checkpoint (px_ssend_let_go), when the shim sends the receiver its
+ * info: until every rank has parked no DRAIN runs anywhere, so a
+ * checkpoint that fails before that (a PARK that failed or timed out,
+ * the coordinator gone) leaves the message in the network and the real
+ * request with it, and RESUME hands the send back, untouched
+ * (px_ssend_resume; the shim undoes its side, shim_ssend_undo).
  */
 #include "px.h"
 
@@ -39,25 +47,44 @@ static struct pending *pend;
 static size_t cap;
 size_t px_ssend_n;
 
+/* Reported at this checkpoint's PARK, the real request still in its
+ * slot until the first DRAIN (px_ssend_let_go) or RESUME. */
+static struct pending *held;
+static size_t nheld, cap_held;
+
+/* A DRAIN has run since the last RESUME: PARK lets go at once (a send
+ * that passed the gate just before PARK, found by a later CTL_PARK). */
+static int drained;
+
 /* The request is still the send we track, not completed and reused. */
 static int live(const struct pending *p)
 {
 	return px_req_kind(p->h) == PX_REQ_SEND && px_req_order(p->h) == p->order;
 }
 
+/* Append p to the array v of n (capacity *c); 0, or -1 without memory. */
+static int push(struct pending **v, size_t *n, size_t *c, const struct pending *p)
+{
+	if (*n == *c) {
+		size_t ncap = *c ? 2 * *c : 16;
+		struct pending *nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		*v = nv;
+		*c = ncap;
+	}
+	(*v)[(*n)++] = *p;
+	return 0;
+}
+
 void px_ssend_track(int64_t h, int peer, int tag, MPI_Comm comm)
 {
 	if (px.no_bookkeeping || peer == MPI_PROC_NULL)
 		return;
-	if (px_ssend_n == cap) {
-		size_t ncap = cap ? 2 * cap : 16;
-		struct pending *p = realloc(pend, ncap * sizeof(*p));
-		if (!p)
-			return; /* untracked: a checkpoint may complete it early, as before */
-		pend = p;
-		cap = ncap;
-	}
-	pend[px_ssend_n++] = (struct pending){ h, px_req_order(h), peer, tag, comm, 0 };
+	struct pending p = { h, px_req_order(h), peer, tag, comm, 0 };
+	/* Without memory it is untracked: a checkpoint may complete it
+	 * early, as before synchronous sends were tracked. */
+	push(&pend, &px_ssend_n, &cap, &p);
 }
 
 /* Count one send to (peer, comm, tag) for every pending synchronous
@@ -91,9 +118,19 @@ static int unseen_fault(void)
 	return fault;
 }
 
+/* The message goes on alone; DRAIN may take it. */
+static void let_go(const struct pending *p)
+{
+	MPI_Request *r = px_req_slot(p->h);
+
+	MPI_Request_free(r);
+	*r = MPI_REQUEST_NULL;
+	px_req_mark(p->h, PX_REQ_OTHER);
+}
+
 /* Hand one incomplete synchronous send to the shim; 1 to stop (the
- * reply is full).  A complete one was matched by a real receive: every
- * DRAIN comes after every rank's PARK. */
+ * reply is full, or no memory to hold it).  A complete one was matched
+ * by a real receive: every DRAIN comes after every rank's PARK. */
 static int park_one(struct chan_ctl *ctl, const struct pending *p)
 {
 	MPI_Request *r = px_req_slot(p->h);
@@ -106,9 +143,12 @@ static int park_one(struct chan_ctl *ctl, const struct pending *p)
 		ctl->arg[CTL_ARG_MORE] = 1;
 		return 1;
 	}
-	MPI_Request_free(r); /* the message goes on; DRAIN may take it */
-	*r = MPI_REQUEST_NULL;
-	px_req_mark(p->h, PX_REQ_OTHER);
+	if (drained) {
+		let_go(p);
+	} else if (push(&held, &nheld, &cap_held, p) < 0) {
+		ctl->err = ABI_ERR_NO_MEM;
+		return 1;
+	}
 	struct chan_parked *out = &ctl->parked[ctl->n++];
 	out->handle = p->h;
 	out->state = CHAN_PARKED_SSEND;
@@ -133,4 +173,24 @@ void px_ssend_park(struct chan_ctl *ctl)
 	for (; i < px_ssend_n; i++) /* the reply is full: for the next PARK */
 		pend[k++] = pend[i];
 	px_ssend_n = k;
+}
+
+void px_ssend_let_go(void)
+{
+	for (size_t i = 0; i < nheld; i++)
+		let_go(&held[i]);
+	nheld = 0;
+	drained = 1;
+}
+
+void px_ssend_resume(void)
+{
+	/* No DRAIN ran: nothing can have matched them but a real receive,
+	 * and their requests say when one has.  Tracked again, later sends
+	 * counted as before, for the next checkpoint's PARK. */
+	for (size_t i = 0; i < nheld; i++)
+		if (live(&held[i]))
+			push(&pend, &px_ssend_n, &cap, &held[i]);
+	nheld = 0;
+	drained = 0;
 }

@@ -15,7 +15,9 @@
  *   PARK     no new call may start; the proxy finishes or abandons the call
  *            in flight (a receive that is abandoned is posted again later,
  *            see shim_ckpt_retry); an incomplete synchronous send
- *            becomes a wait for its receiver's word (shim/ssend.c).
+ *            becomes a wait for its receiver's word once this rank
+ *            drains, and stays what it was if the checkpoint fails
+ *            before (shim/ssend.c).
  *   DRAIN    messages still in flight are received into application memory
  *            (shim/drain.c) until every rank's sends are accounted for.
  *   then the engine writes the image; RESUME or RESTART undo the parking
@@ -373,6 +375,16 @@ static int park_requests(void)
 	return n;
 }
 
+/* DMTCP_MPI_FAULT=park-fail: this rank parks, then reports that it
+ * could not, so the checkpoint fails after PARK and before any DRAIN
+ * (tests/ckpt-mpi/restart_failckpt.sh). */
+static int park_fault(void)
+{
+	const char *f = getenv("DMTCP_MPI_FAULT");
+
+	return f && strcmp(f, "park-fail") == 0;
+}
+
 static int ck_park(void)
 {
 	/* Every rank has reached its targets: no member of a freed
@@ -386,6 +398,7 @@ static int ck_park(void)
 	 * request is then either done with its poll or parked before it, and
 	 * never polls a request PARK has just taken out of the proxy. */
 	shim_drain_epoch++;
+	shim_ssend_park_begin();
 	int rc;
 	if (!shim_mt()) {
 		set_phase(SHIM_CK_PARK);
@@ -396,10 +409,10 @@ static int ck_park(void)
 		rc = park_requests();
 		pthread_mutex_unlock(&shim.lock);
 	}
-	/* Synchronous sends PARK let go tell their receivers now, so DRAIN
-	 * delivers that before the image (shim/ssend.c). */
+	/* Acknowledgements queued before PARK; the infos of the synchronous
+	 * sends it took wait for this rank's first DRAIN (shim/ssend.c). */
 	shim_ssend_flush(1);
-	return rc < 0 ? -1 : 0;
+	return rc < 0 || park_fault() ? -1 : 0;
 }
 
 /* With the slot idle and the rank parked nothing can post a receive, but
@@ -456,6 +469,10 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 
 	if (drain_block_at_least(CK_DRAIN_BLOCK) < 0)
 		return -1;
+	/* The synchronous sends PARK took tell their receivers now, before
+	 * the proxy lets go of them and before any count is reported, so
+	 * DRAIN delivers that before the image (shim/ssend.c). */
+	shim_ssend_commit();
 	for (;;) {
 		ctl->arg[CTL_ARG_DRAIN_OFF] = (int64_t)drain_block.off;
 		ctl->arg[CTL_ARG_DRAIN_SIZE] = (int64_t)drain_block.len;
@@ -617,6 +634,7 @@ static void ck_resume(void)
 {
 	shim_ck_exempt = 1;
 	chan_ctl_call(&shim.ch, CTL_RESUME);
+	shim_ssend_undo(); /* the checkpoint failed before this rank drained */
 	release();
 }
 

@@ -928,9 +928,19 @@ struct shim_type_c {
 extern MPI_Comm shim_ssend_comm;
 /* At MPI_Init: make shim_ssend_comm. */
 int shim_ssend_init(void);
-/* PARK let go of synchronous send r (CHAN_PARKED_SSEND p): r waits for
- * an acknowledgement from now on; its info is queued to the receiver. */
+/* PARK took synchronous send r (CHAN_PARKED_SSEND p): r waits for an
+ * acknowledgement from now on; its info goes to the receiver at this
+ * rank's first DRAIN (at once if one has run). */
 void shim_ssend_parked(struct shim_req *r, const struct chan_parked *p);
+/* PARK begins: the sends it takes are only noted. */
+void shim_ssend_park_begin(void);
+/* This rank's first DRAIN: send the noted infos (before the proxy lets
+ * go of the real sends, CTL_DRAIN).  No lock may be held. */
+void shim_ssend_commit(void);
+/* RESUME of a checkpoint that ran no DRAIN here: the noted requests are
+ * synchronous sends again (the proxy gives them back), their infos are
+ * dropped. */
+void shim_ssend_undo(void);
 /* DRAIN brought the info message (tag 0 on shim_ssend_comm) from world
  * rank from. */
 void shim_ssend_info(int from, const void *data, size_t bytes);

@@ -16,8 +16,14 @@
  *    dup of WORLD (shim_ssend_comm).  Like any pending receive it is
  *    posted at the end of the checkpoint, and parked and drained at later
  *    ones, restarts included.  The request tells the destination what it
- *    was in an *info* message (tag 0 on that communicator), sent during
- *    PARK, so DRAIN's counts see it delivered before the image.
+ *    was in an *info* message (tag 0 on that communicator), sent at this
+ *    rank's first DRAIN (shim_ssend_commit), so DRAIN's counts see it
+ *    delivered before the image.
+ *  - Until then the conversion is only noted: no DRAIN runs anywhere
+ *    before every rank has parked, so a checkpoint that fails first
+ *    left the message in the network and the proxy still holds the real
+ *    request; at RESUME the request is a synchronous send again and the
+ *    info is dropped unsent (shim_ssend_undo, proxy/ssend.c).
  *  - DRAIN takes the info out of the network with everything else;
  *    keep_drained (shim/ckpt.c) gives it to shim_ssend_info.
  *  - At the end of the checkpoint (shim_ssend_settle, before the parked
@@ -54,6 +60,14 @@ static int ack_tag_last;
 struct shim_ssend_out *shim_ssend_outbox;
 static struct shim_ssend_out **outbox_tail = &shim_ssend_outbox;
 
+/* From PARK to this rank's first DRAIN of a checkpoint: the infos of the
+ * sends PARK took, not sent yet, and those sends' requests.  Only the
+ * checkpoint thread touches them. */
+static int noting;
+static struct shim_ssend_out *noted, **noted_tail = &noted;
+static MPI_Request *noted_req;
+static size_t nnoted_req, cap_noted_req;
+
 /* Infos drained at this checkpoint, for shim_ssend_settle. */
 struct info {
 	int from;                /* the sender's world rank */
@@ -67,17 +81,14 @@ int shim_ssend_init(void)
 	return PMPI_Comm_dup(MPI_COMM_WORLD, &shim_ssend_comm);
 }
 
-/* Queue a message for shim_ssend_flush.  The checkpoint thread and an
- * application thread (an acknowledgement, shim_ssend_flush) may meet here
- * at any thread level, so the lock is taken below MULTIPLE too. */
-static void queue(int to, int tag, const int64_t *word, int n)
+static struct shim_ssend_out *new_out(int to, int tag, const int64_t *word, int n)
 {
 	struct shim_ssend_out *o = malloc(sizeof(*o));
 
 	if (!o) {
 		dm_err("rank %d: no memory to acknowledge a synchronous send to rank %d; "
 		       "it stays incomplete", shim.world_rank, to);
-		return;
+		return NULL;
 	}
 	o->next = NULL;
 	o->to = to;
@@ -85,10 +96,45 @@ static void queue(int to, int tag, const int64_t *word, int n)
 	o->n = n;
 	if (n)
 		memcpy(o->word, word, (size_t)n * sizeof(*word));
+	return o;
+}
+
+/* Queue the messages from o to *last for shim_ssend_flush.  The
+ * checkpoint thread and an application thread (an acknowledgement,
+ * shim_ssend_flush) may meet here at any thread level, so the lock is
+ * taken below MULTIPLE too. */
+static void queue_list(struct shim_ssend_out *o, struct shim_ssend_out **last)
+{
 	shim_state_lock_always();
 	*outbox_tail = o;
-	outbox_tail = &o->next;
+	outbox_tail = last;
 	shim_state_unlock_always();
+}
+
+static void queue(int to, int tag, const int64_t *word, int n)
+{
+	struct shim_ssend_out *o = new_out(to, tag, word, n);
+
+	if (o)
+		queue_list(o, &o->next);
+}
+
+/* PARK took the send of request h, whose info is o: both wait for this
+ * rank's first DRAIN.  0, or -1 without memory. */
+static int note(MPI_Request h, struct shim_ssend_out *o)
+{
+	if (nnoted_req == cap_noted_req) {
+		size_t cap = cap_noted_req ? 2 * cap_noted_req : 16;
+		MPI_Request *v = realloc(noted_req, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		noted_req = v;
+		cap_noted_req = cap;
+	}
+	noted_req[nnoted_req++] = h;
+	*noted_tail = o;
+	noted_tail = &o->next;
+	return 0;
 }
 
 static int world_of(const struct shim_comm *c, int rank)
@@ -117,11 +163,57 @@ void shim_ssend_parked(struct shim_req *r, const struct chan_parked *p)
 		[SHIM_INFO_LATER] = p->later,
 		[SHIM_INFO_ACK_TAG] = ack_tag_last,
 	};
-	queue(to, 0, word, SHIM_INFO_WORDS);
+	struct shim_ssend_out *o = new_out(to, 0, word, SHIM_INFO_WORDS);
+	if (o && !noting) {
+		queue_list(o, &o->next);
+	} else if (o && note(r->handle, o) < 0) {
+		dm_err("rank %d: no memory to note a synchronous send to rank %d; "
+		       "it stays incomplete", shim.world_rank, to);
+		free(o);
+	}
 	r->ack_wait = 1;
 	r->ack_peer = to;
 	r->ack_tag = ack_tag_last;
 	r->repost = 1;
+}
+
+void shim_ssend_park_begin(void)
+{
+	noting = 1;
+}
+
+void shim_ssend_commit(void)
+{
+	if (!noting)
+		return;
+	noting = 0;
+	nnoted_req = 0;
+	if (noted)
+		queue_list(noted, noted_tail);
+	noted = NULL;
+	noted_tail = &noted;
+	shim_ssend_flush(1);
+}
+
+void shim_ssend_undo(void)
+{
+	if (!noting)
+		return;
+	noting = 0;
+	for (size_t i = 0; i < nnoted_req; i++) {
+		struct shim_req *r = shim_req_get(noted_req[i]);
+		if (r) {
+			r->ack_wait = 0;
+			r->repost = 0;
+		}
+	}
+	nnoted_req = 0;
+	while (noted) {
+		struct shim_ssend_out *o = noted;
+		noted = o->next;
+		free(o);
+	}
+	noted_tail = &noted;
 }
 
 void shim_ssend_info(int from, const void *data, size_t bytes)

@@ -26,6 +26,11 @@
  * Each rank checks its data and prints one line per step: "step K rank
  * R SHAPE: ok" or what was wrong.  A native run waits for no checkpoint
  * and must print the same.
+ *
+ * Built with ISSEND_CKPT_FAILS 1 (restart_failckpt.c), each checkpoint
+ * is one that fails, which runs no resume hook if it fails before the
+ * image: both ranks then wait for DIR/over.K, which the script creates
+ * once the command has returned.
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -34,6 +39,10 @@
 #include <time.h>
 
 #include "restart_app.h"
+
+#ifndef ISSEND_CKPT_FAILS
+#define ISSEND_CKPT_FAILS 0
+#endif
 
 enum { BIG = 1 << 18 }; /* ints: 1 MiB */
 
@@ -72,6 +81,19 @@ static int testsome_sees(MPI_Request *r)
 		ra_pause_ms(1);
 	}
 	return 0;
+}
+
+/* Until the checkpoint of step s is over. */
+static void wait_ckpt_over(const char *dir, enum shape s)
+{
+	char name[32];
+
+	if (!ISSEND_CKPT_FAILS) {
+		ra_wait_ckpt_over();
+		return;
+	}
+	snprintf(name, sizeof(name), "over.%d", (int)s);
+	ra_wait_file(dir, name);
 }
 
 static int val(int step, int i)
@@ -113,7 +135,7 @@ static int64_t send_and_wait(enum shape s, int *buf, int n)
 	return now_ns();
 }
 
-static void sender(enum shape s, int watch)
+static void sender(enum shape s, const char *dir, int watch)
 {
 	int n = count_of(s);
 	int *buf = malloc((size_t)n * sizeof(int)), first = val(s, -1);
@@ -132,7 +154,7 @@ static void sender(enum shape s, int watch)
 		/* Outside MPI until the checkpoint is over: the first Issend,
 		 * matched, is still pending in the proxy at PARK. */
 		if (watch && !atomic_load(&ra_restarted))
-			ra_wait_ckpt_over();
+			wait_ckpt_over(dir, s);
 		MPI_Wait(&r, MPI_STATUS_IGNORE);
 		t_first = now_ns();
 		MPI_Wait(&r2, MPI_STATUS_IGNORE);
@@ -173,7 +195,7 @@ static void receiver(enum shape s, const char *dir, int watch)
 		atomic_store(&ra_ckpt_over, 0);
 		snprintf(name, sizeof(name), "started.%d", (int)s);
 		ra_touch(dir, name);
-		ra_wait_ckpt_over();
+		wait_ckpt_over(dir, s);
 	}
 	/* Past the gate: a restart has rebuilt MPI and released both ranks
 	 * (the hook that said the checkpoint is over runs before). */
@@ -209,7 +231,7 @@ int main(int argc, char **argv)
 	int watch = ra_watch_checkpoints();
 	for (int s = 0; s < NSHAPES; s++) {
 		if (rank == 1)
-			sender((enum shape)s, watch);
+			sender((enum shape)s, argv[1], watch);
 		else
 			receiver((enum shape)s, argv[1], watch);
 	}
