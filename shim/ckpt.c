@@ -473,6 +473,7 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 	 * the proxy lets go of them and before any count is reported, so
 	 * DRAIN delivers that before the image (shim/ssend.c). */
 	shim_ssend_commit();
+	shim_ssend_flush(1);
 	for (;;) {
 		ctl->arg[CTL_ARG_DRAIN_OFF] = (int64_t)drain_block.off;
 		ctl->arg[CTL_ARG_DRAIN_SIZE] = (int64_t)drain_block.len;

@@ -934,8 +934,9 @@ int shim_ssend_init(void);
 void shim_ssend_parked(struct shim_req *r, const struct chan_parked *p);
 /* PARK begins: the sends it takes are only noted. */
 void shim_ssend_park_begin(void);
-/* This rank's first DRAIN: send the noted infos (before the proxy lets
- * go of the real sends, CTL_DRAIN).  No lock may be held. */
+/* This rank's first DRAIN: queue the noted infos, which the caller
+ * sends (shim_ssend_flush) before the proxy lets go of the real sends
+ * (CTL_DRAIN). */
 void shim_ssend_commit(void);
 /* RESUME of a checkpoint that ran no DRAIN here: the noted requests are
  * synchronous sends again (the proxy gives them back), their infos are

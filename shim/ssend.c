@@ -192,7 +192,6 @@ void shim_ssend_commit(void)
 		queue_list(noted, noted_tail);
 	noted = NULL;
 	noted_tail = &noted;
-	shim_ssend_flush(1);
 }
 
 void shim_ssend_undo(void)

@@ -1,8 +1,10 @@
 /*
  * px_test_ssend.c - the proxy's half of synchronous sends at a
- * checkpoint (proxy/ssend.c): which sends PARK lets go of, and the count
- * of later sends to the same (destination, communicator, tag) it reports
- * with each; built and run once per MPI, as a singleton.
+ * checkpoint (proxy/ssend.c): which sends PARK takes, the count of later
+ * sends to the same (destination, communicator, tag) it reports with
+ * each, that their real requests are freed only at the first DRAIN (at
+ * once by a PARK after it) and given back by a RESUME without one; built
+ * and run once per MPI, as a singleton.
  *
  * Sends go to this process itself on MPI_COMM_WORLD through the real
  * ISEND handler (proxy/p2p.c), so they are started, marked and counted
@@ -86,6 +88,18 @@ static void expect_parked(int i, int h, int tag, int64_t later)
 	assert_int_equal(p->status.source, 0);
 	assert_int_equal(p->status.tag, tag);
 	assert_int_equal(p->later, later);
+}
+
+/* PARK took request h and holds it until the first DRAIN. */
+static void expect_held(int h)
+{
+	assert_true(*px_req_slot(REQ_ABI(h)) != MPI_REQUEST_NULL);
+	assert_int_equal(px_req_kind(REQ_ABI(h)), PX_REQ_SEND);
+}
+
+/* Request h was freed: its message goes on alone. */
+static void expect_let_go(int h)
+{
 	assert_true(*px_req_slot(REQ_ABI(h)) == MPI_REQUEST_NULL);
 	assert_int_equal(px_req_kind(REQ_ABI(h)), PX_REQ_OTHER);
 }
@@ -105,12 +119,20 @@ static void test_later_sends_counted_per_key(void **state)
 	expect_parked(1, 4, 5, 0);
 	expect_parked(2, 5, 6, 0);
 	assert_int_equal(px_ssend_n, 0);
-	park(); /* let go once */
+	expect_held(1);
+	expect_held(4);
+	expect_held(5);
+	park(); /* taken once */
 	assert_int_equal(ctl.n, 0);
+	px_ssend_let_go();
+	expect_let_go(1);
+	expect_let_go(4);
+	expect_let_go(5);
 	take(3, 5);
 	take(2, 6);
 	wait_for(2);
 	wait_for(3);
+	px_ssend_resume();
 }
 
 /* A receive matched it before PARK: its own Wait completes it. */
@@ -159,8 +181,50 @@ static void test_full_reply(void **state)
 	park();
 	assert_int_equal(ctl.n, 1);
 	expect_parked(0, 8, 10, 1);
+	px_ssend_let_go();
+	expect_let_go(8);
 	take(2, 10);
 	wait_for(9);
+	px_ssend_resume();
+}
+
+/* RESUME without a DRAIN: the send is back, tracked with its later
+ * sends, and the next PARK takes it again. */
+static void test_resume_gives_back(void **state)
+{
+	(void)state;
+	isend(10, SYNC, 11);
+	park();
+	assert_int_equal(ctl.n, 1);
+	expect_parked(0, 10, 11, 0);
+	px_ssend_resume();
+	assert_int_equal(px_ssend_n, 1);
+	expect_held(10);
+	isend(11, STANDARD, 11);
+	park();
+	assert_int_equal(ctl.n, 1);
+	expect_parked(0, 10, 11, 1);
+	px_ssend_let_go();
+	expect_let_go(10);
+	take(2, 11);
+	wait_for(11);
+	px_ssend_resume();
+	assert_int_equal(px_ssend_n, 0);
+}
+
+/* A PARK after this checkpoint's first DRAIN (a send that passed the
+ * gate just before PARK) lets go at once. */
+static void test_park_after_drain(void **state)
+{
+	(void)state;
+	px_ssend_let_go();
+	isend(12, SYNC, 12);
+	park();
+	assert_int_equal(ctl.n, 1);
+	expect_parked(0, 12, 12, 0);
+	expect_let_go(12);
+	take(1, 12);
+	px_ssend_resume();
 }
 
 static int setup(void **state)
@@ -189,6 +253,8 @@ int main(void)
 		cmocka_unit_test(test_matched_not_taken),
 		cmocka_unit_test(test_completed_and_reused_forgotten),
 		cmocka_unit_test(test_full_reply),
+		cmocka_unit_test(test_resume_gives_back),
+		cmocka_unit_test(test_park_after_drain),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

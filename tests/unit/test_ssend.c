@@ -1,7 +1,9 @@
 /*
- * test_ssend.c - unit tests of the receiver's half of shim/ssend.c: which
+ * test_ssend.c - unit tests of shim/ssend.c: the receiver's half (which
  * drained message a synchronous send's info names, and when its
- * acknowledgement is queued.
+ * acknowledgement is queued) and the sender's (a send PARK took sends its
+ * info only at this rank's first DRAIN, and is a send again if the
+ * checkpoint fails before).
  *
  * No proxy: the drain queue is filled with shim_drain_push as keep_drained
  * fills it, infos are given as DRAIN would, and the outbox is read with
@@ -168,12 +170,87 @@ static void test_self_by_handle(void **state)
 	expect_acks(1, (const int[]){ ME, 32 });
 }
 
+/* PARK took a send of r on the split to rank 0 there (world rank 3),
+ * with two later sends to the same key. */
+static void parked(struct shim_req *r)
+{
+	struct chan_parked p = { .handle = (int64_t)(intptr_t)r->handle,
+				 .state = CHAN_PARKED_SSEND, .later = 2 };
+
+	p.status.source = 0;
+	p.status.tag = 5;
+	shim_ssend_parked(r, &p);
+	assert_int_equal(r->ack_wait, 1);
+	assert_int_equal(r->ack_peer, 3);
+	assert_int_equal(r->repost, 1);
+}
+
+/* The outbox holds exactly one info, r's; it is emptied. */
+static void expect_info(const struct shim_req *r)
+{
+	struct shim_ssend_out *o = shim_ssend_take();
+
+	assert_non_null(o);
+	assert_null(o->next);
+	assert_int_equal(o->to, 3);
+	assert_int_equal(o->tag, 0);
+	assert_int_equal(o->n, SHIM_INFO_WORDS);
+	assert_int_equal(o->word[SHIM_INFO_GID], SUB_GID);
+	assert_int_equal(o->word[SHIM_INFO_TAG], 5);
+	assert_int_equal(o->word[SHIM_INFO_LATER], 2);
+	assert_int_equal(o->word[SHIM_INFO_ACK_TAG], r->ack_tag);
+	free(o);
+}
+
+/* The checkpoint failed before this rank's DRAIN: the send is a send
+ * again and its info never leaves. */
+static void test_undone_before_drain(void **state)
+{
+	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, sub);
+
+	(void)state;
+	assert_non_null(r);
+	shim_ssend_park_begin();
+	parked(r);
+	assert_null(shim_ssend_outbox);
+	shim_ssend_undo();
+	assert_int_equal(r->ack_wait, 0);
+	assert_int_equal(r->repost, 0);
+	assert_null(shim_ssend_outbox);
+	shim_ssend_commit(); /* nothing noted any more */
+	assert_null(shim_ssend_outbox);
+}
+
+/* The first DRAIN queues the info; a send PARK takes after it (a late
+ * CTL_PARK) queues its own at once; RESUME undoes nothing then. */
+static void test_sent_at_drain(void **state)
+{
+	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, sub);
+	struct shim_req *late = shim_req_new(SHIM_REQ_SEND, sub);
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(late);
+	shim_ssend_park_begin();
+	parked(r);
+	assert_null(shim_ssend_outbox);
+	shim_ssend_commit();
+	expect_info(r);
+	parked(late);
+	expect_info(late);
+	shim_ssend_undo();
+	assert_int_equal(r->ack_wait, 1);
+	assert_int_equal(late->ack_wait, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_suffix),
 		cmocka_unit_test(test_none_drained),
 		cmocka_unit_test(test_self_by_handle),
+		cmocka_unit_test(test_undone_before_drain),
+		cmocka_unit_test(test_sent_at_drain),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
