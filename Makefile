@@ -211,7 +211,9 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # checkpoints that fail after PARK or after DRAIN (restart_failckpt.sh,
 # ~15 s), a chunked reduction one rank is inside at the checkpoint,
 # restarted without the chunk knob the program set (restart_redchunk.sh,
-# ~15 s): about 6.5 minutes together.
+# ~15 s), messages in flight at a checkpoint whose arena heap blocks and
+# pending sends mostly fill (restart_drainfit.sh, ~10 s): about 6.5
+# minutes together.
 .PHONY: restart-check
 restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_ring.sh $(B)
@@ -247,6 +249,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_issend.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_failckpt.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_redchunk.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_drainfit.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

@@ -330,7 +330,15 @@ static int ck_reach_targets(const int64_t *pairs, int n)
 /* ---- PARK, DRAIN ---- */
 
 /* The drain block: arena memory the proxy receives drained messages
- * into, grown when a message does not fit. */
+ * into, grown when a message does not fit (the proxy names its size:
+ * CTL_ARG_DRAIN_NEED).  CK_DRAIN_BLOCK if the arena has that in one
+ * piece, else its largest piece: heap blocks may fill half the arena
+ * (shim/heap.c) and the application's pending payloads the rest, while
+ * the messages in flight are often smaller (four of 6 MiB with 12 MiB
+ * free failed the checkpoint when the block had to be 16 MiB:
+ * tests/ckpt-mpi/restart_drainfit.sh).  A message larger than every
+ * free piece fails the checkpoint, with the knobs that make room; the
+ * job goes on and the last checkpoint stays the latest. */
 static struct shim_stage drain_block = { .off = ARENA_NONE };
 #define CK_DRAIN_BLOCK (16u << 20)
 
@@ -340,7 +348,22 @@ static int drain_block_at_least(uint64_t need)
 		return 0;
 	shim_stage_free(&drain_block);
 	uint64_t len = need > CK_DRAIN_BLOCK ? need : CK_DRAIN_BLOCK;
-	return shim_stage_alloc(&drain_block, len, "checkpoint drain") ? -1 : 0;
+	shim_arena_lock();
+	uint64_t piece = arena_largest(&shim.arena);
+	if (len > piece && piece >= need)
+		len = piece;
+	drain_block.off = arena_alloc(&shim.arena, len);
+	drain_block.len = len;
+	drain_block.packed = 0;
+	shim_arena_unlock();
+	if (drain_block.off != ARENA_NONE)
+		return 0;
+	dm_err("checkpoint (rank %d): a message in flight of %llu bytes does not fit in the "
+	       "channel arena (%llu MiB, %llu bytes free in one piece; heap blocks and pending "
+	       "calls hold the rest): raise DMTCP_MPI_ARENA_MB or set DMTCP_MPI_SHARED_HEAP=0",
+	       shim.world_rank, (unsigned long long)(need ? need : len),
+	       (unsigned long long)(shim.arena.size >> 20), (unsigned long long)piece);
+	return -1;
 }
 
 /* Milliseconds we may still wait in this phase (the coordinator's). */
@@ -467,7 +490,7 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 {
 	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
 
-	if (drain_block_at_least(CK_DRAIN_BLOCK) < 0)
+	if (drain_block_at_least(0) < 0)
 		return -1;
 	/* The synchronous sends PARK took tell their receivers now, before
 	 * the proxy lets go of them and before any count is reported, so
