@@ -69,7 +69,7 @@ build-all: $(SHIM_SO) $(INCDIR)/mpi.h $(PROXIES) $(BINDIR)/dmtcp_mpi $(SCRIPTS) 
 	$(COORD_BINS)
 
 # Generic object rule for host-compiled code (shim, launcher, util, chan).
-# Thread-locals in the initial-exec model: the shim's 24 bytes of them
+# Thread-locals in the initial-exec model: the shim's few dozen bytes of them
 # are then reached without a __tls_get_addr call, which every MPI call
 # paid (a library dlopen'ed late still finds room: glibc keeps spare
 # static TLS for such small ones).

@@ -280,13 +280,15 @@ size_t shim_heap_find(const void *p)
 	return lo ? lo - 1 : nblocks;
 }
 
-int shim_heap_holds(const void *p, uint64_t len)
+int shim_heap_holds(const void *p, uint64_t len, uintptr_t *lo, uintptr_t *hi)
 {
 	size_t i = shim_heap_find(p);
 
 	if (i == nblocks)
 		return 0;
 	uint64_t at = (uintptr_t)p - blocks[i].user;
+	*lo = blocks[i].user;
+	*hi = blocks[i].user + blocks[i].size;
 	return at <= blocks[i].size && len <= blocks[i].size - at;
 }
 
@@ -320,6 +322,7 @@ int shim_heap_resize(void *p, size_t n)
 
 	if (i < nblocks && blocks[i].user == (uintptr_t)p && n >= SHIM_HEAP_MIN) {
 		blocks[i].size = n;
+		shim_mem_tables_changed();
 		done = 1;
 	}
 	table_unlock(locked);
@@ -483,6 +486,7 @@ static void release(void *p)
 		b = blocks[i];
 		memmove(&blocks[i], &blocks[i + 1], (nblocks - i - 1) * sizeof(*blocks));
 		nblocks--;
+		shim_mem_tables_changed();
 		arena_free(&shim.arena, b.off, b.len);
 		shim_mem_unkeep(b.len);
 		keep_freed(b.off, b.len);

@@ -127,6 +127,7 @@ static int give_back(uintptr_t base)
 		if (b.addr != base)
 			continue;
 		blocks[i] = blocks[--nblocks];
+		shim_mem_tables_changed();
 		if (!b.in_arena) {
 			free((void *)b.addr);
 			return 0;
@@ -153,22 +154,60 @@ int PMPI_Free_mem(void *base)
 }
 SHIM_WEAK(Free_mem)
 
+/* The last block each thread found in the tables, while tables_gen is
+ * what it was then: a program calls MPI on the same few buffers over
+ * and over, and this spares each call the arena lock and the searches
+ * (8-byte ping-pong on a heap buffer: about 170 instructions a call).
+ * tables_gen steps, under the arena lock, whenever a block of either
+ * table goes or shrinks (shim_mem_tables_changed), before its range can
+ * be handed out again; a thread that allocates that range later takes
+ * the lock after the step, so it sees the step too.  A block freed by
+ * one thread while another passes it to MPI is the program's own race. */
+static _Atomic uint64_t tables_gen = 1;
+static _Thread_local struct {
+	uint64_t gen;     /* tables_gen when found; 0: nothing found yet */
+	uintptr_t lo, hi; /* the block's bytes [lo, hi) */
+} last;
+
+void shim_mem_tables_changed(void)
+{
+	atomic_fetch_add_explicit(&tables_gen, 1, memory_order_relaxed);
+}
+
+static int in_span(uintptr_t at, uint64_t len, uintptr_t lo, uintptr_t hi)
+{
+	return at >= lo && at <= hi && len <= hi - at;
+}
+
+/* The Alloc_mem block in the arena holding [at, at + len), or 0. */
+static int find_block(uintptr_t at, uint64_t len, uintptr_t *lo, uintptr_t *hi)
+{
+	for (size_t i = 0; narena && i < nblocks; i++) {
+		*lo = blocks[i].addr;
+		*hi = blocks[i].addr + blocks[i].len;
+		if (blocks[i].in_arena && in_span(at, len, *lo, *hi))
+			return 1;
+	}
+	return 0;
+}
+
 int shim_mem_in_arena(const void *p, uint64_t len)
 {
 	uintptr_t at = (uintptr_t)p, start = (uintptr_t)shim.ch.arena;
-	int found = 0;
+	uintptr_t lo, hi;
 
 	/* Most buffers are not in the arena at all: no lock, no search. */
 	if (!shim.attached || at < start || at - start > shim.arena.size ||
 	    len > shim.arena.size - (at - start))
 		return 0;
+	if (last.gen == atomic_load_explicit(&tables_gen, memory_order_relaxed) &&
+	    in_span(at, len, last.lo, last.hi))
+		return 1;
 	shim_arena_lock();
-	for (size_t i = 0; narena && i < nblocks && !found; i++)
-		found = blocks[i].in_arena && at >= blocks[i].addr &&
-			at - blocks[i].addr <= blocks[i].len &&
-			len <= blocks[i].len - (at - blocks[i].addr);
-	if (!found)
-		found = shim_heap_holds(p, len);
+	uint64_t gen = atomic_load_explicit(&tables_gen, memory_order_relaxed);
+	int found = find_block(at, len, &lo, &hi) || shim_heap_holds(p, len, &lo, &hi);
 	shim_arena_unlock();
+	if (found)
+		last.gen = gen, last.lo = lo, last.hi = hi;
 	return found;
 }

@@ -232,6 +232,9 @@ void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t
 /* 1 if bytes [p, p + len) lie inside one live MPI_Alloc_mem block in the
  * arena, which the real MPI may then use in place. */
 int shim_mem_in_arena(const void *p, uint64_t len);
+/* A block of shim/mem.c or shim/heap.c went or shrank (arena lock held):
+ * what shim_mem_in_arena remembers of the tables is stale. */
+void shim_mem_tables_changed(void);
 /* Count len bytes more against the half of the arena that MPI_Alloc_mem
  * and heap blocks may keep: 0, or -1 (not attached, or over). */
 int shim_mem_keep(uint64_t len);
@@ -255,10 +258,10 @@ int shim_heap_wants(size_t n);
 /* Keep p's block, now n bytes (n no more than it has): 1, else 0. */
 int shim_heap_resize(void *p, size_t n);
 /* Table lookups, under the state lock: index of the last block at or
- * below p (the count if none); does one block hold [p, p+len)?; blocks
- * live. */
+ * below p (the count if none); does one block hold [p, p+len)? (its
+ * bytes [*lo, *hi) when there is a block at or below p); blocks live. */
 size_t shim_heap_find(const void *p);
-int shim_heap_holds(const void *p, uint64_t len);
+int shim_heap_holds(const void *p, uint64_t len, uintptr_t *lo, uintptr_t *hi);
 size_t shim_heap_count(void);
 
 /* ---- virtual handles (shim/handle.c) ---- */

@@ -8,7 +8,9 @@
  * shim_mem_in_arena (what staging asks before borrowing a buffer in
  * place) finds them, and smaller ones must not.  Also: nothing from the
  * arena before the attach, calloc zeroes a reused range, realloc keeps
- * contents across kinds and sizes, alignment of memalign & co., freed
+ * contents across kinds and sizes, a block shrunk or freed is not
+ * found in place any more (shim_mem_in_arena remembers the last one),
+ * alignment of memalign & co., freed
  * blocks go back to the arena and their pages, beyond a bound, to the
  * system, the half-arena budget falls back to
  * glibc, frees while the engine has threads stopped wait until they run
@@ -213,6 +215,24 @@ static void test_realloc_kinds(void **state)
 	assert_null(realloc(p, 0));
 }
 
+/* shim_mem_in_arena remembers the last block it found (shim/mem.c): one
+ * shrunk in place or freed since must not be found from that memory. */
+static void test_found_block_forgotten(void **state)
+{
+	(void)state;
+	unsigned char *p = malloc(4 * BIG);
+	uintptr_t at = (uintptr_t)p;
+
+	assert_true(in_arena(p));
+	assert_true(shim_mem_in_arena(p + 8, 3 * BIG)); /* found, remembered */
+	p = realloc(p, 2 * BIG);                        /* shrinks in place */
+	assert_int_equal((uintptr_t)p, at);
+	assert_false(shim_mem_in_arena(p + 8, 3 * BIG));
+	assert_true(shim_mem_in_arena(p + 8, BIG));
+	free(p);
+	assert_false(shim_mem_in_arena((const void *)(at + 8), 8));
+}
+
 static void test_alignment(void **state)
 {
 	(void)state;
@@ -350,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_free_gives_back),
 		cmocka_unit_test(test_calloc_zeroes),
 		cmocka_unit_test(test_realloc_kinds),
+		cmocka_unit_test(test_found_block_forgotten),
 		cmocka_unit_test(test_alignment),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_stopped_world),
