@@ -13,6 +13,7 @@
  *   DMTCP_MPI_SPIN_NS   spin phase of chan_wait, ns (default 5000)
  *   DMTCP_MPI_YIELD_NS  sched_yield phase of chan_wait, ns (default 50000)
  * Both accept 0 .. 1000000000; a bad value is reported and the default used.
+ * It also measures the clock the waits read (chan_clock_init, clock.c).
  */
 #include "chan/chan.h"
 
@@ -196,6 +197,7 @@ int chan_attach_at(struct chan *ch, int fd, void *addr)
 	ch->fd = fd;
 	ch->spin_ns = env_ns("DMTCP_MPI_SPIN_NS", CHAN_SPIN_NS_DEFAULT);
 	ch->yield_ns = env_ns("DMTCP_MPI_YIELD_NS", CHAN_YIELD_NS_DEFAULT);
+	chan_clock_init();
 	return 0;
 }
 

@@ -369,6 +369,13 @@ void chan_set_state(struct chan *ch, enum chan_state st);
  * is the only caller). */
 int chan_ctl_call(struct chan *ch, uint32_t id);
 
+/* The clock of the waits (chan/clock.c): CLOCK_MONOTONIC in ns, read
+ * from the time-stamp counter when the kernel keeps time with it.
+ * chan_attach measures the counter's rate (chan_clock_init, about
+ * 0.1 ms); before that chan_clock_ns is clock_gettime. */
+void chan_clock_init(void);
+uint64_t chan_clock_ns(void);
+
 static inline void *chan_arena_ptr(const struct chan *ch, uint64_t off)
 {
 	return ch->arena + off;

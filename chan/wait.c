@@ -27,6 +27,8 @@
  * ~0.1 ms with this rule.  (Gaps there last 1-10 ms.)
  *
  * The tunables are read at attach (chan.c); tests lower them directly.
+ * The clock is chan_clock_ns (clock.c): two reads per yield, so the
+ * cheapest one there is.
  *
  * The futexes are shared (no FUTEX_PRIVATE_FLAG): the words live in a
  * MAP_SHARED mapping that two processes map at different addresses.
@@ -95,14 +97,6 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static long futex(_Atomic uint32_t *word, int op, uint32_t val,
 		  const struct timespec *timeout)
 {
@@ -125,7 +119,7 @@ static bool gap(struct waiter *w, uint64_t *t)
 {
 	uint64_t last = *t;
 
-	*t = now_ns();
+	*t = chan_clock_ns();
 	if (*t - last > CHAN_CROWDED_NS)
 		w->crowded = true;
 	return w->crowded;
@@ -133,7 +127,7 @@ static bool gap(struct waiter *w, uint64_t *t)
 
 static enum wait_result spin_phase(struct waiter *w, uint64_t ns)
 {
-	uint64_t t = now_ns(), end = t + ns;
+	uint64_t t = chan_clock_ns(), end = t + ns;
 
 	for (int batch = 0;; batch++) {
 		for (int i = 0; i < CHAN_SPIN_BATCH; i++) {
@@ -154,7 +148,7 @@ static enum wait_result spin_phase(struct waiter *w, uint64_t ns)
 
 static enum wait_result yield_phase(struct waiter *w, uint64_t ns)
 {
-	uint64_t t = now_ns(), end = t + ns;
+	uint64_t t = chan_clock_ns(), end = t + ns;
 
 	while (t < end) {
 		sched_yield();

@@ -33,21 +33,12 @@
 #include "px.h"
 
 #include <sched.h>
-#include <time.h>
 
 /* Tests between yields: a handful keeps latency low when we own a CPU. */
 #define PX_TESTS_PER_YIELD 64
 #define PX_SPIN_NS 3000u /* sharing a CPU: test this long, then yield */
 
 enum park { HOLD, APP, RECV };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Between two tests of one wait; *n is 0 at the first pause. */
 static void relax(unsigned *n)
@@ -61,12 +52,12 @@ static void relax(unsigned *n)
 			sched_yield();
 		return;
 	}
-	uint64_t t = now_ns();
+	uint64_t t = chan_clock_ns();
 	if ((*n)++ == 0) {
 		turn = t;
 	} else if (t - turn >= PX_SPIN_NS) {
 		sched_yield();
-		turn = now_ns();
+		turn = chan_clock_ns();
 	}
 }
 
