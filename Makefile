@@ -285,7 +285,7 @@ CK_LIB_SRC = ckpt/init.c ckpt/threads.c ckpt/state.c ckpt/write.c \
 	ckpt/checkpoint.c ckpt/ctx.c ckpt/alloc.c ckpt/mutexown.c ckpt/maps.c \
 	ckpt/image.c ckpt/hash.c
 CK_RESTART_SRC = ckpt/restart.c ckpt/plan.c ckpt/feed.c ckpt/info.c \
-	ckpt/image.c ckpt/hash.c util/log.c
+	ckpt/image.c ckpt/hash.c util/fault.c util/log.c
 CK_SO = $(LIBDIR)/libdmtcp_ckpt.so
 CK_RESTORER = $(B)/obj/ckpt/restorer.elf
 CK_RESTORER_FLAGS = $(CSTD) $(WARN) -O2 -I. -fPIE -ffreestanding \
@@ -295,7 +295,7 @@ CK_RESTORER_FLAGS = $(CSTD) $(WARN) -O2 -I. -fPIE -ffreestanding \
 	-Wl,-z,max-page-size=4096
 CK_UNIT_SRC = ckpt/maps.c ckpt/image.c ckpt/hash.c
 
-$(CK_SO): $(call obj,host,$(CK_LIB_SRC) $(CK_CLIENT_SRC) util/log.c)
+$(CK_SO): $(call obj,host,$(CK_LIB_SRC) $(CK_CLIENT_SRC) util/fault.c util/log.c)
 	$(msg) LD $@
 	@mkdir -p $(LIBDIR)
 	$(Q)$(CC) -shared -Wl,--no-undefined -o $@ $^ -lzstd -lpthread -ldl

@@ -16,6 +16,7 @@
  */
 #include "ckpt/restart.h"
 #include "util/exitcode.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -250,8 +251,7 @@ static void __attribute__((noreturn)) feed_main(const struct ck_img *im,
 	if (read(go, &c, 1) != 1)
 		_exit(0);   /* the restorer stopped before mapping */
 	/* DMTCP_MPI_FAULT=restart-stream: test the fallback. */
-	const char *fault = getenv("DMTCP_MPI_FAULT");
-	int stream = fault && strcmp(fault, "restart-stream") == 0;
+	int stream = dm_fault("restart-stream");
 	if (!stream && try_direct_first(&f)) {
 		feed_direct(&f, nthreads);
 		c = 'D';

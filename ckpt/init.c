@@ -11,7 +11,9 @@
  *
  * Environment:
  *   DMTCP_MPI_CKPT_SIGNAL   thread-stop signal number (default 62)
- *   DMTCP_MPI_FAULT         fault point to fire (tests: see ck_fault)
+ *   DMTCP_MPI_FAULT         fault points to fire (tests: ckpt-enospc,
+ *                           ckpt-kill; read once, the writers test them
+ *                           for every chunk)
  *   DMTCP_MPI_CKPT_VERBOSE  1: one line per checkpoint with timings
  *   DMTCP_MPI_CKPT_STOP_TIMEOUT  seconds to wait for threads to stop
  *                           (default 10; then the checkpoint fails)
@@ -21,6 +23,7 @@
 #include "ckpt/internal.h"
 #include "ckpt/maps.h"
 #include "ckpt/sys.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #include <dlfcn.h>
@@ -56,11 +59,6 @@ int64_t ck_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-int ck_fault(const char *name)
-{
-	return ck_eng.fault[0] && strcmp(ck_eng.fault, name) == 0;
 }
 
 static void disable(const char *why)
@@ -167,10 +165,10 @@ int ck_init(void)
 		return ck_eng.disabled ? -1 : 0;
 	pthread_mutex_lock(&lock);
 	if (!ck_eng.inited) {
-		const char *f = getenv("DMTCP_MPI_FAULT");
 		const char *v = getenv("DMTCP_MPI_CKPT_VERBOSE");
 
-		snprintf(ck_eng.fault, sizeof(ck_eng.fault), "%s", f ? f : "");
+		ck_eng.fault_enospc = dm_fault("ckpt-enospc");
+		ck_eng.fault_kill = dm_fault("ckpt-kill");
 		ck_eng.verbose = v && *v == '1';
 		const char *to = getenv("DMTCP_MPI_CKPT_STOP_TIMEOUT");
 		ck_eng.stop_timeout_ns = (to && atoi(to) > 0 ? atoi(to) : 10) *

@@ -84,7 +84,8 @@ struct ck_engine {
 	uint64_t skip[CK_MAX_SKIP][2];
 	int nskip;
 	uint64_t internal[2][2];  /* this checkpoint's own buffers: skipped */
-	char fault[32];           /* DMTCP_MPI_FAULT */
+	int fault_enospc;         /* DMTCP_MPI_FAULT names ckpt-enospc */
+	int fault_kill;           /* ... ckpt-kill */
 	int verbose;              /* DMTCP_MPI_CKPT_VERBOSE */
 	int64_t stop_timeout_ns;  /* DMTCP_MPI_CKPT_STOP_TIMEOUT (s) */
 	struct ck_stats last;     /* ck_last_stats */
@@ -99,7 +100,6 @@ extern struct ck_ctx ck_self_ctx;
 extern struct ck_restart_info ck_rinfo;
 
 /* init.c */
-int ck_fault(const char *name);   /* fault point active? */
 int64_t ck_now_ns(void);
 
 /* alloc.c: inside malloc & co.?  If so, the stop is deferred to the

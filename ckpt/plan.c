@@ -14,6 +14,7 @@
  */
 #include "ckpt/restart.h"
 #include "ckpt/restore/plan.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #include <elf.h>
@@ -353,8 +354,7 @@ int ck_plan_build(const struct ck_img *im, int image_fd,
 
 	uint64_t size = span.hi - span.lo, base = 0;
 	/* DMTCP_MPI_FAULT=restart-no-brk: test the fallback placement. */
-	const char *fault = getenv("DMTCP_MPI_FAULT");
-	int no_brk = fault && strcmp(fault, "restart-no-brk") == 0;
+	int no_brk = dm_fault("restart-no-brk");
 	if (!no_brk && p->start_brk >= LOW_LIMIT + size && heap_tiles_brk(im) &&
 	    !clash(&b, p->start_brk - size, p->start_brk)) {
 		base = p->start_brk - size;

@@ -26,6 +26,7 @@
 #include "ckpt/restart.h"
 #include "ckpt/restore/plan.h"
 #include "util/exitcode.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 #include <cpuid.h>
@@ -256,8 +257,7 @@ static void __attribute__((noreturn)) exec_restorer(
 	 * image's own personality back at once. */
 	personality((unsigned long)old | ADDR_NO_RANDOMIZE);
 	/* DMTCP_MPI_FAULT=restart-file: as if memfds were not executable */
-	const char *fault = getenv("DMTCP_MPI_FAULT");
-	if (fault && strcmp(fault, "restart-file") == 0)
+	if (dm_fault("restart-file"))
 		errno = EACCES;
 	else
 		syscall(SYS_execveat, po->elf_fd, "", argv, envp,

@@ -592,7 +592,7 @@ static void worker_loop(void *arg)
 		if (j->ext_count == 0)
 			continue;
 		long e = write_job(w, j);
-		if (e == 0 && ck_fault("ckpt-enospc"))
+		if (e == 0 && ck_eng.fault_enospc)
 			e = -ENOSPC;
 		if (e) {
 			int zero = 0;
@@ -605,7 +605,7 @@ static void worker_loop(void *arg)
 			j->stored, 2 /* SYNC_FILE_RANGE_WRITE */);
 		uint64_t done = __atomic_add_fetch(&wr->done_bytes, j->raw,
 						   __ATOMIC_ACQ_REL);
-		if (ck_fault("ckpt-kill") && done * 2 >= wr->total_bytes / 2)
+		if (ck_eng.fault_kill && done * 2 >= wr->total_bytes / 2)
 			ck_sys2(CK_NR_kill, ck_sys0(CK_NR_getpid), SIGKILL);
 	}
 }

@@ -44,6 +44,7 @@
  * px_wait_quiet, which serves no other control request.
  */
 #include "px.h"
+#include "util/fault.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -272,10 +273,8 @@ static int drain_late = -1;
 
 static int drain_late_now(void)
 {
-	if (drain_late < 0) {
-		const char *f = getenv("DMTCP_MPI_FAULT");
-		drain_late = f && strcmp(f, "drain-late") == 0;
-	}
+	if (drain_late < 0)
+		drain_late = dm_fault("drain-late");
 	int now = drain_late;
 	drain_late = 0;
 	return now;

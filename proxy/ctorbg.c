@@ -26,6 +26,7 @@
  * main thread, as without CALL_ARG_DETACH.
  */
 #include "px.h"
+#include "util/fault.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -88,14 +89,12 @@ static void yield_to_callers(void)
 
 static void *ctor_thread(void *arg)
 {
-	const char *fault = getenv("DMTCP_MPI_FAULT");
-
 	px_on_ctor_thread = 1;
 	if (PX_MPICH)
 		yield_to_callers();
 	/* DMTCP_MPI_FAULT=ctor-late: a thread slow to start, as on a loaded
 	 * machine (tests/ckpt-mpi/restart_iccmt.sh). */
-	if (fault && strcmp(fault, "ctor-late") == 0)
+	if (dm_fault("ctor-late"))
 		sleep(2);
 	run_job(arg);
 	return NULL;

@@ -30,6 +30,7 @@
  * (px_ssend_resume; the shim undoes its side, shim_ssend_undo).
  */
 #include "px.h"
+#include "util/fault.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -111,10 +112,8 @@ static int unseen_fault(void)
 {
 	static int fault = -1;
 
-	if (fault < 0) {
-		const char *f = getenv("DMTCP_MPI_FAULT");
-		fault = f && strcmp(f, "ssend-unseen") == 0;
-	}
+	if (fault < 0)
+		fault = dm_fault("ssend-unseen");
 	return fault;
 }
 

@@ -37,6 +37,7 @@
 #include "ckpt/ckpt.h"
 #include "ckpt/client.h"
 #include "util/exitcode.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 _Atomic int shim_ck_phase;
@@ -398,16 +399,6 @@ static int park_requests(void)
 	return n;
 }
 
-/* DMTCP_MPI_FAULT=park-fail: this rank parks, then reports that it
- * could not, so the checkpoint fails after PARK and before any DRAIN
- * (tests/ckpt-mpi/restart_failckpt.sh). */
-static int park_fault(void)
-{
-	const char *f = getenv("DMTCP_MPI_FAULT");
-
-	return f && strcmp(f, "park-fail") == 0;
-}
-
 static int ck_park(void)
 {
 	/* Every rank has reached its targets: no member of a freed
@@ -435,7 +426,10 @@ static int ck_park(void)
 	/* Acknowledgements queued before PARK; the infos of the synchronous
 	 * sends it took wait for this rank's first DRAIN (shim/ssend.c). */
 	shim_ssend_flush(1);
-	return rc < 0 || park_fault() ? -1 : 0;
+	/* DMTCP_MPI_FAULT=park-fail: this rank parks, then reports that it
+	 * could not, so the checkpoint fails after PARK and before any
+	 * DRAIN (tests/ckpt-mpi/restart_failckpt.sh). */
+	return rc < 0 || dm_fault("park-fail") ? -1 : 0;
 }
 
 /* With the slot idle and the rank parked nothing can post a receive, but

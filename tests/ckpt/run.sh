@@ -127,6 +127,14 @@ for how in direct stream; do
 	else bad "restart, decompressed pages $how" "$(tail -2 "$W/err")"; fi
 done
 
+# Two fault points at once: a comma-separated list arms each of them.
+DMTCP_MPI_FAULT=restart-no-brk,restart-stream DMTCP_MPI_CKPT_VERBOSE=1 \
+	timeout "$TMO" "$R" "$W/good.img" >"$W/list.out" 2>"$W/err"
+if cmp -s "$W/list.out" "$W/goon.ref" && grep -q "sections streamed" "$W/err" &&
+   grep -q 'break cannot be restored exactly' "$W/err"; then
+	ok "two fault points in one DMTCP_MPI_FAULT"
+else bad "two fault points in one DMTCP_MPI_FAULT" "$(tail -2 "$W/err")"; fi
+
 # Where memfds cannot be executed, the restorer runs from a file in
 # $TMPDIR and removes it.
 mkdir -p "$W/tmp"
