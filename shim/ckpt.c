@@ -333,11 +333,11 @@ static int ck_reach_targets(const int64_t *pairs, int n)
 /* The drain block: arena memory the proxy receives drained messages
  * into, grown when a message does not fit (the proxy names its size:
  * CTL_ARG_DRAIN_NEED).  CK_DRAIN_BLOCK if the arena has that in one
- * piece, else its largest piece: heap blocks may fill half the arena
- * (shim/heap.c) and the application's pending payloads the rest, while
- * the messages in flight are often smaller (four of 6 MiB with 12 MiB
- * free failed the checkpoint when the block had to be 16 MiB:
- * tests/ckpt-mpi/restart_drainfit.sh).  A message larger than every
+ * piece, else its largest piece (shim_stage_alloc_fit): heap blocks may
+ * fill half the arena (shim/heap.c) and the application's pending
+ * payloads the rest, while the messages in flight are often smaller
+ * (four of 6 MiB with 12 MiB free failed the checkpoint when the block
+ * had to be 16 MiB: tests/ckpt-mpi/restart_drainfit.sh).  A message larger than every
  * free piece fails the checkpoint, with the knobs that make room; the
  * job goes on and the last checkpoint stays the latest. */
 static struct shim_stage drain_block = { .off = ARENA_NONE };
@@ -349,21 +349,14 @@ static int drain_block_at_least(uint64_t need)
 		return 0;
 	shim_stage_free(&drain_block);
 	uint64_t len = need > CK_DRAIN_BLOCK ? need : CK_DRAIN_BLOCK;
-	shim_arena_lock();
-	uint64_t piece = arena_largest(&shim.arena);
-	if (len > piece && piece >= need)
-		len = piece;
-	drain_block.off = arena_alloc(&shim.arena, len);
-	drain_block.len = len;
-	drain_block.packed = 0;
-	shim_arena_unlock();
-	if (drain_block.off != ARENA_NONE)
+	if (shim_stage_alloc_fit(&drain_block, len, need) == MPI_SUCCESS)
 		return 0;
 	dm_err("checkpoint (rank %d): a message in flight of %llu bytes does not fit in the "
 	       "channel arena (%llu MiB, %llu bytes free in one piece; heap blocks and pending "
 	       "calls hold the rest): raise DMTCP_MPI_ARENA_MB or set DMTCP_MPI_SHARED_HEAP=0",
 	       shim.world_rank, (unsigned long long)(need ? need : len),
-	       (unsigned long long)(shim.arena.size >> 20), (unsigned long long)piece);
+	       (unsigned long long)(shim.arena.size >> 20),
+	       (unsigned long long)drain_block.len);
 	return -1;
 }
 

@@ -178,6 +178,11 @@ struct shim_stage {
 };
 /* Reserve len bytes; MPI_ERR_NO_MEM (with one message) if it can't. */
 int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn);
+/* Reserve len bytes or, when no free piece is that large, the largest
+ * one if it holds at least min (min <= len): s->len says how many.  If
+ * none does, MPI_ERR_NO_MEM with nothing printed (the caller knows what
+ * did not fit), s->off ARENA_NONE and s->len the largest free piece. */
+int shim_stage_alloc_fit(struct shim_stage *s, uint64_t len, uint64_t min);
 /* The same for a payload copied to or from buf: the block starts at buf's
  * offset within a cache line (see stage.c). */
 int shim_stage_alloc_like(struct shim_stage *s, uint64_t len, const void *buf,

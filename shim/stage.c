@@ -48,20 +48,32 @@
 
 int shim_stage_alloc(struct shim_stage *s, uint64_t len, const char *fn)
 {
-	s->len = len;
-	s->packed = 0;
-	shim_arena_lock();
-	s->off = arena_alloc(&shim.arena, len);
-	shim_arena_unlock();
-	if (s->off != ARENA_NONE)
+	if (shim_stage_alloc_fit(s, len, len) == MPI_SUCCESS)
 		return MPI_SUCCESS;
 	dm_err("%s: %llu bytes do not fit in the channel arena (%llu MiB, "
 	       "%llu bytes free in one piece): raise DMTCP_MPI_ARENA_MB or "
 	       "complete pending requests",
 	       fn, (unsigned long long)len,
 	       (unsigned long long)(shim.arena.size >> 20),
-	       (unsigned long long)arena_largest(&shim.arena));
+	       (unsigned long long)s->len);
 	return MPI_ERR_NO_MEM;
+}
+
+int shim_stage_alloc_fit(struct shim_stage *s, uint64_t len, uint64_t min)
+{
+	s->len = len;
+	s->packed = 0;
+	shim_arena_lock();
+	s->off = arena_alloc(&shim.arena, len);
+	if (s->off == ARENA_NONE) {
+		/* arena_alloc can hand out the largest piece whole; when even
+		 * len fits in it, the failure was bookkeeping memory. */
+		s->len = arena_largest(&shim.arena);
+		if (s->len >= min && s->len < len)
+			s->off = arena_alloc(&shim.arena, s->len);
+	}
+	shim_arena_unlock();
+	return s->off != ARENA_NONE ? MPI_SUCCESS : MPI_ERR_NO_MEM;
 }
 
 int shim_stage_alloc_like(struct shim_stage *s, uint64_t len, const void *buf,
