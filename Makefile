@@ -430,16 +430,21 @@ exports-check: build-all
 # source into $(B)/mpich-suite): the green subset listed in
 # scripts/mpich-suite.subset is part of make check; check-mpich-suite runs
 # all of it and wants 95% of what passes natively to pass through us.
-.PHONY: mpich-suite-check check-mpich-suite
+# suite-cache-check: the runner's native cache on two small entries
+# (tests/suite/cache.sh).
+.PHONY: mpich-suite-check check-mpich-suite suite-cache-check
 mpich-suite-check: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh --subset
 
 check-mpich-suite: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh
 
+suite-cache-check: build-all
+	$(Q)B=$(B) bash tests/suite/cache.sh
+
 check: all gen-check unit-check exports-check mpi-check coord-check launcher-check ckpt-check \
-	ckpt-mpi-check restart-check mpich-suite-check ft-check slurm-check ckpt-all-check \
-	bench-smoke
+	ckpt-mpi-check restart-check mpich-suite-check suite-cache-check ft-check slurm-check \
+	ckpt-all-check bench-smoke
 
 # MPI benchmarks (bench/run.sh): mpibench built natively with each MPI's
 # mpicc and once with dmtcp_mpicc; the chain floor needs no MPI.

@@ -3,6 +3,7 @@
 #
 #   bash scripts/mpich-suite.sh [--subset] [--min-ratio R] [--mpi mpich|openmpi|both]
 #                               [--dirs "pt2pt coll ..."] [--only GLOB] [--list] [-v]
+#                               [--no-native-cache]
 #
 # Tests nobody here wrote: the C tests of MPICH 4.0.2's test/mpi, taken
 # from Debian's source package at test time (`apt-get source mpich`,
@@ -27,10 +28,19 @@
 # ratio is below --min-ratio (default 0.95; 1.0 with --subset).
 # --list prints the selected entries and skip reasons, and runs nothing.
 #
+# Native passes are cached: a native run tests the MPI, not dmtcp_mpi, so
+# a pass is reused by later runs while the MPI packages, the MPI
+# variables of the environment, the program (sha256), the rank count, the
+# options and the timeout stay the same (fails and timeouts run again).
+# --no-native-cache runs every entry natively and leaves the cache
+# alone.
+#
 # Environment: B (build dir, default build), DMTCP_MPI_SUITE_TIMEOUT
 # (seconds per run, default 60; a larger timeLimit= wins),
 # DMTCP_MPI_SUITE_MAX_RANKS (default 4), DMTCP_MPI_SUITE_MAX_MEM (GB,
-# default 4), DMTCP_MPI_SUITE_JOBS (make -j, default 2).
+# default 4), DMTCP_MPI_SUITE_JOBS (make -j, default 2),
+# DMTCP_MPI_SUITE_NATIVE_CACHE (default $B/mpich-suite/native-cache),
+# DMTCP_MPI_SUITE_RUN_DIR (entries, results and report of this run).
 # Logs: $B/mpich-suite/logs; the report is also in
 # $B/mpich-suite/{full,subset}-<mpis>/report.txt.
 # The last line is `N passed, N failed, N skipped`.
@@ -43,7 +53,8 @@ MAX_MEM=${DMTCP_MPI_SUITE_MAX_MEM:-4}
 JOBS=${DMTCP_MPI_SUITE_JOBS:-2}
 DIRS="pt2pt coll comm group datatype attr topo init basic errhan info threads"
 MPIS="mpich openmpi"
-SUBSET=0 MIN_RATIO="" ONLY="" LIST=0 VERBOSE=0
+SUBSET=0 MIN_RATIO="" ONLY="" LIST=0 VERBOSE=0 USE_CACHE=1
+declare -A PACKAGES	# the installed packages of each MPI (native cache)
 HERE=$(cd "$(dirname "$0")" && pwd)
 SKIP_FILE=$HERE/mpich-suite.skip
 SUBSET_FILE=$HERE/mpich-suite.subset
@@ -56,7 +67,7 @@ SRC_FILE=/etc/apt/sources.list.d/dmtcp-mpi-deb-src.sources
 
 usage() {
 	echo "usage: $0 [--subset] [--min-ratio R] [--mpi mpich|openmpi|both]" \
-	    "[--dirs \"D ...\"] [--only GLOB] [--list] [-v]" >&2
+	    "[--dirs \"D ...\"] [--only GLOB] [--list] [-v] [--no-native-cache]" >&2
 	exit 2
 }
 
@@ -79,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--only) [ $# -ge 2 ] || usage; ONLY=$2; shift 2 ;;
 	--list) LIST=1; shift ;;
 	-v) VERBOSE=1; shift ;;
+	--no-native-cache) USE_CACHE=0; shift ;;
 	*) usage ;;
 	esac
 done
@@ -97,7 +109,8 @@ W=$B/mpich-suite
 LOGS=$W/logs
 # Each kind of run keeps its own entries, results and report, so that a
 # subset run does not overwrite the last full report.
-RUN=$W/$([ $SUBSET = 1 ] && echo subset || echo full)-$(echo $MPIS | tr ' ' '-')
+RUN=${DMTCP_MPI_SUITE_RUN_DIR:-$W/$([ $SUBSET = 1 ] && echo subset || echo full)-$(echo $MPIS | tr ' ' '-')}
+CACHE=${DMTCP_MPI_SUITE_NATIVE_CACHE:-$W/native-cache}
 mkdir -p "$RUN" || exit 1
 : > "$RUN/progress.log"
 
@@ -378,7 +391,7 @@ run_one() {
 
 judge_one() {
 	local mpi=$1 kind=$2 id=$3 np=$4 opts=$5 log=$6
-	local dir=${id%/*} name=${id##*/} flavour=$1 t rc how lim
+	local dir=${id%/*} name=${id##*/} flavour=$1 t rc how
 	local -a args envs prog
 	[ "$kind" = shim ] && flavour=shim
 	if [ ! -x "$W/build-$flavour/$dir/$name" ]; then
@@ -388,9 +401,7 @@ judge_one() {
 	mapfile -t args < <(opt_values arg "$opts")
 	mapfile -t envs < <(opt_values env "$opts")
 	how=$(opt_values resultTest "$opts" | head -n 1)
-	t=$TIMEOUT
-	lim=$(opt_values timeLimit "$opts" | head -n 1)
-	[ -n "$lim" ] && [ "$lim" -gt "$t" ] && t=$lim
+	t=$(time_limit "$opts")
 	prog=("./$name")
 	[ "$kind" = shim ] && prog=("$B/bin/dmtcp_mpi" "./$name")
 	(cd "$W/build-$flavour/$dir" && env "${envs[@]}" timeout -k 10 "$t" \
@@ -417,6 +428,15 @@ judge_one() {
 	    "$(first_complaint "$log")"
 }
 
+# The seconds an entry may run: the suite's timeout, or its larger
+# timeLimit=.
+time_limit() {
+	local t=$TIMEOUT lim
+	lim=$(opt_values timeLimit "$1" | head -n 1)
+	[ -n "$lim" ] && [ "$lim" -gt "$t" ] && t=$lim
+	echo "$t"
+}
+
 # The most telling line of a failed run's output.
 first_complaint() {
 	local l
@@ -426,10 +446,102 @@ first_complaint() {
 	printf '%s' "$l" | tr -s '\t ' '  ' | cut -c 1-200
 }
 
+# ---------------------------------------------------------------- native cache
+# A native run tests the MPI, not dmtcp_mpi: its result does not change
+# with our commit, and it is half of the four runs of every entry.  A
+# native pass is kept in $CACHE/<mpi>.v1, one line per key, and later
+# runs take it instead of running the entry again while nothing it
+# depended on changed: the installed packages of the MPI, the variables
+# that steer it, the program (sha256; a rebuilt one with the same bytes
+# keeps its results), the rank count, the timeout and the options
+# (arg=, env=, resultTest=).  Fails and timeouts are never kept: on a
+# loaded machine they may be noise, so the next run tries again.  The
+# file name's v1 changes when a pass is judged differently.
+CACHE_HEAD="# mpi packages	mpi environment	program sha256	ranks	timeout s	test	options	native s	when (UTC)"
+
+# The installed Debian packages built from the MPI's source package
+# (mpich, openmpi), "name=version,..."; without dpkg, what mpirun says.
+mpi_packages() {
+	local v
+	v=$(dpkg-query -W -f='${db:Status-Abbrev}\t${source:Package}\t${Package}=${Version}\n' \
+	    2>/dev/null | awk -F'\t' -v s="$1" '$1 ~ /^ii/ && $2 == s \
+	    { printf "%s%s", sep, $3; sep = "," }')
+	[ -n "$v" ] || v=$("mpirun.$1" --version 2>&1 | head -n 1)
+	printf '%s' "${v:-unknown}" | tr '\t' ' '
+}
+
+# The environment variables that steer either MPI, its launcher or its
+# transports, or the suite's own test library (MPITEST_), sorted, on one
+# line.
+mpi_environment() {
+	local v
+	v=$(env | grep -E '^(OMPI|OPAL|ORTE|PMIX|PRTE|MPIR|MPICH|MPIEXEC|HYDRA|UCX|FI|HWLOC|MPITEST)_' |
+	    LC_ALL=C sort | tr '\t\n' '  ')
+	v=${v% }
+	printf '%s' "${v:--}"
+}
+
+# Makes the cache directory and files private: a line in them turns an
+# entry into a pass nobody ran.
+open_cache() {
+	local mpi f
+	if ! (umask 077 && mkdir -p "$CACHE") || [ ! -O "$CACHE" ] ||
+	    ! chmod 700 "$CACHE"; then
+		err "the native cache $CACHE is not a directory of ours: remove it or run with --no-native-cache"
+		return 1
+	fi
+	for mpi in $MPIS; do
+		f=$CACHE/$mpi.v1
+		[ -f "$f" ] || (umask 077 && echo "$CACHE_HEAD" > "$f") || return 1
+		chmod 600 "$f" || return 1
+		PACKAGES[$mpi]=$(mpi_packages "$mpi")
+	done
+	MPI_ENV=$(mpi_environment)
+}
+
+# cache_key MPI ID NP OPTIONS: what a cached pass must match, the first
+# seven fields of its line; fails when the program was not built.
+cache_key() {
+	local bin=$W/build-$1/$2 sum
+	[ -x "$bin" ] || return 1
+	sum=$(sha256sum < "$bin") || return 1
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s' "${PACKAGES[$1]}" "$MPI_ENV" \
+	    "${sum%% *}" "$3" "$(time_limit "$4")" "$2" "$4"
+}
+
+# cached_pass MPI KEY: "seconds<TAB>when" of the latest pass under KEY.
+cached_pass() {
+	K=$2 awk -F'\t' 'index($0, ENVIRON["K"] "\t") == 1 { r = $8 "\t" $9 }
+	    END { if (r == "") exit 1; print r }' "$CACHE/$1.v1"
+}
+
+keep_pass() {	# keep_pass MPI KEY SECONDS
+	printf '%s\t%s\t%s\n' "$2" "$3" "$(date -u '+%Y-%m-%d %H:%M:%S')" >> "$CACHE/$1.v1"
+}
+
+# native_one MPI ID NP OPTIONS LOG: the native run of an entry, as
+# "result<TAB>seconds<TAB>cache|run<TAB>why"; a cached pass keeps the
+# seconds of the run that made it, and its log says where it came from.
+native_one() {
+	local key="" hit r t why
+	[ $USE_CACHE = 1 ] && key=$(cache_key "$1" "$2" "$3" "$4")
+	if [ -n "$key" ] && hit=$(cached_pass "$1" "$key"); then
+		printf 'not run: a native pass of %s s on %s UTC, from %s\n' \
+		    "${hit%%$'\t'*}" "${hit#*$'\t'}" "$CACHE/$1.v1" > "$5"
+		printf 'pass\t%s\tcache\t\n' "${hit%%$'\t'*}"
+		return
+	fi
+	IFS=$'\t' read -r r t why < <(run_one "$1" native "$2" "$3" "$4" "$5")
+	[ "$r" = pass ] && [ -n "$key" ] && keep_pass "$1" "$key" "$t"
+	printf '%s\t%s\trun\t%s\n' "$r" "$t" "$why"
+}
+
+# ---------------------------------------------------------------- run all
 # Results, one line per entry and MPI: top<TAB>label<TAB>mpi<TAB>native
-# <TAB>shim<TAB>native s<TAB>shim s<TAB>native why<TAB>shim why
+# <TAB>shim<TAB>native s<TAB>shim s<TAB>native why<TAB>shim why<TAB>
+# native from cache|run
 run_all() {
-	local top id np opts skip label mpi n s nt st nw sw i=0 total rl
+	local top id np opts skip label mpi n s nt st nw sw src c i=0 total rl
 	total=$(awk -F'\t' '$5 == "-"' "$RUN/entries" | wc -l)
 	: > "$RUN/results"
 	while IFS=$'\t' read -r top id np opts skip; do
@@ -437,21 +549,25 @@ run_all() {
 		rl=$(echo "$opts" | tr ' ' '\n' | sed -n 's/^arg=//p' | tr '\n' ' ')
 		[ -n "$rl" ] && label="$label ${rl% }"
 		if [ "$skip" != - ]; then
-			printf '%s\t%s\t-\tskip\tskip\t0\t0\t%s\t-\n' "$top" "$label" \
-			    "$skip" >> "$RUN/results"
+			printf '%s\t%s\t-\tskip\tskip\t0\t0\t%s\t-\t-\n' "$top" \
+			    "$label" "$skip" >> "$RUN/results"
 			continue
 		fi
 		i=$((i + 1))
 		build_program "$id"
 		mkdir -p "$LOGS/run/${id%/*}"
 		for mpi in $MPIS; do
-			IFS=$'\t' read -r n nt nw < <(run_one "$mpi" native "$id" "$np" \
+			IFS=$'\t' read -r n nt src nw < <(native_one "$mpi" "$id" "$np" \
 			    "$opts" "$LOGS/run/$id.$i.$mpi-native.log")
 			IFS=$'\t' read -r s st sw < <(run_one "$mpi" shim "$id" "$np" \
 			    "$opts" "$LOGS/run/$id.$i.$mpi-shim.log")
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$top" "$label" \
-			    "$mpi" "$n" "$s" "$nt" "$st" "${nw:--}" "${sw:--}" >> "$RUN/results"
-			say "[$i/$total] $mpi $label: native $n ${nt}s, dmtcp_mpi $s ${st}s${sw:+ ($sw)}"
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$top" \
+			    "$label" "$mpi" "$n" "$s" "$nt" "$st" "${nw:--}" "${sw:--}" \
+			    "$src" >> "$RUN/results"
+			c=""
+			[ "$src" = cache ] && c=" (cached)"
+			say "[$i/$total] $mpi $label: native $n ${nt}s$c," \
+			    "dmtcp_mpi $s ${st}s${sw:+ ($sw)}"
 		done
 	done < "$RUN/entries"
 }
@@ -459,12 +575,17 @@ run_all() {
 # ---------------------------------------------------------------- report
 report() {
 	local mpis=$1 min=$2
-	awk -F'\t' -v mpis="$mpis" -v min="$min" -v dirs="$DIRS" '
+	awk -F'\t' -v mpis="$mpis" -v min="$min" -v dirs="$DIRS" -v cache=$USE_CACHE '
 	function ratio(s, n) { return n ? sprintf("%.3f", s / n) : "n/a" }
+	function cached(mpi) {
+		if (!cache) return "native cache off"
+		return sprintf("%d native passes and %ds of it from the cache", ncache[mpi], ncsec[mpi])
+	}
 	$3 == "-" { skip[$1]++; tskip++; next }
 	{
 		k = $1 SUBSEP $3
 		nsec[$3] += $6; ssec[$3] += $7
+		if ($10 == "cache") { ncache[$3]++; ncsec[$3] += $6 }
 		if ($4 == "pass") {
 			np[k]++; tnp[$3]++
 			if ($5 == "pass") { sp[k]++; tsp[$3]++ }
@@ -493,8 +614,8 @@ report() {
 		bad = 0
 		for (j = 1; j <= nm; j++) {
 			r = ratio(tsp[m[j]], tnp[m[j]])
-			printf "%s: %d pass natively (%d fail natively, not counted; %d of those pass through dmtcp_mpi); dmtcp_mpi passes %d of them, fails %d; ratio %s (target %s); run time native %ds, dmtcp_mpi %ds\n", \
-			    m[j], tnp[m[j]], tnf[m[j]], xp[m[j]], tsp[m[j]], tsf[m[j]], r, min, nsec[m[j]], ssec[m[j]]
+			printf "%s: %d pass natively (%d fail natively, not counted; %d of those pass through dmtcp_mpi); dmtcp_mpi passes %d of them, fails %d; ratio %s (target %s); run time native %ds (%s), dmtcp_mpi %ds\n", \
+			    m[j], tnp[m[j]], tnf[m[j]], xp[m[j]], tsp[m[j]], tsf[m[j]], r, min, nsec[m[j]], cached(m[j]), ssec[m[j]]
 			if (tnp[m[j]] + tnf[m[j]] > 0 && tnp[m[j]] == 0) {
 				printf "no test passed natively under %s: the MPI installation is broken\n", m[j]
 				bad = 1
@@ -530,6 +651,7 @@ for f in $FLAVOURS; do
 	say "building the suite's libraries ($f)"
 	prepare_tree "$f" || exit 1
 done
+[ $USE_CACHE = 0 ] || open_cache || exit 1
 say "running $(awk -F'\t' '$5 == "-"' "$RUN/entries" | wc -l) entries"
 run_all
 {
