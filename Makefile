@@ -430,8 +430,8 @@ exports-check: build-all
 # source into $(B)/mpich-suite): the green subset listed in
 # scripts/mpich-suite.subset is part of make check; check-mpich-suite runs
 # all of it and wants 95% of what passes natively to pass through us.
-# suite-cache-check: the runner's native cache on two small entries
-# (tests/suite/cache.sh).
+# suite-cache-check: the runner's native cache and --resume on two small
+# entries (tests/suite/cache.sh).
 .PHONY: mpich-suite-check check-mpich-suite suite-cache-check
 mpich-suite-check: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh --subset

@@ -3,7 +3,7 @@
 #
 #   bash scripts/mpich-suite.sh [--subset] [--min-ratio R] [--mpi mpich|openmpi|both]
 #                               [--dirs "pt2pt coll ..."] [--only GLOB] [--list] [-v]
-#                               [--no-native-cache]
+#                               [--no-native-cache] [--resume]
 #
 # Tests nobody here wrote: the C tests of MPICH 4.0.2's test/mpi, taken
 # from Debian's source package at test time (`apt-get source mpich`,
@@ -33,7 +33,9 @@
 # variables of the environment, the program (sha256), the rank count, the
 # options and the timeout stay the same (fails and timeouts run again).
 # --no-native-cache runs every entry natively and leaves the cache
-# alone.
+# alone.  --resume goes on with a run that was cut short, keeping
+# the entries it finished, if the dmtcp_mpi build and the selection are
+# the same; otherwise it starts from the first entry.
 #
 # Environment: B (build dir, default build), DMTCP_MPI_SUITE_TIMEOUT
 # (seconds per run, default 60; a larger timeLimit= wins),
@@ -53,7 +55,7 @@ MAX_MEM=${DMTCP_MPI_SUITE_MAX_MEM:-4}
 JOBS=${DMTCP_MPI_SUITE_JOBS:-2}
 DIRS="pt2pt coll comm group datatype attr topo init basic errhan info threads"
 MPIS="mpich openmpi"
-SUBSET=0 MIN_RATIO="" ONLY="" LIST=0 VERBOSE=0 USE_CACHE=1
+SUBSET=0 MIN_RATIO="" ONLY="" LIST=0 VERBOSE=0 USE_CACHE=1 RESUME=0
 declare -A PACKAGES	# the installed packages of each MPI (native cache)
 HERE=$(cd "$(dirname "$0")" && pwd)
 SKIP_FILE=$HERE/mpich-suite.skip
@@ -67,7 +69,8 @@ SRC_FILE=/etc/apt/sources.list.d/dmtcp-mpi-deb-src.sources
 
 usage() {
 	echo "usage: $0 [--subset] [--min-ratio R] [--mpi mpich|openmpi|both]" \
-	    "[--dirs \"D ...\"] [--only GLOB] [--list] [-v] [--no-native-cache]" >&2
+	    "[--dirs \"D ...\"] [--only GLOB] [--list] [-v] [--no-native-cache]" \
+	    "[--resume]" >&2
 	exit 2
 }
 
@@ -91,6 +94,7 @@ while [ $# -gt 0 ]; do
 	--list) LIST=1; shift ;;
 	-v) VERBOSE=1; shift ;;
 	--no-native-cache) USE_CACHE=0; shift ;;
+	--resume) RESUME=1; shift ;;
 	*) usage ;;
 	esac
 done
@@ -112,7 +116,7 @@ LOGS=$W/logs
 RUN=${DMTCP_MPI_SUITE_RUN_DIR:-$W/$([ $SUBSET = 1 ] && echo subset || echo full)-$(echo $MPIS | tr ' ' '-')}
 CACHE=${DMTCP_MPI_SUITE_NATIVE_CACHE:-$W/native-cache}
 mkdir -p "$RUN" || exit 1
-: > "$RUN/progress.log"
+[ $RESUME = 1 ] || : > "$RUN/progress.log"
 
 # ---------------------------------------------------------------- fetch
 # The deb-src entry for the archive and suite the installed mpich came
@@ -536,24 +540,68 @@ native_one() {
 	printf '%s\t%s\trun\t%s\n' "$r" "$t" "$why"
 }
 
+# ---------------------------------------------------------------- resume
+# What the results of a run depend on besides the MPI: the dmtcp_mpi
+# build (every file it put in $B), the selected entries and the settings.
+run_identity() {
+	find "$B/bin" "$B/lib" "$B/libexec" "$B/include" -type f -print0 |
+	    LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d ' ' -f 1
+	sha256sum < "$RUN/entries" | cut -d ' ' -f 1
+	echo "$MPIS timeout=$TIMEOUT no_client=$DMTCP_MPI_NO_CLIENT $(mpi_environment)"
+}
+
+# With --resume, keeps the results of the entries that the last run
+# finished, if it had the same identity, and sets RESUMED to their count
+# (the entries before them are done, field 11 of a result numbers its
+# entry) and RESUMED_RUNS to those of them that were not skipped;
+# otherwise the run starts from the first entry.
+resume_from() {
+	local nm
+	nm=$(wc -w <<< "$MPIS")
+	RESUMED=0
+	run_identity > "$RUN/identity.new" || return 1
+	if [ $RESUME = 1 ] && [ -f "$RUN/results" ] &&
+	    cmp -s "$RUN/identity" "$RUN/identity.new"; then
+		: > "$RUN/results.kept"
+		RESUMED=$(awk -F'\t' -v nm="$nm" -v out="$RUN/results.kept" '
+		    FNR == NR { need[FNR] = $5 == "-" ? nm : 1; next }
+		    { n[$11]++; line[FNR] = $0; entry[FNR] = $11 }
+		    END {
+			for (d = 0; (d + 1) in need && n[d + 1] == need[d + 1]; d++) ;
+			for (l = 1; l in line; l++) if (entry[l] <= d) print line[l] > out
+			print d
+		    }' "$RUN/entries" "$RUN/results") || return 1
+		mv "$RUN/results.kept" "$RUN/results" || return 1
+		RESUMED_RUNS=$(awk -F'\t' -v d="$RESUMED" 'NR <= d && $5 == "-"' \
+		    "$RUN/entries" | wc -l)
+		say "resuming: $RESUMED_RUNS of the entries to run are done"
+	else
+		[ $RESUME = 1 ] && echo "nothing to resume in $RUN (no results, or" \
+		    "another build, selection or setting): running every entry" >&2
+		: > "$RUN/results"
+	fi
+	mv "$RUN/identity.new" "$RUN/identity"
+}
+
 # ---------------------------------------------------------------- run all
 # Results, one line per entry and MPI: top<TAB>label<TAB>mpi<TAB>native
 # <TAB>shim<TAB>native s<TAB>shim s<TAB>native why<TAB>shim why<TAB>
-# native from cache|run
+# native from cache|run<TAB>entry number
 run_all() {
-	local top id np opts skip label mpi n s nt st nw sw src c i=0 total rl
+	local top id np opts skip label mpi n s nt st nw sw src c e=0 i=0 total rl
 	total=$(awk -F'\t' '$5 == "-"' "$RUN/entries" | wc -l)
-	: > "$RUN/results"
 	while IFS=$'\t' read -r top id np opts skip; do
+		e=$((e + 1))
+		[ "$skip" = - ] && i=$((i + 1))
+		[ $e -le "$RESUMED" ] && continue
 		label="$id $np"
 		rl=$(echo "$opts" | tr ' ' '\n' | sed -n 's/^arg=//p' | tr '\n' ' ')
 		[ -n "$rl" ] && label="$label ${rl% }"
 		if [ "$skip" != - ]; then
-			printf '%s\t%s\t-\tskip\tskip\t0\t0\t%s\t-\t-\n' "$top" \
-			    "$label" "$skip" >> "$RUN/results"
+			printf '%s\t%s\t-\tskip\tskip\t0\t0\t%s\t-\t-\t%s\n' "$top" \
+			    "$label" "$skip" "$e" >> "$RUN/results"
 			continue
 		fi
-		i=$((i + 1))
 		build_program "$id"
 		mkdir -p "$LOGS/run/${id%/*}"
 		for mpi in $MPIS; do
@@ -561,9 +609,9 @@ run_all() {
 			    "$opts" "$LOGS/run/$id.$i.$mpi-native.log")
 			IFS=$'\t' read -r s st sw < <(run_one "$mpi" shim "$id" "$np" \
 			    "$opts" "$LOGS/run/$id.$i.$mpi-shim.log")
-			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$top" \
+			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$top" \
 			    "$label" "$mpi" "$n" "$s" "$nt" "$st" "${nw:--}" "${sw:--}" \
-			    "$src" >> "$RUN/results"
+			    "$src" "$e" >> "$RUN/results"
 			c=""
 			[ "$src" = cache ] && c=" (cached)"
 			say "[$i/$total] $mpi $label: native $n ${nt}s$c," \
@@ -652,10 +700,13 @@ for f in $FLAVOURS; do
 	prepare_tree "$f" || exit 1
 done
 [ $USE_CACHE = 0 ] || open_cache || exit 1
+resume_from || exit 1
 say "running $(awk -F'\t' '$5 == "-"' "$RUN/entries" | wc -l) entries"
 run_all
+part=""
+[ "$RESUMED" = 0 ] || part=" (this part; $RESUMED_RUNS entries ran before it)"
 {
-	echo "MPICH test suite (${SRC#"$W"/}) through dmtcp_mpi, $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - start)) s"
+	echo "MPICH test suite (${SRC#"$W"/}) through dmtcp_mpi, $(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - start)) s$part"
 	report "$MPIS" "$MIN_RATIO"
 	echo $? > "$RUN/status"
 } | tee "$RUN/report.txt"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# cache.sh - the native cache of scripts/mpich-suite.sh.
+# cache.sh - the native cache and --resume of scripts/mpich-suite.sh.
 #
 #   B=build bash tests/suite/cache.sh
 #
@@ -9,8 +9,8 @@
 # the real cache and reports in $B/mpich-suite stay as they were.  Checks
 # that a second run takes the native passes from the cache and does not
 # run them; that another timeout, another program or --no-native-cache
-# runs them again; that a native fail is not kept; and that the cache is
-# private.
+# runs them again; that a native fail is not kept; that the cache is
+# private; and that --resume keeps the entries a cut-short run finished.
 # Prints one PASS or FAIL line per check; exits with the failure count.
 # Needs the suite fetched and configured (make mpich-suite-check does it;
 # otherwise the first run does it, which takes minutes).
@@ -102,5 +102,20 @@ suite --mpi mpich --no-native-cache
 all_pass 2 && grep -q "^mpich: .*(native cache off)" "$T/out" &&
 	ran_natively self.1.mpich && [ "$(kept mpich)" = "$n" ]
 verdict "--no-native-cache runs natively and leaves the cache alone"
+
+# A run cut short after its first entry: the results of the second are
+# gone, and the first entry's log carries a mark a rerun would overwrite.
+suite --mpi mpich
+sed -i '$d' "$T/run/results"
+echo mark >> "$RUNLOGS/self.1.mpich-shim.log"
+suite --mpi mpich --resume
+all_pass 2 && grep -qx mark "$RUNLOGS/self.1.mpich-shim.log" &&
+	grep -q "resuming: 1 of the entries to run are done" "$T/err" &&
+	[ "$(wc -l < "$T/run/results")" = 2 ]
+verdict "--resume keeps the finished entry and runs the rest"
+DMTCP_MPI_SUITE_TIMEOUT=61 suite --mpi mpich --resume
+all_pass 2 && ! grep -qx mark "$RUNLOGS/self.1.mpich-shim.log" &&
+	grep -q "nothing to resume" "$T/err"
+verdict "--resume with another setting runs every entry"
 
 exit $NFAIL
