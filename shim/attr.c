@@ -39,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 #define KEYVAL_FIRST 0x10000
 
 struct keyval {
@@ -71,7 +73,8 @@ struct owner {
 };
 
 static struct keyval *keyvals;   /* user keyvals, by keyval - KEYVAL_FIRST */
-static int nkeyvals, capkeyvals;
+static int nkeyvals;
+static size_t capkeyvals;
 static struct owner *owners;
 
 /* The predefined keys and their values. */
@@ -111,14 +114,8 @@ static int keyval_new(int kind, void *copy, void *del, int *keyval, void *extra,
 {
 	if (!keyval)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "keyval is NULL");
-	if (nkeyvals == capkeyvals) {
-		int cap = capkeyvals ? 2 * capkeyvals : 16;
-		struct keyval *k = realloc(keyvals, (size_t)cap * sizeof(*k));
-		if (!k)
-			return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
-		keyvals = k;
-		capkeyvals = cap;
-	}
+	if (dm_grow((void **)&keyvals, &capkeyvals, (size_t)nkeyvals + 1, sizeof(*keyvals)) < 0)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
 	struct keyval *kv = &keyvals[nkeyvals];
 	memset(kv, 0, sizeof(*kv));
 	kv->kind = kind;

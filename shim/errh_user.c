@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 struct errh {
 	MPI_Comm_errhandler_function *fn;
 };
@@ -36,7 +38,8 @@ struct user_code {
 };
 
 static struct user_code *codes;
-static int ncodes, capcodes, made;
+static int ncodes, made;
+static size_t capcodes;
 
 int shim_errh_valid(MPI_Errhandler e)
 {
@@ -114,14 +117,8 @@ static int code_new(int cls, int *out, const char *fn)
 {
 	if (!out)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "the output is NULL");
-	if (ncodes == capcodes) {
-		int cap = capcodes ? 2 * capcodes : 16;
-		struct user_code *c = realloc(codes, (size_t)cap * sizeof(*c));
-		if (!c)
-			return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
-		codes = c;
-		capcodes = cap;
-	}
+	if (dm_grow((void **)&codes, &capcodes, (size_t)ncodes + 1, sizeof(*codes)) < 0)
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
 	struct user_code *u = &codes[ncodes];
 	u->code = MPI_ERR_LASTCODE + 1 + made++;
 	ncodes++;

@@ -17,33 +17,29 @@
  */
 #include "shim.h"
 
-#include <stdlib.h>
+#include "util/grow.h"
 
 struct handle_table {
 	void **obj;        /* obj[idx], NULL when free; idx 0 unused */
 	uint32_t *free;    /* stack of free indices */
 	uint32_t nfree;
 	uint32_t len;      /* indices handed out so far, including 0 */
-	uint32_t cap;
+	size_t cap_obj, cap_free; /* room in obj and free (grown apart: one may fail) */
 };
 
 static struct handle_table tables[SHIM_K_COUNT];
 
+/* Room for index t->len; -1 past the last index a handle can hold, or
+ * without memory. */
 static int table_grow(struct handle_table *t)
 {
-	uint32_t cap = t->cap ? t->cap * 2 : 64;
+	size_t need = (size_t)t->len + 1;
 
-	if (cap > SHIM_H_INDEX(~(uintptr_t)0))
+	if (t->len > SHIM_H_INDEX(~(uintptr_t)0))
 		return -1;
-	void **obj = realloc(t->obj, cap * sizeof(*obj));
-	if (!obj)
+	if (dm_grow((void **)&t->obj, &t->cap_obj, need, sizeof(*t->obj)) < 0 ||
+	    dm_grow((void **)&t->free, &t->cap_free, need, sizeof(*t->free)) < 0)
 		return -1;
-	t->obj = obj;
-	uint32_t *fr = realloc(t->free, cap * sizeof(*fr));
-	if (!fr)
-		return -1;
-	t->free = fr;
-	t->cap = cap;
 	return 0;
 }
 
@@ -57,7 +53,7 @@ static uintptr_t handle_new(enum shim_kind kind, void *obj)
 	} else {
 		if (t->len == 0)
 			t->len = 1; /* index 0 is never a handle */
-		if (t->len >= t->cap && table_grow(t) < 0)
+		if (table_grow(t) < 0)
 			return 0;
 		idx = t->len++;
 	}

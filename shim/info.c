@@ -34,8 +34,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "util/grow.h"
+
 struct shim_info {
-	int n, cap;
+	int n;
+	size_t cap_key, cap_val; /* room in key and val (grown apart: one may fail) */
 	char **key;
 	char **val;
 };
@@ -66,18 +69,10 @@ static int info_put(struct shim_info *i, const char *key, const char *val)
 		i->val[k] = v;
 		return MPI_SUCCESS;
 	}
-	if (i->n == i->cap) {
-		int cap = i->cap ? 2 * i->cap : 8;
-		char **nk = realloc(i->key, (size_t)cap * sizeof(char *));
-		if (nk)
-			i->key = nk;
-		char **nv = nk ? realloc(i->val, (size_t)cap * sizeof(char *)) : NULL;
-		if (!nv) {
-			free(v);
-			return MPI_ERR_NO_MEM;
-		}
-		i->val = nv;
-		i->cap = cap;
+	if (dm_grow((void **)&i->key, &i->cap_key, (size_t)i->n + 1, sizeof(*i->key)) < 0 ||
+	    dm_grow((void **)&i->val, &i->cap_val, (size_t)i->n + 1, sizeof(*i->val)) < 0) {
+		free(v);
+		return MPI_ERR_NO_MEM;
 	}
 	if (!(i->key[i->n] = strdup(key))) {
 		free(v);

@@ -27,29 +27,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 /* ------------------------------------------------------------ flattening */
 
 struct flat {
 	struct shim_block *b;
-	int64_t nb, capb;
+	int64_t nb;
+	size_t capb;
 	struct shim_sig *s;
-	int64_t ns, caps;
+	int64_t ns;
+	size_t caps;
 };
-
-static int grow(void **p, int64_t *cap, int64_t need, size_t elem)
-{
-	if (need <= *cap)
-		return MPI_SUCCESS;
-	int64_t c = *cap ? *cap : 16;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, (size_t)c * elem);
-	if (!q)
-		return MPI_ERR_NO_MEM;
-	*p = q;
-	*cap = c;
-	return MPI_SUCCESS;
-}
 
 static int flat_block(struct flat *f, int64_t off, int64_t len)
 {
@@ -59,7 +48,7 @@ static int flat_block(struct flat *f, int64_t off, int64_t len)
 		f->b[f->nb - 1].len += len;
 		return MPI_SUCCESS;
 	}
-	if (grow((void **)&f->b, &f->capb, f->nb + 1, sizeof(*f->b)))
+	if (dm_grow((void **)&f->b, &f->capb, (size_t)f->nb + 1, sizeof(*f->b)) < 0)
 		return MPI_ERR_NO_MEM;
 	f->b[f->nb++] = (struct shim_block){ off, len };
 	return MPI_SUCCESS;
@@ -73,7 +62,7 @@ static int flat_sig(struct flat *f, MPI_Datatype basic, int64_t n)
 		f->s[f->ns - 1].n += n;
 		return MPI_SUCCESS;
 	}
-	if (grow((void **)&f->s, &f->caps, f->ns + 1, sizeof(*f->s)))
+	if (dm_grow((void **)&f->s, &f->caps, (size_t)f->ns + 1, sizeof(*f->s)) < 0)
 		return MPI_ERR_NO_MEM;
 	f->s[f->ns++] = (struct shim_sig){ basic, n };
 	return MPI_SUCCESS;
@@ -117,10 +106,9 @@ int shim_type_map(struct shim_type *t)
 	memset(&f, 0, sizeof(f));
 	int err = shim_type_components(t, flat_add, &f);
 	/* An empty type still gets (empty) lists, so it is mapped once. */
-	if (!err && !f.b)
-		err = grow((void **)&f.b, &f.capb, 1, sizeof(*f.b));
-	if (!err && !f.s)
-		err = grow((void **)&f.s, &f.caps, 1, sizeof(*f.s));
+	if (!err && ((!f.b && dm_grow((void **)&f.b, &f.capb, 1, sizeof(*f.b)) < 0) ||
+		     (!f.s && dm_grow((void **)&f.s, &f.caps, 1, sizeof(*f.s)) < 0)))
+		err = MPI_ERR_NO_MEM;
 	if (err) {
 		free(f.b);
 		free(f.s);

@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 /* Requests freed while active: the proxy still works on them, so their
  * records and arena blocks stay until it reports them done.  They are
  * reaped when their number reaches reap_at, which then becomes twice
@@ -442,14 +444,8 @@ static void collect(uintptr_t h, void *obj, void *arg)
 	(void)h;
 	if (!l->keep(r))
 		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct shim_req **v = realloc(l->r, cap * sizeof(*v));
-		if (!v)
-			return;
-		l->r = v;
-		l->cap = cap;
-	}
+	if (dm_grow((void **)&l->r, &l->cap, l->n + 1, sizeof(*l->r)) < 0)
+		return;
 	l->r[l->n++] = r;
 }
 

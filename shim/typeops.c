@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
 #include "util/log.h"
 
 #define ABI(h) ((int64_t)(intptr_t)(h))
@@ -53,7 +54,8 @@ void shim_type_hold(struct shim_type *t)
  * completion call), so TYPE_FREE waits for the next datatype call; until
  * then the handle stays reserved so its index is not reused. */
 static struct shim_type **dead;
-static int ndead, cap_dead;
+static int ndead;
+static size_t cap_dead;
 
 static void dead_flush(void)
 {
@@ -105,14 +107,8 @@ static void type_destroy(struct shim_type *t)
 	t->blocks = NULL;
 	t->sig = NULL;
 	t->ntypes = t->nints = t->naddrs = 0;
-	if (ndead == cap_dead) {
-		int cap = cap_dead ? 2 * cap_dead : 64;
-		struct shim_type **d = realloc(dead, (size_t)cap * sizeof(*d));
-		if (!d)
-			return;
-		dead = d;
-		cap_dead = cap;
-	}
+	if (dm_grow((void **)&dead, &cap_dead, (size_t)ndead + 1, sizeof(*dead)) < 0)
+		return;
 	dead[ndead++] = t;
 }
 
