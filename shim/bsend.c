@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "util/grow.h"
+
 static pthread_mutex_t bb_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum { HEADER = 96 };
@@ -53,13 +55,20 @@ struct pool {
 static struct pool proc_pool = { MPI_COMM_NULL, NULL, 0, 0 };
 static struct pool *comm_pools;
 static int ncomm_pools;
+static size_t cap_comm_pools;
 
-/* Pending messages: their Isends, the bytes each holds, and whose. */
+/* A pending message: its Isend, the bytes it holds, and whose. */
+struct held {
+	MPI_Request req;
+	int64_t len;
+	MPI_Comm owner;
+};
+
+/* The pending messages. */
 static struct {
-	MPI_Request *req;
-	int64_t *len;
-	MPI_Comm *owner;
-	int n, cap;
+	struct held *v;
+	int n;
+	size_t cap;
 } bb;
 
 /* The pool of key (a communicator, or MPI_COMM_NULL for the process's),
@@ -73,11 +82,10 @@ static struct pool *pool_find(MPI_Comm key, int make)
 			return &comm_pools[i];
 	if (!make)
 		return NULL;
-	struct pool *p = realloc(comm_pools, (size_t)(ncomm_pools + 1) * sizeof(*p));
-	if (!p)
+	if (dm_grow((void **)&comm_pools, &cap_comm_pools, (size_t)ncomm_pools + 1,
+		    sizeof(*comm_pools)) < 0)
 		return NULL;
-	comm_pools = p;
-	p = &comm_pools[ncomm_pools++];
+	struct pool *p = &comm_pools[ncomm_pools++];
 	*p = (struct pool){ key, NULL, 0, 0 };
 	return p;
 }
@@ -148,9 +156,9 @@ static int settle(int wait, int all, MPI_Comm key)
 		return MPI_ERR_NO_MEM;
 	}
 	for (int i = 0; i < bb.n; i++)
-		if (all || bb.owner[i] == key) {
+		if (all || bb.v[i].owner == key) {
 			idx[m] = i;
-			q[m++] = bb.req[i];
+			q[m++] = bb.v[i].req;
 		}
 	if (wait)
 		err = PMPI_Waitall(m, q, MPI_STATUSES_IGNORE);
@@ -159,18 +167,14 @@ static int settle(int wait, int all, MPI_Comm key)
 	for (int j = 0; j < m; j++) {
 		if (q[j] != MPI_REQUEST_NULL)
 			continue;
-		int i = idx[j];
-		pool_find(bb.owner[i], 0)->used -= bb.len[i];
-		bb.req[i] = MPI_REQUEST_NULL;
+		struct held *h = &bb.v[idx[j]];
+		pool_find(h->owner, 0)->used -= h->len;
+		h->req = MPI_REQUEST_NULL;
 	}
 	int k = 0;
-	for (int i = 0; i < bb.n; i++) {
-		if (bb.req[i] == MPI_REQUEST_NULL)
-			continue;
-		bb.req[k] = bb.req[i];
-		bb.owner[k] = bb.owner[i];
-		bb.len[k++] = bb.len[i];
-	}
+	for (int i = 0; i < bb.n; i++)
+		if (bb.v[i].req != MPI_REQUEST_NULL)
+			bb.v[k++] = bb.v[i];
 	bb.n = k;
 	free(idx);
 	free(done);
@@ -353,25 +357,9 @@ SHIM_WEAK(Comm_iflush_buffer)
 
 static int remember(MPI_Request h, int64_t len, struct pool *p)
 {
-	if (bb.n == bb.cap) {
-		int cap = bb.cap ? 2 * bb.cap : 16;
-		MPI_Request *r = realloc(bb.req, (size_t)cap * sizeof(*r));
-		if (!r)
-			return MPI_ERR_NO_MEM;
-		bb.req = r;
-		int64_t *l = realloc(bb.len, (size_t)cap * sizeof(*l));
-		if (!l)
-			return MPI_ERR_NO_MEM;
-		bb.len = l;
-		MPI_Comm *o = realloc(bb.owner, (size_t)cap * sizeof(*o));
-		if (!o)
-			return MPI_ERR_NO_MEM;
-		bb.owner = o;
-		bb.cap = cap;
-	}
-	bb.req[bb.n] = h;
-	bb.owner[bb.n] = p->comm;
-	bb.len[bb.n++] = len;
+	if (dm_grow((void **)&bb.v, &bb.cap, (size_t)bb.n + 1, sizeof(*bb.v)) < 0)
+		return MPI_ERR_NO_MEM;
+	bb.v[bb.n++] = (struct held){ h, len, p->comm };
 	p->used += len;
 	return MPI_SUCCESS;
 }

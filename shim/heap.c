@@ -53,6 +53,7 @@
 
 #include "ckpt/ckpt.h"
 #include "util/exitcode.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 extern void *__libc_malloc(size_t n);
@@ -299,14 +300,8 @@ size_t shim_heap_count(void)
 
 static int table_insert(struct heap_block b)
 {
-	if (nblocks == cap) {
-		size_t n = cap ? 2 * cap : 64;
-		struct heap_block *t = __libc_realloc(blocks, n * sizeof(*t));
-		if (!t)
-			return -1;
-		blocks = t;
-		cap = n;
-	}
+	if (dm_grow_by(__libc_realloc, (void **)&blocks, &cap, nblocks + 1, sizeof(*blocks)) < 0)
+		return -1;
 	size_t i = shim_heap_find((const void *)b.user);
 	i = i == nblocks ? 0 : i + 1;
 	memmove(&blocks[i + 1], &blocks[i], (nblocks - i) * sizeof(*blocks));

@@ -28,6 +28,8 @@
 
 #include <stdlib.h>
 
+#include "util/grow.h"
+
 /* One block handed out. */
 struct mem_block {
 	uintptr_t addr;
@@ -39,20 +41,6 @@ static struct mem_block *blocks;
 static size_t nblocks, cap;
 static size_t narena;             /* blocks in the arena */
 static uint64_t arena_taken;      /* bytes they and heap blocks were asked for */
-
-static int table_grow(void)
-{
-	if (nblocks < cap)
-		return 0;
-	size_t n = cap ? 2 * cap : 16;
-	struct mem_block *b = realloc(blocks, n * sizeof(*b));
-
-	if (!b)
-		return -1;
-	blocks = b;
-	cap = n;
-	return 0;
-}
 
 int shim_mem_keep(uint64_t len)
 {
@@ -86,7 +74,7 @@ static void *take(uint64_t len, int *in_arena)
 {
 	void *p;
 
-	if (table_grow() < 0)
+	if (dm_grow((void **)&blocks, &cap, nblocks + 1, sizeof(*blocks)) < 0)
 		return NULL;
 	p = arena_take(len);
 	*in_arena = p != NULL;

@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
 #include "util/log.h"
 
 MPI_Comm shim_ssend_comm = MPI_COMM_NULL;
@@ -74,7 +75,7 @@ struct info {
 	int64_t word[SHIM_INFO_WORDS];
 };
 static struct info *infos;
-static size_t ninfos;
+static size_t ninfos, cap_infos;
 
 int shim_ssend_init(void)
 {
@@ -123,14 +124,8 @@ static void queue(int to, int tag, const int64_t *word, int n)
  * rank's first DRAIN.  0, or -1 without memory. */
 static int note(MPI_Request h, struct shim_ssend_out *o)
 {
-	if (nnoted_req == cap_noted_req) {
-		size_t cap = cap_noted_req ? 2 * cap_noted_req : 16;
-		MPI_Request *v = realloc(noted_req, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		noted_req = v;
-		cap_noted_req = cap;
-	}
+	if (dm_grow((void **)&noted_req, &cap_noted_req, nnoted_req + 1, sizeof(*noted_req)) < 0)
+		return -1;
 	noted_req[nnoted_req++] = h;
 	*noted_tail = o;
 	noted_tail = &o->next;
@@ -217,17 +212,14 @@ void shim_ssend_undo(void)
 
 void shim_ssend_info(int from, const void *data, size_t bytes)
 {
-	struct info *v = realloc(infos, (ninfos + 1) * sizeof(*v));
+	int malformed = bytes != sizeof(infos->word);
 
-	if (!v || bytes != sizeof(v->word)) {
+	if (malformed || dm_grow((void **)&infos, &cap_infos, ninfos + 1, sizeof(*infos)) < 0) {
 		dm_err("rank %d: %s from rank %d; its synchronous send stays incomplete",
-		       shim.world_rank, v ? "a malformed info message" : "no memory for the info",
+		       shim.world_rank, malformed ? "a malformed info message" : "no memory for the info",
 		       from);
-		if (v)
-			infos = v;
 		return;
 	}
-	infos = v;
 	infos[ninfos].from = from;
 	memcpy(infos[ninfos].word, data, bytes);
 	ninfos++;
@@ -278,7 +270,7 @@ void shim_ssend_settle(void)
 	}
 	free(infos);
 	infos = NULL;
-	ninfos = 0;
+	ninfos = cap_infos = 0;
 	shim_state_unlock();
 }
 
