@@ -49,6 +49,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 void px_count_send(int peer)
 {
 	if (peer != MPI_PROC_NULL && !px.no_bookkeeping)
@@ -126,14 +128,8 @@ static int add_recv(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *ar
 	(void)r;
 	if (kind != PX_REQ_RECV)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		int64_t *h = realloc(l->h, cap * sizeof(*h));
-		if (!h)
-			return 1;
-		l->h = h;
-		l->cap = cap;
-	}
+	if (dm_grow((void **)&l->h, &l->cap, l->n + 1, sizeof(*l->h)) < 0)
+		return 1;
 	l->h[l->n++] = abi;
 	return 0;
 }

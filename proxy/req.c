@@ -12,28 +12,24 @@
  */
 #include "px.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "util/exitcode.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 /* Scratch arrays for multi-request calls, grown as needed. */
 static MPI_Request *reals;
 static MPI_Status *stats;
 static int *idxs;
-static int scratch_len;
+static size_t cap_reals, cap_stats, cap_idxs;
 
 static void scratch(int n)
 {
-	if (n <= scratch_len)
-		return;
-	reals = realloc(reals, (size_t)n * sizeof(*reals));
-	stats = realloc(stats, (size_t)n * sizeof(*stats));
-	idxs = realloc(idxs, (size_t)n * sizeof(*idxs));
-	if (!reals || !stats || !idxs)
+	if (dm_grow((void **)&reals, &cap_reals, (size_t)n, sizeof(*reals)) < 0 ||
+	    dm_grow((void **)&stats, &cap_stats, (size_t)n, sizeof(*stats)) < 0 ||
+	    dm_grow((void **)&idxs, &cap_idxs, (size_t)n, sizeof(*idxs)) < 0)
 		dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for %d requests", n);
-	scratch_len = n;
 }
 
 /* The handle/status region of a multi-request call. */

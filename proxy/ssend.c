@@ -35,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 /* One synchronous send started and not known complete. */
 struct pending {
 	int64_t h;         /* its request handle */
@@ -66,14 +68,8 @@ static int live(const struct pending *p)
 /* Append p to the array v of n (capacity *c); 0, or -1 without memory. */
 static int push(struct pending **v, size_t *n, size_t *c, const struct pending *p)
 {
-	if (*n == *c) {
-		size_t ncap = *c ? 2 * *c : 16;
-		struct pending *nv = realloc(*v, ncap * sizeof(*nv));
-		if (!nv)
-			return -1;
-		*v = nv;
-		*c = ncap;
-	}
+	if (dm_grow((void **)v, c, *n + 1, sizeof(**v)) < 0)
+		return -1;
 	(*v)[(*n)++] = *p;
 	return 0;
 }

@@ -14,10 +14,10 @@
  */
 #include "px.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "util/exitcode.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 /* Kinds as in shim/shim.h (enum shim_kind). */
@@ -28,7 +28,7 @@ enum { K_COMM = 1, K_REQ = 3, K_TYPE = 4, K_OP = 5 };
 
 struct slots {
 	void *v;          /* array of the real handle type */
-	uint32_t len;
+	size_t len;       /* slots, each set (the NULL handle until used) */
 	size_t elem;
 	const void *null; /* the real NULL handle to fill new slots with */
 };
@@ -50,16 +50,11 @@ static struct slots types = { NULL, 0, sizeof(MPI_Datatype), &type_null };
 static void *slot(struct slots *s, uint32_t idx)
 {
 	if (idx >= s->len) {
-		uint32_t len = s->len ? s->len : 64;
-		while (len <= idx)
-			len *= 2;
-		char *v = realloc(s->v, len * s->elem);
-		if (!v)
+		size_t old = s->len;
+		if (dm_grow(&s->v, &s->len, (size_t)idx + 1, s->elem) < 0)
 			dm_die(DM_EXIT_INTERNAL, "proxy: out of memory for handle tables");
-		for (uint32_t i = s->len; i < len; i++)
-			memcpy(v + i * s->elem, s->null, s->elem);
-		s->v = v;
-		s->len = len;
+		for (size_t i = old; i < s->len; i++)
+			memcpy((char *)s->v + i * s->elem, s->null, s->elem);
 	}
 	return (char *)s->v + (size_t)idx * s->elem;
 }
