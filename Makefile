@@ -147,7 +147,7 @@ ckpt-mpi-check: $(PROXIES) $(BINDIR)/dmtcp_mpi $(CKMPI_T)/fake_app
 COORD_SRC = $(filter-out coordinator/command.c,$(wildcard coordinator/*.c))
 CK_CLIENT_SRC = ckpt/client.c coordinator/wire.c util/crc32c.c
 
-$(BINDIR)/dmtcp_mpi_coordinator: $(call obj,host,$(COORD_SRC) util/log.c)
+$(BINDIR)/dmtcp_mpi_coordinator: $(call obj,host,$(COORD_SRC) util/grow.c util/log.c)
 	$(msg) LD $@
 	@mkdir -p $(BINDIR)
 	$(Q)$(CC) -o $@ $^

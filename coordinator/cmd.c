@@ -10,6 +10,7 @@
  */
 #include "coordinator/coord.h"
 #include "util/exitcode.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #include <stdarg.h>
@@ -59,11 +60,8 @@ static void add(struct text *t, const char *fmt, ...)
 			t->len += (size_t)n;
 			return;
 		}
-		char *s = realloc(t->s, t->cap * 2 + (size_t)n);
-		if (!s)
+		if (dm_grow((void **)&t->s, &t->cap, t->len + (size_t)n + 1, 1) < 0)
 			return;
-		t->s = s;
-		t->cap = t->cap * 2 + (size_t)n;
 	}
 }
 

@@ -11,6 +11,7 @@
  * it is marked and coord_conn_reap() drops it at the end of the loop turn.
  */
 #include "coordinator/coord.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -29,16 +30,8 @@
 
 static int buf_append(struct coord_buf *b, const void *p, size_t n)
 {
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
-			return -1;
-		b->data = d;
-		b->cap = cap;
-	}
+	if (dm_grow((void **)&b->data, &b->cap, b->len + n, 1) < 0)
+		return -1;
 	memcpy(b->data + b->len, p, n);
 	b->len += n;
 	return 0;
@@ -72,18 +65,14 @@ void coord_conn_accept(struct coord *c)
 		return;
 	}
 	struct coord_conn *k = calloc(1, sizeof(*k));
-	struct coord_conn **t = realloc(c->conns,
-					sizeof(*t) * (size_t)(c->nconns + 1));
-	if (!k || !t) {
+	if (!k || dm_grow((void **)&c->conns, &c->cap_conns,
+			  (size_t)c->nconns + 1, sizeof(*c->conns)) < 0) {
 		dm_err("cannot accept a connection (port %d): out of memory",
 		       c->port);
 		free(k);
-		if (t)
-			c->conns = t;
 		close(fd);
 		return;
 	}
-	c->conns = t;
 	coord_nodelay(fd);
 	k->fd = fd;
 	k->hello_deadline = coord_now() + c->timeout;

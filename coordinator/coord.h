@@ -111,6 +111,7 @@ struct coord {
 	char log_path[PATH_MAX];     /* --daemon log, "" otherwise */
 	struct coord_conn **conns;
 	int nconns;
+	size_t cap_conns;
 	int nclients;                /* registered engine clients */
 	int had_client;              /* a client registered at some point */
 	double start;                /* monotonic */

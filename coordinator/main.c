@@ -9,6 +9,7 @@
  */
 #include "coordinator/coord.h"
 #include "util/exitcode.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -341,18 +342,16 @@ static int poll_timeout(struct coord *c, double now)
 static void serve(struct coord *c, const sigset_t *poll_mask)
 {
 	struct pollfd *pf = NULL;
+	size_t cap_pf = 0;
 
 	while (!stop_signal) {
 		double now = coord_now();
 		if (done(c, now))
 			break;
-		struct pollfd *np = realloc(pf, sizeof(*pf) *
-					    (size_t)(c->nconns + 1));
-		if (!np) {
+		if (dm_grow((void **)&pf, &cap_pf, (size_t)c->nconns + 1, sizeof(*pf)) < 0) {
 			dm_err("cannot poll (port %d): out of memory", c->port);
 			break;
 		}
-		pf = np;
 		pf[0] = (struct pollfd){ .fd = c->listen_fd, .events = POLLIN };
 		for (int i = 0; i < c->nconns; i++)
 			pf[i + 1] = (struct pollfd){ .fd = c->conns[i]->fd,

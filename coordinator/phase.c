@@ -23,6 +23,7 @@
  */
 #include "coordinator/coord.h"
 #include "util/exitcode.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 #include <errno.h>
@@ -344,16 +345,8 @@ static int by_gid(const void *a, const void *b)
 static int add_pairs(struct coord_ckpt *ck, const struct coord_pair *p,
 		     size_t n)
 {
-	if (ck->npairs + n > ck->cap_pairs) {
-		size_t cap = ck->cap_pairs ? ck->cap_pairs : 64;
-		while (cap < ck->npairs + n)
-			cap *= 2;
-		struct coord_pair *np = realloc(ck->pairs, cap * sizeof(*np));
-		if (!np)
-			return -1;
-		ck->pairs = np;
-		ck->cap_pairs = cap;
-	}
+	if (dm_grow((void **)&ck->pairs, &ck->cap_pairs, ck->npairs + n, sizeof(*ck->pairs)) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (p[i].gid != -1)
 			ck->pairs[ck->npairs++] = p[i];
