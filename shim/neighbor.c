@@ -51,6 +51,7 @@
 #include <string.h>
 
 #include "chan/coll.h"
+#include "util/grow.h"
 
 #define ABI(h) ((int64_t)(intptr_t)(h))
 #define NB_IN COLL_NARGS
@@ -69,7 +70,7 @@ struct nb_buf {
 struct nb_plan {
 	struct nb_buf b[2];     /* send, receive */
 	unsigned char *arr;     /* arrays for the proxy, laid out as it reads them */
-	size_t arr_len;
+	size_t arr_len, arr_cap;
 	struct shim_stage st;
 	MPI_Comm comm;
 	MPI_Request *request;   /* nonblocking: where its handle goes, ... */
@@ -434,11 +435,8 @@ static void blocks_v(struct nb_buf *b, const int *cnt, const int *dsp, int n, si
 /* Append n ints (or int64s) to the plan's arrays. */
 static int arr_add(struct nb_plan *p, const void *a, size_t bytes)
 {
-	unsigned char *grown = realloc(p->arr, p->arr_len + bytes + 8);
-
-	if (!grown)
+	if (dm_grow((void **)&p->arr, &p->arr_cap, p->arr_len + bytes, 1) < 0)
 		return MPI_ERR_NO_MEM;
-	p->arr = grown;
 	if (bytes)
 		memcpy(p->arr + p->arr_len, a, bytes);
 	p->arr_len += bytes;
