@@ -37,6 +37,7 @@
 #define CHAN_MEMFD_NAME "dmtcp_mpi-chan"
 #define CHAN_SPIN_NS_DEFAULT 5000u
 #define CHAN_YIELD_NS_DEFAULT 50000u
+#define CHAN_SLEEP_NS 100000000u /* bounds a missed state change (wait.c) */
 #define CHAN_TUNABLE_MAX 1000000000ull
 
 static uint64_t round_up(uint64_t n, uint64_t to)
@@ -197,6 +198,7 @@ int chan_attach_at(struct chan *ch, int fd, void *addr)
 	ch->fd = fd;
 	ch->spin_ns = env_ns("DMTCP_MPI_SPIN_NS", CHAN_SPIN_NS_DEFAULT);
 	ch->yield_ns = env_ns("DMTCP_MPI_YIELD_NS", CHAN_YIELD_NS_DEFAULT);
+	ch->sleep_ns = CHAN_SLEEP_NS;
 	chan_clock_init();
 	return 0;
 }

@@ -295,6 +295,7 @@ struct chan {
 	int fd;
 	uint64_t spin_ns;     /* chan_wait phases, from the environment */
 	uint64_t yield_ns;    /* at attach; tests may lower them */
+	uint64_t sleep_ns;    /* one futex sleep at most: 100 ms */
 	_Atomic uint32_t crowded; /* waits left that go straight to sleep */
 };
 

@@ -10,10 +10,11 @@
  *   2. sched_yield for ch->yield_ns ($DMTCP_MPI_YIELD_NS, default 50 us),
  *      so a peer sharing our CPU runs now instead of at the next tick;
  *   3. sleep on the sequence word with FUTEX_WAIT, so a computing app costs
- *      its proxy no CPU.  Each sleep lasts at most CHAN_SLEEP_NS: a state
- *      change (chan_set_state) wakes sleepers, but one that lands between
- *      a waiter's state check and its FUTEX_WAIT is seen only at the next
- *      timeout, because the futex compares the sequence word alone.
+ *      its proxy no CPU.  Each sleep lasts at most ch->sleep_ns (100 ms;
+ *      tests raise it): a state change (chan_set_state) wakes sleepers, but
+ *      one that lands between a waiter's state check and its FUTEX_WAIT is
+ *      seen only at the next timeout, because the futex compares the
+ *      sequence word alone.
  *
  * Crowded CPUs.  Phases 1 and 2 end early, straight into 3, when the clock
  * shows a gap of CHAN_CROWDED_NS between two looks: other threads are
@@ -61,7 +62,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHAN_SLEEP_NS 100000000L /* 100 ms: bounds a missed state change */
 #define CHAN_SPIN_BATCH 16       /* pauses between two clock reads */
 /* A gap this long: others ran on our CPU.  Not shorter: on the 2-CPU KVM
  * guest we measure on, waiters see 20-100 us gaps a few hundred times a
@@ -160,9 +160,10 @@ static enum wait_result yield_phase(struct waiter *w, uint64_t ns)
 	return WAIT_ON;
 }
 
-static enum wait_result sleep_phase(struct waiter *w)
+static enum wait_result sleep_phase(struct waiter *w, uint64_t bound_ns)
 {
-	const struct timespec ts = { 0, CHAN_SLEEP_NS };
+	const struct timespec ts = { (time_t)(bound_ns / 1000000000u),
+				     (long)(bound_ns % 1000000000u) };
 	enum wait_result r;
 
 	atomic_fetch_add(w->sleeping, 1);
@@ -229,7 +230,7 @@ static int wait_word(struct chan *ch, struct waiter *w)
 					      memory_order_relaxed);
 	}
 	if (r == WAIT_ON)
-		r = sleep_phase(w);
+		r = sleep_phase(w, ch->sleep_ns);
 	return r == WAIT_STEP ? 0 : -1;
 }
 
