@@ -47,6 +47,15 @@ start_coord() {
 
 cmd() { timeout 120 "$B/bin/dmtcp_mpi_command" "$@"; }
 
+# drain_rounds CKPT: how many DRAIN rounds checkpoint CKPT (the path
+# --checkpoint printed) took, from the line the coordinator logs when it
+# is written; empty if there is none.
+drain_rounds() {
+	awk -v ck="$1" 'index($0, " written: " ck " (") {
+		sub(/.* written: .* \([0-9]+ ranks?, /, ""); print $1 }' \
+		"$(cmd --status | sed -n 's/^log=//p')"
+}
+
 # other_mpi MPI: the MPI a restart moves to (mpich <-> openmpi).
 other_mpi() { [ "$1" = mpich ] && echo openmpi || echo mpich; }
 

@@ -13,7 +13,10 @@
 # random (mpi-tests/p2p_allocmem, the message arriving just after the
 # receiver's first DRAIN): with the send held in rank 1's call slot its
 # first round never ended, and each checkpoint failed after the
-# coordinator's phase timeout (20 s here).  One job under MPICH and one
+# coordinator's phase timeout (20 s here).  Each checkpoint must have
+# taken at least two DRAIN rounds (the coordinator's log says how many),
+# which proves the fault fired: without it the first round takes the
+# message and each checkpoint takes one.  One job under MPICH and one
 # under Open MPI, one checkpoint per shape; each checkpoint is restarted
 # once, under the other MPI for even steps and the same one for odd
 # steps, and must print what an uninterrupted native run printed from
@@ -51,6 +54,9 @@ for mpi in mpich openmpi; do
 		wait_file "$run/started.$k" 60
 		ck=$(cmd --checkpoint 2>>"$T/cmd.err")
 		check "$mpi: checkpoint in step $k" [ -n "$ck" ]
+		n=$(drain_rounds "$ck")
+		check "... its first DRAIN round missed the message (drain-late): ${n:-no} rounds in all" \
+			[ "${n:-0}" -ge 2 ]
 		echo "$ck" >"$T/ck.$mpi.$k"
 		k=$((k + 1))
 	done
