@@ -19,6 +19,8 @@
 # RESTART_APP_MPI=openmpi checkpoints under Open MPI instead of MPICH;
 # RESTART_APP_SEEN=1: the app must have created DIR/seen by then (it saw
 # the moment it aims the checkpoint at: restart_icc.c).
+# RESTART_APP_CKPT_MIN_S=S: that checkpoint must end at least S seconds
+# after DIR/go (a fault point made it wait: restart_iccmt.sh).
 # With RESTART_APP_AGAIN=1 each restarted run is checkpointed again: once
 # the app creates DIR/again, the checkpoint must succeed, and DIR/again-go
 # is created after it (restart_gidroot.c).
@@ -30,6 +32,14 @@ STEPS=$2
 B=${3:-${B:-build}}
 TMO=300
 . "$(dirname -- "$0")/restart_env.sh"
+
+# took_at_least S T0: the checkpoint ended at least S seconds after T0
+# (date +%s.%N) (RESTART_APP_CKPT_MIN_S).
+took_at_least() {
+	secs=$(awk -v t0="$2" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.2f", t1 - t0 }')
+	check "the checkpoint ended at least $1 s after DIR/go ($secs s)" \
+		awk -v s="$secs" -v min="$1" 'BEGIN { exit !(s >= min) }'
+}
 
 lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 # wait_lines FILE N SECONDS
@@ -59,9 +69,11 @@ if [ -n "${RESTART_APP_GO:-}" ]; then
 		sleep 0.1; n=$((n - 1))
 	done
 	check "the checkpoint waited in TARGETS for the late rank" [ $n -gt 0 ]
+	t_go=$(date +%s.%N)
 	touch "$T/run/go"
 	wait $ckjob
 	ck=$(cat "$T/ck.path")
+	[ -n "${RESTART_APP_CKPT_MIN_S:-}" ] && took_at_least "$RESTART_APP_CKPT_MIN_S" "$t_go"
 else
 	wait_lines "$T/run/out.1" $((STEPS / 4)) 120
 	ck=$(cmd --checkpoint 2>"$T/cmd.err")

@@ -13,6 +13,10 @@
 # begins, and DRAIN must not probe WORLD until it has ended
 # (px_ctor_running, proxy/ckpt.c): before that check, DRAIN took rank 0's
 # message into the application, Open MPI failed the constructor (Error
-# in ompi_get_rprocs) and the job aborted.  About 30 s.
-DMTCP_MPI_FAULT=ctor-late RESTART_APP_GO=1 RESTART_APP_MPI=openmpi RESTART_APP_SEEN=1 \
+# in ompi_get_rprocs) and the job aborted.  The checkpoint must end at
+# least 2 s after rank 1 was let go into the constructor
+# (RESTART_APP_CKPT_MIN_S), which proves the fault fired: DRAIN waited
+# for the late thread (2.06 s here; 0.07 s with the point disarmed).
+# About 30 s.
+DMTCP_MPI_FAULT=ctor-late RESTART_APP_CKPT_MIN_S=2 RESTART_APP_GO=1 RESTART_APP_MPI=openmpi RESTART_APP_SEEN=1 \
 	exec sh "$(dirname -- "$0")/restart_app.sh" iccmt 200 "$@"
