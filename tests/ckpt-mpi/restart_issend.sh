@@ -18,7 +18,8 @@
 # (proxy/ssend.c): PARK then also takes the Issend a receive matched
 # before the checkpoint, as when its completion has not reached the
 # sender yet, and rank 0 must acknowledge it at once (it would wait for
-# a receive that never comes).  Without shim_req_sends_done the restarts
+# a receive that never comes); with DMTCP_MPI_VERBOSE=1 its shim says
+# so, which proves the fault fired (shim_ssend_settle).  Without shim_req_sends_done the restarts
 # of the last step printed "Testsome never reported it" (the new proxy
 # has no such request; Testsome skips it).  Restarts go to the other MPI
 # for even steps, the same one for odd steps, and print what an
@@ -46,10 +47,10 @@ from_step() {
 for mpi in mpich openmpi; do
 	run=$T/run.$mpi
 	mkdir -p "$run"
-	fault=
-	[ "$mpi" = mpich ] && fault=ssend-unseen
-	DMTCP_MPI_FAULT=$fault timeout "$TMO" "mpirun.$mpi" -n 2 "$B/bin/dmtcp_mpi" "$T/app" \
-		"$run" >"$T/$mpi.out" 2>"$T/$mpi.err" &
+	fault= verbose=
+	[ "$mpi" = mpich ] && fault=ssend-unseen verbose=1
+	DMTCP_MPI_FAULT=$fault DMTCP_MPI_VERBOSE=$verbose timeout "$TMO" "mpirun.$mpi" -n 2 \
+		"$B/bin/dmtcp_mpi" "$T/app" "$run" >"$T/$mpi.out" 2>"$T/$mpi.err" &
 	job=$!
 	k=0
 	while [ $k -lt $NSHAPES ]; do
@@ -64,6 +65,9 @@ for mpi in mpich openmpi; do
 	check "$mpi: the checkpointed job ends normally (exit $rc)" [ $rc -eq 0 ]
 	check "... its output is the native run's" [ "$(from_step 0 "$T/$mpi.out")" = "$(from_step 0 "$T/ref.out")" ]
 	grep -v ': ok$' "$T/$mpi.out" | sed 's/^/    | /' | head -10
+	[ -n "$fault" ] && check "... rank 0 acknowledged a send PARK took though received (ssend-unseen)" \
+		grep -q '^dmtcp_mpi: rank 0: a synchronous send of rank 1 was received before the checkpoint' \
+		"$T/$mpi.err"
 done
 
 for mpi in mpich openmpi; do
