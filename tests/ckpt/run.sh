@@ -136,12 +136,15 @@ if cmp -s "$W/list.out" "$W/goon.ref" && grep -q "sections streamed" "$W/err" &&
 else bad "two fault points in one DMTCP_MPI_FAULT" "$(tail -2 "$W/err")"; fi
 
 # Where memfds cannot be executed, the restorer runs from a file in
-# $TMPDIR and removes it.
+# $TMPDIR and removes it.  That the directory changed (its mtime, set to
+# 1970 first) shows the file was made: the fault fired.
 mkdir -p "$W/tmp"
+touch -d @0 "$W/tmp"
 if TMPDIR=$W/tmp DMTCP_MPI_FAULT=restart-file timeout "$TMO" "$R" "$W/good.img" \
-	2>"$W/err" | cmp -s - "$W/goon.ref" && [ -z "$(ls -A "$W/tmp")" ]; then
+	2>"$W/err" | cmp -s - "$W/goon.ref" && [ -z "$(ls -A "$W/tmp")" ] &&
+   [ "$(stat -c %Y "$W/tmp")" -gt 0 ]; then
 	ok "restorer started from a file"
-else bad "restorer started from a file" "$(ls -A "$W/tmp")"; fi
+else bad "restorer started from a file" "left: $(ls -A "$W/tmp"); mtime $(stat -c %Y "$W/tmp")"; fi
 
 # errors N: the number of "dmtcp_mpi: error:" lines in $W/err
 errors() { grep -c '^dmtcp_mpi: error:' "$W/err"; }
