@@ -59,12 +59,7 @@ void px_count_send(int peer)
 
 void px_count_recv(const MPI_Status *st)
 {
-	int cancelled = 0;
-
-	if (px.no_bookkeeping)
-		return;
-	MPI_Test_cancelled(st, &cancelled);
-	if (!cancelled && st->MPI_SOURCE != MPI_PROC_NULL)
+	if (!px.no_bookkeeping && !px_status_cancelled(st) && st->MPI_SOURCE != MPI_PROC_NULL)
 		px.recvd++;
 }
 

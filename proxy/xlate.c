@@ -240,18 +240,14 @@ int px_thread_level_out(int real)
 
 void px_status_out(const MPI_Status *st, struct chan_status *out)
 {
-	int bytes = 0, cancelled = 0;
-	int64_t n;
-
 	/* Byte counts let the shim compute Get_count for any datatype. */
-	MPI_Get_count(st, MPI_BYTE, &bytes);
-	MPI_Test_cancelled(st, &cancelled);
-	n = bytes == MPI_UNDEFINED ? 0 : bytes;
+	int64_t n = px_status_bytes(st);
+
 	out->source = px_rank_out(st->MPI_SOURCE);
 	out->tag = px_tag_out(st->MPI_TAG);
 	out->error = st->MPI_ERROR == MPI_SUCCESS ? 0 : px_err(st->MPI_ERROR);
 	memcpy(&out->internal[0], &n, sizeof(n));
-	out->internal[2] = cancelled;
+	out->internal[2] = px_status_cancelled(st);
 	out->internal[3] = 0;
 	out->internal[4] = 0;
 }
