@@ -28,14 +28,8 @@ struct shim_comm *shim_comm_get(MPI_Comm h)
 	return c && c->world ? c : NULL; /* reserved records are not live yet */
 }
 
-struct shim_comm *shim_comm_check(MPI_Comm h, const char *fn, int *err)
+struct shim_comm *shim_comm_bad(MPI_Comm h, const char *fn, int *err)
 {
-	struct shim_comm *c = shim_comm_get(h);
-
-	if (c) {
-		*err = MPI_SUCCESS;
-		return c;
-	}
 	*err = shim_errorf(SHIM_NOCOMM, MPI_ERR_COMM, fn,
 			   h == MPI_COMM_NULL ? "MPI_COMM_NULL" : "invalid communicator %#lx",
 			   (unsigned long)(uintptr_t)h);

@@ -130,10 +130,8 @@ static MPI_Errhandler handler_of(MPI_Comm comm)
 	return c ? c->errh : MPI_ERRORS_ARE_FATAL;
 }
 
-int shim_error(MPI_Comm comm, int code, const char *fn, const char *detail)
+int shim_error_raise(MPI_Comm comm, int code, const char *fn, const char *detail)
 {
-	if (code == MPI_SUCCESS)
-		return code;
 	MPI_Errhandler eh = handler_of(comm);
 	if (eh == MPI_ERRORS_RETURN ||
 	    shim_errh_call(eh, shim_comm_get(comm) ? comm : SHIM_NOCOMM, code))

@@ -63,8 +63,9 @@ static int check_msg(const char *fn, const void *buf, int count, MPI_Datatype ty
 	else if ((err = shim_type_check(type, &m->type)))
 		return shim_errorf(comm, err, fn, "datatype %#lx is %s",
 				   (unsigned long)(uintptr_t)type, shim_type_why(type));
-	/* MPI_BOTTOM (NULL) is a buffer for derived types. */
-	if (shim_type_predefined(type) && (err = shim_check_buf(buf, count)))
+	/* MPI_BOTTOM (NULL) is a buffer for derived types.  The type is
+	 * valid here, so a handle below SHIM_HANDLE_BASE is predefined. */
+	if ((uintptr_t)type < SHIM_HANDLE_BASE && (err = shim_check_buf(buf, count)))
 		return shim_errorf(comm, err, fn, "NULL buffer with count %d", count);
 	if ((err = shim_check_rank(m->comm, peer, recv)))
 		return shim_errorf(comm, err, fn, "rank %d is not in [0, %d)", peer,

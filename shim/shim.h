@@ -187,7 +187,14 @@ int shim_stage_alloc_fit(struct shim_stage *s, uint64_t len, uint64_t min);
  * offset within a cache line (see stage.c). */
 int shim_stage_alloc_like(struct shim_stage *s, uint64_t len, const void *buf,
 			  const char *fn);
-void shim_stage_free(struct shim_stage *s);
+/* Give s's block back; a buffer used in place has none (inline: the
+ * common case of every call on an arena buffer). */
+void shim_stage_release(struct shim_stage *s);
+static inline void shim_stage_free(struct shim_stage *s)
+{
+	if (s->off != ARENA_NONE)
+		shim_stage_release(s);
+}
 static inline void *shim_stage_ptr(const struct shim_stage *s)
 {
 	return chan_arena_ptr(&shim.ch, s->off);
@@ -308,8 +315,17 @@ struct shim_comm {
 /* Record for h, or NULL if h is not a live communicator. */
 struct shim_comm *shim_comm_get(MPI_Comm h);
 /* Look up h; on failure raises MPI_ERR_COMM for fn and returns NULL
- * with *err set. */
-struct shim_comm *shim_comm_check(MPI_Comm h, const char *fn, int *err);
+ * with *err set.  Inline: every communication call's first check. */
+struct shim_comm *shim_comm_bad(MPI_Comm h, const char *fn, int *err);
+static inline struct shim_comm *shim_comm_check(MPI_Comm h, const char *fn, int *err)
+{
+	struct shim_comm *c = shim_comm_get(h);
+
+	if (!c)
+		return shim_comm_bad(h, fn, err);
+	*err = MPI_SUCCESS;
+	return c;
+}
 /* Create the WORLD and SELF records at MPI_Init. */
 int shim_comm_init_world(int rank, int size);
 /* Making a communicator is two steps, because the proxy stores the real
@@ -447,21 +463,22 @@ int shim_type_f90(const struct shim_type *t);
 
 /* Route a non-zero ABI error code through comm's error handler
  * (SHIM_NOCOMM's when comm is MPI_COMM_NULL or invalid).  Returns code when the handler
- * returns; does not return when it is fatal. */
-int shim_error(MPI_Comm comm, int code, const char *fn, const char *detail);
+ * returns; does not return when it is fatal.  Every wrapper ends in it, so
+ * success returns inline: the call cost 15 instructions of a small
+ * message's path. */
+int shim_error_raise(MPI_Comm comm, int code, const char *fn, const char *detail);
+static inline int shim_error(MPI_Comm comm, int code, const char *fn, const char *detail)
+{
+	return code == MPI_SUCCESS ? code : shim_error_raise(comm, code, fn, detail);
+}
 /* shim_error with a printf-style detail. */
 int shim_errorf(MPI_Comm comm, int code, const char *fn, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 const char *shim_error_name(int cls);
 int shim_unsupported(const char *fn);
 
-/* ---- argument checks shared by the wrappers (shim/check.c) ---- */
-/* Each returns MPI_SUCCESS or an error class; none prints. */
-int shim_check_count(int count);
-int shim_check_buf(const void *buf, int count);
-int shim_check_rank(const struct shim_comm *c, int rank, int allow_any);
-int shim_check_root(const struct shim_comm *c, int root);
-int shim_check_tag(int tag, int allow_any);
+/* ---- argument checks shared by the wrappers (shim/check.h, inline) ---- */
+#include "shim/check.h"
 
 /* ---- requests (shim/req.c) ---- */
 enum shim_req_kind {

@@ -87,10 +87,8 @@ int shim_stage_alloc_like(struct shim_stage *s, uint64_t len, const void *buf,
 	return err;
 }
 
-void shim_stage_free(struct shim_stage *s)
+void shim_stage_release(struct shim_stage *s)
 {
-	if (s->off == ARENA_NONE)
-		return;
 	shim_arena_lock();
 	arena_free(&shim.arena, s->off / ARENA_ALIGN * ARENA_ALIGN, s->len);
 	shim_arena_unlock();
