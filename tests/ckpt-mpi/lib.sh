@@ -167,7 +167,13 @@ random_steps() {
 }
 
 # no_leftovers: no process of this script's jobs is still running (the
-# coordinator aside).
+# coordinator aside).  A process may still be exiting when mpirun returns
+# (a loaded machine runs its exit late), so give stragglers 5 s; a leftover
+# stays for ever.
 no_leftovers() {
-	[ -z "$(pgrep -f "$T/" | grep -vx "${COORD_PID:-x}")" ]
+	for _ in $(seq 50); do
+		[ -z "$(pgrep -f "$T/" | grep -vx "${COORD_PID:-x}")" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -71,10 +71,14 @@ one_line() {
 	[ "$(wc -l <"$1")" -eq 1 ] && grep -q '^dmtcp_mpi: error: ' "$1"
 }
 
-# no_leftovers: no process carrying this run's marker is alive.
+# no_leftovers: no process carrying this run's marker is alive (given 5 s:
+# a process may still be exiting when mpirun returns).
 no_leftovers() {
-	sleep 0.2
-	! pgrep -f "$MARK" >/dev/null
+	for _ in $(seq 50); do
+		pgrep -f "$MARK" >/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # wait_file FILE: wait (at most 10 s) until FILE is not empty.
