@@ -184,6 +184,16 @@ struct chan_call {
  *            n = entries in msgs[]
  * CTL_RESUME No argument.  Ends the parked state.
  *   reply    BUSY, SENT, RECVD
+ * CTL_INFOS  arg[CTL_ARG_INFO_COMM] the ABI handle of the shim's private
+ *            communicator for synchronous sends (shim/ssend.c), DRAIN_OFF
+ *            and DRAIN_SIZE a block as for CTL_DRAIN, arg[CTL_ARG_INFO_ACKS]
+ *            how many entries of acks[] to send first: an empty message
+ *            to each (world rank, tag) on that communicator.  Then takes,
+ *            as CTL_DRAIN does, only the messages waiting there with tag 0
+ *            (the infos of synchronous sends, which only the shim sends).
+ *            Served in any state, parked or not: infos that a checkpoint
+ *            failed to drain reach their receiver this way (shim/ckpt.c).
+ *   reply    MORE, SENT, RECVD, DRAIN_USED, DRAIN_NEED; n = entries in msgs[]
  *
  * ctl.err: 0; an ABI error class if an MPI call failed (the reply is then
  * partial but consistent: its n entries are valid); ABI_ERR_ARG for an
@@ -193,7 +203,8 @@ enum chan_ctl_id {
 	CTL_NONE = 0,
 	CTL_PARK = 1,
 	CTL_DRAIN = 2,
-	CTL_RESUME = 3
+	CTL_RESUME = 3,
+	CTL_INFOS = 4
 };
 
 #define CHAN_CTOR_WORDS 64     /* constructor words, see the top */
@@ -223,6 +234,8 @@ struct chan_ring_post {
 #define CTL_ARG_DRAIN_NEED 7   /* out: 0, or a message that did not fit */
 #define CTL_ARG_DRAIN_PENDING 8 /* out: send requests still incomplete */
 #define CTL_ARG_DRAIN_COLLS 9  /* out: nonblocking collectives incomplete */
+#define CTL_ARG_INFO_COMM 10   /* in: CTL_INFOS, the communicator */
+#define CTL_ARG_INFO_ACKS 11   /* in: CTL_INFOS, entries of acks[] to send */
 
 /* chan_parked.state */
 enum chan_parked_state {
@@ -244,6 +257,12 @@ struct chan_parked {
 	int64_t later;             /* CHAN_PARKED_SSEND, see there */
 };
 
+/* An acknowledgement CTL_INFOS sends: an empty message. */
+struct chan_ack {
+	int32_t to;       /* world rank (the communicator is a dup of WORLD) */
+	int32_t tag;
+};
+
 /* A message CTL_DRAIN received. */
 struct chan_drained {
 	int64_t comm;     /* ABI handle of its communicator */
@@ -261,7 +280,8 @@ struct chan_ctl {
 	uint32_t pad;
 	union {
 		struct chan_parked parked[CHAN_CTL_MAX]; /* CTL_PARK */
-		struct chan_drained msgs[CHAN_CTL_MAX];  /* CTL_DRAIN */
+		struct chan_drained msgs[CHAN_CTL_MAX];  /* CTL_DRAIN, CTL_INFOS */
+		struct chan_ack acks[CHAN_CTL_MAX];      /* CTL_INFOS, in */
 	};
 };
 

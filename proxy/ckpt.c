@@ -27,7 +27,10 @@
  * PARK also takes every synchronous send still incomplete, which DRAIN
  * would otherwise complete before its receive is posted, and the first
  * DRAIN lets go of their real requests; RESUME without a DRAIN gives
- * them back (proxy/ssend.c).
+ * them back (proxy/ssend.c).  INFOS, served in any state, takes only
+ * the infos those sends' shims exchange, which a checkpoint that failed
+ * during DRAIN may have left in flight, and sends the acknowledgements
+ * the shim owes (shim/ckpt.c sweep_infos).
  *
  * Nonblocking collectives are never cancelled: every member has started
  * them by PARK (they are admitted like blocking ones), so they complete;
@@ -164,6 +167,7 @@ struct drain {
 	uint64_t off, size;  /* the drain block */
 	uint64_t used;
 	int64_t pending;     /* send requests not complete */
+	int tag;             /* what to take: MPI_ANY_TAG, or 0 for infos */
 };
 
 static uint64_t align_up(uint64_t n)
@@ -223,7 +227,8 @@ static int drain_one(struct drain *d, int64_t abi, MPI_Comm comm, MPI_Status *st
 	return 0;
 }
 
-/* Every message waiting on comm, in the order Iprobe offers them. */
+/* Every message waiting on comm (of tag d->tag), in the order Iprobe
+ * offers them. */
 static int drain_comm(int64_t abi, MPI_Comm comm, void *arg)
 {
 	struct drain *d = arg;
@@ -231,7 +236,7 @@ static int drain_comm(int64_t abi, MPI_Comm comm, void *arg)
 	int flag = 0;
 
 	for (;;) {
-		int rc = MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &st);
+		int rc = MPI_Iprobe(MPI_ANY_SOURCE, d->tag, comm, &flag, &st);
 		if (rc != MPI_SUCCESS) {
 			d->ctl->err = px_err(rc);
 			return 1;
@@ -245,7 +250,7 @@ static int drain_comm(int64_t abi, MPI_Comm comm, void *arg)
 
 void px_parked_progress(void)
 {
-	struct drain d = { NULL, 0, 0, 0, 0 };
+	struct drain d = { NULL, 0, 0, 0, 0, MPI_ANY_TAG };
 	int flag;
 
 	if (!px.initialized || px.finalized)
@@ -271,22 +276,34 @@ static int drain_late_now(void)
 	return now;
 }
 
+/* The drain block CTL_DRAIN and CTL_INFOS name lies in the arena; the
+ * outputs about it start at zero. */
+static int drain_block_ok(struct chan_ctl *ctl)
+{
+	uint64_t arena = px.ch.hdr->arena_size;
+	uint64_t off = (uint64_t)ctl->arg[CTL_ARG_DRAIN_OFF];
+	uint64_t size = (uint64_t)ctl->arg[CTL_ARG_DRAIN_SIZE];
+
+	ctl->arg[CTL_ARG_DRAIN_USED] = 0;
+	ctl->arg[CTL_ARG_DRAIN_NEED] = 0;
+	if (ctl->arg[CTL_ARG_DRAIN_OFF] < 0 || ctl->arg[CTL_ARG_DRAIN_SIZE] < 0 ||
+	    off > arena || size > arena - off) {
+		ctl->err = ABI_ERR_ARG;
+		return 0;
+	}
+	return 1;
+}
+
 static void serve_drain(struct chan_ctl *ctl)
 {
 	struct drain d = { ctl, (uint64_t)ctl->arg[CTL_ARG_DRAIN_OFF],
-			   (uint64_t)ctl->arg[CTL_ARG_DRAIN_SIZE], 0, 0 };
-	uint64_t arena = px.ch.hdr->arena_size;
+			   (uint64_t)ctl->arg[CTL_ARG_DRAIN_SIZE], 0, 0, MPI_ANY_TAG };
 
 	px_ssend_let_go();
-	ctl->arg[CTL_ARG_DRAIN_USED] = 0;
-	ctl->arg[CTL_ARG_DRAIN_NEED] = 0;
 	ctl->arg[CTL_ARG_DRAIN_PENDING] = 0;
 	ctl->arg[CTL_ARG_DRAIN_COLLS] = 0;
-	if (ctl->arg[CTL_ARG_DRAIN_OFF] < 0 || ctl->arg[CTL_ARG_DRAIN_SIZE] < 0 ||
-	    d.off > arena || d.size > arena - d.off) {
-		ctl->err = ABI_ERR_ARG;
+	if (!drain_block_ok(ctl))
 		return;
-	}
 	if (!px.initialized || px.finalized)
 		return; /* no MPI: nothing can be in flight */
 	/* Every member of a running constructor has entered it (they are
@@ -300,6 +317,39 @@ static void serve_drain(struct chan_ctl *ctl)
 	ctl->arg[CTL_ARG_DRAIN_USED] = (int64_t)d.used;
 	ctl->arg[CTL_ARG_DRAIN_PENDING] = d.pending;
 	ctl->arg[CTL_ARG_DRAIN_COLLS] = px_icoll_incomplete() + ctors;
+}
+
+/* ---- INFOS ---- */
+
+/* The acknowledgements the shim owes, then the infos waiting for it: a
+ * checkpoint that failed during DRAIN may have left infos in flight,
+ * which no receive of the application takes (chan/chan.h CTL_INFOS). */
+static void serve_infos(struct chan_ctl *ctl)
+{
+	struct drain d = { ctl, (uint64_t)ctl->arg[CTL_ARG_DRAIN_OFF],
+			   (uint64_t)ctl->arg[CTL_ARG_DRAIN_SIZE], 0, 0, 0 };
+	int64_t nacks = ctl->arg[CTL_ARG_INFO_ACKS];
+	MPI_Comm comm = px_comm(ctl->arg[CTL_ARG_INFO_COMM]);
+
+	if (!drain_block_ok(ctl))
+		return;
+	if (!px.initialized || px.finalized)
+		return;
+	if (comm == MPI_COMM_NULL || nacks < 0 || nacks > CHAN_CTL_MAX) {
+		ctl->err = ABI_ERR_ARG;
+		return;
+	}
+	/* Read every ack before msgs[], which shares their memory, is written. */
+	for (int64_t i = 0; i < nacks; i++) {
+		MPI_Request r;
+		int to = ctl->acks[i].to;
+		if (MPI_Isend(NULL, 0, MPI_BYTE, to, ctl->acks[i].tag, comm, &r) != MPI_SUCCESS)
+			continue;
+		MPI_Request_free(&r);
+		px_count_send(to);
+	}
+	drain_comm(ctl->arg[CTL_ARG_INFO_COMM], comm, &d);
+	ctl->arg[CTL_ARG_DRAIN_USED] = (int64_t)d.used;
 }
 
 /* ---- serving ---- */
@@ -320,6 +370,9 @@ static void serve(struct chan_ctl *ctl)
 		px.parked = 0;
 		drain_late = -1;
 		px_ssend_resume();
+		break;
+	case CTL_INFOS:
+		serve_infos(ctl);
 		break;
 	default:
 		ctl->err = ABI_ERR_ARG;

@@ -212,6 +212,80 @@ void shim_ckpt_queue_leave(void)
 	pthread_mutex_unlock(&ck_mu);
 }
 
+/* ---- infos a failed DRAIN left in flight ----
+ *
+ * A synchronous send's info goes out at its sender's first DRAIN, and
+ * only a DRAIN used to take it.  A checkpoint that fails during DRAIN
+ * may end before the receiver's last round saw the info (its sender was
+ * late, stopped, or just slower than the failure): the sender then
+ * waited for the acknowledgement until a later checkpoint's DRAIN, and
+ * for ever if it could only reach that checkpoint's targets once its
+ * send had completed (NBX: the Ibarrier comes after the Issends; the
+ * later checkpoints all failed in TARGETS).  So the infos waiting for
+ * this rank are taken, through the control slot, at every RESUME and
+ * at every INTENT, before the targets, and placed at once among the
+ * entries of the last checkpoint that parked here, which is the one
+ * they were sent in unless another parked since.  The acknowledgements
+ * that owes go through the control slot too: an application thread may
+ * hold the call slot in a blocking call that waits for their sender. */
+
+static struct shim_stage info_block = { .off = ARENA_NONE };
+#define CK_INFO_BLOCK (64u << 10) /* infos are SHIM_INFO_WORDS words each */
+
+/* Place the infos kept so far, with no receive taking a drained message
+ * meanwhile (shim_ckpt_queue_enter). */
+static void place_infos(void)
+{
+	pthread_mutex_lock(&ck_mu);
+	shim_ssend_settle();
+	pthread_mutex_unlock(&ck_mu);
+}
+
+/* Take every info waiting here, place it, send what that owes; 0, or -1
+ * with one line printed. */
+static int sweep_infos(void)
+{
+	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
+	int rc = 0;
+
+	if (shim.finalized || shim_ssend_comm == MPI_COMM_NULL)
+		return 0;
+	shim_arena_lock();
+	info_block.off = arena_alloc(&shim.arena, CK_INFO_BLOCK);
+	info_block.len = CK_INFO_BLOCK;
+	info_block.packed = 0;
+	shim_arena_unlock();
+	if (info_block.off == ARENA_NONE) {
+		dm_err("checkpoint (rank %d): no %u bytes free in the channel arena to take "
+		       "synchronous sends' infos: raise DMTCP_MPI_ARENA_MB", shim.world_rank,
+		       CK_INFO_BLOCK);
+		return -1;
+	}
+	for (;;) {
+		int nacks = shim_ssend_take_acks(ctl->acks, CHAN_CTL_MAX);
+		ctl->arg[CTL_ARG_INFO_COMM] = (int64_t)(intptr_t)shim_ssend_comm;
+		ctl->arg[CTL_ARG_INFO_ACKS] = nacks;
+		ctl->arg[CTL_ARG_DRAIN_OFF] = (int64_t)info_block.off;
+		ctl->arg[CTL_ARG_DRAIN_SIZE] = (int64_t)info_block.len;
+		if (chan_ctl_call(&shim.ch, CTL_INFOS) != 0 || ctl->arg[CTL_ARG_DRAIN_NEED]) {
+			dm_err("checkpoint (rank %d): cannot take synchronous sends' infos",
+			       shim.world_rank);
+			rc = -1;
+			break;
+		}
+		for (uint32_t i = 0; i < ctl->n; i++)
+			shim_ssend_info(ctl->msgs[i].source,
+					chan_arena_ptr(&shim.ch, (uint64_t)ctl->msgs[i].off),
+					(size_t)ctl->msgs[i].bytes);
+		if (ctl->n)
+			place_infos();
+		else if (!nacks && !ctl->arg[CTL_ARG_MORE])
+			break;
+	}
+	shim_stage_free(&info_block);
+	return rc;
+}
+
 /* ---- INTENT and TARGETS ---- */
 
 struct seq_walk {
@@ -247,6 +321,10 @@ static int ck_coll_seqs(int64_t *pairs, int max)
 
 	while (!__atomic_load_n(&shim.initialized, __ATOMIC_ACQUIRE))
 		nanosleep(&ms, NULL);
+	/* A sender still waiting for an earlier failed checkpoint's info
+	 * may need its acknowledgement to reach its targets. */
+	if (sweep_infos() < 0)
+		return -1;
 	set_phase(SHIM_CK_INTENT);
 	add_seq(shim_comm_get(MPI_COMM_WORLD), &w);
 	shim_handle_each(SHIM_K_COMM, add_seq_each, &w);
@@ -439,9 +517,52 @@ static int park_late_receives(void)
 	return n;
 }
 
-/* Take the drained messages out of the arena into application memory. */
+/* DMTCP_MPI_FAULT=drain-fail: the first DRAIN round of this process
+ * that took messages of the application into its drain queue takes them
+ * all the same, then reports that it could not: the checkpoint fails
+ * during DRAIN with messages drained here and perhaps others still in
+ * flight.  Once per process, so later checkpoints succeed.
+ * drain-fail-late: the same, and until it has fired every rank but
+ * world rank 0 starts its DRAIN rounds DRAIN_LATE_MS late, so rank 0
+ * fails its round before the infos of the others' synchronous sends can
+ * reach it, as from a rank that stopped answering during DRAIN and went
+ * on later (tests/ckpt-mpi/restart_drainfail.sh). */
+#define DRAIN_LATE_MS 300
+static int drain_fault_fired;
+
+static const char *drain_fault_name(void)
+{
+	const char *f = getenv("DMTCP_MPI_FAULT");
+
+	if (drain_fault_fired || !f)
+		return "";
+	return f;
+}
+
+static int drain_fault(int took)
+{
+	const char *f = drain_fault_name();
+
+	if (!took || (strcmp(f, "drain-fail") != 0 && strcmp(f, "drain-fail-late") != 0))
+		return 0;
+	drain_fault_fired = 1;
+	return 1;
+}
+
+static void drain_start_late(void)
+{
+	struct timespec ts = { 0, DRAIN_LATE_MS * 1000000L };
+
+	if (shim.world_rank != 0 && strcmp(drain_fault_name(), "drain-fail-late") == 0)
+		nanosleep(&ts, NULL);
+}
+
+/* Take the drained messages out of the arena into application memory;
+ * how many went into the drain queue, or -1. */
 static int keep_drained(const struct chan_ctl *ctl)
 {
+	int took = 0;
+
 	for (uint32_t i = 0; i < ctl->n; i++) {
 		const struct chan_drained *m = &ctl->msgs[i];
 		if ((MPI_Comm)(intptr_t)m->comm == shim_ssend_comm && m->tag == 0) {
@@ -453,8 +574,9 @@ static int keep_drained(const struct chan_ctl *ctl)
 				    chan_arena_ptr(&shim.ch, (uint64_t)m->off),
 				    (size_t)m->bytes))
 			return -1;
+		took++;
 	}
-	return 0;
+	return took;
 }
 
 /* No application thread is inside a call (between the gate and the end
@@ -479,16 +601,20 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 
 	if (drain_block_at_least(0) < 0)
 		return -1;
+	drain_start_late();
 	/* The synchronous sends PARK took tell their receivers now, before
 	 * the proxy lets go of them and before any count is reported, so
 	 * DRAIN delivers that before the image (shim/ssend.c). */
 	shim_ssend_commit();
 	shim_ssend_flush(1);
+	int took = 0;
 	for (;;) {
 		ctl->arg[CTL_ARG_DRAIN_OFF] = (int64_t)drain_block.off;
 		ctl->arg[CTL_ARG_DRAIN_SIZE] = (int64_t)drain_block.len;
-		if (chan_ctl_call(&shim.ch, CTL_DRAIN) != 0 || keep_drained(ctl) < 0)
+		int n = chan_ctl_call(&shim.ch, CTL_DRAIN) != 0 ? -1 : keep_drained(ctl);
+		if (n < 0)
 			return -1;
+		took += n;
 		if (ctl->arg[CTL_ARG_DRAIN_NEED] &&
 		    drain_block_at_least((uint64_t)ctl->arg[CTL_ARG_DRAIN_NEED]) < 0)
 			return -1;
@@ -508,6 +634,8 @@ static int ck_drain(int64_t *sent, int64_t *recvd)
 		if (!more)
 			pause_briefly();
 	}
+	if (drain_fault(took))
+		return -1;
 	*sent = ctl->arg[CTL_ARG_SENT];
 	*recvd = ctl->arg[CTL_ARG_RECVD];
 	if (shim_icoll_drained() < 0)
@@ -646,6 +774,7 @@ static void ck_resume(void)
 	shim_ck_exempt = 1;
 	chan_ctl_call(&shim.ch, CTL_RESUME);
 	shim_ssend_undo(); /* the checkpoint failed before this rank drained */
+	sweep_infos(); /* ... or during DRAIN, before an info reached us */
 	release();
 }
 

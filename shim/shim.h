@@ -970,9 +970,12 @@ void shim_ssend_undo(void);
 /* DRAIN brought the info message (tag 0 on shim_ssend_comm) from world
  * rank from. */
 void shim_ssend_info(int from, const void *data, size_t bytes);
-/* At the end of a checkpoint, before parked receives are posted again:
- * mark this checkpoint's drained synchronous sends, acknowledge the
- * others. */
+/* Place the infos kept so far among the entries the last checkpoint
+ * that parked here drained: mark the entry each names, or acknowledge
+ * it if a receive took its message already.  At the end of a checkpoint,
+ * before parked receives are posted again, and when a later one finds
+ * infos a failed DRAIN left in flight (shim/ckpt.c sweep_infos); the
+ * caller keeps the application out of the drain queue meanwhile. */
 void shim_ssend_settle(void);
 /* The application took marked entry d (from shim_drain_remove). */
 void shim_ssend_matched(const struct shim_drained *d);
@@ -994,6 +997,9 @@ extern struct shim_ssend_out *shim_ssend_outbox;
 /* Take them all out (the caller frees each). */
 struct shim_ssend_out *shim_ssend_take(void);
 void shim_ssend_flush_now(int exempt);
+/* Take out up to max acknowledgements (not infos) into out, for the
+ * proxy to send (CTL_INFOS); how many. */
+int shim_ssend_take_acks(struct chan_ack *out, int max);
 /* Send them; exempt: the checkpoint thread, during a checkpoint.  No
  * lock may be held. */
 static inline void shim_ssend_flush(int exempt)

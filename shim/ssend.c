@@ -25,7 +25,12 @@
  *    request; at RESUME the request is a synchronous send again and the
  *    info is dropped unsent (shim_ssend_undo, proxy/ssend.c).
  *  - DRAIN takes the info out of the network with everything else;
- *    keep_drained (shim/ckpt.c) gives it to shim_ssend_info.
+ *    keep_drained (shim/ckpt.c) gives it to shim_ssend_info.  An info a
+ *    checkpoint that failed during DRAIN left in flight is taken at the
+ *    receiver's RESUME or next INTENT instead (sweep_infos), and placed
+ *    at once among that checkpoint's entries still in the queue; the
+ *    acknowledgements that owes go through the proxy's control slot
+ *    (shim_ssend_take_acks).
  *  - At the end of the checkpoint (shim_ssend_settle, before the parked
  *    receives are posted again) the destination finds the message: for
  *    one (sender, comm, tag) the messages real receives matched are a
@@ -300,6 +305,37 @@ struct shim_ssend_out *shim_ssend_take(void)
 	outbox_tail = &shim_ssend_outbox;
 	shim_state_unlock_always();
 	return o;
+}
+
+int shim_ssend_take_acks(struct chan_ack *out, int max)
+{
+	struct shim_ssend_out **pp = &shim_ssend_outbox, *gone = NULL;
+	int n = 0;
+
+	shim_state_lock_always();
+	while (*pp && n < max) {
+		struct shim_ssend_out *o = *pp;
+		if (o->n) {
+			pp = &o->next;
+			continue;
+		}
+		out[n].to = o->to;
+		out[n].tag = o->tag;
+		n++;
+		*pp = o->next;
+		o->next = gone;
+		gone = o;
+	}
+	outbox_tail = &shim_ssend_outbox;
+	while (*outbox_tail)
+		outbox_tail = &(*outbox_tail)->next;
+	shim_state_unlock_always();
+	while (gone) {
+		struct shim_ssend_out *o = gone;
+		gone = o->next;
+		free(o);
+	}
+	return n;
 }
 
 void shim_ssend_flush_now(int exempt)

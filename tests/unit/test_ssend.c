@@ -3,7 +3,8 @@
  * drained message a synchronous send's info names, and when its
  * acknowledgement is queued) and the sender's (a send PARK took sends its
  * info only at this rank's first DRAIN, and is a send again if the
- * checkpoint fails before).
+ * checkpoint fails before; acknowledgements can be taken apart from the
+ * infos for the proxy to send).
  *
  * No proxy: the drain queue is filled with shim_drain_push as keep_drained
  * fills it, infos are given as DRAIN would, and the outbox is read with
@@ -170,6 +171,30 @@ static void test_self_by_handle(void **state)
 	expect_acks(1, (const int[]){ ME, 32 });
 }
 
+/* An info that reached this rank after its checkpoint failed in DRAIN
+ * (taken by sweep_infos at the next INTENT) names an entry of that
+ * checkpoint: the application may have taken some of the key's entries
+ * since, the oldest first, so those left are the last ones drained. */
+static void test_late_info(void **state)
+{
+	(void)state;
+	shim_drain_epoch = 5;
+	push(MPI_COMM_WORLD, 1, 5, 'a');
+	push(MPI_COMM_WORLD, 1, 5, 'b');
+	push(MPI_COMM_WORLD, 1, 5, 'c');
+	shim_drain_remove(named('a'));
+	shim_drain_remove(named('b'));
+	info(1, 0, MPI_COMM_WORLD, 5, 0, 41); /* c, still in the queue */
+	info(1, 0, MPI_COMM_WORLD, 5, 1, 42); /* b, taken */
+	info(1, 0, MPI_COMM_WORLD, 5, 2, 43); /* a, taken */
+	shim_ssend_settle();
+	assert_int_equal(named('c')->ack_to, 1);
+	assert_int_equal(named('c')->ack_tag, 41);
+	expect_acks(2, (const int[]){ 1, 42, 1, 43 });
+	shim_drain_remove(named('c'));
+	expect_acks(1, (const int[]){ 1, 41 });
+}
+
 /* PARK took a send of r on the split to rank 0 there (world rank 3),
  * with two later sends to the same key. */
 static void parked(struct shim_req *r)
@@ -243,6 +268,43 @@ static void test_sent_at_drain(void **state)
 	assert_int_equal(late->ack_wait, 1);
 }
 
+/* The acknowledgements go to the proxy (CTL_INFOS), at most max at a
+ * time; infos stay queued, in order, and what is queued later follows
+ * them. */
+static void test_take_acks(void **state)
+{
+	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, sub);
+	struct chan_ack acks[4];
+
+	(void)state;
+	assert_non_null(r);
+	shim_drain_epoch = 6;
+	push(MPI_COMM_WORLD, 2, 5, 'a');
+	push(MPI_COMM_WORLD, 2, 5, 'b');
+	info(2, 0, MPI_COMM_WORLD, 5, 0, 51);
+	info(2, 0, MPI_COMM_WORLD, 5, 1, 52);
+	info(3, 0, MPI_COMM_WORLD, 5, 0, 53);
+	shim_ssend_settle();              /* queues 53 */
+	parked(r);                        /* after a DRAIN: its info at once */
+	shim_drain_remove(named('a'));    /* queues 52 */
+	assert_int_equal(shim_ssend_take_acks(acks, 1), 1);
+	assert_int_equal(acks[0].to, 3);
+	assert_int_equal(acks[0].tag, 53);
+	assert_int_equal(shim_ssend_take_acks(acks, 4), 1);
+	assert_int_equal(acks[0].to, 2);
+	assert_int_equal(acks[0].tag, 52);
+	assert_int_equal(shim_ssend_take_acks(acks, 4), 0);
+	shim_drain_remove(named('b'));    /* queues 51, after the info */
+	struct shim_ssend_out *o = shim_ssend_take();
+	assert_non_null(o);
+	assert_int_equal(o->n, SHIM_INFO_WORDS);
+	assert_non_null(o->next);
+	assert_int_equal(o->next->tag, 51);
+	assert_null(o->next->next);
+	free(o->next);
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +313,8 @@ int main(void)
 		cmocka_unit_test(test_self_by_handle),
 		cmocka_unit_test(test_undone_before_drain),
 		cmocka_unit_test(test_sent_at_drain),
+		cmocka_unit_test(test_late_info),
+		cmocka_unit_test(test_take_acks),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
