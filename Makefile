@@ -248,6 +248,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_idupheld.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_nbrwait.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_heldsend.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_drainfail.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_f90lock.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_tidlock.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_heap.sh $(B)
