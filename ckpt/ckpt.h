@@ -48,7 +48,12 @@ int ck_checkpoint(const struct ck_opts *o, char *path_out, size_t path_len);
  * hooks and let the other threads go.  Does nothing otherwise. */
 void ck_release(void);
 
-/* Hooks, run in the checkpoint thread with other threads stopped. */
+/* Hooks, run in the checkpoint thread with other threads stopped.
+ * resume runs after every pre_ckpt, whether the image was written or
+ * not, and only then: a checkpoint of an MPI job that failed before its
+ * image (in TARGETS, PARK or DRAIN) never stopped a thread nor ran
+ * pre_ckpt, so it runs no hook; the MPI shim's own ck_mpi_ops resume()
+ * undoes what those phases did (ckpt/client.h). */
 struct ck_hooks {
 	void (*pre_ckpt)(void *arg);     /* before memory is written */
 	void (*resume)(void *arg);       /* after writing, same process */

@@ -10,6 +10,15 @@
  * says a checkpoint is over, while rank 1 holds back until DIR/go exists,
  * which the script creates once the coordinator waits in TARGETS.
  *
+ * The engine's resume hook runs once an image was written (or could not
+ * be), never for a checkpoint that failed in an MPI phase before it
+ * (TARGETS, PARK, DRAIN): that one stops no thread and the job goes on
+ * as if it had not been tried (ckpt/ckpt.h).  So an app waiting here
+ * for a checkpoint that fails that way waits RA_WAIT_MS; restart_app.sh
+ * ends such a job at once, and scripts that make checkpoints fail on
+ * purpose tell their app by a file instead (restart_failckpt.sh,
+ * restart_drainfail.sh).
+ *
  * Header-only, like mpi-tests/mt.h: the script builds each application
  * from its one .c file, with dmtcp_mpicc and with mpicc.mpich.  Under a
  * native run no checkpoint engine is loaded, ra_watch_checkpoints()

@@ -73,6 +73,15 @@ if [ -n "${RESTART_APP_GO:-}" ]; then
 	touch "$T/run/go"
 	wait $ckjob
 	ck=$(cat "$T/ck.path")
+	if [ -z "$ck" ]; then
+		# A checkpoint that failed before its image runs no resume hook
+		# (ckpt/ckpt.h): the app would wait RA_WAIT_MS for one.
+		fail "$CK_MPI job checkpointed mid-run"
+		sed 's/^/    | /' "$T/cmd.err"
+		cmd --kill >/dev/null 2>&1
+		wait $job 2>/dev/null
+		exit "$NFAIL"
+	fi
 	[ -n "${RESTART_APP_CKPT_MIN_S:-}" ] && took_at_least "$RESTART_APP_CKPT_MIN_S" "$t_go"
 else
 	wait_lines "$T/run/out.1" $((STEPS / 4)) 120
