@@ -223,14 +223,25 @@ void shim_ckpt_queue_leave(void)
  * send had completed (NBX: the Ibarrier comes after the Issends; the
  * later checkpoints all failed in TARGETS).  So the infos waiting for
  * this rank are taken, through the control slot, at every RESUME and
- * at every INTENT, before the targets, and placed at once among the
- * entries of the last checkpoint that parked here, which is the one
- * they were sent in unless another parked since.  The acknowledgements
- * that owes go through the control slot too: an application thread may
- * hold the call slot in a blocking call that waits for their sender. */
+ * at every TARGETS, once the targets are out and before this rank waits
+ * for its own, and placed at once among the entries of the last
+ * checkpoint that parked here, which is the one they were sent in
+ * unless another parked since.  The acknowledgements that owes go
+ * through the control slot too: an application thread may hold the
+ * call slot in a blocking call that waits for their sender. */
 
 static struct shim_stage info_block = { .off = ARENA_NONE };
 #define CK_INFO_BLOCK (64u << 10) /* infos are SHIM_INFO_WORDS words each */
+
+/* A CTL_INFOS the proxy has not answered yet: it was inside a blocking
+ * call that serves no control request (a constructor below MULTIPLE,
+ * which may wait for a member behind its targets: restart_icc.sh).  Its
+ * reply is taken before any other control request is posted. */
+static int infos_outstanding;
+static uint32_t infos_rsp_seen;  /* CHAN_CTL_RSP when it was posted */
+static int infos_acks;           /* acknowledgements it carried */
+
+#define CK_INFO_POLL_NS 20000    /* between looks for its reply */
 
 /* Place the infos kept so far, with no receive taking a drained message
  * meanwhile (shim_ckpt_queue_enter). */
@@ -241,36 +252,79 @@ static void place_infos(void)
 	pthread_mutex_unlock(&ck_mu);
 }
 
-/* Take every info waiting here, place it, send what that owes; 0, or -1
- * with one line printed. */
-static int sweep_infos(void)
+/* Post CTL_INFOS with the acknowledgements owed; 0, or -1 (one line
+ * printed) when the arena has no room for the infos. */
+static int infos_post(void)
 {
 	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
-	int rc = 0;
 
-	if (shim.finalized || shim_ssend_comm == MPI_COMM_NULL)
-		return 0;
-	shim_arena_lock();
-	info_block.off = arena_alloc(&shim.arena, CK_INFO_BLOCK);
-	info_block.len = CK_INFO_BLOCK;
-	info_block.packed = 0;
-	shim_arena_unlock();
+	if (info_block.off == ARENA_NONE) {
+		shim_arena_lock();
+		info_block.off = arena_alloc(&shim.arena, CK_INFO_BLOCK);
+		info_block.len = CK_INFO_BLOCK;
+		info_block.packed = 0;
+		shim_arena_unlock();
+	}
 	if (info_block.off == ARENA_NONE) {
 		dm_err("checkpoint (rank %d): no %u bytes free in the channel arena to take "
 		       "synchronous sends' infos: raise DMTCP_MPI_ARENA_MB", shim.world_rank,
 		       CK_INFO_BLOCK);
 		return -1;
 	}
+	infos_acks = shim_ssend_take_acks(ctl->acks, CHAN_CTL_MAX);
+	ctl->arg[CTL_ARG_INFO_COMM] = (int64_t)(intptr_t)shim_ssend_comm;
+	ctl->arg[CTL_ARG_INFO_ACKS] = infos_acks;
+	ctl->arg[CTL_ARG_DRAIN_OFF] = (int64_t)info_block.off;
+	ctl->arg[CTL_ARG_DRAIN_SIZE] = (int64_t)info_block.len;
+	ctl->id = CTL_INFOS;
+	ctl->err = 0;
+	ctl->n = 0;
+	infos_rsp_seen = chan_seq(&shim.ch, CHAN_CTL_RSP);
+	infos_outstanding = 1;
+	chan_post(&shim.ch, CHAN_CTL_REQ);
+	return 0;
+}
+
+/* Wait for the reply, at most patience_ms (-1: for as long as it takes);
+ * 1 once it is there. */
+static int infos_answered(int patience_ms)
+{
+	struct timespec ts = { 0, CK_INFO_POLL_NS };
+	int64_t left = (int64_t)patience_ms * 1000000;
+
+	while (chan_seq(&shim.ch, CHAN_CTL_RSP) == infos_rsp_seen) {
+		if (patience_ms < 0) {
+			if (chan_wait(&shim.ch, CHAN_CTL_RSP, infos_rsp_seen) < 0)
+				return 0;
+			continue;
+		}
+		if (left <= 0)
+			return 0;
+		nanosleep(&ts, NULL);
+		left -= CK_INFO_POLL_NS;
+	}
+	infos_outstanding = 0;
+	return 1;
+}
+
+/* Take every info waiting here, place it, send what that owes, waiting
+ * for each reply at most patience_ms (-1: as long as it takes): if one
+ * does not come, it is taken at the next sweep (the next one that may
+ * wait is PARK's).  A request left by an earlier sweep goes first. */
+static void sweep_infos(int patience_ms)
+{
+	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
+
+	if (shim.finalized || shim_ssend_comm == MPI_COMM_NULL)
+		return;
 	for (;;) {
-		int nacks = shim_ssend_take_acks(ctl->acks, CHAN_CTL_MAX);
-		ctl->arg[CTL_ARG_INFO_COMM] = (int64_t)(intptr_t)shim_ssend_comm;
-		ctl->arg[CTL_ARG_INFO_ACKS] = nacks;
-		ctl->arg[CTL_ARG_DRAIN_OFF] = (int64_t)info_block.off;
-		ctl->arg[CTL_ARG_DRAIN_SIZE] = (int64_t)info_block.len;
-		if (chan_ctl_call(&shim.ch, CTL_INFOS) != 0 || ctl->arg[CTL_ARG_DRAIN_NEED]) {
+		if (!infos_outstanding && infos_post() < 0)
+			return;
+		if (!infos_answered(patience_ms))
+			return;
+		if (ctl->err || ctl->arg[CTL_ARG_DRAIN_NEED]) {
 			dm_err("checkpoint (rank %d): cannot take synchronous sends' infos",
 			       shim.world_rank);
-			rc = -1;
 			break;
 		}
 		for (uint32_t i = 0; i < ctl->n; i++)
@@ -279,11 +333,10 @@ static int sweep_infos(void)
 					(size_t)ctl->msgs[i].bytes);
 		if (ctl->n)
 			place_infos();
-		else if (!nacks && !ctl->arg[CTL_ARG_MORE])
+		else if (!infos_acks && !ctl->arg[CTL_ARG_MORE])
 			break;
 	}
 	shim_stage_free(&info_block);
-	return rc;
 }
 
 /* ---- INTENT and TARGETS ---- */
@@ -321,10 +374,6 @@ static int ck_coll_seqs(int64_t *pairs, int max)
 
 	while (!__atomic_load_n(&shim.initialized, __ATOMIC_ACQUIRE))
 		nanosleep(&ms, NULL);
-	/* A sender still waiting for an earlier failed checkpoint's info
-	 * may need its acknowledgement to reach its targets. */
-	if (sweep_infos() < 0)
-		return -1;
 	set_phase(SHIM_CK_INTENT);
 	add_seq(shim_comm_get(MPI_COMM_WORLD), &w);
 	shim_handle_each(SHIM_K_COMM, add_seq_each, &w);
@@ -368,6 +417,7 @@ static int behind_targets(void)
  * collectives before WORLD's next one), so the targets must rise. */
 #define CK_REACH_TIMEOUT_S 3600
 #define CK_STUCK_MS 2
+#define CK_INFO_PATIENCE_MS 20
 static int ck_reach_targets(const int64_t *pairs, int n)
 {
 	int64_t *copy = malloc((size_t)(n ? n : 1) * 2 * sizeof(int64_t));
@@ -381,6 +431,15 @@ static int ck_reach_targets(const int64_t *pairs, int n)
 	ntargets = n;
 	atomic_store(&shim_ck_phase, SHIM_CK_TARGETS);
 	pthread_cond_broadcast(&ck_cv);
+	/* A sender still waiting for an earlier failed checkpoint's info
+	 * may need its acknowledgement to reach its targets.  With the
+	 * targets out, so this rank's threads may go on meanwhile, and a
+	 * bounded wait: a proxy inside a blocking constructor answers only
+	 * once the members behind have caught up, which may take another
+	 * round of targets, for which the coordinator needs our answer. */
+	pthread_mutex_unlock(&ck_mu);
+	sweep_infos(CK_INFO_PATIENCE_MS);
+	pthread_mutex_lock(&ck_mu);
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += CK_REACH_TIMEOUT_S;
@@ -482,6 +541,11 @@ static int ck_park(void)
 	 * for a peer (shim/mtwait.c), so we take it: a thread polling a
 	 * request is then either done with its poll or parked before it, and
 	 * never polls a request PARK has just taken out of the proxy. */
+	/* A sweep of TARGETS still waiting for its reply (the proxy was in a
+	 * constructor, over now that every member reached its targets):
+	 * its infos belong with the last checkpoint's entries. */
+	if (infos_outstanding)
+		sweep_infos(-1);
 	shim_drain_epoch++;
 	shim_ssend_park_begin();
 	int rc;
@@ -772,9 +836,14 @@ static void release(void)
 static void ck_resume(void)
 {
 	shim_ck_exempt = 1;
-	chan_ctl_call(&shim.ch, CTL_RESUME);
+	/* A sweep of TARGETS still unanswered means the checkpoint failed
+	 * before PARK: the proxy was not parked, and RESUME can wait. */
+	if (infos_outstanding)
+		sweep_infos(CK_INFO_PATIENCE_MS);
+	if (!infos_outstanding)
+		chan_ctl_call(&shim.ch, CTL_RESUME);
 	shim_ssend_undo(); /* the checkpoint failed before this rank drained */
-	sweep_infos(); /* ... or during DRAIN, before an info reached us */
+	sweep_infos(CK_INFO_PATIENCE_MS); /* ... or during DRAIN, before an info came */
 	release();
 }
 

@@ -27,7 +27,7 @@
  *  - DRAIN takes the info out of the network with everything else;
  *    keep_drained (shim/ckpt.c) gives it to shim_ssend_info.  An info a
  *    checkpoint that failed during DRAIN left in flight is taken at the
- *    receiver's RESUME or next INTENT instead (sweep_infos), and placed
+ *    receiver's RESUME or next TARGETS instead (sweep_infos), and placed
  *    at once among that checkpoint's entries still in the queue; the
  *    acknowledgements that owes go through the proxy's control slot
  *    (shim_ssend_take_acks).

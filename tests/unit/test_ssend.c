@@ -172,7 +172,7 @@ static void test_self_by_handle(void **state)
 }
 
 /* An info that reached this rank after its checkpoint failed in DRAIN
- * (taken by sweep_infos at the next INTENT) names an entry of that
+ * (taken by sweep_infos at the next TARGETS) names an entry of that
  * checkpoint: the application may have taken some of the key's entries
  * since, the oldest first, so those left are the last ones drained. */
 static void test_late_info(void **state)
