@@ -258,14 +258,8 @@ static int infos_post(void)
 {
 	struct chan_ctl *ctl = &shim.ch.hdr->ctl;
 
-	if (info_block.off == ARENA_NONE) {
-		shim_arena_lock();
-		info_block.off = arena_alloc(&shim.arena, CK_INFO_BLOCK);
-		info_block.len = CK_INFO_BLOCK;
-		info_block.packed = 0;
-		shim_arena_unlock();
-	}
-	if (info_block.off == ARENA_NONE) {
+	if (info_block.off == ARENA_NONE &&
+	    shim_stage_alloc_fit(&info_block, CK_INFO_BLOCK, CK_INFO_BLOCK) != MPI_SUCCESS) {
 		dm_err("checkpoint (rank %d): no %u bytes free in the channel arena to take "
 		       "synchronous sends' infos: raise DMTCP_MPI_ARENA_MB", shim.world_rank,
 		       CK_INFO_BLOCK);
@@ -594,20 +588,10 @@ static int park_late_receives(void)
 #define DRAIN_LATE_MS 300
 static int drain_fault_fired;
 
-static const char *drain_fault_name(void)
-{
-	const char *f = getenv("DMTCP_MPI_FAULT");
-
-	if (drain_fault_fired || !f)
-		return "";
-	return f;
-}
-
 static int drain_fault(int took)
 {
-	const char *f = drain_fault_name();
-
-	if (!took || (strcmp(f, "drain-fail") != 0 && strcmp(f, "drain-fail-late") != 0))
+	if (drain_fault_fired || !took ||
+	    !(dm_fault("drain-fail") || dm_fault("drain-fail-late")))
 		return 0;
 	drain_fault_fired = 1;
 	return 1;
@@ -617,7 +601,7 @@ static void drain_start_late(void)
 {
 	struct timespec ts = { 0, DRAIN_LATE_MS * 1000000L };
 
-	if (shim.world_rank != 0 && strcmp(drain_fault_name(), "drain-fail-late") == 0)
+	if (!drain_fault_fired && shim.world_rank != 0 && dm_fault("drain-fail-late"))
 		nanosleep(&ts, NULL);
 }
 
