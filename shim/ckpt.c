@@ -22,6 +22,8 @@
  *            (shim/drain.c) until every rank's sends are accounted for.
  *   then the engine writes the image; RESUME or RESTART undo the parking
  *   (a restored image keeps every call out until its new proxy is ready).
+ *   RESUME and TARGETS also take the synchronous sends' infos that a
+ *   checkpoint which failed during DRAIN left in flight (sweep_infos).
  *
  * This is MANA's sequence-number scheme (see doc/design.md), run over the
  * coordinator instead of inside MPI.
@@ -528,6 +530,11 @@ static int ck_park(void)
 	/* Every rank has reached its targets: no member of a freed
 	 * communicator needs telling any more. */
 	shim_key_forget_retired();
+	/* A sweep of TARGETS still waiting for its reply (the proxy was in a
+	 * constructor, over now that every member reached its targets):
+	 * its infos belong with the last checkpoint's entries. */
+	if (infos_outstanding)
+		sweep_infos(-1);
 	/* From here on only admitted collectives pass the gate.  A thread
 	 * may be past it already (it holds the slot lock, perhaps blocked in
 	 * a receive the proxy is about to abandon): ck_drain waits for it.
@@ -535,11 +542,6 @@ static int ck_park(void)
 	 * for a peer (shim/mtwait.c), so we take it: a thread polling a
 	 * request is then either done with its poll or parked before it, and
 	 * never polls a request PARK has just taken out of the proxy. */
-	/* A sweep of TARGETS still waiting for its reply (the proxy was in a
-	 * constructor, over now that every member reached its targets):
-	 * its infos belong with the last checkpoint's entries. */
-	if (infos_outstanding)
-		sweep_infos(-1);
 	shim_drain_epoch++;
 	shim_ssend_park_begin();
 	int rc;
