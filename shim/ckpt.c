@@ -327,6 +327,10 @@ static void sweep_infos(int patience_ms)
 			shim_ssend_info(ctl->msgs[i].source,
 					chan_arena_ptr(&shim.ch, (uint64_t)ctl->msgs[i].off),
 					(size_t)ctl->msgs[i].bytes);
+		/* restart_drainfail.sh greps this line under drain-fail-late. */
+		if (ctl->n && shim_verbose())
+			dm_info("rank %d: took %u synchronous sends' infos that a checkpoint "
+				"failed during DRAIN left in flight", shim.world_rank, ctl->n);
 		if (ctl->n)
 			place_infos();
 		else if (!infos_acks && !ctl->arg[CTL_ARG_MORE])

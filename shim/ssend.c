@@ -261,8 +261,7 @@ static struct shim_drained *find_entry(const struct info *i)
 	return d;
 }
 
-/* DMTCP_MPI_VERBOSE is set, and not to 0 (as the launcher reads it). */
-static int verbose(void)
+int shim_verbose(void)
 {
 	const char *v = getenv("DMTCP_MPI_VERBOSE");
 
@@ -281,7 +280,7 @@ void shim_ssend_settle(void)
 		}
 		/* Rare but real; tests/ckpt-mpi/restart_issend.sh makes it
 		 * with DMTCP_MPI_FAULT=ssend-unseen and greps this line. */
-		if (verbose())
+		if (shim_verbose())
 			dm_info("rank %d: a synchronous send of rank %d was received before the "
 				"checkpoint: acknowledged at once", shim.world_rank, infos[k].from);
 		queue(infos[k].from, (int)infos[k].word[SHIM_INFO_ACK_TAG], NULL, 0);

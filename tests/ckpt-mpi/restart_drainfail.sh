@@ -80,8 +80,8 @@ for mpi in mpich openmpi; do
 	id=$fault.$mpi
 	run=$T/run.$id
 	mkdir -p "$run"
-	DMTCP_MPI_FAULT=$fault timeout "$TMO" "mpirun.$mpi" -n 2 "$B/bin/dmtcp_mpi" \
-		"$T/app" "$run" >"$run.out" 2>"$run.err" &
+	DMTCP_MPI_VERBOSE=1 DMTCP_MPI_FAULT=$fault timeout "$TMO" "mpirun.$mpi" -n 2 \
+		"$B/bin/dmtcp_mpi" "$T/app" "$run" >"$run.out" 2>"$run.err" &
 	job=$!
 	while :; do
 		wait_file "$run/ready.0.0" 60 && wait_file "$run/ready.0.1" 10 || break
@@ -122,6 +122,10 @@ for mpi in mpich openmpi; do
 	for p in $(pgrep -f -- "$run"); do kill -KILL "$p" 2>/dev/null; done
 	check "$id: the job ends normally (exit $rc)" [ $rc -eq 0 ]
 	check "... its output is the native run's" [ "$(from_step 0 "$run.out")" = "$(from_step 0 "$T/ref.out")" ]
+	# drain-fail-late fired: rank 0 took rank 1's info after the failure.
+	[ "$fault" = drain-fail-late ] &&
+		check "... rank 0 took an info the failed checkpoint left in flight" \
+			grep -q 'rank 0: took [0-9]* synchronous sends. infos' "$run.err"
 	grep -v ': ok$' "$run.out" | sed 's/^/    | /' | head -10
 	grep '^dmtcp_mpi: error' "$run.err" | grep -v 'could not drain' | sed 's/^/    | /' | head -5
 
