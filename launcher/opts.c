@@ -248,15 +248,13 @@ static unsigned long long env_uint(const char *var, unsigned long long def,
 static void read_env(struct ln_opts *o)
 {
 	const char *bind = getenv("DMTCP_MPI_BIND");
-	const char *verbose = getenv("DMTCP_MPI_VERBOSE");
 
 	if (bind != NULL && strcmp(bind, "none") == 0)
 		o->no_bind = 1;
 	else if (bind != NULL && *bind != '\0' && strcmp(bind, "auto") != 0)
 		dm_die(DM_EXIT_USAGE, "bad environment value (DMTCP_MPI_BIND=%s):"
 		       " use auto or none", bind);
-	o->verbose = verbose != NULL && strcmp(verbose, "0") != 0 &&
-		     *verbose != '\0';
+	o->verbose = dm_verbose();
 	o->kill_timeout = (unsigned)env_uint("DMTCP_MPI_KILL_TIMEOUT",
 					     LN_KILL_TIMEOUT_DEFAULT, 0, 86400);
 	/* Up to 1 TiB of address space; the arena is sparse. */

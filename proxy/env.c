@@ -78,14 +78,13 @@ static int start_mpi(int want)
  * reported as at a first start. */
 void px_init_early(void)
 {
-	const char *v = getenv("DMTCP_MPI_VERBOSE");
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	px.early = 1;
 	px.early_rc = start_mpi(MPI_THREAD_MULTIPLE);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (px.early_rc == MPI_SUCCESS && v != NULL && *v != '\0' && strcmp(v, "0") != 0)
+	if (px.early_rc == MPI_SUCCESS && dm_verbose())
 		dm_info("rank %d: proxy started MPI in %.2f s, during the restore",
 			px.world_rank, (double)(t1.tv_sec - t0.tv_sec) +
 			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

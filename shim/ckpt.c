@@ -328,7 +328,7 @@ static void sweep_infos(int patience_ms)
 					chan_arena_ptr(&shim.ch, (uint64_t)ctl->msgs[i].off),
 					(size_t)ctl->msgs[i].bytes);
 		/* restart_drainfail.sh greps this line under drain-fail-late. */
-		if (ctl->n && shim_verbose())
+		if (ctl->n && dm_verbose())
 			dm_info("rank %d: took %u synchronous sends' infos that a checkpoint "
 				"failed during DRAIN left in flight", shim.world_rank, ctl->n);
 		if (ctl->n)

@@ -997,8 +997,6 @@ extern struct shim_ssend_out *shim_ssend_outbox;
 /* Take them all out (the caller frees each). */
 struct shim_ssend_out *shim_ssend_take(void);
 void shim_ssend_flush_now(int exempt);
-/* DMTCP_MPI_VERBOSE is set, and not to 0 (as the launcher reads it). */
-int shim_verbose(void);
 /* Take out up to max acknowledgements (not infos) into out, for the
  * proxy to send (CTL_INFOS); how many. */
 int shim_ssend_take_acks(struct chan_ack *out, int max);

@@ -261,13 +261,6 @@ static struct shim_drained *find_entry(const struct info *i)
 	return d;
 }
 
-int shim_verbose(void)
-{
-	const char *v = getenv("DMTCP_MPI_VERBOSE");
-
-	return v && *v && strcmp(v, "0") != 0;
-}
-
 void shim_ssend_settle(void)
 {
 	shim_state_lock();
@@ -280,7 +273,7 @@ void shim_ssend_settle(void)
 		}
 		/* Rare but real; tests/ckpt-mpi/restart_issend.sh makes it
 		 * with DMTCP_MPI_FAULT=ssend-unseen and greps this line. */
-		if (shim_verbose())
+		if (dm_verbose())
 			dm_info("rank %d: a synchronous send of rank %d was received before the "
 				"checkpoint: acknowledged at once", shim.world_rank, infos[k].from);
 		queue(infos[k].from, (int)infos[k].word[SHIM_INFO_ACK_TAG], NULL, 0);

@@ -1,11 +1,20 @@
 /*
- * log.c - one-line messages with the dmtcp_mpi prefix (see log.h).
+ * log.c - one-line messages with the dmtcp_mpi prefix, and whether the
+ * user asked for the verbose ones (see log.h).
  */
 #include "log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+int dm_verbose(void)
+{
+	const char *v = getenv("DMTCP_MPI_VERBOSE");
+
+	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
 
 void dm_vlog(const char *level, const char *fmt, va_list ap)
 {

@@ -16,6 +16,13 @@ void dm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void dm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void dm_vlog(const char *level, const char *fmt, va_list ap);
 
+/* 1 if DMTCP_MPI_VERBOSE is set, non-empty and not "0": the one reader
+ * of it, for every process of the system (launcher, proxy, shim), so
+ * that each takes the same values for "on".  Reads the environment on
+ * every call.  Hidden: libmpi_abi exports the MPI surface, not this. */
+__attribute__((visibility("hidden")))
+int dm_verbose(void);
+
 /* Print an error and _exit(code). */
 void dm_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
