@@ -23,7 +23,8 @@
  *   then the engine writes the image; RESUME or RESTART undo the parking
  *   (a restored image keeps every call out until its new proxy is ready).
  *   RESUME and TARGETS also take the synchronous sends' infos that a
- *   checkpoint which failed during DRAIN left in flight (sweep_infos).
+ *   checkpoint which failed during DRAIN left in flight (sweep_infos),
+ *   from such a failure until the next DRAIN that ends (infos_astray).
  *
  * This is MANA's sequence-number scheme (see doc/design.md), run over the
  * coordinator instead of inside MPI.
@@ -230,7 +231,21 @@ void shim_ckpt_queue_leave(void)
  * checkpoint that parked here, which is the one they were sent in
  * unless another parked since.  The acknowledgements that owes go
  * through the control slot too: an application thread may hold the
- * call slot in a blocking call that waits for their sender. */
+ * call slot in a blocking call that waits for their sender.
+ *
+ * Only while infos may be astray, though: from the RESUME of a
+ * checkpoint that failed after this rank parked until a DRAIN ends,
+ * whose job-wide counts took every info still in flight.  A rank that
+ * parked cannot tell whether the coordinator sent DRAIN to the others
+ * before the checkpoint failed, so a failure after PARK counts as one
+ * during DRAIN.  Every image is taken after a DRAIN that ended
+ * (hook_pre_ckpt clears both flags first), so a restored process has
+ * none astray, as it must: its new MPI job holds no message of the old
+ * one.  A job whose checkpoints all succeed never sweeps (each sweep
+ * is a control call, and below MULTIPLE a proxy inside a blocking
+ * constructor makes it wait CK_INFO_PATIENCE_MS). */
+static int ck_parked;    /* this checkpoint parked here; its DRAIN has not ended */
+static int infos_astray; /* one failed after this rank parked; no DRAIN ended since */
 
 static struct shim_stage info_block = { .off = ARENA_NONE };
 #define CK_INFO_BLOCK (64u << 10) /* infos are SHIM_INFO_WORDS words each */
@@ -244,6 +259,7 @@ static uint32_t infos_rsp_seen;  /* CHAN_CTL_RSP when it was posted */
 static int infos_acks;           /* acknowledgements it carried */
 
 #define CK_INFO_POLL_NS 20000    /* between looks for its reply */
+#define CK_INFO_PATIENCE_MS 20   /* a sweep's wait at TARGETS and RESUME */
 
 /* Place the infos kept so far, with no receive taking a drained message
  * meanwhile (shim_ckpt_queue_enter). */
@@ -339,6 +355,20 @@ static void sweep_infos(int patience_ms)
 	shim_stage_free(&info_block);
 }
 
+/* The gated sweep of TARGETS and RESUME.  With DMTCP_MPI_VERBOSE=1 a
+ * rank says it sweeps: restart_issend.sh checks that a job whose
+ * checkpoints all succeed never does, restart_drainfail.sh that one
+ * whose checkpoint failed in DRAIN does. */
+static void sweep_if_astray(const char *phase)
+{
+	if (!infos_astray)
+		return;
+	if (dm_verbose())
+		dm_info("rank %d: %s sweeps for infos a failed checkpoint may have left in "
+			"flight", shim.world_rank, phase);
+	sweep_infos(CK_INFO_PATIENCE_MS);
+}
+
 /* ---- INTENT and TARGETS ---- */
 
 struct seq_walk {
@@ -417,7 +447,6 @@ static int behind_targets(void)
  * collectives before WORLD's next one), so the targets must rise. */
 #define CK_REACH_TIMEOUT_S 3600
 #define CK_STUCK_MS 2
-#define CK_INFO_PATIENCE_MS 20
 static int ck_reach_targets(const int64_t *pairs, int n)
 {
 	int64_t *copy = malloc((size_t)(n ? n : 1) * 2 * sizeof(int64_t));
@@ -438,7 +467,7 @@ static int ck_reach_targets(const int64_t *pairs, int n)
 	 * once the members behind have caught up, which may take another
 	 * round of targets, for which the coordinator needs our answer. */
 	pthread_mutex_unlock(&ck_mu);
-	sweep_infos(CK_INFO_PATIENCE_MS);
+	sweep_if_astray("TARGETS");
 	pthread_mutex_lock(&ck_mu);
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
@@ -547,6 +576,7 @@ static int ck_park(void)
 	 * request is then either done with its poll or parked before it, and
 	 * never polls a request PARK has just taken out of the proxy. */
 	shim_drain_epoch++;
+	ck_parked = 1;
 	shim_ssend_park_begin();
 	int rc;
 	if (!shim_mt()) {
@@ -746,6 +776,9 @@ static void hook_pre_ckpt(void *arg)
 	int err = 0;
 
 	(void)arg;
+	/* An MPI-consistent image: its DRAIN ended, nothing is in flight. */
+	if (atomic_load(&shim_ck_phase) == SHIM_CK_PARK)
+		ck_parked = infos_astray = 0;
 	/* Not an MPI-consistent checkpoint: nothing staged matters. */
 	if (atomic_load(&shim_ck_phase) != SHIM_CK_PARK && !shim_heap_count())
 		return;
@@ -833,7 +866,9 @@ static void ck_resume(void)
 	if (!infos_outstanding)
 		chan_ctl_call(&shim.ch, CTL_RESUME);
 	shim_ssend_undo(); /* the checkpoint failed before this rank drained */
-	sweep_infos(CK_INFO_PATIENCE_MS); /* ... or during DRAIN, before an info came */
+	infos_astray |= ck_parked; /* ... or during DRAIN, before an info came */
+	ck_parked = 0;
+	sweep_if_astray("RESUME");
 	release();
 }
 

@@ -22,7 +22,10 @@
 # and print the native run's lines from their step on.  Without the
 # infos' sweep (shim/ckpt.c sweep_infos) rank 1 waited for ever under
 # drain-fail-late: every later checkpoint failed in TARGETS (rank 0 in a
-# Barrier rank 1 could reach only once its Issend completed).
+# Barrier rank 1 could reach only once its Issend completed).  The
+# sweeps run from the failed checkpoint's RESUME until a DRAIN ends
+# (shim/ckpt.c infos_astray): with DMTCP_MPI_VERBOSE=1 the ranks must
+# say they swept, and the last checkpoint, after a good one, must not.
 #
 #   sh tests/ckpt-mpi/restart_drainfail.sh [BUILD_DIR]
 #
@@ -111,9 +114,13 @@ for mpi in mpich openmpi; do
 		touch "$run/rescued"
 
 		wait_file "$run/ready.2.0" 60 && wait_file "$run/ready.2.1" 10 || break
+		swept=$(grep -c 'sweeps for infos' "$run.err")
 		checkpoint "$id.2"
 		check "$id: the next checkpoint, messages in flight again, succeeds" \
 			[ -n "$(ck_of "$id.2")" ]
+		check "... the ranks swept for infos after the failure ($swept times)" [ "$swept" -gt 0 ]
+		check "... and not in this checkpoint, after a good one" \
+			[ "$(grep -c 'sweeps for infos' "$run.err")" -eq "$swept" ]
 		touch "$run/over.2"
 		break
 	done

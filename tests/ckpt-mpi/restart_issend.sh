@@ -19,7 +19,9 @@
 # before the checkpoint, as when its completion has not reached the
 # sender yet, and rank 0 must acknowledge it at once (it would wait for
 # a receive that never comes); with DMTCP_MPI_VERBOSE=1 its shim says
-# so, which proves the fault fired (shim_ssend_settle).  Without shim_req_sends_done the restarts
+# so, which proves the fault fired (shim_ssend_settle), and it must never
+# say it swept for infos a failed checkpoint left (none failed: shim/ckpt.c
+# infos_astray).  Without shim_req_sends_done the restarts
 # of the last step printed "Testsome never reported it" (the new proxy
 # has no such request; Testsome skips it).  Restarts go to the other MPI
 # for even steps, the same one for odd steps, and print what an
@@ -68,6 +70,8 @@ for mpi in mpich openmpi; do
 	[ -n "$fault" ] && check "... rank 0 acknowledged a send PARK took though received (ssend-unseen)" \
 		grep -q '^dmtcp_mpi: rank 0: a synchronous send of rank 1 was received before the checkpoint' \
 		"$T/$mpi.err"
+	[ -n "$verbose" ] && check "... and no rank swept for infos (no checkpoint failed)" \
+		sh -c "! grep -q 'sweeps for infos' '$T/$mpi.err'"
 done
 
 for mpi in mpich openmpi; do
