@@ -318,9 +318,10 @@ int shim_ssend_take_acks(struct chan_ack *out, int max)
 		o->next = gone;
 		gone = o;
 	}
-	outbox_tail = &shim_ssend_outbox;
-	while (*outbox_tail)
-		outbox_tail = &(*outbox_tail)->next;
+	/* At the end pp is the next of the last message kept, or the head:
+	 * the new tail.  Stopped at max, the tail was not reached. */
+	if (!*pp)
+		outbox_tail = pp;
 	shim_state_unlock_always();
 	while (gone) {
 		struct shim_ssend_out *o = gone;

@@ -305,6 +305,58 @@ static void test_take_acks(void **state)
 	free(o);
 }
 
+/* The outbox goes on where take_acks left it: empty, after taking
+ * every message, after taking the last one while an info stays, after
+ * stopping at max short of the end (a later message would otherwise be
+ * linked after a freed one, or lost). */
+static void test_take_acks_tail(void **state)
+{
+	struct shim_drained d = { .ack_to = 1 };
+	struct chan_ack acks[4];
+
+	(void)state;
+	assert_int_equal(shim_ssend_take_acks(acks, 4), 0);    /* empty */
+	d.ack_tag = 61;
+	shim_ssend_matched(&d);
+	assert_int_equal(shim_ssend_take_acks(acks, 4), 1);    /* all taken */
+	d.ack_tag = 62;
+	shim_ssend_matched(&d);
+	expect_acks(1, (const int[]){ 1, 62 });
+
+	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, sub);
+	assert_non_null(r);
+	shim_drain_epoch = 7;
+	push(MPI_COMM_WORLD, 2, 5, 'p');
+	info(2, 0, MPI_COMM_WORLD, 5, 0, 63);
+	shim_ssend_settle();
+	parked(r);                        /* an info, after a DRAIN */
+	shim_drain_remove(named('p'));    /* queues 63: the last message */
+	assert_int_equal(shim_ssend_take_acks(acks, 4), 1);
+	assert_int_equal(acks[0].tag, 63);
+	d.ack_tag = 64;
+	shim_ssend_matched(&d);           /* after the info that stayed */
+	d.ack_tag = 65;
+	shim_ssend_matched(&d);
+	assert_int_equal(shim_ssend_take_acks(acks, 1), 1);    /* stops at max */
+	assert_int_equal(acks[0].tag, 64);
+	d.ack_tag = 66;
+	shim_ssend_matched(&d);
+	struct shim_ssend_out *o = shim_ssend_take();
+	assert_non_null(o);
+	assert_int_equal(o->n, SHIM_INFO_WORDS);
+	int want[] = { 65, 66 };
+	struct shim_ssend_out *next = o->next;
+	free(o);
+	for (int i = 0; i < 2; i++) {
+		assert_non_null(next);
+		assert_int_equal(next->tag, want[i]);
+		o = next;
+		next = o->next;
+		free(o);
+	}
+	assert_null(next);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_sent_at_drain),
 		cmocka_unit_test(test_late_info),
 		cmocka_unit_test(test_take_acks),
+		cmocka_unit_test(test_take_acks_tail),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
