@@ -80,6 +80,23 @@ static inline unsigned ra_ring_step(const unsigned *out, unsigned *in, size_t n,
 	return mine;
 }
 
+/* The start of an application that runs on a pair of ranks: MPI
+ * started; the job ends (usage: USAGE, on 2 ranks) unless there are
+ * exactly nargs arguments and 2 ranks.  Returns this rank. */
+static inline int ra_init_pair(int *argc, char ***argv, int nargs, const char *usage)
+{
+	int rank, size;
+
+	MPI_Init(argc, argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	if (*argc != nargs + 1 || size != 2) {
+		fprintf(stderr, "usage: %s (on 2 ranks)\n", usage);
+		MPI_Abort(MPI_COMM_WORLD, 64);
+	}
+	return rank;
+}
+
 /* STEPS, from the arguments DIR STEPS; the job ends (usage: ...) if
  * they are not that or ok (the app's condition on its ranks) is 0. */
 static inline long ra_steps(int argc, char **argv, int ok, const char *usage, ...)

@@ -185,16 +185,7 @@ static void step(const char *dir, int s, int rank, int watch)
 
 int main(int argc, char **argv)
 {
-	int rank, size;
-
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 2 || size != 2) {
-		if (rank == 0)
-			fprintf(stderr, "usage: mpirun -n 2 %s DIR\n", argv[0]);
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
+	int rank = ra_init_pair(&argc, &argv, 1, "restart_drainfail DIR");
 	int watch = ra_watch_checkpoints();
 	for (int s = 0; s < NSTEPS; s++)
 		step(argv[1], s, rank, watch);

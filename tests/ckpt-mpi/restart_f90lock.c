@@ -74,15 +74,8 @@ static int make_types(const char *dir, int watch)
 
 int main(int argc, char **argv)
 {
-	int rank, size, ok = 0;
-
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 2 || size != 2) {
-		fprintf(stderr, "usage: restart_f90lock DIR (on 2 ranks)\n");
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
+	int rank = ra_init_pair(&argc, &argv, 1, "restart_f90lock DIR");
+	int ok = 0;
 	int watch = ra_watch_checkpoints();
 	if (rank == 1) {
 		ok = make_types(argv[1], watch);

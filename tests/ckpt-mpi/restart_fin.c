@@ -24,15 +24,7 @@ static long sum_on(MPI_Comm comm, long v)
 
 int main(int argc, char **argv)
 {
-	int rank, size;
-
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 3 || size != 2) {
-		fprintf(stderr, "usage: restart_fin DIR STEPS (on 2 ranks)\n");
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
+	int rank = ra_init_pair(&argc, &argv, 2, "restart_fin DIR STEPS");
 	long steps = atol(argv[2]), together = steps / 4;
 	int fd = ra_open_out(argv[1], rank);
 	int engine = ra_watch_checkpoints();

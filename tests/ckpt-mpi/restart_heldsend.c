@@ -144,15 +144,7 @@ static void step(enum shape s, int rank, const char *dir, int watch)
 
 int main(int argc, char **argv)
 {
-	int rank, size;
-
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 2 || size != 2) {
-		fprintf(stderr, "usage: restart_heldsend DIR (on 2 ranks)\n");
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
+	int rank = ra_init_pair(&argc, &argv, 1, "restart_heldsend DIR");
 	int watch = ra_watch_checkpoints();
 	for (int s = 0; s < NSHAPES; s++)
 		step((enum shape)s, rank, argv[1], watch);

@@ -20,7 +20,7 @@
 # under Open MPI, one checkpoint per shape; each checkpoint is restarted
 # once, under the other MPI for even steps and the same one for odd
 # steps, and must print what an uninterrupted native run printed from
-# that step on.  About 60 s.
+# that step on.  About 10 s (8-9 s at load 10).
 set -u
 
 NAME=restart_heldsend

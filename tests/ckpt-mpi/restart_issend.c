@@ -219,15 +219,7 @@ static void receiver(enum shape s, const char *dir, int watch)
 
 int main(int argc, char **argv)
 {
-	int rank, size;
-
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc != 2 || size != 2) {
-		fprintf(stderr, "usage: restart_issend DIR (on 2 ranks)\n");
-		MPI_Abort(MPI_COMM_WORLD, 64);
-	}
+	int rank = ra_init_pair(&argc, &argv, 1, "restart_issend DIR");
 	int watch = ra_watch_checkpoints();
 	for (int s = 0; s < NSHAPES; s++) {
 		if (rank == 1)
