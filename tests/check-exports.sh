@@ -47,9 +47,19 @@ awk 'NF >= 3 { sub(/@.*/, "", $3); print $3 }' "$tmp/nm" | sort -u >"$tmp/have"
 comm -23 "$tmp/want" "$tmp/have" >"$tmp/missing"
 nmiss=$(wc -l <"$tmp/missing")
 
-# Names that look like MPI entry points but are not in the table are
-# usually typos in a hand-written function; report them without failing.
-grep -E '^P?MPI_' "$tmp/have" | comm -13 "$tmp/want" - >"$tmp/extra"
+# Exports kept on purpose that the table does not list (mpi.h does not
+# declare them): one a line, the name (its PMPI_ twin goes with it), then
+# why.
+intended='
+MPI_Type_hvector   MPI-1 name of MPI_Type_create_hvector, removed in MPI-3.0 but still called (MPICH test suite): an alias, shim/typeops.c
+MPI_Type_hindexed  MPI-1 name of MPI_Type_create_hindexed, the same
+'
+printf '%s\n' "$intended" | awk 'NF { print $1; print "P" $1 }' | sort -u >"$tmp/intended"
+
+# Other names that look like MPI entry points but are not in the table
+# are usually typos in a hand-written function; report them without
+# failing.
+grep -E '^P?MPI_' "$tmp/have" | comm -13 "$tmp/want" - | comm -23 - "$tmp/intended" >"$tmp/extra"
 while read -r sym; do
 	echo "check-exports: warning: $sym exported but not in shim/mpi_api.txt"
 done <"$tmp/extra"
