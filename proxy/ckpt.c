@@ -49,10 +49,12 @@
 #include "px.h"
 #include "util/fault.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/grow.h"
+#include "util/log.h"
 
 void px_count_send(int peer)
 {
@@ -190,25 +192,35 @@ static int drain_send(int64_t abi, MPI_Request *r, enum px_req_kind kind, void *
 	return 0;
 }
 
-/* Receive the message st announced on comm into the block; 1 to stop. */
+/* Receive the message st announced on comm into the block; 1 to stop.
+ * Its size is read from the probe's status as on the latency path
+ * (px_status_bytes); a message past INT_MAX bytes, which one MPI_BYTE
+ * receive cannot take, fails the checkpoint (MPI_Get_count gave
+ * MPI_UNDEFINED for it, which was taken as a size). */
 static int drain_one(struct drain *d, int64_t abi, MPI_Comm comm, MPI_Status *st)
 {
 	struct chan_ctl *ctl = d->ctl;
-	int bytes = 0;
+	int64_t bytes = px_status_bytes(st);
 	MPI_Request r;
 
 	if (ctl->n == CHAN_CTL_MAX) {
 		ctl->arg[CTL_ARG_MORE] = 1;
 		return 1;
 	}
-	MPI_Get_count(st, MPI_BYTE, &bytes);
+	if (bytes > INT_MAX) {
+		dm_err("checkpoint (rank %d): a message in flight of %lld bytes is more than one "
+		       "drain receive takes (2 GiB - 1): this checkpoint fails; take one while no "
+		       "such message is in flight", px.world_rank, (long long)bytes);
+		ctl->err = ABI_ERR_COUNT;
+		return 1;
+	}
 	/* An empty message fits anywhere, even past the last boundary. */
 	uint64_t at = bytes ? align_up(d->used) : d->used;
 	if (at > d->size || (uint64_t)bytes > d->size - at) {
 		ctl->arg[CTL_ARG_DRAIN_NEED] = bytes;
 		return 1;
 	}
-	int rc = MPI_Irecv(px_ptr((int64_t)(d->off + at)), bytes, MPI_BYTE, st->MPI_SOURCE,
+	int rc = MPI_Irecv(px_ptr((int64_t)(d->off + at)), (int)bytes, MPI_BYTE, st->MPI_SOURCE,
 			   st->MPI_TAG, comm, &r);
 	if (rc == MPI_SUCCESS)
 		rc = px_wait_quiet(&r, st);
