@@ -44,7 +44,8 @@
 # DMTCP_MPI_SUITE_NATIVE_CACHE (default $B/mpich-suite/native-cache),
 # DMTCP_MPI_SUITE_RUN_DIR (entries, results and report of this run).
 # Logs: $B/mpich-suite/logs; the report is also in
-# $B/mpich-suite/{full,subset}-<mpis>/report.txt.
+# $B/mpich-suite/{full,subset}-<mpis>/report.txt, or, for a run that
+# --dirs or --only narrowed, in {full,subset}-<mpis>-<selection>-<cksum>/.
 # The last line is `N passed, N failed, N skipped`.
 set -u
 
@@ -53,7 +54,8 @@ TIMEOUT=${DMTCP_MPI_SUITE_TIMEOUT:-60}
 MAX_RANKS=${DMTCP_MPI_SUITE_MAX_RANKS:-4}
 MAX_MEM=${DMTCP_MPI_SUITE_MAX_MEM:-4}
 JOBS=${DMTCP_MPI_SUITE_JOBS:-2}
-DIRS="pt2pt coll comm group datatype attr topo init basic errhan info threads"
+ALL_DIRS="pt2pt coll comm group datatype attr topo init basic errhan info threads"
+DIRS=$ALL_DIRS
 MPIS="mpich openmpi"
 SUBSET=0 MIN_RATIO="" ONLY="" LIST=0 VERBOSE=0 USE_CACHE=1 RESUME=0
 declare -A PACKAGES	# the installed packages of each MPI (native cache)
@@ -111,9 +113,23 @@ mkdir -p "$B/mpich-suite/logs" || exit 1
 B=$(cd "$B" && pwd)
 W=$B/mpich-suite
 LOGS=$W/logs
+
 # Each kind of run keeps its own entries, results and report, so that a
-# subset run does not overwrite the last full report.
-RUN=${DMTCP_MPI_SUITE_RUN_DIR:-$W/$([ $SUBSET = 1 ] && echo subset || echo full)-$(echo $MPIS | tr ' ' '-')}
+# subset run does not overwrite the last full report, nor a run that
+# --dirs or --only narrowed the resume state of a whole one: such a run
+# gets a directory named after its selection (characters a file name
+# would not keep become _, and a checksum tells apart selections that
+# then look alike).
+run_dir_name() {
+	local name dirs sel=""
+	name=$([ $SUBSET = 1 ] && echo subset || echo full)-$(tr ' ' '-' <<< "$MPIS")
+	dirs=$(xargs <<< "$DIRS")	# spaces squeezed
+	[ "$dirs" = "$ALL_DIRS" ] || sel="dirs $dirs"
+	[ -z "$ONLY" ] || sel="${sel:+$sel }only $ONLY"
+	[ -n "$sel" ] || { echo "$name"; return; }
+	echo "$name-$(printf '%s' "$sel" | tr -c 'A-Za-z0-9._-' '_' | cut -c 1-60)-$(printf '%s' "$sel" | cksum | cut -d ' ' -f 1)"
+}
+RUN=${DMTCP_MPI_SUITE_RUN_DIR:-$W/$(run_dir_name)}
 CACHE=${DMTCP_MPI_SUITE_NATIVE_CACHE:-$W/native-cache}
 mkdir -p "$RUN" || exit 1
 [ $RESUME = 1 ] || : > "$RUN/progress.log"

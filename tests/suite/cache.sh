@@ -10,7 +10,8 @@
 # that a second run takes the native passes from the cache and does not
 # run them; that another timeout, another program or --no-native-cache
 # runs them again; that a native fail is not kept; that the cache is
-# private; and that --resume keeps the entries a cut-short run finished.
+# private; that --resume keeps the entries a cut-short run finished; and
+# that a run --only narrowed keeps its state apart from a whole run's.
 # Prints one PASS or FAIL line per check; exits with the failure count.
 # Needs the suite fetched and configured (make mpich-suite-check does it;
 # otherwise the first run does it, which takes minutes).
@@ -52,6 +53,18 @@ taken_from_cache() { grep -q '^not run: a native pass' "$RUNLOGS/$1-native.log";
 kept() { grep -vc '^#' "$T/cache/$1.v1"; }
 all_pass() { tail -n 1 "$T/out" | grep -qx "$1 passed, 0 failed, 0 skipped"; }
 mode_of() { stat -c %a "$1"; }
+
+# A run --only narrows, in a build tree of its own where the suite is not
+# built (the script makes its run directory, then stops): it must leave
+# the whole run's directory, resume state included, as it was.
+FAKE=$T/fake-build
+mkdir -p "$FAKE/mpich-suite/full-mpich-openmpi"
+echo mark > "$FAKE/mpich-suite/full-mpich-openmpi/progress.log"
+env -u DMTCP_MPI_SUITE_RUN_DIR B="$FAKE" timeout -k 5 60 \
+    bash "$ROOT/scripts/mpich-suite.sh" --only 'basic/se*' > /dev/null 2>&1
+grep -qx mark "$FAKE/mpich-suite/full-mpich-openmpi/progress.log" &&
+	[ -d "$FAKE/mpich-suite/full-mpich-openmpi-only_basic_se_-$(printf 'only basic/se*' | cksum | cut -d ' ' -f 1)" ]
+verdict "an --only run has a run directory of its own"
 
 suite
 all_pass 4
