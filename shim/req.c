@@ -293,27 +293,35 @@ static int is_local(MPI_Request h)
 static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[]);
 
 /* Waitall/Testall with some requests completed in the app: the others
- * go to the proxy first (all or nothing for Testall), then ours. */
+ * go to the proxy first (all or nothing for Testall), then ours.  Which
+ * are ours is noted before: testall frees the others' handles, and under
+ * MPI_THREAD_MULTIPLE another thread's post may take one of them for a
+ * request completed at its post, which is_local would then call ours. */
 static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
 {
-	MPI_Request *rest = malloc((size_t)(count ? count : 1) * sizeof(*rest));
-	MPI_Status *st = malloc((size_t)(count ? count : 1) * sizeof(*st));
+	size_t n = (size_t)(count ? count : 1);
+	MPI_Request *rest = malloc(n * sizeof(*rest));
+	MPI_Status *st = malloc(n * sizeof(*st));
+	unsigned char *local = malloc(n);
 	int done = 1, err = MPI_SUCCESS;
 	MPI_Comm bad = MPI_COMM_NULL;
 
-	if (!rest || !st) {
+	if (!rest || !st || !local) {
 		free(rest);
 		free(st);
+		free(local);
 		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, "MPI_Waitall", NULL);
 	}
-	for (int i = 0; i < count; i++)
-		rest[i] = is_local(reqs[i]) ? MPI_REQUEST_NULL : reqs[i];
+	for (int i = 0; i < count; i++) {
+		local[i] = (unsigned char)is_local(reqs[i]);
+		rest[i] = local[i] ? MPI_REQUEST_NULL : reqs[i];
+	}
 	err = testall(count, rest, flag ? &done : NULL, st);
 	if (done) {
 		for (int i = 0; i < count; i++) {
 			MPI_Status *out = statuses == MPI_STATUSES_IGNORE ? MPI_STATUSES_IGNORE
 									 : &statuses[i];
-			if (is_local(reqs[i])) {
+			if (local[i]) {
 				local_finish(&reqs[i], out, 1, &bad);
 			} else {
 				reqs[i] = rest[i];
@@ -326,6 +334,7 @@ static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status status
 		*flag = done;
 	free(rest);
 	free(st);
+	free(local);
 	if (!err && bad != MPI_COMM_NULL)
 		return raise_in_status(flag ? "MPI_Testall" : "MPI_Waitall", bad);
 	return err;
