@@ -94,8 +94,15 @@ int64_t shim_key_group(int64_t parent_gid, int tag, const int *world, int n)
 
 /* ---- the records ---- */
 
+/* Every freed communicator leaves a record until the next checkpoint,
+ * and a program may free hundreds of thousands (MPICH's comm/ctxalloc
+ * dups and frees 200,000), so records are found through a hash index.
+ * They stay in a list, newest first, for the report: a checkpoint's
+ * message holds COORD_MAX_PAIRS pairs, and the communicators freed last
+ * are the ones some member may not have begun freeing. */
 struct key_rec {
-	struct key_rec *next;
+	struct key_rec *next;   /* the list, newest first */
+	struct key_rec *hnext;  /* in its bucket */
 	int64_t key;
 	int64_t seq;      /* constructors counted under it so far */
 	int busy;         /* of them, still inside the real MPI */
@@ -103,15 +110,67 @@ struct key_rec {
 	int *members;
 };
 
+#define KEY_BUCKETS_MIN_BITS 6
+
 static pthread_mutex_t key_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct key_rec *recs;
+static size_t nrecs;
+static struct key_rec **buckets;
+static unsigned bucket_bits;   /* 1 << bucket_bits buckets, 0 before the first record */
+
+static size_t bucket_of(int64_t key, unsigned bits)
+{
+	return (size_t)(((uint64_t)key * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
+}
 
 static struct key_rec *find(int64_t key)
 {
-	for (struct key_rec *r = recs; r; r = r->next)
+	if (!bucket_bits)
+		return NULL;
+	for (struct key_rec *r = buckets[bucket_of(key, bucket_bits)]; r; r = r->hnext)
 		if (r->key == key)
 			return r;
 	return NULL;
+}
+
+static void index_put(struct key_rec **b, unsigned bits, struct key_rec *r)
+{
+	size_t i = bucket_of(r->key, bits);
+
+	r->hnext = b[i];
+	b[i] = r;
+}
+
+static void index_fill(struct key_rec **b, unsigned bits)
+{
+	memset(b, 0, ((size_t)1 << bits) * sizeof(*b));
+	for (struct key_rec *r = recs; r; r = r->next)
+		index_put(b, bits, r);
+}
+
+/* The index rebuilt with 1 << bits buckets; without memory it stays as
+ * it is (-1). */
+static int index_build(unsigned bits)
+{
+	struct key_rec **nb = malloc(((size_t)1 << bits) * sizeof(*nb));
+
+	if (!nb)
+		return -1;
+	index_fill(nb, bits);
+	free(buckets);
+	buckets = nb;
+	bucket_bits = bits;
+	return 0;
+}
+
+/* Twice the buckets once there are as many records as buckets.  A table
+ * that cannot grow is slower, still right: -1 only when there is none. */
+static int index_room(void)
+{
+	if (bucket_bits && nrecs < ((size_t)1 << bucket_bits))
+		return 0;
+	int err = index_build(bucket_bits ? bucket_bits + 1 : KEY_BUCKETS_MIN_BITS);
+	return bucket_bits ? 0 : err;
 }
 
 static struct key_rec *find_or_add(int64_t key, const int *members, int n)
@@ -120,6 +179,8 @@ static struct key_rec *find_or_add(int64_t key, const int *members, int n)
 
 	if (r)
 		return r;
+	if (index_room() < 0)
+		return NULL;
 	r = calloc(1, sizeof(*r));
 	int *m = malloc((size_t)(n ? n : 1) * sizeof(int));
 	if (!r || !m) {
@@ -134,6 +195,8 @@ static struct key_rec *find_or_add(int64_t key, const int *members, int n)
 	r->n = n;
 	r->next = recs;
 	recs = r;
+	index_put(buckets, bucket_bits, r);
+	nrecs++;
 	return r;
 }
 
@@ -171,10 +234,13 @@ void shim_key_forget_retired(void)
 			*pp = r->next;
 			free(r->members);
 			free(r);
+			nrecs--;
 		} else {
 			pp = &r->next;
 		}
 	}
+	if (bucket_bits)
+		index_fill(buckets, bucket_bits);
 	pthread_mutex_unlock(&key_mu);
 }
 
@@ -237,21 +303,27 @@ static int add_pair(int64_t *pairs, int max, int n, int64_t key, int64_t seq)
 	return n + 1;
 }
 
+/* r's own pair and, for a group constructor some member is inside, a
+ * notice to each other member. */
+static int report_rec(int64_t *pairs, int max, int n, const struct key_rec *r, int me)
+{
+	n = add_pair(pairs, max, n, r->key, r->seq);
+	if (!r->busy || kind_of(r->key) != KEY_GROUP)
+		return n;
+	for (int i = 0; i < r->n; i++)
+		if (r->members[i] != me)
+			n = add_pair(pairs, max, n, make_key(KEY_NOTICE, (uint64_t)r->members[i]),
+				     r->key);
+	return n;
+}
+
 int shim_key_report(int64_t *pairs, int max, int me)
 {
 	int n = 0;
 
 	pthread_mutex_lock(&key_mu);
-	for (struct key_rec *r = recs; r; r = r->next) {
-		n = add_pair(pairs, max, n, r->key, r->seq);
-		if (!r->busy || kind_of(r->key) != KEY_GROUP)
-			continue;
-		for (int i = 0; i < r->n; i++)
-			if (r->members[i] != me)
-				n = add_pair(pairs, max, n,
-					     make_key(KEY_NOTICE, (uint64_t)r->members[i]),
-					     r->key);
-	}
+	for (const struct key_rec *r = recs; r; r = r->next)
+		n = report_rec(pairs, max, n, r, me);
 	pthread_mutex_unlock(&key_mu);
 	return n;
 }

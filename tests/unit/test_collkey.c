@@ -204,6 +204,69 @@ static void a_freed_communicator_is_reported_until_a_park(void **state)
 	assert_true(found);
 }
 
+/* A program may free hundreds of thousands of communicators between two
+ * checkpoints: each keeps its own number through the table's growth, the
+ * constructor keys made before stay, and a park forgets only the gids. */
+static void many_freed_communicators_each_keep_their_number(void **state)
+{
+	(void)state;
+	enum { LEADERS = 5, PER = 1000, N = LEADERS * PER };
+	int g[2] = { 1, 4 }, found;
+	int64_t k = shim_key_group(0, 91, g, 2);
+	struct shim_coll_ticket tk = { 0 };
+	int64_t *rep = malloc(2 * (N + 64) * sizeof(*rep));
+
+	assert_non_null(rep);
+	shim_coll_ticket_key(&tk, k, g, 2);
+	shim_coll_ticket_done(&tk);
+	int64_t k_seq = shim_key_seq(k);
+	for (int64_t m = 0; m < LEADERS; m++)
+		for (int64_t j = 1; j <= PER; j++)
+			shim_key_retire(m << 32 | j, 7 * j + m);
+	int n = shim_key_report(rep, N + 64, 0);
+	for (int64_t m = 0; m < LEADERS; m++) {
+		for (int64_t j = 1; j <= PER; j++) {
+			int64_t gid = m << 32 | j;
+			assert_int_equal(value_of(rep, n, gid, &found), 7 * j + m);
+			assert_true(found);
+			assert_int_equal(shim_key_seq(gid), 7 * j + m);
+		}
+	}
+	assert_int_equal(value_of(rep, n, k, &found), k_seq);
+	assert_true(found);
+
+	shim_key_forget_retired();
+	n = shim_key_report(rep, N + 64, 0);
+	for (int i = 0; i < n; i++)
+		assert_true(rep[2 * i] < -1); /* no gid left, only keys */
+	assert_int_equal(value_of(rep, n, k, &found), k_seq);
+	assert_true(found);
+	shim_key_retire((int64_t)2 << 32 | 5, 3);
+	assert_int_equal(shim_key_seq((int64_t)2 << 32 | 5), 3);
+	shim_key_forget_retired();
+	free(rep);
+}
+
+/* A report with no room for every record keeps the communicators freed
+ * last: only those may still be live on a member that has not begun
+ * freeing them. */
+static void a_full_report_keeps_the_newest_freed(void **state)
+{
+	(void)state;
+	int64_t rep[2 * 10];
+	int found;
+
+	for (int64_t j = 1; j <= 100; j++)
+		shim_key_retire((int64_t)6 << 32 | j, j);
+	int n = shim_key_report(rep, 10, 0);
+	assert_int_equal(n, 10);
+	for (int64_t j = 91; j <= 100; j++) {
+		assert_int_equal(value_of(rep, n, (int64_t)6 << 32 | j, &found), j);
+		assert_true(found);
+	}
+	shim_key_forget_retired();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +276,8 @@ int main(void)
 		cmocka_unit_test(a_member_inside_reports_a_notice_per_other_member),
 		cmocka_unit_test(a_notice_makes_the_member_without_a_record_behind),
 		cmocka_unit_test(a_freed_communicator_is_reported_until_a_park),
+		cmocka_unit_test(many_freed_communicators_each_keep_their_number),
+		cmocka_unit_test(a_full_report_keeps_the_newest_freed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
