@@ -52,26 +52,52 @@ void shim_type_hold(struct shim_type *t)
 /* Records of dead types whose real types the proxy still has.  A record
  * can die while the call slot is held (a request completing inside a
  * completion call), so TYPE_FREE waits for the next datatype call; until
- * then the handle stays reserved so its index is not reused. */
+ * then the handle stays reserved so its index is not reused.  Under
+ * MPI_THREAD_MULTIPLE a record also dies outside the slot (MPI_Wait
+ * completes its receive after the call), so dead[] is touched only under
+ * the state lock, and a flush takes its batch out of it before the call:
+ * a record added during the call is neither lost nor freed twice. */
 static struct shim_type **dead;
 static int ndead;
 static size_t cap_dead;
 
+static int dead_count(void)
+{
+	shim_state_lock();
+	int n = ndead;
+	shim_state_unlock();
+	return n;
+}
+
+/* The last (at most max) dead records, moved into *batch (malloc'd);
+ * how many.  0 without memory: they wait for the next flush. */
+static int dead_take(int max, struct shim_type ***batch)
+{
+	shim_state_lock();
+	int n = ndead < max ? ndead : max;
+	*batch = n ? malloc((size_t)n * sizeof(**batch)) : NULL;
+	if (!*batch)
+		n = 0;
+	else
+		memcpy(*batch, dead + ndead - n, (size_t)n * sizeof(**batch));
+	ndead -= n;
+	shim_state_unlock();
+	return n;
+}
+
 static void dead_flush(void)
 {
-	if (ndead == 0 || !shim.initialized || shim.finalized)
+	if (dead_count() == 0 || !shim.initialized || shim.finalized)
 		return;
 	struct chan_call *c = shim_call_begin(CALL_TYPE_FREE);
-	/* Counted only now: the call may have waited at the checkpoint gate
+	/* Taken only now: the call may have waited at the checkpoint gate
 	 * through a restart, which dropped every dead record. */
-	int n = ndead;
+	struct shim_type **batch;
+	int n = dead_take(CHAN_INLINE_SIZE / sizeof(int64_t), &batch);
 	if (n == 0) {
 		shim_call_end();
 		return;
 	}
-	if ((size_t)n * sizeof(int64_t) > CHAN_INLINE_SIZE)
-		n = CHAN_INLINE_SIZE / sizeof(int64_t);
-	struct shim_type **batch = dead + ndead - n;
 	c->arg[0] = n;
 	for (int i = 0; i < n; i++)
 		((int64_t *)(void *)c->inl)[i] = ABI(batch[i]->handle);
@@ -81,7 +107,7 @@ static void dead_flush(void)
 		shim_handle_free(SHIM_K_TYPE, (uintptr_t)batch[i]->handle);
 		free(batch[i]);
 	}
-	ndead -= n;
+	free(batch);
 	dead_flush();
 }
 
@@ -786,8 +812,12 @@ int PMPI_Type_free(MPI_Datatype *datatype)
 	if (err)
 		return shim_error(SHIM_NOCOMM, err, fn, "an attribute's delete callback failed");
 	*datatype = MPI_DATATYPE_NULL;
+	/* Locked as shim_type_release: a request completing in another
+	 * thread may drop the last reference at the same time. */
+	shim_state_lock();
 	if (--t->user_refs == 0 && t->refs == 0)
 		type_destroy(t);
+	shim_state_unlock();
 	dead_flush();
 	return MPI_SUCCESS;
 }
