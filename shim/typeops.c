@@ -856,8 +856,10 @@ void shim_type_user_release(MPI_Datatype h)
 	shim_state_lock();
 	if (--t->user_refs == 0 && t->refs == 0)
 		type_destroy(t);
-	dead_flush();
 	shim_state_unlock();
+	/* Not under the state lock: a thread holding the call slot may be
+	 * waiting for it (a completion freeing its requests). */
+	dead_flush();
 }
 
 /* --------------------------------------------------- envelope, contents */
