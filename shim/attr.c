@@ -27,6 +27,13 @@
  * list is walked across a callback.  A failing callback's code is
  * returned when it is an MPI error code, MPI_ERR_OTHER otherwise.
  *
+ * Threads: under MPI_THREAD_MULTIPLE threads set and delete attributes of
+ * different objects at once, and every object's list hangs off one list
+ * of owners, so each walk or change of the lists and of the keyval table
+ * holds the state lock, never across a callback.  Keyval records are
+ * allocated one by one and never freed: a record found stays where it is
+ * while its callback runs, however the table grows meanwhile.
+ *
  * Predefined attributes of MPI_COMM_WORLD: MPI_TAG_UB, MPI_APPNUM,
  * MPI_UNIVERSE_SIZE and MPI_WTIME_IS_GLOBAL come from the real MPI at
  * MPI_Init (APPNUM and UNIVERSE_SIZE only when it sets them); MPI_HOST
@@ -72,7 +79,7 @@ struct owner {
 	struct owner *next;
 };
 
-static struct keyval *keyvals;   /* user keyvals, by keyval - KEYVAL_FIRST */
+static struct keyval **keyvals;  /* user keyvals, by keyval - KEYVAL_FIRST */
 static int nkeyvals;
 static size_t capkeyvals;
 static struct owner *owners;
@@ -91,10 +98,13 @@ static struct keyval *keyval_find(int k)
 {
 	if (k >= MPI_TAG_UB && k <= MPI_UNIVERSE_SIZE)
 		return &predefined_kv;
-	if (k < KEYVAL_FIRST || k - KEYVAL_FIRST >= nkeyvals)
-		return NULL;
-	struct keyval *kv = &keyvals[k - KEYVAL_FIRST];
-	return kv->freed && kv->uses == 0 ? NULL : kv;
+	shim_state_lock();
+	struct keyval *kv = k < KEYVAL_FIRST || k - KEYVAL_FIRST >= nkeyvals ? NULL
+			    : keyvals[k - KEYVAL_FIRST];
+	if (kv && kv->freed && kv->uses == 0)
+		kv = NULL;
+	shim_state_unlock();
+	return kv;
 }
 
 /* keyval k for objects of kind; else raises MPI_ERR_KEYVAL on comm. */
@@ -114,10 +124,9 @@ static int keyval_new(int kind, void *copy, void *del, int *keyval, void *extra,
 {
 	if (!keyval)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_ARG, fn, "keyval is NULL");
-	if (dm_grow((void **)&keyvals, &capkeyvals, (size_t)nkeyvals + 1, sizeof(*keyvals)) < 0)
+	struct keyval *kv = calloc(1, sizeof(*kv));
+	if (!kv)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
-	struct keyval *kv = &keyvals[nkeyvals];
-	memset(kv, 0, sizeof(*kv));
 	kv->kind = kind;
 	/* The callbacks are stored as the application passed them: real
 	 * functions, or the ABI's small integers for the predefined ones. */
@@ -129,7 +138,18 @@ static int keyval_new(int kind, void *copy, void *del, int *keyval, void *extra,
 		kv->del.type = (MPI_Type_delete_attr_function *)del;
 	}
 	kv->extra = extra;
-	*keyval = KEYVAL_FIRST + nkeyvals++;
+	shim_state_lock();
+	int grown = dm_grow((void **)&keyvals, &capkeyvals, (size_t)nkeyvals + 1,
+			    sizeof(*keyvals)) == 0;
+	if (grown) {
+		keyvals[nkeyvals] = kv;
+		*keyval = KEYVAL_FIRST + nkeyvals++;
+	}
+	shim_state_unlock();
+	if (!grown) {
+		free(kv);
+		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, fn, NULL);
+	}
 	return MPI_SUCCESS;
 }
 
@@ -147,13 +167,16 @@ static int keyval_free(int *keyval, int kind, const char *fn)
 				   *keyval);
 	/* Freeing again while attributes still use it is accepted, as MPICH
 	 * does (its test suite frees from inside a delete callback). */
+	shim_state_lock();
 	kv->freed = 1;
+	shim_state_unlock();
 	*keyval = MPI_KEYVAL_INVALID;
 	return MPI_SUCCESS;
 }
 
 /* -------------------------------------------------------- attribute lists */
 
+/* Callers hold the state lock, as for owner_drop. */
 static struct owner *owner_find(int kind, uintptr_t h, int create)
 {
 	for (struct owner *o = owners; o; o = o->next)
@@ -191,37 +214,50 @@ static void owner_drop(struct owner *o)
 
 static struct attr *attr_find(int kind, uintptr_t h, int keyval)
 {
+	shim_state_lock();
 	struct owner *o = owner_find(kind, h, 0);
+	struct attr *a = o ? o->attrs : NULL;
 
-	for (struct attr *a = o ? o->attrs : NULL; a; a = a->next)
-		if (a->keyval == keyval)
-			return a;
-	return NULL;
+	while (a && a->keyval != keyval)
+		a = a->next;
+	shim_state_unlock();
+	return a;
 }
 
 /* Add a new attribute (none with this keyval exists). */
 static int attr_add(int kind, uintptr_t h, int keyval, void *val)
 {
-	struct owner *o = owner_find(kind, h, 1);
-	struct attr *a = o ? malloc(sizeof(*a)) : NULL;
+	struct attr *a = malloc(sizeof(*a));
 
 	if (!a)
 		return MPI_ERR_NO_MEM;
-	a->keyval = keyval;
-	a->val = val;
-	a->next = o->attrs;
-	o->attrs = a;
-	keyval_find(keyval)->uses++;
+	shim_state_lock();
+	struct owner *o = owner_find(kind, h, 1);
+	if (o) {
+		a->keyval = keyval;
+		a->val = val;
+		a->next = o->attrs;
+		o->attrs = a;
+		keyval_find(keyval)->uses++;
+	}
+	shim_state_unlock();
+	if (!o) {
+		free(a);
+		return MPI_ERR_NO_MEM;
+	}
 	return MPI_SUCCESS;
 }
 
 /* Unlink and free the attribute of keyval on (kind, h), if any. */
 static void attr_remove(int kind, uintptr_t h, int keyval)
 {
+	shim_state_lock();
 	struct owner *o = owner_find(kind, h, 0);
 
-	if (!o)
+	if (!o) {
+		shim_state_unlock();
 		return;
+	}
 	for (struct attr **pp = &o->attrs; *pp; pp = &(*pp)->next)
 		if ((*pp)->keyval == keyval) {
 			struct attr *a = *pp;
@@ -233,14 +269,17 @@ static void attr_remove(int kind, uintptr_t h, int keyval)
 		}
 	if (!o->attrs)
 		owner_drop(o);
+	shim_state_unlock();
 }
 
 void shim_attr_forget(enum shim_kind kind, uintptr_t handle)
 {
+	shim_state_lock();
 	struct owner *o = owner_find(kind, handle, 0);
 
 	if (o)
 		owner_drop(o);
+	shim_state_unlock();
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -303,12 +342,24 @@ static int attr_delete(struct keyval *kv, int kind, uintptr_t h, int keyval)
 	return err;
 }
 
+/* The keyval of (kind, h)'s newest attribute; 0 if it has none. */
+static int newest_keyval(int kind, uintptr_t h, int *keyval)
+{
+	shim_state_lock();
+	struct owner *o = owner_find(kind, h, 0);
+	int found = o && o->attrs;
+
+	if (found)
+		*keyval = o->attrs->keyval;
+	shim_state_unlock();
+	return found;
+}
+
 static int delete_all(int kind, uintptr_t h)
 {
-	struct owner *o;
+	int keyval;
 
-	while ((o = owner_find(kind, h, 0)) && o->attrs) {
-		int keyval = o->attrs->keyval;
+	while (newest_keyval(kind, h, &keyval)) {
 		int err = attr_delete(keyval_find(keyval), kind, h, keyval);
 		if (err)
 			return err;
@@ -316,23 +367,36 @@ static int delete_all(int kind, uintptr_t h)
 	return MPI_SUCCESS;
 }
 
+/* A copy of (kind, h)'s attributes, newest first, in an array of *n;
+ * NULL with *n > 0 without memory. */
+static struct attr *snapshot(int kind, uintptr_t h, int *n)
+{
+	shim_state_lock();
+	struct owner *o = owner_find(kind, h, 0);
+	struct attr *snap = NULL;
+
+	*n = 0;
+	for (struct attr *a = o ? o->attrs : NULL; a; a = a->next)
+		(*n)++;
+	if (*n)
+		snap = malloc((size_t)*n * sizeof(*snap));
+	for (struct attr *a = snap ? o->attrs : NULL, *d = snap; a; a = a->next)
+		*d++ = *a;
+	shim_state_unlock();
+	return snap;
+}
+
 /* Copy every attribute of from onto to, newest first.  The list is read
  * into an array first: the callbacks may change it. */
 static int copy_all(int kind, uintptr_t from, uintptr_t to)
 {
-	struct owner *o = owner_find(kind, from, 0);
 	int n = 0, err = MPI_SUCCESS;
+	struct attr *snap = snapshot(kind, from, &n);
 
-	for (struct attr *a = o ? o->attrs : NULL; a; a = a->next)
-		n++;
 	if (n == 0)
 		return MPI_SUCCESS;
-	struct attr *snap = malloc((size_t)n * sizeof(*snap));
 	if (!snap)
 		return MPI_ERR_NO_MEM;
-	n = 0;
-	for (struct attr *a = o->attrs; a; a = a->next)
-		snap[n++] = *a;
 	/* Oldest first, so the copies keep the original's order. */
 	for (int i = n - 1; i >= 0 && !err; i--) {
 		struct keyval *kv = keyval_find(snap[i].keyval);
