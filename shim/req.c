@@ -245,13 +245,16 @@ static int raise_in_status(const char *fn, MPI_Comm comm)
 
 _Atomic int shim_req_local;
 
+/* local_done goes last, as a release: under MPI_THREAD_MULTIPLE a thread
+ * waiting for the request (an MPI_Grequest_complete from another thread)
+ * may complete and free r the moment it sees it. */
 void shim_req_done_locally(struct shim_req *r, const struct chan_status *st)
 {
 	r->local_st = *st;
-	r->local_done = 1;
 	r->ubuf = NULL; /* delivered already */
 	shim_stage_free(&r->stage);
 	atomic_fetch_add(&shim_req_local, 1);
+	__atomic_store_n(&r->local_done, 1, __ATOMIC_RELEASE);
 }
 
 /* The error a locally completed request reports: a generalized one's

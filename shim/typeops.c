@@ -36,7 +36,7 @@
 
 #define ABI(h) ((int64_t)(intptr_t)(h))
 
-static uint64_t type_seq;
+static _Atomic uint64_t type_seq; /* records made: two threads may make one at once */
 
 /* ------------------------------------------------------------ references */
 
@@ -194,7 +194,7 @@ static struct shim_type *record_new(const struct ctor *k)
 		return NULL;
 	}
 	t->handle = (MPI_Datatype)h;
-	t->seq = ++type_seq;
+	t->seq = atomic_fetch_add(&type_seq, 1) + 1;
 	return t;
 }
 
@@ -276,7 +276,8 @@ static int by_seq(const void *a, const void *b)
 
 int shim_type_rebuild_all(void)
 {
-	struct type_list l = { malloc((type_seq + 1) * sizeof(*l.t)), 0, type_seq + 1 };
+	uint64_t made = atomic_load(&type_seq);
+	struct type_list l = { malloc((made + 1) * sizeof(*l.t)), 0, made + 1 };
 	int err = MPI_SUCCESS;
 
 	if (!l.t)
