@@ -21,6 +21,7 @@
  * reads), the clock is clock_gettime.
  */
 #include "chan/chan.h"
+#include "util/hot.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -108,7 +109,7 @@ void chan_clock_init(void)
 	rate.mult = mult;
 }
 
-uint64_t chan_clock_ns(void)
+DM_HOT uint64_t chan_clock_ns(void)
 {
 	if (rate.mult == 0)
 		return mono_ns();
@@ -119,7 +120,7 @@ void chan_clock_init(void)
 {
 }
 
-uint64_t chan_clock_ns(void)
+DM_HOT uint64_t chan_clock_ns(void)
 {
 	return mono_ns();
 }

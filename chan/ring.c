@@ -12,6 +12,7 @@
  * exceeds CHAN_RING_SIZE.
  */
 #include "chan/chan.h"
+#include "util/hot.h"
 
 int64_t *chan_ring_claim(struct chan *ch)
 {
@@ -41,7 +42,7 @@ int chan_ring_waiting(const struct chan *ch)
 	       atomic_load_explicit(&h->ring_taken, memory_order_relaxed);
 }
 
-int chan_ring_next(struct chan *ch, struct chan_ring_post *out)
+DM_HOT int chan_ring_next(struct chan *ch, struct chan_ring_post *out)
 {
 	struct chan_hdr *h = ch->hdr;
 	uint32_t taken = atomic_load_explicit(&h->ring_taken, memory_order_relaxed);

@@ -53,6 +53,7 @@
  * request is slept through.
  */
 #include "chan/chan.h"
+#include "util/hot.h"
 
 #include <limits.h>
 #include <linux/futex.h>
@@ -174,14 +175,14 @@ static enum wait_result sleep_phase(struct waiter *w, uint64_t bound_ns)
 	return r;
 }
 
-static void step(_Atomic uint32_t *word, _Atomic uint32_t *sleeping)
+DM_HOT static void step(_Atomic uint32_t *word, _Atomic uint32_t *sleeping)
 {
 	atomic_fetch_add(word, 1);
 	if (atomic_load(sleeping) != 0)
 		futex(word, FUTEX_WAKE, INT_MAX, NULL);
 }
 
-void chan_post(struct chan *ch, enum chan_dir dir)
+DM_HOT void chan_post(struct chan *ch, enum chan_dir dir)
 {
 	struct chan_hdr *h = ch->hdr;
 
@@ -190,7 +191,7 @@ void chan_post(struct chan *ch, enum chan_dir dir)
 		step(&h->seq[CHAN_BELL], &h->sleeping[CHAN_BELL]);
 }
 
-uint32_t chan_seq(const struct chan *ch, enum chan_dir dir)
+DM_HOT uint32_t chan_seq(const struct chan *ch, enum chan_dir dir)
 {
 	return atomic_load_explicit(&ch->hdr->seq[dir], memory_order_acquire);
 }
@@ -213,7 +214,7 @@ uint32_t chan_ctor_seq(const struct chan *ch, int64_t token)
 }
 
 /* The three phases of the top of the file on w's word. */
-static int wait_word(struct chan *ch, struct waiter *w)
+DM_HOT static int wait_word(struct chan *ch, struct waiter *w)
 {
 	enum wait_result r = poll_once(w, memory_order_acquire);
 	uint32_t left = atomic_load_explicit(&ch->crowded, memory_order_relaxed);
@@ -234,7 +235,7 @@ static int wait_word(struct chan *ch, struct waiter *w)
 	return r == WAIT_STEP ? 0 : -1;
 }
 
-int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen)
+DM_HOT int chan_wait(struct chan *ch, enum chan_dir dir, uint32_t seen)
 {
 	struct waiter w = { ch->hdr, &ch->hdr->seq[dir], &ch->hdr->sleeping[dir], seen, false };
 
@@ -249,7 +250,7 @@ int chan_wait_ctor(struct chan *ch, int64_t token, uint32_t seen)
 	return wait_word(ch, &w);
 }
 
-int chan_wait_request(struct chan *ch, uint32_t seen_req, uint32_t seen_ctl)
+DM_HOT int chan_wait_request(struct chan *ch, uint32_t seen_req, uint32_t seen_ctl)
 {
 	struct chan_hdr *h = ch->hdr;
 

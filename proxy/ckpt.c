@@ -56,13 +56,13 @@
 #include "util/grow.h"
 #include "util/log.h"
 
-void px_count_send(int peer)
+DM_HOT void px_count_send(int peer)
 {
 	if (peer != MPI_PROC_NULL && !px.no_bookkeeping)
 		px.sent++;
 }
 
-void px_count_recv(const MPI_Status *st)
+DM_HOT void px_count_recv(const MPI_Status *st)
 {
 	if (!px.no_bookkeeping && !px_status_cancelled(st) && st->MPI_SOURCE != MPI_PROC_NULL)
 		px.recvd++;

@@ -82,7 +82,7 @@ void px_call_ICOLL(struct chan_call *c)
 	px_reply(c, px_icoll_start(c, c->arg[COLL_ID], c->arg[COLL_REQ]));
 }
 
-void px_icoll_step(void)
+DM_HOT void px_icoll_step(void)
 {
 	if (!polled)
 		return;

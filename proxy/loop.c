@@ -66,7 +66,7 @@ static int next_request(uint32_t seen)
 	return chan_wait_request(&px.ch, seen, px.ctl_seen);
 }
 
-_Noreturn void px_serve(void)
+DM_HOT _Noreturn void px_serve(void)
 {
 	/* A fresh channel starts at 0; the application may have posted its
 	 * first call before we got here, so don't read the current value. */

@@ -33,7 +33,7 @@ struct msg {
 /* Decode args [base..base+5]: buffer, count, type, peer, tag, comm.  The
  * buffer is the arena image of the application's byte 0, whatever its
  * sign (shim_stage_send/recv). */
-static void msg_in(const int64_t *arg, int base, int64_t comm_arg, struct msg *m)
+DM_HOT static void msg_in(const int64_t *arg, int base, int64_t comm_arg, struct msg *m)
 {
 	m->buf = px_ptr(arg[base]);
 	m->count = (int)arg[base + 1];
@@ -63,7 +63,7 @@ static void track_sync(const int64_t *arg)
 	px_ssend_track(arg[7], m.peer, m.tag, m.comm);
 }
 
-static int start_send(const struct msg *m, int mode, MPI_Request *r)
+DM_HOT static int start_send(const struct msg *m, int mode, MPI_Request *r)
 {
 	switch (mode) {
 	case MODE_SYNC:
@@ -109,7 +109,7 @@ static int keep_send(MPI_Request *r, MPI_Status *st, int64_t h, int64_t *kept,
 	return PX_RETRY;
 }
 
-void px_call_SEND(struct chan_call *c)
+DM_HOT void px_call_SEND(struct chan_call *c)
 {
 	struct msg m;
 	MPI_Request r;
@@ -180,7 +180,7 @@ void px_call_ISEND(struct chan_call *c)
 	px_reply(c, rc);
 }
 
-void px_call_RECV(struct chan_call *c)
+DM_HOT void px_call_RECV(struct chan_call *c)
 {
 	struct msg m;
 	MPI_Request r;

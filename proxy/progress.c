@@ -41,7 +41,7 @@
 enum park { HOLD, APP, RECV };
 
 /* Between two tests of one wait; *n is 0 at the first pause. */
-static void relax(unsigned *n)
+DM_HOT static void relax(unsigned *n)
 {
 	static uint64_t turn; /* when our current run of tests began */
 
@@ -136,12 +136,12 @@ int px_wait(MPI_Request *r, MPI_Status *st)
 	return wait_one(r, st, HOLD);
 }
 
-int px_wait_recv(MPI_Request *r, MPI_Status *st)
+DM_HOT int px_wait_recv(MPI_Request *r, MPI_Status *st)
 {
 	return wait_one(r, st, RECV);
 }
 
-int px_wait_app(MPI_Request *r, MPI_Status *st)
+DM_HOT int px_wait_app(MPI_Request *r, MPI_Status *st)
 {
 	return wait_one(r, st, APP);
 }

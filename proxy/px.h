@@ -27,6 +27,7 @@
 #include "chan/abi_gen.h"
 #include "chan/calls.h"
 #include "chan/chan.h"
+#include "util/hot.h"
 
 /* 1 in the proxy built with MPICH (its mpi.h defines MPICH_VERSION), 0
  * with Open MPI: the few places that must differ (proxy/comm.c,

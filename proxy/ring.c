@@ -54,7 +54,7 @@ void px_req_fail(int64_t h, int code)
 		MPI_Grequest_complete(*r);
 }
 
-void px_ring_take(void)
+DM_HOT void px_ring_take(void)
 {
 	struct chan_ring_post p;
 

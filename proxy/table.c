@@ -59,7 +59,7 @@ static void *slot(struct slots *s, uint32_t idx)
 	return (char *)s->v + (size_t)idx * s->elem;
 }
 
-MPI_Comm px_comm(int64_t abi)
+DM_HOT MPI_Comm px_comm(int64_t abi)
 {
 	if (abi == ABI_COMM_WORLD)
 		return MPI_COMM_WORLD;

@@ -110,7 +110,7 @@ void px_xlate_init(void)
 	ops_init();
 }
 
-MPI_Datatype px_type(int64_t abi)
+DM_HOT MPI_Datatype px_type(int64_t abi)
 {
 	if (abi >= 0x200 && abi <= 0x2ff)
 		return types[abi & 0xff];
@@ -177,7 +177,7 @@ int px_err(int real_code)
 
 /* ---- integer constants ---- */
 
-int px_rank_in(int64_t r)
+DM_HOT int px_rank_in(int64_t r)
 {
 	switch (r) {
 	case ABI_ANY_SOURCE: return MPI_ANY_SOURCE;
@@ -187,7 +187,7 @@ int px_rank_in(int64_t r)
 	}
 }
 
-int px_rank_out(int r)
+DM_HOT int px_rank_out(int r)
 {
 	if (r == MPI_ANY_SOURCE)
 		return ABI_ANY_SOURCE;
@@ -200,12 +200,12 @@ int px_rank_out(int r)
 	return r;
 }
 
-int px_tag_in(int64_t t)
+DM_HOT int px_tag_in(int64_t t)
 {
 	return t == ABI_ANY_TAG ? MPI_ANY_TAG : (int)t;
 }
 
-int px_tag_out(int t)
+DM_HOT int px_tag_out(int t)
 {
 	return t == MPI_ANY_TAG ? ABI_ANY_TAG : t;
 }
@@ -238,7 +238,7 @@ int px_thread_level_out(int real)
 
 /* ---- status ---- */
 
-void px_status_out(const MPI_Status *st, struct chan_status *out)
+DM_HOT void px_status_out(const MPI_Status *st, struct chan_status *out)
 {
 	/* Byte counts let the shim compute Get_count for any datatype. */
 	int64_t n = px_status_bytes(st);

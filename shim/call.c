@@ -66,7 +66,7 @@ struct chan_call *shim_call_begin_admitted(enum chan_call_id id)
 	return shim_call_begin(id);
 }
 
-struct chan_call *shim_call_begin(enum chan_call_id id)
+DM_HOT struct chan_call *shim_call_begin(enum chan_call_id id)
 {
 	pthread_mutex_lock(&shim.lock);
 	was_parked = 0;
@@ -90,7 +90,7 @@ struct chan_call *shim_call_begin(enum chan_call_id id)
 	return c;
 }
 
-int shim_call_was_parked(void)
+DM_HOT int shim_call_was_parked(void)
 {
 	int p = was_parked;
 
@@ -98,7 +98,7 @@ int shim_call_was_parked(void)
 	return p;
 }
 
-int shim_call_run(struct chan_call *c)
+DM_HOT int shim_call_run(struct chan_call *c)
 {
 	uint32_t seen = chan_seq(&shim.ch, CHAN_RSP);
 
@@ -117,7 +117,7 @@ int shim_call_run(struct chan_call *c)
 	return err;
 }
 
-void shim_call_end(void)
+DM_HOT void shim_call_end(void)
 {
 	pthread_mutex_unlock(&shim.lock);
 }

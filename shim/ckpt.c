@@ -199,7 +199,7 @@ void shim_ckpt_wait_resume(void)
  * checkpoint: set_phase takes ck_mu too, so no receive is taking a
  * message when PARK begins, and none takes one until the receives PARK
  * cancelled are posted again (release). */
-int shim_ckpt_queue_enter(void)
+DM_HOT int shim_ckpt_queue_enter(void)
 {
 	if (!shim_drain_head)
 		return 0;

@@ -17,7 +17,7 @@
 static struct shim_comm world_rec, self_rec;
 static uint64_t created_count; /* records made so far: rebuild order */
 
-struct shim_comm *shim_comm_get(MPI_Comm h)
+DM_HOT struct shim_comm *shim_comm_get(MPI_Comm h)
 {
 	if (h == MPI_COMM_WORLD)
 		return world_rec.world ? &world_rec : NULL;

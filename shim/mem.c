@@ -179,7 +179,7 @@ static int find_block(uintptr_t at, uint64_t len, uintptr_t *lo, uintptr_t *hi)
 	return 0;
 }
 
-int shim_mem_in_arena(const void *p, uint64_t len)
+DM_HOT int shim_mem_in_arena(const void *p, uint64_t len)
 {
 	uintptr_t at = (uintptr_t)p, start = (uintptr_t)shim.ch.arena;
 	uintptr_t lo, hi;

@@ -46,7 +46,7 @@ struct msg {
 
 /* Validate a buffer description and a peer; raise the error through
  * comm's handler.  Returns the error class or MPI_SUCCESS. */
-static int check_msg(const char *fn, const void *buf, int count, MPI_Datatype type,
+DM_HOT static int check_msg(const char *fn, const void *buf, int count, MPI_Datatype type,
 		     int peer, int tag, MPI_Comm comm, int recv, struct msg *m)
 {
 	int err;
@@ -154,7 +154,7 @@ static int send_wait_kept(struct shim_req *r)
 	return PMPI_Wait(&h, MPI_STATUS_IGNORE);
 }
 
-static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
+DM_HOT static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
 		     int dest, int tag, MPI_Comm comm, int mode)
 {
 	struct msg m = { NULL, NULL };
@@ -183,12 +183,12 @@ static int send_mode(const char *fn, const void *buf, int count, MPI_Datatype ty
 	return shim_error(comm, err, fn, NULL);
 }
 
-int PMPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
+DM_HOT int PMPI_Send(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
 	      MPI_Comm comm)
 {
 	return send_mode("MPI_Send", buf, count, datatype, dest, tag, comm, MODE_STANDARD);
 }
-SHIM_WEAK(Send)
+SHIM_WEAK_HOT(Send)
 
 int PMPI_Ssend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
 	       MPI_Comm comm)
@@ -230,7 +230,7 @@ static int recv_queued(void *buf, int count, const struct shim_type *type, MPI_C
  * never waited for at the gate (it came and went between the look and
  * the slot): looked at again with the slot held, a message found means
  * the call must start over, or it would pass older messages. */
-static int drained_meanwhile(MPI_Comm comm, int source, int tag)
+DM_HOT static int drained_meanwhile(MPI_Comm comm, int source, int tag)
 {
 	if (!shim_ckpt_queue_enter())
 		return 0;
@@ -241,7 +241,7 @@ static int drained_meanwhile(MPI_Comm comm, int source, int tag)
 	return found;
 }
 
-int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
+DM_HOT int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	      MPI_Comm comm, MPI_Status *status)
 {
 	struct msg m = { NULL, NULL };
@@ -280,7 +280,7 @@ int PMPI_Recv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	shim_stage_free(&s);
 	return shim_error(comm, err, "MPI_Recv", NULL);
 }
-SHIM_WEAK(Recv)
+SHIM_WEAK_HOT(Recv)
 
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int dest, int tag,

@@ -27,11 +27,14 @@
 #include "chan/calls.h"
 #include "chan/chan.h"
 #include "shim/rlock.h"
+#include "util/hot.h"
 
 /* Each hand-written PMPI_X is followed by SHIM_WEAK(X): MPI_X becomes a
  * weak alias, so tools can interpose MPI_X and still reach PMPI_X. */
 #define SHIM_STR_(x) #x
 #define SHIM_WEAK(f) _Pragma(SHIM_STR_(weak MPI_##f = PMPI_##f))
+/* The same for a DM_HOT PMPI_X: an alias must carry its target's attribute. */
+#define SHIM_WEAK_HOT(f) extern __typeof__(PMPI_##f) MPI_##f DM_HOT; SHIM_WEAK(f)
 
 /* Handle values: predefined ones are the ABI's; ours are kind << 24 | idx. */
 #define SHIM_HANDLE_BASE 0x1000

@@ -97,7 +97,7 @@ void shim_stage_release(struct shim_stage *s)
 
 /* ---- typed buffers ---- */
 
-int shim_type_span(const struct shim_type *t, int64_t count, int64_t *lo, int64_t *hi)
+DM_HOT int shim_type_span(const struct shim_type *t, int64_t count, int64_t *lo, int64_t *hi)
 {
 	int64_t ext, len;
 
@@ -195,7 +195,7 @@ static int stage_borrow(const void *buf, int64_t lo, int64_t hi, struct shim_sta
 	return 1;
 }
 
-int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
+DM_HOT int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 		    enum shim_stage_how how, struct shim_stage *s, int64_t *base,
 		    const char *fn)
 {
@@ -223,7 +223,7 @@ int shim_stage_send(const void *buf, int64_t count, const struct shim_type *t,
 	return MPI_SUCCESS;
 }
 
-int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
+DM_HOT int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
 		    struct shim_stage *s, int64_t *base, const char *fn)
 {
 	int64_t lo, hi;
@@ -239,7 +239,7 @@ int shim_stage_recv(const void *buf, int64_t count, const struct shim_type *t,
 	return stage_span(buf, lo, hi, s, base, fn);
 }
 
-void shim_stage_wire(const struct shim_stage *s, const struct shim_type *t, int64_t *count,
+DM_HOT void shim_stage_wire(const struct shim_stage *s, const struct shim_type *t, int64_t *count,
 		     MPI_Datatype *type)
 {
 	if (!s->packed)
@@ -248,7 +248,7 @@ void shim_stage_wire(const struct shim_stage *s, const struct shim_type *t, int6
 	*type = MPI_PACKED;
 }
 
-void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t,
+DM_HOT void shim_stage_unload_typed(void *buf, int64_t count, const struct shim_type *t,
 			     int64_t base, int packed, const struct chan_status *st)
 {
 	int64_t got;

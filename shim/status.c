@@ -30,7 +30,7 @@ static void status_set_bytes(MPI_Status *st, int64_t n)
 
 /* Single-completion calls leave the caller's MPI_ERROR alone (the
  * standard sets it only for calls that complete several requests). */
-void shim_status_out(MPI_Status *out, const struct chan_status *in)
+DM_HOT void shim_status_out(MPI_Status *out, const struct chan_status *in)
 {
 	if (out == MPI_STATUS_IGNORE)
 		return;

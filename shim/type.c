@@ -167,7 +167,7 @@ int shim_type_predefined(MPI_Datatype t)
 	return predefined_rec((uintptr_t)t) != NULL;
 }
 
-struct shim_type *shim_type_get(MPI_Datatype t)
+DM_HOT struct shim_type *shim_type_get(MPI_Datatype t)
 {
 	uintptr_t h = (uintptr_t)t;
 
@@ -177,7 +177,7 @@ struct shim_type *shim_type_get(MPI_Datatype t)
 	return r && r->user_refs > 0 ? r : NULL;
 }
 
-int shim_type_check(MPI_Datatype t, struct shim_type **out)
+DM_HOT int shim_type_check(MPI_Datatype t, struct shim_type **out)
 {
 	struct shim_type *r = shim_type_get(t);
 
