@@ -60,7 +60,7 @@
 #include <stdint.h>
 
 #define CHAN_MAGIC 0x4e414843u /* "CHAN" */
-#define CHAN_VERSION 6u
+#define CHAN_VERSION 7u
 
 #define CHAN_ARGS 24                   /* scalar slots per call */
 #define CHAN_INLINE_SIZE (256u << 10)  /* arrays, strings, status arrays */
@@ -115,14 +115,17 @@ struct chan_status {
 
 /* The call slot.  Arguments and results are scalars in arg[], arrays and
  * strings in inl[]; meaning of each index is fixed per call id and
- * documented at the handler (proxy) and the wrapper (shim). */
+ * documented at the handler (proxy) and the wrapper (shim).  The fields
+ * every call writes or reads (id, err, inl_len, status) come first, so a
+ * call of up to 10 arguments (a blocking send or receive) touches two
+ * cache lines of the slot, not three. */
 struct chan_call {
 	uint32_t id;      /* enum chan_call_id */
 	int32_t err;      /* reply: standard-ABI error code, or CHAN_RETRY */
-	int64_t arg[CHAN_ARGS];
-	struct chan_status status;
 	uint32_t inl_len;
 	uint32_t pad;
+	struct chan_status status;
+	int64_t arg[CHAN_ARGS];
 	unsigned char inl[CHAN_INLINE_SIZE];
 };
 
@@ -291,17 +294,19 @@ struct chan_hdr {
 	uint64_t map_size;    /* whole mapping */
 	uint64_t arena_off;   /* from the start of the mapping */
 	uint64_t arena_size;
-	uint32_t same_cpu;    /* app and proxy share a CPU: yield, don't spin */
 	uint32_t rank;        /* for messages; set by the launcher if known */
-	/* One cache line for all the words: a post touches two of them. */
+	uint32_t pad;
+	/* One cache line for every word a post or a wait reads, so a
+	 * blocking call's hand-offs touch this line alone of the header. */
 	_Alignas(64) _Atomic uint32_t seq[CHAN_NDIRS];      /* futex words */
-	_Alignas(64) _Atomic uint32_t sleeping[CHAN_NDIRS]; /* in futex_wait */
-	_Alignas(64) _Atomic uint32_t state;       /* enum chan_state */
+	_Atomic uint32_t sleeping[CHAN_NDIRS]; /* in futex_wait */
+	_Atomic uint32_t state;       /* enum chan_state */
+	uint32_t same_cpu;    /* app and proxy share a CPU: yield, don't spin */
+	/* The post ring (see the top): entries taken by the proxy. */
+	_Atomic uint32_t ring_taken;
 	/* Constructor words and their sleepers (see the top). */
 	_Alignas(64) _Atomic uint32_t ctor[CHAN_CTOR_WORDS];
 	_Alignas(64) _Atomic uint32_t ctor_sleeping[CHAN_CTOR_WORDS];
-	/* The post ring (see the top): entries taken by the proxy. */
-	_Alignas(64) _Atomic uint32_t ring_taken;
 	_Alignas(64) struct chan_ring_post ring[CHAN_RING_SIZE];
 	_Alignas(64) struct chan_call call;
 	_Alignas(64) struct chan_ctl ctl;

@@ -184,9 +184,22 @@ static void test_layout(void **state)
 	assert_true((unsigned char *)(&h->ctl + 1) <= f->ch.arena);
 	assert_true((unsigned char *)&h->ctl >= (unsigned char *)(&h->call + 1));
 	assert_int_equal(offsetof(struct chan_hdr, seq) % 64, 0);
-	/* A post touches its word and the bell: one cache line. */
-	assert_true(sizeof(h->seq) <= 64);
+	/* A post and a wait touch one line of the header: the words, their
+	 * sleepers, the state, same_cpu and the ring's taken count. */
+#define IN_SEQ_LINE(f) (offsetof(struct chan_hdr, f) >= offsetof(struct chan_hdr, seq) && \
+			offsetof(struct chan_hdr, f) + sizeof(h->f) <= offsetof(struct chan_hdr, seq) + 64)
+	assert_true(IN_SEQ_LINE(seq));
+	assert_true(IN_SEQ_LINE(sleeping));
+	assert_true(IN_SEQ_LINE(state));
+	assert_true(IN_SEQ_LINE(same_cpu));
+	assert_true(IN_SEQ_LINE(ring_taken));
+#undef IN_SEQ_LINE
 	assert_int_equal(offsetof(struct chan_hdr, call) % 64, 0);
+	/* A blocking send or receive (10 arguments at most) touches two
+	 * lines of the slot: the header and reply in the first. */
+	assert_true(offsetof(struct chan_call, status) + sizeof(h->call.status) <= 64);
+	assert_true(offsetof(struct chan_call, inl_len) + sizeof(h->call.inl_len) <= 64);
+	assert_true(offsetof(struct chan_call, arg[10]) <= 128);
 	assert_int_equal(offsetof(struct chan_hdr, ctl) % 64, 0);
 	assert_int_equal(atomic_load(&h->state), CHAN_UP);
 	for (int d = 0; d < CHAN_NDIRS; d++)
