@@ -16,21 +16,14 @@
  * read back.  Output: one verdict line.
  */
 /* ranks: 2 */
-#include "mt.h"
-
-#include <pthread.h>
+#include "mt_threads.h"
 
 #define NT 4            /* threads per rank */
 #define ROUNDS 40000    /* rounds per thread */
 #define TYPE_EVERY 16   /* rounds per type made (a call to the proxy) */
 
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
 static MPI_Comm own[NT];
 static int type_key, comm_key;
-
-/* mt.h's records are not thread-safe. */
-#define CHECK(cond, ...) do { if (!(cond)) { pthread_mutex_lock(&fail_mu); \
-	mt_fail_at(__LINE__, __VA_ARGS__); pthread_mutex_unlock(&fail_mu); } } while (0)
 
 /* The value an attribute of thread tag holds in round: a distinct address. */
 static int slots[NT][2];
@@ -95,15 +88,8 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	pthread_t th[NT];
-	int provided;
-
-	MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
-	mt_begin("thread_attr");
-	if (provided < MPI_THREAD_MULTIPLE) {
-		MT_FAIL("MPI_THREAD_MULTIPLE not provided (%d)", provided);
+	if (!mt_init_multiple(&argc, &argv, "thread_attr"))
 		return mt_finish();
-	}
 	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
 	MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN); /* datatype errors */
 	MPI_Type_create_keyval(MPI_TYPE_NULL_COPY_FN, MPI_TYPE_NULL_DELETE_FN, &type_key, NULL);
@@ -112,13 +98,7 @@ int main(int argc, char **argv)
 		MPI_Comm_dup(MPI_COMM_SELF, &own[t]);
 		MPI_Comm_set_errhandler(own[t], MPI_ERRORS_RETURN);
 	}
-	int started = 0;
-	while (started < NT && pthread_create(&th[started], NULL, run,
-					      (void *)(intptr_t)started) == 0)
-		started++;
-	CHECK(started == NT, "only %d of %d threads started", started, NT);
-	for (int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	mt_run_threads(NT, run);
 	for (int t = 0; t < NT; t++)
 		MPI_Comm_free(&own[t]);
 	MPI_Type_free_keyval(&type_key);

@@ -20,21 +20,14 @@
  * return), every payload.  Output: one verdict line.
  */
 /* ranks: 2 */
-#include "mt.h"
-
-#include <pthread.h>
+#include "mt_threads.h"
 
 #define NT 4            /* threads per rank: even ones free, odd ones exchange */
 #define ROUNDS 3000     /* rounds per thread */
 #define LEN 4           /* ints per message */
 
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
 static int peer;
 static MPI_Comm own[NT];  /* a communicator for each freeing thread */
-
-/* mt.h's records are not thread-safe. */
-#define CHECK(cond, ...) do { if (!(cond)) { pthread_mutex_lock(&fail_mu); \
-	mt_fail_at(__LINE__, __VA_ARGS__); pthread_mutex_unlock(&fail_mu); } } while (0)
 
 /* A type whose last reference a persistent collective drops when freed. */
 static int made_and_freed(int tag, int n)
@@ -112,27 +105,14 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	pthread_t th[NT];
-	int provided;
-
-	MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
-	mt_begin("thread_pcollfree");
-	if (provided < MPI_THREAD_MULTIPLE) {
-		MT_FAIL("MPI_THREAD_MULTIPLE not provided (%d)", provided);
+	if (!mt_init_multiple(&argc, &argv, "thread_pcollfree"))
 		return mt_finish();
-	}
 	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
 	MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN); /* datatype errors */
 	peer = 1 - mt_rank();
 	for (int t = 0; t < NT; t += 2)
 		MPI_Comm_dup(MPI_COMM_SELF, &own[t]);
-	int started = 0;
-	while (started < NT && pthread_create(&th[started], NULL, run,
-					      (void *)(intptr_t)started) == 0)
-		started++;
-	CHECK(started == NT, "only %d of %d threads started", started, NT);
-	for (int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	mt_run_threads(NT, run);
 	for (int t = 0; t < NT; t += 2)
 		MPI_Comm_free(&own[t]);
 	mt_say("%d threads x %d rounds: half free types held by persistent collectives, "

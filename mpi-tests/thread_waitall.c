@@ -17,21 +17,14 @@
  * every receive's source, tag and count.  Output: one verdict line.
  */
 /* ranks: 2 */
-#include "mt.h"
-
-#include <pthread.h>
+#include "mt_threads.h"
 
 #define NT 4            /* threads per rank */
 #define ROUNDS 1500     /* windows per thread */
 #define WINDOW 8        /* receives and as many sends per window */
 #define LEN 4           /* ints per message */
 
-static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
 static int peer;
-
-/* mt.h's records are not thread-safe. */
-#define CHECK(cond, ...) do { if (!(cond)) { pthread_mutex_lock(&fail_mu); \
-	mt_fail_at(__LINE__, __VA_ARGS__); pthread_mutex_unlock(&fail_mu); } } while (0)
 
 static int value(int tag, int round, int j, int i)
 {
@@ -89,24 +82,11 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	pthread_t th[NT];
-	int provided;
-
-	MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
-	mt_begin("thread_waitall");
-	if (provided < MPI_THREAD_MULTIPLE) {
-		MT_FAIL("MPI_THREAD_MULTIPLE not provided (%d)", provided);
+	if (!mt_init_multiple(&argc, &argv, "thread_waitall"))
 		return mt_finish();
-	}
 	MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
 	peer = 1 - mt_rank();
-	int started = 0;
-	while (started < NT && pthread_create(&th[started], NULL, run,
-					      (void *)(intptr_t)started) == 0)
-		started++;
-	CHECK(started == NT, "only %d of %d threads started", started, NT);
-	for (int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	mt_run_threads(NT, run);
 	mt_say("%d threads x %d windows of %d receives and %d sends, each by MPI_Waitall",
 	       NT, ROUNDS, WINDOW, WINDOW);
 	return mt_finish();
