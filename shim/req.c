@@ -303,18 +303,16 @@ static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses
 static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status statuses[])
 {
 	size_t n = (size_t)(count ? count : 1);
-	MPI_Request *rest = malloc(n * sizeof(*rest));
-	MPI_Status *st = malloc(n * sizeof(*st));
-	unsigned char *local = malloc(n);
+	/* One block: rest[n] first (pointer-aligned), then st[n], local[n]. */
+	MPI_Request *rest = malloc(n * (sizeof(MPI_Request) + sizeof(MPI_Status) + 1));
 	int done = 1, err = MPI_SUCCESS;
 	MPI_Comm bad = MPI_COMM_NULL;
 
-	if (!rest || !st || !local) {
-		free(rest);
-		free(st);
-		free(local);
+	if (!rest)
 		return shim_error(SHIM_NOCOMM, MPI_ERR_NO_MEM, "MPI_Waitall", NULL);
-	}
+	MPI_Status *st = (MPI_Status *)(rest + n);
+	unsigned char *local = (unsigned char *)(st + n);
+
 	for (int i = 0; i < count; i++) {
 		local[i] = (unsigned char)is_local(reqs[i]);
 		rest[i] = local[i] ? MPI_REQUEST_NULL : reqs[i];
@@ -336,8 +334,6 @@ static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status status
 	if (flag)
 		*flag = done;
 	free(rest);
-	free(st);
-	free(local);
 	if (!err && bad != MPI_COMM_NULL)
 		return raise_in_status(flag ? "MPI_Testall" : "MPI_Waitall", bad);
 	return err;
