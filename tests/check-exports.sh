@@ -6,10 +6,11 @@
 #
 # Every function listed in shim/mpi_api.txt must be a defined dynamic
 # symbol twice: as MPI_X for applications and as PMPI_X for profiling
-# tools.  A function that is marked impl but never written, or a stub that
-# lost its weak alias, shows up here as a missing name.  Exits 0 when all
-# are present, 1 when any is missing (each is printed), 2 on a usage or
-# tool error.
+# tools; no util/ helper (dm_*) may be one.  A function that is marked
+# impl but never written, or a stub that lost its weak alias, shows up
+# here as a missing name.  Exits 0 when all are present and no helper
+# leaks, 1 when any is missing or leaks (each is printed), 2 on a usage
+# or tool error.
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 lib=${1:-$root/build/lib/libmpi_abi.so.1}
@@ -64,6 +65,18 @@ while read -r sym; do
 	echo "check-exports: warning: $sym exported but not in shim/mpi_api.txt"
 done <"$tmp/extra"
 
+# The util/ helpers (dm_*) are internal: exported, an application's own
+# dm_err would collide with ours.  util/*.h declare them hidden.
+grep -E '^dm_' "$tmp/have" >"$tmp/leaked"
+nleak=$(wc -l <"$tmp/leaked")
+while read -r sym; do
+	echo "check-exports: internal: $sym exported (declare it hidden in its util/ header)"
+done <"$tmp/leaked"
+
+if [ "$nleak" -ne 0 ]; then
+	echo "check-exports: FAIL: $nleak internal dm_ symbols exported by $lib"
+	exit 1
+fi
 if [ "$nmiss" -ne 0 ]; then
 	while read -r sym; do
 		echo "check-exports: missing: $sym"

@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Continue crc (0 to start) over len bytes at buf.  Thread-safe. */
+/* Continue crc (0 to start) over len bytes at buf.  Thread-safe.
+ * Hidden: each object keeps its own copy, and libmpi_abi does not
+ * export it. */
+__attribute__((visibility("hidden")))
 uint32_t dm_crc32c(uint32_t crc, const void *buf, size_t len);
 
 #endif

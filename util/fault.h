@@ -10,7 +10,9 @@
 
 /* 1 if $DMTCP_MPI_FAULT names point, else 0.  Reads the environment on
  * every call (no lock, no allocation): a path taken often reads it once
- * and keeps the answer. */
+ * and keeps the answer.  Hidden: each object keeps its own copy, and
+ * libmpi_abi does not export it. */
+__attribute__((visibility("hidden")))
 int dm_fault(const char *point);
 
 #endif
