@@ -837,15 +837,19 @@ void shim_type_user_hold(MPI_Datatype h)
 
 /* Even a component whose handle the application freed becomes valid
  * again: its record is found with shim_handle_get, which shim_type_get
- * (and so shim_type_user_hold) would not do. */
+ * (and so shim_type_user_hold) would not do.  Counted under the state
+ * lock, as Type_free drops the count: another thread may be handing the
+ * same component out or freeing its copy (thread_typecontents.c). */
 void shim_type_hand_out(const MPI_Datatype *types, int n, MPI_Datatype out[])
 {
+	shim_state_lock();
 	for (int i = 0; i < n; i++) {
 		struct shim_type *k = shim_handle_get(SHIM_K_TYPE, (uintptr_t)types[i]);
 		if (k)
 			k->user_refs++;
 		out[i] = types[i];
 	}
+	shim_state_unlock();
 }
 
 void shim_type_user_release(MPI_Datatype h)
