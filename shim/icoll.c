@@ -194,7 +194,11 @@ int shim_icoll_drained(void)
 
 	/* The checkpoint client thread: its calls pass the parked gate.
 	 * Requests are collected under the slot lock, which a collective
-	 * holds from its start in the proxy until its request has a plan. */
+	 * holds from its start in the proxy until its request has a plan,
+	 * and a completion call from the proxy's answer until the request
+	 * is completed and freed (shim/req.c, single).  So none collected
+	 * here is being completed by an application thread, and none can
+	 * be until this ends: their next call waits at the gate. */
 	shim_ck_exempt = 1;
 	pthread_mutex_lock(&shim.lock);
 	struct shim_req **l = shim_req_select(pending, &n);

@@ -532,6 +532,11 @@ static int active_send(const struct shim_req *r)
 	       !r->ack_wait;
 }
 
+/* At RESTART, application threads wait at the gate for their calls,
+ * and none was between a done answer and its request's end when the
+ * image was taken (they are one stretch under the slot lock, which
+ * DRAIN saw free; see single): no send picked here is being completed
+ * or freed by another thread. */
 void shim_req_sends_done(void)
 {
 	size_t n;
@@ -574,7 +579,7 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, fn, "not a live request");
 	MPI_Comm comm = r->comm;
 	struct chan_status st;
-	int err = MPI_SUCCESS, done = 1;
+	int err = MPI_SUCCESS, done = 1, slot = 0;
 	if (r->inactive) {
 		/* An inactive persistent request is complete, with nothing in it. */
 		if (flag)
@@ -601,10 +606,12 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 		}
 		done = id == CALL_WAIT ? 1 : (int)c->arg[1];
 		st = c->status;
-		shim_call_end();
-		if (err == CHAN_RETRY) /* a checkpoint came: r may be done now */
+		if (err == CHAN_RETRY) { /* a checkpoint came: r may be done now */
+			shim_call_end();
 			return single(fn, id, request, flag, status);
+		}
 		fix_status(r, &st);
+		slot = 1; /* kept until r is complete here: see below */
 	}
 	if (flag)
 		*flag = done;
@@ -620,6 +627,14 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 			*request = left;
 		}
 	}
+	/* The proxy forgot r when it answered done, so r is completed before
+	 * the slot is let go, as testall and some do: a checkpoint's DRAIN
+	 * and RESTART pick the requests they complete under the slot lock
+	 * (shim_icoll_drained, shim_req_sends_done), and one that the proxy
+	 * had answered and this thread not yet freed would be completed
+	 * twice, or used after this thread freed it. */
+	if (slot)
+		shim_call_end();
 	return shim_error(comm, err, fn, NULL);
 }
 
@@ -710,9 +725,9 @@ static int reap_one(struct shim_req *r, int wait)
 		err = shim_call_run(c);
 	}
 	int done = err != CHAN_RETRY && (wait || err != MPI_SUCCESS || c->arg[1]);
-	shim_call_end();
-	if (done)
+	if (done) /* before the slot goes, as in single */
 		shim_req_complete(r, NULL);
+	shim_call_end();
 	return done;
 }
 
@@ -857,16 +872,16 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 	struct chan_status st = c->status;
 	if (flag)
 		*flag = (int)c->arg[3];
-	shim_call_end();
-	shim_stage_free(&g.stage);
 	MPI_Comm comm = MPI_COMM_WORLD;
-	if (k >= 0 && k < a.n) {
+	if (k >= 0 && k < a.n) { /* finished before the slot goes, as in single */
 		fix_status(a.req[k], &st);
 		*index = a.pos[k];
 		comm = a.req[k]->comm;
 		shim_status_out(status, &st);
 		finish(&a, k, reqs, &st);
 	}
+	shim_call_end();
+	shim_stage_free(&g.stage);
 	active_free(&a);
 	return shim_error(comm, err, fn, NULL);
 }
