@@ -25,7 +25,7 @@
  * programs tested on MPICH or Open MPI sometimes reserve only what those
  * charge (MPICH's pt2pt/bsend2 does).
  * MPI_Buffer_detach and MPI_Finalize wait until every buffered message
- * is sent.  Other sends nobody waits for (shim/isendrecv.c) are adopted
+ * is sent, without the lock (wait_sent).  Other sends nobody waits for (shim/isendrecv.c) are adopted
  * into the same list, holding no buffer space.  One
  * lock keeps the accounting whole when several threads send.
  */
@@ -140,53 +140,103 @@ int PMPI_Buffer_attach_c(void *buffer, MPI_Count size)
 }
 SHIM_WEAK(Buffer_attach_c)
 
-/* Complete pending messages (all, or only those in key's pool): wait for
- * them, or take those done; give their bytes back and drop them. */
-static int settle(int wait, int all, MPI_Comm key)
+/* Take the pending messages that are done: give their bytes back and
+ * drop them.  A test, never a wait, so it may run under bb_lock. */
+static int settle(void)
 {
-	int m = 0, out = 0, err;
-	int *idx = malloc((size_t)(bb.n ? bb.n : 1) * sizeof(int));
-	int *done = malloc((size_t)(bb.n ? bb.n : 1) * sizeof(int));
-	MPI_Request *q = malloc((size_t)(bb.n ? bb.n : 1) * sizeof(*q));
+	int m = bb.n, out = 0;
+	int *done = malloc((size_t)(m ? m : 1) * sizeof(int));
+	MPI_Request *q = malloc((size_t)(m ? m : 1) * sizeof(*q));
 
-	if (!idx || !done || !q) {
-		free(idx);
+	if (!done || !q) {
 		free(done);
 		free(q);
 		return MPI_ERR_NO_MEM;
 	}
-	for (int i = 0; i < bb.n; i++)
-		if (all || bb.v[i].owner == key) {
-			idx[m] = i;
-			q[m++] = bb.v[i].req;
-		}
-	if (wait)
-		err = PMPI_Waitall(m, q, MPI_STATUSES_IGNORE);
-	else
-		err = PMPI_Testsome(m, q, &out, done, MPI_STATUSES_IGNORE);
-	for (int j = 0; j < m; j++) {
-		if (q[j] != MPI_REQUEST_NULL)
+	for (int i = 0; i < m; i++)
+		q[i] = bb.v[i].req;
+	int err = PMPI_Testsome(m, q, &out, done, MPI_STATUSES_IGNORE);
+	for (int i = 0; i < m; i++) {
+		if (q[i] != MPI_REQUEST_NULL)
 			continue;
-		struct held *h = &bb.v[idx[j]];
-		pool_find(h->owner, 0)->used -= h->len;
-		h->req = MPI_REQUEST_NULL;
+		pool_find(bb.v[i].owner, 0)->used -= bb.v[i].len;
+		bb.v[i].req = MPI_REQUEST_NULL;
 	}
 	int k = 0;
-	for (int i = 0; i < bb.n; i++)
+	for (int i = 0; i < m; i++)
 		if (bb.v[i].req != MPI_REQUEST_NULL)
 			bb.v[k++] = bb.v[i];
 	bb.n = k;
-	free(idx);
 	free(done);
 	free(q);
 	return err;
 }
 
+/* Move the pending messages of key's pool (of every pool, if all) out
+ * of bb into *h, their requests into *q; how many, or -1 without
+ * memory (nothing moved). */
+static int take_out(int all, MPI_Comm key, struct held **h, MPI_Request **q)
+{
+	int m = 0, k = 0;
+
+	for (int i = 0; i < bb.n; i++)
+		m += all || bb.v[i].owner == key;
+	if (!m)
+		return 0;
+	*h = malloc((size_t)m * sizeof(**h));
+	*q = malloc((size_t)m * sizeof(**q));
+	if (!*h || !*q) {
+		free(*h);
+		free(*q);
+		return -1;
+	}
+	m = 0;
+	for (int i = 0; i < bb.n; i++) {
+		if (all || bb.v[i].owner == key) {
+			(*q)[m] = bb.v[i].req;
+			(*h)[m++] = bb.v[i];
+		} else {
+			bb.v[k++] = bb.v[i];
+		}
+	}
+	bb.n = k;
+	return m;
+}
+
+/* Wait until the messages of key's pool (of every pool, if all) are
+ * sent, and give their bytes back.  Called and returns with bb_lock
+ * held, but waits without it: under MPI_THREAD_MULTIPLE another
+ * thread's buffered send, on another communicator's buffer, may be the
+ * message the receiver of ours takes first (thread_bsenddetach.c).  The
+ * messages stay charged to their pool while the wait lasts; those sent
+ * meanwhile are waited for in the next round. */
+static int wait_sent(int all, MPI_Comm key)
+{
+	struct held *h;
+	MPI_Request *q;
+	int m = 0, err = MPI_SUCCESS;
+
+	while (!err && (m = take_out(all, key, &h, &q)) > 0) {
+		pthread_mutex_unlock(&bb_lock);
+		err = PMPI_Waitall(m, q, MPI_STATUSES_IGNORE);
+		pthread_mutex_lock(&bb_lock);
+		for (int j = 0; j < m; j++) {
+			if (q[j] == MPI_REQUEST_NULL)
+				pool_find(h[j].owner, 0)->used -= h[j].len;
+			else if (dm_grow((void **)&bb.v, &bb.cap, (size_t)bb.n + 1,
+					 sizeof(*bb.v)) == 0)
+				bb.v[bb.n++] = h[j]; /* the wait failed: pending still */
+		}
+		free(h);
+		free(q);
+	}
+	return m < 0 ? MPI_ERR_NO_MEM : err;
+}
+
 void shim_bsend_flush(void)
 {
 	pthread_mutex_lock(&bb_lock);
-	if (bb.n)
-		settle(1, 1, MPI_COMM_NULL);
+	wait_sent(1, MPI_COMM_NULL);
 	pthread_mutex_unlock(&bb_lock);
 }
 
@@ -203,9 +253,10 @@ static int detach_locked(MPI_Comm key, void *buffer_addr, int64_t *size, const c
 		*size = 0;
 		return MPI_SUCCESS;
 	}
-	int err = settle(1, 0, key);
+	int err = wait_sent(0, key);
 	if (err)
 		return shim_error(ec, err, fn, "waiting for buffered messages");
+	p = pool_find(key, 0); /* another thread's attach may have moved it */
 	*(void **)buffer_addr = p->buf == (void *)p ? NULL : p->buf;
 	*size = p->buf == MPI_BUFFER_AUTOMATIC ? 0 : p->size;
 	p->buf = NULL;
@@ -294,7 +345,7 @@ SHIM_WEAK(Comm_detach_buffer_c)
 static int flush(MPI_Comm key, const char *fn)
 {
 	pthread_mutex_lock(&bb_lock);
-	int err = bb.n ? settle(1, 0, key) : MPI_SUCCESS;
+	int err = wait_sent(0, key);
 	pthread_mutex_unlock(&bb_lock);
 	return err ? shim_error(key == MPI_COMM_NULL ? SHIM_NOCOMM : key, err, fn,
 				"waiting for buffered messages") : MPI_SUCCESS;
@@ -375,7 +426,7 @@ static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype
 		return PMPI_Send(buf, count, type, dest, tag, comm);
 	int64_t need = (int64_t)packed + HEADER;
 	struct pool *p = pool_for(comm);
-	if (bb.n && p->used + need > p->size && (err = settle(0, 1, MPI_COMM_NULL)))
+	if (bb.n && p->used + need > p->size && (err = settle()))
 		return shim_error(comm, err, fn, "completing buffered messages");
 	if (!p->buf || p->used + need > p->size)
 		return shim_errorf(comm, MPI_ERR_BUFFER, fn,
@@ -408,7 +459,7 @@ int shim_bsend_adopt(MPI_Request h)
 {
 	pthread_mutex_lock(&bb_lock);
 	if (bb.n >= 64)
-		settle(0, 1, MPI_COMM_NULL);
+		settle();
 	int err = remember(h, 0, &proc_pool);
 	pthread_mutex_unlock(&bb_lock);
 	return err;
