@@ -183,7 +183,8 @@ coord-check: $(COORD_BINS) $(COORD_T)/bin/fake_app $(COORD_T)/bin/counter \
 # A real MPI job checkpointed and restarted under the other MPI, the same
 # MPI, and in a chain (tests/ckpt-mpi/restart_ring.sh); topologies, an
 # intercommunicator and an attribute across a restart (restart_topo.sh);
-# nonblocking collectives outstanding at the checkpoint (restart_nbc.sh);
+# nonblocking collectives outstanding at the checkpoint (restart_nbc.sh),
+# one a Test is completing when it comes (restart_finishwin.sh, ~10 s);
 # threads inside MPI under MPI_THREAD_MULTIPLE (restart_thread.sh).
 # Thousands of messages in flight (stress.sh), five generations alternating
 # the MPIs (chain.sh), ranks and the coordinator dying mid-checkpoint and
@@ -226,6 +227,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_topo.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_p2p.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_nbc.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_finishwin.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_thread.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_outside.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_truncpark.sh $(B)

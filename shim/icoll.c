@@ -30,9 +30,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chan/coll.h"
 #include "coll_plan.h"
+#include "util/fault.h"
 
 /* A pending collective's plan, and room for the arrays it reads at
  * completion: the receive side's counts and displacements (2n ints)
@@ -115,6 +117,16 @@ static void keep_plan(struct icoll *k, const struct coll_plan *p)
 	hold_types(b, 1);
 }
 
+/* Test fault point icoll-finish-slow: an application thread that
+ * completes a nonblocking collective stops for 2 s between copying its
+ * results out and letting go of its plan (restart_finishwin.c arms it
+ * around one MPI_Test).  Read at each completion: a getenv is little
+ * beside the round trips of a collective. */
+static int finish_slow(void)
+{
+	return !shim_ck_exempt && dm_fault("icoll-finish-slow");
+}
+
 /* Results out (when st says it completed), datatypes released, plan gone. */
 static void finish_plan(struct shim_req *r, const struct chan_status *st)
 {
@@ -124,6 +136,8 @@ static void finish_plan(struct shim_req *r, const struct chan_status *st)
 		return;
 	if (st && !r->local_done)
 		shim_coll_plan_out(&k->p);
+	if (finish_slow())
+		nanosleep(&(struct timespec){ 2, 0 }, NULL);
 	hold_types(out_buf(&k->p), 0);
 	free(k);
 	r->coll = NULL;
