@@ -48,7 +48,10 @@
  *                      dup under Open MPI, px.world_ctor), so only the
  *                      members call it; each rank rebuilds its
  *                      communicators in the order of their ids.
- * COMM_FREE: arg[0] comm.
+ * COMM_FREE: arg[0] comm, arg[1] 1 if the application's requests still
+ *                      use it (shim/comm.c): then it stays in the table,
+ *                      where DRAIN probes it, until a COMM_FREE with
+ *                      arg[1] 0 comes once the last of them is gone.
  */
 #include "px.h"
 
@@ -333,12 +336,20 @@ void px_call_COMM_REBUILD(struct chan_call *c)
 
 void px_call_COMM_FREE(struct chan_call *c)
 {
-	MPI_Comm real = px_comm_take(c->arg[0]);
+	MPI_Comm real = px_comm(c->arg[0]);
 
 	if (real == MPI_COMM_NULL || real == MPI_COMM_WORLD || real == MPI_COMM_SELF) {
 		px_reply(c, MPI_ERR_COMM);
 		return;
 	}
+	/* Kept: a message in flight to a pending receive must be drained
+	 * from it at a checkpoint, and its requests' errors go to its
+	 * MPI_ERRORS_RETURN (Open MPI aborts on those of a freed one). */
+	if (c->arg[1]) {
+		px_reply(c, MPI_SUCCESS);
+		return;
+	}
+	px_comm_take(c->arg[0]);
 	px_neighbor_forget(c->arg[0]);
 	px_reply(c, MPI_Comm_free(&real));
 }

@@ -388,8 +388,10 @@ static void add_seq(struct shim_comm *c, struct seq_walk *w)
 
 static void add_seq_each(uintptr_t h, void *obj, void *arg)
 {
+	const struct shim_comm *c = obj;
+
 	(void)h;
-	if (((struct shim_comm *)obj)->world)
+	if (c->world && !c->freed) /* a freed one reports as retired */
 		add_seq(obj, arg);
 }
 
@@ -422,8 +424,10 @@ static void check_reached(struct shim_comm *c, struct reach_walk *w)
 
 static void check_reached_each(uintptr_t h, void *obj, void *arg)
 {
+	const struct shim_comm *c = obj;
+
 	(void)h;
-	if (((struct shim_comm *)obj)->world)
+	if (c->world && !c->freed) /* a freed one reports as retired */
 		check_reached(obj, arg);
 }
 

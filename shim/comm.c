@@ -6,6 +6,15 @@
  * records of its ancestors that is enough to make it again in a new
  * proxy after a restart.  The proxy keeps the real communicator under
  * the same handle.  Communicator functions are in shim/commops.c.
+ *
+ * A record is counted (refs): one for the application's handle, one per
+ * request made on it.  MPI_Comm_free drops the first and hides the
+ * record from every lookup; the last request to complete releases it and
+ * its handle index.  Until then the index is not reused, so a pending
+ * request's errors reach this communicator's handler, and at a restart
+ * its repost and drained messages (keyed by handle) still mean it.  The
+ * proxy frees its real communicator at MPI_Comm_free, as MPI lets it:
+ * the real requests keep it alive in the MPI library.
  */
 #include "shim.h"
 
@@ -25,7 +34,77 @@ DM_HOT struct shim_comm *shim_comm_get(MPI_Comm h)
 		return self_rec.world ? &self_rec : NULL;
 	struct shim_comm *c = shim_handle_get(SHIM_K_COMM, (uintptr_t)h);
 
-	return c && c->world ? c : NULL; /* reserved records are not live yet */
+	/* Reserved records are not live yet, freed ones no more. */
+	return c && c->world && !c->freed ? c : NULL;
+}
+
+struct shim_comm *shim_comm_any(MPI_Comm h)
+{
+	if (h == MPI_COMM_WORLD || h == MPI_COMM_SELF)
+		return shim_comm_get(h);
+	struct shim_comm *c = shim_handle_get(SHIM_K_COMM, (uintptr_t)h);
+
+	return c && c->world ? c : NULL;
+}
+
+struct shim_comm *shim_comm_hold(MPI_Comm h)
+{
+	if (h == MPI_COMM_WORLD || h == MPI_COMM_SELF)
+		return NULL;
+	struct shim_comm *c = shim_handle_get(SHIM_K_COMM, (uintptr_t)h);
+
+	if (c)
+		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+	return c;
+}
+
+/* Freed records whose real communicator the proxy kept (proxy_keeps).
+ * Their last hold goes in a completion call, which may hold the call
+ * slot, so the proxy is told later, before the next constructor takes a
+ * handle or MPI_Comm_free runs; until then the handle is not reused,
+ * since the proxy's table still has it.  Under the state lock. */
+static struct shim_comm *retired;
+
+/* The decrement that reaches 0 is the only one: under
+ * MPI_THREAD_MULTIPLE a request may complete on one thread while
+ * another frees the communicator. */
+void shim_comm_unhold(struct shim_comm *c)
+{
+	if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (!c->proxy_keeps) {
+		shim_comm_release(c);
+		return;
+	}
+	shim_state_lock();
+	c->next_retired = retired;
+	retired = c;
+	shim_state_unlock();
+}
+
+void shim_comm_flush_retired(void)
+{
+	if (!__atomic_load_n(&retired, __ATOMIC_RELAXED))
+		return;
+	shim_state_lock();
+	struct shim_comm *list = retired;
+	retired = NULL;
+	shim_state_unlock();
+	while (list) {
+		struct shim_comm *c = list;
+		struct chan_call *call = shim_call_begin(CALL_COMM_FREE);
+		list = c->next_retired;
+		call->arg[0] = (int64_t)(intptr_t)c->handle;
+		call->arg[1] = 0;
+		shim_call_simple(call); /* its error: a restart's proxy never had it */
+		shim_comm_release(c);
+	}
+}
+
+void shim_comm_free(struct shim_comm *c)
+{
+	c->freed = 1;
+	shim_comm_unhold(c);
 }
 
 struct shim_comm *shim_comm_bad(MPI_Comm h, const char *fn, int *err)
@@ -73,6 +152,7 @@ int shim_comm_init_world(int rank, int size)
 
 struct shim_comm *shim_comm_reserve(void)
 {
+	shim_comm_flush_retired();
 	struct shim_comm *c = calloc(1, sizeof(*c));
 
 	if (!c)
@@ -83,6 +163,7 @@ struct shim_comm *shim_comm_reserve(void)
 		return NULL;
 	}
 	c->handle = (MPI_Comm)h;
+	c->refs = 1; /* the application's, once the constructor hands it out */
 	return c;
 }
 
@@ -181,10 +262,15 @@ int shim_comm_rebuild_all(void)
 	for (size_t i = 0; i < l.n && err == MPI_SUCCESS; i++) {
 		struct shim_comm *c = l.c[i];
 		/* An idup held at the gate (shim/commdup.c), or every member
-		 * has admitted its Comm_free (shim/commops.c). */
-		if (c->unbuilt || (c->free_seq && c->free_seq <= atomic_load(&c->coll_seq) &&
+		 * has admitted its Comm_free (shim/commops.c).  A freed record
+		 * kept by pending requests is one of the second: its free
+		 * returned, so the checkpoint brought every member past it and
+		 * no member would take part in making it again.  Its reposts
+		 * are served from the drain queue (shim/req.c repost). */
+		if (c->unbuilt || c->freed || (c->free_seq && c->free_seq <= atomic_load(&c->coll_seq) &&
 				   shim_ckpt_was_admitted(c, c->free_seq))) {
 			c->unbuilt = 1;
+			c->proxy_keeps = 0; /* this proxy has nothing to free */
 			continue;
 		}
 		err = rebuild(c);

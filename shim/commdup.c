@@ -94,6 +94,7 @@ int shim_comm_inherit(MPI_Comm parent, MPI_Comm *newcomm, const char *fn)
 	undo_attrs(n);
 	struct chan_call *c = shim_call_begin(CALL_COMM_FREE);
 	c->arg[0] = ABI(*newcomm);
+	c->arg[1] = 0;
 	shim_call_simple(c);
 	shim_comm_release(n);
 	*newcomm = MPI_COMM_NULL;

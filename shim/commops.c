@@ -459,7 +459,9 @@ int PMPI_Comm_create_group(MPI_Comm comm, MPI_Group group, int tag, MPI_Comm *ne
 }
 SHIM_WEAK(Comm_create_group)
 
-/* CALL_COMM_FREE: arg[0] the communicator. */
+/* CALL_COMM_FREE: arg[0] the communicator, arg[1] 1 if requests on it
+ * are still pending: the proxy then keeps it until shim/comm.c's
+ * flush_retired frees it. */
 int PMPI_Comm_free(MPI_Comm *comm)
 {
 	static const char fn[] = "MPI_Comm_free";
@@ -480,9 +482,12 @@ int PMPI_Comm_free(MPI_Comm *comm)
 	 * again) or none has (every restart does).  Nothing else may use the
 	 * communicator meanwhile, so its number is known before it is counted:
 	 * the restart can tell from the image alone which one it was. */
+	shim_comm_flush_retired();
 	rec->free_seq = atomic_load(&rec->coll_seq) + 1;
+	rec->proxy_keeps = atomic_load(&rec->refs) > 1;
 	struct chan_call *c = shim_call_begin_coll(CALL_COMM_FREE, rec);
 	c->arg[0] = ABI(*comm);
+	c->arg[1] = rec->proxy_keeps;
 	if (rec->unbuilt) { /* a restart came meanwhile and left it out */
 		shim_call_end();
 		err = MPI_SUCCESS;
@@ -493,7 +498,7 @@ int PMPI_Comm_free(MPI_Comm *comm)
 		return shim_error(*comm, err, fn, NULL);
 	if (rec->gid >= 0)
 		shim_key_retire(rec->gid, atomic_load(&rec->coll_seq));
-	shim_comm_release(rec);
+	shim_comm_free(rec); /* pending requests keep the record (shim/comm.c) */
 	*comm = MPI_COMM_NULL;
 	return MPI_SUCCESS;
 }

@@ -121,9 +121,11 @@ static _Noreturn void abort_job(int code)
 	_exit(DM_EXIT_MPI_FATAL);
 }
 
+/* A request's errors go to its communicator's handler even after
+ * MPI_Comm_free (the request keeps the record: shim/comm.c). */
 static MPI_Errhandler handler_of(MPI_Comm comm)
 {
-	struct shim_comm *c = shim_comm_get(comm);
+	struct shim_comm *c = shim_comm_any(comm);
 
 	if (!c)
 		c = shim_comm_get(SHIM_NOCOMM);
@@ -134,7 +136,7 @@ int shim_error_raise(MPI_Comm comm, int code, const char *fn, const char *detail
 {
 	MPI_Errhandler eh = handler_of(comm);
 	if (eh == MPI_ERRORS_RETURN ||
-	    shim_errh_call(eh, shim_comm_get(comm) ? comm : SHIM_NOCOMM, code))
+	    shim_errh_call(eh, shim_comm_any(comm) ? comm : SHIM_NOCOMM, code))
 		return code;
 	dm_err("%s (rank %d): %s: %s%s%s", fn, shim.world_rank,
 	       shim_error_name(code), err_find(code) ? err_find(code)->text : "",

@@ -58,6 +58,7 @@ struct shim_req *shim_req_new(int kind, MPI_Comm comm)
 	r->handle = (MPI_Request)h;
 	r->kind = kind;
 	r->comm = comm;
+	r->held = shim_comm_hold(comm);
 	r->stage.off = ARENA_NONE;
 	return r;
 }
@@ -95,6 +96,7 @@ void shim_req_complete(struct shim_req *r, const struct chan_status *st)
 		return;
 	if (r->greq)
 		shim_greq_free(r);
+	shim_comm_unhold(r->held);
 	shim_handle_free(SHIM_K_REQ, (uintptr_t)r->handle);
 	free(r);
 }
@@ -234,11 +236,35 @@ static void finish(struct active *a, int k, MPI_Request *reqs, const struct chan
 	reqs[a->pos[k]] = left;
 }
 
+/* The communicator a failed request's error goes to, held until
+ * raise_held: completing the request may let go of the last other hold
+ * on a freed one (shim/comm.c). */
+static MPI_Comm hold_for_error(const struct shim_req *r)
+{
+	shim_comm_hold(r->comm);
+	return r->comm;
+}
+
+/* Let go of comm, from hold_for_error. */
+static void let_go(MPI_Comm comm)
+{
+	if (comm != MPI_COMM_WORLD && comm != MPI_COMM_SELF)
+		shim_comm_unhold(shim_handle_get(SHIM_K_COMM, (uintptr_t)comm));
+}
+
+/* Raise err on comm (from hold_for_error), then let go of it. */
+static int raise_held(MPI_Comm comm, int err, const char *fn, const char *detail)
+{
+	err = shim_error(comm, err, fn, detail);
+	let_go(comm);
+	return err;
+}
+
 /* The error of a multi-completion call goes to the first failing
- * request's communicator, as MPI_ERR_IN_STATUS. */
+ * request's communicator (held), as MPI_ERR_IN_STATUS. */
 static int raise_in_status(const char *fn, MPI_Comm comm)
 {
-	return shim_error(comm, MPI_ERR_IN_STATUS, fn, "see the statuses");
+	return raise_held(comm, MPI_ERR_IN_STATUS, fn, "see the statuses");
 }
 
 /* ---- requests completed in the app (at their post, a checkpoint) ---- */
@@ -265,7 +291,8 @@ static int local_err(const struct shim_req *r)
 }
 
 /* Finish a locally completed request: status out, record gone.  If it
- * failed, *bad becomes its communicator (unless set already). */
+ * failed, *bad becomes its communicator, held (unless set already): the
+ * caller raises it with raise_held or raise_in_status. */
 static void local_finish(MPI_Request *req, MPI_Status *status, int multi, MPI_Comm *bad)
 {
 	struct shim_req *r = shim_req_get(*req);
@@ -276,7 +303,7 @@ static void local_finish(MPI_Request *req, MPI_Status *status, int multi, MPI_Co
 	MPI_Request left = shim_req_left(r);
 
 	if (local_err(r) && *bad == MPI_COMM_NULL)
-		*bad = r->comm;
+		*bad = hold_for_error(r);
 	if (multi && status != MPI_STATUSES_IGNORE)
 		shim_status_out_multi(status, &st);
 	else if (!multi)
@@ -334,8 +361,10 @@ static int local_all(int count, MPI_Request reqs[], int *flag, MPI_Status status
 	if (flag)
 		*flag = done;
 	free(rest);
-	if (!err && bad != MPI_COMM_NULL)
+	if (bad != MPI_COMM_NULL && !err)
 		return raise_in_status(flag ? "MPI_Testall" : "MPI_Waitall", bad);
+	if (bad != MPI_COMM_NULL) /* testall raised its own error */
+		let_go(bad);
 	return err;
 }
 
@@ -352,7 +381,7 @@ static int local_any(const char *fn, int count, MPI_Request reqs[], int *index, 
 			if (flag)
 				*flag = 1;
 			local_finish(&reqs[i], status, 0, &bad);
-			*err = e ? shim_error(bad, e, fn, NULL) : MPI_SUCCESS;
+			*err = e ? raise_held(bad, e, fn, NULL) : MPI_SUCCESS;
 			return 1;
 		}
 	}
@@ -579,7 +608,7 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 		return shim_error(SHIM_NOCOMM, MPI_ERR_REQUEST, fn, "not a live request");
 	MPI_Comm comm = r->comm;
 	struct chan_status st;
-	int err = MPI_SUCCESS, done = 1, slot = 0;
+	int err = MPI_SUCCESS, done = 1, slot = 0, held = 0;
 	if (r->inactive) {
 		/* An inactive persistent request is complete, with nothing in it. */
 		if (flag)
@@ -623,6 +652,9 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 			MPI_Request left = shim_req_left(r);
 			if (r->local_done)
 				atomic_fetch_sub(&shim_req_local, 1);
+			held = err != MPI_SUCCESS; /* r may be all that keeps comm */
+			if (held)
+				hold_for_error(r);
 			shim_req_complete(r, &st);
 			*request = left;
 		}
@@ -635,7 +667,7 @@ static int single(const char *fn, enum chan_call_id id, MPI_Request *request,
 	 * twice, or used after this thread freed it. */
 	if (slot)
 		shim_call_end();
-	return shim_error(comm, err, fn, NULL);
+	return held ? raise_held(comm, err, fn, NULL) : shim_error(comm, err, fn, NULL);
 }
 
 int PMPI_Wait(MPI_Request *request, MPI_Status *status)
@@ -824,7 +856,7 @@ static int testall(int count, MPI_Request reqs[], int *flag, MPI_Status statuses
 			if (statuses != MPI_STATUSES_IGNORE)
 				shim_status_out_multi(&statuses[a.pos[k]], &g.st[k]);
 			if (g.st[k].error && bad == MPI_COMM_NULL)
-				bad = a.req[k]->comm;
+				bad = hold_for_error(a.req[k]);
 			finish(&a, k, reqs, &g.st[k]);
 		}
 	}
@@ -876,14 +908,14 @@ static int any(const char *fn, int count, MPI_Request reqs[], int *index, int *f
 	if (k >= 0 && k < a.n) { /* finished before the slot goes, as in single */
 		fix_status(a.req[k], &st);
 		*index = a.pos[k];
-		comm = a.req[k]->comm;
+		comm = err ? hold_for_error(a.req[k]) : MPI_COMM_WORLD;
 		shim_status_out(status, &st);
 		finish(&a, k, reqs, &st);
 	}
 	shim_call_end();
 	shim_stage_free(&g.stage);
 	active_free(&a);
-	return shim_error(comm, err, fn, NULL);
+	return err ? raise_held(comm, err, fn, NULL) : MPI_SUCCESS;
 }
 
 int PMPI_Waitany(int count, MPI_Request reqs[], int *index, MPI_Status *status)
@@ -937,7 +969,7 @@ static int some(const char *fn, enum chan_call_id id, int incount, MPI_Request r
 		if (statuses != MPI_STATUSES_IGNORE)
 			shim_status_out_multi(&statuses[j], &g.st[j]);
 		if (g.st[j].error && bad == MPI_COMM_NULL)
-			bad = a.req[k]->comm;
+			bad = hold_for_error(a.req[k]);
 		finish(&a, k, reqs, &g.st[j]);
 	}
 	shim_call_end();

@@ -314,9 +314,35 @@ struct shim_comm {
 	int64_t free_seq;        /* coll_seq of its MPI_Comm_free, once begun */
 	int unbuilt;             /* not in this proxy: freed at a checkpoint,
 				  * or an idup the gate holds back */
+	/* Lifetime: MPI_Comm_free may come while requests on it are pending
+	 * (MPI-4.1 7.4.3: they complete normally), so the record and its
+	 * handle index live on until the last of them lets go; were the
+	 * index reused meanwhile, their errors, reposts and drained
+	 * messages would meet another communicator. */
+	_Atomic int refs;        /* the application's handle, until freed,
+				  * and each request made on it */
+	int freed;               /* MPI_Comm_free'd: no lookup finds it */
+	int proxy_keeps;         /* freed with requests pending: the proxy
+				  * keeps the real one until told again */
+	struct shim_comm *next_retired; /* on shim/comm.c's retired list */
 };
-/* Record for h, or NULL if h is not a live communicator. */
+/* Record for h, or NULL if h is not a live communicator (freed ones
+ * are not). */
 struct shim_comm *shim_comm_get(MPI_Comm h);
+/* Record for h even if freed while requests still hold it: where their
+ * errors go.  NULL if h is no record at all. */
+struct shim_comm *shim_comm_any(MPI_Comm h);
+/* Keep h's record and handle while a request (or an error on its way
+ * to the handler) uses it; returns what to give shim_comm_unhold, NULL
+ * for WORLD and SELF, which are never freed.  The last unhold of a
+ * freed record releases it. */
+struct shim_comm *shim_comm_hold(MPI_Comm h);
+void shim_comm_unhold(struct shim_comm *c);
+/* MPI_Comm_free's end: the handle is the application's no more. */
+void shim_comm_free(struct shim_comm *c);
+/* Tell the proxy to free the communicators it kept for requests now
+ * gone; call with the call slot not held. */
+void shim_comm_flush_retired(void);
 /* Look up h; on failure raises MPI_ERR_COMM for fn and returns NULL
  * with *err set.  Inline: every communication call's first check. */
 struct shim_comm *shim_comm_bad(MPI_Comm h, const char *fn, int *err);
@@ -339,6 +365,7 @@ int shim_comm_init_world(int rank, int size);
 struct shim_comm *shim_comm_reserve(void);
 int shim_comm_set(struct shim_comm *c, const int *world, int size, int rank,
 		  MPI_Comm parent, int made_by);
+/* Release a record no request holds: a constructor's failure. */
 void shim_comm_release(struct shim_comm *c);
 
 /* ---- groups (shim/group.c): world-rank lists, no proxy object ---- */
@@ -494,6 +521,8 @@ struct shim_req {
 	MPI_Request handle;
 	int kind;
 	MPI_Comm comm;
+	struct shim_comm *held;  /* comm's record, kept until r is freed
+				  * (shim_comm_hold); NULL for WORLD, SELF */
 	void *ubuf;              /* user buffer to fill (RECV) */
 	int64_t ucount;          /* its count and datatype (held) */
 	struct shim_type *utype;
