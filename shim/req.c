@@ -512,6 +512,12 @@ static void repost(struct shim_req *r)
 		shim_req_done_locally(r, &st);
 		return;
 	}
+	/* Every member had begun freeing it at the image, so every message
+	 * sent on it was drained: nothing will match r now (shim/comm.c). */
+	if (r->held && r->held->freed && r->held->unbuilt) {
+		r->orphan = 1;
+		return;
+	}
 	int64_t count = r->ucount;
 	MPI_Datatype type = r->dtype;
 	shim_stage_wire(&r->stage, r->utype, &count, &type);
@@ -691,6 +697,16 @@ int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
 }
 SHIM_WEAK(Request_get_status)
 
+static void cancel_orphan(struct shim_req *r)
+{
+	struct chan_status st;
+
+	memset(&st, 0, sizeof(st));
+	st.internal[2] = 1; /* cancelled */
+	r->orphan = 0;
+	shim_req_done_locally(r, &st);
+}
+
 int PMPI_Cancel(MPI_Request *request)
 {
 	struct shim_req *r = shim_req_get(*request);
@@ -703,6 +719,14 @@ int PMPI_Cancel(MPI_Request *request)
 	if (r->inactive || r->local_done)
 		return MPI_SUCCESS;
 	struct chan_call *c = shim_call_begin(CALL_CANCEL);
+	/* A restart at the gate may have completed r, or left it out of the
+	 * new proxy (an orphan, see repost): then it is cancelled here. */
+	if (r->local_done || r->orphan) {
+		shim_call_end();
+		if (r->orphan)
+			cancel_orphan(r);
+		return MPI_SUCCESS;
+	}
 	c->arg[0] = (int64_t)(intptr_t)*request;
 	return shim_error(r->comm, shim_call_simple(c), "MPI_Cancel", NULL);
 }

@@ -536,6 +536,9 @@ struct shim_req {
 	int peer, tag;
 	uint64_t posted;         /* order of posting: reposts keep it */
 	int repost;              /* cancelled by a checkpoint: post again */
+	int orphan;              /* a receive on a communicator every member
+				  * had freed at the image: a restart's proxy
+				  * has none, only MPI_Cancel ends it */
 	int local_done;          /* completed in the app (drained message, or
 				  * done at a checkpoint): no proxy request */
 	struct chan_status local_st;
