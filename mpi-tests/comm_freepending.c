@@ -9,8 +9,9 @@
  * both make two new dups, the calls that take freed handles again, and
  * rank 1 sends on the first with A's tag.  Rank 0's receives must get
  * their own messages, data and status, through Waitall and Wait.  (An
- * error on such a receive is left out: natively Open MPI 4.1 aborts "on
- * a NULL communicator" and MPICH 4.0 dies; tests/unit/test_commfree.c
+ * error on such a receive is left out: natively both MPIs abort on it
+ * even under MPI_ERRORS_RETURN, Open MPI 4.1 "on a NULL communicator",
+ * MPICH 4.0 with a fatal error in MPI_Wait; tests/unit/test_commfree.c
  * checks where ours goes.)
  */
 /* ranks: 2 */
