@@ -12,9 +12,10 @@
  * record from every lookup; the last request to complete releases it and
  * its handle index.  Until then the index is not reused, so a pending
  * request's errors reach this communicator's handler, and at a restart
- * its repost and drained messages (keyed by handle) still mean it.  The
- * proxy frees its real communicator at MPI_Comm_free, as MPI lets it:
- * the real requests keep it alive in the MPI library.
+ * its reposts and drained messages (keyed by handle) still mean it.  The
+ * proxy keeps its real communicator as long (COMM_FREE, proxy/comm.c),
+ * so DRAIN still probes it.  A restart never makes a freed one again
+ * (shim_comm_rebuild_all).
  */
 #include "shim.h"
 

@@ -490,6 +490,7 @@ int PMPI_Comm_free(MPI_Comm *comm)
 	c->arg[1] = rec->proxy_keeps;
 	if (rec->unbuilt) { /* a restart came meanwhile and left it out */
 		shim_call_end();
+		rec->proxy_keeps = 0;
 		err = MPI_SUCCESS;
 	} else {
 		err = shim_call_simple(c);

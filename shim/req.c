@@ -512,8 +512,9 @@ static void repost(struct shim_req *r)
 		shim_req_done_locally(r, &st);
 		return;
 	}
-	/* Every member had begun freeing it at the image, so every message
-	 * sent on it was drained: nothing will match r now (shim/comm.c). */
+	/* A restart left its freed communicator out: every member had begun
+	 * freeing it at the image, so every message sent on it was received
+	 * or drained, and nothing will match r now (shim/comm.c). */
 	if (r->held && r->held->freed && r->held->unbuilt) {
 		r->orphan = 1;
 		return;
