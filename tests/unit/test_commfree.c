@@ -162,12 +162,35 @@ static void test_success_releases(void **state)
 	assert_null(shim_handle_get(SHIM_K_COMM, (uintptr_t)was));
 }
 
+/* A persistent request keeps the record too, but cannot be started once
+ * its communicator is freed (doc/design.md); freeing it lets go. */
+static void test_persistent_after_free(void **state)
+{
+	MPI_Comm a = make_comm();
+	MPI_Comm was = a;
+	MPI_Request r;
+	int v;
+
+	(void)state;
+	memset(&px, 0, sizeof(px));
+	assert_int_equal(MPI_Recv_init(&v, 1, MPI_INT, 1, 5, a, &r), MPI_SUCCESS);
+	assert_int_equal(MPI_Comm_free(&a), MPI_SUCCESS);
+	assert_int_equal(px.keeps, 1);
+	assert_non_null(shim_handle_get(SHIM_K_COMM, (uintptr_t)was));
+	assert_int_equal(MPI_Start(&r), MPI_ERR_COMM);
+	assert_int_equal(MPI_Request_free(&r), MPI_SUCCESS);
+	shim_comm_flush_retired();
+	assert_int_equal(px.frees, 2);
+	assert_null(shim_handle_get(SHIM_K_COMM, (uintptr_t)was));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_reaches_freed),
 		cmocka_unit_test(test_free_idle),
 		cmocka_unit_test(test_success_releases),
+		cmocka_unit_test(test_persistent_after_free),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
