@@ -5,7 +5,8 @@
  *   MPI_Pcontrol succeeds; MPI_Comm_get_parent is MPI_COMM_NULL (nothing
  *   was spawned): everywhere.
  *   MPI-4.1: buffered sends with a buffer attached to one communicator
- *   (used there and not on another communicator, which has none), with
+ *   (used there and not on another communicator, which has none; gone
+ *   with the communicator when it is freed), with
  *   MPI_BUFFER_AUTOMATIC, MPI_Buffer_flush/iflush and the communicator
  *   flushes, and the large-count (_c) attach and detach calls;
  *   MPI_Request_get_status_all/any/some on a receive that
@@ -261,6 +262,43 @@ static void abi(void)
 }
 #endif
 
+#ifdef HAVE_MPI41
+/* A freed communicator's buffer goes with it: a new communicator that
+ * takes its handle has none.  And a zero-sized buffer, attached before
+ * enough others to move the table of buffers, still detaches as NULL. */
+static void buffers_freed(void)
+{
+	enum { MANY = 20 };
+	MPI_Comm first, c[MANY], again;
+	char room[MPI_BSEND_OVERHEAD + 64];
+	void *back = &back;
+	int size = -1;
+
+	MPI_Comm_dup(MPI_COMM_WORLD, &first);
+	MT_EQ(MPI_Comm_attach_buffer(first, NULL, 0), MPI_SUCCESS,
+	      "Comm_attach_buffer(NULL, 0)");
+	for (int i = 0; i < MANY; i++) {
+		MPI_Comm_dup(MPI_COMM_WORLD, &c[i]);
+		MT_EQ(MPI_Comm_attach_buffer(c[i], room, (int)sizeof(room)), MPI_SUCCESS,
+		      "Comm_attach_buffer on one of many");
+	}
+	MT_EQ(MPI_Comm_detach_buffer(first, &back, &size), MPI_SUCCESS,
+	      "Comm_detach_buffer of a zero-sized buffer");
+	MT_CHECK(back == NULL && size == 0, "a zero-sized buffer detached as %p, %d", back, size);
+	for (int i = MANY - 1; i >= 0; i--)
+		MPI_Comm_free(&c[i]);
+	MPI_Comm_dup(MPI_COMM_WORLD, &again);
+	back = &back;
+	size = -1;
+	MT_EQ(MPI_Comm_detach_buffer(again, &back, &size), MPI_SUCCESS,
+	      "Comm_detach_buffer of a new communicator");
+	MT_CHECK(back == NULL && size == 0,
+		 "a new communicator came with a freed one's buffer (%d bytes)", size);
+	MPI_Comm_free(&again);
+	MPI_Comm_free(&first);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	MPI_Init(&argc, &argv);
@@ -274,6 +312,7 @@ int main(int argc, char **argv)
 	MPI_Comm_dup(MPI_COMM_WORLD, &dup);
 	buffers(dup);
 	MPI_Comm_free(&dup);
+	buffers_freed();
 	get_status();
 	remove_errors();
 	value_index();

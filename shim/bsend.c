@@ -14,7 +14,7 @@
  * MPI-4.1 adds buffers attached to one communicator (its buffered sends
  * use that one instead of the process's), MPI_BUFFER_AUTOMATIC (no
  * limit) and flushing (wait until a buffer's messages are sent, keep the
- * buffer attached).
+ * buffer attached).  MPI_Comm_free detaches a communicator's buffer.
  *
  * The attached buffer is used for accounting only: each pending buffered
  * message holds its MPI_Pack_size plus HEADER bytes of it, released when
@@ -53,6 +53,9 @@ struct pool {
 };
 
 static struct pool proc_pool = { MPI_COMM_NULL, NULL, 0, 0 };
+/* What a zero-sized buffer attached as NULL is remembered as: an address
+ * no pool moves (comm_pools is a growing array). */
+static char zero_sized;
 static struct pool *comm_pools;
 static int ncomm_pools;
 static size_t cap_comm_pools;
@@ -114,7 +117,7 @@ static int attach_locked(MPI_Comm key, void *buffer, int64_t size, const char *f
 	if (!buffer && size > 0)
 		return shim_error(ec, MPI_ERR_BUFFER, fn, "buffer is NULL");
 	/* A zero-sized buffer still counts as attached: remember something. */
-	p->buf = buffer ? buffer : (void *)p;
+	p->buf = buffer ? buffer : &zero_sized;
 	p->size = size;
 	p->used = 0;
 	return MPI_SUCCESS;
@@ -240,6 +243,21 @@ void shim_bsend_flush(void)
 	pthread_mutex_unlock(&bb_lock);
 }
 
+/* Detached without waiting: its messages still go and stay charged to
+ * the pool, since the shim never touches the buffer's bytes, and their
+ * requests hold the handle (shim/comm.c), so no new communicator takes
+ * it, and this pool, before they are done. */
+void shim_bsend_comm_freed(MPI_Comm comm)
+{
+	pthread_mutex_lock(&bb_lock);
+	struct pool *p = pool_find(comm, 0);
+	if (p) {
+		p->buf = NULL;
+		p->size = 0;
+	}
+	pthread_mutex_unlock(&bb_lock);
+}
+
 static int detach_locked(MPI_Comm key, void *buffer_addr, int64_t *size, const char *fn)
 {
 	MPI_Comm ec = key == MPI_COMM_NULL ? SHIM_NOCOMM : key;
@@ -257,7 +275,7 @@ static int detach_locked(MPI_Comm key, void *buffer_addr, int64_t *size, const c
 	if (err)
 		return shim_error(ec, err, fn, "waiting for buffered messages");
 	p = pool_find(key, 0); /* another thread's attach may have moved it */
-	*(void **)buffer_addr = p->buf == (void *)p ? NULL : p->buf;
+	*(void **)buffer_addr = p->buf == &zero_sized ? NULL : p->buf;
 	*size = p->buf == MPI_BUFFER_AUTOMATIC ? 0 : p->size;
 	p->buf = NULL;
 	p->size = 0;

@@ -499,6 +499,7 @@ int PMPI_Comm_free(MPI_Comm *comm)
 		return shim_error(*comm, err, fn, NULL);
 	if (rec->gid >= 0)
 		shim_key_retire(rec->gid, atomic_load(&rec->coll_seq));
+	shim_bsend_comm_freed(*comm);
 	shim_comm_free(rec); /* pending requests keep the record (shim/comm.c) */
 	*comm = MPI_COMM_NULL;
 	return MPI_SUCCESS;

@@ -632,6 +632,8 @@ int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype ty
 int shim_bsend_adopt(MPI_Request h);
 /* MPI_Finalize: wait until every buffered message is sent. */
 void shim_bsend_flush(void);
+/* MPI_Comm_free: the communicator's own buffer (MPI-4.1) goes with it. */
+void shim_bsend_comm_freed(MPI_Comm comm);
 /* r completed: a persistent one becomes inactive and keeps its record
  * (returns 1); 0 when r is to be freed, its persistent part gone. */
 int shim_persist_complete(struct shim_req *r);
