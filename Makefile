@@ -80,11 +80,12 @@ $(B)/obj/host/%.o: %.c
 	$(Q)$(CC) $(CFLAGS_ALL) $(HOST_CFLAGS) -c $< -o $@
 
 # ---------------------------------------------------------------- shim
-$(SHIM_SO): $(call obj,host,$(SHIM_SRC) $(COMMON_SRC)) shim/interpose.list
+$(SHIM_SO): $(call obj,host,$(SHIM_SRC) $(COMMON_SRC)) shim/interpose.list shim/exports.map
 	$(msg) LD $@
 	@mkdir -p $(LIBDIR)
 	$(Q)$(CC) -shared -Wl,-soname,libmpi_abi.so.1 -Wl,--no-undefined \
-		-Wl,--dynamic-list=shim/interpose.list -o $@ $(filter %.o,$^) -lpthread
+		-Wl,--dynamic-list=shim/interpose.list -Wl,--version-script=shim/exports.map \
+		-o $@ $(filter %.o,$^) -lpthread
 	$(Q)ln -sf libmpi_abi.so.1 $(LIBDIR)/libmpi_abi.so
 	$(Q)ln -sf libmpi_abi.so.1 $(LIBDIR)/libmpi.so
 
