@@ -261,6 +261,7 @@ restart-check: build-all
 	$(Q)sh tests/ckpt-mpi/restart_redchunk.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_drainfit.sh $(B)
 	$(Q)sh tests/ckpt-mpi/restart_freedup.sh $(B)
+	$(Q)sh tests/ckpt-mpi/restart_freepersist.sh $(B)
 
 # scripts/dmtcp_mpi_run under faults: ranks killed at random, the
 # coordinator killed, a full checkpoint disk, bad input (tests/ft/run.sh).

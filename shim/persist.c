@@ -13,6 +13,17 @@
  * A persistent collective (shim/pcoll.c) is the same record with the
  * Init call's arguments in a struct shim_pcoll: Start hands it there.
  *
+ * MPI_Comm_free leaves persistent requests working (MPI-4.1 7.4.3:
+ * operations "active or inactive" at the free continue to work): the
+ * request holds the communicator's record (shim/comm.c), so the proxy
+ * keeps the real one, and a point-to-point Start posts on it.  Two
+ * cases are refused with MPI_ERR_COMM instead: a buffered or collective
+ * one (their paths look the handle up again, and a collective would
+ * count on a communicator the checkpoint counts as gone), and a send
+ * after a restart, which makes no freed communicator again; a receive
+ * then takes its message from the drain queue, or waits, out of the
+ * proxy, for MPI_Cancel (shim_req_orphaned).
+ *
  * Checkpoint: an inactive request is only this record, in application
  * memory.  An active receive is a pending receive like any other, parked
  * and reposted by shim/ckpt.c and req.c; an active send is drained like
@@ -132,6 +143,27 @@ static int start_bsend(struct shim_req *r, const struct shim_persist *p)
 	return MPI_SUCCESS;
 }
 
+struct shim_comm *shim_persist_comm(const struct shim_req *r)
+{
+	return r->persist ? r->held : NULL;
+}
+
+/* Why r cannot start on its freed communicator, or NULL if it can. */
+static const char *freed_limit(const struct shim_req *r)
+{
+	const struct shim_comm *c = r->held;
+
+	if (!c || !c->freed)
+		return NULL;
+	if (c->unbuilt && r->persist->op != OP_RECV) /* receives: shim_req_orphaned */
+		return "its communicator was freed before the checkpoint this process "
+		       "restarted from, and a restart makes no freed communicator again";
+	if (r->persist->op == OP_BSEND || r->persist->op == OP_COLL)
+		return "its communicator was freed; dmtcp_mpi starts only persistent "
+		       "standard, synchronous, ready sends and receives after that";
+	return NULL;
+}
+
 static int start(MPI_Request *request, const char *fn)
 {
 	struct shim_req *r = request ? shim_req_get(*request) : NULL;
@@ -142,6 +174,9 @@ static int start(MPI_Request *request, const char *fn)
 	if (!r->inactive)
 		return shim_error(r->comm, MPI_ERR_REQUEST, fn,
 				  "the persistent request is active already");
+	const char *limit = freed_limit(r);
+	if (limit)
+		return shim_error(r->comm, MPI_ERR_COMM, fn, limit);
 	const struct shim_persist *p = r->persist;
 	int err;
 	r->inactive = 0;

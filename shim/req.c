@@ -494,6 +494,17 @@ static int by_post(const void *a, const void *b)
 	return (x->posted > y->posted) - (x->posted < y->posted);
 }
 
+/* A restart left r's freed communicator out: every member had begun
+ * freeing it at the image, so every message sent on it was received or
+ * drained, and nothing will match r now (shim/comm.c). */
+int shim_req_orphaned(struct shim_req *r)
+{
+	if (!r->held || !r->held->freed || !r->held->unbuilt)
+		return 0;
+	r->orphan = 1;
+	return 1;
+}
+
 /* Post r again, or complete it from the drain queue, which holds the
  * older messages. */
 static void repost(struct shim_req *r)
@@ -512,13 +523,8 @@ static void repost(struct shim_req *r)
 		shim_req_done_locally(r, &st);
 		return;
 	}
-	/* A restart left its freed communicator out: every member had begun
-	 * freeing it at the image, so every message sent on it was received
-	 * or drained, and nothing will match r now (shim/comm.c). */
-	if (r->held && r->held->freed && r->held->unbuilt) {
-		r->orphan = 1;
+	if (shim_req_orphaned(r))
 		return;
-	}
 	int64_t count = r->ucount;
 	MPI_Datatype type = r->dtype;
 	shim_stage_wire(&r->stage, r->utype, &count, &type);

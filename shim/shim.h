@@ -637,6 +637,12 @@ void shim_bsend_comm_freed(MPI_Comm comm);
 /* r completed: a persistent one becomes inactive and keeps its record
  * (returns 1); 0 when r is to be freed, its persistent part gone. */
 int shim_persist_complete(struct shim_req *r);
+/* The record a persistent request's Start posts on (it may be freed),
+ * or NULL for any other request: look the handle up. */
+struct shim_comm *shim_persist_comm(const struct shim_req *r);
+/* If a restart left r's freed communicator out, mark r an orphan (no
+ * proxy request; only MPI_Cancel ends it) and return 1. */
+int shim_req_orphaned(struct shim_req *r);
 /* MPI_Request_free of a persistent request: it is an ordinary one now,
  * freed at its completion (at once when inactive). */
 void shim_persist_forget(struct shim_req *r);

@@ -147,7 +147,7 @@ static int world_of(const struct shim_comm *c, int rank)
 
 void shim_ssend_parked(struct shim_req *r, const struct chan_parked *p)
 {
-	const struct shim_comm *c = shim_comm_get(r->comm);
+	const struct shim_comm *c = shim_comm_any(r->comm);
 	int to = c ? world_of(c, p->status.source) : -1;
 
 	if (to < 0) { /* cannot be: the proxy sent it there */
@@ -234,7 +234,7 @@ void shim_ssend_info(int from, const void *data, size_t bytes)
  * the communicator and tag info i names. */
 static int same_key(const struct shim_drained *d, const struct info *i)
 {
-	const struct shim_comm *c = shim_comm_get(d->comm);
+	const struct shim_comm *c = shim_comm_any(d->comm);
 
 	if (!c || d->epoch != shim_drain_epoch || d->tag != i->word[SHIM_INFO_TAG] ||
 	    world_of(c, d->source) != i->from)

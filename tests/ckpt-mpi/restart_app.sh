@@ -21,6 +21,8 @@
 # the moment it aims the checkpoint at: restart_icc.c).
 # RESTART_APP_CKPT_MIN_S=S: that checkpoint must end at least S seconds
 # after DIR/go (a fault point made it wait: restart_iccmt.sh).
+# RESTART_APP_QUIET=1: the checkpointed run may print no dmtcp_mpi error
+# but the kill's (restart_freepersist.sh; the restarted runs never may).
 # With RESTART_APP_AGAIN=1 each restarted run is checkpointed again: once
 # the app creates DIR/again, the checkpoint must succeed, and DIR/again-go
 # is created after it (restart_gidroot.c).
@@ -95,6 +97,13 @@ check "the run went on after the checkpoint" [ "$(lines "$T/run/out.1")" -ge $((
 check "the killed run had not finished" [ "$(lines "$T/run/out.1")" -lt "$STEPS" ]
 [ -n "${RESTART_APP_SEEN:-}" ] &&
 	check "the app saw the moment it aimed the checkpoint at" [ -f "$T/run/seen" ]
+if [ -n "${RESTART_APP_QUIET:-}" ]; then
+	# Apart from the lines the kill that ends it makes.
+	grep '^dmtcp_mpi: error' "$T/run.stderr" |
+		grep -v 'killed by signal 15\|ended without MPI_Finalize' >"$T/run.errors"
+	check "the checkpointed run printed no errors" [ ! -s "$T/run.errors" ]
+	sed 's/^/    | /' "$T/run.errors" | head -10
+fi
 [ -n "$ck" ] || { cat "$T/cmd.err" "$T/run.stderr"; exit "$NFAIL"; }
 
 # again MPI: the restarted run's second checkpoint (RESTART_APP_AGAIN).

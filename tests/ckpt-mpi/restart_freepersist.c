@@ -1,0 +1,98 @@
+/*
+ * restart_freepersist.c - the application of
+ * tests/ckpt-mpi/restart_freepersist.sh.
+ *
+ *   restart_freepersist DIR STEPS
+ *
+ * A persistent synchronous send started on a communicator both ranks
+ * have freed, unmatched across a checkpoint (MPI-4.1 7.4.3: operations on
+ * a freed communicator continue to work).  Each step is a 64 KiB
+ * Sendrecv ring and an Allreduce of checksums, one line per step in
+ * DIR/out.<rank>.  At step STEPS/4 + 1 both ranks make a dup A of WORLD:
+ * rank 1 an Ssend_init to rank 0 on it, rank 0 a Recv_init from rank 1.
+ * Rank 0 frees A and waits, outside MPI, until a checkpoint is over
+ * (DIR/started first).  Rank 1 starts its send, waits for DIR/go (the
+ * coordinator is in TARGETS, waiting for rank 1's free of A), frees A
+ * and waits for the checkpoint's end too.  So the checkpoint parks the
+ * synchronous send on a freed communicator: its message goes to rank 0's
+ * drain queue and its completion waits for rank 0's receive, which rank
+ * 0 then starts (a restart makes no freed communicator again: the
+ * drained message serves it).  Until 2026-11-27 the park could not find
+ * the freed communicator's record, and rank 1 waited for ever.  A native
+ * run (no engine) does not wait.
+ */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "restart_app.h"
+
+#define WORDS (64 * 1024 / sizeof(unsigned))
+#define MSG 8
+#define TAG 3
+
+static unsigned out[WORDS], in[WORDS];
+
+/* Step STEPS/4 + 1's exchange (see the top of the file). */
+static void freed_persist_step(FILE *f, int rank, int engine, const char *dir, long s)
+{
+	int buf[MSG], cnt = -1, sum = 0;
+	MPI_Comm a;
+	MPI_Request r;
+	MPI_Status st;
+
+	MPI_Comm_dup(MPI_COMM_WORLD, &a);
+	if (rank == 0) {
+		MPI_Recv_init(buf, MSG, MPI_INT, 1, TAG, a, &r);
+		MPI_Comm_free(&a);
+		if (engine)
+			ra_hold_for_checkpoint(dir);
+		MPI_Start(&r);
+		MPI_Wait(&r, &st);
+		MPI_Get_count(&st, MPI_INT, &cnt);
+		for (int i = 0; i < MSG; i++)
+			sum = sum * 31 + buf[i];
+		fprintf(f, "persistent receive on freed A: source %d tag %d count %d sum %d\n",
+			st.MPI_SOURCE, st.MPI_TAG, cnt, sum);
+	} else {
+		for (int i = 0; i < MSG; i++)
+			buf[i] = (int)s * 100 + i;
+		MPI_Ssend_init(buf, MSG, MPI_INT, 0, TAG, a, &r);
+		MPI_Start(&r);
+		if (engine)
+			ra_wait_file(dir, "go");
+		MPI_Comm_free(&a);
+		if (engine)
+			ra_wait_ckpt_over();
+		MPI_Wait(&r, &st); /* out.1 keeps one line a step: the harness counts them */
+	}
+	MPI_Request_free(&r);
+	fflush(f);
+}
+
+int main(int argc, char **argv)
+{
+	int rank, size;
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	long steps = ra_steps(argc, argv, 1, "restart_freepersist DIR STEPS");
+	int engine = ra_watch_checkpoints();
+	int left = (rank + size - 1) % size, right = (rank + 1) % size;
+	FILE *f = ra_fopen_out(argv[1], rank);
+	ra_ring_fill(out, WORDS, 0, rank);
+	for (long s = 1; s <= steps; s++) {
+		unsigned all, mine = ra_ring_step(out, in, WORDS, left, right, &all);
+		ra_pause_ms(5); /* so the killed run is still going when it is killed */
+		ra_ring_fill(out, WORDS, s, rank);
+		fprintf(f, "%ld: from %d %08x all %08x\n", s, left, mine, all);
+		fflush(f);
+		if (s == steps / 4 + 1)
+			freed_persist_step(f, rank, engine, argv[1], s);
+	}
+	fclose(f);
+	printf("rank %d of %d done\n", rank, size);
+	MPI_Finalize();
+	return 0;
+}
