@@ -220,4 +220,42 @@ static inline void ra_hold_for_checkpoint(const char *dir)
 	ra_wait_ckpt_over();
 }
 
+/* An exchange under test, run once in the middle of a ring (ra_ring_around). */
+typedef void ra_exchange_fn(FILE *f, int rank, int engine, const char *dir, long step);
+
+/* The whole run of an application that tests one exchange in the middle
+ * of a ring (restart_freedup.c, restart_freepersist.c): argv is DIR
+ * STEPS (else the job ends: usage), then STEPS steps of a 64 KiB
+ * Sendrecv ring and an Allreduce of checksums, a line each in
+ * DIR/out.<rank>, and after step STEPS/4 + 1's line, at().  Returns
+ * main's status. */
+static inline int ra_ring_around(int argc, char **argv, const char *usage, ra_exchange_fn *at)
+{
+	enum { WORDS = 64 * 1024 / sizeof(unsigned) };
+	static unsigned out[WORDS], in[WORDS];
+	int rank, size;
+
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	long steps = ra_steps(argc, argv, 1, usage);
+	int engine = ra_watch_checkpoints();
+	int left = (rank + size - 1) % size, right = (rank + 1) % size;
+	FILE *f = ra_fopen_out(argv[1], rank);
+	ra_ring_fill(out, WORDS, 0, rank);
+	for (long s = 1; s <= steps; s++) {
+		unsigned all, mine = ra_ring_step(out, in, WORDS, left, right, &all);
+		ra_pause_ms(5); /* so the killed run is still going when it is killed */
+		ra_ring_fill(out, WORDS, s, rank);
+		fprintf(f, "%ld: from %d %08x all %08x\n", s, left, mine, all);
+		fflush(f);
+		if (s == steps / 4 + 1)
+			at(f, rank, engine, argv[1], s);
+	}
+	fclose(f);
+	printf("rank %d of %d done\n", rank, size);
+	MPI_Finalize();
+	return 0;
+}
+
 #endif

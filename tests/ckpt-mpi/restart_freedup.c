@@ -24,14 +24,10 @@
  */
 #include <mpi.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "restart_app.h"
 
-#define WORDS (64 * 1024 / sizeof(unsigned))
 #define MSG 8
-
-static unsigned out[WORDS], in[WORDS];
 
 static void say_msg(FILE *f, const char *what, const MPI_Status *st, const int *got)
 {
@@ -87,27 +83,5 @@ static void freed_dup_step(FILE *f, int rank, int engine, const char *dir, long 
 
 int main(int argc, char **argv)
 {
-	int rank, size;
-
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	long steps = ra_steps(argc, argv, 1, "restart_freedup DIR STEPS");
-	int engine = ra_watch_checkpoints();
-	int left = (rank + size - 1) % size, right = (rank + 1) % size;
-	FILE *f = ra_fopen_out(argv[1], rank);
-	ra_ring_fill(out, WORDS, 0, rank);
-	for (long s = 1; s <= steps; s++) {
-		unsigned all, mine = ra_ring_step(out, in, WORDS, left, right, &all);
-		ra_pause_ms(5); /* so the killed run is still going when it is killed */
-		ra_ring_fill(out, WORDS, s, rank);
-		fprintf(f, "%ld: from %d %08x all %08x\n", s, left, mine, all);
-		fflush(f);
-		if (s == steps / 4 + 1)
-			freed_dup_step(f, rank, engine, argv[1], s);
-	}
-	fclose(f);
-	printf("rank %d of %d done\n", rank, size);
-	MPI_Finalize();
-	return 0;
+	return ra_ring_around(argc, argv, "restart_freedup DIR STEPS", freed_dup_step);
 }
