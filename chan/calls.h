@@ -15,7 +15,7 @@
 	X(INIT) X(FINALIZE) X(ABORT) X(GET_LIBRARY_VERSION)                     \
 	/* communicators: proxy/comm.c */                                        \
 	X(COMM_DUP) X(COMM_SPLIT) X(COMM_SPLIT_TYPE) X(COMM_CREATE)             \
-	X(COMM_CREATE_GROUP) X(COMM_FREE) X(COMM_REBUILD)                       \
+	X(COMM_CREATE_GROUP) X(COMM_FREE) X(COMM_REBUILD) X(COMM_GATHER_FREED)  \
 	/* point to point: proxy/p2p.c */                                        \
 	X(SEND) X(RECV) X(ISEND) X(IRECV) X(SENDRECV) X(PROBE) X(IPROBE)        \
 	/* requests: proxy/req.c */                                              \

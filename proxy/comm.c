@@ -48,6 +48,13 @@
  *                      dup under Open MPI, px.world_ctor), so only the
  *                      members call it; each rank rebuilds its
  *                      communicators in the order of their ids.
+ *                      arg[1] 0: a member that let the communicator
+ *                      go takes part, so members still holding it can
+ *                      make it, and frees it at once (shim/comm.c).
+ * COMM_GATHER_FREED: after a restart, inl the caller's list of freed
+ *                      communicators its requests still hold (shim/comm.c
+ *                      says the format); reply: inl every rank's list,
+ *                      in world rank order.  All ranks call it.
  * COMM_FREE: arg[0] comm, arg[1] 1 if the application's requests still
  *                      use it (shim/comm.c): then it stays in the table,
  *                      where DRAIN probes it, until a COMM_FREE with
@@ -56,6 +63,7 @@
 #include "px.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define ARG_SIZE 5
 #define ARG_RANK 6
@@ -331,7 +339,43 @@ void px_call_COMM_REBUILD(struct chan_call *c)
 		px_gid_keep(c->arg[4]);
 	}
 	rc = describe(c, rc, &real, gid);
+	if (c->arg[1] == 0 && rc == MPI_SUCCESS && real != MPI_COMM_NULL)
+		rc = MPI_Comm_free(&real); /* only so its holders could make it */
 	px_comm_keep(c, rc, real);
+}
+
+/* Everyone's list, in world rank order, for everyone: an Allgatherv of
+ * byte strings over px.world_ctor. */
+void px_call_COMM_GATHER_FREED(struct chan_call *c)
+{
+	int size, mine = (int)c->inl_len, rc;
+
+	MPI_Comm_size(px.world_ctor, &size);
+	int *lens = malloc(2 * (size_t)size * sizeof(int));
+	char *own = malloc(c->inl_len + 1);
+	if (!lens || !own) {
+		rc = MPI_ERR_NO_MEM;
+		goto out;
+	}
+	memcpy(own, c->inl, c->inl_len);
+	rc = MPI_Allgather(&mine, 1, MPI_INT, lens, 1, MPI_INT, px.world_ctor);
+	int *offs = lens + size;
+	size_t total = 0;
+	for (int i = 0; rc == MPI_SUCCESS && i < size; i++) {
+		offs[i] = (int)total;
+		total += (size_t)lens[i];
+	}
+	/* Every rank sees the same total, so all give up together. */
+	if (rc == MPI_SUCCESS && total > CHAN_INLINE_SIZE)
+		rc = MPI_ERR_NO_MEM;
+	if (rc == MPI_SUCCESS)
+		rc = MPI_Allgatherv(own, mine, MPI_BYTE, c->inl, lens, offs, MPI_BYTE,
+				    px.world_ctor);
+	c->inl_len = rc == MPI_SUCCESS ? (uint32_t)total : 0;
+out:
+	free(lens);
+	free(own);
+	px_reply(c, rc);
 }
 
 void px_call_COMM_FREE(struct chan_call *c)

@@ -14,8 +14,8 @@
  * request's errors reach this communicator's handler, and at a restart
  * its reposts and drained messages (keyed by handle) still mean it.  The
  * proxy keeps its real communicator as long (COMM_FREE, proxy/comm.c),
- * so DRAIN still probes it.  A restart never makes a freed one again
- * (shim_comm_rebuild_all).
+ * so DRAIN still probes it.  A restart makes a freed one again only
+ * while requests hold it (shim/commheld.c).
  */
 #include "shim.h"
 
@@ -232,46 +232,63 @@ static int by_gid(const void *a, const void *b)
 	return (x->created > y->created) - (x->created < y->created);
 }
 
-/* CALL_COMM_REBUILD (proxy/comm.c): arg[1] handle, arg[2] n, arg[3] gid,
+/* CALL_COMM_REBUILD (proxy/comm.c): arg[1] handle (0: make it only so
+ * the members holding it can, then free it), arg[2] n, arg[3] gid,
  * arg[4] an idup'd record's gid_root (shim/commdup.c) or -1, inl the
  * members as world ranks. */
-static int rebuild(struct shim_comm *c)
+int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const int *world)
 {
 	struct chan_call *c2 = shim_call_begin(CALL_COMM_REBUILD);
 
 	c2->arg[0] = (int64_t)(intptr_t)MPI_COMM_WORLD;
-	c2->arg[1] = (int64_t)(intptr_t)c->handle;
-	c2->arg[2] = c->size;
-	c2->arg[3] = c->gid;
-	c2->arg[4] = c->gid >= 0 && c->gid & CALL_GID_IDUP ? c->gid_root : -1;
-	memcpy(c2->inl, c->world, (size_t)c->size * sizeof(int));
-	c2->inl_len = (uint32_t)((size_t)c->size * sizeof(int));
+	c2->arg[1] = h == MPI_COMM_NULL ? 0 : (int64_t)(intptr_t)h;
+	c2->arg[2] = size;
+	c2->arg[3] = gid;
+	c2->arg[4] = gid >= 0 && gid & CALL_GID_IDUP ? gid_root : -1;
+	memcpy(c2->inl, world, (size_t)size * sizeof(int));
+	c2->inl_len = (uint32_t)((size_t)size * sizeof(int));
 	return shim_call_simple(c2);
 }
 
+static int rebuild(struct shim_comm *c)
+{
+	return shim_comm_remake(c->handle, c->gid, c->gid_root, c->size, c->world);
+}
+
+/* Skipped by the loop below: freed, or its free admitted on every member. */
+static int free_begun(const struct shim_comm *c)
+{
+	return c->freed || (c->free_seq && c->free_seq <= atomic_load(&c->coll_seq) &&
+			    shim_ckpt_was_admitted(c, c->free_seq));
+}
+
 /* Every rank makes its communicators again in the order of their ids
- * (by_gid), so no two ranks wait for each other in different orders. */
+ * (by_gid), so no two ranks wait for each other in different orders;
+ * then those freed ones that requests still hold (shim/commheld.c). */
 int shim_comm_rebuild_all(void)
 {
 	struct comm_list l = { malloc((created_count + 1) * sizeof(*l.c)), 0 };
+	struct comm_list held = { malloc((created_count + 1) * sizeof(*l.c)), 0 };
 	int err = MPI_SUCCESS;
 
-	if (!l.c)
+	if (!l.c || !held.c) {
+		free(l.c);
+		free(held.c);
 		return MPI_ERR_NO_MEM;
+	}
 	shim_handle_each(SHIM_K_COMM, collect, &l);
 	qsort(l.c, l.n, sizeof(*l.c), by_gid);
 	for (size_t i = 0; i < l.n && err == MPI_SUCCESS; i++) {
 		struct shim_comm *c = l.c[i];
-		/* An idup held at the gate (shim/commdup.c), or every member
-		 * has admitted its Comm_free (shim/commops.c).  A freed record
-		 * kept by pending requests is one of the second: its free
-		 * returned, so the checkpoint brought every member past it and
-		 * no member would take part in making it again.  Its reposts
-		 * are served from the drain queue (shim/req.c repost). */
-		if (c->unbuilt || c->freed || (c->free_seq && c->free_seq <= atomic_load(&c->coll_seq) &&
-				   shim_ckpt_was_admitted(c, c->free_seq))) {
+		if (c->unbuilt && !c->freed) /* an idup held at the gate (shim/commdup.c) */
+			continue;
+		/* Every member has begun freeing it (shim/commops.c): its free
+		 * returned or was admitted, so no member makes it here. */
+		if (free_begun(c)) {
 			c->unbuilt = 1;
 			c->proxy_keeps = 0; /* this proxy has nothing to free */
+			if (shim_comm_held_by_requests(c))
+				held.c[held.n++] = c;
 			continue;
 		}
 		err = rebuild(c);
@@ -282,6 +299,9 @@ int shim_comm_rebuild_all(void)
 			dm_err("restart (rank %d): cannot make communicator %s again (%s)",
 			       shim.world_rank, c->name, shim_error_name(err));
 	}
+	if (!err)
+		err = shim_comm_rebuild_held(held.c, held.n);
 	free(l.c);
+	free(held.c);
 	return err;
 }

@@ -16,13 +16,14 @@
  * MPI_Comm_free leaves persistent requests working (MPI-4.1 7.4.3:
  * operations "active or inactive" at the free continue to work): the
  * request holds the communicator's record (shim/comm.c), so the proxy
- * keeps the real one, and a point-to-point Start posts on it.  Two
- * cases are refused with MPI_ERR_COMM instead: a buffered or collective
- * one (their paths look the handle up again, and a collective would
- * count on a communicator the checkpoint counts as gone), and a send
- * after a restart, which makes no freed communicator again; a receive
- * then takes its message from the drain queue, or waits, out of the
- * proxy, for MPI_Cancel (shim_req_orphaned).
+ * keeps the real one, and a point-to-point Start posts on it; a restart
+ * makes it again in the new proxy (shim/commheld.c).  Two cases are
+ * refused with MPI_ERR_COMM instead: a buffered or collective one (their
+ * paths look the handle up again, and a collective would count on a
+ * communicator the checkpoint counts as gone), and a send on a freed
+ * intercommunicator after a restart, which does not make those again; a
+ * receive then takes its message from the drain queue, or waits, out of
+ * the proxy, for MPI_Cancel (shim_req_orphaned).
  *
  * Checkpoint: an inactive request is only this record, in application
  * memory.  An active receive is a pending receive like any other, parked
@@ -156,8 +157,8 @@ static const char *freed_limit(const struct shim_req *r)
 	if (!c || !c->freed)
 		return NULL;
 	if (c->unbuilt && r->persist->op != OP_RECV) /* receives: shim_req_orphaned */
-		return "its communicator was freed before the checkpoint this process "
-		       "restarted from, and a restart makes no freed communicator again";
+		return "its intercommunicator was freed before the checkpoint this process "
+		       "restarted from, and a restart makes no freed intercommunicator again";
 	if (r->persist->op == OP_BSEND || r->persist->op == OP_COLL)
 		return "its communicator was freed; dmtcp_mpi starts only persistent "
 		       "standard, synchronous, ready sends and receives after that";

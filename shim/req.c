@@ -494,9 +494,9 @@ static int by_post(const void *a, const void *b)
 	return (x->posted > y->posted) - (x->posted < y->posted);
 }
 
-/* A restart left r's freed communicator out: every member had begun
- * freeing it at the image, so every message sent on it was received or
- * drained, and nothing will match r now (shim/comm.c). */
+/* A restart left r's freed intercommunicator out (shim/commheld.c):
+ * every member had begun freeing it at the image, so every message sent
+ * on it was received or drained, and nothing will match r now. */
 int shim_req_orphaned(struct shim_req *r)
 {
 	if (!r->held || !r->held->freed || !r->held->unbuilt)

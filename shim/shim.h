@@ -312,8 +312,10 @@ struct shim_comm {
 	uint64_t created;        /* this process's creation order (rebuild ties) */
 	_Atomic int64_t coll_seq; /* collectives admitted on it so far */
 	int64_t free_seq;        /* coll_seq of its MPI_Comm_free, once begun */
-	int unbuilt;             /* not in this proxy: freed at a checkpoint,
-				  * or an idup the gate holds back */
+	int unbuilt;             /* not in this proxy: freed at a checkpoint
+				  * and held by no request (or an
+				  * intercommunicator), or an idup the gate
+				  * holds back */
 	/* Lifetime: MPI_Comm_free may come while requests on it are pending
 	 * (MPI-4.1 7.4.3: they complete normally), so the record and its
 	 * handle index live on until the last of them lets go; were the
@@ -536,9 +538,9 @@ struct shim_req {
 	int peer, tag;
 	uint64_t posted;         /* order of posting: reposts keep it */
 	int repost;              /* cancelled by a checkpoint: post again */
-	int orphan;              /* a receive on a communicator every member
-				  * had freed at the image: a restart's proxy
-				  * has none, only MPI_Cancel ends it */
+	int orphan;              /* a receive on an intercommunicator every
+				  * member had freed at the image: a restart's
+				  * proxy has none, only MPI_Cancel ends it */
 	int local_done;          /* completed in the app (drained message, or
 				  * done at a checkpoint): no proxy request */
 	struct chan_status local_st;
@@ -640,7 +642,7 @@ int shim_persist_complete(struct shim_req *r);
 /* The record a persistent request's Start posts on (it may be freed),
  * or NULL for any other request: look the handle up. */
 struct shim_comm *shim_persist_comm(const struct shim_req *r);
-/* If a restart left r's freed communicator out, mark r an orphan (no
+/* If a restart left r's freed intercommunicator out, mark r an orphan (no
  * proxy request; only MPI_Cancel ends it) and return 1. */
 int shim_req_orphaned(struct shim_req *r);
 /* MPI_Request_free of a persistent request: it is an ordinary one now,
@@ -763,6 +765,13 @@ void shim_ckpt_queue_leave(void);
  * receives a checkpoint parked (shim/req.c). */
 int shim_env_reinit(void);
 int shim_comm_rebuild_all(void);
+/* One communicator in the new proxy under handle h (MPI_COMM_NULL: made
+ * only so its members holding it can make it, then freed). */
+int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const int *world);
+/* Freed communicators that requests still hold (shim/commheld.c): does
+ * c count, and make the n of them again, with every rank taking part. */
+int shim_comm_held_by_requests(const struct shim_comm *c);
+int shim_comm_rebuild_held(struct shim_comm **c, size_t n);
 void shim_req_parked(const struct chan_parked *p);
 void shim_req_repost_all(void);
 /* A restored image: every send request still active completed before

@@ -16,10 +16,15 @@
  * and waits for the checkpoint's end too.  So the checkpoint parks the
  * synchronous send on a freed communicator: its message goes to rank 0's
  * drain queue and its completion waits for rank 0's receive, which rank
- * 0 then starts (a restart makes no freed communicator again: the
- * drained message serves it).  Until 2026-11-27 the park could not find
- * the freed communicator's record, and rank 1 waited for ever.  A native
- * run (no engine) does not wait.
+ * 0 then starts (the drained message serves it).  Until 2026-11-27 the
+ * park could not find the freed communicator's record, and rank 1 waited
+ * for ever.  Then both start their requests once more, after the restart
+ * in a restarted run: a restart made no freed communicator again, and
+ * rank 1's send failed with MPI_ERR_COMM.  Rank 1 also has a receive
+ * pending on B, another dup both free, which rank 0 lets go at once: the
+ * restart can make B again only with rank 0's help, though rank 0 no
+ * longer knows B (shim/commheld.c); rank 1 cancels it at the end.  A
+ * native run (no engine) does not wait.
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -32,27 +37,34 @@
 /* Step STEPS/4 + 1's exchange (see the top of the file). */
 static void freed_persist_step(FILE *f, int rank, int engine, const char *dir, long s)
 {
-	int buf[MSG], cnt = -1, sum = 0;
-	MPI_Comm a;
-	MPI_Request r;
+	int buf[MSG], never, cancelled = 0;
+	MPI_Comm a, b;
+	MPI_Request r, pending;
 	MPI_Status st;
 
 	MPI_Comm_dup(MPI_COMM_WORLD, &a);
+	MPI_Comm_dup(MPI_COMM_WORLD, &b);
 	if (rank == 0) {
+		MPI_Comm_free(&b);
 		MPI_Recv_init(buf, MSG, MPI_INT, 1, TAG, a, &r);
 		MPI_Comm_free(&a);
 		if (engine)
 			ra_hold_for_checkpoint(dir);
-		MPI_Start(&r);
-		MPI_Wait(&r, &st);
-		MPI_Get_count(&st, MPI_INT, &cnt);
-		for (int i = 0; i < MSG; i++)
-			sum = sum * 31 + buf[i];
-		fprintf(f, "persistent receive on freed A: source %d tag %d count %d sum %d\n",
-			st.MPI_SOURCE, st.MPI_TAG, cnt, sum);
+		for (int round = 0; round < 2; round++) {
+			int cnt = -1, sum = 0;
+			MPI_Start(&r);
+			MPI_Wait(&r, &st);
+			MPI_Get_count(&st, MPI_INT, &cnt);
+			for (int i = 0; i < MSG; i++)
+				sum = sum * 31 + buf[i];
+			fprintf(f, "persistent receive %d on freed A: source %d tag %d count %d "
+				"sum %d\n", round, st.MPI_SOURCE, st.MPI_TAG, cnt, sum);
+		}
 	} else {
 		for (int i = 0; i < MSG; i++)
 			buf[i] = (int)s * 100 + i;
+		MPI_Irecv(&never, 1, MPI_INT, 0, TAG, b, &pending);
+		MPI_Comm_free(&b);
 		MPI_Ssend_init(buf, MSG, MPI_INT, 0, TAG, a, &r);
 		MPI_Start(&r);
 		if (engine)
@@ -61,6 +73,16 @@ static void freed_persist_step(FILE *f, int rank, int engine, const char *dir, l
 		if (engine)
 			ra_wait_ckpt_over();
 		MPI_Wait(&r, &st); /* out.1 keeps one line a step: the harness counts them */
+		buf[0] = -1;
+		MPI_Start(&r);
+		MPI_Wait(&r, &st);
+		MPI_Cancel(&pending);
+		MPI_Wait(&pending, &st);
+		MPI_Test_cancelled(&st, &cancelled);
+		if (!cancelled) {
+			fprintf(stderr, "restart_freepersist: the receive on freed B completed\n");
+			MPI_Abort(MPI_COMM_WORLD, 1);
+		}
 	}
 	MPI_Request_free(&r);
 	fflush(f);

@@ -164,8 +164,8 @@ static void test_success_releases(void **state)
 
 /* A persistent request keeps the record too, and a point-to-point one
  * starts on it after the free, as natively (MPI-4.1 7.4.3); a buffered
- * one cannot.  After a restart that left the communicator out, a send
- * cannot either, and a receive stays out of the proxy until cancelled
+ * one cannot.  After a restart that left the communicator out (as it
+ * does a freed intercommunicator, shim/commheld.c), a send cannot either, and a receive stays out of the proxy until cancelled
  * (shim/persist.c).  Freeing them lets go. */
 static void test_persistent_after_free(void **state)
 {
@@ -188,7 +188,7 @@ static void test_persistent_after_free(void **state)
 	assert_int_equal(MPI_Wait(&r, MPI_STATUS_IGNORE), MPI_SUCCESS);
 	assert_int_equal(MPI_Start(&b), MPI_ERR_COMM);
 
-	rec->unbuilt = 1; /* as shim_comm_rebuild_all leaves it at a restart */
+	rec->unbuilt = 1; /* as shim_comm_rebuild_all leaves an intercommunicator */
 	rec->proxy_keeps = 0;
 	assert_int_equal(MPI_Start(&s), MPI_ERR_COMM);
 	assert_int_equal(MPI_Start(&r), MPI_SUCCESS);

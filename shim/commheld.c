@@ -1,0 +1,217 @@
+/*
+ * commheld.c - freed communicators that requests still hold, made again
+ * at a restart.
+ *
+ * MPI-4.1 7.4.3: operations on a communicator, active or inactive when
+ * MPI_Comm_free is called, continue to work, so a persistent request
+ * made before the free may be started after it, after a restart too.
+ * The new proxy must then have the communicator.  Making it
+ * (MPI_Comm_create_group) takes every member, but a member whose
+ * requests are all gone has let its record go and no longer knows it.
+ * So every rank tells every other which freed communicators its requests
+ * hold, with their members (COMM_GATHER_FREED, an Allgatherv in the
+ * proxies), and each rank makes every one it is a member of, in the
+ * order of their ids: under its handle if it holds it, otherwise only so
+ * the holders can (the proxy frees it at once).  MPI_Comm_free is
+ * admitted like a collective (shim/commops.c), so at an image every
+ * member or none has begun freeing a communicator: these come after
+ * every live one on every rank, and no two ranks wait for each other in
+ * different orders.  Intercommunicators stay out (shim/persist.c refuses
+ * their persistent sends after a restart); one without an id involves
+ * this rank alone and is made without the others.
+ *
+ * The list (inl) is, per communicator, int64 gid, int64 gid_root, int32
+ * size, int32 world ranks[size], unaligned.  A rank whose own list does
+ * not fit sends one entry with gid GID_TOO_MANY, so all ranks fail alike.
+ */
+#include "shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+#define HEAD (2 * sizeof(int64_t) + sizeof(int32_t))
+#define GID_TOO_MANY (-2)
+
+struct entry {
+	int64_t gid, gid_root;
+	int32_t size;
+	const unsigned char *world; /* size int32, unaligned */
+};
+
+int shim_comm_held_by_requests(const struct shim_comm *c)
+{
+	/* Until its free returns the application's handle counts one. */
+	return !c->remote && atomic_load(&c->refs) > (c->freed ? 0 : 1);
+}
+
+static size_t put_entry(unsigned char *p, int64_t gid, int64_t gid_root, int32_t size,
+			const int *world)
+{
+	memcpy(p, &gid, sizeof(gid));
+	memcpy(p + sizeof(gid), &gid_root, sizeof(gid_root));
+	memcpy(p + 2 * sizeof(gid), &size, sizeof(size));
+	memcpy(p + HEAD, world, (size_t)size * sizeof(int32_t));
+	return HEAD + (size_t)size * sizeof(int32_t);
+}
+
+/* This rank's list into the call slot's inl. */
+static void put_list(struct chan_call *call, struct shim_comm **c, size_t n)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (c[i]->gid < 0)
+			continue;
+		if (off + HEAD + (size_t)c[i]->size * sizeof(int32_t) > CHAN_INLINE_SIZE) {
+			off = put_entry(call->inl, GID_TOO_MANY, -1, 0, NULL);
+			break;
+		}
+		off += put_entry(call->inl + off, c[i]->gid, c[i]->gid_root, c[i]->size,
+				 c[i]->world);
+	}
+	call->inl_len = (uint32_t)off;
+}
+
+/* Every rank's list, in a copy the caller frees; NULL with *err set. */
+static unsigned char *gather(struct shim_comm **c, size_t n, size_t *len, int *err)
+{
+	struct chan_call *call = shim_call_begin(CALL_COMM_GATHER_FREED);
+	unsigned char *all = NULL;
+
+	put_list(call, c, n);
+	*err = shim_call_run(call);
+	*len = call->inl_len;
+	if (!*err && !(all = malloc(*len + 1)))
+		*err = MPI_ERR_NO_MEM;
+	if (all)
+		memcpy(all, call->inl, *len);
+	shim_call_end();
+	return all;
+}
+
+/* The entries of all (len bytes) into e; their number, or -1 if one
+ * is cut short. */
+static long read_list(const unsigned char *all, size_t len, struct entry *e)
+{
+	long n = 0;
+
+	for (size_t off = 0; off < len; n++) {
+		if (len - off < HEAD)
+			return -1;
+		memcpy(&e[n].gid, all + off, sizeof(int64_t));
+		memcpy(&e[n].gid_root, all + off + sizeof(int64_t), sizeof(int64_t));
+		memcpy(&e[n].size, all + off + 2 * sizeof(int64_t), sizeof(int32_t));
+		off += HEAD;
+		if (e[n].size < 0 || (len - off) / sizeof(int32_t) < (size_t)e[n].size)
+			return -1;
+		e[n].world = all + off;
+		off += (size_t)e[n].size * sizeof(int32_t);
+	}
+	return n;
+}
+
+static int by_gid(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	return (x->gid > y->gid) - (x->gid < y->gid);
+}
+
+static int is_member(const struct entry *e)
+{
+	for (int32_t i = 0; i < e->size; i++) {
+		int32_t w;
+		memcpy(&w, e->world + (size_t)i * sizeof(w), sizeof(w));
+		if (w == shim.world_rank)
+			return 1;
+	}
+	return 0;
+}
+
+static struct shim_comm *holder_of(struct shim_comm **c, size_t n, int64_t gid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i]->gid == gid)
+			return c[i];
+	return NULL;
+}
+
+static int remake_held(struct shim_comm *c)
+{
+	int err = shim_comm_remake(c->handle, c->gid, c->gid_root, c->size, c->world);
+
+	if (err) {
+		dm_err("restart (rank %d): cannot make freed communicator %s again for "
+		       "the requests that still use it (%s)", shim.world_rank, c->name,
+		       shim_error_name(err));
+		return err;
+	}
+	c->unbuilt = 0;
+	c->proxy_keeps = 1; /* until the last request lets go (shim/comm.c) */
+	return MPI_SUCCESS;
+}
+
+/* One entry of the sorted list: a member makes it, under its handle if
+ * its own requests hold it. */
+static int remake_entry(const struct entry *e, struct shim_comm **c, size_t n)
+{
+	struct shim_comm *mine = holder_of(c, n, e->gid);
+
+	if (mine)
+		return remake_held(mine);
+	int *world = malloc((size_t)e->size * sizeof(int) + 1);
+	if (!world)
+		return MPI_ERR_NO_MEM;
+	memcpy(world, e->world, (size_t)e->size * sizeof(int));
+	int err = shim_comm_remake(MPI_COMM_NULL, e->gid, e->gid_root, e->size, world);
+	free(world);
+	if (err)
+		dm_err("restart (rank %d): cannot take part in making freed communicator "
+		       "%#llx again for its members' requests (%s)", shim.world_rank,
+		       (unsigned long long)e->gid, shim_error_name(err));
+	return err;
+}
+
+static int remake_all(struct entry *e, long m, struct shim_comm **c, size_t n)
+{
+	qsort(e, (size_t)m, sizeof(*e), by_gid);
+	for (long i = 0; i < m; i++) {
+		if (e[i].gid == GID_TOO_MANY) {
+			dm_err("restart (rank %d): a rank's freed communicators still in use "
+			       "do not fit one %u-byte list", shim.world_rank, CHAN_INLINE_SIZE);
+			return MPI_ERR_NO_MEM;
+		}
+		if (i > 0 && e[i].gid == e[i - 1].gid)
+			continue; /* another holder's copy */
+		int err = is_member(&e[i]) ? remake_entry(&e[i], c, n) : MPI_SUCCESS;
+		if (err)
+			return err;
+	}
+	return MPI_SUCCESS;
+}
+
+int shim_comm_rebuild_held(struct shim_comm **c, size_t n)
+{
+	size_t len = 0;
+	int err = MPI_SUCCESS;
+
+	for (size_t i = 0; i < n && !err; i++)
+		if (c[i]->gid < 0)
+			err = remake_held(c[i]);
+	if (err)
+		return err;
+	unsigned char *all = gather(c, n, &len, &err);
+	struct entry *e = all ? malloc((len / HEAD + 1) * sizeof(*e)) : NULL;
+	long m = e ? read_list(all, len, e) : 0;
+	if (all && !e)
+		err = MPI_ERR_NO_MEM;
+	else if (m < 0)
+		err = MPI_ERR_INTERN;
+	else if (e)
+		err = remake_all(e, m, c, n);
+	free(e);
+	free(all);
+	return err;
+}
