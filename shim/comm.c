@@ -50,9 +50,7 @@ struct shim_comm *shim_comm_any(MPI_Comm h)
 
 struct shim_comm *shim_comm_hold(MPI_Comm h)
 {
-	if (h == MPI_COMM_WORLD || h == MPI_COMM_SELF)
-		return NULL;
-	struct shim_comm *c = shim_handle_get(SHIM_K_COMM, (uintptr_t)h);
+	struct shim_comm *c = h == MPI_COMM_WORLD || h == MPI_COMM_SELF ? NULL : shim_comm_any(h);
 
 	if (c)
 		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
