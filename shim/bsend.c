@@ -25,9 +25,9 @@
  * programs tested on MPICH or Open MPI sometimes reserve only what those
  * charge (MPICH's pt2pt/bsend2 does).
  * MPI_Buffer_detach and MPI_Finalize wait until every buffered message
- * is sent, without the lock (wait_sent).  Other sends nobody waits for (shim/isendrecv.c) are adopted
- * into the same list, holding no buffer space.  One
- * lock keeps the accounting whole when several threads send.
+ * is sent, without the lock (wait_sent).  Other sends nobody waits for
+ * (shim/isendrecv.c) are adopted into the same list, holding no buffer
+ * space.  One lock keeps the accounting whole when several threads send.
  */
 #include "shim.h"
 

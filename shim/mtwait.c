@@ -97,8 +97,9 @@ int shim_mt_recv(void *buf, int count, MPI_Datatype type, int source, int tag,
 
 /* The send of a Sendrecv_replace is copied when it is posted (even from
  * an MPI_Alloc_mem block, shim_p2p_isend_copy), so rbuf may be sbuf.
- * Each request is waited for on its own: a truncated receive is MPI_ERR_TRUNCATE as in Sendrecv, not
- * MPI_ERR_IN_STATUS as Waitall would make it. */
+ * Each request is waited for on its own: a truncated receive is
+ * MPI_ERR_TRUNCATE as in Sendrecv, not MPI_ERR_IN_STATUS as Waitall
+ * would make it. */
 int shim_mt_sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
 		     int stag, void *rbuf, int rcount, MPI_Datatype rtype, int source,
 		     int rtag, MPI_Comm comm, MPI_Status *status)
