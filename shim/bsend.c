@@ -433,15 +433,24 @@ static int remember(MPI_Request h, int64_t len, struct pool *p)
 	return MPI_SUCCESS;
 }
 
+/* A persistent one's Start brings the type's and the communicator's
+ * records (held, on), which outlive MPI_Type_free and MPI_Comm_free and
+ * were checked at its Init; other calls look the handles up. */
 static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype type,
-			int dest, int tag, MPI_Comm comm)
+			struct shim_type *held, int dest, int tag, MPI_Comm comm,
+			struct shim_comm *on)
 {
-	int packed, err;
+	int packed, err = MPI_SUCCESS;
 
-	if ((err = PMPI_Pack_size(count, type, comm, &packed)))
+	if (!held)
+		err = PMPI_Pack_size(count, type, comm, &packed);
+	else if (__builtin_mul_overflow(count, held->size, &packed))
+		err = shim_errorf(comm, MPI_ERR_VALUE_TOO_LARGE, fn,
+				  "%d elements take more than INT_MAX bytes", count);
+	if (err)
 		return err;
 	if (dest == MPI_PROC_NULL)
-		return PMPI_Send(buf, count, type, dest, tag, comm);
+		return held ? MPI_SUCCESS : PMPI_Send(buf, count, type, dest, tag, comm);
 	int64_t need = (int64_t)packed + HEADER;
 	struct pool *p = pool_for(comm);
 	if (bb.n && p->used + need > p->size && (err = settle()))
@@ -453,7 +462,7 @@ static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype
 				   (long long)p->size);
 	MPI_Request h;
 	/* The buffer is the caller's again at once. */
-	if ((err = shim_p2p_isend_copy(fn, buf, count, type, dest, tag, comm, &h)))
+	if ((err = shim_p2p_isend_copy(fn, buf, count, type, held, dest, tag, comm, on, &h)))
 		return err;
 	if ((err = remember(h, need, p))) {
 		PMPI_Wait(&h, MPI_STATUS_IGNORE);
@@ -463,10 +472,11 @@ static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype
 }
 
 int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype type,
-		     int dest, int tag, MPI_Comm comm)
+		     struct shim_type *held, int dest, int tag, MPI_Comm comm,
+		     struct shim_comm *on)
 {
 	pthread_mutex_lock(&bb_lock);
-	int err = bsend_locked(fn, buf, count, type, dest, tag, comm);
+	int err = bsend_locked(fn, buf, count, type, held, dest, tag, comm, on);
 	pthread_mutex_unlock(&bb_lock);
 	return err;
 }
@@ -486,7 +496,7 @@ int shim_bsend_adopt(MPI_Request h)
 int PMPI_Bsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
 	       MPI_Comm comm)
 {
-	return shim_bsend_start("MPI_Bsend", buf, count, datatype, dest, tag, comm);
+	return shim_bsend_start("MPI_Bsend", buf, count, datatype, NULL, dest, tag, comm, NULL);
 }
 SHIM_WEAK(Bsend)
 
@@ -496,7 +506,8 @@ int PMPI_Bsend_c(const void *buf, MPI_Count count, MPI_Datatype datatype, int de
 	if (count < 0 || count > INT32_MAX)
 		return shim_errorf(comm, MPI_ERR_COUNT, "MPI_Bsend_c", "count %lld",
 				   (long long)count);
-	return shim_bsend_start("MPI_Bsend_c", buf, (int)count, datatype, dest, tag, comm);
+	return shim_bsend_start("MPI_Bsend_c", buf, (int)count, datatype, NULL, dest, tag,
+				comm, NULL);
 }
 SHIM_WEAK(Bsend_c)
 
@@ -504,8 +515,8 @@ SHIM_WEAK(Bsend_c)
 static int ibsend(const char *fn, const void *buf, int count, MPI_Datatype type, int dest,
 		  int tag, MPI_Comm comm, MPI_Request *request)
 {
-	return done_request(shim_bsend_start(fn, buf, count, type, dest, tag, comm), comm,
-			    request, fn);
+	return done_request(shim_bsend_start(fn, buf, count, type, NULL, dest, tag, comm, NULL),
+			    comm, request, fn);
 }
 
 int PMPI_Ibsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,

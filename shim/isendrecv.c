@@ -26,7 +26,7 @@ static int isendrecv(const char *fn, const void *sbuf, int scount, MPI_Datatype 
 	if (!request)
 		return shim_error(comm, MPI_ERR_ARG, fn, "request is NULL");
 	/* Nobody waits for it: it must copy. */
-	if ((err = shim_p2p_isend_copy(fn, sbuf, scount, stype, dest, stag, comm, &s)))
+	if ((err = shim_p2p_isend_copy(fn, sbuf, scount, stype, NULL, dest, stag, comm, NULL, &s)))
 		return err;
 	if ((err = shim_bsend_adopt(s)))
 		return shim_error(comm, err, fn, "no memory to track the send");

@@ -107,8 +107,8 @@ int shim_mt_sendrecv(const void *sbuf, int scount, MPI_Datatype stype, int dest,
 	MPI_Request s, r;
 
 	int err = sbuf == rbuf ?
-		shim_p2p_isend_copy("MPI_Sendrecv_replace", sbuf, scount, stype, dest, stag,
-				    comm, &s) :
+		shim_p2p_isend_copy("MPI_Sendrecv_replace", sbuf, scount, stype, NULL, dest,
+				    stag, comm, NULL, &s) :
 		PMPI_Isend(sbuf, scount, stype, dest, stag, comm, &s);
 	if (err)
 		return err;

@@ -285,9 +285,9 @@ SHIM_WEAK_HOT(Recv)
 
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int dest, int tag,
-		       MPI_Comm comm, int mode, enum shim_stage_how how)
+		       MPI_Comm comm, struct shim_comm *on, int mode, enum shim_stage_how how)
 {
-	struct msg m = { shim_persist_comm(r), held };
+	struct msg m = { on, held };
 	int err = check_msg(fn, buf, count, type, dest, tag, comm, 0, &m);
 
 	if (err)
@@ -318,14 +318,16 @@ int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int 
 }
 
 static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype type,
-		      int dest, int tag, MPI_Comm comm, int mode, enum shim_stage_how how,
+		      struct shim_type *held, int dest, int tag, MPI_Comm comm,
+		      struct shim_comm *on, int mode, enum shim_stage_how how,
 		      MPI_Request *request)
 {
 	struct shim_req *r = shim_req_new(SHIM_REQ_SEND, comm);
 
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
-	int err = shim_p2p_post_send(r, fn, buf, count, type, NULL, dest, tag, comm, mode, how);
+	int err = shim_p2p_post_send(r, fn, buf, count, type, held, dest, tag, comm, on, mode,
+				     how);
 	if (err) {
 		shim_req_complete(r, NULL);
 		return err;
@@ -337,7 +339,7 @@ static int isend_mode(const char *fn, const void *buf, int count, MPI_Datatype t
 int PMPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
 	       MPI_Comm comm, MPI_Request *request)
 {
-	return isend_mode("MPI_Isend", buf, count, datatype, dest, tag, comm,
+	return isend_mode("MPI_Isend", buf, count, datatype, NULL, dest, tag, comm, NULL,
 			  MODE_STANDARD, SHIM_STAGE_BORROW, request);
 }
 SHIM_WEAK(Isend)
@@ -345,7 +347,7 @@ SHIM_WEAK(Isend)
 int PMPI_Issend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
 		MPI_Comm comm, MPI_Request *request)
 {
-	return isend_mode("MPI_Issend", buf, count, datatype, dest, tag, comm,
+	return isend_mode("MPI_Issend", buf, count, datatype, NULL, dest, tag, comm, NULL,
 			  MODE_SYNC, SHIM_STAGE_BORROW, request);
 }
 SHIM_WEAK(Issend)
@@ -353,23 +355,24 @@ SHIM_WEAK(Issend)
 int PMPI_Irsend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag,
 		MPI_Comm comm, MPI_Request *request)
 {
-	return isend_mode("MPI_Irsend", buf, count, datatype, dest, tag, comm,
+	return isend_mode("MPI_Irsend", buf, count, datatype, NULL, dest, tag, comm, NULL,
 			  MODE_READY, SHIM_STAGE_BORROW, request);
 }
 SHIM_WEAK(Irsend)
 
 int shim_p2p_isend_copy(const char *fn, const void *buf, int count, MPI_Datatype type,
-			int dest, int tag, MPI_Comm comm, MPI_Request *request)
+			struct shim_type *held, int dest, int tag, MPI_Comm comm,
+			struct shim_comm *on, MPI_Request *request)
 {
-	return isend_mode(fn, buf, count, type, dest, tag, comm, MODE_STANDARD,
+	return isend_mode(fn, buf, count, type, held, dest, tag, comm, on, MODE_STANDARD,
 			  SHIM_STAGE_COPY, request);
 }
 
 int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int source, int tag,
-		       MPI_Comm comm)
+		       MPI_Comm comm, struct shim_comm *on)
 {
-	struct msg m = { shim_persist_comm(r), held };
+	struct msg m = { on, held };
 	int err = check_msg(fn, buf, count, type, source, tag, comm, 1, &m);
 
 	if (err)
@@ -403,7 +406,7 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		shim_stage_free(&r->stage);
 		shim_type_release(r->utype);
 		r->utype = NULL;
-		return shim_p2p_post_recv(r, fn, buf, count, type, held, source, tag, comm);
+		return shim_p2p_post_recv(r, fn, buf, count, type, held, source, tag, comm, on);
 	}
 	int64_t *e = ring_entry(m.type, count);
 	fill_msg(e ? e : c->arg, &r->stage, m.type, r->base, count, type, source, tag, comm);
@@ -431,7 +434,7 @@ int PMPI_Irecv(void *buf, int count, MPI_Datatype datatype, int source, int tag,
 	if (!r)
 		return shim_error(comm, MPI_ERR_NO_MEM, "MPI_Irecv", "no memory for a request");
 	int err = shim_p2p_post_recv(r, "MPI_Irecv", buf, count, datatype, NULL, source, tag,
-				     comm);
+				     comm, NULL);
 	if (err) {
 		shim_req_complete(r, NULL);
 		return err;

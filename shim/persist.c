@@ -17,13 +17,14 @@
  * operations "active or inactive" at the free continue to work): the
  * request holds the communicator's record (shim/comm.c), so the proxy
  * keeps the real one, and a point-to-point Start posts on it; a restart
- * makes it again in the new proxy (shim/commheld.c).  Two cases are
- * refused with MPI_ERR_COMM instead: a buffered or collective one (their
- * paths look the handle up again, and a collective would count on a
- * communicator the checkpoint counts as gone), and a send on a freed
- * intercommunicator after a restart, which does not make those again; a
- * receive then takes its message from the drain queue, or waits, out of
- * the proxy, for MPI_Cancel (shim_req_orphaned).
+ * makes it again in the new proxy (shim/commheld.c).  A buffered one
+ * sends from the buffer attached to the process (the communicator's own
+ * went with it, shim/bsend.c).  Two cases are refused with MPI_ERR_COMM
+ * instead: a collective one (it would count on a communicator the
+ * checkpoint counts as gone), and a send on a freed intercommunicator
+ * after a restart, which does not make those again; a receive then takes
+ * its message from the drain queue, or waits, out of the proxy, for
+ * MPI_Cancel (shim_req_orphaned).
  *
  * Checkpoint: an inactive request is only this record, in application
  * memory.  An active receive is a pending receive like any other, parked
@@ -133,8 +134,8 @@ INIT_FORMS(Recv_init, OP_RECV, )
 /* A buffered send is complete as soon as its data is in the buffer. */
 static int start_bsend(struct shim_req *r, const struct shim_persist *p)
 {
-	int err = shim_bsend_start("MPI_Start", p->buf, p->count, p->type, p->peer, p->tag,
-				   p->comm);
+	int err = shim_bsend_start("MPI_Start", p->buf, p->count, p->type, p->t, p->peer, p->tag,
+				   p->comm, r->held);
 	if (err)
 		return err;
 	struct chan_status st = { 0 };
@@ -142,11 +143,6 @@ static int start_bsend(struct shim_req *r, const struct shim_persist *p)
 	st.tag = MPI_ANY_TAG;
 	shim_req_done_locally(r, &st);
 	return MPI_SUCCESS;
-}
-
-struct shim_comm *shim_persist_comm(const struct shim_req *r)
-{
-	return r->persist ? r->held : NULL;
 }
 
 /* Why r cannot start on its freed communicator, or NULL if it can. */
@@ -159,9 +155,9 @@ static const char *freed_limit(const struct shim_req *r)
 	if (c->unbuilt && r->persist->op != OP_RECV) /* receives: shim_req_orphaned */
 		return "its intercommunicator was freed before the checkpoint this process "
 		       "restarted from, and a restart makes no freed intercommunicator again";
-	if (r->persist->op == OP_BSEND || r->persist->op == OP_COLL)
-		return "its communicator was freed; dmtcp_mpi starts only persistent "
-		       "standard, synchronous, ready sends and receives after that";
+	if (r->persist->op == OP_COLL)
+		return "its communicator was freed; dmtcp_mpi starts no persistent "
+		       "collective after that";
 	return NULL;
 }
 
@@ -185,14 +181,14 @@ static int start(MPI_Request *request, const char *fn)
 	r->ack_wait = 0; /* a checkpoint's wait for the last one's receive */
 	if (p->op == OP_RECV)
 		err = shim_p2p_post_recv(r, fn, p->buf, p->count, p->type, p->t, p->peer,
-					 p->tag, p->comm);
+					 p->tag, p->comm, r->held);
 	else if (p->op == OP_BSEND)
 		err = start_bsend(r, p);
 	else if (p->op == OP_COLL)
 		err = shim_pcoll_start(r, p->coll);
 	else
 		err = shim_p2p_post_send(r, fn, p->buf, p->count, p->type, p->t, p->peer,
-					 p->tag, p->comm, p->op, SHIM_STAGE_BORROW);
+					 p->tag, p->comm, r->held, p->op, SHIM_STAGE_BORROW);
 	if (err)
 		r->inactive = 1;
 	return err;

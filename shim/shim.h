@@ -612,23 +612,28 @@ void shim_req_reap(int wait);
  * shim/bsend.c, shim/greq.c) ---- */
 /* Post a send (mode: 0 standard, 1 synchronous, 2 ready) or a receive
  * on the record r the caller made, under r's handle (shim/p2p.c).  held,
- * if not NULL, is type's record, held by the caller (the application may
- * have freed the handle).  On an error, raised on comm already, r holds
- * nothing and stays the caller's. */
+ * if not NULL, is type's record, and on comm's, held by the caller (a
+ * persistent request: the application may have freed the handles).  On
+ * an error, raised on comm already, r holds nothing and stays the
+ * caller's. */
 int shim_p2p_post_send(struct shim_req *r, const char *fn, const void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int dest, int tag,
-		       MPI_Comm comm, int mode, enum shim_stage_how how);
+		       MPI_Comm comm, struct shim_comm *on, int mode, enum shim_stage_how how);
 /* A standard Isend whose data is copied before it returns, even from an
  * MPI_Alloc_mem block (SHIM_STAGE_COPY): the buffer is the caller's again
- * at once.  Errors are raised on comm, naming fn. */
+ * at once.  held and on as above, or NULL.  Errors are raised on comm,
+ * naming fn. */
 int shim_p2p_isend_copy(const char *fn, const void *buf, int count, MPI_Datatype type,
-			int dest, int tag, MPI_Comm comm, MPI_Request *request);
+			struct shim_type *held, int dest, int tag, MPI_Comm comm,
+			struct shim_comm *on, MPI_Request *request);
 int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		       MPI_Datatype type, struct shim_type *held, int source, int tag,
-		       MPI_Comm comm);
-/* A buffered send: reserve room in the attached buffer, send a copy. */
+		       MPI_Comm comm, struct shim_comm *on);
+/* A buffered send: reserve room in the attached buffer, send a copy.
+ * held and on as for shim_p2p_isend_copy (a persistent one's Start). */
 int shim_bsend_start(const char *fn, const void *buf, int count, MPI_Datatype type,
-		     int dest, int tag, MPI_Comm comm);
+		     struct shim_type *held, int dest, int tag, MPI_Comm comm,
+		     struct shim_comm *on);
 /* Take over send request h, which the application never sees: it is
  * completed in the background (MPI_Isendrecv's send). */
 int shim_bsend_adopt(MPI_Request h);
@@ -639,9 +644,6 @@ void shim_bsend_comm_freed(MPI_Comm comm);
 /* r completed: a persistent one becomes inactive and keeps its record
  * (returns 1); 0 when r is to be freed, its persistent part gone. */
 int shim_persist_complete(struct shim_req *r);
-/* The record a persistent request's Start posts on (it may be freed),
- * or NULL for any other request: look the handle up. */
-struct shim_comm *shim_persist_comm(const struct shim_req *r);
 /* If a restart left r's freed intercommunicator out, mark r an orphan (no
  * proxy request; only MPI_Cancel ends it) and return 1. */
 int shim_req_orphaned(struct shim_req *r);
