@@ -85,4 +85,19 @@ static inline void fakepx_stop(void)
 	pthread_join(fakepx_thread, NULL);
 }
 
+/* The cmocka group fixtures most tests use: setup starts the thread on
+ * a channel of size bytes as world rank me of n, teardown stops it. */
+#define FAKEPX_FIXTURES(size, me, n, answer)                                  \
+	static int setup(void **state)                                        \
+	{                                                                     \
+		(void)state;                                                  \
+		return fakepx_start(size, me, n, answer);                     \
+	}                                                                     \
+	static int teardown(void **state)                                     \
+	{                                                                     \
+		(void)state;                                                  \
+		fakepx_stop();                                                \
+		return 0;                                                     \
+	}
+
 #endif

@@ -62,18 +62,7 @@ static void answer(struct chan_call *c)
 		respond(c);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return fakepx_start(64u << 20, ME, W, answer);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fakepx_stop();
-	return 0;
-}
+FAKEPX_FIXTURES(64u << 20, ME, W, answer)
 
 /* A communicator of n members in which I (world rank ME) have rank me. */
 static MPI_Comm make(int n, int me)

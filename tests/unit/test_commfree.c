@@ -54,18 +54,7 @@ static void answer(struct chan_call *c)
 	}
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return fakepx_start(16u << 20, ME, W, answer);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fakepx_stop();
-	return 0;
-}
+FAKEPX_FIXTURES(16u << 20, ME, W, answer)
 
 /* A dup of WORLD as its constructor would leave it (no global id: no
  * checkpoint gate). */

@@ -81,18 +81,7 @@ static void answer(struct chan_call *c)
 	}
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return fakepx_start(ARENA, 0, 2, answer);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fakepx_stop();
-	return 0;
-}
+FAKEPX_FIXTURES(ARENA, 0, 2, answer)
 
 static int64_t base_of(const void *p)
 {

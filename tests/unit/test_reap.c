@@ -74,18 +74,7 @@ static void answer(struct chan_call *c)
 	}
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return fakepx_start(16u << 20, ME, W, answer);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fakepx_stop();
-	return 0;
-}
+FAKEPX_FIXTURES(16u << 20, ME, W, answer)
 
 static void count_one(uintptr_t h, void *obj, void *arg)
 {

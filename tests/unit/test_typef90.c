@@ -42,18 +42,7 @@ static void answer(struct chan_call *c)
 	px.n++;
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return fakepx_start(4u << 20, 0, 2, answer);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fakepx_stop();
-	return 0;
-}
+FAKEPX_FIXTURES(4u << 20, 0, 2, answer)
 
 /* The last TYPE_CREATE was for t, of combiner and of a predefined basic
  * type of the given size. */
