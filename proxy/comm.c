@@ -50,11 +50,12 @@
  *                      communicators in the order of their ids.
  *                      arg[1] 0: a member that let the communicator
  *                      go takes part, so members still holding it can
- *                      make it, and frees it at once (shim/comm.c).
+ *                      make it, and frees it at once (shim/commheld.c).
  * COMM_GATHER_FREED: after a restart, inl the caller's list of freed
- *                      communicators its requests still hold (shim/comm.c
- *                      says the format); reply: inl every rank's list,
- *                      in world rank order.  All ranks call it.
+ *                      communicators its requests still hold
+ *                      (shim/commheld.c says the format); reply: inl
+ *                      every rank's list, in world rank order.  All ranks
+ *                      call it.
  * COMM_FREE: arg[0] comm, arg[1] 1 if the application's requests still
  *                      use it (shim/comm.c): then it stays in the table,
  *                      where DRAIN probes it, until a COMM_FREE with
