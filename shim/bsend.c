@@ -31,6 +31,7 @@
  */
 #include "shim.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -436,18 +437,28 @@ static int remember(MPI_Request h, int64_t len, struct pool *p)
 /* A persistent one's Start brings the type's and the communicator's
  * records (held, on), which outlive MPI_Type_free and MPI_Comm_free and
  * were checked at its Init; other calls look the handles up. */
+/* MPI_Pack_size's answer, also for a type a persistent request holds
+ * after its handle was freed. */
+static int bsend_size(const char *fn, int count, MPI_Datatype type, struct shim_type *held,
+		      MPI_Comm comm, int *packed)
+{
+	if (!held)
+		return PMPI_Pack_size(count, type, comm, packed);
+	int64_t n = shim_type_packed_bytes(held, count);
+	if (n < 0 || n > INT_MAX)
+		return shim_errorf(comm, MPI_ERR_VALUE_TOO_LARGE, fn,
+				   "%d elements take more than INT_MAX bytes", count);
+	*packed = (int)n;
+	return MPI_SUCCESS;
+}
+
 static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype type,
 			struct shim_type *held, int dest, int tag, MPI_Comm comm,
 			struct shim_comm *on)
 {
-	int packed, err = MPI_SUCCESS;
+	int packed, err;
 
-	if (!held)
-		err = PMPI_Pack_size(count, type, comm, &packed);
-	else if (__builtin_mul_overflow(count, held->size, &packed))
-		err = shim_errorf(comm, MPI_ERR_VALUE_TOO_LARGE, fn,
-				  "%d elements take more than INT_MAX bytes", count);
-	if (err)
+	if ((err = bsend_size(fn, count, type, held, comm, &packed)))
 		return err;
 	if (dest == MPI_PROC_NULL)
 		return held ? MPI_SUCCESS : PMPI_Send(buf, count, type, dest, tag, comm);

@@ -299,8 +299,7 @@ static struct shim_type *pack_type(MPI_Datatype type, MPI_Comm comm, const char 
 	return *err ? NULL : t;
 }
 
-/* count elements of t as bytes, or -1 when that overflows. */
-static int64_t packed_bytes(const struct shim_type *t, int64_t count)
+int64_t shim_type_packed_bytes(const struct shim_type *t, int64_t count)
 {
 	int64_t n;
 
@@ -320,7 +319,7 @@ static int pack(const char *fn, const void *inbuf, int64_t incount, MPI_Datatype
 		return shim_errorf(comm, MPI_ERR_COUNT, fn, "incount %lld", (long long)incount);
 	if (!(t = pack_type(datatype, comm, fn, &err)))
 		return err;
-	int64_t n = packed_bytes(t, incount);
+	int64_t n = shim_type_packed_bytes(t, incount);
 	if (*position < 0 || n < 0 || *position + n > outsize)
 		return shim_errorf(comm, MPI_ERR_TRUNCATE, fn,
 				   "%lld bytes do not fit at position %lld of %lld",
@@ -367,7 +366,7 @@ static int unpack(const char *fn, const void *inbuf, int64_t insize, int64_t *po
 				   (long long)outcount);
 	if (!(t = pack_type(datatype, comm, fn, &err)))
 		return err;
-	int64_t n = packed_bytes(t, outcount);
+	int64_t n = shim_type_packed_bytes(t, outcount);
 	if (*position < 0 || n < 0 || *position + n > insize)
 		return shim_errorf(comm, MPI_ERR_TRUNCATE, fn,
 				   "%lld bytes are not there at position %lld of %lld",
@@ -415,7 +414,7 @@ static int pack_size(const char *fn, int64_t incount, MPI_Datatype datatype, MPI
 		return shim_errorf(comm, MPI_ERR_COUNT, fn, "incount %lld", (long long)incount);
 	if (!(t = pack_type(datatype, comm, fn, &err)))
 		return err;
-	if ((*size = packed_bytes(t, incount)) < 0)
+	if ((*size = shim_type_packed_bytes(t, incount)) < 0)
 		return shim_errorf(comm, MPI_ERR_VALUE_TOO_LARGE, fn,
 				   "%lld elements take more than 2^63 bytes", (long long)incount);
 	return MPI_SUCCESS;

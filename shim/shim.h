@@ -468,6 +468,8 @@ int shim_type_map(struct shim_type *t);
  * with the same layout; at most limit bytes in typemap order. */
 void shim_type_pack_raw(const struct shim_type *t, int64_t count, const void *buf,
 			void *packed);
+/* count elements of t as packed bytes, or -1 when that overflows. */
+int64_t shim_type_packed_bytes(const struct shim_type *t, int64_t count);
 int64_t shim_type_unpack_raw(const struct shim_type *t, int64_t count, const void *packed,
 			     void *buf, int64_t limit);
 void shim_type_copy_in(const struct shim_type *t, int64_t count, const void *buf,
