@@ -234,7 +234,7 @@ static int by_gid(const void *a, const void *b)
  * the members holding it can, then free it), arg[2] n, arg[3] gid,
  * arg[4] an idup'd record's gid_root (shim/commdup.c) or -1, inl the
  * members as world ranks. */
-int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const int *world)
+int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const void *world)
 {
 	struct chan_call *c2 = shim_call_begin(CALL_COMM_REBUILD);
 

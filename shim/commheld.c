@@ -52,7 +52,8 @@ static size_t put_entry(unsigned char *p, int64_t gid, int64_t gid_root, int32_t
 	memcpy(p, &gid, sizeof(gid));
 	memcpy(p + sizeof(gid), &gid_root, sizeof(gid_root));
 	memcpy(p + 2 * sizeof(gid), &size, sizeof(size));
-	memcpy(p + HEAD, world, (size_t)size * sizeof(int32_t));
+	if (size)
+		memcpy(p + HEAD, world, (size_t)size * sizeof(int32_t));
 	return HEAD + (size_t)size * sizeof(int32_t);
 }
 
@@ -161,12 +162,7 @@ static int remake_entry(const struct entry *e, struct shim_comm **c, size_t n)
 
 	if (mine)
 		return remake_held(mine);
-	int *world = malloc((size_t)e->size * sizeof(int) + 1);
-	if (!world)
-		return MPI_ERR_NO_MEM;
-	memcpy(world, e->world, (size_t)e->size * sizeof(int));
-	int err = shim_comm_remake(MPI_COMM_NULL, e->gid, e->gid_root, e->size, world);
-	free(world);
+	int err = shim_comm_remake(MPI_COMM_NULL, e->gid, e->gid_root, e->size, e->world);
 	if (err)
 		dm_err("restart (rank %d): cannot take part in making freed communicator "
 		       "%#llx again for its members' requests (%s)", shim.world_rank,

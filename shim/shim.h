@@ -770,8 +770,9 @@ void shim_ckpt_queue_leave(void);
 int shim_env_reinit(void);
 int shim_comm_rebuild_all(void);
 /* One communicator in the new proxy under handle h (MPI_COMM_NULL: made
- * only so its members holding it can make it, then freed). */
-int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const int *world);
+ * only so its members holding it can make it, then freed); world is its
+ * members' world ranks as ints at any alignment. */
+int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const void *world);
 /* Freed communicators that requests still hold (shim/commheld.c): does
  * c count, and make the n of them again, with every rank taking part. */
 int shim_comm_held_by_requests(const struct shim_comm *c);

@@ -80,7 +80,8 @@ static void add_entry(int64_t gid, int32_t n, const int32_t *members)
 	memcpy(p, &gid, 8);
 	memcpy(p + 8, &root, 8);
 	memcpy(p + 16, &n, 4);
-	memcpy(p + 20, members, (size_t)n * 4);
+	if (n)
+		memcpy(p + 20, members, (size_t)n * 4);
 	px.reply_len += 20 + (uint32_t)n * 4;
 }
 
@@ -185,6 +186,39 @@ static void test_too_many(void **state)
 	let_go(x);
 }
 
+/* This rank's own list does not fit the call: it sends the marker alone
+ * (gid -2, no members) in place of what it had written, and fails with
+ * the others when the marker comes back. */
+static void test_sends_too_many(void **state)
+{
+	static const int x_m[] = { 0, 1 };
+	enum { BIG = CHAN_INLINE_SIZE / sizeof(int32_t) };
+	int *big_m = malloc(BIG * sizeof(int));
+
+	(void)state;
+	assert_non_null(big_m);
+	for (int i = 0; i < BIG; i++)
+		big_m[i] = i;
+	reset();
+	struct shim_comm *x = freed_held(20, 2, x_m);
+	struct shim_comm *big = freed_held(30, BIG, big_m);
+	free(big_m);
+	add_entry(-2, 0, NULL);
+	struct shim_comm *list[] = { x, big };
+
+	assert_int_equal(shim_comm_rebuild_held(list, 2), MPI_ERR_NO_MEM);
+	assert_int_equal(px.sent_len, 20);
+	int64_t gid;
+	int32_t n;
+	memcpy(&gid, px.sent, 8);
+	memcpy(&n, px.sent + 16, 4);
+	assert_int_equal(gid, -2);
+	assert_int_equal(n, 0);
+	assert_int_equal(px.nmade, 0);
+	let_go(x);
+	let_go(big);
+}
+
 /* An answer cut inside an entry is refused, not read past its end. */
 static void test_cut_short(void **state)
 {
@@ -223,6 +257,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_members),
 		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_sends_too_many),
 		cmocka_unit_test(test_cut_short),
 		cmocka_unit_test(test_held_counts),
 	};
