@@ -345,23 +345,15 @@ void px_call_COMM_REBUILD(struct chan_call *c)
 	px_comm_keep(c, rc, real);
 }
 
-/* Everyone's list, in world rank order, for everyone: an Allgatherv of
- * byte strings over px.world_ctor. */
-void px_call_COMM_GATHER_FREED(struct chan_call *c)
+/* The lists' lengths, then the lists into c->inl, in world rank order:
+ * lens holds 2 * size ints (the lengths, then the offsets). */
+static int allgather_lists(struct chan_call *c, const char *own, int mine, int *lens,
+			   int size)
 {
-	int size, mine = (int)c->inl_len, rc;
-
-	MPI_Comm_size(px.world_ctor, &size);
-	int *lens = malloc(2 * (size_t)size * sizeof(int));
-	char *own = malloc(c->inl_len + 1);
-	if (!lens || !own) {
-		rc = MPI_ERR_NO_MEM;
-		goto out;
-	}
-	memcpy(own, c->inl, c->inl_len);
-	rc = MPI_Allgather(&mine, 1, MPI_INT, lens, 1, MPI_INT, px.world_ctor);
 	int *offs = lens + size;
 	size_t total = 0;
+	int rc = MPI_Allgather(&mine, 1, MPI_INT, lens, 1, MPI_INT, px.world_ctor);
+
 	for (int i = 0; rc == MPI_SUCCESS && i < size; i++) {
 		offs[i] = (int)total;
 		total += (size_t)lens[i];
@@ -373,7 +365,23 @@ void px_call_COMM_GATHER_FREED(struct chan_call *c)
 		rc = MPI_Allgatherv(own, mine, MPI_BYTE, c->inl, lens, offs, MPI_BYTE,
 				    px.world_ctor);
 	c->inl_len = rc == MPI_SUCCESS ? (uint32_t)total : 0;
-out:
+	return rc;
+}
+
+/* Everyone's list of freed communicators its requests hold, for
+ * everyone (shim/commheld.c).  A rank out of memory here ends its
+ * restart (the shim dies on the error), and with it the job. */
+void px_call_COMM_GATHER_FREED(struct chan_call *c)
+{
+	int size, rc = MPI_ERR_NO_MEM;
+
+	MPI_Comm_size(px.world_ctor, &size);
+	int *lens = malloc(2 * (size_t)size * sizeof(int));
+	char *own = malloc(c->inl_len + 1);
+	if (lens && own) {
+		memcpy(own, c->inl, c->inl_len);
+		rc = allgather_lists(c, own, (int)c->inl_len, lens, size);
+	}
 	free(lens);
 	free(own);
 	px_reply(c, rc);
