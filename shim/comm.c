@@ -91,13 +91,19 @@ void shim_comm_flush_retired(void)
 	shim_state_unlock();
 	while (list) {
 		struct shim_comm *c = list;
-		struct chan_call *call = shim_call_begin(CALL_COMM_FREE);
 		list = c->next_retired;
-		call->arg[0] = (int64_t)(intptr_t)c->handle;
-		call->arg[1] = 0;
-		shim_call_simple(call); /* its error: a restart's proxy never had it */
-		shim_comm_release(c);
+		shim_comm_discard(c);
 	}
+}
+
+void shim_comm_discard(struct shim_comm *c)
+{
+	struct chan_call *call = shim_call_begin(CALL_COMM_FREE);
+
+	call->arg[0] = (int64_t)(intptr_t)c->handle;
+	call->arg[1] = 0;
+	shim_call_simple(call); /* its error: a restart's proxy may never have had it */
+	shim_comm_release(c);
 }
 
 void shim_comm_free(struct shim_comm *c)

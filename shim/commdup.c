@@ -55,7 +55,7 @@ void shim_comm_drop_extras(struct shim_comm *c)
 int shim_comm_rebuild_extras(struct shim_comm *c)
 {
 	if (c->remote)
-		return shim_intercomm_rebuild(c);
+		return shim_intercomm_rebuild(c->handle, c->remote[0]);
 	if (c->topo)
 		return shim_topo_rebuild(c);
 	return MPI_SUCCESS;
@@ -92,11 +92,7 @@ int shim_comm_inherit(MPI_Comm parent, MPI_Comm *newcomm, const char *fn)
 	if (err == MPI_SUCCESS)
 		return MPI_SUCCESS;
 	undo_attrs(n);
-	struct chan_call *c = shim_call_begin(CALL_COMM_FREE);
-	c->arg[0] = ABI(*newcomm);
-	c->arg[1] = 0;
-	shim_call_simple(c);
-	shim_comm_release(n);
+	shim_comm_discard(n);
 	*newcomm = MPI_COMM_NULL;
 	return shim_error(parent, err, fn, "copying the parent's attributes failed");
 }

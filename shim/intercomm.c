@@ -174,12 +174,12 @@ SHIM_WEAK(Intercomm_merge)
 
 /* CALL_INTERCOMM_REBUILD: arg[0] the local group, made again; arg[2] the
  * remote leader's world rank (layout in proxy/intercomm.c). */
-int shim_intercomm_rebuild(struct shim_comm *c)
+int shim_intercomm_rebuild(MPI_Comm h, int leader)
 {
 	struct chan_call *call = shim_call_begin(CALL_INTERCOMM_REBUILD);
 
-	call->arg[0] = ABI(c->handle);
-	call->arg[2] = c->remote[0];
+	call->arg[0] = ABI(h);
+	call->arg[2] = leader;
 	return shim_call_simple(call);
 }
 

@@ -369,6 +369,8 @@ int shim_comm_set(struct shim_comm *c, const int *world, int size, int rank,
 		  MPI_Comm parent, int made_by);
 /* Release a record no request holds: a constructor's failure. */
 void shim_comm_release(struct shim_comm *c);
+/* Free c's real communicator in the proxy, then release c. */
+void shim_comm_discard(struct shim_comm *c);
 
 /* ---- groups (shim/group.c): world-rank lists, no proxy object ---- */
 struct shim_group {
@@ -853,7 +855,9 @@ void shim_comm_drop_extras(struct shim_comm *c);
  * communicator in the order of shim_comm_rebuild_all. */
 int shim_comm_rebuild_extras(struct shim_comm *c);
 int shim_topo_rebuild(struct shim_comm *c);
-int shim_intercomm_rebuild(struct shim_comm *c);
+/* Join the group made again under h to its remote group, whose first
+ * member is world rank leader. */
+int shim_intercomm_rebuild(MPI_Comm h, int leader);
 /* Record the remote group of intercommunicator c (a constructor's reply,
  * CALL_ARG_REMOTE in chan/calls.h); MPI_ERR_NO_MEM. */
 int shim_comm_set_remote(struct shim_comm *c, const int *world, int n);
