@@ -10,18 +10,20 @@
  * (the call that would take the freed handle).  Three rounds of Startall
  * and Waitall must carry each round's data with the right statuses, next
  * to a message on the new dup with the same tag, and MPI_Request_free
- * ends them.  Until 2026-11-27 dmtcp_mpi refused the buffered one's
- * Start with MPI_ERR_COMM.
+ * ends them.  The same for a Send_init and a Recv_init on an
+ * intercommunicator between the two ranks, freed too.  Until 2026-11-27
+ * dmtcp_mpi refused the buffered one's Start with MPI_ERR_COMM, and, after
+ * a restart, the intercommunicator's send.
  */
 /* ranks: 2 */
 #include "mt.h"
 
-enum { N = 4, ROUNDS = 3, TAG = 5, NREQ = 6 };
+enum { N = 4, ROUNDS = 3, TAG = 5, NREQ = 8 };
 
 int main(int argc, char **argv)
 {
-	int me, size, s1[N], s2[N], s3[N], g1[N], g2[N], g3[N], gn[N], sn[N];
-	MPI_Comm dup, fresh;
+	int me, size, s1[N], s2[N], s3[N], s4[N], g1[N], g2[N], g3[N], g4[N], gn[N], sn[N];
+	MPI_Comm dup, fresh, inter;
 	MPI_Datatype four;
 	MPI_Request r[NREQ];
 	MPI_Status st[NREQ];
@@ -46,6 +48,10 @@ int main(int argc, char **argv)
 	MPI_Bsend_init(s3, 1, four, peer, TAG + 2, dup, &r[4]);
 	MPI_Type_free(&four);
 	MPI_Recv_init(g3, N, MPI_INT, peer, TAG + 2, dup, &r[5]);
+	MPI_Intercomm_create(MPI_COMM_SELF, 0, MPI_COMM_WORLD, peer, TAG, &inter);
+	MPI_Send_init(s4, N, MPI_INT, 0, TAG, inter, &r[6]);
+	MPI_Recv_init(g4, N, MPI_INT, 0, TAG, inter, &r[7]);
+	MPI_Comm_free(&inter);
 	MPI_Buffer_attach(pool, (int)sizeof(pool));
 	MPI_Comm_free(&dup);
 	MPI_Comm_dup(MPI_COMM_WORLD, &fresh);
@@ -54,6 +60,7 @@ int main(int argc, char **argv)
 			s1[i] = 1000 * me + 100 * round + i;
 			s2[i] = -s1[i];
 			s3[i] = 3 * s1[i];
+			s4[i] = 5 * s1[i];
 			sn[i] = 7 * s1[i];
 		}
 		MPI_Request q;
@@ -67,11 +74,16 @@ int main(int argc, char **argv)
 		MT_CHECK(st[2].MPI_SOURCE == peer && st[2].MPI_TAG == TAG && cnt == N,
 			 "round %d: status source %d tag %d count %d", round, st[2].MPI_SOURCE,
 			 st[2].MPI_TAG, cnt);
+		MT_CHECK(st[7].MPI_SOURCE == 0 && st[7].MPI_TAG == TAG,
+			 "round %d: intercommunicator status source %d tag %d", round,
+			 st[7].MPI_SOURCE, st[7].MPI_TAG);
 		MT_CHECK(g1[0] == want && g1[N - 1] == want + N - 1 && g2[0] == -want &&
-			 gn[0] == 7 * want && g3[0] == 3 * want && g3[N - 1] == 3 * (want + N - 1),
-			 "round %d: got %d, %d, %d, %d", round, g1[0], g2[0], gn[0], g3[0]);
-		mt_say("round %d: from %d tag %d: %d..%d, synchronous %d, buffered %d, new dup %d",
-		       round, st[2].MPI_SOURCE, st[2].MPI_TAG, g1[0], g1[N - 1], g2[0], g3[0], gn[0]);
+			 gn[0] == 7 * want && g3[0] == 3 * want && g3[N - 1] == 3 * (want + N - 1) &&
+			 g4[0] == 5 * want && g4[N - 1] == 5 * (want + N - 1),
+			 "round %d: got %d, %d, %d, %d, %d", round, g1[0], g2[0], gn[0], g3[0], g4[0]);
+		mt_say("round %d: from %d tag %d: %d..%d, synchronous %d, buffered %d, new dup %d, "
+		       "intercommunicator %d", round, st[2].MPI_SOURCE, st[2].MPI_TAG, g1[0],
+		       g1[N - 1], g2[0], g3[0], gn[0], g4[0]);
 	}
 	for (int i = 0; i < NREQ; i++)
 		MPI_Request_free(&r[i]);

@@ -16,13 +16,17 @@
  * admitted like a collective (shim/commops.c), so at an image every
  * member or none has begun freeing a communicator: these come after
  * every live one on every rank, and no two ranks wait for each other in
- * different orders.  Intercommunicators stay out (shim/persist.c refuses
- * their persistent sends after a restart); one without an id involves
- * this rank alone and is made without the others.
+ * different orders.  An intercommunicator's members are both its groups:
+ * each makes its own group again, then the two are joined as at any
+ * restart (shim_intercomm_rebuild); a member that does not hold it does
+ * so under a handle of the moment, freed at once.  One without an id
+ * involves this rank alone and is made without the others.
  *
  * The list (inl) is, per communicator, int64 gid, int64 gid_root, int32
- * size, int32 world ranks[size], unaligned.  A rank whose own list does
- * not fit sends one entry with gid GID_TOO_MANY, so all ranks fail alike.
+ * size, int32 remote_size (0 for an intracommunicator), int32 world
+ * ranks[size], int32 remote world ranks[remote_size], unaligned.  A rank
+ * whose own list does not fit sends one entry with gid GID_TOO_MANY, so
+ * all ranks fail alike.
  */
 #include "shim.h"
 
@@ -31,30 +35,42 @@
 
 #include "util/log.h"
 
-#define HEAD (2 * sizeof(int64_t) + sizeof(int32_t))
+#define HEAD (2 * sizeof(int64_t) + 2 * sizeof(int32_t))
 #define GID_TOO_MANY (-2)
 
 struct entry {
 	int64_t gid, gid_root;
-	int32_t size;
-	const unsigned char *world; /* size int32, unaligned */
+	int32_t size, remote_size;
+	const unsigned char *world;  /* size int32, unaligned */
+	const unsigned char *remote; /* remote_size int32, unaligned */
 };
 
 int shim_comm_held_by_requests(const struct shim_comm *c)
 {
 	/* Until its free returns the application's handle counts one. */
-	return !c->remote && atomic_load(&c->refs) > (c->freed ? 0 : 1);
+	return atomic_load(&c->refs) > (c->freed ? 0 : 1);
 }
 
-static size_t put_entry(unsigned char *p, int64_t gid, int64_t gid_root, int32_t size,
-			const int *world)
+static size_t entry_bytes(const struct shim_comm *c)
 {
-	memcpy(p, &gid, sizeof(gid));
-	memcpy(p + sizeof(gid), &gid_root, sizeof(gid_root));
-	memcpy(p + 2 * sizeof(gid), &size, sizeof(size));
-	if (size)
-		memcpy(p + HEAD, world, (size_t)size * sizeof(int32_t));
-	return HEAD + (size_t)size * sizeof(int32_t);
+	return HEAD + ((size_t)c->size + (size_t)c->remote_size) * sizeof(int32_t);
+}
+
+/* c's entry at p, or the marker if c is NULL; its length. */
+static size_t put_entry(unsigned char *p, const struct shim_comm *c)
+{
+	int64_t id[2] = { c ? c->gid : GID_TOO_MANY, c ? c->gid_root : -1 };
+	int32_t n[2] = { c ? c->size : 0, c ? c->remote_size : 0 };
+	size_t off = HEAD;
+
+	memcpy(p, id, sizeof(id));
+	memcpy(p + sizeof(id), n, sizeof(n));
+	if (n[0])
+		memcpy(p + off, c->world, (size_t)n[0] * sizeof(int32_t));
+	off += (size_t)n[0] * sizeof(int32_t);
+	if (n[1])
+		memcpy(p + off, c->remote, (size_t)n[1] * sizeof(int32_t));
+	return off + (size_t)n[1] * sizeof(int32_t);
 }
 
 /* This rank's list into the call slot's inl. */
@@ -65,12 +81,11 @@ static void put_list(struct chan_call *call, struct shim_comm **c, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (c[i]->gid < 0)
 			continue;
-		if (off + HEAD + (size_t)c[i]->size * sizeof(int32_t) > CHAN_INLINE_SIZE) {
-			off = put_entry(call->inl, GID_TOO_MANY, -1, 0, NULL);
+		if (off + entry_bytes(c[i]) > CHAN_INLINE_SIZE) {
+			off = put_entry(call->inl, NULL);
 			break;
 		}
-		off += put_entry(call->inl + off, c[i]->gid, c[i]->gid_root, c[i]->size,
-				 c[i]->world);
+		off += put_entry(call->inl + off, c[i]);
 	}
 	call->inl_len = (uint32_t)off;
 }
@@ -92,6 +107,18 @@ static unsigned char *gather(struct shim_comm **c, size_t n, size_t *len, int *e
 	return all;
 }
 
+/* n int32 of all at *off, if they are there; NULL otherwise. */
+static const unsigned char *take_ints(const unsigned char *all, size_t len, size_t *off,
+				      int32_t n)
+{
+	const unsigned char *p = all + *off;
+
+	if (n < 0 || (len - *off) / sizeof(int32_t) < (size_t)n)
+		return NULL;
+	*off += (size_t)n * sizeof(int32_t);
+	return p;
+}
+
 /* The entries of all (len bytes) into e; their number, or -1 if one
  * is cut short. */
 static long read_list(const unsigned char *all, size_t len, struct entry *e)
@@ -99,16 +126,20 @@ static long read_list(const unsigned char *all, size_t len, struct entry *e)
 	long n = 0;
 
 	for (size_t off = 0; off < len; n++) {
+		int64_t id[2];
+		int32_t sizes[2];
 		if (len - off < HEAD)
 			return -1;
-		memcpy(&e[n].gid, all + off, sizeof(int64_t));
-		memcpy(&e[n].gid_root, all + off + sizeof(int64_t), sizeof(int64_t));
-		memcpy(&e[n].size, all + off + 2 * sizeof(int64_t), sizeof(int32_t));
+		memcpy(id, all + off, sizeof(id));
+		memcpy(sizes, all + off + sizeof(id), sizeof(sizes));
 		off += HEAD;
-		if (e[n].size < 0 || (len - off) / sizeof(int32_t) < (size_t)e[n].size)
+		e[n].gid = id[0];
+		e[n].gid_root = id[1];
+		e[n].size = sizes[0];
+		e[n].remote_size = sizes[1];
+		if (!(e[n].world = take_ints(all, len, &off, sizes[0])) ||
+		    !(e[n].remote = take_ints(all, len, &off, sizes[1])))
 			return -1;
-		e[n].world = all + off;
-		off += (size_t)e[n].size * sizeof(int32_t);
 	}
 	return n;
 }
@@ -120,15 +151,23 @@ static int by_gid(const void *a, const void *b)
 	return (x->gid > y->gid) - (x->gid < y->gid);
 }
 
-static int is_member(const struct entry *e)
+static int has_me(const unsigned char *world, int32_t n)
 {
-	for (int32_t i = 0; i < e->size; i++) {
+	for (int32_t i = 0; i < n; i++) {
 		int32_t w;
-		memcpy(&w, e->world + (size_t)i * sizeof(w), sizeof(w));
+		memcpy(&w, world + (size_t)i * sizeof(w), sizeof(w));
 		if (w == shim.world_rank)
 			return 1;
 	}
 	return 0;
+}
+
+static int first_of(const unsigned char *world)
+{
+	int32_t w;
+
+	memcpy(&w, world, sizeof(w));
+	return w;
 }
 
 static struct shim_comm *holder_of(struct shim_comm **c, size_t n, int64_t gid)
@@ -139,10 +178,14 @@ static struct shim_comm *holder_of(struct shim_comm **c, size_t n, int64_t gid)
 	return NULL;
 }
 
+/* Make c again under its handle: its group, then, for an
+ * intercommunicator, the join to its remote group. */
 static int remake_held(struct shim_comm *c)
 {
 	int err = shim_comm_remake(c->handle, c->gid, c->gid_root, c->size, c->world);
 
+	if (!err && c->remote)
+		err = shim_intercomm_rebuild(c->handle, c->remote[0]);
 	if (err) {
 		dm_err("restart (rank %d): cannot make freed communicator %s again for "
 		       "the requests that still use it (%s)", shim.world_rank, c->name,
@@ -154,15 +197,42 @@ static int remake_held(struct shim_comm *c)
 	return MPI_SUCCESS;
 }
 
+/* Take part in making e for its holders: an intracommunicator needs only
+ * this rank's group, made and freed at once (handle 0); an
+ * intercommunicator is joined under a handle of the moment, then freed.
+ * mine is this rank's group, leader the remote group's first member. */
+static int remake_for_others(const struct entry *e, const unsigned char *mine,
+			     int32_t size, int leader)
+{
+	if (!e->remote_size)
+		return shim_comm_remake(MPI_COMM_NULL, e->gid, e->gid_root, size, mine);
+	struct shim_comm *t = shim_comm_reserve();
+	if (!t)
+		return MPI_ERR_NO_MEM;
+	int err = shim_comm_remake(t->handle, e->gid, e->gid_root, size, mine);
+	if (!err)
+		err = shim_intercomm_rebuild(t->handle, leader);
+	shim_comm_discard(t);
+	return err;
+}
+
 /* One entry of the sorted list: a member makes it, under its handle if
- * its own requests hold it. */
+ * its own requests hold it.  An intercommunicator's entry lists its
+ * holder's group first; a member of the other group sees it reversed. */
 static int remake_entry(const struct entry *e, struct shim_comm **c, size_t n)
 {
 	struct shim_comm *mine = holder_of(c, n, e->gid);
+	int err;
 
 	if (mine)
 		return remake_held(mine);
-	int err = shim_comm_remake(MPI_COMM_NULL, e->gid, e->gid_root, e->size, e->world);
+	if (has_me(e->world, e->size))
+		err = remake_for_others(e, e->world, e->size,
+					e->remote_size ? first_of(e->remote) : -1);
+	else if (has_me(e->remote, e->remote_size))
+		err = remake_for_others(e, e->remote, e->remote_size, first_of(e->world));
+	else
+		return MPI_SUCCESS;
 	if (err)
 		dm_err("restart (rank %d): cannot take part in making freed communicator "
 		       "%#llx again for its members' requests (%s)", shim.world_rank,
@@ -181,7 +251,7 @@ static int remake_all(struct entry *e, long m, struct shim_comm **c, size_t n)
 		}
 		if (i > 0 && e[i].gid == e[i - 1].gid)
 			continue; /* another holder's copy */
-		int err = is_member(&e[i]) ? remake_entry(&e[i], c, n) : MPI_SUCCESS;
+		int err = remake_entry(&e[i], c, n);
 		if (err)
 			return err;
 	}

@@ -396,8 +396,6 @@ int shim_p2p_post_recv(struct shim_req *r, const char *fn, void *buf, int count,
 		shim_req_done_locally(r, &st);
 		return MPI_SUCCESS;
 	}
-	if (shim_req_orphaned(r)) /* a persistent one, started after a restart */
-		return MPI_SUCCESS;
 	struct chan_call *c = shim_call_begin(CALL_IRECV);
 	/* Parked on the way, or a checkpoint came and went: the message may
 	 * be in the drain queue now. */

@@ -17,14 +17,11 @@
  * operations "active or inactive" at the free continue to work): the
  * request holds the communicator's record (shim/comm.c), so the proxy
  * keeps the real one, and a point-to-point Start posts on it; a restart
- * makes it again in the new proxy (shim/commheld.c).  A buffered one
- * sends from the buffer attached to the process (the communicator's own
- * went with it, shim/bsend.c).  Two cases are refused with MPI_ERR_COMM
- * instead: a collective one (it would count on a communicator the
- * checkpoint counts as gone), and a send on a freed intercommunicator
- * after a restart, which does not make those again; a receive then takes
- * its message from the drain queue, or waits, out of the proxy, for
- * MPI_Cancel (shim_req_orphaned).
+ * makes it, intercommunicators too, again in the new proxy
+ * (shim/commheld.c).  A buffered one sends from the buffer attached to
+ * the process (the communicator's own went with it, shim/bsend.c).  A
+ * collective one is refused with MPI_ERR_COMM instead: it would count on
+ * a communicator the checkpoint counts as gone.
  *
  * Checkpoint: an inactive request is only this record, in application
  * memory.  An active receive is a pending receive like any other, parked
@@ -152,9 +149,6 @@ static const char *freed_limit(const struct shim_req *r)
 
 	if (!c || !c->freed)
 		return NULL;
-	if (c->unbuilt && r->persist->op != OP_RECV) /* receives: shim_req_orphaned */
-		return "its intercommunicator was freed before the checkpoint this process "
-		       "restarted from, and a restart makes no freed intercommunicator again";
 	if (r->persist->op == OP_COLL)
 		return "its communicator was freed; dmtcp_mpi starts no persistent "
 		       "collective after that";

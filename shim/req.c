@@ -494,17 +494,6 @@ static int by_post(const void *a, const void *b)
 	return (x->posted > y->posted) - (x->posted < y->posted);
 }
 
-/* A restart left r's freed intercommunicator out (shim/commheld.c):
- * every member had begun freeing it at the image, so every message sent
- * on it was received or drained, and nothing will match r now. */
-int shim_req_orphaned(struct shim_req *r)
-{
-	if (!r->held || !r->held->freed || !r->held->unbuilt)
-		return 0;
-	r->orphan = 1;
-	return 1;
-}
-
 /* Post r again, or complete it from the drain queue, which holds the
  * older messages. */
 static void repost(struct shim_req *r)
@@ -523,8 +512,6 @@ static void repost(struct shim_req *r)
 		shim_req_done_locally(r, &st);
 		return;
 	}
-	if (shim_req_orphaned(r))
-		return;
 	int64_t count = r->ucount;
 	MPI_Datatype type = r->dtype;
 	shim_stage_wire(&r->stage, r->utype, &count, &type);
@@ -704,16 +691,6 @@ int PMPI_Request_get_status(MPI_Request request, int *flag, MPI_Status *status)
 }
 SHIM_WEAK(Request_get_status)
 
-static void cancel_orphan(struct shim_req *r)
-{
-	struct chan_status st;
-
-	memset(&st, 0, sizeof(st));
-	st.internal[2] = 1; /* cancelled */
-	r->orphan = 0;
-	shim_req_done_locally(r, &st);
-}
-
 int PMPI_Cancel(MPI_Request *request)
 {
 	struct shim_req *r = shim_req_get(*request);
@@ -726,12 +703,8 @@ int PMPI_Cancel(MPI_Request *request)
 	if (r->inactive || r->local_done)
 		return MPI_SUCCESS;
 	struct chan_call *c = shim_call_begin(CALL_CANCEL);
-	/* A restart at the gate may have completed r, or left it out of the
-	 * new proxy (an orphan, see repost): then it is cancelled here. */
-	if (r->local_done || r->orphan) {
+	if (r->local_done) { /* a restart at the gate completed it */
 		shim_call_end();
-		if (r->orphan)
-			cancel_orphan(r);
 		return MPI_SUCCESS;
 	}
 	c->arg[0] = (int64_t)(intptr_t)*request;

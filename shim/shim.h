@@ -542,9 +542,6 @@ struct shim_req {
 	int peer, tag;
 	uint64_t posted;         /* order of posting: reposts keep it */
 	int repost;              /* cancelled by a checkpoint: post again */
-	int orphan;              /* a receive on an intercommunicator every
-				  * member had freed at the image: a restart's
-				  * proxy has none, only MPI_Cancel ends it */
 	int local_done;          /* completed in the app (drained message, or
 				  * done at a checkpoint): no proxy request */
 	struct chan_status local_st;
@@ -648,9 +645,6 @@ void shim_bsend_comm_freed(MPI_Comm comm);
 /* r completed: a persistent one becomes inactive and keeps its record
  * (returns 1); 0 when r is to be freed, its persistent part gone. */
 int shim_persist_complete(struct shim_req *r);
-/* If a restart left r's freed intercommunicator out, mark r an orphan (no
- * proxy request; only MPI_Cancel ends it) and return 1. */
-int shim_req_orphaned(struct shim_req *r);
 /* MPI_Request_free of a persistent request: it is an ordinary one now,
  * freed at its completion (at once when inactive). */
 void shim_persist_forget(struct shim_req *r);

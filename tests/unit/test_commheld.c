@@ -4,9 +4,10 @@
  *
  * A thread plays the proxy (fakepx.h): COMM_GATHER_FREED notes the list
  * this rank sent and answers with every rank's list, which the test
- * writes byte by byte here (int64 gid, int64 gid_root, int32 size,
- * int32 members, per communicator); COMM_REBUILD notes what it was asked
- * to make.  This process is world rank 1 of 3.
+ * writes byte by byte here (int64 gid, int64 gid_root, int32 size, int32
+ * remote size, int32 members, int32 remote members, per communicator);
+ * COMM_REBUILD, INTERCOMM_REBUILD and COMM_FREE note what they were asked.
+ * This process is world rank 1 of 3.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -25,7 +26,8 @@
 #define MAX_CALLS 8
 
 struct made {
-	int64_t handle, gid, n;
+	int id;                  /* CALL_COMM_REBUILD, INTERCOMM_REBUILD, COMM_FREE */
+	int64_t handle, gid, n;  /* INTERCOMM_REBUILD: n is the remote leader */
 	int32_t members[W];
 };
 
@@ -35,7 +37,7 @@ static struct {
 	unsigned char sent[256];  /* what this rank sent in it */
 	uint32_t sent_len;
 	int gathers;
-	struct made made[MAX_CALLS]; /* COMM_REBUILDs, in order */
+	struct made made[MAX_CALLS]; /* the calls after the gather, in order */
 	int nmade;
 	int gathers_before_made[MAX_CALLS];
 } px;
@@ -53,10 +55,20 @@ static void answer(struct chan_call *c)
 	case CALL_COMM_REBUILD: {
 		struct made *m = &px.made[px.nmade];
 		px.gathers_before_made[px.nmade++] = px.gathers;
+		m->id = CALL_COMM_REBUILD;
 		m->handle = c->arg[1];
 		m->n = c->arg[2];
 		m->gid = c->arg[3];
 		memcpy(m->members, c->inl, (size_t)(m->n < W ? m->n : W) * sizeof(int32_t));
+		break;
+	}
+	case CALL_INTERCOMM_REBUILD:
+	case CALL_COMM_FREE: {
+		struct made *m = &px.made[px.nmade];
+		px.gathers_before_made[px.nmade++] = px.gathers;
+		m->id = (int)c->id;
+		m->handle = c->arg[0];
+		m->n = c->arg[2];
 		break;
 	}
 	default:
@@ -72,7 +84,8 @@ static void reset(void)
 }
 
 /* One entry of a list, as another rank's shim would write it. */
-static void add_entry(int64_t gid, int32_t n, const int32_t *members)
+static void add_inter_entry(int64_t gid, int32_t n, const int32_t *members, int32_t rn,
+			    const int32_t *remote)
 {
 	int64_t root = -1;
 	unsigned char *p = px.reply + px.reply_len;
@@ -80,9 +93,17 @@ static void add_entry(int64_t gid, int32_t n, const int32_t *members)
 	memcpy(p, &gid, 8);
 	memcpy(p + 8, &root, 8);
 	memcpy(p + 16, &n, 4);
+	memcpy(p + 20, &rn, 4);
 	if (n)
-		memcpy(p + 20, members, (size_t)n * 4);
-	px.reply_len += 20 + (uint32_t)n * 4;
+		memcpy(p + 24, members, (size_t)n * 4);
+	if (rn)
+		memcpy(p + 24 + n * 4, remote, (size_t)rn * 4);
+	px.reply_len += 24 + (uint32_t)(n + rn) * 4;
+}
+
+static void add_entry(int64_t gid, int32_t n, const int32_t *members)
+{
+	add_inter_entry(gid, n, members, 0, NULL);
 }
 
 /* A communicator this rank freed while a request (the extra count)
@@ -134,12 +155,12 @@ static void test_order_and_members(void **state)
 
 	assert_int_equal(shim_comm_rebuild_held(list, 3), MPI_SUCCESS);
 	assert_int_equal(px.gathers, 1);
-	/* Our list: X then Y, 28 bytes each; Z has no id and stays home. */
-	assert_int_equal(px.sent_len, 56);
+	/* Our list: X then Y, 32 bytes each; Z has no id and stays home. */
+	assert_int_equal(px.sent_len, 64);
 	int64_t g;
 	memcpy(&g, px.sent, 8);
 	assert_int_equal(g, 20);
-	memcpy(&g, px.sent + 28, 8);
+	memcpy(&g, px.sent + 32, 8);
 	assert_int_equal(g, 5);
 
 	assert_int_equal(px.nmade, 4);
@@ -207,16 +228,77 @@ static void test_sends_too_many(void **state)
 	struct shim_comm *list[] = { x, big };
 
 	assert_int_equal(shim_comm_rebuild_held(list, 2), MPI_ERR_NO_MEM);
-	assert_int_equal(px.sent_len, 20);
+	assert_int_equal(px.sent_len, 24);
 	int64_t gid;
-	int32_t n;
+	int32_t n[2];
 	memcpy(&gid, px.sent, 8);
-	memcpy(&n, px.sent + 16, 4);
+	memcpy(n, px.sent + 16, 8);
 	assert_int_equal(gid, -2);
-	assert_int_equal(n, 0);
+	assert_int_equal(n[0], 0);
+	assert_int_equal(n[1], 0);
 	assert_int_equal(px.nmade, 0);
 	let_go(x);
 	let_go(big);
+}
+
+/* A freed intercommunicator: its holder makes its own group again under
+ * its handle, then joins it to the remote group's first member; a member
+ * of the other group that holds nothing does the same under a handle of
+ * the moment, which it frees at once; a rank in neither group does
+ * nothing. */
+static void test_intercomm(void **state)
+{
+	static const int me_m[] = { 1 }, zero_m[] = { 0 };
+	static const int32_t me32[] = { 1 }, zero32[] = { 0 }, two32[] = { 2 },
+		zero_me32[] = { 0, 1 };
+
+	(void)state;
+	reset();
+	struct shim_comm *i = freed_held(40, 1, me_m);
+	assert_int_equal(shim_comm_set_remote(i, zero_m, 1), MPI_SUCCESS);
+	add_inter_entry(40, 1, me32, 1, zero32);        /* ours */
+	add_inter_entry(40, 1, zero32, 1, me32);        /* rank 0's view of it */
+	add_inter_entry(50, 1, two32, 2, zero_me32);    /* rank 2's: we are remote */
+	add_inter_entry(60, 1, zero32, 1, two32);       /* rank 0's, without us */
+	struct shim_comm *list[] = { i };
+
+	assert_int_equal(shim_comm_rebuild_held(list, 1), MPI_SUCCESS);
+	/* Our entry: 24 bytes, then our group, then the remote one. */
+	assert_int_equal(px.sent_len, 32);
+	int32_t w[4];
+	memcpy(w, px.sent + 16, sizeof(w));
+	assert_int_equal(w[0], 1);
+	assert_int_equal(w[1], 1);
+	assert_int_equal(w[2], 1);
+	assert_int_equal(w[3], 0);
+
+	assert_int_equal(px.nmade, 5);
+	assert_int_equal(px.made[0].id, CALL_COMM_REBUILD);
+	assert_int_equal(px.made[0].gid, 40);
+	assert_int_equal(px.made[0].handle, (int64_t)(intptr_t)i->handle);
+	assert_int_equal(px.made[0].n, 1);
+	assert_int_equal(px.made[0].members[0], 1);
+	assert_int_equal(px.made[1].id, CALL_INTERCOMM_REBUILD);
+	assert_int_equal(px.made[1].handle, (int64_t)(intptr_t)i->handle);
+	assert_int_equal(px.made[1].n, 0);
+	/* 50: our group is its remote one, {0, 1}; the leader is rank 2. */
+	assert_int_equal(px.made[2].id, CALL_COMM_REBUILD);
+	assert_int_equal(px.made[2].gid, 50);
+	assert_int_equal(px.made[2].n, 2);
+	assert_int_equal(px.made[2].members[0], 0);
+	assert_int_equal(px.made[2].members[1], 1);
+	int64_t t = px.made[2].handle;
+	assert_int_not_equal(t, 0);
+	assert_int_not_equal(t, (int64_t)(intptr_t)i->handle);
+	assert_int_equal(px.made[3].id, CALL_INTERCOMM_REBUILD);
+	assert_int_equal(px.made[3].handle, t);
+	assert_int_equal(px.made[3].n, 2);
+	assert_int_equal(px.made[4].id, CALL_COMM_FREE);
+	assert_int_equal(px.made[4].handle, t);
+	assert_null(shim_handle_get(SHIM_K_COMM, (uintptr_t)t));
+	assert_int_equal(i->unbuilt, 0);
+	assert_int_equal(i->proxy_keeps, 1);
+	let_go(i);
 }
 
 /* An answer cut inside an entry is refused, not read past its end. */
@@ -258,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_members),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_sends_too_many),
+		cmocka_unit_test(test_intercomm),
 		cmocka_unit_test(test_cut_short),
 		cmocka_unit_test(test_held_counts),
 	};
