@@ -79,40 +79,13 @@ usage() {
 err() { echo "dmtcp_mpi: error: $*" >&2; }
 say() { [ $VERBOSE = 1 ] && echo "$*" >&2; echo "$*" >> "$RUN/progress.log"; }
 
-while [ $# -gt 0 ]; do
-	case $1 in
-	--subset) SUBSET=1; shift ;;
-	--min-ratio) [ $# -ge 2 ] || usage; MIN_RATIO=$2; shift 2 ;;
-	--mpi)
-		[ $# -ge 2 ] || usage
-		case $2 in
-		mpich|openmpi) MPIS=$2 ;;
-		both) MPIS="mpich openmpi" ;;
-		*) usage ;;
-		esac
-		shift 2 ;;
-	--dirs) [ $# -ge 2 ] || usage; DIRS=$2; shift 2 ;;
-	--only) [ $# -ge 2 ] || usage; ONLY=$2; shift 2 ;;
-	--list) LIST=1; shift ;;
-	-v) VERBOSE=1; shift ;;
-	--no-native-cache) USE_CACHE=0; shift ;;
-	--resume) RESUME=1; shift ;;
-	*) usage ;;
-	esac
-done
-[ -n "$MIN_RATIO" ] || { [ $SUBSET = 1 ] && MIN_RATIO=1.0 || MIN_RATIO=0.95; }
-
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
-# The suite tests MPI, not checkpointing: without the coordinator client a
-# run neither depends on a coordinator someone else left on the default
-# port nor leaves one behind.  DMTCP_MPI_NO_CLIENT=0 keeps the client.
-export DMTCP_MPI_NO_CLIENT=${DMTCP_MPI_NO_CLIENT:-1}
-
-mkdir -p "$B/mpich-suite/logs" || exit 1
-B=$(cd "$B" && pwd)
-W=$B/mpich-suite
-LOGS=$W/logs
+# suite_dirs: B made absolute, W the suite's home under it and LOGS.
+suite_dirs() {
+	mkdir -p "$B/mpich-suite/logs" || return 1
+	B=$(cd "$B" && pwd)
+	W=$B/mpich-suite
+	LOGS=$W/logs
+}
 
 # Each kind of run keeps its own entries, results and report, so that a
 # subset run does not overwrite the last full report, nor a run that
@@ -129,10 +102,6 @@ run_dir_name() {
 	[ -n "$sel" ] || { echo "$name"; return; }
 	echo "$name-$(printf '%s' "$sel" | tr -c 'A-Za-z0-9._-' '_' | cut -c 1-60)-$(printf '%s' "$sel" | cksum | cut -d ' ' -f 1)"
 }
-RUN=${DMTCP_MPI_SUITE_RUN_DIR:-$W/$(run_dir_name)}
-CACHE=${DMTCP_MPI_SUITE_NATIVE_CACHE:-$W/native-cache}
-mkdir -p "$RUN" || exit 1
-[ $RESUME = 1 ] || : > "$RUN/progress.log"
 
 # ---------------------------------------------------------------- fetch
 # The deb-src entry for the archive and suite the installed mpich came
@@ -349,6 +318,13 @@ select_entries() {
 	done
 }
 
+# The selected entries with the directories taking turns, so that a run
+# cut short still samples them all.
+ordered_entries() {
+	select_entries | awk -F'\t' '{ print ++n[$1] "\t" $0 }' |
+	    sort -s -n -k 1,1 | cut -f 2-
+}
+
 # ---------------------------------------------------------------- build
 # The trees' own libraries; the programs come later, one entry at a time.
 prepare_tree() {
@@ -411,7 +387,7 @@ run_one() {
 
 judge_one() {
 	local mpi=$1 kind=$2 id=$3 np=$4 opts=$5 log=$6
-	local dir=${id%/*} name=${id##*/} flavour=$1 t rc how
+	local dir=${id%/*} name=${id##*/} flavour=$1 t how
 	local -a args envs prog
 	[ "$kind" = shim ] && flavour=shim
 	if [ ! -x "$W/build-$flavour/$dir/$name" ]; then
@@ -426,7 +402,14 @@ judge_one() {
 	[ "$kind" = shim ] && prog=("$B/bin/dmtcp_mpi" "./$name")
 	(cd "$W/build-$flavour/$dir" && env "${envs[@]}" timeout -k 10 "$t" \
 	    "mpirun.$mpi" -n "$np" "${prog[@]}" "${args[@]}") > "$log" 2>&1 < /dev/null
-	rc=$?
+	verdict $? "$how" "$t" "$log"
+}
+
+# verdict RC RESULT_TEST SECONDS LOG: "pass", or "fail<TAB>why", for a run
+# that exited RC (124 or 137: timed out after SECONDS) and printed LOG,
+# judged as the entry's resultTest= asks.
+verdict() {
+	local rc=$1 how=$2 t=$3 log=$4
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
 		printf 'fail\ttimeout after %ss\n' "$t"
 		return
@@ -692,6 +675,46 @@ report() {
 }
 
 # ---------------------------------------------------------------- main
+# Sourced (scripts/mpich-suite-ckpt.sh), the script only defines the
+# functions above.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--subset) SUBSET=1; shift ;;
+	--min-ratio) [ $# -ge 2 ] || usage; MIN_RATIO=$2; shift 2 ;;
+	--mpi)
+		[ $# -ge 2 ] || usage
+		case $2 in
+		mpich|openmpi) MPIS=$2 ;;
+		both) MPIS="mpich openmpi" ;;
+		*) usage ;;
+		esac
+		shift 2 ;;
+	--dirs) [ $# -ge 2 ] || usage; DIRS=$2; shift 2 ;;
+	--only) [ $# -ge 2 ] || usage; ONLY=$2; shift 2 ;;
+	--list) LIST=1; shift ;;
+	-v) VERBOSE=1; shift ;;
+	--no-native-cache) USE_CACHE=0; shift ;;
+	--resume) RESUME=1; shift ;;
+	*) usage ;;
+	esac
+done
+[ -n "$MIN_RATIO" ] || { [ $SUBSET = 1 ] && MIN_RATIO=1.0 || MIN_RATIO=0.95; }
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+# The suite tests MPI, not checkpointing: without the coordinator client a
+# run neither depends on a coordinator someone else left on the default
+# port nor leaves one behind.  DMTCP_MPI_NO_CLIENT=0 keeps the client.
+export DMTCP_MPI_NO_CLIENT=${DMTCP_MPI_NO_CLIENT:-1}
+
+suite_dirs || exit 1
+RUN=${DMTCP_MPI_SUITE_RUN_DIR:-$W/$(run_dir_name)}
+CACHE=${DMTCP_MPI_SUITE_NATIVE_CACHE:-$W/native-cache}
+mkdir -p "$RUN" || exit 1
+[ $RESUME = 1 ] || : > "$RUN/progress.log"
+
 FLAVOURS="shim $MPIS"
 for f in "$SKIP_FILE" "$SUBSET_FILE"; do
 	[ -r "$f" ] || { err "cannot read $f"; exit 1; }
@@ -703,9 +726,7 @@ fi
 start=$(date +%s)
 fetch_suite || exit 1
 configure_all || exit 1
-# Directories take turns, so that a run cut short still samples them all.
-select_entries | awk -F'\t' '{ print ++n[$1] "\t" $0 }' | sort -s -n -k 1,1 |
-    cut -f 2- > "$RUN/entries"
+ordered_entries > "$RUN/entries"
 if [ $LIST = 1 ]; then
 	awk -F'\t' '{ printf "%s %s%s%s\n", $2, $3, $4 == "-" ? "" : " " $4,
 	    $5 == "-" ? "" : " SKIP: " $5 }' "$RUN/entries"

@@ -119,14 +119,17 @@ wait_step() {
 	[ "$(step_of "$1")" -ge "$2" ]
 }
 
-# wait_registered N SECONDS: until N ranks are registered.
+# wait_registered N SECONDS [JOB]: until N ranks are registered, or JOB
+# (a pid) has ended; true when they are.
 wait_registered() {
 	n=$(($2 * 10))
 	while ! cmd --status 2>/dev/null | grep -qx "ranks=$1/$1 connected" &&
 	      [ $n -gt 0 ]; do
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
 		sleep 0.1
 		n=$((n - 1))
 	done
+	[ $n -gt 0 ]
 }
 
 # native_ref NP STEPS PAUSE: the uninterrupted native run into $T/ref.
