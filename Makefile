@@ -4,6 +4,7 @@
 #   make check        unit tests (ASan/UBSan) + MPI tests under both MPIs
 #   make bench        benchmarks, ratios against native runs in the same run
 #   make check-mpich-suite  MPICH's own test suite through dmtcp_mpi (doc/conformance.md)
+#   make check-mpich-suite-ckpt  the same, checkpointed at random moments
 #   make demo         run, checkpoint and restart an MPI job (see README.md)
 #   make gen          regenerate the checked-in generated files
 #   make gen-check    fail if the generated files are stale
@@ -438,12 +439,19 @@ exports-check: build-all
 # all of it and wants 95% of what passes natively to pass through us.
 # suite-cache-check: the runner's native cache and --resume on two small
 # entries (tests/suite/cache.sh).
-.PHONY: mpich-suite-check check-mpich-suite suite-cache-check
+# check-mpich-suite-ckpt checkpoints every entry at a random moment and
+# restarts it under the other MPI (scripts/mpich-suite-ckpt.sh; a hunt
+# for bugs, too long for make check; SUITE_CKPT_ARGS="--seed 7 --dirs
+# pt2pt" passes options).
+.PHONY: mpich-suite-check check-mpich-suite check-mpich-suite-ckpt suite-cache-check
 mpich-suite-check: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh --subset
 
 check-mpich-suite: build-all
 	$(Q)B=$(B) bash scripts/mpich-suite.sh
+
+check-mpich-suite-ckpt: build-all
+	$(Q)B=$(B) bash scripts/mpich-suite-ckpt.sh $(SUITE_CKPT_ARGS)
 
 suite-cache-check: build-all
 	$(Q)B=$(B) bash tests/suite/cache.sh
