@@ -3,7 +3,7 @@
 # a hunt for checkpoint/restart bugs in patterns nobody here wrote.
 #
 #   bash scripts/mpich-suite-ckpt.sh [--seed S] [--seeds N] [--mpi mpich|openmpi]
-#                                    [--mode kill|resume] [--at MS] [--subset]
+#                                    [--mode kill|resume] [--at MS] [--long] [--subset]
 #                                    [--dirs "pt2pt coll ..."] [--only GLOB] [-v]
 #
 # The entries are those of scripts/mpich-suite.sh (sourced for its
@@ -28,9 +28,11 @@
 # MPI_Finalize).  LATE, not a failure, when the job ended, or a rank had
 # finished, before the checkpoint could take it.  --mode resume leaves
 # the job running after its checkpoint instead of killing it: it must
-# then pass by itself.  Entries judged by a failing exit
-# (resultTest=TestStatus, TestErrFatal) end in an MPI error by design and
-# are skipped.
+# then pass by itself.  Skipped besides mpich-suite.sh's skips: entries
+# judged by a failing exit (resultTest=TestStatus, TestErrFatal: they end
+# in an MPI error by design), and, without --long, entries whose
+# timeLimit= exceeds DMTCP_MPI_SUITE_TIMEOUT (up to 10 minutes a run,
+# three runs and more per entry).
 #
 # Each moment prints PASS, FAIL or LATE with its seed; the end is a table
 # per directory and the line `N passed, N failed, N late, N skipped`; the
@@ -51,12 +53,12 @@ NAME=mpich-suite-ckpt
 # shellcheck source=tests/ckpt-mpi/lib.sh
 . "$HERE/../tests/ckpt-mpi/lib.sh"
 
-SEED=$(( $(date +%s) % 100000 )) NSEEDS=1 RUN_MPI=mpich MODE=kill AT=""
+SEED=$(( $(date +%s) % 100000 )) NSEEDS=1 RUN_MPI=mpich MODE=kill AT="" LONG=0
 
 usage() {
 	echo "usage: $0 [--seed S] [--seeds N] [--mpi mpich|openmpi]" \
-	    "[--mode kill|resume] [--at MS] [--subset] [--dirs \"D ...\"]" \
-	    "[--only GLOB] [-v]" >&2
+	    "[--mode kill|resume] [--at MS] [--long] [--subset]" \
+	    "[--dirs \"D ...\"] [--only GLOB] [-v]" >&2
 	exit 2
 }
 
@@ -211,6 +213,8 @@ run_entries() {
 		case $(result_test "$opts") in
 		TestStatus|TestErrFatal) skip="ends in an MPI error by design" ;;
 		esac
+		[ "$skip" != - ] || [ $LONG = 1 ] || [ "$(time_limit "$opts")" -le "$TIMEOUT" ] ||
+			skip="long (timeLimit=$(time_limit "$opts"); --long runs it)"
 		if [ "$skip" = - ]; then
 			build_program "$id"
 			if [ ! -x "$W/build-shim/$id" ]; then
@@ -248,6 +252,7 @@ keep_logs() {
 	echo "    logs: $f.{run,rs}.log"
 }
 
+# summary: PASS/FAIL/LATE/SKIP per directory that had entries, and in all.
 summary() {
 	awk -F'\t' -v dirs="$DIRS" '
 	{ n[$1, $4]++; t[$4]++ }
@@ -255,8 +260,9 @@ summary() {
 		printf "%-10s %5s %5s %5s %5s\n", "directory", "pass", "fail", "late", "skip"
 		nd = split(dirs, d, " ")
 		for (i = 1; i <= nd; i++)
-			printf "%-10s %5d %5d %5d %5d\n", d[i], n[d[i], "pass"], n[d[i], "fail"], \
-			    n[d[i], "late"], n[d[i], "skip"]
+			if (n[d[i], "pass"] + n[d[i], "fail"] + n[d[i], "late"] + n[d[i], "skip"])
+				printf "%-10s %5d %5d %5d %5d\n", d[i], n[d[i], "pass"], \
+				    n[d[i], "fail"], n[d[i], "late"], n[d[i], "skip"]
 		printf "%d passed, %d failed, %d late, %d skipped\n", t["pass"], t["fail"], \
 		    t["late"], t["skip"]
 		exit t["fail"] > 0
@@ -277,6 +283,7 @@ while [ $# -gt 0 ]; do
 		case $2 in kill|resume) MODE=$2 ;; *) usage ;; esac
 		shift 2 ;;
 	--at) [ $# -ge 2 ] || usage; AT=$2; shift 2 ;;
+	--long) LONG=1; shift ;;
 	--subset) SUBSET=1; shift ;;
 	--dirs) [ $# -ge 2 ] || usage; DIRS=$2; shift 2 ;;
 	--only) [ $# -ge 2 ] || usage; ONLY=$2; shift 2 ;;
@@ -298,8 +305,8 @@ configure_all || exit 1
 prepare_tree shim || exit 1
 ordered_entries > "$ENTRIES" || exit 1
 start_coord 20
-echo "mpich-suite-ckpt: seeds $SEEDS (--seed), under $RUN_MPI, restart under" \
-    "$RS_MPI, mode $MODE," \
+echo "mpich-suite-ckpt: seeds $SEEDS (--seed), under $RUN_MPI," \
+    "$([ $MODE = kill ] && echo "killed and restarted under $RS_MPI" || echo resumed)," \
     "$(awk -F'\t' '$5 == "-"' "$ENTRIES" | wc -l) entries" | tr '\n' ' '
 echo
 : > "$RESULTS"
