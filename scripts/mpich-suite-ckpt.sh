@@ -296,6 +296,10 @@ FLAVOURS=shim
 
 suite_dirs || exit 1
 lib_start "$B"
+# The jobs run from the suite's trees, out of lib_cleanup's reach: the
+# one running goes too (its timeout passes the signal on to mpirun).
+JOB=
+trap '[ -z "$JOB" ] || kill -TERM "$JOB" 2> /dev/null; lib_cleanup' EXIT
 mkdir -m 700 "$T/tmp" || exit 1
 CK=$T/moment ENTRIES=$T/entries RESULTS=$T/results
 mkdir -p "$CK" "$W/ckpt" || exit 1
