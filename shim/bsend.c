@@ -434,9 +434,6 @@ static int remember(MPI_Request h, int64_t len, struct pool *p)
 	return MPI_SUCCESS;
 }
 
-/* A persistent one's Start brings the type's and the communicator's
- * records (held, on), which outlive MPI_Type_free and MPI_Comm_free and
- * were checked at its Init; other calls look the handles up. */
 /* MPI_Pack_size's answer, also for a type a persistent request holds
  * after its handle was freed. */
 static int bsend_size(const char *fn, int count, MPI_Datatype type, struct shim_type *held,
@@ -452,6 +449,9 @@ static int bsend_size(const char *fn, int count, MPI_Datatype type, struct shim_
 	return MPI_SUCCESS;
 }
 
+/* A persistent one's Start brings the type's and the communicator's
+ * records (held, on), which outlive MPI_Type_free and MPI_Comm_free and
+ * were checked at its Init; other calls look the handles up. */
 static int bsend_locked(const char *fn, const void *buf, int count, MPI_Datatype type,
 			struct shim_type *held, int dest, int tag, MPI_Comm comm,
 			struct shim_comm *on)
