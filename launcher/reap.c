@@ -18,7 +18,12 @@
  *                    CHAN_PROXY_GONE so its next MPI call fails instead of
  *                    waiting for an answer that never comes).  Any other end
  *                    is a death: set CHAN_PROXY_GONE, SIGKILL the app, exit
- *                    DM_EXIT_PROXY_DIED.
+ *                    DM_EXIT_PROXY_DIED.  Except when the app's call in the
+ *                    slot is MPI_Abort: the proxy then exits with the
+ *                    application's error code, as the application would
+ *                    natively; SIGKILL the app and exit with that code,
+ *                    with no error line (MPICH's Hydra reports a 1-rank
+ *                    job's status as its process's: a user sees it there).
  *
  * "Completed MPI_Finalize call" is read from the channel: the last call in
  * the slot is CALL_FINALIZE and it has been answered (seq[REQ] == seq[RSP]).
@@ -145,6 +150,13 @@ static void reap_children(struct ln_run *r)
 	}
 }
 
+/* The app is in MPI_Abort: the call never returns, so it stays the
+ * slot's call until the proxy, carrying it out, has ended the job. */
+static int app_aborting(const struct chan *ch)
+{
+	return ch != NULL && ch->hdr->call.id == CALL_ABORT;
+}
+
 /* The launcher's exit status for the app's wait status. */
 static int app_exit_code(const struct reaper *rp)
 {
@@ -195,6 +207,13 @@ static void on_proxy_end(struct reaper *rp)
 		if (r->verbose)
 			dm_info("rank %d: proxy finished; waiting for the "
 				"application", r->rank);
+		return;
+	}
+	if (WIFEXITED(st) && app_aborting(r->ch)) {
+		/* Not CHAN_PROXY_GONE: the app would say the proxy died. */
+		kill(r->app.pid, SIGKILL);
+		rp->code = WEXITSTATUS(st);
+		arm(rp, &r->app, LN_REAP_GRACE_S, 1);
 		return;
 	}
 	if (WIFEXITED(st))

@@ -2,6 +2,8 @@
 # e2e.sh - the launcher with the real proxies and shim, under both mpiruns:
 # a normal run, an app that dies on one rank, a proxy killed on one rank.
 # Each failure must end the whole job within seconds and leave nothing.
+# And MPI_Abort in a 1-rank job: the job's status is its error code, as
+# natively (MPICH's Hydra reports the launcher's status there).
 # Skipped when the proxies or the shim are not built.
 . "$(dirname "$0")/lib.sh"
 
@@ -24,8 +26,9 @@ cat >"$T/prog.c" <<'EOF'
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-/* prog [abort|sleep]: allreduce of the ranks; "abort" makes rank 1 die
- * first, "sleep" keeps every rank waiting 30 s before finalizing. */
+/* prog [abort|sleep|mpiabort]: allreduce of the ranks; "abort" makes
+ * rank 1 die first, "sleep" keeps every rank waiting 30 s before
+ * finalizing, "mpiabort" makes rank 0 call MPI_Abort with code 42. */
 int main(int argc, char **argv)
 {
 	int rank, size, sum = 0;
@@ -39,6 +42,8 @@ int main(int argc, char **argv)
 	MPI_Allreduce(&rank, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
 	printf("rank %d of %d sum %d\n", rank, size, sum);
 	fflush(stdout);
+	if (strcmp(mode, "mpiabort") == 0 && rank == 0)
+		MPI_Abort(MPI_COMM_WORLD, 42);
 	if (strcmp(mode, "sleep") == 0)
 		sleep(30);
 	MPI_Finalize();
@@ -74,6 +79,13 @@ for mpi in mpich openmpi; do
 	check "$mpi: ... within 15 s (took $el)" [ $el -le 15 ]
 	check "$mpi: ... the launcher names the signal" grep -q \
 		"rank 1: application killed by signal 6 (SIGABRT)" "$T/ab.err"
+	check "$mpi: ... nothing left behind" no_leftovers
+
+	timeout -k 5 60 "mpirun.$mpi" -n 1 "$DM" "$T/prog" mpiabort >"$T/ma.out" 2>"$T/ma.err"
+	rc=$?
+	check "$mpi: MPI_Abort(WORLD, 42) in a 1-rank job exits 42 (got $rc)" [ $rc -eq 42 ]
+	check "$mpi: ... the launcher prints no error" \
+		sh -c "! grep -q 'dmtcp_mpi: error' '$T/ma.err'"
 	check "$mpi: ... nothing left behind" no_leftovers
 
 	t0=$(date +%s)
