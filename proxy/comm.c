@@ -48,9 +48,6 @@
  *                      dup under Open MPI, px.world_ctor), so only the
  *                      members call it; each rank rebuilds its
  *                      communicators in the order of their ids.
- *                      arg[1] 0: a member that let the communicator
- *                      go takes part, so members still holding it can
- *                      make it, and frees it at once (shim/commheld.c).
  * COMM_GATHER_FREED: after a restart, inl the caller's list of freed
  *                      communicators its requests still hold
  *                      (shim/commheld.c says the format); reply: inl
@@ -340,8 +337,6 @@ void px_call_COMM_REBUILD(struct chan_call *c)
 		px_gid_keep(c->arg[4]);
 	}
 	rc = describe(c, rc, &real, gid);
-	if (c->arg[1] == 0 && rc == MPI_SUCCESS && real != MPI_COMM_NULL)
-		rc = MPI_Comm_free(&real); /* only so its holders could make it */
 	px_comm_keep(c, rc, real);
 }
 

@@ -236,8 +236,7 @@ static int by_gid(const void *a, const void *b)
 	return (x->created > y->created) - (x->created < y->created);
 }
 
-/* CALL_COMM_REBUILD (proxy/comm.c): arg[1] handle (0: make it only so
- * the members holding it can, then free it), arg[2] n, arg[3] gid,
+/* CALL_COMM_REBUILD (proxy/comm.c): arg[1] handle, arg[2] n, arg[3] gid,
  * arg[4] an idup'd record's gid_root (shim/commdup.c) or -1, inl the
  * members as world ranks. */
 int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const void *world)
@@ -245,7 +244,7 @@ int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const 
 	struct chan_call *c2 = shim_call_begin(CALL_COMM_REBUILD);
 
 	c2->arg[0] = (int64_t)(intptr_t)MPI_COMM_WORLD;
-	c2->arg[1] = h == MPI_COMM_NULL ? 0 : (int64_t)(intptr_t)h;
+	c2->arg[1] = (int64_t)(intptr_t)h;
 	c2->arg[2] = size;
 	c2->arg[3] = gid;
 	c2->arg[4] = gid >= 0 && gid & CALL_GID_IDUP ? gid_root : -1;

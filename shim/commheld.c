@@ -12,14 +12,13 @@
  * hold, with their members (COMM_GATHER_FREED, an Allgatherv in the
  * proxies), and each rank makes every one it is a member of, in the
  * order of their ids: under its handle if it holds it, otherwise only so
- * the holders can (the proxy frees it at once).  MPI_Comm_free is
- * admitted like a collective (shim/commops.c), so at an image every
- * member or none has begun freeing a communicator: these come after
- * every live one on every rank, and no two ranks wait for each other in
- * different orders.  An intercommunicator's members are both its groups:
- * each makes its own group again, then the two are joined as at any
- * restart (shim_intercomm_rebuild); a member that does not hold it does
- * so under a handle of the moment, freed at once.  One without an id
+ * the holders can, under a handle of the moment freed at once.
+ * MPI_Comm_free is admitted like a collective (shim/commops.c), so at an
+ * image every member or none has begun freeing a communicator: these
+ * come after every live one on every rank, and no two ranks wait for
+ * each other in different orders.  An intercommunicator's members are
+ * both its groups: each makes its own group again, then the two are
+ * joined as at any restart (shim_intercomm_rebuild).  One without an id
  * involves this rank alone and is made without the others.
  *
  * The list (inl) is, per communicator, int64 gid, int64 gid_root, int32
@@ -197,20 +196,19 @@ static int remake_held(struct shim_comm *c)
 	return MPI_SUCCESS;
 }
 
-/* Take part in making e for its holders: an intracommunicator needs only
- * this rank's group, made and freed at once (handle 0); an
- * intercommunicator is joined under a handle of the moment, then freed.
- * mine is this rank's group, leader the remote group's first member. */
+/* Take part in making e for its holders, under a handle of the moment
+ * freed at once: this rank's group, then, for an intercommunicator, the
+ * join to the remote group.  mine is this rank's group, leader the
+ * remote group's first member. */
 static int remake_for_others(const struct entry *e, const unsigned char *mine,
 			     int32_t size, int leader)
 {
-	if (!e->remote_size)
-		return shim_comm_remake(MPI_COMM_NULL, e->gid, e->gid_root, size, mine);
 	struct shim_comm *t = shim_comm_reserve();
+
 	if (!t)
 		return MPI_ERR_NO_MEM;
 	int err = shim_comm_remake(t->handle, e->gid, e->gid_root, size, mine);
-	if (!err)
+	if (!err && e->remote_size)
 		err = shim_intercomm_rebuild(t->handle, leader);
 	shim_comm_discard(t);
 	return err;

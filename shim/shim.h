@@ -765,8 +765,7 @@ void shim_ckpt_queue_leave(void);
  * receives a checkpoint parked (shim/req.c). */
 int shim_env_reinit(void);
 int shim_comm_rebuild_all(void);
-/* One communicator in the new proxy under handle h (MPI_COMM_NULL: made
- * only so its members holding it can make it, then freed); world is its
+/* One communicator in the new proxy under handle h; world is its
  * members' world ranks as ints at any alignment. */
 int shim_comm_remake(MPI_Comm h, int64_t gid, int64_t gid_root, int size, const void *world);
 /* Freed communicators that requests still hold (shim/commheld.c): does

@@ -130,8 +130,8 @@ static void let_go(struct shim_comm *c)
 }
 
 /* Made in the order of the ids, after the gather, each once, only where
- * this rank is a member: under its handle when it holds one, else with
- * handle 0 (made to be freed).  A communicator of this rank alone goes
+ * this rank is a member: under its handle when it holds one, else under
+ * a handle of the moment that is freed at once.  A communicator of this rank alone goes
  * first, without the others. */
 static void test_order_and_members(void **state)
 {
@@ -163,7 +163,7 @@ static void test_order_and_members(void **state)
 	memcpy(&g, px.sent + 32, 8);
 	assert_int_equal(g, 5);
 
-	assert_int_equal(px.nmade, 4);
+	assert_int_equal(px.nmade, 5);
 	assert_int_equal(px.made[0].gid, -1);
 	assert_int_equal(px.made[0].handle, (int64_t)(intptr_t)z->handle);
 	assert_int_equal(px.gathers_before_made[0], 0);
@@ -172,12 +172,17 @@ static void test_order_and_members(void **state)
 	assert_int_equal(px.made[1].members[1], 2);
 	assert_int_equal(px.gathers_before_made[1], 1);
 	assert_int_equal(px.made[2].gid, 7);
-	assert_int_equal(px.made[2].handle, 0);
+	int64_t t = px.made[2].handle;
+	assert_true(t != 0 && t != (int64_t)(intptr_t)x->handle &&
+		    t != (int64_t)(intptr_t)y->handle && t != (int64_t)(intptr_t)z->handle);
 	assert_int_equal(px.made[2].n, 2);
 	assert_int_equal(px.made[2].members[0], 0);
 	assert_int_equal(px.made[2].members[1], 1);
-	assert_int_equal(px.made[3].gid, 20);
-	assert_int_equal(px.made[3].handle, (int64_t)(intptr_t)x->handle);
+	assert_int_equal(px.made[3].id, CALL_COMM_FREE);
+	assert_int_equal(px.made[3].handle, t);
+	assert_null(shim_handle_get(SHIM_K_COMM, (uintptr_t)t));
+	assert_int_equal(px.made[4].gid, 20);
+	assert_int_equal(px.made[4].handle, (int64_t)(intptr_t)x->handle);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(list[i]->unbuilt, 0);
 		assert_int_equal(list[i]->proxy_keeps, 1);
