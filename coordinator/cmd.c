@@ -240,6 +240,14 @@ void coord_cmd(struct coord *c, struct coord_conn *k,
 		status(c, k);
 		return;
 	case COORD_CMD_KILL:
+		/* Not "every client has exited": a job that is starting or
+		 * restarting has not connected yet, and would run on. */
+		if (c->nclients == 0 && c->kill_deadline <= 0) {
+			coord_cmd_reply(k, DM_EXIT_NOJOB, "no rank is connected to the "
+					"coordinator, so nothing was killed: a job that is "
+					"starting connects within seconds; retry then");
+			return;
+		}
 		k->wait = COORD_WAIT_KILL;
 		coord_kill_start(c);
 		coord_cmd_kill_tick(c, coord_now());

@@ -22,8 +22,10 @@ enum dm_exit {
 	DM_EXIT_RESTORE = 75,     /* good image, but it cannot be restored
 				     here (other kernel or CPU, missing file,
 				     address clash) */
-	DM_EXIT_NRANKS = 76       /* restart launched with another number of
+	DM_EXIT_NRANKS = 76,      /* restart launched with another number of
 				     ranks than the checkpoint has */
+	DM_EXIT_NOJOB = 77        /* a command for the job, but no rank of it
+				     is connected to the coordinator */
 };
 
 #endif

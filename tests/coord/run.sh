@@ -293,6 +293,9 @@ test_interval() {
 
 test_kill() {
 	start_coord kl
+	out=$(cmd --kill 2>&1); rc=$?
+	check "kill with no client connected: exit 77, says nothing was killed" \
+		'[ $rc -eq 77 ] && echo "$out" | grep -q "^dmtcp_mpi: error: no rank is connected.*nothing was killed"'
 	app k0 DMTCP_MPI_RANK=0 DMTCP_MPI_NRANKS=2; P0=$APID
 	APP_OPT=--ignore-term
 	app k1 DMTCP_MPI_RANK=1 DMTCP_MPI_NRANKS=2; P1=$APID
