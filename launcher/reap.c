@@ -201,19 +201,20 @@ static void on_proxy_end(struct reaper *rp)
 
 	if (!alive(&r->app))
 		return; /* ended because the app did: nothing to report */
+	if (WIFEXITED(st) && app_aborting(r->ch)) {
+		/* Not CHAN_PROXY_GONE: the app would say the proxy died.
+		 * First: MPI_Abort(comm, 0) ends the proxy with 0 too. */
+		kill(r->app.pid, SIGKILL);
+		rp->code = WEXITSTATUS(st);
+		arm(rp, &r->app, LN_REAP_GRACE_S, 1);
+		return;
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 		if (!app_finalized(r->ch))
 			chan_set_state(r->ch, CHAN_PROXY_GONE);
 		if (r->verbose)
 			dm_info("rank %d: proxy finished; waiting for the "
 				"application", r->rank);
-		return;
-	}
-	if (WIFEXITED(st) && app_aborting(r->ch)) {
-		/* Not CHAN_PROXY_GONE: the app would say the proxy died. */
-		kill(r->app.pid, SIGKILL);
-		rp->code = WEXITSTATUS(st);
-		arm(rp, &r->app, LN_REAP_GRACE_S, 1);
 		return;
 	}
 	if (WIFEXITED(st))

@@ -26,9 +26,9 @@ cat >"$T/prog.c" <<'EOF'
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-/* prog [abort|sleep|mpiabort]: allreduce of the ranks; "abort" makes
- * rank 1 die first, "sleep" keeps every rank waiting 30 s before
- * finalizing, "mpiabort" makes rank 0 call MPI_Abort with code 42. */
+/* prog [abort|sleep|mpiabort CODE]: allreduce of the ranks; "abort"
+ * makes rank 1 die first, "sleep" keeps every rank waiting 30 s before
+ * finalizing, "mpiabort" makes rank 0 call MPI_Abort with CODE. */
 int main(int argc, char **argv)
 {
 	int rank, size, sum = 0;
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	printf("rank %d of %d sum %d\n", rank, size, sum);
 	fflush(stdout);
 	if (strcmp(mode, "mpiabort") == 0 && rank == 0)
-		MPI_Abort(MPI_COMM_WORLD, 42);
+		MPI_Abort(MPI_COMM_WORLD, atoi(argv[2]));
 	if (strcmp(mode, "sleep") == 0)
 		sleep(30);
 	MPI_Finalize();
@@ -81,12 +81,17 @@ for mpi in mpich openmpi; do
 		"rank 1: application killed by signal 6 (SIGABRT)" "$T/ab.err"
 	check "$mpi: ... nothing left behind" no_leftovers
 
-	timeout -k 5 60 "mpirun.$mpi" -n 1 "$DM" "$T/prog" mpiabort >"$T/ma.out" 2>"$T/ma.err"
-	rc=$?
-	check "$mpi: MPI_Abort(WORLD, 42) in a 1-rank job exits 42 (got $rc)" [ $rc -eq 42 ]
-	check "$mpi: ... the launcher prints no error" \
-		sh -c "! grep -q 'dmtcp_mpi: error' '$T/ma.err'"
-	check "$mpi: ... nothing left behind" no_leftovers
+	# 0 too: the proxy then ends with 0, as when it has finalized.
+	for code in 42 0; do
+		timeout -k 5 60 "mpirun.$mpi" -n 1 "$DM" "$T/prog" mpiabort $code \
+			>"$T/ma.out" 2>"$T/ma.err"
+		rc=$?
+		check "$mpi: MPI_Abort(WORLD, $code) in a 1-rank job exits $code (got $rc)" \
+			[ $rc -eq $code ]
+		check "$mpi: ... the launcher prints no error" \
+			sh -c "! grep -q 'dmtcp_mpi: error' '$T/ma.err'"
+		check "$mpi: ... nothing left behind" no_leftovers
+	done
 
 	t0=$(date +%s)
 	$run sleep >"$T/px.out" 2>"$T/px.err" &
