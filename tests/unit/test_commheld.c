@@ -131,8 +131,8 @@ static void let_go(struct shim_comm *c)
 
 /* Made in the order of the ids, after the gather, each once, only where
  * this rank is a member: under its handle when it holds one, else under
- * a handle of the moment that is freed at once.  A communicator of this rank alone goes
- * first, without the others. */
+ * a handle of the moment that is freed at once.  A communicator of this
+ * rank alone goes first, without the others. */
 static void test_order_and_members(void **state)
 {
 	static const int x_m[] = { 0, 1 }, y_m[] = { 1, 2 }, z_m[] = { 1 };
